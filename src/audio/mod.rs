@@ -1,0 +1,3 @@
+//! Audio decoding: any supported clip to PCM samples (symphonia 0.6).
+
+pub mod decode;

@@ -1,0 +1,1 @@
+//! `shengbo check`: schedules, catalog and directory checked together, grouped by file.

@@ -1,0 +1,103 @@
+//! The `shengbo` subcommands. Each lives in its own file with its `Args` and a `run` function;
+//! exit codes are 0 fine, 1 the input has problems (reported), 2 could not run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::datadir::DataDir;
+
+pub mod catalog;
+pub mod check;
+pub mod demo;
+pub mod plan;
+pub mod play;
+pub mod render;
+pub mod run;
+pub mod serve;
+pub mod sim;
+
+/// 声波 shengbo — bilingual (ꆈꌠꉙ + 普通话) fraud-awareness broadcasts over emergency-broadcast
+/// loudspeakers.
+#[derive(Debug, Parser)]
+#[command(name = "shengbo", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Global {
+    /// The project folder holding `schedules/` and `audio/`.
+    #[arg(long, global = true, default_value = ".", env = "SHENGBO_ROOT")]
+    pub root: PathBuf,
+    /// Where state lives (ledger, counters, caches); default `<root>/.shengbo`.
+    #[arg(long, global = true, env = "SHENGBO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// More log output (-v info, -vv debug); `RUST_LOG` overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+impl Global {
+    pub fn data_dir(&self) -> DataDir {
+        DataDir::resolve(&self.root, self.data_dir.as_deref())
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check schedules, catalog and directory together.
+    Check(check::Args),
+    /// Show what will play where and when.
+    Plan(plan::Args),
+    /// List every clip with its measurements and gate status.
+    Catalog(catalog::Args),
+    /// Render a township's broadcast to a WAV file, exactly as it airs.
+    Render(render::Args),
+    /// Play a township's broadcast through the sound device.
+    Play(play::Args),
+    /// Run slot occurrences: build, push, wait for final states.
+    Run(run::Args),
+    /// The daemon: cron loop, pushes, and the HTTP server.
+    Serve(serve::Args),
+    /// A loopback simulator of county emergency-broadcast platforms.
+    Sim(sim::Args),
+    /// The out-of-the-box demo: simulator, all townships, reach per county.
+    Demo(demo::Args),
+}
+
+/// Run one parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let g = cli.global;
+    match cli.command {
+        Command::Check(args) => check::run(&g, args),
+        Command::Plan(args) => plan::run(&g, args),
+        Command::Catalog(args) => catalog::run(&g, args),
+        Command::Render(args) => render::run(&g, args),
+        Command::Play(args) => play::run(&g, args),
+        Command::Run(args) => run::run(&g, args),
+        Command::Serve(args) => serve::run(&g, args),
+        Command::Sim(args) => sim::run(&g, args),
+        Command::Demo(args) => demo::run(&g, args),
+    }
+}
+
+/// Logs go to stderr; `RUST_LOG` overrides the verbosity flag.
+pub fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,37 @@
+//! `shengbo` (声波): bilingual fraud-awareness broadcasts — Nuosu Yi first, then Mandarin
+//! (乡音+普语) — over the emergency-broadcast loudspeakers of Liangshan's townships.
+//!
+//! The library holds every domain noun; `src/main.rs` only parses arguments and maps results to
+//! exit codes (0 fine, 1 the input has problems, 2 could not run).
+//!
+//! # Layout
+//!
+//! - [`lang`] — the two broadcast languages (`ii` Nuosu Yi, `zh` Mandarin) and their codes.
+//! - [`diag`] — user-facing diagnostics: `file:line:col`, the source line, a caret.
+//! - [`settings`] — deployment-wide settings (`schedules/settings.toml`).
+//! - [`directory`] — Liangshan's counties, townships and villages, with populations.
+//! - [`audio`] — decoding clips to PCM (symphonia).
+//! - [`catalog`] — the recordings in `audio/`: probe, loudness, the audio gate, the probe cache.
+//! - [`schedule`] — campaigns in `schedules/*.toml`: parsing, validation, crontab slots.
+//! - [`plan`] — the pure planner: campaigns × directory × catalog × window → broadcasts.
+//! - [`playlist`] — one broadcast's clips rendered as M3U8, XSPF and JSON.
+//! - [`check`] — `shengbo check`: schedules, catalog and directory checked together.
+//! - [`ebd`] — the emergency-broadcast data interface: ids, XML, tar packages, SM2 signatures.
+//! - [`ledger`] — the durable record of runs, deliveries, attempts and state reports (SQLite).
+//! - [`datadir`] — where all state lives (ledger, counters, caches).
+//! - [`cli`] — the `shengbo` subcommands.
+
+pub mod audio;
+pub mod catalog;
+pub mod check;
+pub mod cli;
+pub mod datadir;
+pub mod diag;
+pub mod directory;
+pub mod ebd;
+pub mod lang;
+pub mod ledger;
+pub mod plan;
+pub mod playlist;
+pub mod schedule;
+pub mod settings;

@@ -1,0 +1,1 @@
+//! One broadcast's playlist rendered for stations and players: M3U8, XSPF and JSON.
