@@ -86,3 +86,8 @@ impl Campaign {
             .map_or(&self.quiet_hours[..], |v| &v[..])
     }
 }
+
+// Loading API (implemented in this module's files):
+//   pub fn load_dir(root: &Path, directory: &Directory) -> (Vec<Campaign>, Vec<Diagnostic>)
+//   pub fn parse_str(file: &Path, src: &str, directory: &Directory)
+//       -> Result<Campaign, Vec<Diagnostic>>

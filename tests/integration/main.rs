@@ -1,0 +1,11 @@
+//! Integration tests: the real `shengbo` binary and the library's I/O edges, on temporary
+//! folders, real files, real SQLite and real HTTP on loopback. One binary, one module per area.
+
+mod util;
+
+mod catalog;
+mod ebd;
+mod ledger;
+mod plan;
+mod render;
+mod schedule;

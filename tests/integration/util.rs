@@ -1,0 +1,30 @@
+//! Test helpers: run the real binary, make temporary project folders.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The `shengbo` binary built for this test run.
+pub fn shengbo() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_shengbo"))
+}
+
+/// Run `shengbo` with `args` in project folder `root`, data dir inside it.
+pub fn run_in(root: &Path, args: &[&str]) -> Output {
+    shengbo()
+        .args(args)
+        .env("SHENGBO_ROOT", root)
+        .env("SHENGBO_DATA_DIR", root.join(".shengbo"))
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run shengbo")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
