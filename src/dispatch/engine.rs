@@ -8,75 +8,16 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::rngs::StdRng;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
-use tokio::task::{JoinError, JoinSet};
+use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 
 use super::circuit::{Breaker, Change, Permit};
+use super::report::{DispatchReport, JobEnd, JobResult, Progress, as_run, collect};
+
 use super::{AttemptOutcome, Clock, DeliveryJob, DispatchConfig, RetryKind, Transport};
 use crate::ledger::{
     self, DeliveryId, DeliveryState, EndpointHealth, Ledger, LedgerError, NewAttempt,
 };
-
-/// How one delivery's dispatch ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobEnd {
-    /// ResultCode 1.
-    Delivered,
-    /// ResultCode 0: the ledger holds it as `sent`; its state is asked for later.
-    Accepted,
-    Rejected {
-        code: u8,
-        reason: String,
-    },
-    /// The air-by deadline passed (or would pass before the next try): never sent late.
-    Expired {
-        reason: String,
-    },
-    /// Shutdown came before it finished; it stays `pending` for a restart.
-    Interrupted,
-    /// Still in flight when the drain deadline passed; it stays `pending`.
-    Abandoned,
-    /// The ledger could not record a step; dispatch of this delivery stopped.
-    LedgerFailed(String),
-}
-
-impl JobEnd {
-    pub fn name(&self) -> &'static str {
-        match self {
-            JobEnd::Delivered => "delivered",
-            JobEnd::Accepted => "accepted",
-            JobEnd::Rejected { .. } => "rejected",
-            JobEnd::Expired { .. } => "expired",
-            JobEnd::Interrupted => "interrupted",
-            JobEnd::Abandoned => "abandoned",
-            JobEnd::LedgerFailed(_) => "ledger_failed",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobResult {
-    pub delivery: DeliveryId,
-    pub end: JobEnd,
-    pub attempts: u32,
-}
-
-/// What one `dispatch` call did, one result per job.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DispatchReport {
-    pub jobs: Vec<JobResult>,
-}
-
-impl DispatchReport {
-    /// How many jobs ended as `name` (see [`JobEnd::name`]).
-    pub fn count(&self, name: &str) -> usize {
-        self.jobs.iter().filter(|j| j.end.name() == name).count()
-    }
-
-    pub fn get(&self, delivery: DeliveryId) -> Option<&JobResult> {
-        self.jobs.iter().find(|j| j.delivery == delivery)
-    }
-}
 
 /// Sends deliveries through `T`. Cheap to share: clones share limits and breakers.
 pub struct Dispatcher<T> {
@@ -109,13 +50,6 @@ struct Inner<T> {
     endpoints: Mutex<HashMap<String, Arc<Semaphore>>>,
     breakers: Mutex<HashMap<String, Breaker>>,
     rng: Mutex<StdRng>,
-}
-
-#[derive(Debug, Default)]
-struct Progress {
-    attempts: u32,
-    latency_ms: u64,
-    last_detail: Option<String>,
 }
 
 type Step<T> = Result<T, String>;
@@ -195,46 +129,6 @@ impl<T: Transport> Dispatcher<T> {
         }
         report
     }
-}
-
-fn collect(
-    joined: Result<JobResult, JoinError>,
-    by_task: &HashMap<tokio::task::Id, DeliveryJob>,
-) -> JobResult {
-    let err = match joined {
-        Ok(result) => return result,
-        Err(err) => err,
-    };
-    let job = &by_task[&err.id()];
-    if err.is_panic() {
-        tracing::error!(delivery = job.delivery.0, "dispatch task panicked");
-    }
-    let progress = Progress::default();
-    as_run(job, &JobEnd::Abandoned, &progress);
-    JobResult {
-        delivery: job.delivery,
-        end: JobEnd::Abandoned,
-        attempts: 0,
-    }
-}
-
-/// The as-run line: one per delivery, whatever happened.
-fn as_run(job: &DeliveryJob, end: &JobEnd, p: &Progress) {
-    tracing::info!(
-        target: "shengbo::asrun",
-        run = job.run.0,
-        delivery = job.delivery.0,
-        endpoint = %job.endpoint,
-        townships = job.townships.len(),
-        lang = %job.lang,
-        ebd_id = %job.ebd_id,
-        ebm_id = %job.ebm_id,
-        outcome = end.name(),
-        attempts = p.attempts,
-        latency_ms = p.latency_ms,
-        detail = p.last_detail.as_deref(),
-        "as-run"
-    );
 }
 
 impl<T: Transport> Inner<T> {

@@ -12,11 +12,13 @@
 //! - [`circuit`] — the per-endpoint circuit breaker.
 //! - [`clock`] — UTC instants on tokio's clock (so paused test time moves deadlines too).
 //! - [`engine`] — [`Dispatcher`]: the per-delivery loop and the drain on shutdown.
+//! - [`report`] — how each delivery ended, and the as-run log line.
 
 pub mod backoff;
 pub mod circuit;
 pub mod clock;
 pub mod engine;
+pub mod report;
 
 #[cfg(test)]
 mod tests;
@@ -33,7 +35,8 @@ use crate::ledger::{AttemptResult, Delivery, DeliveryId, RunId};
 pub use backoff::Backoff;
 pub use circuit::{Breaker, BreakerConfig};
 pub use clock::Clock;
-pub use engine::{DispatchReport, Dispatcher, JobEnd, JobResult};
+pub use engine::Dispatcher;
+pub use report::{DispatchReport, JobEnd, JobResult};
 
 /// One delivery as the transport sees it: the ids fixed in the ledger (identical on every retry)
 /// and the payload bytes built once before the first attempt.
