@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, TimeDelta, Utc};
 use tokio::time::Instant;
 
-use crate::ledger::CircuitState;
+use crate::ledger::{CircuitState, EndpointHealth};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BreakerConfig {
@@ -71,6 +72,31 @@ impl Breaker {
             state: State::Closed,
             failures: 0,
             reason: None,
+        }
+    }
+
+    /// The breaker as the ledger last recorded it: an open circuit stays open for what is left
+    /// of its cool-down (counted from `health.updated_at`), then lets a probe through.
+    pub fn restore(
+        config: BreakerConfig,
+        health: &EndpointHealth,
+        now_utc: DateTime<Utc>,
+        now: Instant,
+    ) -> Breaker {
+        let state = match health.circuit {
+            CircuitState::Closed => State::Closed,
+            CircuitState::Open | CircuitState::HalfOpen => {
+                let reopen = health.updated_at
+                    + TimeDelta::from_std(config.cool_down).unwrap_or(TimeDelta::MAX);
+                let left = (reopen - now_utc).to_std().unwrap_or(Duration::ZERO);
+                State::Open { until: now + left }
+            }
+        };
+        Breaker {
+            config,
+            state,
+            failures: health.consecutive_failures,
+            reason: health.reason.clone(),
         }
     }
 
@@ -212,6 +238,37 @@ mod tests {
         assert_eq!(change.consecutive_failures, 4);
         assert!(
             matches!(b.permit(later).0, Permit::Wait { until, .. } if until == later + CFG.cool_down)
+        );
+    }
+
+    #[test]
+    fn a_recorded_open_circuit_stays_open_for_the_rest_of_its_cool_down() {
+        let now = Instant::now();
+        let now_utc = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let health = EndpointHealth {
+            endpoint: "ep".into(),
+            last_seen: None,
+            consecutive_failures: 3,
+            circuit: CircuitState::Open,
+            reason: Some("3 consecutive failed attempts, last: timeout".into()),
+            updated_at: now_utc - TimeDelta::seconds(4),
+        };
+        let mut b = Breaker::restore(CFG, &health, now_utc, now);
+        match b.permit(now).0 {
+            Permit::Wait { until, reason } => {
+                assert_eq!(until, now + Duration::from_secs(6));
+                assert!(reason.ends_with("last: timeout"));
+            }
+            Permit::Go => panic!("a restored open circuit let an attempt through"),
+        }
+        assert_eq!(b.permit(now + Duration::from_secs(6)).0, Permit::Go);
+        let closed = EndpointHealth {
+            circuit: CircuitState::Closed,
+            ..health
+        };
+        assert_eq!(
+            Breaker::restore(CFG, &closed, now_utc, now).permit(now).0,
+            Permit::Go
         );
     }
 

@@ -96,6 +96,23 @@ impl<T: Transport> Dispatcher<T> {
         }
     }
 
+    /// Load each endpoint's circuit as the ledger last recorded it (after a restart an open
+    /// circuit stays open for the rest of its cool-down). Returns how many were restored.
+    pub async fn restore_breakers(&self) -> Result<usize, LedgerError> {
+        let ledger = Arc::clone(&self.inner.ledger);
+        let healths = match tokio::task::spawn_blocking(move || ledger.endpoint_healths()).await {
+            Ok(result) => result?,
+            Err(join) => std::panic::resume_unwind(join.into_panic()),
+        };
+        let (now_utc, now) = (self.inner.clock.now(), Instant::now());
+        let mut breakers = lock(&self.inner.breakers);
+        for h in &healths {
+            let b = Breaker::restore(self.inner.config.breaker, h, now_utc, now);
+            breakers.insert(h.endpoint.clone(), b);
+        }
+        Ok(healths.len())
+    }
+
     /// Dispatch `jobs` (already `pending` in the ledger) until each ends or `shutdown` turns
     /// true; then wait up to the drain deadline for attempts in flight and abandon the rest.
     pub async fn dispatch(
@@ -145,12 +162,9 @@ impl<T: Transport> Inner<T> {
         if let JobEnd::LedgerFailed(err) = &end {
             tracing::error!(delivery = job.delivery.0, error = %err, "ledger write failed");
         }
-        as_run(&job, &end, &progress);
-        JobResult {
-            delivery: job.delivery,
-            end,
-            attempts: progress.attempts,
-        }
+        let result = JobResult::new(job.delivery, end, progress);
+        as_run(&job, &result);
+        result
     }
 
     async fn drive_steps(

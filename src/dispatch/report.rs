@@ -45,11 +45,29 @@ impl JobEnd {
     }
 }
 
+/// One delivery's dispatch: the values of its as-run line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobResult {
     pub delivery: DeliveryId,
     pub end: JobEnd,
+    /// Attempts made in this dispatch (earlier runs' attempts are in the ledger).
     pub attempts: u32,
+    /// Latency of the last attempt.
+    pub latency_ms: u64,
+    /// The last failure's detail, if any attempt failed.
+    pub last_detail: Option<String>,
+}
+
+impl JobResult {
+    pub(super) fn new(delivery: DeliveryId, end: JobEnd, p: Progress) -> JobResult {
+        JobResult {
+            delivery,
+            end,
+            attempts: p.attempts,
+            latency_ms: p.latency_ms,
+            last_detail: p.last_detail,
+        }
+    }
 }
 
 /// What one `dispatch` call did, one result per job.
@@ -89,17 +107,13 @@ pub(super) fn collect(
     if err.is_panic() {
         tracing::error!(delivery = job.delivery.0, "dispatch task panicked");
     }
-    let progress = Progress::default();
-    as_run(job, &JobEnd::Abandoned, &progress);
-    JobResult {
-        delivery: job.delivery,
-        end: JobEnd::Abandoned,
-        attempts: 0,
-    }
+    let result = JobResult::new(job.delivery, JobEnd::Abandoned, Progress::default());
+    as_run(job, &result);
+    result
 }
 
 /// The as-run line: one per delivery, whatever happened.
-pub(super) fn as_run(job: &DeliveryJob, end: &JobEnd, p: &Progress) {
+pub(super) fn as_run(job: &DeliveryJob, r: &JobResult) {
     tracing::info!(
         target: "shengbo::asrun",
         run = job.run.0,
@@ -109,10 +123,10 @@ pub(super) fn as_run(job: &DeliveryJob, end: &JobEnd, p: &Progress) {
         lang = %job.lang,
         ebd_id = %job.ebd_id,
         ebm_id = %job.ebm_id,
-        outcome = end.name(),
-        attempts = p.attempts,
-        latency_ms = p.latency_ms,
-        detail = p.last_detail.as_deref(),
+        outcome = r.end.name(),
+        attempts = r.attempts,
+        latency_ms = r.latency_ms,
+        detail = r.last_detail.as_deref(),
         "as-run"
     );
 }

@@ -140,3 +140,35 @@ async fn shutdown_leaves_unsent_work_pending_and_abandons_past_the_drain() {
         "both resume after a restart"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_open_circuit_survives_a_restart() {
+    let s = Setup::new();
+    let fake = Arc::new(Fake::new(s.clock, retry(RetryKind::Connect)));
+    let mut cfg = config();
+    cfg.breaker = BreakerConfig {
+        failure_threshold: 1,
+        cool_down: Duration::from_secs(3600),
+    };
+    let first = s.job("down", 0, 60);
+    s.dispatcher(&fake, cfg.clone())
+        .dispatch(vec![first], no_shutdown())
+        .await;
+    assert_eq!(fake.sends.lock().unwrap().len(), 1);
+
+    let restarted = s.dispatcher(&fake, cfg);
+    assert_eq!(restarted.restore_breakers().await.unwrap(), 1);
+    let second = s.job("down", 0, 600);
+    let report = restarted
+        .dispatch(vec![second.clone()], no_shutdown())
+        .await;
+    assert_eq!(
+        fake.sends.lock().unwrap().len(),
+        1,
+        "no attempt while restored open"
+    );
+    let JobEnd::Expired { reason } = &report.jobs[0].end else {
+        panic!("{:?}", report.jobs[0]);
+    };
+    assert!(reason.contains("circuit open"), "{reason}");
+}

@@ -134,3 +134,19 @@ async fn past_the_air_by_deadline_nothing_is_sent_late() {
     let attempts = s.ledger.attempts(failing.delivery).unwrap();
     assert_eq!(attempts.len(), fake.sends_of(failing.delivery).len());
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_report_carries_the_as_run_values() {
+    let s = Setup::new();
+    let fake = Arc::new(Fake::new(s.clock, AttemptOutcome::Delivered));
+    let job = s.job("ep1", 0, 600);
+    fake.script(job.delivery, vec![retry(RetryKind::Http(502))]);
+    let report = s
+        .dispatcher(&fake, config())
+        .dispatch(vec![job.clone()], no_shutdown())
+        .await;
+    let r = report.get(job.delivery).unwrap();
+    assert_eq!((r.end.name(), r.attempts), ("delivered", 2));
+    assert_eq!(r.last_detail.as_deref(), Some("Http(502)"));
+    assert_eq!(report.count("delivered"), 1);
+}
