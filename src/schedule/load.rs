@@ -26,6 +26,7 @@ pub fn parse_at(
     let mut ctx = Ctx::new(file, src);
     let (raw, errors) = raw::parse_lenient(src);
     for e in errors {
+        ctx.dropped.extend(e.dropped_from);
         let d = Diagnostic::error(file, e.message).at(src, e.span);
         ctx.diags.push(match e.help {
             Some(h) => d.with_help(h),

@@ -91,6 +91,9 @@ pub struct RawError {
     pub message: String,
     pub span: Range<usize>,
     pub help: Option<String>,
+    /// For an unknown key: the table it was dropped from (`campaign`, `[targets]`,
+    /// `[[slots]]`), so "missing key" complaints there can be held back (it may be a typo).
+    pub dropped_from: Option<&'static str>,
 }
 
 /// Parse a campaign file. A syntax error stops at the first one (what follows it is mostly
@@ -130,6 +133,7 @@ fn from_toml(e: &toml::de::Error, src: &str) -> RawError {
         message,
         span: e.span().unwrap_or(0..src.len().min(1)),
         help: None,
+        dropped_from: None,
     }
 }
 
@@ -148,7 +152,12 @@ fn unknown_keys(root: &mut DeTable<'_>, errors: &mut Vec<RawError>) {
     }
 }
 
-fn check_table(table: &mut DeTable<'_>, known: &[&str], what: &str, errors: &mut Vec<RawError>) {
+fn check_table(
+    table: &mut DeTable<'_>,
+    known: &[&str],
+    what: &'static str,
+    errors: &mut Vec<RawError>,
+) {
     let unknown: Vec<(String, Range<usize>)> = table
         .keys()
         .filter(|k| !known.contains(&k.get_ref().as_ref()))
@@ -166,6 +175,7 @@ fn check_table(table: &mut DeTable<'_>, known: &[&str], what: &str, errors: &mut
             span,
             help: crate::diag::did_you_mean(&name, known.iter().copied())
                 .map(|k| format!("did you mean `{k}`?")),
+            dropped_from: Some(what),
         });
     }
 }

@@ -31,6 +31,9 @@ pub(crate) struct Ctx<'a> {
     pub file: &'a Path,
     pub src: &'a str,
     pub diags: Vec<Diagnostic>,
+    /// Tables that had unknown keys dropped: a key "missing" there is probably misspelt, and
+    /// that error is already reported.
+    pub dropped: Vec<&'static str>,
 }
 
 impl<'a> Ctx<'a> {
@@ -39,6 +42,7 @@ impl<'a> Ctx<'a> {
             file,
             src,
             diags: Vec::new(),
+            dropped: Vec::new(),
         }
     }
 
@@ -52,6 +56,13 @@ impl<'a> Ctx<'a> {
         let d = Diagnostic::warning(self.file, message).at(self.src, self.inner(span));
         self.diags.push(d);
         self.diags.last_mut().expect("just pushed")
+    }
+
+    /// Report a missing key of `table`, unless an unknown key was dropped there.
+    pub fn missing(&mut self, table: &str, span: Range<usize>, message: &str) {
+        if !self.dropped.contains(&table) {
+            self.error(span, message);
+        }
     }
 
     pub fn help(d: &mut Diagnostic, help: Option<String>) {
@@ -187,7 +198,11 @@ fn text_required(
             String::new()
         }
         None => {
-            ctx.error(0..0, format!("missing key `{key}`, expected {expected}"));
+            ctx.missing(
+                "campaign",
+                0..0,
+                &format!("missing key `{key}`, expected {expected}"),
+            );
             String::new()
         }
     }
@@ -262,7 +277,7 @@ fn window(
 
 fn messages(ctx: &mut Ctx<'_>, raw: Option<&SpannedList>) -> (Vec<String>, Vec<Location>) {
     let Some(list) = raw else {
-        ctx.error(0..0, "missing key `messages`, expected a list of message ids such as `messages = [\"police-impersonation\"]`");
+        ctx.missing("campaign", 0..0, "missing key `messages`, expected a list of message ids such as `messages = [\"police-impersonation\"]`");
         return (Vec::new(), Vec::new());
     };
     if list.get_ref().is_empty() {
@@ -378,14 +393,14 @@ fn bounded(
 
 fn slots(ctx: &mut Ctx<'_>, raw: Option<&Spanned<Vec<Spanned<RawSlot>>>>) -> Vec<Slot> {
     let Some(list) = raw.filter(|l| !l.get_ref().is_empty()) else {
-        ctx.error(0..0, "missing `[[slots]]`, expected at least one slot such as `[[slots]]` with `cron = \"0 8 * * *\"`");
+        ctx.missing("campaign", 0..0, "missing `[[slots]]`, expected at least one slot such as `[[slots]]` with `cron = \"0 8 * * *\"`");
         return Vec::new();
     };
     let mut out: Vec<Slot> = Vec::new();
     for slot in list.get_ref() {
         let Some(cron) = &slot.get_ref().cron else {
             let msg = "missing key `cron` in `[[slots]]`, expected a crontab line such as `cron = \"0 8 * * *\"`";
-            ctx.error(slot.span(), msg);
+            ctx.missing("[[slots]]", slot.span(), msg);
             continue;
         };
         let span = cron.span();
