@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::Campaign;
+use super::ctx::Ctx;
 use super::raw;
-use super::validate::{self, Ctx};
+use super::validate;
 use crate::diag::{Diagnostic, display_path};
 use crate::directory::Directory;
 

@@ -2,14 +2,13 @@
 //! problem of the file reported as a [`Diagnostic`] pointing at the offending text.
 
 use std::collections::BTreeSet;
-use std::ops::Range;
-use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use toml::Spanned;
 
 use super::cron::CronSchedule;
+use super::ctx::Ctx;
 use super::raw::{RawCampaign, RawSlot, SpannedList};
 use super::{Campaign, Rotation, Slot, targets};
 use crate::diag::{Diagnostic, Location, did_you_mean};
@@ -24,70 +23,6 @@ pub const DEFAULT_PRIORITY: i32 = 0;
 pub const MAX_GAP_S: f64 = 60.0;
 pub const MAX_REPEATS: i64 = 10;
 pub const PRIORITY_RANGE: std::ops::RangeInclusive<i64> = 0..=100;
-
-/// Collects the diagnostics of one file.
-#[derive(Debug)]
-pub(crate) struct Ctx<'a> {
-    pub file: &'a Path,
-    pub src: &'a str,
-    pub diags: Vec<Diagnostic>,
-    /// Tables that had unknown keys dropped: a key "missing" there is probably misspelt, and
-    /// that error is already reported.
-    pub dropped: Vec<&'static str>,
-}
-
-impl<'a> Ctx<'a> {
-    pub fn new(file: &'a Path, src: &'a str) -> Ctx<'a> {
-        Ctx {
-            file,
-            src,
-            diags: Vec::new(),
-            dropped: Vec::new(),
-        }
-    }
-
-    pub fn error(&mut self, span: Range<usize>, message: impl Into<String>) -> &mut Diagnostic {
-        let d = Diagnostic::error(self.file, message).at(self.src, self.inner(span));
-        self.diags.push(d);
-        self.diags.last_mut().expect("just pushed")
-    }
-
-    pub fn warning(&mut self, span: Range<usize>, message: impl Into<String>) -> &mut Diagnostic {
-        let d = Diagnostic::warning(self.file, message).at(self.src, self.inner(span));
-        self.diags.push(d);
-        self.diags.last_mut().expect("just pushed")
-    }
-
-    /// Report a missing key of `table`, unless an unknown key was dropped there.
-    pub fn missing(&mut self, table: &str, span: Range<usize>, message: &str) {
-        if !self.dropped.contains(&table) {
-            self.error(span, message);
-        }
-    }
-
-    pub fn help(d: &mut Diagnostic, help: Option<String>) {
-        d.help = help;
-    }
-
-    /// A string value's span without its quotes, so the caret sits under the text itself.
-    pub fn inner(&self, span: Range<usize>) -> Range<usize> {
-        let text = self.src.get(span.clone()).unwrap_or("");
-        for q in ["\"\"\"", "'''", "\"", "'"] {
-            if text.len() >= 2 * q.len() && text.starts_with(q) && text.ends_with(q) {
-                return span.start + q.len()..span.end - q.len();
-            }
-        }
-        span
-    }
-
-    pub fn location(&self, span: Range<usize>) -> Location {
-        Location::from_range(self.src, self.inner(span))
-    }
-
-    pub fn has_errors(&self) -> bool {
-        self.diags.iter().any(Diagnostic::is_error)
-    }
-}
 
 /// Check every key; `None` when the file has errors (all of them are in `ctx`).
 pub(crate) fn campaign(
@@ -438,4 +373,88 @@ fn slots(ctx: &mut Ctx<'_>, raw: Option<&Spanned<Vec<Spanned<RawSlot>>>>) -> Vec
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::schedule::parse_at;
+
+    fn parse(extra: &str) -> (Option<Campaign>, Vec<Diagnostic>) {
+        let src = format!(
+            "name = \"x\"\nmessages = [\"a\"]\n{extra}\n[targets]\ncounties = [\"布拖县\"]\n\n[[slots]]\ncron = \"0 8 * * *\"\n"
+        );
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, 0, 0, 0).unwrap();
+        parse_at(
+            Path::new("schedules/c.toml"),
+            &src,
+            &Directory::liangshan(),
+            now,
+        )
+    }
+
+    fn messages(diags: &[Diagnostic]) -> Vec<&str> {
+        diags.iter().map(|d| d.message.as_str()).collect()
+    }
+
+    #[test]
+    fn defaults_fill_what_is_left_out() {
+        let (c, diags) = parse("");
+        assert!(diags.is_empty(), "{diags:?}");
+        let c = c.unwrap();
+        assert_eq!((c.id.as_str(), c.timezone), ("c", DEFAULT_TIMEZONE));
+        assert_eq!(c.order, Lang::ALL);
+        assert_eq!((c.gap_s, c.repeats, c.priority), (DEFAULT_GAP_S, 1, 0));
+        assert_eq!(c.rotation, Rotation::All);
+        assert_eq!(c.quiet_hours[0].to_string(), "22:00-06:30");
+        assert_eq!((c.valid_from, c.valid_until), (None, None));
+        assert!(c.id_location.is_none());
+    }
+
+    #[test]
+    fn single_language_only_when_allowed() {
+        let (c, diags) = parse("order = [\"zh\"]\nallow_single_language = true");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(c.unwrap().order, [Lang::Zh]);
+        let (_, diags) = parse("order = []");
+        assert_eq!(
+            messages(&diags),
+            ["`order` is empty, expected `[\"ii\", \"zh\"]`"]
+        );
+    }
+
+    #[test]
+    fn dates_as_toml_dates_or_strings_and_ids_checked() {
+        let (c, diags) =
+            parse("valid_from = \"2026-12-01\"\nvalid_until = 2030-01-31\nid = \"b-1\"");
+        assert!(diags.is_empty(), "{diags:?}");
+        let c = c.unwrap();
+        assert_eq!(c.valid_from, NaiveDate::from_ymd_opt(2026, 12, 1));
+        assert_eq!(c.valid_until, NaiveDate::from_ymd_opt(2030, 1, 31));
+        assert_eq!(c.id_location.unwrap().line, 5);
+        let (_, diags) = parse("id = \"Bad Id\"");
+        assert_eq!(
+            messages(&diags),
+            ["invalid campaign id `Bad Id`, expected lowercase letters, digits, `-` or `_`"]
+        );
+    }
+
+    #[test]
+    fn priority_bounds_and_all_the_problems_together() {
+        let (c, diags) = parse("priority = 101\nrepeats = 11\nrotation = \"every\"");
+        assert!(c.is_none());
+        assert_eq!(diags.len(), 3, "{diags:?}");
+        assert!(diags.iter().all(Diagnostic::is_error));
+        assert_eq!(diags[0].help, None);
+        let (c, _) = parse("priority = 100\nrepeats = 10\nrotation = \"round-robin\"");
+        let c = c.unwrap();
+        assert_eq!(
+            (c.priority, c.repeats, c.rotation),
+            (100, 10, Rotation::RoundRobin)
+        );
+    }
 }
