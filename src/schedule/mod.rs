@@ -16,6 +16,7 @@ pub mod cron;
 mod cron_field;
 mod ctx;
 mod load;
+mod programme;
 pub mod raw;
 pub mod targets;
 pub mod validate;
