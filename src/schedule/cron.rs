@@ -222,6 +222,24 @@ mod tests {
     }
 
     #[test]
+    fn cron_crate_alone_reads_one_to_five_as_sunday_to_thursday() {
+        // The trap this adapter exists for: cron 0.17 numbers weekdays from 1 = Sunday.
+        let raw = cron::Schedule::from_str("0 0 8 * * 1-5 *").unwrap();
+        let sunday = utc(2026, 11, 29, 8, 0);
+        assert!(raw.includes(sunday));
+        let ours = CronSchedule::parse("0 8 * * 1-5").unwrap();
+        assert_eq!(
+            ours.carrier_expressions(),
+            ["0 0 8 * * mon,tue,wed,thu,fri *"]
+        );
+        let day = |d| utc(2026, 11, d, 0, 0);
+        assert!(
+            ours.occurrences(chrono_tz::UTC, day(29), day(30))
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn zero_and_seven_are_sunday() {
         let sh = chrono_tz::Asia::Shanghai;
         let (from, to) = (utc(2026, 11, 22, 16, 0), utc(2026, 12, 6, 16, 0));
