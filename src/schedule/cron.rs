@@ -3,7 +3,7 @@
 //! An adapter over the `cron` crate (0.17), which on its own wants 6–7 fields, numbers weekdays
 //! from 1 = Sunday and mishandles daylight-saving changes. Here:
 //!
-//! - each of the five fields is parsed by [`cron_field`](super::cron_field), so every mistake
+//! - each of the five fields is parsed by `cron_field`, so every mistake
 //!   points at the exact characters the staff wrote;
 //! - the parsed sets are handed to `cron` in its 7-field syntax with months and weekdays spelled
 //!   as English names (`mon,tue,…`), so its weekday numbering never comes into play;

@@ -1,6 +1,11 @@
 //! Campaign schedules (`schedules/*.toml`): what staff write — which messages, which areas,
 //! when — parsed in two stages (plain serde structs, then validated types) with diagnostics
-//! that point at `file:line:col`.
+//! that point at `file:line:col`. The file format is specified in `schedules/README.md`.
+//!
+//! - [`raw`] — the file as written: serde structs, syntax errors, unknown keys, wrong types;
+//! - [`validate`], `programme`, [`targets`] — the checks that turn it into a [`Campaign`];
+//! - [`cron`] (with `cron_field`) — 5-field crontab lines over the `cron` crate, DST rules;
+//! - `load` — [`parse_at`] / [`parse_str`] for one file, [`load_dir`] for `schedules/`.
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,5 +1,5 @@
 //! The second parsing stage: a [`RawCampaign`] checked key by key into a [`Campaign`], every
-//! problem of the file reported as a [`Diagnostic`] pointing at the offending text.
+//! problem of the file reported as a [`Diagnostic`](crate::diag::Diagnostic) pointing at the offending text.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
