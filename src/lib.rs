@@ -36,6 +36,8 @@ pub mod lang;
 pub mod ledger;
 pub mod loudness;
 pub mod plan;
+pub mod play;
 pub mod playlist;
+pub mod render;
 pub mod schedule;
 pub mod settings;
