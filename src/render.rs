@@ -37,7 +37,7 @@ use crate::lang::Lang;
 use crate::loudness::{self, GainPlan, LoudnessConfig, MeasureError, downmix_mono};
 use crate::plan::Broadcast;
 
-mod timeline;
+pub mod timeline;
 
 pub use timeline::{TimelineEntry, format_timeline};
 
@@ -325,10 +325,12 @@ fn pairs(items: &[ProgrammeItem]) -> Vec<(usize, usize)> {
     }
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        if item.lang == Lang::Ii && first[&(item.message.as_str(), Lang::Ii)] == i {
-            if let Some(&j) = first.get(&(item.message.as_str(), Lang::Zh)) {
-                out.push((i, j));
-            }
+        let key = item.message.as_str();
+        if item.lang == Lang::Ii
+            && first[&(key, Lang::Ii)] == i
+            && let Some(&j) = first.get(&(key, Lang::Zh))
+        {
+            out.push((i, j));
         }
     }
     out
