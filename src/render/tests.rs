@@ -183,3 +183,14 @@ fn bad_programmes_are_refused() {
         Err(RenderError::Empty)
     ));
 }
+
+#[test]
+fn converted_clip_ends_with_sound_not_padding() {
+    // rodio alone ends this clip two frames short, which zero padding would turn into a step;
+    // with the clip's trailing silence fed in, at most the very last frame reaches that silence
+    let pcm = tone(22_050, 1, 440.0, 0.5, 88_217);
+    let out = convert(&pcm, OutputFormat::default(), Path::new("x")).unwrap();
+    assert_eq!(out.frames(), 192_037);
+    let trailing_zeros = out.samples.iter().rev().take_while(|s| **s == 0.0).count();
+    assert!(trailing_zeros <= 1, "{trailing_zeros} trailing zeros");
+}
