@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use super::Global;
 use crate::lang::Lang;
-use crate::loudness::LoudnessConfig;
+use crate::loudness::{LoudnessConfig, adjust_message};
 use crate::render::{self, OutputFormat, Programme, RenderError, Rendered};
 
 /// What to render; shared with `shengbo play`.
@@ -20,9 +20,10 @@ pub struct Selection {
     /// The slot time, e.g. `2026-12-01T08:00` (campaign's zone) or RFC 3339.
     #[arg(long, requires = "township")]
     pub at: Option<String>,
-    /// Render one message's pair from `audio/<ID>/` instead of a township's broadcast.
+    /// Render one message's pair from `audio/<ID>/` instead of a township's broadcast; repeat
+    /// the option for several messages in a row.
     #[arg(long, value_name = "ID")]
-    pub message: Option<String>,
+    pub message: Vec<String>,
     /// Language order of a `--message` pair.
     #[arg(long, value_delimiter = ',', default_value = "ii,zh")]
     pub order: Vec<Lang>,
@@ -56,6 +57,10 @@ pub struct Args {
     /// The WAV file to write (16-bit PCM).
     #[arg(short, long)]
     pub output: PathBuf,
+    /// Also write the loudness-adjusted clips that are pushed to endpoints (mono, 16-bit, at
+    /// each source's rate) into this folder, content-addressed.
+    #[arg(long, value_name = "DIR")]
+    pub adjusted: Option<PathBuf>,
 }
 
 /// Input problems (exit 1) as opposed to failures to run (exit 2).
@@ -81,7 +86,42 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         rendered.pcm.channels,
         rendered.pcm.frames()
     );
+    if let Some(dir) = &args.adjusted {
+        let programme = selection_programme(global, &args.select)?;
+        let programme = programme.map_err(|p| anyhow::anyhow!("{p}"))?;
+        write_adjusted(global, &programme, dir)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Write (or reuse) the adjusted clips of every message in `p`, one line each.
+fn write_adjusted(global: &Global, p: &Programme, dir: &Path) -> anyhow::Result<()> {
+    let mut seen: Vec<&str> = Vec::new();
+    for item in &p.items {
+        if seen.contains(&item.message.as_str()) {
+            continue;
+        }
+        seen.push(&item.message);
+        let mut files: Vec<&Path> = Vec::new();
+        for it in p.items.iter().filter(|i| i.message == item.message) {
+            if !files.contains(&it.file.as_path()) {
+                files.push(&it.file);
+            }
+        }
+        let cfg = LoudnessConfig::default();
+        for (src, (plan, clip)) in files.iter().zip(adjust_message(&files, &cfg, dir)?) {
+            println!(
+                "adjusted {} -> {} ({:+.1} dB, {} bytes, sha256 {}{})",
+                crate::diag::display_path(&global.root, src).display(),
+                clip.path.display(),
+                plan.gain_db,
+                clip.size_bytes,
+                &clip.sha256[..16],
+                if clip.reused { ", cached" } else { "" }
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The timeline with paths shown relative to the project root.
@@ -105,13 +145,9 @@ pub fn render_selection(
     global: &Global,
     sel: &Selection,
 ) -> anyhow::Result<Result<Rendered, InputProblem>> {
-    let programme = match (&sel.message, &sel.township, &sel.at) {
-        (Some(id), _, _) => match message_programme(&global.root, id, sel) {
-            Ok(p) => p,
-            Err(problem) => return Ok(Err(problem)),
-        },
-        (None, Some(township), Some(at)) => township_programme(global, township, at)?,
-        _ => anyhow::bail!("say what to render: `--message ID`, or `--township CODE --at TIME`"),
+    let programme = match selection_programme(global, sel)? {
+        Ok(p) => p,
+        Err(problem) => return Ok(Err(problem)),
     };
     // WIRING POINT: read `[loudness]` from `schedules/settings.toml` once settings land.
     let cfg = LoudnessConfig::default();
@@ -122,6 +158,39 @@ pub fn render_selection(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The programme `sel` names: `Ok(Err(_))` is a problem with the input.
+pub fn selection_programme(
+    global: &Global,
+    sel: &Selection,
+) -> anyhow::Result<Result<Programme, InputProblem>> {
+    match (&sel.message[..], &sel.township, &sel.at) {
+        ([_, ..], _, _) => Ok(messages_programme(&global.root, &sel.message, sel)),
+        ([], Some(township), Some(at)) => Ok(Ok(township_programme(global, township, at)?)),
+        _ => anyhow::bail!("say what to render: `--message ID`, or `--township CODE --at TIME`"),
+    }
+}
+
+/// Several messages' pairs in a row, `sel.gap` after every clip but the last.
+pub fn messages_programme(
+    root: &Path,
+    ids: &[String],
+    sel: &Selection,
+) -> Result<Programme, InputProblem> {
+    let mut programme = Programme {
+        items: Vec::new(),
+        repeats: sel.repeats,
+        repeat_gap_s: sel.gap,
+    };
+    for id in ids {
+        let mut p = message_programme(root, id, sel)?;
+        if let Some(last) = programme.items.last_mut() {
+            last.gap_after_s = sel.gap;
+        }
+        programme.items.append(&mut p.items);
+    }
+    Ok(programme)
 }
 
 /// WIRING POINT for the planner: plan `[at, at + 1 min)` for the township and turn its
