@@ -263,6 +263,62 @@ fn adjusted_clip_is_loudness_matched_by_ffmpeg_too() {
 }
 
 #[test]
+fn capped_yi_pulls_mandarin_down_to_match_and_adjusted_clips_are_cached() {
+    let dir = tempfile::tempdir().unwrap();
+    // Yi: a quiet tone with a near-full-scale click every half second (crest factor ~35 dB)
+    let mut yi = tone(16_000, 1, 300.0, 0.02, 16_000 * 4);
+    for i in (0..yi.samples.len()).step_by(8_000) {
+        yi.samples[i] = 0.95;
+    }
+    write_wav(&dir.path().join("audio/clicks/ii.wav"), &yi);
+    write_wav(
+        &dir.path().join("audio/clicks/zh.wav"),
+        &tone(48_000, 1, 700.0, 0.3, 48_000 * 3),
+    );
+    let out_path = dir.path().join("out.wav");
+    let adj = dir.path().join("adjusted");
+    let args = [
+        "render",
+        "--message",
+        "clicks",
+        "--gap",
+        "1",
+        "-o",
+        out_path.to_str().unwrap(),
+        "--adjusted",
+        adj.to_str().unwrap(),
+    ];
+    let out = run_in(dir.path(), &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("capped by the true-peak ceiling"), "{text}");
+    assert!(text.contains("lowered to match its pair"), "{text}");
+
+    let pcm = read_wav(&out_path);
+    let fy = 48_000 * 4;
+    let halves = [segment(&pcm, 0, fy), segment(&pcm, fy + 48_000, 48_000 * 3)];
+    let mut lufs = Vec::new();
+    for (i, half) in halves.iter().enumerate() {
+        let file = dir.path().join(format!("half{i}.wav"));
+        write_wav(&file, half);
+        let (l, peak) = ffmpeg_loudness(&file);
+        assert!(peak <= -1.0 + TP_TOLERANCE_DB, "half {i}: {peak} dBTP");
+        lufs.push(l);
+    }
+    assert!((lufs[0] - lufs[1]).abs() <= 1.0, "pair rule: {lufs:?}");
+    assert!(lufs[0] < -17.0, "Yi cannot reach the target: {lufs:?}");
+
+    let files: Vec<_> = std::fs::read_dir(&adj)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let again = stdout(&run_in(dir.path(), &args));
+    assert_eq!(again.matches(", cached)").count(), 2, "{again}");
+}
+
+#[test]
 fn unknown_message_is_an_input_problem_with_a_suggestion() {
     let (dir, _, _) = project();
     let out = run_in(
