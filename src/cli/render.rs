@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use super::Global;
 use crate::lang::Lang;
-use crate::loudness::{LoudnessConfig, adjust_message};
+use crate::loudness::{AdjustError, LoudnessConfig, adjust_message};
 use crate::render::{self, OutputFormat, Programme, RenderError, Rendered};
 
 /// What to render; shared with `shengbo play`.
@@ -56,7 +56,7 @@ pub struct Args {
     pub select: Selection,
     /// The WAV file to write (16-bit PCM).
     #[arg(short, long)]
-    pub output: PathBuf,
+    pub output: Option<PathBuf>,
     /// Also write the loudness-adjusted clips that are pushed to endpoints (mono, 16-bit, at
     /// each source's rate) into this folder, content-addressed.
     #[arg(long, value_name = "DIR")]
@@ -69,33 +69,51 @@ pub struct Args {
 pub struct InputProblem(pub String);
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
-    let rendered = match render_selection(global, &args.select)? {
-        Ok(r) => r,
-        Err(problem) => {
-            eprintln!("error: {problem}");
-            return Ok(ExitCode::from(1));
-        }
-    };
-    render::write_wav(&rendered, &args.output)
-        .with_context(|| format!("writing `{}`", args.output.display()))?;
-    print!("{}", describe(global, &rendered));
-    println!(
-        "wrote {}: {} Hz, {} channel(s), 16-bit PCM, {} frames",
-        args.output.display(),
-        rendered.pcm.sample_rate,
-        rendered.pcm.channels,
-        rendered.pcm.frames()
-    );
+    if args.output.is_none() && args.adjusted.is_none() {
+        anyhow::bail!("say where to write: `-o programme.wav`, `--adjusted DIR`, or both");
+    }
+    if let Some(output) = &args.output {
+        let rendered = match render_selection(global, &args.select)? {
+            Ok(r) => r,
+            Err(problem) => return Ok(input_problem(&problem)),
+        };
+        render::write_wav(&rendered, output)
+            .with_context(|| format!("writing `{}`", output.display()))?;
+        print!("{}", describe(global, &rendered));
+        println!(
+            "wrote {}: {} Hz, {} channel(s), 16-bit PCM, {} frames",
+            output.display(),
+            rendered.pcm.sample_rate,
+            rendered.pcm.channels,
+            rendered.pcm.frames()
+        );
+    }
     if let Some(dir) = &args.adjusted {
-        let programme = selection_programme(global, &args.select)?;
-        let programme = programme.map_err(|p| anyhow::anyhow!("{p}"))?;
-        write_adjusted(global, &programme, dir)?;
+        let programme = match selection_programme(global, &args.select)? {
+            Ok(p) => p,
+            Err(problem) => return Ok(input_problem(&problem)),
+        };
+        match write_adjusted(global, &programme, dir) {
+            Err(AdjustError::Read { path, source }) => {
+                let problem = format!("cannot read `{}`: {source}", path.display());
+                return Ok(input_problem(&InputProblem(problem)));
+            }
+            Err(e @ AdjustError::Decode { .. }) => {
+                return Ok(input_problem(&InputProblem(e.to_string())));
+            }
+            other => other?,
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
+fn input_problem(problem: &InputProblem) -> ExitCode {
+    eprintln!("error: {problem}");
+    ExitCode::from(1)
+}
+
 /// Write (or reuse) the adjusted clips of every message in `p`, one line each.
-fn write_adjusted(global: &Global, p: &Programme, dir: &Path) -> anyhow::Result<()> {
+fn write_adjusted(global: &Global, p: &Programme, dir: &Path) -> Result<(), AdjustError> {
     let mut seen: Vec<&str> = Vec::new();
     for item in &p.items {
         if seen.contains(&item.message.as_str()) {
