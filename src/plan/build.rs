@@ -131,9 +131,9 @@ fn townships<'a>(
 ) -> Vec<&'a Township> {
     let mut known = Vec::with_capacity(c.townships.len());
     for code in &c.townships {
-        match directory.townships().iter().find(|t| &t.code == code) {
-            Some(t) => known.push(t),
-            None => {
+        match directory.township(code) {
+            Ok(t) => known.push(t),
+            Err(_) => {
                 let reason = SkipReason::UnknownTownship;
                 skipped.push(skip(c, Some(code.clone()), None, None, reason));
             }

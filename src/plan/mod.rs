@@ -23,7 +23,7 @@ mod programme;
 mod view;
 
 pub use programme::{assemble, message_items, valid_on};
-pub use view::{BroadcastRecord, ItemRecord, SummaryRow, summarize};
+pub use view::{BroadcastRecord, ItemRecord, SummaryRow, round_ms, summarize};
 
 /// One clip in a broadcast's playlist.
 #[derive(Debug, Clone, PartialEq, Serialize)]
