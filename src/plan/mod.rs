@@ -175,4 +175,4 @@ pub fn plan(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
