@@ -20,10 +20,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::catalog::{Catalog, Message, Verdict};
-use crate::diag::{Diagnostic, did_you_mean};
+use crate::diag::{Diagnostic, Severity, did_you_mean};
 use crate::directory::Directory;
-use crate::lang::Lang;
-use crate::plan::{self, Conflict, message_items};
+use crate::plan::{self, Conflict, message_items, only_missing_languages};
 use crate::schedule::Campaign;
 
 /// Days planned from the check's start to find same-minute conflicts between campaigns.
@@ -108,12 +107,12 @@ pub fn cross_check(
     from: DateTime<Utc>,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let used: BTreeSet<&str> = campaigns
-        .iter()
-        .flat_map(|c| c.messages.iter().map(String::as_str))
-        .collect();
     for m in catalog.messages.values() {
-        check_message(m, used.contains(m.id.as_str()), &mut out);
+        let users: Vec<&Campaign> = campaigns
+            .iter()
+            .filter(|c| c.messages.contains(&m.id))
+            .collect();
+        check_message(m, &users, &mut out);
     }
     for c in campaigns {
         let src = sources.get(&c.file).map(String::as_str);
@@ -125,28 +124,29 @@ pub fn cross_check(
     out
 }
 
-/// A message's own problems: missing languages, the pair and each clip's gate verdict.
-fn check_message(m: &Message, used: bool, out: &mut Vec<Diagnostic>) {
+/// A message's own problems: the pair's and each clip's gate verdict. A pair lacking a
+/// language is only a warning when every campaign using it allows a single language.
+fn check_message(m: &Message, users: &[&Campaign], out: &mut Vec<Diagnostic>) {
     let folder = PathBuf::from("audio").join(&m.id);
-    let unused = if used {
-        ""
-    } else {
+    let unused = if users.is_empty() {
         " (not used by any campaign)"
+    } else {
+        ""
     };
-    for lang in Lang::ALL {
-        if !m.clips.contains_key(&lang) {
-            let msg = format!(
-                "message `{}` has no {} (`{lang}`) recording{unused}",
-                m.id,
-                lang.name_zh()
-            );
-            let help = format!("add `{}/{lang}.<ext>`", folder.display());
-            out.push(Diagnostic::error(&folder, msg).with_help(help));
-        }
-    }
     if let Verdict::Rejected(reasons) | Verdict::Warning(reasons) = &m.pair_verdict {
         let text = format!("message `{}`: {}{unused}", m.id, reasons.join("; "));
-        out.push(verdict_diag(&m.pair_verdict, &folder, text));
+        let single_ok = !users.is_empty()
+            && users.iter().all(|c| c.allow_single_language)
+            && only_missing_languages(reasons);
+        let d = verdict_diag(&m.pair_verdict, &folder, text);
+        out.push(if single_ok {
+            Diagnostic {
+                severity: Severity::Warning,
+                ..d
+            }
+        } else {
+            d
+        });
     }
     for clip in m.clips.values() {
         if let Verdict::Rejected(reasons) | Verdict::Warning(reasons) = &clip.verdict {
@@ -306,6 +306,8 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::catalog::gate::missing_reason;
+    use crate::lang::Lang;
     use crate::plan::tests::{campaign, catalog, message};
 
     const SRC: &str =
@@ -356,6 +358,7 @@ mod tests {
         loud.clips.get_mut(&Lang::Ii).unwrap().verdict = Verdict::Warning(vec!["loud".into()]);
         let mut half = message("spare", 5.0, 5.0);
         half.clips.remove(&Lang::Ii);
+        half.pair_verdict = Verdict::Rejected(vec![missing_reason(Lang::Ii)]);
         let cat = catalog(vec![bad, loud, half]);
         let c = campaign("a", &["0 8 * * *"], &["fundraising"], &["513431100"]);
         let mut diags = cross_check(
@@ -376,7 +379,7 @@ mod tests {
                 "Error audio/fundraising/zh.mp3 clip rejected by the audio gate: clipped",
                 "Warning audio/police-impersonation/ii.mp3 clip passes the gate with remarks: loud \
                  (not used by any campaign)",
-                "Error audio/spare message `spare` has no 彝语 (`ii`) recording (not used by any campaign)",
+                "Error audio/spare message `spare`: no Nuosu Yi (`ii`) recording (not used by any campaign)",
                 "Error schedules/a.toml:2:37 message `fundraising` cannot air in campaign `a`: \
                  no airable `zh` clip: clipped",
             ]

@@ -22,7 +22,7 @@ mod build;
 mod programme;
 mod view;
 
-pub use programme::{assemble, message_items, valid_on};
+pub use programme::{assemble, message_items, only_missing_languages, valid_on};
 pub use view::{BroadcastRecord, ItemRecord, SummaryRow, round_ms, summarize};
 
 /// One clip in a broadcast's playlist.

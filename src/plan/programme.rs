@@ -3,7 +3,9 @@
 
 use chrono::NaiveDate;
 
-use crate::catalog::Message;
+use crate::catalog::gate::missing_reason;
+use crate::catalog::{Message, Verdict};
+use crate::lang::Lang;
 use crate::schedule::Campaign;
 
 use super::{PlaylistItem, SkipReason};
@@ -15,33 +17,36 @@ pub fn message_items(
     campaign: &Campaign,
     message: &Message,
 ) -> Result<Vec<PlaylistItem>, SkipReason> {
-    if let crate::catalog::Verdict::Rejected(reasons) = &message.pair_verdict {
-        return Err(SkipReason::MessageNotAirable {
-            lang: None,
-            reasons: reasons.clone(),
-        });
+    if let Verdict::Rejected(reasons) = &message.pair_verdict {
+        if !(campaign.allow_single_language && only_missing_languages(reasons)) {
+            return Err(SkipReason::MessageNotAirable {
+                lang: None,
+                reasons: reasons.clone(),
+            });
+        }
     }
     let mut items = Vec::with_capacity(campaign.order.len());
     let mut missing = None;
     for &lang in &campaign.order {
-        match message.airable_clip(lang) {
-            Some(clip) => {
-                let probe = clip.probe.as_ref().expect("airable clips are probed");
-                items.push(PlaylistItem {
-                    message: message.id.clone(),
-                    lang,
-                    file: path_string(&clip.file),
-                    sha256: probe.sha256.clone(),
-                    size_bytes: probe.size_bytes,
-                    duration_s: probe.duration_s,
-                    gap_after_s: 0.0,
-                });
-            }
+        let clip = message.clips.get(&lang);
+        match clip
+            .filter(|c| c.verdict.is_airable())
+            .and_then(|c| c.probe.as_ref().map(|p| (c, p)))
+        {
+            Some((clip, probe)) => items.push(PlaylistItem {
+                message: message.id.clone(),
+                lang,
+                file: path_string(&clip.file),
+                sha256: probe.sha256.clone(),
+                size_bytes: probe.size_bytes,
+                duration_s: probe.duration_s,
+                gap_after_s: 0.0,
+            }),
             None if missing.is_none() => {
-                let reasons = match message.clips.get(&lang).map(|c| &c.verdict) {
-                    Some(crate::catalog::Verdict::Rejected(r)) => r.clone(),
+                let reasons = match clip.map(|c| &c.verdict) {
+                    Some(Verdict::Rejected(r)) => r.clone(),
                     Some(_) => vec!["the clip could not be probed".to_string()],
-                    None => vec![format!("no `{lang}` recording")],
+                    None => vec![missing_reason(lang)],
                 };
                 missing = Some(SkipReason::MessageNotAirable {
                     lang: Some(lang),
@@ -55,6 +60,13 @@ pub fn message_items(
         Some(reason) if !campaign.allow_single_language || items.is_empty() => Err(reason),
         _ => Ok(items),
     }
+}
+
+/// Whether a pair was rejected only because a language has no recording at all.
+pub fn only_missing_languages(reasons: &[String]) -> bool {
+    reasons
+        .iter()
+        .all(|r| Lang::ALL.iter().any(|&l| *r == missing_reason(l)))
 }
 
 /// Whether a message may air on a local day (its own valid dates, inclusive).
