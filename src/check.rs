@@ -96,6 +96,83 @@ fn count(n: usize, noun: &str) -> String {
     }
 }
 
+/// Everything `check` and `plan` read from disk.
+#[derive(Debug)]
+pub struct Inputs {
+    pub directory: Directory,
+    pub catalog: Catalog,
+    /// The campaigns whose files have no errors.
+    pub campaigns: Vec<Campaign>,
+    /// Each campaign file's text, keyed by its path relative to the root.
+    pub sources: BTreeMap<PathBuf, String>,
+    /// What the schedule loader and the catalog reported.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Why `check` could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("no `schedules` folder in `{0}`: campaigns go in `schedules/*.toml`")]
+    NoSchedules(PathBuf),
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::load::LoadError),
+}
+
+/// Load the directory, the catalog (probing through `cache_dir`) and `<root>/schedules`.
+pub fn load(
+    root: &Path,
+    cache_dir: Option<&Path>,
+    now: DateTime<Utc>,
+) -> Result<Inputs, CheckError> {
+    if !root.join("schedules").is_dir() {
+        return Err(CheckError::NoSchedules(root.to_path_buf()));
+    }
+    let directory = Directory::liangshan();
+    let gate = crate::catalog::gate::GateConfig::default();
+    let catalog = Catalog::load(root, &gate, cache_dir)?;
+    let (campaigns, mut diagnostics) = crate::schedule::load_dir_at(root, &directory, now);
+    diagnostics.extend(catalog.diagnostics.iter().cloned());
+    let sources = campaigns
+        .iter()
+        .filter_map(|c| {
+            let text = std::fs::read_to_string(root.join(&c.file)).ok()?;
+            Some((c.file.clone(), text))
+        })
+        .collect();
+    tracing::info!(
+        campaigns = campaigns.len(),
+        messages = catalog.messages.len(),
+        problems = diagnostics.len(),
+        "inputs loaded"
+    );
+    Ok(Inputs {
+        directory,
+        catalog,
+        campaigns,
+        sources,
+        diagnostics,
+    })
+}
+
+/// Check loaded inputs: the loaders' diagnostics and the cross-checks, conflicts looked for
+/// from `now`.
+pub fn run(inputs: &Inputs, now: DateTime<Utc>) -> Report {
+    let mut diagnostics = inputs.diagnostics.clone();
+    diagnostics.extend(cross_check(
+        &inputs.campaigns,
+        &inputs.catalog,
+        &inputs.directory,
+        &inputs.sources,
+        now,
+    ));
+    Report {
+        diagnostics,
+        campaigns: inputs.campaigns.len(),
+        messages: inputs.catalog.messages.len(),
+        townships: inputs.directory.townships().len(),
+    }
+}
+
 /// Cross-check loaded campaigns against the catalog and directory. `sources` holds each
 /// campaign file's text (keyed by `Campaign::file`) so problems can point into it; conflicts are
 /// looked for over [`CONFLICT_WINDOW_DAYS`] days from `from`.
