@@ -253,10 +253,14 @@ fn check_campaign_messages(
     src: Option<&str>,
     out: &mut Vec<Diagnostic>,
 ) {
-    for id in &c.messages {
-        let at = |d: Diagnostic| match src.and_then(|s| message_span(s, id).map(|r| (s, r))) {
-            Some((s, r)) => d.at(s, r),
-            None => d,
+    for (index, id) in c.messages.iter().enumerate() {
+        let at = |mut d: Diagnostic| {
+            if let Some(loc) = c.message_locations.get(index) {
+                d.location = Some(loc.clone());
+            } else if let Some((s, r)) = src.and_then(|s| message_span(s, id).map(|r| (s, r))) {
+                d = d.at(s, r);
+            }
+            d
         };
         let Some(m) = catalog.message(id) else {
             let mut d = at(Diagnostic::error(
