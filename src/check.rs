@@ -155,15 +155,21 @@ pub fn load(
 }
 
 /// Check loaded inputs: the loaders' diagnostics and the cross-checks, conflicts looked for
-/// from `now`.
+/// from the start of `now`'s day in Asia/Shanghai (so the result does not depend on the hour).
 pub fn run(inputs: &Inputs, now: DateTime<Utc>) -> Report {
+    let tz = chrono_tz::Asia::Shanghai;
+    let midnight = now
+        .with_timezone(&tz)
+        .date_naive()
+        .and_time(chrono::NaiveTime::MIN);
+    let from = crate::schedule::cron::place_in_zone(tz, midnight);
     let mut diagnostics = inputs.diagnostics.clone();
     diagnostics.extend(cross_check(
         &inputs.campaigns,
         &inputs.catalog,
         &inputs.directory,
         &inputs.sources,
-        now,
+        from,
     ));
     Report {
         diagnostics,
@@ -336,13 +342,11 @@ fn check_conflicts(
         };
         let first = list[0];
         let towns: BTreeSet<&str> = list.iter().map(|c| c.township_code.as_str()).collect();
-        let local = first
-            .minute
-            .with_timezone(&camp.timezone)
-            .format("%Y-%m-%d %H:%M");
+        let local = first.minute.with_timezone(&camp.timezone).format("%H:%M");
         let text = format!(
             "campaigns `{loser}` and `{winner}` want the same township in the same minute \
-             ({} slots in {}, first {local} at `{}`); `{winner}` airs",
+             ({} slots in {} over the next {CONFLICT_WINDOW_DAYS} days, first at {local} in `{}`); \
+             `{winner}` airs",
             list.len(),
             count(towns.len(), "township"),
             first.township_code,
@@ -492,8 +496,8 @@ mod tests {
         assert_eq!(d.position(), "schedules/a.toml:3:1");
         assert_eq!(
             d.message,
-            "campaigns `a` and `b` want the same township in the same minute (5 slots in 1 township, \
-             first 2026-12-07 08:00 at `513431100`); `b` airs"
+            "campaigns `a` and `b` want the same township in the same minute (5 slots in 1 township \
+             over the next 35 days, first at 08:00 in `513431100`); `b` airs"
         );
         assert_eq!(d.help.as_deref(), Some("`b` has priority 3 over 1"));
     }
