@@ -275,6 +275,10 @@ fn check_campaign_messages(
             ));
             if let Some(s) = did_you_mean(id, catalog.messages.keys().map(String::as_str)) {
                 d = d.with_help(format!("did you mean `{s}`?"));
+            } else if !catalog.messages.is_empty() {
+                let known: Vec<String> =
+                    catalog.messages.keys().map(|k| format!("`{k}`")).collect();
+                d = d.with_help(format!("the catalog holds {}", known.join(", ")));
             }
             out.push(d);
             continue;
