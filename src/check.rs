@@ -367,10 +367,11 @@ fn check_conflicts(
             )
         };
         let mut d = Diagnostic::warning(&camp.file, text).with_help(why);
-        if let Some(src) = sources.get(&camp.file) {
-            if let Some(i) = src.find("priority") {
-                d = d.at(src, i..i + "priority".len());
-            }
+        if let Some((src, i)) = sources
+            .get(&camp.file)
+            .and_then(|src| src.find("priority").map(|i| (src, i)))
+        {
+            d = d.at(src, i..i + "priority".len());
         }
         out.push(d);
     }
