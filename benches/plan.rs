@@ -32,7 +32,8 @@ fn main() {
         let p = black_box(plan(&campaigns, &directory, &catalog, from, to));
         plan_times.push(t.elapsed());
         let t = Instant::now();
-        let records: Vec<BroadcastRecord> = p.broadcasts.iter().map(BroadcastRecord::from).collect();
+        let records: Vec<BroadcastRecord> =
+            p.broadcasts.iter().map(BroadcastRecord::from).collect();
         let json = black_box(serde_json::to_vec(&records).unwrap());
         json_times.push(t.elapsed());
         last = Some((p, json.len()));
