@@ -1,1 +1,0 @@
-//! `shengbo check`: schedules, catalog and directory checked together, grouped by file.
