@@ -146,7 +146,10 @@ impl fmt::Display for Diagnostic {
 }
 
 /// The closest candidate to `input`, if one is close enough to be a plausible typo.
-pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(input, c), c))
@@ -181,7 +184,10 @@ mod tests {
         let text = d.to_string();
         assert!(text.contains("——▶ schedules/a.toml:1:14"), "{text}");
         // `title = "` is 9 columns, the two Yi syllables 4, `" ` 2: the caret sits at column 15.
-        assert!(text.ends_with(&format!("  | {}^", " ".repeat(15))), "{text}");
+        assert!(
+            text.ends_with(&format!("  | {}^", " ".repeat(15))),
+            "{text}"
+        );
     }
 
     #[test]

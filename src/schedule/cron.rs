@@ -25,7 +25,12 @@ impl CronSchedule {
     }
 
     /// Every firing instant in `[from, to)`, ascending, evaluated in `tz`.
-    pub fn occurrences(&self, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    pub fn occurrences(
+        &self,
+        tz: Tz,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Vec<DateTime<Utc>> {
         let _ = (tz, from, to);
         todo!()
     }
