@@ -6,17 +6,22 @@
 //! - [`profile`] — the deployment's configurable codes.
 //! - [`model`] — the typed EBD and the wire time format.
 //! - [`xml_write`] / [`xml_read`] — EBDB XML out and in.
+//! - [`keys`] / [`sign`] — SM2 keys, the signer seam, EBDS signature files (shapes A and B).
 
 pub mod ids;
+pub mod keys;
 pub mod model;
 pub mod profile;
 pub mod seq;
+pub mod sign;
 pub mod xml_read;
 pub mod xml_write;
 
 pub use ids::{EbdId, EbmId, Ebrid, IdError, IdFormat};
+pub use keys::{KeySigner, Signer};
 pub use model::*;
 pub use profile::{DigestEncoding, EbdProfile, SignatureShape};
 pub use seq::{FileSequence, MemorySequence, SeqKind, SequenceStore};
+pub use sign::{SignError, SignatureFile};
 pub use xml_read::{XmlError, parse_ebd};
 pub use xml_write::write_ebd;
