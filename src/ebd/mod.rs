@@ -8,9 +8,11 @@
 //! - [`xml_write`] / [`xml_read`] — EBDB XML out and in.
 //! - [`keys`] / [`sign`] — SM2 keys, the signer seam, EBDS signature files (shapes A and B).
 
+pub mod assemble;
 pub mod ids;
 pub mod keys;
 pub mod model;
+pub mod package;
 pub mod profile;
 pub mod seq;
 pub mod sign;
