@@ -1,7 +1,16 @@
 //! The directory: Liangshan's 17 counties, 304 townships and 2,377 villages (official codes,
-//! names, populations and where each figure comes from), embedded in the binary.
+//! names, populations and where each figure comes from), embedded in the binary so a fresh
+//! clone needs nothing else. Provenance: `src/directory/data/README.md`.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde::Serialize;
+
+mod load;
+mod population;
+
+pub use population::{PopulationOverride, estimate_by_village_units};
 
 /// Where a population figure comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -48,14 +57,58 @@ impl Township {
     }
 }
 
+/// A code or name that names no county or township (or more than one).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    #[error("unknown {what} `{query}`")]
+    Unknown {
+        what: &'static str,
+        query: String,
+        /// The closest code or name, for "did you mean".
+        suggestion: Option<String>,
+    },
+    #[error("`{query}` names {} townships ({}); use a code or `county/township`", .codes.len(), .codes.join(", "))]
+    Ambiguous { query: String, codes: Vec<String> },
+}
+
+impl LookupError {
+    pub fn suggestion(&self) -> Option<&str> {
+        match self {
+            LookupError::Unknown { suggestion, .. } => suggestion.as_deref(),
+            LookupError::Ambiguous { .. } => None,
+        }
+    }
+}
+
 /// Counties and townships, looked up by code or Chinese name.
 #[derive(Debug, Clone)]
 pub struct Directory {
     counties: Vec<County>,
     townships: Vec<Township>,
+    township_index: BTreeMap<String, usize>,
 }
 
 impl Directory {
+    /// The embedded Liangshan directory (NBS 2023 codes, 2020 census county populations,
+    /// township populations estimated by village-level units).
+    pub fn liangshan() -> Directory {
+        static LIANGSHAN: LazyLock<Directory> = LazyLock::new(load::liangshan);
+        LIANGSHAN.clone()
+    }
+
+    fn new(counties: Vec<County>, townships: Vec<Township>) -> Directory {
+        let township_index = townships
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.code.clone(), i))
+            .collect();
+        Directory {
+            counties,
+            townships,
+            township_index,
+        }
+    }
+
     pub fn counties(&self) -> &[County] {
         &self.counties
     }
@@ -63,4 +116,97 @@ impl Directory {
     pub fn townships(&self) -> &[Township] {
         &self.townships
     }
+
+    /// The prefecture's population: the sum of its counties'.
+    pub fn population(&self) -> u64 {
+        self.counties.iter().map(|c| c.population.people).sum()
+    }
+
+    /// A county by 6-digit code, Chinese name (`昭觉县`), short name (`昭觉`) or English name.
+    pub fn county(&self, query: &str) -> Result<&County, LookupError> {
+        let q = query.trim();
+        self.counties
+            .iter()
+            .find(|c| {
+                c.code == q
+                    || c.name == q
+                    || c.name_en.eq_ignore_ascii_case(q)
+                    || short_name(&c.name) == q
+            })
+            .ok_or_else(|| LookupError::Unknown {
+                what: "county",
+                query: q.to_string(),
+                suggestion: suggest(q, self.counties.iter().flat_map(|c| [&c.code, &c.name])),
+            })
+    }
+
+    /// A township by 9-digit code, Chinese name, or `county/township` (`昭觉县/新城镇`).
+    pub fn township(&self, query: &str) -> Result<&Township, LookupError> {
+        let q = query.trim();
+        if let Some(&i) = self.township_index.get(q) {
+            return Ok(&self.townships[i]);
+        }
+        let (county, name) = match q.split_once('/') {
+            Some((c, n)) => (Some(self.county(c)?), n.trim()),
+            None => (None, q),
+        };
+        let found: Vec<&Township> = self
+            .townships
+            .iter()
+            .filter(|t| county.is_none_or(|c| c.code == t.county_code) && t.name == name)
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(one),
+            [] => Err(LookupError::Unknown {
+                what: "township",
+                query: q.to_string(),
+                suggestion: suggest(q, self.townships.iter().flat_map(|t| [&t.code, &t.name])),
+            }),
+            many => Err(LookupError::Ambiguous {
+                query: q.to_string(),
+                codes: many.iter().map(|t| t.code.clone()).collect(),
+            }),
+        }
+    }
+
+    /// The townships of a county, in code order.
+    pub fn townships_of<'a>(&'a self, county_code: &'a str) -> impl Iterator<Item = &'a Township> {
+        self.townships
+            .iter()
+            .filter(move |t| t.county_code == county_code)
+    }
+
+    /// The county a township belongs to.
+    pub fn county_of(&self, township: &Township) -> Option<&County> {
+        self.counties
+            .iter()
+            .find(|c| c.code == township.county_code)
+    }
+
+    /// Replace estimated township populations with staff-supplied figures.
+    pub fn apply_overrides(&mut self, overrides: &[PopulationOverride]) -> Result<(), LookupError> {
+        for o in overrides {
+            let code = self.township(&o.township)?.code.clone();
+            let i = self.township_index[&code];
+            self.townships[i].population = Population {
+                people: o.people,
+                estimated: false,
+                source: o.source.clone(),
+            };
+        }
+        Ok(())
+    }
 }
+
+/// `昭觉县` → `昭觉`, `西昌市` → `西昌`, `木里藏族自治县` → `木里`.
+fn short_name(name: &str) -> &str {
+    let name = name.trim_end_matches(['县', '市']);
+    name.strip_suffix("藏族自治").unwrap_or(name)
+}
+
+fn suggest<'a>(query: &str, candidates: impl Iterator<Item = &'a String>) -> Option<String> {
+    crate::diag::did_you_mean(query, candidates.map(String::as_str)).map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests;
