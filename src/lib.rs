@@ -17,6 +17,7 @@
 //! - [`playlist`] — one broadcast's clips rendered as M3U8, XSPF and JSON.
 //! - [`check`] — `shengbo check`: schedules, catalog and directory checked together.
 //! - [`ebd`] — the emergency-broadcast data interface: ids, XML, tar packages, SM2 signatures.
+//! - [`sim`] — a loopback simulator of county emergency-broadcast platforms, with fault injection.
 //! - [`ledger`] — the durable record of runs, deliveries, attempts and state reports (SQLite).
 //! - [`datadir`] — where all state lives (ledger, counters, caches).
 //! - [`cli`] — the `shengbo` subcommands.
@@ -35,3 +36,4 @@ pub mod plan;
 pub mod playlist;
 pub mod schedule;
 pub mod settings;
+pub mod sim;
