@@ -7,6 +7,7 @@ use shengbo::ebd::assemble::{EbmSpec, broadcast_ebm, cancel_ebm, envelope};
 use shengbo::ebd::package::{ebdb_name, ebds_name};
 use shengbo::ebd::*;
 
+mod bench;
 mod packages;
 mod sim;
 
