@@ -8,6 +8,7 @@ use shengbo::ebd::package::{ebdb_name, ebds_name};
 use shengbo::ebd::*;
 
 mod bench;
+mod cli;
 mod packages;
 mod sim;
 
