@@ -19,6 +19,7 @@
 //! - [`ebd`] — the emergency-broadcast data interface: ids, XML, tar packages, SM2 signatures.
 //! - [`sim`] — a loopback simulator of county emergency-broadcast platforms, with fault injection.
 //! - [`ledger`] — the durable record of runs, deliveries, attempts and state reports (SQLite).
+//! - [`dispatch`] — the dispatch engine: bounded, timed, retried, deadline-bound sends per delivery.
 //! - [`datadir`] — where all state lives (ledger, counters, caches).
 //! - [`cli`] — the `shengbo` subcommands.
 
@@ -29,6 +30,7 @@ pub mod cli;
 pub mod datadir;
 pub mod diag;
 pub mod directory;
+pub mod dispatch;
 pub mod ebd;
 pub mod lang;
 pub mod ledger;
