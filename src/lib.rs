@@ -20,6 +20,7 @@
 //! - [`playlist`] — one broadcast's clips rendered as M3U8, XSPF and JSON.
 //! - [`check`] — `shengbo check`: schedules, catalog and directory checked together.
 //! - [`ebd`] — the emergency-broadcast data interface: ids, XML, tar packages, SM2 signatures.
+//! - [`sim`] — a loopback simulator of county emergency-broadcast platforms, with fault injection.
 //! - [`ledger`] — the durable record of runs, deliveries, attempts and state reports (SQLite).
 //! - [`dispatch`] — the dispatch engine: bounded, timed, retried, deadline-bound sends per delivery.
 //! - [`datadir`] — where all state lives (ledger, counters, caches).
@@ -43,3 +44,4 @@ pub mod playlist;
 pub mod render;
 pub mod schedule;
 pub mod settings;
+pub mod sim;
