@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::{DeArray, DeTable, DeValue};
 
 use crate::catalog::gate::GateConfig;
 use crate::diag::{Diagnostic, Location, toml_error};
@@ -197,24 +197,13 @@ fn table_holds(t: &DeTable<'_>, at: &Range<usize>) -> bool {
 fn drop_at(table: &mut DeTable<'_>, at: &Range<usize>) -> bool {
     let keys: Vec<String> = table.keys().map(|k| k.get_ref().to_string()).collect();
     for key in &keys {
-        match table.get_mut(key.as_str()).map(Spanned::get_mut) {
-            Some(DeValue::Table(t)) => {
-                if drop_at(t, at) {
-                    return true;
-                }
-            }
-            Some(DeValue::Array(items)) => {
-                let hit = items.iter().position(|it| {
-                    holds(it.span(), at)
-                        || matches!(it.get_ref(), DeValue::Table(t) if table_holds(t, at))
-                });
-                if let Some(i) = hit {
-                    let kept = items.iter().enumerate().filter(|(j, _)| *j != i);
-                    *items = kept.map(|(_, v)| v.clone()).collect();
-                    return true;
-                }
-            }
-            _ => {}
+        let dropped = match table.get_mut(key.as_str()).map(Spanned::get_mut) {
+            Some(DeValue::Table(t)) => drop_at(t, at),
+            Some(DeValue::Array(items)) => drop_entry(items, at),
+            _ => false,
+        };
+        if dropped {
+            return true;
         }
     }
     let found = table
@@ -222,6 +211,19 @@ fn drop_at(table: &mut DeTable<'_>, at: &Range<usize>) -> bool {
         .find(|(k, v)| holds(k.span(), at) || holds(v.span(), at))
         .map(|(k, _)| k.get_ref().to_string());
     found.is_some_and(|k| table.remove(k.as_str()).is_some())
+}
+
+/// Remove the entry of an array (of tables) covering `at`.
+fn drop_entry(items: &mut DeArray<'_>, at: &Range<usize>) -> bool {
+    let hit = items.iter().position(|it| {
+        holds(it.span(), at) || matches!(it.get_ref(), DeValue::Table(t) if table_holds(t, at))
+    });
+    let Some(i) = hit else {
+        return false;
+    };
+    let kept = items.iter().enumerate().filter(|(j, _)| *j != i);
+    *items = kept.map(|(_, v)| v.clone()).collect();
+    true
 }
 
 #[cfg(test)]
