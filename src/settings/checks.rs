@@ -41,29 +41,130 @@ impl<'a> Spans<'a> {
     }
 }
 
-/// Check one number of `section`; out of range, report it and put the default back.
-fn number<T: PartialOrd + Copy + std::fmt::Display>(
-    spans: &Spans<'_>,
-    diags: &mut Vec<Diagnostic>,
-    (section, key): (&str, &str),
-    (value, default): (&mut T, T),
-    ok: impl Fn(T) -> bool,
-    expected: &str,
-) {
-    if ok(*value) {
-        return;
-    }
-    let message = format!("`{key}` in `[{section}]` is `{value}`: expected {expected}");
-    diags.push(
-        spans
-            .error(spans.of(section, key), message)
-            .with_help(format!("leave it out for the default, `{default}`")),
-    );
-    *value = default;
+/// One numeric key of a section: its name, where it lives, what is allowed, what to write.
+type Field<C, T> = (
+    &'static str,
+    fn(&mut C) -> &mut T,
+    fn(T) -> bool,
+    &'static str,
+);
+
+const GATE_NUMBERS: [Field<GateConfig, f64>; 7] = [
+    (
+        "max_duration_s",
+        |g| &mut g.max_duration_s,
+        positive,
+        "a positive number of seconds",
+    ),
+    (
+        "min_duration_s",
+        |g| &mut g.min_duration_s,
+        non_negative,
+        "zero or more seconds",
+    ),
+    (
+        "silence_dbfs",
+        |g| &mut g.silence_dbfs,
+        |x| x.is_finite() && x < 0.0,
+        "a level below 0 dBFS, such as `-45`",
+    ),
+    (
+        "max_silent_fraction",
+        |g| &mut g.max_silent_fraction,
+        fraction,
+        "a share between 0 and 1",
+    ),
+    (
+        "clip_peak_dbfs",
+        |g| &mut g.clip_peak_dbfs,
+        |x| x.is_finite() && x <= 0.0,
+        "a level at or below 0 dBFS",
+    ),
+    (
+        "clip_peak_fraction",
+        |g| &mut g.clip_peak_fraction,
+        fraction,
+        "a share between 0 and 1",
+    ),
+    (
+        "pair_duration_ratio",
+        |g| &mut g.pair_duration_ratio,
+        |x| x.is_finite() && x >= 1.0,
+        "a ratio of 1 or more",
+    ),
+];
+
+const GATE_COUNTS: [Field<GateConfig, u64>; 2] = [
+    (
+        "clip_run_samples",
+        |g| &mut g.clip_run_samples,
+        |n| n >= 1,
+        "at least 1",
+    ),
+    (
+        "clip_peak_count",
+        |g| &mut g.clip_peak_count,
+        |n| n >= 1,
+        "at least 1",
+    ),
+];
+
+const LOUDNESS_NUMBERS: [Field<LoudnessConfig, f64>; 3] = [
+    (
+        "target_lufs",
+        |l| &mut l.target_lufs,
+        |x| x > -70.0 && x < 0.0,
+        "a loudness between -70 and 0 LUFS, such as `-16`",
+    ),
+    (
+        "max_true_peak_dbtp",
+        |l| &mut l.max_true_peak_dbtp,
+        |x| x > -70.0 && x <= 0.0,
+        "a ceiling between -70 and 0 dBTP, such as `-1`",
+    ),
+    (
+        "pair_tolerance_lu",
+        |l| &mut l.pair_tolerance_lu,
+        non_negative,
+        "zero or more LU",
+    ),
+];
+
+fn positive(x: f64) -> bool {
+    x.is_finite() && x > 0.0
+}
+
+fn non_negative(x: f64) -> bool {
+    x.is_finite() && x >= 0.0
 }
 
 fn fraction(x: f64) -> bool {
     (0.0..=1.0).contains(&x)
+}
+
+/// Check `fields` of `[section]`; a value out of range is reported and its default put back.
+fn check_fields<C: Default, T: Copy + std::fmt::Display>(
+    section: &str,
+    cfg: &mut C,
+    fields: &[Field<C, T>],
+    spans: &Spans<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut defaults = C::default();
+    for (key, get, ok, expected) in fields {
+        let value = get(cfg);
+        if ok(*value) {
+            continue;
+        }
+        let default = *get(&mut defaults);
+        let message = format!("`{key}` in `[{section}]` is `{value}`: expected {expected}");
+        diags.push(
+            spans
+                .error(spans.of(section, key), message)
+                .with_help(format!("leave it out for the default, `{default}`")),
+        );
+        *value = default;
+    }
 }
 
 /// `[gate]`: durations positive and ordered, levels at most 0 dBFS, fractions in 0–1.
@@ -72,83 +173,15 @@ pub(super) fn gate(
     spans: &Spans<'_>,
     diags: &mut Vec<Diagnostic>,
 ) -> GateConfig {
-    let d = GateConfig::default();
-    let s = "gate";
-    let mut f = |key, value: &mut f64, default, ok: fn(f64) -> bool, expected| {
-        number(spans, diags, (s, key), (value, default), ok, expected);
-    };
-    f(
-        "max_duration_s",
-        &mut g.max_duration_s,
-        d.max_duration_s,
-        |x| x.is_finite() && x > 0.0,
-        "a positive number of seconds",
-    );
-    f(
-        "min_duration_s",
-        &mut g.min_duration_s,
-        d.min_duration_s,
-        |x| x.is_finite() && x >= 0.0,
-        "zero or more seconds",
-    );
-    f(
-        "silence_dbfs",
-        &mut g.silence_dbfs,
-        d.silence_dbfs,
-        |x| x.is_finite() && x < 0.0,
-        "a level below 0 dBFS, such as `-45`",
-    );
-    f(
-        "max_silent_fraction",
-        &mut g.max_silent_fraction,
-        d.max_silent_fraction,
-        fraction,
-        "a share between 0 and 1",
-    );
-    f(
-        "clip_peak_dbfs",
-        &mut g.clip_peak_dbfs,
-        d.clip_peak_dbfs,
-        |x| x.is_finite() && x <= 0.0,
-        "a level at or below 0 dBFS",
-    );
-    f(
-        "clip_peak_fraction",
-        &mut g.clip_peak_fraction,
-        d.clip_peak_fraction,
-        fraction,
-        "a share between 0 and 1",
-    );
-    f(
-        "pair_duration_ratio",
-        &mut g.pair_duration_ratio,
-        d.pair_duration_ratio,
-        |x| x.is_finite() && x >= 1.0,
-        "a ratio of 1 or more",
-    );
-    let at_least_one = |x: u64| x >= 1;
-    number(
-        spans,
-        diags,
-        (s, "clip_run_samples"),
-        (&mut g.clip_run_samples, d.clip_run_samples),
-        at_least_one,
-        "at least 1",
-    );
-    number(
-        spans,
-        diags,
-        (s, "clip_peak_count"),
-        (&mut g.clip_peak_count, d.clip_peak_count),
-        at_least_one,
-        "at least 1",
-    );
+    check_fields("gate", &mut g, &GATE_NUMBERS, spans, diags);
+    check_fields("gate", &mut g, &GATE_COUNTS, spans, diags);
     if g.min_duration_s >= g.max_duration_s {
         let message = format!(
             "`min_duration_s` in `[gate]` ({}) must be below `max_duration_s` ({})",
             g.min_duration_s, g.max_duration_s
         );
-        diags.push(spans.error(spans.of(s, "min_duration_s"), message));
+        diags.push(spans.error(spans.of("gate", "min_duration_s"), message));
+        let d = GateConfig::default();
         (g.min_duration_s, g.max_duration_s) = (d.min_duration_s, d.max_duration_s);
     }
     g
@@ -160,32 +193,7 @@ pub(super) fn loudness(
     spans: &Spans<'_>,
     diags: &mut Vec<Diagnostic>,
 ) -> LoudnessConfig {
-    let d = LoudnessConfig::default();
-    let s = "loudness";
-    let mut f = |key, value: &mut f64, default, ok: fn(f64) -> bool, expected| {
-        number(spans, diags, (s, key), (value, default), ok, expected);
-    };
-    f(
-        "target_lufs",
-        &mut l.target_lufs,
-        d.target_lufs,
-        |x| x > -70.0 && x < 0.0,
-        "a loudness between -70 and 0 LUFS, such as `-16`",
-    );
-    f(
-        "max_true_peak_dbtp",
-        &mut l.max_true_peak_dbtp,
-        d.max_true_peak_dbtp,
-        |x| x > -70.0 && x <= 0.0,
-        "a ceiling between -70 and 0 dBTP, such as `-1`",
-    );
-    f(
-        "pair_tolerance_lu",
-        &mut l.pair_tolerance_lu,
-        d.pair_tolerance_lu,
-        |x| x.is_finite() && x >= 0.0,
-        "zero or more LU",
-    );
+    check_fields("loudness", &mut l, &LOUDNESS_NUMBERS, spans, diags);
     l
 }
 

@@ -174,3 +174,67 @@ fn nothing(p: &Plan, code: &str, at: DateTime<Utc>, before: Option<&Broadcast>) 
     }
     InputProblem(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn broadcast(start: &str) -> Broadcast {
+        Broadcast {
+            campaign: "c".into(),
+            priority: 0,
+            township_code: "513401001".into(),
+            township_name: "北城街道".into(),
+            county_code: "513401".into(),
+            start: at(start),
+            end: at(start) + Duration::seconds(30),
+            timezone: AT_TZ,
+            items: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn at_is_rfc3339_or_shanghai_local() {
+        let want = at("2026-12-01T08:00:00+08:00");
+        for s in [
+            "2026-12-01 08:00",
+            "2026-12-01T08:00",
+            "2026-12-01 08:00:00",
+        ] {
+            assert_eq!(parse_at(s).unwrap(), want, "{s}");
+        }
+        assert_eq!(parse_at("2026-12-01T00:00:00Z").unwrap(), want);
+        let err = parse_at("tomorrow 8am").unwrap_err().to_string();
+        assert!(err.contains("`--at tomorrow 8am` is not a time"), "{err}");
+    }
+
+    #[test]
+    fn picks_exact_then_next_then_names_the_last_before() {
+        let list = [
+            broadcast("2026-12-01T07:30:00+08:00"),
+            broadcast("2026-12-01T19:00:00+08:00"),
+        ];
+        assert_eq!(pick(&list, list[0].start), Pick::Exact(&list[0]));
+        let noon = at("2026-12-01T12:00:00+08:00");
+        assert_eq!(pick(&list, noon), Pick::Next(&list[1]));
+        let late = at("2026-12-01T20:00:00+08:00");
+        assert_eq!(
+            pick(&list, late),
+            Pick::Nothing {
+                before: Some(&list[1])
+            }
+        );
+        assert_eq!(pick(&[], late), Pick::Nothing { before: None });
+        let plan = Plan::default();
+        let text = nothing(&plan, "513401001", late, Some(&list[1])).to_string();
+        assert!(
+            text.contains("at or after 2026-12-01 20:00:00 +08:00"),
+            "{text}"
+        );
+        assert!(text.contains("nearest before is 北城街道 `513401001` at 2026-12-01 19:00:00"));
+    }
+}
