@@ -161,10 +161,7 @@ pub fn did_you_mean<'a>(
 /// A TOML/serde error as a diagnostic at its span: serde's words made plain, lowercase, and for
 /// an unknown key "did you mean" among the keys serde lists (or `keys`, when it lists none).
 pub fn toml_error(file: &Path, src: &str, e: &toml::de::Error, keys: &[&str]) -> Diagnostic {
-    let mut message = lowercase_first(e.message().trim().trim_end_matches('.'));
-    for (rust, plain) in SERDE_WORDS {
-        message = message.replace(rust, plain);
-    }
+    let message = lowercase_first(&plain_serde(e.message().trim().trim_end_matches('.')));
     let mut diag = Diagnostic::error(file, message.clone());
     if let Some(span) = e.span() {
         diag = diag.at(src, span);
@@ -188,6 +185,15 @@ pub fn toml_error(file: &Path, src: &str, e: &toml::de::Error, keys: &[&str]) ->
         Some(best) => diag.with_help(format!("did you mean `{best}`?")),
         None => diag.with_help(format!("expected one of {}", known.join(", "))),
     }
+}
+
+/// serde's message with Rust type names replaced by what to write in TOML.
+pub fn plain_serde(message: &str) -> String {
+    let mut message = message.to_string();
+    for (rust, plain) in SERDE_WORDS {
+        message = message.replace(rust, plain);
+    }
+    message
 }
 
 /// serde names Rust types; say what to write instead.
