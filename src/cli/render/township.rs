@@ -76,9 +76,8 @@ pub(super) fn selected(
         Ok(t) => t,
         Err(problem) => return Ok(Err(problem)),
     };
-    let now = Utc::now();
     let cache = global.data_dir().probe_cache();
-    let inputs = check::load(&global.root, Some(&cache), now)
+    let inputs = check::load(&global.root, Some(&cache), Utc::now())
         .with_context(|| format!("cannot load `{}`", global.root.display()))?;
     let errors = inputs.diagnostics.iter().filter(|d| d.is_error()).count();
     if errors > 0 {
@@ -91,33 +90,20 @@ pub(super) fn selected(
         Ok(t) => t.code.clone(),
         Err(e) => {
             let hint = e.suggestion().map(|s| format!(", did you mean `{s}`?"));
-            return Ok(Err(InputProblem(format!(
-                "{e}{}",
-                hint.unwrap_or_default()
-            ))));
+            let problem = format!("{e}{}", hint.unwrap_or_default());
+            return Ok(Err(InputProblem(problem)));
         }
     };
-    let mut campaigns = inputs.campaigns.clone();
-    for c in &mut campaigns {
-        c.townships.retain(|t| *t == code);
-    }
-    let span = Duration::days(SEARCH_DAYS);
-    let planned = plan::plan(
-        &campaigns,
-        &inputs.directory,
-        &inputs.catalog,
-        at - span,
-        at + span,
-    );
+    let planned = plan_township(&inputs, &code, at);
     let b = match pick(&planned.broadcasts, at) {
         Pick::Exact(b) => {
             println!("broadcast {}", describe(b));
             b
         }
         Pick::Next(b) => {
+            let then = local(at);
             println!(
-                "no broadcast starts at {}; rendering the next one: {}",
-                local(at),
+                "no broadcast starts at {then}; rendering the next one: {}",
                 describe(b)
             );
             b
@@ -128,6 +114,17 @@ pub(super) fn selected(
         programme: programme_from_broadcast(b, &global.root),
         loudness: inputs.settings.loudness,
     }))
+}
+
+/// The plan of one township for the days around `at`.
+fn plan_township(inputs: &check::Inputs, code: &str, at: DateTime<Utc>) -> Plan {
+    let mut campaigns = inputs.campaigns.clone();
+    for c in &mut campaigns {
+        c.townships.retain(|t| t == code);
+    }
+    let span = Duration::days(SEARCH_DAYS);
+    let (from, to) = (at - span, at + span);
+    plan::plan(&campaigns, &inputs.directory, &inputs.catalog, from, to)
 }
 
 fn local(t: DateTime<Utc>) -> String {
