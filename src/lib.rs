@@ -18,6 +18,8 @@
 //! - [`check`] — `shengbo check`: schedules, catalog and directory checked together.
 //! - [`ebd`] — the emergency-broadcast data interface: ids, XML, tar packages, SM2 signatures.
 //! - [`ledger`] — the durable record of runs, deliveries, attempts and state reports (SQLite).
+//! - [`coverage`] — pure coverage aggregation: population reached, by county or township, per period.
+//! - [`server`] — the HTTP app: playlist and audio pulls, coverage (JSON, CSV, HTML), health, metrics.
 //! - [`datadir`] — where all state lives (ledger, counters, caches).
 //! - [`cli`] — the `shengbo` subcommands.
 
@@ -25,6 +27,7 @@ pub mod audio;
 pub mod catalog;
 pub mod check;
 pub mod cli;
+pub mod coverage;
 pub mod datadir;
 pub mod diag;
 pub mod directory;
@@ -34,4 +37,5 @@ pub mod ledger;
 pub mod plan;
 pub mod playlist;
 pub mod schedule;
+pub mod server;
 pub mod settings;
