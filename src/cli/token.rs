@@ -22,7 +22,11 @@ pub enum TokenCommand {
     /// Create a token and print it once.
     Add {
         /// A station token for this county (code or name, e.g. `513431` or `昭觉县`).
-        #[arg(long, conflicts_with = "coordinator", required_unless_present = "coordinator")]
+        #[arg(
+            long,
+            conflicts_with = "coordinator",
+            required_unless_present = "coordinator"
+        )]
         county: Option<String>,
         /// A coordinator token: reads coverage and every playlist.
         #[arg(long)]
@@ -82,7 +86,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                 }
                 Err(err) => return Err(err).context("could not save the token"),
             };
-            println!("token `{name}` ({}) created; it is shown only now:", describe(&scope));
+            println!(
+                "token `{name}` ({}) created; it is shown only now:",
+                describe(&scope)
+            );
             println!("{secret}");
         }
         TokenCommand::List => {

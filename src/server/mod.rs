@@ -32,6 +32,7 @@ use tower_http::trace::TraceLayer;
 pub mod auth;
 pub mod error;
 pub mod ops;
+pub mod records;
 pub mod state;
 
 mod audio;

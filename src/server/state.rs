@@ -93,6 +93,27 @@ impl Snapshot {
         }
     }
 
+    /// Load schedules and catalog under `root` and plan `[from, to)`: the snapshot a server
+    /// starts with. Campaigns with errors are left out (as `shengbo plan` does).
+    pub fn load(
+        root: &Path,
+        cache_dir: Option<&Path>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Snapshot, crate::check::CheckError> {
+        let inputs = crate::check::load(root, cache_dir, now)?;
+        let planned = crate::plan::plan(
+            &inputs.campaigns,
+            &inputs.directory,
+            &inputs.catalog,
+            from,
+            to,
+        );
+        let audio = Snapshot::audio_of(&inputs.catalog, root);
+        Ok(Snapshot::new(planned.broadcasts, audio, now))
+    }
+
     /// The airable recordings of a catalog, with paths resolved under `root`.
     pub fn audio_of(catalog: &Catalog, root: &Path) -> Vec<AudioFile> {
         let clips = catalog.messages.values().flat_map(|m| {
