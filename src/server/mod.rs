@@ -10,7 +10,7 @@
 //! - `audio` — `/v1/audio/{sha256}.{ext}`: content-addressed, Range, immutable caching.
 //! - `coverage` — `/v1/coverage` (JSON, CSV).
 //! - `page` — `/coverage`, the server-rendered HTML page.
-//! - `ebd_state` — `POST /v1/ebd/state`: platforms' unsolicited state reports.
+//! - [`ebd_state`] — `POST /v1/ebd/state`: platforms' unsolicited state reports.
 //! - [`ops`] — `/healthz`, `/readyz`, `/metrics` and the [`Metrics`] counters.
 //!
 //! Who may see what: a station token reads its county's townships and their audio; a
@@ -24,7 +24,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -37,11 +37,13 @@ pub mod state;
 
 mod audio;
 mod coverage;
+pub mod ebd_state;
 mod page;
 mod playlists;
 mod render;
 
 pub use auth::{Principal, Scope, TokenStore};
+pub use ebd_state::EbdInbound;
 pub use error::AppError;
 pub use ops::Metrics;
 pub use state::{AppState, AudioFile, Limits, Records, RecordsError, Snapshot};
@@ -56,6 +58,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/audio/{file}", get(audio::serve))
         .route("/v1/coverage", get(coverage::json_or_csv))
         .route("/coverage", get(page::coverage))
+        .route("/v1/ebd/state", post(ebd_state::receive))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::count_pulls,

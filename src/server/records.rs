@@ -100,6 +100,14 @@ impl<L: Ledger + 'static> Records for LedgerRecords<L> {
             .collect())
     }
 
+    fn record_state_report(
+        &self,
+        report: &crate::ledger::StateReport,
+    ) -> Result<Option<i64>, RecordsError> {
+        let found = self.ledger.record_state_report(report).map_err(err)?;
+        Ok(found.map(|d| d.0))
+    }
+
     /// Take and release SQLite's write lock on a second connection.
     fn check_writable(&self) -> Result<(), RecordsError> {
         let Some(file) = &self.file else {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::auth::TokenStore;
+use super::ebd_state::EbdInbound;
 use super::ops::Metrics;
 use crate::catalog::Catalog;
 use crate::coverage;
@@ -180,6 +181,11 @@ pub trait Records: Send + Sync + 'static {
         campaign: Option<&str>,
     ) -> Result<coverage::Inputs, RecordsError>;
     fn endpoints(&self) -> Result<Vec<EndpointStatus>, RecordsError>;
+    /// Store a platform's state report; returns the delivery it moved, if any.
+    fn record_state_report(
+        &self,
+        report: &crate::ledger::StateReport,
+    ) -> Result<Option<i64>, RecordsError>;
     /// Whether the records can be written (readiness).
     fn check_writable(&self) -> Result<(), RecordsError>;
 }
@@ -188,6 +194,7 @@ struct Shared {
     directory: Arc<Directory>,
     snapshot: RwLock<Arc<Snapshot>>,
     records: Option<Arc<dyn Records>>,
+    ebd_inbound: Option<Arc<EbdInbound>>,
     tokens: TokenStore,
     metrics: Arc<Metrics>,
     limits: Limits,
@@ -216,6 +223,7 @@ impl AppState {
                 directory,
                 snapshot: RwLock::new(Arc::new(snapshot)),
                 records: None,
+                ebd_inbound: None,
                 tokens,
                 metrics: Arc::new(Metrics::default()),
                 limits: Limits::default(),
@@ -235,6 +243,15 @@ impl AppState {
 
     pub fn with_records(self, records: Arc<dyn Records>) -> AppState {
         self.edit(|s| s.records = Some(records))
+    }
+
+    /// Take platforms' state reports on `POST /v1/ebd/state` (needs records too).
+    pub fn with_ebd_inbound(self, inbound: EbdInbound) -> AppState {
+        self.edit(|s| s.ebd_inbound = Some(Arc::new(inbound)))
+    }
+
+    pub fn ebd_inbound(&self) -> Option<Arc<EbdInbound>> {
+        self.inner.ebd_inbound.clone()
     }
 
     pub fn with_metrics(self, metrics: Arc<Metrics>) -> AppState {
