@@ -138,7 +138,7 @@ mod tests {
             "../../etc/passwd".to_string(),
             format!("{sha}.mp3/.."),
             format!("{}.mp3", "A".repeat(64)),
-            format!("{sha}"),
+            sha.clone(),
             format!("{sha}.m p3"),
             format!("{sha}..mp3"),
             "%2e%2e%2fetc.mp3".to_string(),

@@ -195,7 +195,7 @@ struct Shared {
     snapshot: RwLock<Arc<Snapshot>>,
     records: Option<Arc<dyn Records>>,
     ebd_inbound: Option<Arc<EbdInbound>>,
-    tokens: TokenStore,
+    tokens: Arc<TokenStore>,
     metrics: Arc<Metrics>,
     limits: Limits,
     base_url: Option<String>,
@@ -224,7 +224,7 @@ impl AppState {
                 snapshot: RwLock::new(Arc::new(snapshot)),
                 records: None,
                 ebd_inbound: None,
-                tokens,
+                tokens: Arc::new(tokens),
                 metrics: Arc::new(Metrics::default()),
                 limits: Limits::default(),
                 base_url: None,
@@ -232,9 +232,19 @@ impl AppState {
         }
     }
 
+    /// A new state with one part changed; clones of `self` keep the old parts.
     fn edit(self, f: impl FnOnce(&mut Shared)) -> AppState {
-        let mut inner = Arc::try_unwrap(self.inner)
-            .unwrap_or_else(|_| panic!("AppState builders are called before the state is shared"));
+        let old = &self.inner;
+        let mut inner = Shared {
+            directory: old.directory.clone(),
+            snapshot: RwLock::new(self.snapshot()),
+            records: old.records.clone(),
+            ebd_inbound: old.ebd_inbound.clone(),
+            tokens: old.tokens.clone(),
+            metrics: old.metrics.clone(),
+            limits: old.limits.clone(),
+            base_url: old.base_url.clone(),
+        };
         f(&mut inner);
         AppState {
             inner: Arc::new(inner),

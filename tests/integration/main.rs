@@ -9,3 +9,4 @@ mod ledger;
 mod plan;
 mod render;
 mod schedule;
+mod server;
