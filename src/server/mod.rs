@@ -40,7 +40,6 @@ mod coverage;
 pub mod ebd_state;
 mod page;
 mod playlists;
-mod render;
 
 pub use auth::{Principal, Scope, TokenStore};
 pub use ebd_state::EbdInbound;

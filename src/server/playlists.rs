@@ -1,6 +1,13 @@
 //! Playlist pulls for county stations: one township's current or next broadcast (or the one at
 //! `?at=`), its whole day, or every township of a county — each answer with a strong ETag from
 //! its bytes, `If-None-Match` → 304, `Cache-Control` and `Last-Modified`.
+//!
+//! Rendering goes through [`crate::playlist`] with the server's audio URLs
+//! (`{base}/v1/audio/{sha256}.{ext}`). The M3U8 is also a valid HLS VOD playlist
+//! (`#EXT-X-TARGETDURATION`, `#EXT-X-ENDLIST`) so players such as ffmpeg play every item in
+//! order, and a whole day is several broadcasts in one file.
+
+use std::fmt::Write as _;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -11,9 +18,9 @@ use sha2::{Digest, Sha256};
 
 use super::auth::Principal;
 use super::error::{self, AppError};
-use super::render::{self, Links};
 use super::state::AppState;
-use crate::plan::Broadcast;
+use crate::plan::{Broadcast, PlaylistItem};
+use crate::playlist::{self, PlaylistJson};
 
 /// The zone in which `?date=` days are counted.
 const ZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
@@ -23,6 +30,65 @@ pub struct PullQuery {
     at: Option<String>,
     date: Option<String>,
     token: Option<String>,
+}
+
+/// How audio URLs are built: `{base}/v1/audio/{sha256}.{ext}{suffix}`.
+#[derive(Debug, Clone)]
+pub struct Links {
+    pub base: String,
+    /// Appended to each URL, e.g. `?token=…` when the caller authenticated by query.
+    pub suffix: String,
+}
+
+impl Links {
+    pub fn audio(&self, item: &PlaylistItem) -> String {
+        format!(
+            "{}/v1/audio/{}.{}{}",
+            self.base,
+            item.sha256,
+            ext(item),
+            self.suffix
+        )
+    }
+}
+
+/// The audio extension of an item (lowercase), from its file name.
+pub fn ext(item: &PlaylistItem) -> String {
+    std::path::Path::new(&item.file)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("bin")
+        .to_ascii_lowercase()
+}
+
+/// Broadcasts in order as one extended M3U / HLS VOD playlist.
+pub fn m3u8(broadcasts: &[&Broadcast], links: &Links) -> String {
+    let target = broadcasts
+        .iter()
+        .flat_map(|b| &b.items)
+        .map(|i| i.duration_s.ceil() as u64)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:VOD\n");
+    let _ = writeln!(out, "#EXT-X-TARGETDURATION:{target}");
+    for b in broadcasts {
+        let one = playlist::m3u8(b, &links.base, |item| links.audio(item));
+        out.push_str(one.strip_prefix("#EXTM3U\n").unwrap_or(&one));
+    }
+    out.push_str("#EXT-X-ENDLIST\n");
+    out
+}
+
+/// One broadcast as XSPF version 1.
+pub fn xspf(b: &Broadcast, links: &Links) -> String {
+    playlist::xspf(b, &links.base, |item| links.audio(item))
+}
+
+/// One broadcast as JSON: the play window and every item's URL, sha256, size, duration,
+/// language and order.
+pub fn json_broadcast(b: &Broadcast, links: &Links) -> PlaylistJson {
+    playlist::json(b, &links.base, |item| links.audio(item))
 }
 
 /// A strong ETag of a body: the first 128 bits of its sha256.
@@ -145,11 +211,11 @@ pub async fn township(
                     suggestion: None,
                 })?;
             Ok(match file.as_str() {
-                "playlist.m3u8" => cached(&headers, render::m3u8(&[b], &links), M3U8, modified),
-                "playlist.xspf" => cached(&headers, render::xspf(b, &links), XSPF, modified),
+                "playlist.m3u8" => cached(&headers, m3u8(&[b], &links), M3U8, modified),
+                "playlist.xspf" => cached(&headers, xspf(b, &links), XSPF, modified),
                 _ => cached(
                     &headers,
-                    to_json(&render::json_broadcast(b, &links))?,
+                    to_json(&json_broadcast(b, &links))?,
                     JSON,
                     modified,
                 ),
@@ -162,14 +228,14 @@ pub async fn township(
                 .filter(|b| local_day(b) == date)
                 .collect();
             if file == "day.m3u8" {
-                return Ok(cached(&headers, render::m3u8(&day, &links), M3U8, modified));
+                return Ok(cached(&headers, m3u8(&day, &links), M3U8, modified));
             }
             let body = serde_json::json!({
                 "township": code,
                 "township_name": township.name,
                 "date": date,
                 "timezone": ZONE.name(),
-                "broadcasts": day.iter().map(|b| render::json_broadcast(b, &links)).collect::<Vec<_>>(),
+                "broadcasts": day.iter().map(|b| json_broadcast(b, &links)).collect::<Vec<_>>(),
             });
             Ok(cached(&headers, to_json(&body)?, JSON, modified))
         }
@@ -210,7 +276,7 @@ pub async fn county(
             let day: Vec<_> = snapshot
                 .broadcasts_of(&t.code)
                 .filter(|b| local_day(b) == date)
-                .map(|b| render::json_broadcast(b, &links))
+                .map(|b| json_broadcast(b, &links))
                 .collect();
             serde_json::json!({"township": t.code, "township_name": t.name, "broadcasts": day})
         })
