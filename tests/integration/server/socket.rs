@@ -251,3 +251,119 @@ async fn a_read_only_mirror_takes_no_state_reports() {
     assert_eq!(resp.status(), 503);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_repositorys_own_plan_is_served_with_its_real_audio() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let now = Utc::now();
+    let day = chrono::Duration::days(1);
+    let snapshot =
+        shengbo::server::Snapshot::load(root, None, now - day, now + day * 8, now).unwrap();
+    let b = snapshot
+        .broadcasts()
+        .first()
+        .expect("the demo campaigns plan something")
+        .clone();
+    let tokens = tempfile::tempdir().unwrap();
+    let file = tokens.path().join("tokens.json");
+    let scope = shengbo::server::Scope::Station {
+        county: b.county_code.clone(),
+    };
+    let station = shengbo::server::auth::add(&file, "s", scope, now).unwrap();
+    let state = AppState::new(
+        Arc::new(shengbo::directory::Directory::liangshan()),
+        snapshot,
+        shengbo::server::TokenStore::open(&file).unwrap(),
+    );
+    let server = start(state).await;
+    let c = client();
+    let at = b.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let url = format!(
+        "http://{}/v1/townships/{}/playlist.json?at={at}",
+        server.addr, b.township_code
+    );
+    let json: serde_json::Value = c
+        .get(&url)
+        .bearer_auth(&station)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = json["items"].as_array().unwrap();
+    assert_eq!(items.len(), b.items.len());
+    for item in items {
+        let bytes = c
+            .get(item["url"].as_str().unwrap())
+            .bearer_auth(&station)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        use sha2::Digest;
+        assert_eq!(
+            hex::encode(sha2::Sha256::digest(&bytes)),
+            item["sha256"].as_str().unwrap()
+        );
+        assert_eq!(bytes.len() as u64, item["size_bytes"].as_u64().unwrap());
+    }
+    server.shutdown().await;
+}
+
+#[test]
+fn serve_no_schedule_runs_alone_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut child = crate::util::shengbo()
+        .args(["serve", "--no-schedule", "--listen", "127.0.0.1:0"])
+        .env("SHENGBO_ROOT", root)
+        .env("SHENGBO_DATA_DIR", dir.path())
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("listening on ").map(str::to_string))
+        .expect("the server says where it listens");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (health, coverage) = rt.block_on(async {
+        let c = client();
+        let h = c
+            .get(format!("{addr}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        let cov = c
+            .get(format!("{addr}/v1/coverage"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        (h, cov)
+    });
+    let pid = child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(health, 200);
+    assert_eq!(
+        coverage, 401,
+        "coverage needs a token even without a ledger"
+    );
+    assert!(status.success(), "graceful exit on SIGTERM: {status:?}");
+    assert!(
+        !dir.path().join("ledger.sqlite").exists(),
+        "a mirror creates no ledger"
+    );
+}
