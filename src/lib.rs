@@ -12,12 +12,17 @@
 //! - [`directory`] — Liangshan's counties, townships and villages, with populations.
 //! - [`audio`] — decoding clips to PCM (symphonia).
 //! - [`catalog`] — the recordings in `audio/`: probe, loudness, the audio gate, the probe cache.
+//! - [`loudness`] — the loudness policy (target, true-peak ceiling, pair rule) and adjusted clips.
+//! - [`render`] — a programme rendered exactly as it airs (order, gaps, repeats, gains) to WAV.
+//! - [`play`] — auditioning a rendered programme through the sound device (`audio-device`).
 //! - [`schedule`] — campaigns in `schedules/*.toml`: parsing, validation, crontab slots.
 //! - [`plan`] — the pure planner: campaigns × directory × catalog × window → broadcasts.
 //! - [`playlist`] — one broadcast's clips rendered as M3U8, XSPF and JSON.
 //! - [`check`] — `shengbo check`: schedules, catalog and directory checked together.
 //! - [`ebd`] — the emergency-broadcast data interface: ids, XML, tar packages, SM2 signatures.
+//! - [`sim`] — a loopback simulator of county emergency-broadcast platforms, with fault injection.
 //! - [`ledger`] — the durable record of runs, deliveries, attempts and state reports (SQLite).
+//! - [`dispatch`] — the dispatch engine: bounded, timed, retried, deadline-bound sends per delivery.
 //! - [`coverage`] — pure coverage aggregation: population reached, by county or township, per period.
 //! - [`server`] — the HTTP app: playlist and audio pulls, coverage (JSON, CSV, HTML), health, metrics.
 //! - [`datadir`] — where all state lives (ledger, counters, caches).
@@ -31,11 +36,16 @@ pub mod coverage;
 pub mod datadir;
 pub mod diag;
 pub mod directory;
+pub mod dispatch;
 pub mod ebd;
 pub mod lang;
 pub mod ledger;
+pub mod loudness;
 pub mod plan;
+pub mod play;
 pub mod playlist;
+pub mod render;
 pub mod schedule;
 pub mod server;
 pub mod settings;
+pub mod sim;

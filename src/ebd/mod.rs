@@ -23,14 +23,19 @@ pub mod validate;
 pub mod xml_read;
 pub mod xml_write;
 
-pub use assemble::{BuildError, BuiltPackage, EbmSpec, MediaFile, build_package};
+pub use assemble::{
+    BuildError, BuiltPackage, EbmSpec, MediaFile, broadcast_ebm, broadcast_pair, build_package,
+    envelope,
+};
 pub use ids::{EbdId, EbmId, Ebrid, IdError, IdFormat};
 pub use keys::{KeySigner, Signer};
 pub use model::*;
 pub use outcome::{BrdState, Delivery, ResultCode, delivery_of};
 pub use package::{Limits, PackageError, RawPackage};
 pub use profile::{DigestEncoding, EbdProfile, SignatureShape};
-pub use seq::{FileSequence, MemorySequence, SeqKind, SequenceStore};
+pub use seq::{
+    FileSequence, MemorySequence, SeqKind, SequenceStore, beijing_day, next_ebdid, next_ebmid,
+};
 pub use sign::{SignError, SignatureFile};
 pub use validate::{InboundConfig, InboundPackage, Verdict, validate_package};
 pub use xml_read::{XmlError, parse_ebd};

@@ -7,7 +7,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::ids::{EbdId, EbmId, Ebrid, IdError};
 
 /// Which counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -110,7 +112,8 @@ impl SequenceStore for MemorySequence {
 
 /// Counters in one small text file (`<kind> <YYYY-MM-DD> <n>` per line), rewritten by write to a
 /// temporary file, fsync, rename and directory fsync: after a crash the file holds either the old
-/// or the new value, and a number is persisted before it is handed out.
+/// or the new value, and a number is persisted before it is handed out. An exclusive lock on
+/// `ebd-sequence.lock` serialises processes sharing the data dir.
 #[derive(Debug)]
 pub struct FileSequence {
     path: PathBuf,
@@ -209,12 +212,57 @@ fn parse_counters(text: &str) -> Result<Counters, (usize, String)> {
 impl SequenceStore for FileSequence {
     fn next(&self, kind: SeqKind, day: NaiveDate) -> Result<u32, SeqError> {
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let lock_path = self.path.with_extension("lock");
+        let lock_file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| self.io(e))?;
+        lock_file.lock().map_err(|e| self.io(e))?;
         let mut c = self.load()?;
         let n = advance(&mut c, kind, day)?;
         self.store(&c)?;
+        drop(lock_file);
         tracing::debug!(kind = ?kind, %day, n, "sequence allocated");
         Ok(n)
     }
+}
+
+/// Why a new id could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum AllocError {
+    #[error(transparent)]
+    Seq(#[from] SeqError),
+    #[error(transparent)]
+    Id(#[from] IdError),
+}
+
+/// The next package id of `sender` for the Beijing day of `now`.
+pub fn next_ebdid(
+    store: &dyn SequenceStore,
+    sender: &Ebrid,
+    now: DateTime<Utc>,
+) -> Result<EbdId, AllocError> {
+    let day = beijing_day(now);
+    let n = store.next(SeqKind::Ebd, day)?;
+    Ok(EbdId::package(sender, day, n)?)
+}
+
+/// The next message id of `sender` for the Beijing day of `now`.
+pub fn next_ebmid(
+    store: &dyn SequenceStore,
+    sender: &Ebrid,
+    now: DateTime<Utc>,
+) -> Result<EbmId, AllocError> {
+    let day = beijing_day(now);
+    let n = store.next(SeqKind::Ebm, day)?;
+    Ok(EbmId::new(sender, day, n)?)
+}
+
+/// The calendar day in Beijing at `now` (ids are dated in local time).
+pub fn beijing_day(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
 }
 
 #[cfg(test)]
@@ -254,6 +302,29 @@ mod tests {
     }
 
     #[test]
+    fn two_stores_on_one_dir_never_hand_out_the_same_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = std::sync::Arc::new(FileSequence::open(dir.path()).unwrap());
+        let b = std::sync::Arc::new(FileSequence::open(dir.path()).unwrap());
+        let handles: Vec<_> = [a, b]
+            .into_iter()
+            .map(|s| {
+                std::thread::spawn(move || {
+                    (0..50)
+                        .map(|_| s.next(SeqKind::Ebd, day(27)).unwrap())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all: Vec<u32> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect();
+        all.sort_unstable();
+        assert_eq!(all, (1..=100).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn exhausted_and_corrupt_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("ebd-sequence.txt"), "ebm 2025-11-27 9999\n").unwrap();
@@ -268,5 +339,18 @@ mod tests {
             FileSequence::open(dir.path()),
             Err(SeqError::Corrupt { line: 1, .. })
         ));
+    }
+
+    #[test]
+    fn ids_are_dated_in_beijing() {
+        let s = MemorySequence::default();
+        let sender = Ebrid::parse("45134310000000102010101", crate::ebd::IdFormat::V2018).unwrap();
+        // 16:30 UTC on the 26th is 00:30 on the 27th in Beijing
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2025, 11, 26, 16, 30, 0).unwrap();
+        let id = next_ebdid(&s, &sender, now).unwrap();
+        assert_eq!(id.as_str(), "10451343100000001020101012025112700000001");
+        let m = next_ebmid(&s, &sender, now).unwrap();
+        assert_eq!(m.as_str(), "45134310000000102010101202511270001");
+        assert_eq!(next_ebmid(&s, &sender, now).unwrap().seq(), 2);
     }
 }

@@ -4,6 +4,8 @@ use std::cmp::Reverse;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
+use crate::schedule::cron::place_in_zone;
+
 use crate::catalog::Catalog;
 use crate::directory::{Directory, Township};
 use crate::schedule::{Campaign, Rotation};
@@ -32,10 +34,8 @@ pub(super) fn campaign(
 ) {
     let prepared = prepare(c, catalog, &mut out.skipped);
     let towns = townships(c, directory, &mut out.skipped);
-    let mut index = rotation_index(c, from);
-    for t in occurrences(c, from, to) {
-        let idx = index;
-        index += 1;
+    let first = rotation_index(c, from);
+    for (idx, t) in (first..).zip(occurrences(c, from, to)) {
         let local = t.with_timezone(&c.timezone);
         let day = local.date_naive();
         if c.valid_from.is_some_and(|f| day < f) || c.valid_until.is_some_and(|u| day > u) {
@@ -210,11 +210,7 @@ fn rotation_index(c: &Campaign, from: DateTime<Utc>) -> i64 {
         .valid_from
         .or_else(|| NaiveDate::from_ymd_opt(y, m, d))
         .expect("valid epoch");
-    let anchor = c
-        .timezone
-        .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
-        .earliest()
-        .map_or(from, |a| a.with_timezone(&Utc));
+    let anchor = place_in_zone(c.timezone, day.and_time(chrono::NaiveTime::MIN));
     if anchor <= from {
         occurrences(c, anchor, from).len() as i64
     } else {

@@ -7,8 +7,8 @@ use std::ops::Range;
 use chrono::NaiveTime;
 use toml::Spanned;
 
+use super::ctx::Ctx;
 use super::raw::{RawTargets, SpannedList};
-use super::validate::Ctx;
 use super::{QuietHours, Slot};
 use crate::diag::Diagnostic;
 use crate::directory::{Directory, LookupError};

@@ -63,7 +63,8 @@ fn broken_schedules_are_reported_exactly() {
         ("unknown target key", with_targets("countys = [\"昭觉县\"]\n"), "4:1", Error,
             "unknown key `countys` in [targets], expected one of `all`, `counties`, `townships`, `exclude_counties`, `exclude_townships`".into()),
         ("toml syntax", doc("gap_s = = 2\n"), "3:9", Error, "extra `=`, expected nothing".into()),
-        ("wrong type", doc("repeats = \"two\"\n"), "3:11", Error, "invalid type: string \"two\", expected i64".into()),
+        ("wrong type", doc("repeats = \"two\"\n"), "3:11", Error, "wrong type: string \"two\", expected a whole number".into()),
+        ("wrong type in a slot", with_cron("x").replace("\"x\"", "8"), "6:8", Error, "wrong type: integer `8`, expected a string".into()),
         ("unknown timezone", doc("timezone = \"Asia/Shangai\"\n"), "3:13", Error,
             "unknown timezone `Asia/Shangai`, expected an IANA zone name such as `Asia/Shanghai`".into()),
         ("dates backwards", doc("valid_from = 2027-05-01\nvalid_until = 2027-04-01\n"), "4:15", Error,
@@ -232,15 +233,11 @@ fn missing_folder_is_one_clear_error() {
 }
 
 #[test]
-fn the_repository_schedules_load_without_errors() {
+fn the_repository_schedules_load_without_errors_or_warnings() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (campaigns, diags) = schedule::load_dir(root, &Directory::liangshan());
-    let errors: Vec<String> = diags
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{}", errors.join("\n\n"));
+    let shown: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+    assert!(shown.is_empty(), "{}", shown.join("\n\n"));
     assert!(campaigns.len() >= 3);
     let wide = campaigns
         .iter()
@@ -272,5 +269,91 @@ fn the_repository_schedules_load_without_errors() {
             "{}",
             c.id
         );
+    }
+}
+
+#[test]
+fn the_readme_example_is_a_valid_campaign() {
+    let readme = include_str!("../../schedules/README.md");
+    let start = readme.find("```toml\n").unwrap() + "```toml\n".len();
+    let src = &readme[start..start + readme[start..].find("```").unwrap()];
+    let (campaign, diags) =
+        schedule::parse_at(Path::new("README.md"), src, &Directory::liangshan(), now());
+    assert!(diags.is_empty(), "{diags:?}");
+    let c = campaign.unwrap();
+    let lizhou = Directory::liangshan()
+        .township("西昌市/礼州镇")
+        .unwrap()
+        .code
+        .clone();
+    assert!(c.quiet_hours_for(&lizhou).is_empty());
+    assert_eq!(c.quiet_hours_for("513401001")[0].to_string(), "21:00-08:00");
+    assert!(
+        !c.townships
+            .iter()
+            .any(|t| t.starts_with("513422") || t == "513431102")
+    );
+}
+
+mod crontab_against_brute_force {
+    use chrono::{Datelike, Duration, TimeZone, Timelike, Utc};
+    use proptest::prelude::*;
+    use shengbo::schedule::cron::CronSchedule;
+
+    /// One field: `*`, `*/n`, `a-b`, or a list of values, with the values it selects.
+    fn field(lo: u32, hi: u32) -> impl Strategy<Value = (String, Vec<u32>, bool)> {
+        prop_oneof![
+            Just(("*".to_string(), (lo..=hi).collect(), true)),
+            (2..6u32).prop_map(move |n| (
+                format!("*/{n}"),
+                (lo..=hi).step_by(n as usize).collect(),
+                true
+            )),
+            (lo..=hi, lo..=hi).prop_map(|(a, b)| {
+                let (a, b) = (a.min(b), a.max(b));
+                (format!("{a}-{b}"), (a..=b).collect(), false)
+            }),
+            proptest::collection::btree_set(lo..=hi, 1..4).prop_map(|set| {
+                let text = set.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+                (text, set.into_iter().collect(), false)
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// In Asia/Shanghai (no DST) the adapter fires exactly at the minutes a literal reading
+        /// of crontab's rules selects, including the day-of-month OR day-of-week rule and 7 = Sunday.
+        #[test]
+        fn matches_a_literal_reading_of_crontab(
+            min in field(0, 59), hour in field(0, 23), dom in field(1, 31),
+            month in field(1, 12), dow in field(0, 7), start_day in 0..360i64,
+        ) {
+            let expr = format!("{} {} {} {} {}", min.0, hour.0, dom.0, month.0, dow.0);
+            let Ok(schedule) = CronSchedule::parse(&expr) else {
+                // Only a day-of-month no selected month has is refused.
+                prop_assert!(!dom.2 && dow.2);
+                return Ok(());
+            };
+            let tz = chrono_tz::Asia::Shanghai;
+            let from = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::days(start_day);
+            let to = from + Duration::days(40);
+            let got = schedule.occurrences(tz, from, to);
+            let weekdays: Vec<u32> = dow.1.iter().map(|d| d % 7).collect();
+            let mut want = Vec::new();
+            let mut t = from;
+            while t < to {
+                let l = t.with_timezone(&tz);
+                let d_ok = dom.1.contains(&l.day());
+                let w_ok = weekdays.contains(&l.weekday().num_days_from_sunday());
+                let day_ok = if dom.2 || dow.2 { d_ok && w_ok } else { d_ok || w_ok };
+                if min.1.contains(&l.minute()) && hour.1.contains(&l.hour()) && month.1.contains(&l.month()) && day_ok {
+                    want.push(t);
+                }
+                t += Duration::minutes(1);
+            }
+            prop_assert_eq!(got, want, "{}", expr);
+        }
     }
 }

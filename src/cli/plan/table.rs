@@ -97,7 +97,7 @@ pub fn programme(r: &BroadcastRecord) -> String {
     }
     let n = segments.len();
     let period = (1..=n)
-        .find(|&p| n % p == 0 && (p..n).all(|i| segments[i] == segments[i % p]))
+        .find(|&p| n.is_multiple_of(p) && (p..n).all(|i| segments[i] == segments[i % p]))
         .unwrap_or(n);
     let shown: Vec<String> = segments[..period]
         .iter()
