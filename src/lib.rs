@@ -23,6 +23,8 @@
 //! - [`sim`] — a loopback simulator of county emergency-broadcast platforms, with fault injection.
 //! - [`ledger`] — the durable record of runs, deliveries, attempts and state reports (SQLite).
 //! - [`dispatch`] — the dispatch engine: bounded, timed, retried, deadline-bound sends per delivery.
+//! - [`coverage`] — pure coverage aggregation: population reached, by county or township, per period.
+//! - [`server`] — the HTTP app: playlist and audio pulls, coverage (JSON, CSV, HTML), health, metrics.
 //! - [`datadir`] — where all state lives (ledger, counters, caches).
 //! - [`cli`] — the `shengbo` subcommands.
 
@@ -30,6 +32,7 @@ pub mod audio;
 pub mod catalog;
 pub mod check;
 pub mod cli;
+pub mod coverage;
 pub mod datadir;
 pub mod diag;
 pub mod directory;
@@ -43,5 +46,6 @@ pub mod play;
 pub mod playlist;
 pub mod render;
 pub mod schedule;
+pub mod server;
 pub mod settings;
 pub mod sim;

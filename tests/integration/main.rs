@@ -9,4 +9,5 @@ mod ledger;
 mod plan;
 mod render;
 mod schedule;
+mod server;
 mod settings;
