@@ -17,6 +17,7 @@
 //! - [`playlist`] — one broadcast's clips rendered as M3U8, XSPF and JSON.
 //! - [`check`] — `shengbo check`: schedules, catalog and directory checked together.
 //! - [`ebd`] — the emergency-broadcast data interface: ids, XML, tar packages, SM2 signatures.
+//! - [`endpoint`] — the endpoint registry (`schedules/endpoints.toml`) and push settings.
 //! - [`ledger`] — the durable record of runs, deliveries, attempts and state reports (SQLite).
 //! - [`datadir`] — where all state lives (ledger, counters, caches).
 //! - [`cli`] — the `shengbo` subcommands.
@@ -29,6 +30,7 @@ pub mod datadir;
 pub mod diag;
 pub mod directory;
 pub mod ebd;
+pub mod endpoint;
 pub mod lang;
 pub mod ledger;
 pub mod plan;
