@@ -1,0 +1,440 @@
+//! Emergency-broadcast identifiers: resource codes (EBRID), package ids (EBDID) and message ids
+//! (EBMID), in the 2018 layout (23/41/35 digits) or the older 2017 one (18/36/30).
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Which identifier layout a deployment uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum IdFormat {
+    /// 2018 profile: EBRID 23, EBDID 41, EBMID 35 digits.
+    #[default]
+    #[serde(rename = "2018")]
+    V2018,
+    /// 2017 interim format: EBRID 18, EBDID 36, EBMID 30 digits.
+    #[serde(rename = "2017")]
+    V2017,
+}
+
+impl IdFormat {
+    /// Digits of a resource code.
+    pub fn ebrid_len(self) -> usize {
+        match self {
+            IdFormat::V2018 => 23,
+            IdFormat::V2017 => 18,
+        }
+    }
+
+    /// Digits of a package id: `10`/`01` + EBRID + 16.
+    pub fn ebdid_len(self) -> usize {
+        2 + self.ebrid_len() + 16
+    }
+
+    /// Digits of a message id: EBRID + `YYYYMMDD` + 4.
+    pub fn ebmid_len(self) -> usize {
+        self.ebrid_len() + 12
+    }
+}
+
+/// Why an identifier was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    #[error("{what} `{value}` has {got} characters, expected {expected} digits")]
+    Length {
+        what: &'static str,
+        value: String,
+        got: usize,
+        expected: usize,
+    },
+    #[error("{what} `{value}` must be digits only")]
+    NotDigits { what: &'static str, value: String },
+    #[error("{what} `{value}` has level `{level}`, expected 1 (national) to 6 (village)")]
+    Level {
+        what: &'static str,
+        value: String,
+        level: char,
+    },
+    #[error("{what} `{value}` has prefix `{prefix}`, expected `10` (package) or `01` (heartbeat)")]
+    Prefix {
+        what: &'static str,
+        value: String,
+        prefix: String,
+    },
+    #[error("{what} `{value}` holds date `{date}`, which is not a calendar date")]
+    Date {
+        what: &'static str,
+        value: String,
+        date: String,
+    },
+    #[error("heartbeat id `{value}` must end in 16 zeros")]
+    Heartbeat { value: String },
+    #[error("{what} `{value}` has a zero sequence number")]
+    ZeroSequence { what: &'static str, value: String },
+    #[error("{what} value {value} does not fit in {digits} digits")]
+    Overflow {
+        what: &'static str,
+        value: u64,
+        digits: usize,
+    },
+}
+
+fn check_digits(what: &'static str, value: &str, expected: usize) -> Result<(), IdError> {
+    if !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(IdError::NotDigits {
+            what,
+            value: value.to_owned(),
+        });
+    }
+    if value.len() != expected {
+        return Err(IdError::Length {
+            what,
+            value: value.to_owned(),
+            got: value.chars().count(),
+            expected,
+        });
+    }
+    Ok(())
+}
+
+fn parse_day(what: &'static str, value: &str, digits: &str) -> Result<NaiveDate, IdError> {
+    NaiveDate::parse_from_str(digits, "%Y%m%d").map_err(|_| IdError::Date {
+        what,
+        value: value.to_owned(),
+        date: digits.to_owned(),
+    })
+}
+
+fn pad(what: &'static str, value: u64, digits: usize) -> Result<String, IdError> {
+    let s = format!("{value:0digits$}");
+    if s.len() > digits {
+        return Err(IdError::Overflow {
+            what,
+            value,
+            digits,
+        });
+    }
+    Ok(s)
+}
+
+/// A 12-digit region code (6-digit county + 3-digit township + 3-digit village).
+pub fn check_region_code(value: &str) -> Result<(), IdError> {
+    check_digits("region code", value, 12)
+}
+
+/// A resource code (EBRID): level + 12-digit region + resource part.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ebrid(String);
+
+impl Ebrid {
+    /// Parse a resource code in `format`.
+    pub fn parse(value: &str, format: IdFormat) -> Result<Ebrid, IdError> {
+        check_digits("resource code", value, format.ebrid_len())?;
+        let level = value.as_bytes()[0] as char;
+        if !('1'..='6').contains(&level) {
+            return Err(IdError::Level {
+                what: "resource code",
+                value: value.to_owned(),
+                level,
+            });
+        }
+        Ok(Ebrid(value.to_owned()))
+    }
+
+    /// Build a 2018 resource code from its parts.
+    pub fn new_2018(
+        level: u8,
+        region: &str,
+        resource_type: &str,
+        type_seq: u8,
+        subtype: &str,
+        subtype_seq: u8,
+    ) -> Result<Ebrid, IdError> {
+        let s = format!(
+            "{level}{region}{resource_type}{}{subtype}{}",
+            pad("type sequence", u64::from(type_seq), 2)?,
+            pad("subtype sequence", u64::from(subtype_seq), 2)?
+        );
+        Ebrid::parse(&s, IdFormat::V2018)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The format this code is in, by its length.
+    pub fn format(&self) -> IdFormat {
+        if self.0.len() == 23 {
+            IdFormat::V2018
+        } else {
+            IdFormat::V2017
+        }
+    }
+
+    /// 1 national, 2 province, 3 prefecture, 4 county, 5 township, 6 village.
+    pub fn level(&self) -> u8 {
+        self.0.as_bytes()[0] - b'0'
+    }
+
+    /// The 12-digit region code.
+    pub fn region(&self) -> &str {
+        &self.0[1..13]
+    }
+
+    /// The 4-digit resource type (2018 only), e.g. `0102` production/dispatch.
+    pub fn resource_type(&self) -> Option<&str> {
+        (self.format() == IdFormat::V2018).then(|| &self.0[13..17])
+    }
+
+    /// The 2-digit subtype (2018 only), e.g. `04` or `01` for a terminal.
+    pub fn subtype(&self) -> Option<&str> {
+        (self.format() == IdFormat::V2018).then(|| &self.0[19..21])
+    }
+}
+
+impl fmt::Display for Ebrid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A package id (EBDID): `10` + sender + day + daily counter, or a heartbeat `01` + sender + zeros.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EbdId {
+    text: String,
+    sender: Ebrid,
+    /// `None` for a heartbeat id.
+    seq: Option<(NaiveDate, u32)>,
+}
+
+impl EbdId {
+    /// Parse a package or heartbeat id in `format`.
+    pub fn parse(value: &str, format: IdFormat) -> Result<EbdId, IdError> {
+        const WHAT: &str = "package id";
+        check_digits(WHAT, value, format.ebdid_len())?;
+        let n = format.ebrid_len();
+        let sender = Ebrid::parse(&value[2..2 + n], format)?;
+        let tail = &value[2 + n..];
+        let seq = match &value[..2] {
+            "10" => {
+                let day = parse_day(WHAT, value, &tail[..8])?;
+                let counter: u32 = tail[8..].parse().unwrap_or(0);
+                if counter == 0 {
+                    return Err(IdError::ZeroSequence {
+                        what: WHAT,
+                        value: value.to_owned(),
+                    });
+                }
+                Some((day, counter))
+            }
+            "01" if tail.bytes().all(|b| b == b'0') => None,
+            "01" => {
+                return Err(IdError::Heartbeat {
+                    value: value.to_owned(),
+                });
+            }
+            p => {
+                return Err(IdError::Prefix {
+                    what: WHAT,
+                    value: value.to_owned(),
+                    prefix: p.to_owned(),
+                });
+            }
+        };
+        Ok(EbdId {
+            text: value.to_owned(),
+            sender,
+            seq,
+        })
+    }
+
+    /// A package id for `sender`'s `counter`-th package on `day`.
+    pub fn package(sender: &Ebrid, day: NaiveDate, counter: u32) -> Result<EbdId, IdError> {
+        let text = format!(
+            "10{sender}{}{}",
+            day.format("%Y%m%d"),
+            pad("package counter", u64::from(counter), 8)?
+        );
+        EbdId::parse(&text, sender.format())
+    }
+
+    /// The heartbeat id of `sender`.
+    pub fn heartbeat(sender: &Ebrid) -> EbdId {
+        EbdId {
+            text: format!("01{sender}{}", "0".repeat(16)),
+            sender: sender.clone(),
+            seq: None,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub fn sender(&self) -> &Ebrid {
+        &self.sender
+    }
+
+    pub fn is_heartbeat(&self) -> bool {
+        self.seq.is_none()
+    }
+
+    /// The day and daily counter of a package id.
+    pub fn sequence(&self) -> Option<(NaiveDate, u32)> {
+        self.seq
+    }
+}
+
+impl fmt::Display for EbdId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A message id (EBMID): sender + day + 4-digit daily sequence.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EbmId {
+    text: String,
+    sender: Ebrid,
+    day: NaiveDate,
+    seq: u16,
+}
+
+impl EbmId {
+    /// Parse a message id in `format`.
+    pub fn parse(value: &str, format: IdFormat) -> Result<EbmId, IdError> {
+        const WHAT: &str = "message id";
+        check_digits(WHAT, value, format.ebmid_len())?;
+        let n = format.ebrid_len();
+        let sender = Ebrid::parse(&value[..n], format)?;
+        let day = parse_day(WHAT, value, &value[n..n + 8])?;
+        let seq: u16 = value[n + 8..].parse().unwrap_or(0);
+        if seq == 0 {
+            return Err(IdError::ZeroSequence {
+                what: WHAT,
+                value: value.to_owned(),
+            });
+        }
+        Ok(EbmId {
+            text: value.to_owned(),
+            sender,
+            day,
+            seq,
+        })
+    }
+
+    /// The message id for `sender`'s `seq`-th message on `day`.
+    pub fn new(sender: &Ebrid, day: NaiveDate, seq: u32) -> Result<EbmId, IdError> {
+        let text = format!(
+            "{sender}{}{}",
+            day.format("%Y%m%d"),
+            pad("message sequence", u64::from(seq), 4)?
+        );
+        EbmId::parse(&text, sender.format())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub fn sender(&self) -> &Ebrid {
+        &self.sender
+    }
+
+    pub fn day(&self) -> NaiveDate {
+        self.day
+    }
+
+    pub fn seq(&self) -> u16 {
+        self.seq
+    }
+}
+
+impl fmt::Display for EbmId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SENDER: &str = "45134310000000102010101";
+
+    #[test]
+    fn ebrid_parts_of_the_sample() {
+        let id = Ebrid::parse(SENDER, IdFormat::V2018).unwrap();
+        assert_eq!(id.level(), 4);
+        assert_eq!(id.region(), "513431000000");
+        assert_eq!(id.resource_type(), Some("0102"));
+        assert_eq!(id.subtype(), Some("01"));
+        let built = Ebrid::new_2018(4, "513431000000", "0102", 1, "01", 1).unwrap();
+        assert_eq!(built, id);
+    }
+
+    #[test]
+    fn ebrid_rejects_bad_input() {
+        assert!(matches!(
+            Ebrid::parse("4513431", IdFormat::V2018),
+            Err(IdError::Length { got: 7, .. })
+        ));
+        assert!(matches!(
+            Ebrid::parse("x5134310000000102010101", IdFormat::V2018),
+            Err(IdError::NotDigits { .. })
+        ));
+        assert!(matches!(
+            Ebrid::parse("95134310000000102010101", IdFormat::V2018),
+            Err(IdError::Level { level: '9', .. })
+        ));
+        assert!(Ebrid::parse(SENDER, IdFormat::V2017).is_err());
+    }
+
+    #[test]
+    fn ebdid_package_and_heartbeat() {
+        let id =
+            EbdId::parse("10451343100000001020101012025112700000001", IdFormat::V2018).unwrap();
+        let day = NaiveDate::from_ymd_opt(2025, 11, 27).unwrap();
+        assert_eq!(id.sequence(), Some((day, 1)));
+        assert_eq!(id.sender().as_str(), SENDER);
+        let sender = Ebrid::parse(SENDER, IdFormat::V2018).unwrap();
+        assert_eq!(EbdId::package(&sender, day, 1).unwrap(), id);
+        let hb = EbdId::heartbeat(&sender);
+        assert_eq!(hb.as_str(), "01451343100000001020101010000000000000000");
+        assert_eq!(EbdId::parse(hb.as_str(), IdFormat::V2018).unwrap(), hb);
+        assert!(matches!(
+            EbdId::parse("01451343100000001020101010000000000000001", IdFormat::V2018),
+            Err(IdError::Heartbeat { .. })
+        ));
+        assert!(matches!(
+            EbdId::parse("20451343100000001020101012025112700000001", IdFormat::V2018),
+            Err(IdError::Prefix { .. })
+        ));
+        assert!(matches!(
+            EbdId::parse("10451343100000001020101012025133000000001", IdFormat::V2018),
+            Err(IdError::Date { .. })
+        ));
+        assert!(matches!(
+            EbdId::package(&sender, day, 100_000_000),
+            Err(IdError::Overflow { .. })
+        ));
+    }
+
+    #[test]
+    fn ebmid_round_trip_and_2017_lengths() {
+        let id = EbmId::parse("45134310000000102010101202511270001", IdFormat::V2018).unwrap();
+        assert_eq!(id.seq(), 1);
+        assert_eq!(EbmId::new(id.sender(), id.day(), 1).unwrap(), id);
+        let old = Ebrid::parse("451343100000001020", IdFormat::V2017).unwrap();
+        assert_eq!(old.resource_type(), None);
+        let day = NaiveDate::from_ymd_opt(2025, 1, 2).unwrap();
+        let m = EbmId::new(&old, day, 7).unwrap();
+        assert_eq!(m.as_str().len(), 30);
+        assert_eq!(EbdId::package(&old, day, 7).unwrap().as_str().len(), 36);
+        assert!(matches!(
+            EbmId::new(&old, day, 10_000),
+            Err(IdError::Overflow { .. })
+        ));
+    }
+}
