@@ -1,2 +1,147 @@
 //! The ledger: the durable record of runs, deliveries, attempts, acks, state reports and reach,
 //! written before anything is sent. SQLite (WAL) behind one narrow interface.
+//!
+//! Callers see only the [`Ledger`] trait and the plain values in [`types`]; no SQL leaves this
+//! module, so a later PostgreSQL backend shared by several dispatchers is one more `impl Ledger`.
+//!
+//! The API is **blocking**: every method may wait on the disk or on another writer (up to the
+//! busy timeout). Async callers use `tokio::task::spawn_blocking` or one owner task; they never
+//! call it directly on the runtime.
+//!
+//! # Files
+//! - [`types`] — ids, runs, deliveries, attempts, state reports, endpoint health, query rows.
+//! - [`state`] — the delivery state machine: the one place legal transitions are decided.
+//! - [`schema`] — versioned migrations and connection set-up.
+//! - [`sqlite`] — [`SqliteLedger`], the SQLite implementation of [`Ledger`].
+//! - [`reach`] — pure reach arithmetic over confirmed outcomes.
+
+pub mod reach;
+pub mod schema;
+pub mod sqlite;
+pub mod state;
+pub mod types;
+
+mod queries;
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+pub use reach::{Reach, reach};
+pub use sqlite::SqliteLedger;
+pub use state::{DeliveryState, IllegalTransition};
+pub use types::*;
+
+/// What can go wrong in the ledger.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    #[error("ledger `{path}`: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "ledger `{path}` has schema version {found}, newer than this build supports \
+         ({supported}); upgrade shengbo or use another data directory"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error(transparent)]
+    IllegalTransition(#[from] IllegalTransition),
+    #[error("no delivery `{0}` in the ledger")]
+    UnknownDelivery(DeliveryId),
+    #[error("no run `{0}` in the ledger")]
+    UnknownRun(RunId),
+    #[error("ledger value `{value}` in column `{column}` is not valid")]
+    BadValue { column: &'static str, value: String },
+    #[error("ledger: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
+
+/// The durable record. Blocking; see the module docs.
+///
+/// Every write is its own transaction; methods that create rows are idempotent where a restart
+/// or a second process may repeat them (`open_run`, `record_delivery`).
+pub trait Ledger: Send + Sync {
+    /// Open the run of `campaign` at slot `occurrence`, or find the one already opened.
+    /// Returns the run id and whether this call created it.
+    fn open_run(
+        &self,
+        campaign: &str,
+        occurrence: DateTime<Utc>,
+        planned_townships: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(RunId, bool)>;
+    /// Mark a run closed (all its deliveries handed to the dispatcher and settled).
+    fn close_run(&self, run: RunId) -> Result<()>;
+    fn run(&self, run: RunId) -> Result<Option<Run>>;
+    /// Runs whose occurrence lies in `[from, to)`, optionally of one campaign, oldest first.
+    fn runs(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        campaign: Option<&str>,
+    ) -> Result<Vec<Run>>;
+
+    /// Write a delivery (state `pending`) before anything is sent. If the run already has a
+    /// delivery for this endpoint and language, that one is returned unchanged (its ids are the
+    /// ones to send) and the flag is false.
+    fn record_delivery(&self, new: &NewDelivery, now: DateTime<Utc>) -> Result<(Delivery, bool)>;
+    fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>>;
+    fn deliveries_of_run(&self, run: RunId) -> Result<Vec<Delivery>>;
+    /// Move a delivery to `to`, with a reason. Returns false if it already was in `to`.
+    /// Illegal moves (backwards, out of a final state) are refused with
+    /// [`LedgerError::IllegalTransition`].
+    fn transition(
+        &self,
+        id: DeliveryId,
+        to: DeliveryState,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Record why a delivery is waiting (e.g. its endpoint's circuit is open) without moving it.
+    fn note(&self, id: DeliveryId, reason: &str, now: DateTime<Utc>) -> Result<()>;
+
+    fn record_attempt(&self, attempt: &NewAttempt) -> Result<i64>;
+    fn attempts(&self, delivery: DeliveryId) -> Result<Vec<Attempt>>;
+
+    /// Store a state report; if its EBMID names a delivery, move that delivery forward when
+    /// the report proves progress. Returns the delivery it belonged to, if any.
+    fn record_state_report(&self, report: &StateReport) -> Result<Option<DeliveryId>>;
+    fn state_reports(&self, delivery: DeliveryId) -> Result<Vec<StateReport>>;
+
+    fn put_endpoint_health(&self, health: &EndpointHealth) -> Result<()>;
+    fn endpoint_health(&self, endpoint: &str) -> Result<Option<EndpointHealth>>;
+    fn endpoint_healths(&self) -> Result<Vec<EndpointHealth>>;
+
+    /// The next value (1, 2, …) of counter `kind` for `day`; survives restarts, never repeats.
+    fn next_sequence(&self, kind: &str, day: NaiveDate) -> Result<u32>;
+
+    /// Pending deliveries whose air-by deadline is after `now`, earliest deadline first.
+    fn deliveries_due(&self, now: DateTime<Utc>) -> Result<Vec<Delivery>>;
+    /// Mark every pending delivery whose deadline has passed as expired; returns their ids.
+    fn expire_overdue(&self, now: DateTime<Utc>) -> Result<Vec<DeliveryId>>;
+    /// Deliveries acknowledged (`sent`) or `delivered` that have no final play state yet.
+    fn deliveries_awaiting_state(&self) -> Result<Vec<Delivery>>;
+    fn run_summary(&self, run: RunId) -> Result<RunSummary>;
+    /// One row per township × language of the run, with the delivery's state.
+    fn township_outcomes(&self, run: RunId) -> Result<Vec<TownshipOutcome>>;
+    /// Reach inputs for one run: every targeted township and its best confirmed outcome.
+    fn run_reach_inputs(&self, run: RunId) -> Result<Vec<TownshipReach>>;
+    /// Reach inputs for runs with occurrence in `[from, to)`, optionally one campaign.
+    fn reach_inputs(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        campaign: Option<&str>,
+    ) -> Result<Vec<TownshipReach>>;
+    /// Deliveries that ended badly (rejected, expired, failed, cancelled), with reasons.
+    fn failures(&self, run: Option<RunId>) -> Result<Vec<Failure>>;
+}

@@ -1,1 +1,387 @@
-//! Integration tests: ledger.
+//! Integration tests: the ledger on a real SQLite file in a temporary folder.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Barrier};
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use shengbo::lang::Lang;
+use shengbo::ledger::{
+    AttemptResult, CircuitState, Confirmed, DeliveryState, EndpointHealth, Ledger, LedgerError,
+    NewAttempt, NewDelivery, RunId, RunState, SqliteLedger, StateReport, reach,
+};
+
+fn t(h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 27, h, m, 0).unwrap()
+}
+
+fn open(path: &Path) -> SqliteLedger {
+    SqliteLedger::open(path).unwrap()
+}
+
+fn new_delivery(run: RunId, endpoint: &str, lang: Lang, towns: &[&str], n: u32) -> NewDelivery {
+    NewDelivery {
+        run,
+        endpoint: endpoint.to_string(),
+        lang,
+        message: "fake-agents".to_string(),
+        townships: towns.iter().map(|s| s.to_string()).collect(),
+        ebd_id: format!("10{:039}", n),
+        ebm_id: format!("{:035}", n),
+        related_ebm_id: None,
+        window_start: t(10, 0),
+        window_end: t(10, 5),
+        air_by: t(10, 2),
+        payload_digest: format!("digest-{n}"),
+    }
+}
+
+fn report(ebm_id: &str, code: u8, terminals: Option<u64>, areas: &[&str]) -> StateReport {
+    StateReport {
+        ebm_id: ebm_id.to_string(),
+        reported_at: t(10, 10),
+        brd_state_code: code,
+        description: Some("ok".to_string()),
+        coverage_rate: Some(0.9),
+        area_codes: areas.iter().map(|s| s.to_string()).collect(),
+        terminals,
+        raw: "<EBD/>".to_string(),
+    }
+}
+
+fn attempt(d: shengbo::ledger::DeliveryId, result: AttemptResult) -> NewAttempt {
+    NewAttempt {
+        delivery: d,
+        started_at: t(9, 58),
+        finished_at: t(9, 58),
+        result,
+        latency_ms: 120,
+        error: Some("connection refused".to_string()),
+    }
+}
+
+#[test]
+fn reopen_preserves_runs_deliveries_attempts_reports_and_health() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data").join("ledger.sqlite");
+    let (run, id) = {
+        let l = open(&path);
+        let (run, created) = l.open_run("weekly", t(10, 0), 2, t(9, 0)).unwrap();
+        assert!(created);
+        let (d, created) = l
+            .record_delivery(
+                &new_delivery(run, "ep1", Lang::Ii, &["513431100", "513431101"], 1),
+                t(9, 1),
+            )
+            .unwrap();
+        assert!(created);
+        l.record_attempt(&attempt(d.id, AttemptResult::Connect))
+            .unwrap();
+        l.record_attempt(&attempt(d.id, AttemptResult::Delivered))
+            .unwrap();
+        l.transition(
+            d.id,
+            DeliveryState::Delivered,
+            Some("ResultCode 1"),
+            t(9, 59),
+        )
+        .unwrap();
+        l.record_state_report(&report(&d.ebm_id, 3, Some(12), &[]))
+            .unwrap();
+        l.put_endpoint_health(&EndpointHealth {
+            endpoint: "ep1".into(),
+            last_seen: Some(t(9, 59)),
+            consecutive_failures: 0,
+            circuit: CircuitState::Closed,
+            reason: None,
+            updated_at: t(9, 59),
+        })
+        .unwrap();
+        l.close_run(run).unwrap();
+        (run, d.id)
+    };
+    let l = open(&path);
+    let r = l.run(run).unwrap().unwrap();
+    assert_eq!(
+        (r.campaign.as_str(), r.occurrence, r.planned_townships),
+        ("weekly", t(10, 0), 2)
+    );
+    assert_eq!(r.state, RunState::Closed);
+    let d = l.delivery(id).unwrap().unwrap();
+    assert_eq!(d.state, DeliveryState::Played);
+    assert_eq!(d.townships, vec!["513431100", "513431101"]);
+    assert_eq!(d.air_by, t(10, 2));
+    let attempts = l.attempts(id).unwrap();
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(attempts[0].result, AttemptResult::Connect);
+    assert_eq!(attempts[1].number, 2);
+    let reports = l.state_reports(id).unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].terminals, Some(12));
+    assert_eq!(
+        l.endpoint_health("ep1").unwrap().unwrap().last_seen,
+        Some(t(9, 59))
+    );
+    let summary = l.run_summary(run).unwrap();
+    assert_eq!(
+        (summary.deliveries, summary.attempts, summary.townships),
+        (1, 2, 2)
+    );
+    assert_eq!(summary.by_state.get(&DeliveryState::Played), Some(&1));
+}
+
+#[test]
+fn racing_open_run_creates_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = Arc::new(dir.path().join("ledger.sqlite"));
+    drop(open(&path)); // migrate once so both racers time only open_run
+    let barrier = Arc::new(Barrier::new(4));
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let (path, barrier) = (Arc::clone(&path), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                let l = open(&path);
+                barrier.wait();
+                (0..20)
+                    .map(|_| l.open_run("daily", t(8, 0), 5, t(7, 0)).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let results: Vec<(RunId, bool)> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(results.iter().filter(|(_, created)| *created).count(), 1);
+    let first = results[0].0;
+    assert!(results.iter().all(|(id, _)| *id == first));
+    let l = open(&path);
+    assert_eq!(l.runs(t(0, 0), t(23, 0), None).unwrap().len(), 1);
+}
+
+#[test]
+fn a_repeated_delivery_returns_the_first_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = open(&dir.path().join("l.sqlite"));
+    let (run, _) = l.open_run("c", t(10, 0), 1, t(9, 0)).unwrap();
+    let (first, _) = l
+        .record_delivery(
+            &new_delivery(run, "ep", Lang::Zh, &["513431100"], 1),
+            t(9, 0),
+        )
+        .unwrap();
+    let (again, created) = l
+        .record_delivery(
+            &new_delivery(run, "ep", Lang::Zh, &["513431100"], 2),
+            t(9, 1),
+        )
+        .unwrap();
+    assert!(!created);
+    assert_eq!(
+        (again.id, &again.ebd_id, &again.ebm_id),
+        (first.id, &first.ebd_id, &first.ebm_id)
+    );
+}
+
+#[test]
+fn illegal_transitions_are_refused_and_state_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = open(&dir.path().join("l.sqlite"));
+    let (run, _) = l.open_run("c", t(10, 0), 1, t(9, 0)).unwrap();
+    let (d, _) = l
+        .record_delivery(&new_delivery(run, "ep", Lang::Ii, &["1"], 1), t(9, 0))
+        .unwrap();
+    assert!(
+        l.transition(d.id, DeliveryState::Rejected, Some("ResultCode 4"), t(9, 1))
+            .unwrap()
+    );
+    assert!(
+        !l.transition(d.id, DeliveryState::Rejected, None, t(9, 2))
+            .unwrap()
+    );
+    let err = l
+        .transition(d.id, DeliveryState::Delivered, None, t(9, 3))
+        .unwrap_err();
+    assert!(
+        matches!(err, LedgerError::IllegalTransition(ref e) if e.from == DeliveryState::Rejected)
+    );
+    let err = l
+        .transition(d.id, DeliveryState::Pending, None, t(9, 3))
+        .unwrap_err();
+    assert!(matches!(err, LedgerError::IllegalTransition(_)));
+    let kept = l.delivery(d.id).unwrap().unwrap();
+    assert_eq!(kept.state, DeliveryState::Rejected);
+    assert_eq!(kept.reason.as_deref(), Some("ResultCode 4"));
+    let failures = l.failures(Some(run)).unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].reason.as_deref(), Some("ResultCode 4"));
+    let unknown = l.transition(
+        shengbo::ledger::DeliveryId(999),
+        DeliveryState::Sent,
+        None,
+        t(9, 0),
+    );
+    assert!(matches!(unknown, Err(LedgerError::UnknownDelivery(_))));
+}
+
+#[test]
+fn an_empty_file_is_migrated_and_reopening_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.sqlite");
+    std::fs::File::create(&path).unwrap();
+    let version = |p: &Path| -> u32 {
+        let conn = rusqlite::Connection::open(p).unwrap();
+        conn.pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(version(&path), 0);
+    let (run, _) = open(&path).open_run("c", t(10, 0), 1, t(9, 0)).unwrap();
+    let migrated = version(&path);
+    assert_eq!(migrated, shengbo::ledger::schema::current_version());
+    let l = open(&path);
+    assert_eq!(version(&path), migrated);
+    assert_eq!(l.open_run("c", t(10, 0), 1, t(9, 5)).unwrap(), (run, false));
+}
+
+#[test]
+fn a_newer_file_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.sqlite");
+    drop(open(&path));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = SqliteLedger::open(&path).unwrap_err();
+    assert!(
+        matches!(err, LedgerError::NewerSchema { found: 99, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("schema version 99"), "{err}");
+}
+
+#[test]
+fn sequences_survive_reopen_and_never_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.sqlite");
+    let day = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let l = open(&path);
+        for _ in 0..4 {
+            seen.push(l.next_sequence("ebm", day).unwrap());
+        }
+    }
+    assert_eq!(seen, (1..=12).collect::<Vec<u32>>());
+    let l = open(&path);
+    assert_eq!(
+        l.next_sequence("ebd", day).unwrap(),
+        1,
+        "kinds count separately"
+    );
+    assert_eq!(
+        l.next_sequence("ebm", day.succ_opt().unwrap()).unwrap(),
+        1,
+        "days too"
+    );
+    assert_eq!(l.next_sequence("ebm", day).unwrap(), 13);
+}
+
+#[test]
+fn due_expired_and_awaiting_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = open(&dir.path().join("l.sqlite"));
+    let (run, _) = l.open_run("c", t(10, 0), 3, t(9, 0)).unwrap();
+    let mut late = new_delivery(run, "a", Lang::Ii, &["1"], 1);
+    late.air_by = t(9, 30);
+    let (late, _) = l.record_delivery(&late, t(9, 0)).unwrap();
+    let (due, _) = l
+        .record_delivery(&new_delivery(run, "b", Lang::Ii, &["2"], 2), t(9, 0))
+        .unwrap();
+    let (acked, _) = l
+        .record_delivery(&new_delivery(run, "c", Lang::Ii, &["3"], 3), t(9, 0))
+        .unwrap();
+    l.transition(acked.id, DeliveryState::Sent, Some("ResultCode 0"), t(9, 1))
+        .unwrap();
+    let ids = |v: Vec<shengbo::ledger::Delivery>| v.into_iter().map(|d| d.id).collect::<Vec<_>>();
+    assert_eq!(ids(l.deliveries_due(t(9, 40)).unwrap()), vec![due.id]);
+    assert_eq!(l.expire_overdue(t(9, 40)).unwrap(), vec![late.id]);
+    assert_eq!(
+        l.delivery(late.id).unwrap().unwrap().state,
+        DeliveryState::Expired
+    );
+    assert_eq!(ids(l.deliveries_awaiting_state().unwrap()), vec![acked.id]);
+    // A played report for an acknowledged delivery moves it straight to played.
+    assert_eq!(
+        l.record_state_report(&report(&acked.ebm_id, 3, None, &[]))
+            .unwrap(),
+        Some(acked.id)
+    );
+    assert!(l.deliveries_awaiting_state().unwrap().is_empty());
+    // A report for nobody is kept, not lost.
+    assert_eq!(
+        l.record_state_report(&report("nobody", 3, None, &[]))
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn reach_from_the_ledger_matches_hand_computation() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = open(&dir.path().join("l.sqlite"));
+    let (run, _) = l.open_run("c", t(10, 0), 4, t(9, 0)).unwrap();
+    // ep1 covers A alone: played, 30 terminals. ep2 covers B and C: delivered only.
+    // ep3 covers D: rejected. A's Mandarin delivery is only sent (not confirmed).
+    let (a, _) = l
+        .record_delivery(&new_delivery(run, "ep1", Lang::Ii, &["A"], 1), t(9, 0))
+        .unwrap();
+    let (a_zh, _) = l
+        .record_delivery(&new_delivery(run, "ep1", Lang::Zh, &["A"], 2), t(9, 0))
+        .unwrap();
+    let (bc, _) = l
+        .record_delivery(&new_delivery(run, "ep2", Lang::Ii, &["B", "C"], 3), t(9, 0))
+        .unwrap();
+    let (d, _) = l
+        .record_delivery(&new_delivery(run, "ep3", Lang::Ii, &["D"], 4), t(9, 0))
+        .unwrap();
+    l.transition(a.id, DeliveryState::Delivered, None, t(9, 1))
+        .unwrap();
+    l.record_state_report(&report(&a.ebm_id, 3, Some(30), &["A000"]))
+        .unwrap();
+    l.transition(a_zh.id, DeliveryState::Sent, None, t(9, 1))
+        .unwrap();
+    l.transition(bc.id, DeliveryState::Delivered, None, t(9, 1))
+        .unwrap();
+    l.record_state_report(&report(&bc.ebm_id, 2, Some(99), &[]))
+        .unwrap(); // playing, not played
+    l.transition(d.id, DeliveryState::Rejected, Some("ResultCode 2"), t(9, 1))
+        .unwrap();
+
+    let inputs = l.run_reach_inputs(run).unwrap();
+    assert_eq!(inputs.len(), 4);
+    assert_eq!(inputs[0].best, Some(Confirmed::Played));
+    assert_eq!(inputs[0].terminals_played, Some(30));
+    assert_eq!(inputs[1].best, Some(Confirmed::Delivered));
+    assert_eq!(inputs[1].terminals_played, None);
+    assert_eq!(inputs[3].best, None);
+    let people: HashMap<String, u64> = [("A", 1000), ("B", 500), ("C", 300), ("D", 200)]
+        .map(|(k, v)| (k.to_string(), v))
+        .into();
+    let installed: HashMap<String, u64> = [("A".to_string(), 40)].into();
+    let r = reach(&inputs, &people, &installed);
+    assert_eq!(r.targeted_population, 2000);
+    assert_eq!(r.delivered_population, 1800);
+    assert_eq!(r.played_population, 750.0);
+    assert_eq!(
+        l.reach_inputs(t(9, 0), t(11, 0), Some("c")).unwrap(),
+        inputs
+    );
+    assert!(
+        l.reach_inputs(t(9, 0), t(11, 0), Some("other"))
+            .unwrap()
+            .is_empty()
+    );
+    let outcomes = l.township_outcomes(run).unwrap();
+    assert_eq!(outcomes.len(), 5);
+    assert_eq!(outcomes.iter().filter(|o| o.township == "A").count(), 2);
+}

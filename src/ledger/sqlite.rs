@@ -1,0 +1,383 @@
+//! [`SqliteLedger`]: the [`Ledger`] on one SQLite file (WAL). Writes: runs, deliveries,
+//! transitions, attempts, state reports, endpoint health, counters. Reads live in `queries`.
+//!
+//! One connection per `SqliteLedger`, behind a mutex; several `SqliteLedger`s (threads or
+//! processes) may share a file: every write that reads first runs in an immediate transaction.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::queries::{self, ms};
+use super::{
+    Attempt, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, Ledger, LedgerError,
+    NewAttempt, NewDelivery, Result, Run, RunId, RunSummary, StateReport, TownshipOutcome,
+    TownshipReach, schema,
+};
+
+/// The SQLite ledger. Blocking: call it from `spawn_blocking` or one owner task.
+#[derive(Debug)]
+pub struct SqliteLedger {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl SqliteLedger {
+    /// Open (creating and migrating as needed) the ledger file at `path`.
+    pub fn open(path: &Path) -> Result<SqliteLedger> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| LedgerError::Open {
+                path: path.to_path_buf(),
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            })?;
+        }
+        let conn = schema::open(path)?;
+        Ok(SqliteLedger {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (transactions roll back).
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn transition_in(
+    conn: &Connection,
+    id: DeliveryId,
+    to: DeliveryState,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let from = queries::delivery_state(conn, id)?;
+    if !from.check(to, id)? {
+        return Ok(false);
+    }
+    conn.execute(
+        "UPDATE deliveries SET state = ?1, reason = COALESCE(?2, reason), updated_ms = ?3
+         WHERE id = ?4",
+        params![to.as_str(), reason, ms(now), id.0],
+    )?;
+    tracing::debug!(delivery = id.0, %from, %to, reason, "delivery state");
+    Ok(true)
+}
+
+/// The state a report moves a delivery to: directly, or through `delivered` when the report
+/// proves the package arrived (an attempt timed out but the platform got it).
+fn report_target(from: DeliveryState, code: u8) -> Option<DeliveryState> {
+    let to = DeliveryState::from_brd_state_code(code)?;
+    let via = DeliveryState::Delivered;
+    (from.can_go_to(to) || (from.can_go_to(via) && via.can_go_to(to))).then_some(to)
+}
+
+impl Ledger for SqliteLedger {
+    fn open_run(
+        &self,
+        campaign: &str,
+        occurrence: DateTime<Utc>,
+        planned_townships: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(RunId, bool)> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let created = tx.execute(
+            "INSERT INTO runs (campaign, occurrence_ms, created_ms, planned_townships)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (campaign, occurrence_ms) DO NOTHING",
+            params![campaign, ms(occurrence), ms(now), planned_townships],
+        )? == 1;
+        let id: i64 = tx.query_row(
+            "SELECT id FROM runs WHERE campaign = ?1 AND occurrence_ms = ?2",
+            params![campaign, ms(occurrence)],
+            |r| r.get(0),
+        )?;
+        tx.commit()?;
+        tracing::info!(run = id, campaign, %occurrence, created, "run opened");
+        Ok((RunId(id), created))
+    }
+
+    fn close_run(&self, run: RunId) -> Result<()> {
+        let n = self.conn().execute(
+            "UPDATE runs SET state = 'closed' WHERE id = ?1",
+            params![run.0],
+        )?;
+        if n == 0 {
+            return Err(LedgerError::UnknownRun(run));
+        }
+        Ok(())
+    }
+
+    fn run(&self, run: RunId) -> Result<Option<Run>> {
+        queries::run(&self.conn(), run)
+    }
+
+    fn runs(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        campaign: Option<&str>,
+    ) -> Result<Vec<Run>> {
+        queries::runs(&self.conn(), from, to, campaign)
+    }
+
+    fn record_delivery(&self, new: &NewDelivery, now: DateTime<Utc>) -> Result<(Delivery, bool)> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let created = tx.execute(
+            "INSERT INTO deliveries (run_id, endpoint, lang, message, ebd_id, ebm_id,
+                 related_ebm_id, window_start_ms, window_end_ms, air_by_ms, payload_digest,
+                 created_ms, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+             ON CONFLICT (run_id, endpoint, lang) DO NOTHING",
+            params![
+                new.run.0,
+                new.endpoint,
+                new.lang.code(),
+                new.message,
+                new.ebd_id,
+                new.ebm_id,
+                new.related_ebm_id,
+                ms(new.window_start),
+                ms(new.window_end),
+                ms(new.air_by),
+                new.payload_digest,
+                ms(now),
+            ],
+        )? == 1;
+        let id: i64 = tx.query_row(
+            "SELECT id FROM deliveries WHERE run_id = ?1 AND endpoint = ?2 AND lang = ?3",
+            params![new.run.0, new.endpoint, new.lang.code()],
+            |r| r.get(0),
+        )?;
+        if created {
+            let mut stmt = tx.prepare(
+                "INSERT OR IGNORE INTO delivery_townships (delivery_id, township) VALUES (?1, ?2)",
+            )?;
+            for township in &new.townships {
+                stmt.execute(params![id, township])?;
+            }
+        }
+        let delivery = queries::delivery(&tx, DeliveryId(id))?
+            .ok_or(LedgerError::UnknownDelivery(DeliveryId(id)))?;
+        tx.commit()?;
+        Ok((delivery, created))
+    }
+
+    fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>> {
+        queries::delivery(&self.conn(), id)
+    }
+
+    fn deliveries_of_run(&self, run: RunId) -> Result<Vec<Delivery>> {
+        queries::deliveries_where(&self.conn(), "d.run_id = ?1", params![run.0])
+    }
+
+    fn transition(
+        &self,
+        id: DeliveryId,
+        to: DeliveryState,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = transition_in(&tx, id, to, reason, now)?;
+        tx.commit()?;
+        Ok(changed)
+    }
+
+    fn note(&self, id: DeliveryId, reason: &str, now: DateTime<Utc>) -> Result<()> {
+        let n = self.conn().execute(
+            "UPDATE deliveries SET reason = ?1, updated_ms = ?2 WHERE id = ?3",
+            params![reason, ms(now), id.0],
+        )?;
+        if n == 0 {
+            return Err(LedgerError::UnknownDelivery(id));
+        }
+        Ok(())
+    }
+
+    fn record_attempt(&self, a: &NewAttempt) -> Result<i64> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO attempts (delivery_id, started_ms, finished_ms, outcome, code,
+                 latency_ms, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                a.delivery.0,
+                ms(a.started_at),
+                ms(a.finished_at),
+                a.result.kind(),
+                a.result.code(),
+                i64::try_from(a.latency_ms).unwrap_or(i64::MAX),
+                a.error,
+            ],
+        )
+        .map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                LedgerError::UnknownDelivery(a.delivery)
+            }
+            other => other.into(),
+        })?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    fn attempts(&self, delivery: DeliveryId) -> Result<Vec<Attempt>> {
+        queries::attempts(&self.conn(), delivery)
+    }
+
+    fn record_state_report(&self, report: &StateReport) -> Result<Option<DeliveryId>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT id, state FROM deliveries WHERE ebm_id = ?1",
+                params![report.ebm_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        tx.execute(
+            "INSERT INTO state_reports (delivery_id, ebm_id, reported_ms, brd_state_code,
+                 description, coverage_rate, area_codes, terminals, raw)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                found.as_ref().map(|f| f.0),
+                report.ebm_id,
+                ms(report.reported_at),
+                report.brd_state_code,
+                report.description,
+                report.coverage_rate,
+                report.area_codes.join(","),
+                report
+                    .terminals
+                    .map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
+                report.raw,
+            ],
+        )?;
+        let Some((id, state)) = found else {
+            tx.commit()?;
+            tracing::warn!(ebm_id = %report.ebm_id, "state report for an unknown message");
+            return Ok(None);
+        };
+        let from = queries::parse_state(&state)?;
+        if let Some(to) = report_target(from, report.brd_state_code) {
+            let reason = format!("BrdStateCode {}", report.brd_state_code);
+            tx.execute(
+                "UPDATE deliveries SET state = ?1, reason = ?2, updated_ms = ?3 WHERE id = ?4",
+                params![to.as_str(), reason, ms(report.reported_at), id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(Some(DeliveryId(id)))
+    }
+
+    fn state_reports(&self, delivery: DeliveryId) -> Result<Vec<StateReport>> {
+        queries::state_reports(&self.conn(), delivery)
+    }
+
+    fn put_endpoint_health(&self, h: &EndpointHealth) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO endpoint_health (endpoint, last_seen_ms, consecutive_failures, circuit,
+                 reason, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (endpoint) DO UPDATE SET last_seen_ms = excluded.last_seen_ms,
+                 consecutive_failures = excluded.consecutive_failures,
+                 circuit = excluded.circuit, reason = excluded.reason,
+                 updated_ms = excluded.updated_ms",
+            params![
+                h.endpoint,
+                h.last_seen.map(ms),
+                h.consecutive_failures,
+                h.circuit.as_str(),
+                h.reason,
+                ms(h.updated_at),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn endpoint_health(&self, endpoint: &str) -> Result<Option<EndpointHealth>> {
+        Ok(queries::endpoint_healths(&self.conn(), Some(endpoint))?
+            .into_iter()
+            .next())
+    }
+
+    fn endpoint_healths(&self) -> Result<Vec<EndpointHealth>> {
+        queries::endpoint_healths(&self.conn(), None)
+    }
+
+    fn next_sequence(&self, kind: &str, day: NaiveDate) -> Result<u32> {
+        let value: i64 = self.conn().query_row(
+            "INSERT INTO sequences (kind, day, value) VALUES (?1, ?2, 1)
+             ON CONFLICT (kind, day) DO UPDATE SET value = value + 1
+             RETURNING value",
+            params![kind, day.format("%Y-%m-%d").to_string()],
+            |r| r.get(0),
+        )?;
+        u32::try_from(value).map_err(|_| LedgerError::BadValue {
+            column: "sequences.value",
+            value: value.to_string(),
+        })
+    }
+
+    fn deliveries_due(&self, now: DateTime<Utc>) -> Result<Vec<Delivery>> {
+        queries::deliveries_where(
+            &self.conn(),
+            "d.state = 'pending' AND d.air_by_ms > ?1",
+            params![ms(now)],
+        )
+    }
+
+    fn expire_overdue(&self, now: DateTime<Utc>) -> Result<Vec<DeliveryId>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ids = queries::ids_where(&tx, "state = 'pending' AND air_by_ms <= ?1", ms(now))?;
+        for id in &ids {
+            let reason = "air-by deadline passed before delivery";
+            transition_in(&tx, *id, DeliveryState::Expired, Some(reason), now)?;
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    fn deliveries_awaiting_state(&self) -> Result<Vec<Delivery>> {
+        queries::deliveries_where(&self.conn(), "d.state IN ('sent', 'delivered')", params![])
+    }
+
+    fn run_summary(&self, run: RunId) -> Result<RunSummary> {
+        queries::run_summary(&self.conn(), run)
+    }
+
+    fn township_outcomes(&self, run: RunId) -> Result<Vec<TownshipOutcome>> {
+        queries::township_outcomes(&self.conn(), run)
+    }
+
+    fn run_reach_inputs(&self, run: RunId) -> Result<Vec<TownshipReach>> {
+        queries::reach_inputs(&self.conn(), "r.id = ?1", params![run.0])
+    }
+
+    fn reach_inputs(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        campaign: Option<&str>,
+    ) -> Result<Vec<TownshipReach>> {
+        queries::reach_inputs(
+            &self.conn(),
+            "r.occurrence_ms >= ?1 AND r.occurrence_ms < ?2 AND (?3 IS NULL OR r.campaign = ?3)",
+            params![ms(from), ms(to), campaign],
+        )
+    }
+
+    fn failures(&self, run: Option<RunId>) -> Result<Vec<Failure>> {
+        queries::failures(&self.conn(), run)
+    }
+}

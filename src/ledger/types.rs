@@ -1,0 +1,301 @@
+//! The plain values the ledger stores and returns: ids, runs, deliveries, attempts, state
+//! reports, endpoint health and query rows. No SQL here.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::state::DeliveryState;
+use crate::lang::Lang;
+
+/// A run: one campaign at one slot occurrence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct RunId(pub i64);
+
+/// One delivery: one run × endpoint × language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct DeliveryId(pub i64);
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl fmt::Display for DeliveryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    Open,
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Run {
+    pub id: RunId,
+    pub campaign: String,
+    /// The slot occurrence (UTC instant).
+    pub occurrence: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub planned_townships: u32,
+    pub state: RunState,
+}
+
+/// A delivery to write before sending. Its ids are fixed here and reused on every retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    pub run: RunId,
+    pub endpoint: String,
+    pub lang: Lang,
+    /// The message (topic) id of the campaign.
+    pub message: String,
+    /// 9-digit township codes this delivery covers (one endpoint may serve several).
+    pub townships: Vec<String>,
+    /// Package id (EBDID).
+    pub ebd_id: String,
+    /// Message id (EBMID).
+    pub ebm_id: String,
+    /// The other language's EBMID of the pair.
+    pub related_ebm_id: Option<String>,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    /// Past this instant the delivery is expired, never sent late.
+    pub air_by: DateTime<Utc>,
+    /// Digest (hex) of the payload sent, so a retry can prove it sends the same bytes.
+    pub payload_digest: String,
+}
+
+/// A delivery as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub run: RunId,
+    pub endpoint: String,
+    pub lang: Lang,
+    pub message: String,
+    pub townships: Vec<String>,
+    pub ebd_id: String,
+    pub ebm_id: String,
+    pub related_ebm_id: Option<String>,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    pub air_by: DateTime<Utc>,
+    pub payload_digest: String,
+    pub state: DeliveryState,
+    /// Why it is in this state, or why it is waiting.
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// How one attempt ended, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AttemptResult {
+    /// ResultCode 1: parsed and validated.
+    Delivered,
+    /// ResultCode 0: received, not yet processed.
+    Accepted,
+    /// ResultCode 2–5 (or a receiver's refusal): final, not resent.
+    Rejected {
+        code: i64,
+    },
+    /// A non-success HTTP status.
+    Http {
+        status: u16,
+    },
+    Timeout,
+    Connect,
+    /// Any other transport error.
+    Other,
+}
+
+impl AttemptResult {
+    /// The stored kind name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AttemptResult::Delivered => "delivered",
+            AttemptResult::Accepted => "accepted",
+            AttemptResult::Rejected { .. } => "rejected",
+            AttemptResult::Http { .. } => "http",
+            AttemptResult::Timeout => "timeout",
+            AttemptResult::Connect => "connect",
+            AttemptResult::Other => "other",
+        }
+    }
+
+    /// The stored code: ResultCode for rejections, status for HTTP.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            AttemptResult::Rejected { code } => Some(*code),
+            AttemptResult::Http { status } => Some(i64::from(*status)),
+            _ => None,
+        }
+    }
+
+    /// Rebuild from the stored kind and code.
+    pub fn from_parts(kind: &str, code: Option<i64>) -> Option<AttemptResult> {
+        Some(match (kind, code) {
+            ("delivered", _) => AttemptResult::Delivered,
+            ("accepted", _) => AttemptResult::Accepted,
+            ("rejected", Some(code)) => AttemptResult::Rejected { code },
+            ("http", Some(s)) => AttemptResult::Http {
+                status: u16::try_from(s).ok()?,
+            },
+            ("timeout", _) => AttemptResult::Timeout,
+            ("connect", _) => AttemptResult::Connect,
+            ("other", _) => AttemptResult::Other,
+            _ => return None,
+        })
+    }
+
+    /// True when the receiver confirmed receipt (delivered or accepted).
+    pub fn is_ok(&self) -> bool {
+        matches!(self, AttemptResult::Delivered | AttemptResult::Accepted)
+    }
+}
+
+/// One attempt to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttempt {
+    pub delivery: DeliveryId,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub result: AttemptResult,
+    pub latency_ms: u64,
+    pub error: Option<String>,
+}
+
+/// One attempt as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attempt {
+    pub id: i64,
+    pub delivery: DeliveryId,
+    /// 1-based, in the order attempts were recorded.
+    pub number: u32,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub result: AttemptResult,
+    pub latency_ms: u64,
+    pub error: Option<String>,
+}
+
+/// An `EBMStateResponse` (or broadcast-log item) about one message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StateReport {
+    pub ebm_id: String,
+    pub reported_at: DateTime<Utc>,
+    /// 0 unprocessed, 1 waiting, 2 playing, 3 played, 4 failed, 5 cancelled.
+    pub brd_state_code: u8,
+    pub description: Option<String>,
+    /// 0.0–1.0 when reported.
+    pub coverage_rate: Option<f64>,
+    /// 12-digit region codes the report covers.
+    pub area_codes: Vec<String>,
+    /// Terminals that played: the last number of `ResBrdStat`.
+    pub terminals: Option<u64>,
+    /// Where the report came from (callback body, state request reply, log), kept verbatim.
+    pub raw: String,
+}
+
+/// What the ledger remembers of an endpoint between runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointHealth {
+    pub endpoint: String,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub consecutive_failures: u32,
+    pub circuit: CircuitState,
+    /// Why the circuit is in this state.
+    pub reason: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CircuitState {
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+impl CircuitState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CircuitState::Closed => "closed",
+            CircuitState::Open => "open",
+            CircuitState::HalfOpen => "half_open",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CircuitState> {
+        Some(match s {
+            "closed" => CircuitState::Closed,
+            "open" => CircuitState::Open,
+            "half_open" => CircuitState::HalfOpen,
+            _ => return None,
+        })
+    }
+}
+
+/// Counts of one run's deliveries by state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunSummary {
+    pub run: Run,
+    pub deliveries: u32,
+    pub by_state: BTreeMap<DeliveryState, u32>,
+    pub attempts: u32,
+    /// Distinct townships covered by the run's deliveries.
+    pub townships: u32,
+}
+
+/// One township × language of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TownshipOutcome {
+    pub township: String,
+    pub lang: Lang,
+    pub endpoint: String,
+    pub delivery: DeliveryId,
+    pub state: DeliveryState,
+    pub reason: Option<String>,
+    pub attempts: u32,
+}
+
+/// The best confirmed outcome of a township.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confirmed {
+    Delivered,
+    Played,
+}
+
+/// Reach input for one targeted township.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TownshipReach {
+    pub township: String,
+    /// None when nothing was confirmed (the township still counts in the denominator).
+    pub best: Option<Confirmed>,
+    /// Most terminals reported to have played, when a report names this township alone.
+    pub terminals_played: Option<u64>,
+}
+
+/// A delivery that ended badly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub delivery: DeliveryId,
+    pub run: RunId,
+    pub endpoint: String,
+    pub lang: Lang,
+    pub townships: Vec<String>,
+    pub state: DeliveryState,
+    pub reason: Option<String>,
+    /// The error text of the last attempt, if any.
+    pub last_error: Option<String>,
+    pub attempts: u32,
+}
