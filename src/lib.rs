@@ -12,6 +12,9 @@
 //! - [`directory`] — Liangshan's counties, townships and villages, with populations.
 //! - [`audio`] — decoding clips to PCM (symphonia).
 //! - [`catalog`] — the recordings in `audio/`: probe, loudness, the audio gate, the probe cache.
+//! - [`loudness`] — the loudness policy (target, true-peak ceiling, pair rule) and adjusted clips.
+//! - [`render`] — a programme rendered exactly as it airs (order, gaps, repeats, gains) to WAV.
+//! - [`play`] — auditioning a rendered programme through the sound device (`audio-device`).
 //! - [`schedule`] — campaigns in `schedules/*.toml`: parsing, validation, crontab slots.
 //! - [`plan`] — the pure planner: campaigns × directory × catalog × window → broadcasts.
 //! - [`playlist`] — one broadcast's clips rendered as M3U8, XSPF and JSON.
@@ -33,7 +36,10 @@ pub mod ebd;
 pub mod endpoint;
 pub mod lang;
 pub mod ledger;
+pub mod loudness;
 pub mod plan;
+pub mod play;
 pub mod playlist;
+pub mod render;
 pub mod schedule;
 pub mod settings;

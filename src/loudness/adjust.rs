@@ -1,0 +1,241 @@
+//! Loudness-adjusted clips: the audio that is pushed to endpoints, so what airs sounds like what
+//! was rendered. 16-bit PCM WAV, **mono at the source's sample rate** (no resampling, so nothing
+//! is lost before the endpoint), content-addressed in a cache; originals are never touched.
+//!
+//! Cache key: sha256 over the source file's bytes, the gain (to 1/10000 dB) and a format
+//! version. The gain follows from the measured loudness and the policy, so a changed source or
+//! a changed `[loudness]` section gives a new key and a rebuild; an unchanged one is reused.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::GainPlan;
+use crate::audio::decode::{DecodeError, Pcm, decode_file};
+
+/// Bumped whenever the adjusted file's bytes would change for the same inputs.
+const FORMAT_VERSION: &str = "shengbo-adjusted-v1:wav-s16-mono-source-rate";
+
+/// A loudness-adjusted clip in the cache.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdjustedClip {
+    pub path: PathBuf,
+    /// Hex sha256 of the adjusted file's bytes.
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub duration_s: f64,
+    /// The file was already in the cache.
+    pub reused: bool,
+}
+
+/// Why an adjusted clip could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdjustError {
+    #[error("cannot read `{path}`: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot decode `{path}`: {source}")]
+    Decode { path: PathBuf, source: DecodeError },
+    #[error("cannot write `{path}`: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot encode `{path}`: {source}")]
+    Encode { path: PathBuf, source: hound::Error },
+}
+
+/// The mono downmix of `pcm`: the average of its channels, frame by frame.
+pub fn downmix_mono(pcm: &Pcm) -> Pcm {
+    let ch = usize::from(pcm.channels.max(1));
+    let samples = pcm
+        .samples
+        .chunks_exact(ch)
+        .map(|f| f.iter().sum::<f32>() / ch as f32)
+        .collect();
+    Pcm {
+        sample_rate: pcm.sample_rate,
+        channels: 1,
+        samples,
+    }
+}
+
+/// `pcm` downmixed to mono with the planned gain applied (clamped to [−1, 1]).
+pub fn adjusted_pcm(pcm: &Pcm, gain: &GainPlan) -> Pcm {
+    let mut mono = downmix_mono(pcm);
+    let g = gain.linear();
+    for s in &mut mono.samples {
+        *s = (*s * g).clamp(-1.0, 1.0);
+    }
+    mono
+}
+
+/// The cache key for `source_bytes` adjusted by `gain`.
+pub fn cache_key(source_bytes: &[u8], gain: &GainPlan) -> String {
+    let mut h = Sha256::new();
+    h.update(FORMAT_VERSION.as_bytes());
+    h.update(format!("|gain_db={:.4}|", gain.gain_db).as_bytes());
+    h.update(source_bytes);
+    hex::encode(h.finalize())
+}
+
+/// The adjusted version of `source` in `cache_dir`, made if missing.
+#[tracing::instrument(skip(gain), fields(gain_db = gain.gain_db))]
+pub fn adjusted_clip(
+    source: &Path,
+    gain: &GainPlan,
+    cache_dir: &Path,
+) -> Result<AdjustedClip, AdjustError> {
+    let bytes = std::fs::read(source).map_err(|e| AdjustError::Read {
+        path: source.to_path_buf(),
+        source: e,
+    })?;
+    let path = cache_dir.join(format!("{}.wav", cache_key(&bytes, gain)));
+    let reused = path.is_file();
+    if !reused {
+        let pcm = decode_file(source).map_err(|e| AdjustError::Decode {
+            path: source.to_path_buf(),
+            source: e,
+        })?;
+        write_wav_atomic(&adjusted_pcm(&pcm, gain), &path)?;
+        tracing::info!(cache = %path.display(), "adjusted clip written");
+    }
+    describe(&path, reused)
+}
+
+fn describe(path: &Path, reused: bool) -> Result<AdjustedClip, AdjustError> {
+    let read_err = |e| AdjustError::Read {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let bytes = std::fs::read(path).map_err(read_err)?;
+    let reader =
+        hound::WavReader::new(std::io::Cursor::new(&bytes)).map_err(|e| AdjustError::Encode {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+    let spec = reader.spec();
+    let duration_s = f64::from(reader.duration()) / f64::from(spec.sample_rate);
+    Ok(AdjustedClip {
+        path: path.to_path_buf(),
+        sha256: hex::encode(Sha256::digest(&bytes)),
+        size_bytes: bytes.len() as u64,
+        duration_s,
+        reused,
+    })
+}
+
+/// 16-bit PCM WAV bytes of `pcm` (samples rounded to the nearest step, clamped).
+pub fn wav_s16_bytes(pcm: &Pcm) -> Result<Vec<u8>, hound::Error> {
+    let spec = hound::WavSpec {
+        channels: pcm.channels,
+        sample_rate: pcm.sample_rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut cursor = std::io::Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut cursor, spec)?;
+    for &s in &pcm.samples {
+        w.write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16)?;
+    }
+    w.finalize()?;
+    Ok(cursor.into_inner())
+}
+
+/// Write `pcm` as 16-bit WAV to `path` via a temporary file and a rename, so a crash never
+/// leaves a half-written file under the final name.
+pub fn write_wav_atomic(pcm: &Pcm, path: &Path) -> Result<(), AdjustError> {
+    let bytes = wav_s16_bytes(pcm).map_err(|e| AdjustError::Encode {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let write_err = |e| AdjustError::Write {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(write_err)?;
+    }
+    let tmp = path.with_extension(format!("wav.tmp{}", std::process::id()));
+    let mut f = std::fs::File::create(&tmp).map_err(write_err)?;
+    f.write_all(&bytes).map_err(write_err)?;
+    f.sync_all().map_err(write_err)?;
+    std::fs::rename(&tmp, path).map_err(write_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loudness::{LoudnessConfig, measure, plan_gain};
+
+    fn tone(rate: u32, channels: u16, freq: f32, amp: f32, secs: f32) -> Pcm {
+        let frames = (rate as f32 * secs) as usize;
+        let mut samples = Vec::with_capacity(frames * usize::from(channels));
+        for i in 0..frames {
+            let v = amp * (2.0 * std::f32::consts::PI * freq * i as f32 / rate as f32).sin();
+            samples.extend(std::iter::repeat_n(v, usize::from(channels)));
+        }
+        Pcm {
+            sample_rate: rate,
+            channels,
+            samples,
+        }
+    }
+
+    #[test]
+    fn downmix_averages_channels() {
+        let pcm = Pcm {
+            sample_rate: 8000,
+            channels: 2,
+            samples: vec![1.0, 0.0, 0.5, 0.5, -1.0, 1.0],
+        };
+        assert_eq!(downmix_mono(&pcm).samples, vec![0.5, 0.5, 0.0]);
+    }
+
+    #[test]
+    fn cached_clip_is_reused_until_policy_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("ii.wav");
+        let quiet = tone(22_050, 2, 440.0, 0.02, 2.0);
+        std::fs::write(&src, wav_s16_bytes(&quiet).unwrap()).unwrap();
+        let before = std::fs::read(&src).unwrap();
+        let m = crate::loudness::measure_for_air(&quiet).unwrap();
+        let cfg = LoudnessConfig::default();
+        let plan = plan_gain(m.lufs, m.true_peak_dbtp, &cfg);
+        let cache = dir.path().join("cache");
+
+        let first = adjusted_clip(&src, &plan, &cache).unwrap();
+        assert!(!first.reused);
+        let again = adjusted_clip(&src, &plan, &cache).unwrap();
+        assert!(again.reused);
+        assert_eq!(again.sha256, first.sha256);
+        assert_eq!(std::fs::read(&src).unwrap(), before, "original untouched");
+
+        let adjusted = decode_file(&first.path).unwrap();
+        assert_eq!((adjusted.channels, adjusted.sample_rate), (1, 22_050));
+        assert!((first.duration_s - 2.0).abs() < 1e-3);
+        let got = measure(&adjusted).unwrap();
+        assert!((got.lufs - cfg.target_lufs).abs() < 0.2, "{got:?}");
+
+        let louder = LoudnessConfig {
+            target_lufs: -14.0,
+            ..cfg
+        };
+        let plan2 = plan_gain(m.lufs, m.true_peak_dbtp, &louder);
+        let other = adjusted_clip(&src, &plan2, &cache).unwrap();
+        assert!(!other.reused);
+        assert_ne!(other.path, first.path);
+    }
+
+    #[test]
+    fn missing_source_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = plan_gain(-20.0, -10.0, &LoudnessConfig::default());
+        let err = adjusted_clip(&dir.path().join("nope.mp3"), &plan, dir.path()).unwrap_err();
+        assert!(err.to_string().contains("nope.mp3"), "{err}");
+    }
+}

@@ -1,0 +1,1 @@
+//! Auditioning a programme through the sound device (cargo feature `audio-device`).
