@@ -42,6 +42,8 @@ pub enum DecodeError {
     Io(#[from] std::io::Error),
     #[error("unsupported or unrecognised audio format ({0})")]
     Unsupported(String),
+    #[error("the file is empty (0 bytes)")]
+    Empty,
     #[error("the file holds no audio track")]
     NoAudioTrack,
     #[error("the file is truncated ({0})")]

@@ -2,6 +2,12 @@
 //! `message.toml`, probed (format, duration, loudness, true peak, sha256) and passed through
 //! the audio gate. A clip that fails the gate is never scheduled.
 
+pub mod cache;
+pub mod gate;
+pub mod load;
+pub mod message_toml;
+pub mod probe;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

@@ -3,6 +3,7 @@
 //! clone needs nothing else. Provenance: `src/directory/data/README.md`.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde::Serialize;
 
@@ -91,7 +92,8 @@ impl Directory {
     /// The embedded Liangshan directory (NBS 2023 codes, 2020 census county populations,
     /// township populations estimated by village-level units).
     pub fn liangshan() -> Directory {
-        load::liangshan()
+        static LIANGSHAN: LazyLock<Directory> = LazyLock::new(load::liangshan);
+        LIANGSHAN.clone()
     }
 
     fn new(counties: Vec<County>, townships: Vec<Township>) -> Directory {

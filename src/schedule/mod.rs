@@ -11,6 +11,7 @@ use chrono_tz::Tz;
 use crate::lang::Lang;
 
 pub mod cron;
+mod cron_field;
 
 /// How a campaign's messages are spread over its slots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,352 @@
+//! The audio gate: which clips and pairs may air. A clip that fails is never scheduled, and
+//! the reason is given in plain words. Pure: it judges probe results, it reads no files.
+
+use serde::Deserialize;
+
+use super::Verdict;
+use super::probe::{AnalysisParams, ProbeRecord};
+use crate::audio::decode::DecodeError;
+use crate::lang::Lang;
+
+/// The gate's thresholds (`[gate]` in settings; every field optional).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GateConfig {
+    /// Longest clip that may air, seconds. Default 120.
+    pub max_duration_s: f64,
+    /// Shortest clip that may air, seconds. Default 1.
+    pub min_duration_s: f64,
+    /// A 50 ms block whose RMS level is below this (dBFS) counts as silent. Default -45.
+    pub silence_dbfs: f64,
+    /// Largest share of silent blocks a clip may have (0–1); above it the clip is "mostly
+    /// silent". Default 0.6 — speech has pauses, but not that many.
+    pub max_silent_fraction: f64,
+    /// Clipped when one channel has this many consecutive samples at full scale
+    /// (|x| ≥ 0.999). Default 4.
+    pub clip_run_samples: u64,
+    /// A sample at or above this level (dBFS) counts as near full scale. Default -0.1.
+    pub clip_peak_dbfs: f64,
+    /// Clipped when this many samples are near full scale (see `clip_peak_dbfs`). Default 50.
+    pub clip_peak_count: u64,
+    /// Warn when the longer clip of a pair is more than this many times the shorter. Default 2.
+    pub pair_duration_ratio: f64,
+}
+
+impl Default for GateConfig {
+    fn default() -> Self {
+        GateConfig {
+            max_duration_s: 120.0,
+            min_duration_s: 1.0,
+            silence_dbfs: -45.0,
+            max_silent_fraction: 0.6,
+            clip_run_samples: 4,
+            clip_peak_dbfs: -0.1,
+            clip_peak_count: 50,
+            pair_duration_ratio: 2.0,
+        }
+    }
+}
+
+impl GateConfig {
+    /// The analysis settings probing must use for this gate.
+    pub fn analysis_params(&self) -> AnalysisParams {
+        AnalysisParams {
+            clip_peak_dbfs: self.clip_peak_dbfs,
+        }
+    }
+}
+
+/// Collects reasons, then becomes a verdict.
+#[derive(Debug, Default)]
+struct Reasons {
+    rejected: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl Reasons {
+    fn verdict(self) -> Verdict {
+        if !self.rejected.is_empty() {
+            Verdict::Rejected(self.rejected)
+        } else if !self.warnings.is_empty() {
+            Verdict::Warning(self.warnings)
+        } else {
+            Verdict::Ok
+        }
+    }
+}
+
+/// Judge one clip from its probe result; `stand_in` is the note when it is synthetic.
+pub fn judge_clip(
+    cfg: &GateConfig,
+    probed: &Result<ProbeRecord, DecodeError>,
+    stand_in: Option<&str>,
+) -> Verdict {
+    let mut r = Reasons::default();
+    match probed {
+        Err(e @ (DecodeError::Truncated(_) | DecodeError::Corrupt { .. } | DecodeError::Empty)) => {
+            r.rejected.push(e.to_string());
+        }
+        Err(e) => r.rejected.push(format!("cannot be decoded: {e}")),
+        Ok(rec) => judge_audio(cfg, rec, &mut r),
+    }
+    if let Some(note) = stand_in {
+        r.warnings.push(format!("stand-in: {note}"));
+    }
+    r.verdict()
+}
+
+fn judge_audio(cfg: &GateConfig, rec: &ProbeRecord, r: &mut Reasons) {
+    let (p, a) = (&rec.probe, &rec.analysis);
+    if p.frames == 0 {
+        r.rejected
+            .push("the clip is empty: it holds no audio".into());
+        return;
+    }
+    if p.duration_s < cfg.min_duration_s {
+        r.rejected.push(format!(
+            "the clip is too short: {:.2} s, the minimum is {} s",
+            p.duration_s, cfg.min_duration_s
+        ));
+    }
+    if p.duration_s > cfg.max_duration_s {
+        r.rejected.push(format!(
+            "the clip is too long: {:.1} s, the maximum is {} s",
+            p.duration_s, cfg.max_duration_s
+        ));
+    }
+    let silent = silent_fraction(cfg, rec);
+    if silent > cfg.max_silent_fraction {
+        r.rejected.push(format!(
+            "the clip is mostly silent: {:.0}% of it is below {} dBFS (at most {:.0}% allowed)",
+            silent * 100.0,
+            cfg.silence_dbfs,
+            cfg.max_silent_fraction * 100.0
+        ));
+    }
+    if a.max_full_scale_run >= cfg.clip_run_samples {
+        r.rejected.push(format!(
+            "the clip is clipped: {} consecutive samples at full scale",
+            a.max_full_scale_run
+        ));
+    } else if a.samples_near_full_scale >= cfg.clip_peak_count {
+        r.rejected.push(format!(
+            "the clip is clipped: {} samples at or above {} dBFS",
+            a.samples_near_full_scale, cfg.clip_peak_dbfs
+        ));
+    }
+    if a.bad_packets > 0 {
+        r.warnings.push(format!(
+            "{} damaged audio packet(s) of {} were skipped",
+            a.bad_packets, a.packets
+        ));
+    }
+}
+
+/// Share of envelope blocks below the silence threshold (1.0 for a clip with no blocks).
+pub fn silent_fraction(cfg: &GateConfig, rec: &ProbeRecord) -> f64 {
+    let env = &rec.analysis.envelope;
+    if env.is_empty() {
+        return 1.0;
+    }
+    let silent = env
+        .iter()
+        .filter(|(db, _)| f64::from(*db) < cfg.silence_dbfs)
+        .count();
+    silent as f64 / env.len() as f64
+}
+
+/// Judge a message's pair: each language present (`None` = no recording), not the same file,
+/// not the same audio, lengths not far apart.
+pub fn judge_pair(cfg: &GateConfig, ii: Option<&ProbeRecord>, zh: Option<&ProbeRecord>) -> Verdict {
+    let mut r = Reasons::default();
+    let present = [(Lang::Ii, ii.is_some()), (Lang::Zh, zh.is_some())];
+    for (lang, _) in present.iter().filter(|(_, there)| !there) {
+        r.rejected.push(missing_reason(*lang));
+    }
+    if let (Some(a), Some(b)) = (ii, zh) {
+        if a.probe.sha256 == b.probe.sha256 {
+            r.rejected
+                .push("both languages are the same file (identical sha256)".into());
+        } else if same_audio(cfg, a, b) {
+            r.rejected
+                .push("both languages are the same audio (the decoded sound matches)".into());
+        }
+        let (da, db) = (a.probe.duration_s, b.probe.duration_s);
+        let ratio = da.max(db) / da.min(db).max(1e-9);
+        if ratio > cfg.pair_duration_ratio {
+            r.warnings.push(format!(
+                "the two languages differ a lot in length: `ii` {da:.1} s, `zh` {db:.1} s \
+                 (ratio {ratio:.1}, more than {})",
+                cfg.pair_duration_ratio
+            ));
+        }
+    }
+    r.verdict()
+}
+
+/// The reason given when a message has no recording in `lang`.
+pub fn missing_reason(lang: Lang) -> String {
+    let name = match lang {
+        Lang::Ii => "Nuosu Yi",
+        Lang::Zh => "Mandarin",
+    };
+    format!("no {name} (`{lang}`) recording")
+}
+
+/// Envelope blocks the two clips may be offset by (encoder delay), each way.
+const MAX_LAG_BLOCKS: usize = 4;
+/// Mean level difference (dB) over sounding blocks below which two envelopes match.
+const SAME_LEVEL_DB: f64 = 1.5;
+/// Mean difference in zero crossings per sample below which two envelopes match.
+const SAME_ZCR: f64 = 0.02;
+
+/// Whether two clips carry the same sound: identical decoded PCM, or (across lossy encodings)
+/// lengths within 2% and level/zero-crossing envelopes that match at some small offset.
+pub fn same_audio(cfg: &GateConfig, a: &ProbeRecord, b: &ProbeRecord) -> bool {
+    if a.analysis.pcm_sha256 == b.analysis.pcm_sha256 {
+        return true;
+    }
+    let (da, db) = (a.probe.duration_s, b.probe.duration_s);
+    if (da - db).abs() > 0.02 * da.max(db) {
+        return false;
+    }
+    (0..=MAX_LAG_BLOCKS).any(|lag| {
+        envelopes_match(
+            cfg,
+            &a.analysis.envelope[lag.min(a.analysis.envelope.len())..],
+            &b.analysis.envelope,
+        ) || envelopes_match(
+            cfg,
+            &a.analysis.envelope,
+            &b.analysis.envelope[lag.min(b.analysis.envelope.len())..],
+        )
+    })
+}
+
+fn envelopes_match(cfg: &GateConfig, a: &[(f32, f32)], b: &[(f32, f32)]) -> bool {
+    let (mut n, mut level, mut zcr) = (0usize, 0.0f64, 0.0f64);
+    for (x, y) in a.iter().zip(b) {
+        if f64::from(x.0.max(y.0)) < cfg.silence_dbfs {
+            continue;
+        }
+        n += 1;
+        level += f64::from((x.0 - y.0).abs());
+        zcr += f64::from((x.1 - y.1).abs());
+    }
+    let blocks = a.len().min(b.len());
+    n * 2 >= blocks && n > 0 && level / n as f64 <= SAME_LEVEL_DB && zcr / n as f64 <= SAME_ZCR
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Probe;
+    use crate::catalog::probe::Analysis;
+
+    fn rec(secs: f64, env: Vec<(f32, f32)>, sha: &str) -> ProbeRecord {
+        ProbeRecord {
+            probe: Probe {
+                container: "wav".into(),
+                codec: "pcm_s16le".into(),
+                sample_rate: 8000,
+                channels: 1,
+                frames: (secs * 8000.0) as u64,
+                duration_s: secs,
+                lufs: -20.0,
+                true_peak_dbtp: -3.0,
+                sha256: sha.into(),
+                size_bytes: 100,
+            },
+            analysis: Analysis {
+                params: GateConfig::default().analysis_params(),
+                max_full_scale_run: 0,
+                samples_near_full_scale: 0,
+                sample_peak_dbfs: -3.0,
+                packets: 10,
+                bad_packets: 0,
+                envelope: env,
+                pcm_sha256: format!("pcm-{sha}"),
+            },
+        }
+    }
+
+    /// A speech-like envelope: level and crossings vary block to block with `seed`.
+    fn speech(blocks: usize, seed: u32) -> Vec<(f32, f32)> {
+        (0..blocks as u32)
+            .map(|i| {
+                let x = (i.wrapping_mul(2_654_435_761).wrapping_add(seed * 97)) % 1000;
+                (-40.0 + x as f32 / 40.0, 0.05 + x as f32 / 10_000.0)
+            })
+            .collect()
+    }
+
+    fn reasons(v: &Verdict) -> String {
+        match v {
+            Verdict::Ok => String::new(),
+            Verdict::Warning(r) | Verdict::Rejected(r) => r.join("; "),
+        }
+    }
+
+    #[test]
+    fn a_good_clip_passes() {
+        let v = judge_clip(
+            &GateConfig::default(),
+            &Ok(rec(10.0, speech(200, 1), "a")),
+            None,
+        );
+        assert_eq!(v, Verdict::Ok);
+    }
+
+    #[test]
+    fn limits_reject_in_plain_words() {
+        let cfg = GateConfig::default();
+        let long = judge_clip(&cfg, &Ok(rec(130.0, speech(2600, 1), "a")), None);
+        assert!(reasons(&long).contains("too long: 130.0 s"), "{long:?}");
+        let silent = judge_clip(&cfg, &Ok(rec(10.0, vec![(-90.0, 0.0); 200], "a")), None);
+        assert!(
+            reasons(&silent).contains("mostly silent: 100%"),
+            "{silent:?}"
+        );
+        let mut clipped = rec(10.0, speech(200, 1), "a");
+        clipped.analysis.max_full_scale_run = 9;
+        let v = judge_clip(&cfg, &Ok(clipped), None);
+        assert!(matches!(v, Verdict::Rejected(_)) && reasons(&v).contains("clipped"));
+    }
+
+    #[test]
+    fn stand_in_is_a_warning() {
+        let v = judge_clip(
+            &GateConfig::default(),
+            &Ok(rec(10.0, speech(200, 1), "a")),
+            Some("tts"),
+        );
+        assert_eq!(v, Verdict::Warning(vec!["stand-in: tts".into()]));
+    }
+
+    #[test]
+    fn pairs_same_file_same_audio_missing_and_ratio() {
+        let cfg = GateConfig::default();
+        let a = rec(10.0, speech(200, 1), "a");
+        let same_file = judge_pair(&cfg, Some(&a), Some(&a));
+        assert!(reasons(&same_file).contains("same file"));
+        let mut reencoded = rec(10.05, speech(201, 1), "b");
+        reencoded.analysis.envelope.insert(0, (-80.0, 0.0));
+        let v = judge_pair(&cfg, Some(&a), Some(&reencoded));
+        assert!(reasons(&v).contains("same audio"), "{v:?}");
+        let other = rec(10.0, speech(200, 7), "c");
+        assert_eq!(judge_pair(&cfg, Some(&a), Some(&other)), Verdict::Ok);
+        let missing = judge_pair(&cfg, None, Some(&a));
+        assert!(reasons(&missing).contains("no Nuosu Yi (`ii`) recording"));
+        let short = rec(3.0, speech(60, 3), "d");
+        let v = judge_pair(&cfg, Some(&a), Some(&short));
+        assert!(matches!(v, Verdict::Warning(_)) && reasons(&v).contains("differ a lot"));
+    }
+
+    #[test]
+    fn config_rejects_unknown_keys() {
+        let cfg: GateConfig = toml::from_str("max_duration_s = 60.0").unwrap();
+        assert_eq!(cfg.max_duration_s, 60.0);
+        assert_eq!(cfg.min_duration_s, 1.0);
+        assert!(toml::from_str::<GateConfig>("max_duration = 60.0").is_err());
+    }
+}

@@ -1,0 +1,178 @@
+//! The planner: a pure function from campaigns × directory × catalog × `[from, to)` to the
+//! ordered list of broadcasts. Same input, same output, byte for byte.
+//!
+//! Per campaign: the slot occurrences in the window (merged over its slots, in its zone), the
+//! campaign's valid dates, the programme of each occurrence (messages chosen by rotation, each
+//! as its language pair in the campaign's order, repeats, gaps), then one broadcast per targeted
+//! township unless the start falls in that township's quiet hours. When two campaigns want one
+//! township in the same minute the higher priority wins (ties: the smaller campaign id).
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::catalog::Catalog;
+use crate::directory::Directory;
+use crate::lang::Lang;
+use crate::schedule::Campaign;
+
+mod build;
+mod programme;
+mod view;
+
+pub use programme::{assemble, message_items, only_missing_languages, valid_on};
+pub use view::{BroadcastRecord, ItemRecord, SummaryRow, round_ms, summarize};
+
+/// One clip in a broadcast's playlist.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlaylistItem {
+    pub message: String,
+    pub lang: Lang,
+    /// Path relative to the project root.
+    pub file: String,
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub duration_s: f64,
+    /// Silence after this clip, seconds.
+    pub gap_after_s: f64,
+}
+
+/// One township's programme at one slot occurrence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Broadcast {
+    pub campaign: String,
+    pub priority: i32,
+    pub township_code: String,
+    pub township_name: String,
+    pub county_code: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The campaign's zone, for showing times as staff think of them.
+    pub timezone: Tz,
+    pub items: Vec<PlaylistItem>,
+}
+
+impl Broadcast {
+    /// Total length: every clip and every gap, seconds.
+    pub fn duration_s(&self) -> f64 {
+        self.items
+            .iter()
+            .map(|i| i.duration_s + i.gap_after_s)
+            .sum()
+    }
+
+    /// The start as staff think of it, in the campaign's zone.
+    pub fn local_start(&self) -> DateTime<Tz> {
+        self.start.with_timezone(&self.timezone)
+    }
+
+    /// The end in the campaign's zone.
+    pub fn local_end(&self) -> DateTime<Tz> {
+        self.end.with_timezone(&self.timezone)
+    }
+}
+
+/// Why something the campaigns ask for does not air.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The slot starts inside the township's quiet hours.
+    QuietHours,
+    /// The occurrence falls outside the campaign's valid dates.
+    OutsideValidDates,
+    /// The message is not valid on that day; left out of the programme.
+    MessageOutsideValidDates,
+    /// The campaign names a message the catalog does not hold.
+    UnknownMessage,
+    /// The message has no airable clip in `lang` (missing or rejected by the gate), or the pair
+    /// as a whole was rejected (`lang` is `None`).
+    MessageNotAirable {
+        lang: Option<Lang>,
+        reasons: Vec<String>,
+    },
+    /// No message of the campaign can air at this occurrence.
+    NothingToAir,
+    /// A targeted township code the directory does not know.
+    UnknownTownship,
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::QuietHours => f.write_str("starts in the township's quiet hours"),
+            SkipReason::OutsideValidDates => f.write_str("outside the campaign's valid dates"),
+            SkipReason::MessageOutsideValidDates => f.write_str("message not valid on that day"),
+            SkipReason::UnknownMessage => f.write_str("unknown message"),
+            SkipReason::MessageNotAirable { lang, reasons } => {
+                match lang {
+                    Some(l) => write!(f, "no airable `{l}` clip")?,
+                    None => f.write_str("pair rejected")?,
+                }
+                if !reasons.is_empty() {
+                    write!(f, ": {}", reasons.join("; "))?;
+                }
+                Ok(())
+            }
+            SkipReason::NothingToAir => f.write_str("no airable message at this occurrence"),
+            SkipReason::UnknownTownship => f.write_str("township not in the directory"),
+        }
+    }
+}
+
+/// Something asked for that will not air, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skip {
+    pub campaign: String,
+    /// `None` when every targeted township is concerned.
+    pub township_code: Option<String>,
+    /// `None` when every occurrence in the window is concerned.
+    pub start: Option<DateTime<Utc>>,
+    pub message: Option<String>,
+    pub reason: SkipReason,
+}
+
+/// Two campaigns wanting one township in the same minute; the loser does not air.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    pub township_code: String,
+    /// The minute both start in (UTC, seconds zeroed).
+    pub minute: DateTime<Utc>,
+    pub winner: String,
+    pub winner_priority: i32,
+    pub loser: String,
+    pub loser_priority: i32,
+}
+
+/// Everything that airs in the window, and everything that does not with its reason.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    /// Sorted by (start, township code, campaign).
+    pub broadcasts: Vec<Broadcast>,
+    /// In campaign order, then time.
+    pub skipped: Vec<Skip>,
+    /// Sorted by (minute, township code, loser).
+    pub conflicts: Vec<Conflict>,
+}
+
+/// Plan every campaign over `[from, to)`: pure, deterministic, no disk, clock or network.
+pub fn plan(
+    campaigns: &[Campaign],
+    directory: &Directory,
+    catalog: &Catalog,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Plan {
+    let mut order: Vec<&Campaign> = campaigns.iter().collect();
+    order.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut out = Plan::default();
+    for campaign in order {
+        build::campaign(campaign, directory, catalog, from, to, &mut out);
+    }
+    build::resolve_conflicts(&mut out);
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
