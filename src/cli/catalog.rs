@@ -1,12 +1,199 @@
-//! `shengbo catalog`.
+//! `shengbo catalog`: every clip with its measurements and gate status, as an aligned table
+//! or JSON. Exit 0 when no clip is rejected, 1 when any is.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
+use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
+
 use super::Global;
+use crate::catalog::gate::GateConfig;
+use crate::catalog::load::merge;
+use crate::catalog::{Catalog, Clip, Message, Verdict};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Gate thresholds from this TOML file (keys of `GateConfig`); defaults otherwise.
+    #[arg(long, value_name = "FILE")]
+    pub gate: Option<PathBuf>,
+    /// Probe every clip again instead of using the probe cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
 
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`shengbo catalog` is not available in this build")
+/// One output row: a clip, judged together with its pair.
+#[derive(Debug, Serialize)]
+struct Row {
+    message: String,
+    lang: String,
+    file: String,
+    duration_s: Option<f64>,
+    format: Option<String>,
+    codec: Option<String>,
+    lufs: Option<f64>,
+    true_peak_dbtp: Option<f64>,
+    status: &'static str,
+    reason: Option<String>,
+    reasons: Vec<String>,
+    sha256: Option<String>,
+    sample_rate: Option<u32>,
+    channels: Option<u16>,
+    size_bytes: Option<u64>,
+}
+
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let gate = match &args.gate {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read `{}`", path.display()))?;
+            toml::from_str::<GateConfig>(&text)
+                .with_context(|| format!("invalid gate settings in `{}`", path.display()))?
+        }
+        None => GateConfig::default(),
+    };
+    let cache = (!args.no_cache).then(|| global.data_dir().probe_cache());
+    let catalog = Catalog::load(&global.root, &gate, cache.as_deref())?;
+    for d in &catalog.diagnostics {
+        eprintln!("{d}\n");
+    }
+    let rows: Vec<Row> = catalog.messages.values().flat_map(rows_of).collect();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        print!("{}", table(&rows));
+    }
+    let rejected = rows.iter().filter(|r| r.status == "rejected").count();
+    if rejected > 0 {
+        eprintln!(
+            "{rejected} of {} clips rejected: they will not be scheduled",
+            rows.len()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rows_of(msg: &Message) -> Vec<Row> {
+    msg.clips.values().map(|clip| row(msg, clip)).collect()
+}
+
+fn row(msg: &Message, clip: &Clip) -> Row {
+    let verdict = merge(clip.verdict.clone(), msg.pair_verdict.clone());
+    let (status, reasons) = match verdict {
+        Verdict::Ok => ("ok", vec![]),
+        Verdict::Warning(r) => ("warning", r),
+        Verdict::Rejected(r) => ("rejected", r),
+    };
+    let p = clip.probe.as_ref();
+    Row {
+        message: msg.id.clone(),
+        lang: clip.lang.code().to_string(),
+        file: clip.file.display().to_string(),
+        duration_s: p.map(|p| p.duration_s),
+        format: p.map(|p| p.container.clone()),
+        codec: p.map(|p| p.codec.clone()),
+        lufs: p.map(|p| p.lufs),
+        true_peak_dbtp: p.map(|p| p.true_peak_dbtp),
+        status,
+        reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
+        reasons,
+        sha256: p.map(|p| p.sha256.clone()),
+        sample_rate: p.map(|p| p.sample_rate),
+        channels: p.map(|p| p.channels),
+        size_bytes: p.map(|p| p.size_bytes),
+    }
+}
+
+/// The rows as an aligned text table (widths measured in terminal columns).
+fn table(rows: &[Row]) -> String {
+    let header = [
+        "MESSAGE",
+        "LANG",
+        "DURATION",
+        "FORMAT",
+        "LUFS",
+        "PEAK dBTP",
+        "STATUS",
+        "REASON",
+    ];
+    let mut cells: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
+    for r in rows {
+        let num =
+            |v: Option<f64>, unit: &str| v.map_or("-".to_string(), |v| format!("{v:.1}{unit}"));
+        let format = match (&r.format, &r.codec, r.sample_rate, r.channels) {
+            (Some(f), Some(c), Some(rate), Some(ch)) if f == c => format!("{f} {rate}Hz {ch}ch"),
+            (Some(f), Some(c), Some(rate), Some(ch)) => format!("{f}/{c} {rate}Hz {ch}ch"),
+            _ => "-".to_string(),
+        };
+        cells.push(vec![
+            r.message.clone(),
+            r.lang.clone(),
+            num(r.duration_s, " s"),
+            format,
+            num(r.lufs, ""),
+            num(r.true_peak_dbtp, ""),
+            r.status.to_string(),
+            r.reason.clone().unwrap_or_default(),
+        ]);
+    }
+    let cols = header.len();
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| cells.iter().map(|row| row[c].width()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in &cells {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if c + 1 < cols {
+                line.push_str(&" ".repeat(widths[c] - cell.width() + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_row(message: &str, reason: Option<&str>) -> Row {
+        Row {
+            message: message.into(),
+            lang: "zh".into(),
+            file: "audio/x/zh.mp3".into(),
+            duration_s: Some(12.34),
+            format: Some("mp3".into()),
+            codec: Some("mp3".into()),
+            lufs: Some(-18.04),
+            true_peak_dbtp: Some(-2.0),
+            status: if reason.is_some() { "rejected" } else { "ok" },
+            reason: reason.map(String::from),
+            reasons: vec![],
+            sha256: None,
+            sample_rate: Some(22050),
+            channels: Some(1),
+            size_bytes: None,
+        }
+    }
+
+    #[test]
+    fn table_aligns_han_text_by_display_width() {
+        let t = table(&[
+            sample_row("冒充客服", None),
+            sample_row("abcdefgh", Some("bad")),
+        ]);
+        let lines: Vec<&str> = t.lines().collect();
+        let col = |line: &str| line[..line.find("zh").unwrap()].width();
+        assert_eq!(col(lines[1]), col(lines[2]));
+        assert!(lines[1].contains("12.3 s") && lines[1].contains("mp3 22050Hz 1ch"));
+        assert!(lines[2].ends_with("rejected  bad"));
+    }
 }
