@@ -3,15 +3,23 @@
 //! that point at `file:line:col`.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::PathBuf;
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
+use crate::diag::{Diagnostic, Location};
 use crate::lang::Lang;
 
 pub mod cron;
 mod cron_field;
+mod load;
+pub mod raw;
+pub mod targets;
+pub mod validate;
+
+pub use load::{load_dir, load_dir_at, parse_at, parse_str};
 
 /// How a campaign's messages are spread over its slots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,18 +48,35 @@ impl QuietHours {
     }
 }
 
+impl fmt::Display for QuietHours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}-{}",
+            self.start.format("%H:%M"),
+            self.end.format("%H:%M")
+        )
+    }
+}
+
 /// One `[[slots]]` entry: a crontab line in the campaign's zone.
 #[derive(Debug, Clone)]
 pub struct Slot {
     /// The 5-field expression as the staff wrote it.
     pub expr: String,
     pub schedule: cron::CronSchedule,
+    /// An optional name staff gave the slot (`morning`).
+    pub label: Option<String>,
+    /// Where the `cron` string is in the file (for diagnostics such as collisions).
+    pub location: Location,
 }
 
 /// A validated campaign: cannot be invalid.
 #[derive(Debug, Clone)]
 pub struct Campaign {
     pub id: String,
+    /// Where the `id` value is in the file; `None` when the id is the file name.
+    pub id_location: Option<Location>,
     pub name: String,
     /// The file it came from, relative to the project root.
     pub file: PathBuf,
@@ -61,6 +86,8 @@ pub struct Campaign {
     pub valid_until: Option<NaiveDate>,
     /// Message ids, in the order staff listed them.
     pub messages: Vec<String>,
+    /// Where each message id is in the file, parallel to `messages`.
+    pub message_locations: Vec<Location>,
     pub rotation: Rotation,
     /// Language order within a pair; two entries unless `allow_single_language`.
     pub order: Vec<Lang>,
@@ -88,7 +115,53 @@ impl Campaign {
     }
 }
 
-// Loading API (implemented in this module's files):
-//   pub fn load_dir(root: &Path, directory: &Directory) -> (Vec<Campaign>, Vec<Diagnostic>)
-//   pub fn parse_str(file: &Path, src: &str, directory: &Directory)
-//       -> Result<Campaign, Vec<Diagnostic>>
+impl Campaign {
+    /// The campaign's validity as instants: `[start of valid_from, end of valid_until)` in its
+    /// zone; `None` on an open side.
+    pub fn window(&self) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        let midnight =
+            |d: NaiveDate| cron::place_in_zone(self.timezone, d.and_time(NaiveTime::MIN));
+        let start = self.valid_from.map(midnight);
+        let end = self.valid_until.and_then(|d| d.succ_opt()).map(midnight);
+        (start, end)
+    }
+
+    /// Every slot firing in `[from, to)` within the validity window, as `(slot index, instant)`,
+    /// ascending by instant; when two slots fire at the same instant only the first is kept.
+    pub fn occurrences(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Vec<(usize, DateTime<Utc>)> {
+        let (start, end) = self.window();
+        let from = start.map_or(from, |s| s.max(from));
+        let to = end.map_or(to, |e| e.min(to));
+        let mut out: Vec<(usize, DateTime<Utc>)> = Vec::new();
+        for (i, slot) in self.slots.iter().enumerate() {
+            out.extend(
+                slot.schedule
+                    .occurrences(self.timezone, from, to)
+                    .into_iter()
+                    .map(|t| (i, t)),
+            );
+        }
+        out.sort_by_key(|&(i, t)| (t, i));
+        out.dedup_by_key(|&mut (_, t)| t);
+        out
+    }
+
+    /// An error about the `index`-th message id, pointing at it in the campaign file (for the
+    /// cross-file checks: unknown message, missing language, failed audio gate).
+    pub fn message_error(&self, index: usize, message: impl Into<String>) -> Diagnostic {
+        let mut d = Diagnostic::error(&self.file, message);
+        d.location = self.message_locations.get(index).cloned();
+        d
+    }
+
+    /// A diagnostic of any severity pointing at the `index`-th slot's `cron` string.
+    pub fn slot_diagnostic(&self, index: usize, mut d: Diagnostic) -> Diagnostic {
+        d.file = self.file.clone();
+        d.location = self.slots.get(index).map(|s| s.location.clone());
+        d
+    }
+}

@@ -1,0 +1,237 @@
+//! The first parsing stage of a campaign file: plain serde structs mirroring the TOML, every
+//! value validation may reject kept with its byte span, plus the syntax and unknown-key pass
+//! that reports all such mistakes of a file at once.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+/// A list of strings, each with its span, the list with its own.
+pub type SpannedList = Spanned<Vec<Spanned<String>>>;
+
+/// A campaign file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCampaign {
+    pub id: Option<Spanned<String>>,
+    pub name: Option<Spanned<String>>,
+    pub timezone: Option<Spanned<String>>,
+    /// A TOML date (`2026-12-01`) or a string holding one.
+    pub valid_from: Option<Spanned<toml::Value>>,
+    pub valid_until: Option<Spanned<toml::Value>>,
+    pub messages: Option<SpannedList>,
+    pub rotation: Option<Spanned<String>>,
+    pub order: Option<SpannedList>,
+    pub allow_single_language: Option<bool>,
+    pub gap_s: Option<Spanned<f64>>,
+    pub repeats: Option<Spanned<i64>>,
+    pub priority: Option<Spanned<i64>>,
+    pub quiet_hours: Option<SpannedList>,
+    pub targets: Option<Spanned<RawTargets>>,
+    pub slots: Option<Spanned<Vec<Spanned<RawSlot>>>>,
+    /// Township (code or name) → quiet hours replacing the campaign's there.
+    pub quiet_overrides: Option<BTreeMap<Spanned<String>, SpannedList>>,
+}
+
+/// `[targets]`: which townships hear the campaign.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTargets {
+    pub all: Option<Spanned<bool>>,
+    pub counties: Option<SpannedList>,
+    pub townships: Option<SpannedList>,
+    pub exclude_counties: Option<SpannedList>,
+    pub exclude_townships: Option<SpannedList>,
+}
+
+/// One `[[slots]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlot {
+    pub cron: Option<Spanned<String>>,
+    pub label: Option<String>,
+}
+
+/// Keys accepted at the top level of a campaign file.
+pub const CAMPAIGN_KEYS: [&str; 16] = [
+    "id",
+    "name",
+    "timezone",
+    "valid_from",
+    "valid_until",
+    "messages",
+    "rotation",
+    "order",
+    "allow_single_language",
+    "gap_s",
+    "repeats",
+    "priority",
+    "quiet_hours",
+    "targets",
+    "slots",
+    "quiet_overrides",
+];
+/// Keys accepted in `[targets]`.
+pub const TARGET_KEYS: [&str; 5] = [
+    "all",
+    "counties",
+    "townships",
+    "exclude_counties",
+    "exclude_townships",
+];
+/// Keys accepted in each `[[slots]]` entry.
+pub const SLOT_KEYS: [&str; 2] = ["cron", "label"];
+
+/// A problem found by the first stage: a message, a span, and perhaps a hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawError {
+    pub message: String,
+    pub span: Range<usize>,
+    pub help: Option<String>,
+}
+
+/// Parse a campaign file. A syntax error stops at the first one (what follows it is mostly
+/// the parser's confusion); otherwise every unknown key is reported.
+pub fn parse(src: &str) -> Result<RawCampaign, Vec<RawError>> {
+    match parse_lenient(src) {
+        (Some(raw), errors) if errors.is_empty() => Ok(raw),
+        (_, errors) => Err(errors),
+    }
+}
+
+/// Like [`parse`], but unknown keys are reported and dropped, and the document is handed back
+/// when nothing else was wrong, so serde and the validation still check everything else.
+pub fn parse_lenient(src: &str) -> (Option<RawCampaign>, Vec<RawError>) {
+    let (mut table, syntax) = DeTable::parse_recoverable(src);
+    if let Some(first) = syntax
+        .iter()
+        .min_by_key(|e| e.span().map_or(0, |s| s.start))
+    {
+        return (None, vec![from_toml(first, src)]);
+    }
+    let mut errors = Vec::new();
+    unknown_keys(table.get_mut(), &mut errors);
+    match RawCampaign::deserialize(toml::de::Deserializer::from(table)) {
+        Ok(raw) => (Some(raw), errors),
+        Err(e) => {
+            errors.push(from_toml(&e, src));
+            errors.sort_by_key(|e| e.span.start);
+            (None, errors)
+        }
+    }
+}
+
+fn from_toml(e: &toml::de::Error, src: &str) -> RawError {
+    let message = e.message().trim().trim_end_matches('.').to_string();
+    RawError {
+        message,
+        span: e.span().unwrap_or(0..src.len().min(1)),
+        help: None,
+    }
+}
+
+/// Walk the document; report and remove every key no table accepts, with "did you mean".
+fn unknown_keys(root: &mut DeTable<'_>, errors: &mut Vec<RawError>) {
+    check_table(root, &CAMPAIGN_KEYS, "campaign", errors);
+    if let Some(DeValue::Table(t)) = root.get_mut("targets").map(Spanned::get_mut) {
+        check_table(t, &TARGET_KEYS, "[targets]", errors);
+    }
+    if let Some(DeValue::Array(slots)) = root.get_mut("slots").map(Spanned::get_mut) {
+        for slot in slots.iter_mut() {
+            if let DeValue::Table(t) = slot.get_mut() {
+                check_table(t, &SLOT_KEYS, "[[slots]]", errors);
+            }
+        }
+    }
+}
+
+fn check_table(table: &mut DeTable<'_>, known: &[&str], what: &str, errors: &mut Vec<RawError>) {
+    let unknown: Vec<(String, Range<usize>)> = table
+        .keys()
+        .filter(|k| !known.contains(&k.get_ref().as_ref()))
+        .map(|k| (k.get_ref().to_string(), k.span()))
+        .collect();
+    let list = known
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for (name, span) in unknown {
+        table.remove(name.as_str());
+        errors.push(RawError {
+            message: format!("unknown key `{name}` in {what}, expected one of {list}"),
+            span,
+            help: crate::diag::did_you_mean(&name, known.iter().copied())
+                .map(|k| format!("did you mean `{k}`?")),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: &str = r#"
+id = "x"
+name = "x"
+timezone = "Asia/Shanghai"
+valid_from = 2026-01-01
+valid_until = "2027-01-01"
+messages = ["a"]
+rotation = "all"
+order = ["ii", "zh"]
+allow_single_language = false
+gap_s = 2
+repeats = 1
+priority = 0
+quiet_hours = ["22:00-06:30"]
+quiet_overrides = { "新城镇" = [] }
+
+[targets]
+all = true
+counties = []
+townships = []
+exclude_counties = []
+exclude_townships = []
+
+[[slots]]
+cron = "0 8 * * *"
+label = "morning"
+"#;
+
+    #[test]
+    fn every_listed_key_is_accepted() {
+        let raw = parse(FULL).unwrap();
+        assert_eq!(raw.gap_s.unwrap().into_inner(), 2.0);
+        let slots = raw.slots.unwrap().into_inner();
+        assert_eq!(
+            slots[0].get_ref().cron.as_ref().unwrap().get_ref(),
+            "0 8 * * *"
+        );
+        let overrides = raw.quiet_overrides.unwrap();
+        let (key, value) = overrides.iter().next().unwrap();
+        assert_eq!(&FULL[key.span()], "\"新城镇\"");
+        assert!(value.get_ref().is_empty());
+    }
+
+    #[test]
+    fn reports_every_unknown_key_with_a_hint() {
+        let src = "timezon = \"Asia/Shanghai\"\n[targets]\nal = true\n[[slots]]\ncorn = \"x\"\n";
+        let errors = parse(src).unwrap_err();
+        let spans: Vec<&str> = errors.iter().map(|e| &src[e.span.clone()]).collect();
+        assert_eq!(spans, ["timezon", "al", "corn"]);
+        assert_eq!(errors[0].help.as_deref(), Some("did you mean `timezone`?"));
+        assert_eq!(errors[2].help.as_deref(), Some("did you mean `cron`?"));
+    }
+
+    #[test]
+    fn reports_syntax_errors_with_spans() {
+        let src = "name = \"x\"\nmessages = [\"a\"\n[targets]\nall = tru\n";
+        let errors = parse(src).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].span.start, src.find("[targets]").unwrap());
+    }
+}

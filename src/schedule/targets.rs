@@ -1,0 +1,290 @@
+//! Where and when not: a campaign's `[targets]` resolved against the directory to township
+//! codes, its quiet hours and per-township overrides, and slots checked against them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use chrono::NaiveTime;
+use toml::Spanned;
+
+use super::raw::{RawTargets, SpannedList};
+use super::validate::Ctx;
+use super::{QuietHours, Slot};
+use crate::diag::Diagnostic;
+use crate::directory::{Directory, LookupError};
+
+/// Quiet hours when a campaign does not say: no broadcasts from 22:00 to 06:30 local time.
+pub const DEFAULT_QUIET_HOURS: &str = "22:00-06:30";
+
+/// Parse `HH:MM-HH:MM` (`24:00` allowed as an end); `start > end` wraps past midnight.
+pub fn parse_quiet(text: &str) -> Result<QuietHours, String> {
+    let expected = "expected `HH:MM-HH:MM` such as `22:00-06:30`";
+    let (a, b) = text
+        .split_once('-')
+        .ok_or_else(|| format!("invalid quiet hours `{text}`, {expected}"))?;
+    let time = |s: &str| {
+        let s = s.trim();
+        if s == "24:00" {
+            return NaiveTime::from_hms_opt(0, 0, 0);
+        }
+        NaiveTime::parse_from_str(s, "%H:%M").ok()
+    };
+    match (time(a), time(b)) {
+        (Some(start), Some(end)) if start != end => Ok(QuietHours { start, end }),
+        (Some(_), Some(_)) => Err(format!(
+            "quiet hours `{text}` start and end at the same time, {expected}"
+        )),
+        _ => Err(format!("invalid quiet hours `{text}`, {expected}")),
+    }
+}
+
+/// A list of quiet-hour windows; the campaign default when the key is absent.
+pub(crate) fn quiet_list(ctx: &mut Ctx<'_>, raw: Option<&SpannedList>) -> Vec<QuietHours> {
+    let Some(list) = raw else {
+        return vec![parse_quiet(DEFAULT_QUIET_HOURS).expect("valid default")];
+    };
+    let mut out = Vec::new();
+    for item in list.get_ref() {
+        match parse_quiet(item.get_ref()) {
+            Ok(q) => out.push(q),
+            Err(msg) => {
+                ctx.error(item.span(), msg);
+            }
+        }
+    }
+    out
+}
+
+fn lookup_failed(ctx: &mut Ctx<'_>, span: Range<usize>, e: &LookupError, expected: &str) {
+    let help = e.suggestion().map(|s| format!("did you mean `{s}`?"));
+    let d = ctx.error(span, format!("{e}, expected {expected}"));
+    Ctx::help(d, help);
+}
+
+const COUNTY_EXPECTED: &str = "a 6-digit county code or a county name such as `昭觉县`";
+const TOWNSHIP_EXPECTED: &str =
+    "a 9-digit township code, a township name or `county/township` such as `昭觉县/竹核镇`";
+
+fn counties<'d>(
+    ctx: &mut Ctx<'_>,
+    list: Option<&SpannedList>,
+    dir: &'d Directory,
+) -> Vec<(Range<usize>, Vec<&'d str>)> {
+    let mut out = Vec::new();
+    for item in list.map(|l| l.get_ref().as_slice()).unwrap_or_default() {
+        match dir.county(item.get_ref()) {
+            Ok(c) => {
+                let codes = dir.townships_of(&c.code).map(|t| t.code.as_str()).collect();
+                out.push((item.span(), codes));
+            }
+            Err(e) => lookup_failed(ctx, item.span(), &e, COUNTY_EXPECTED),
+        }
+    }
+    out
+}
+
+fn townships<'d>(
+    ctx: &mut Ctx<'_>,
+    list: Option<&SpannedList>,
+    dir: &'d Directory,
+) -> Vec<(Range<usize>, Vec<&'d str>)> {
+    let mut out = Vec::new();
+    for item in list.map(|l| l.get_ref().as_slice()).unwrap_or_default() {
+        match dir.township(item.get_ref()) {
+            Ok(t) => out.push((item.span(), vec![t.code.as_str()])),
+            Err(e) => lookup_failed(ctx, item.span(), &e, TOWNSHIP_EXPECTED),
+        }
+    }
+    out
+}
+
+/// The sorted township codes a campaign targets: `all`, `counties` and `townships`, less
+/// `exclude_counties` and `exclude_townships`.
+pub(crate) fn resolve(
+    ctx: &mut Ctx<'_>,
+    raw: Option<&Spanned<RawTargets>>,
+    dir: &Directory,
+) -> Vec<String> {
+    let Some(raw) = raw else {
+        ctx.error(
+            0..0,
+            "missing `[targets]`, expected `all = true`, `counties` or `townships`",
+        );
+        return Vec::new();
+    };
+    let t = raw.get_ref();
+    let errors_before = ctx.diags.iter().filter(|d| d.is_error()).count();
+    let mut set: BTreeSet<&str> = BTreeSet::new();
+    if t.all.as_ref().is_some_and(|a| *a.get_ref()) {
+        set.extend(dir.townships().iter().map(|t| t.code.as_str()));
+        for (key, list) in [("counties", &t.counties), ("townships", &t.townships)] {
+            if let Some(list) = list.as_ref().filter(|l| !l.get_ref().is_empty()) {
+                ctx.warning(
+                    list.span(),
+                    format!("`{key}` adds nothing with `all = true`"),
+                );
+            }
+        }
+    }
+    let included = [
+        counties(ctx, t.counties.as_ref(), dir),
+        townships(ctx, t.townships.as_ref(), dir),
+    ];
+    set.extend(
+        included
+            .iter()
+            .flatten()
+            .flat_map(|(_, codes)| codes.iter().copied()),
+    );
+    let excluded = [
+        counties(ctx, t.exclude_counties.as_ref(), dir),
+        townships(ctx, t.exclude_townships.as_ref(), dir),
+    ];
+    for (span, codes) in excluded.iter().flatten() {
+        let removed = codes.iter().filter(|c| set.remove(*c)).count();
+        if removed == 0 {
+            let text = ctx.src[ctx.inner(span.clone())].to_string();
+            ctx.warning(
+                span.clone(),
+                format!("`{text}` is excluded but was not targeted anyway"),
+            );
+        }
+    }
+    let errors_now = ctx.diags.iter().filter(|d| d.is_error()).count();
+    if set.is_empty() && errors_now == errors_before {
+        let msg = "campaign targets no townships, expected `all = true`, `counties` or `townships` leaving at least one township after exclusions";
+        ctx.error(raw.span(), msg);
+    }
+    set.into_iter().map(str::to_string).collect()
+}
+
+/// `[quiet_overrides]`: township → quiet hours replacing the campaign's there.
+pub(crate) fn overrides(
+    ctx: &mut Ctx<'_>,
+    raw: Option<&BTreeMap<Spanned<String>, SpannedList>>,
+    dir: &Directory,
+    targeted: &[String],
+) -> BTreeMap<String, Vec<QuietHours>> {
+    let mut out = BTreeMap::new();
+    let mut entries: Vec<_> = raw.into_iter().flatten().collect();
+    entries.sort_by_key(|(k, _)| k.span().start);
+    for (key, list) in entries {
+        let code = match dir.township(key.get_ref()) {
+            Ok(t) => t.code.clone(),
+            Err(e) => {
+                lookup_failed(ctx, key.span(), &e, TOWNSHIP_EXPECTED);
+                continue;
+            }
+        };
+        let hours = quiet_list(ctx, Some(list));
+        if targeted.binary_search(&code).is_err() {
+            let msg = format!(
+                "quiet hours for `{}` have no effect: the campaign does not target it",
+                key.get_ref()
+            );
+            ctx.warning(key.span(), msg);
+            continue;
+        }
+        if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(code.clone()) {
+            slot.insert(hours);
+        } else {
+            let msg = format!("quiet hours for township {code} are given twice");
+            ctx.error(key.span(), msg);
+        }
+    }
+    out
+}
+
+fn shown(windows: &[QuietHours]) -> String {
+    let list: Vec<String> = windows.iter().map(|q| format!("`{q}`")).collect();
+    if list.is_empty() {
+        "none".to_string()
+    } else {
+        list.join(", ")
+    }
+}
+
+/// A slot whose every time is quiet everywhere it is heard is an error (it would never air);
+/// a slot with some times inside the campaign's quiet hours is a warning (those are skipped).
+pub(crate) fn check_slots_quiet(
+    ctx: &mut Ctx<'_>,
+    slots: &[Slot],
+    quiet: &[QuietHours],
+    overrides: &BTreeMap<String, Vec<QuietHours>>,
+    targeted: &[String],
+) {
+    let campaign_applies = targeted.iter().any(|t| !overrides.contains_key(t));
+    let mut sets: Vec<&[QuietHours]> = overrides.values().map(Vec::as_slice).collect();
+    if campaign_applies {
+        sets.push(quiet);
+    }
+    if sets.is_empty() {
+        return;
+    }
+    let quiet_in = |set: &[QuietHours], t: NaiveTime| set.iter().any(|q| q.contains(t));
+    for slot in slots {
+        let times = slot.schedule.times_of_day();
+        let never = times.iter().all(|&t| sets.iter().all(|s| quiet_in(s, t)));
+        let file = ctx.file;
+        let at = |d: Diagnostic| Diagnostic {
+            location: Some(slot.location.clone()),
+            ..d
+        };
+        if never {
+            let msg = format!(
+                "slot `{}` always falls inside quiet hours ({}), so it would never air",
+                slot.expr,
+                shown(quiet)
+            );
+            let d =
+                at(Diagnostic::error(file, msg)).with_help("move the slot or change `quiet_hours`");
+            ctx.diags.push(d);
+            continue;
+        }
+        let hits: Vec<String> = times
+            .iter()
+            .filter(|&&t| campaign_applies && quiet_in(quiet, t))
+            .map(|t| t.format("%H:%M").to_string())
+            .collect();
+        if !hits.is_empty() {
+            let more = if hits.len() > 3 {
+                format!(" and {} more", hits.len() - 3)
+            } else {
+                String::new()
+            };
+            let msg = format!(
+                "slot `{}` fires at {}{more} inside quiet hours ({}); those broadcasts are skipped",
+                slot.expr,
+                hits[..hits.len().min(3)].join(", "),
+                shown(quiet)
+            );
+            ctx.diags.push(at(Diagnostic::warning(file, msg)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quiet_hours_parse_and_wrap() {
+        let q = parse_quiet("22:00-06:30").unwrap();
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        assert!(q.contains(t(23, 0)) && q.contains(t(6, 29)) && !q.contains(t(6, 30)));
+        assert!(!q.contains(t(12, 0)));
+        let q = parse_quiet("12:00-24:00").unwrap();
+        assert!(q.contains(t(23, 59)) && !q.contains(t(0, 0)));
+        assert!(
+            parse_quiet("7:00")
+                .unwrap_err()
+                .contains("expected `HH:MM-HH:MM`")
+        );
+        assert!(parse_quiet("25:00-06:00").is_err());
+        assert!(
+            parse_quiet("06:00-06:00")
+                .unwrap_err()
+                .contains("same time")
+        );
+    }
+}
