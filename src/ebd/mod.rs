@@ -6,17 +6,32 @@
 //! - [`profile`] — the deployment's configurable codes.
 //! - [`model`] — the typed EBD and the wire time format.
 //! - [`xml_write`] / [`xml_read`] — EBDB XML out and in.
+//! - [`package`] / [`assemble`] — the tar, safely read; building signed packages.
+//! - [`validate`] / [`outcome`] — inbound checks mapped to ResultCode; what codes mean.
+//! - [`keys`] / [`sign`] — SM2 keys, the signer seam, EBDS signature files (shapes A and B).
 
+pub mod assemble;
 pub mod ids;
+pub mod keys;
 pub mod model;
+pub mod outcome;
+pub mod package;
 pub mod profile;
 pub mod seq;
+pub mod sign;
+pub mod validate;
 pub mod xml_read;
 pub mod xml_write;
 
+pub use assemble::{BuildError, BuiltPackage, EbmSpec, MediaFile, build_package};
 pub use ids::{EbdId, EbmId, Ebrid, IdError, IdFormat};
+pub use keys::{KeySigner, Signer};
 pub use model::*;
+pub use outcome::{BrdState, Delivery, ResultCode, delivery_of};
+pub use package::{Limits, PackageError, RawPackage};
 pub use profile::{DigestEncoding, EbdProfile, SignatureShape};
 pub use seq::{FileSequence, MemorySequence, SeqKind, SequenceStore};
+pub use sign::{SignError, SignatureFile};
+pub use validate::{InboundConfig, InboundPackage, Verdict, validate_package};
 pub use xml_read::{XmlError, parse_ebd};
 pub use xml_write::write_ebd;

@@ -1,0 +1,236 @@
+//! Putting packages together: envelopes and EBMs from the profile, media `Auxiliary` entries
+//! with size and SHA-1 digest, and the signed tar ready to POST.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use chrono::{DateTime, Utc};
+use sha1::{Digest as _, Sha1};
+
+use super::ids::{EbdId, EbmId, Ebrid};
+use super::keys::Signer;
+use super::model::*;
+use super::package::{PackageError, package_name, write_package};
+use super::profile::{DigestEncoding, EbdProfile, ProfileError};
+use super::sign::{SignError, sign_ebdb, write_signature};
+use super::xml_write::write_ebd;
+use crate::lang::Lang;
+
+/// A media file to ship in the tar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaFile {
+    pub name: String,
+    pub data: Vec<u8>,
+}
+
+/// Why a package could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    #[error("media `{0}` has an extension with no AuxiliaryType in the profile")]
+    MediaType(String),
+    #[error(transparent)]
+    Sign(#[from] SignError),
+    #[error(transparent)]
+    Package(#[from] PackageError),
+}
+
+/// A finished package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltPackage {
+    /// `EBDT_<EBDID>.tar`.
+    pub name: String,
+    pub ebdid: EbdId,
+    /// The exact EBDB bytes (what was signed).
+    pub ebdb: Vec<u8>,
+    pub bytes: Vec<u8>,
+}
+
+/// The SHA-1 of `data` in the profile's encoding.
+pub fn digest(data: &[u8], encoding: DigestEncoding) -> String {
+    let d = Sha1::digest(data);
+    match encoding {
+        DigestEncoding::Hex => hex::encode(d),
+        DigestEncoding::Base64 => B64.encode(d),
+    }
+}
+
+/// Whether a written digest (hex in either case, or base64) is the SHA-1 of `data`.
+pub fn digest_matches(data: &[u8], written: &str) -> bool {
+    let w = written.trim();
+    let bytes = if w.len() == 40 {
+        hex::decode(w).ok()
+    } else {
+        B64.decode(w).ok()
+    };
+    let d: [u8; 20] = Sha1::digest(data).into();
+    bytes.is_some_and(|b| b == d)
+}
+
+/// The `Auxiliary` entry for a media file.
+pub fn auxiliary_for(profile: &EbdProfile, media: &MediaFile) -> Result<Auxiliary, BuildError> {
+    let kind = profile
+        .auxiliary_type(&media.name)
+        .ok_or_else(|| BuildError::MediaType(media.name.clone()))?;
+    Ok(Auxiliary {
+        kind,
+        desc: media.name.clone(),
+        size: Some(media.data.len() as u64),
+        digest: Some(digest(&media.data, profile.digest_encoding)),
+    })
+}
+
+/// What one broadcast message says (one language).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EbmSpec {
+    pub id: EbmId,
+    /// The other language's message of the pair.
+    pub related: Option<EbmId>,
+    pub lang: Lang,
+    pub title: String,
+    pub desc: Option<String>,
+    /// 12-digit region codes.
+    pub area_codes: Vec<String>,
+    pub send_time: DateTime<Utc>,
+    pub start_time: DateTime<Utc>,
+    pub end_time: DateTime<Utc>,
+}
+
+/// A broadcast request (MsgType 1) with the profile's sender, EventType and Severity.
+pub fn broadcast_ebm(
+    profile: &EbdProfile,
+    spec: &EbmSpec,
+    media: &[MediaFile],
+) -> Result<Ebm, BuildError> {
+    let auxiliary = media
+        .iter()
+        .map(|m| auxiliary_for(profile, m))
+        .collect::<Result<_, _>>()?;
+    Ok(Ebm {
+        version: profile.ebd_version.clone(),
+        id: spec.id.clone(),
+        related: spec.related.clone(),
+        basic: basic_info(profile, MsgType::Broadcast, spec),
+        content: Some(MsgContent {
+            language_code: profile.language_code(spec.lang).to_owned(),
+            title: spec.title.clone(),
+            desc: spec.desc.clone(),
+            area_codes: spec.area_codes.clone(),
+            auxiliary,
+        }),
+    })
+}
+
+/// A cancel (MsgType 2) of `cancelled`, under a new message id, linking it in `RelatedInfo`.
+pub fn cancel_ebm(profile: &EbdProfile, cancelled: &Ebm, id: EbmId, now: DateTime<Utc>) -> Ebm {
+    let mut basic = cancelled.basic.clone();
+    basic.msg_type = MsgType::Cancel;
+    basic.send_time = now;
+    Ebm {
+        version: profile.ebd_version.clone(),
+        id,
+        related: Some(cancelled.id.clone()),
+        basic,
+        content: cancelled.content.clone().map(|mut c| {
+            c.auxiliary.clear();
+            c
+        }),
+    }
+}
+
+fn basic_info(profile: &EbdProfile, msg_type: MsgType, spec: &EbmSpec) -> MsgBasicInfo {
+    MsgBasicInfo {
+        msg_type,
+        sender_name: profile.sender_name.clone(),
+        sender_code: profile.sender_region.clone(),
+        send_time: spec.send_time,
+        event_type: profile.event_type.clone(),
+        severity: profile.severity,
+        start_time: spec.start_time,
+        end_time: spec.end_time,
+    }
+}
+
+/// An envelope from us (`SRC` from the profile) around `body`.
+pub fn envelope(
+    profile: &EbdProfile,
+    id: EbdId,
+    dest: Option<Ebrid>,
+    related: Option<EbdId>,
+    time: DateTime<Utc>,
+    body: Body,
+) -> Result<Ebd, BuildError> {
+    Ok(Ebd {
+        version: profile.ebd_version.clone(),
+        id,
+        src: Src {
+            ebrid: profile.sender()?,
+            url: (!profile.sender_url.is_empty()).then(|| profile.sender_url.clone()),
+        },
+        dest,
+        time,
+        related,
+        body,
+    })
+}
+
+/// Write, sign and tar `ebd` with its media. Deterministic for the same input: the tar mtime and
+/// the signing time are the EBD's time, and SM2 signing here is deterministic (RFC 6979 nonces).
+pub fn build_package(
+    ebd: &Ebd,
+    media: &[MediaFile],
+    profile: &EbdProfile,
+    signer: Option<&dyn Signer>,
+) -> Result<BuiltPackage, BuildError> {
+    let ebdb = write_ebd(ebd).into_bytes();
+    let sig = sign_ebdb(&ebdb, &ebd.id, profile, signer, ebd.time)?;
+    let ebds = write_signature(&sig).into_bytes();
+    let files: Vec<(String, Vec<u8>)> = media
+        .iter()
+        .map(|m| (m.name.clone(), m.data.clone()))
+        .collect();
+    let mtime = u64::try_from(ebd.time.timestamp()).unwrap_or(0);
+    let bytes = write_package(ebd.id.as_str(), &ebdb, &ebds, &files, mtime)?;
+    tracing::debug!(ebdid = %ebd.id, kind = ebd.kind(), bytes = bytes.len(), "package built");
+    Ok(BuiltPackage {
+        name: package_name(ebd.id.as_str()),
+        ebdid: ebd.id.clone(),
+        ebdb,
+        bytes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_in_both_encodings() {
+        let hex_d = digest(b"abc", DigestEncoding::Hex);
+        assert_eq!(hex_d, "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert!(digest_matches(b"abc", &hex_d.to_uppercase()));
+        let b64 = digest(b"abc", DigestEncoding::Base64);
+        assert!(digest_matches(b"abc", &b64));
+        assert!(!digest_matches(b"abd", &hex_d));
+        assert!(!digest_matches(b"abc", "zz"));
+    }
+
+    #[test]
+    fn auxiliary_by_extension() {
+        let p = EbdProfile::default();
+        let m = MediaFile {
+            name: "x.wav".into(),
+            data: vec![0; 10],
+        };
+        let a = auxiliary_for(&p, &m).unwrap();
+        assert_eq!((a.kind, a.size), (3, Some(10)));
+        let bad = MediaFile {
+            name: "x.flac".into(),
+            data: vec![],
+        };
+        assert!(matches!(
+            auxiliary_for(&p, &bad),
+            Err(BuildError::MediaType(_))
+        ));
+    }
+}

@@ -1,0 +1,177 @@
+//! Everything a platform checks on an incoming package, in order, mapped to an `EBDResponse`
+//! ResultCode with a plain `ResultDesc`: tar layout (2; missing files 3; over the caps 5), the
+//! signature (4), the EBDB XML (2 malformed, 3 required field missing), media size and SHA-1 (3
+//! missing, 5 mismatch).
+
+use sm2::dsa::VerifyingKey;
+
+use super::assemble::digest_matches;
+use super::ids::IdFormat;
+use super::model::{Body, Ebd, Ebm};
+use super::outcome::ResultCode;
+use super::package::{Limits, PackageError, RawPackage, read_package};
+use super::sign::{SignError, parse_signature, verify};
+use super::xml_read::parse_ebd;
+
+/// How inbound packages are checked.
+#[derive(Debug, Clone, Default)]
+pub struct InboundConfig {
+    pub id_format: IdFormat,
+    pub limits: Limits,
+    /// The peer's public key; without one, signatures are not verified.
+    pub peer_key: Option<VerifyingKey>,
+    /// Whether shape A's 4-byte time is inside the signed data.
+    pub sign_time_in_data: bool,
+}
+
+/// The result of checking one package.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub code: ResultCode,
+    /// Plain words for `ResultDesc`.
+    pub desc: String,
+    /// The EBDID when it could be read (for `RelatedEBD`).
+    pub ebdid: Option<String>,
+    /// The parsed package when it passed (code 1).
+    pub package: Option<InboundPackage>,
+}
+
+/// A package that passed validation.
+#[derive(Debug, Clone)]
+pub struct InboundPackage {
+    pub ebd: Ebd,
+    pub raw: RawPackage,
+}
+
+impl Verdict {
+    fn fail(code: ResultCode, ebdid: Option<&str>, desc: impl Into<String>) -> Verdict {
+        let desc = desc.into();
+        tracing::info!(code = code.code(), ebdid = ebdid.unwrap_or("-"), %desc, "package refused");
+        Verdict {
+            code,
+            desc,
+            ebdid: ebdid.map(str::to_owned),
+            package: None,
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.code == ResultCode::Ok
+    }
+}
+
+fn tar_code(e: &PackageError) -> ResultCode {
+    match e {
+        PackageError::MissingEbdb | PackageError::MissingEbds(_) => ResultCode::ContentMissing,
+        PackageError::TooManyEntries { .. }
+        | PackageError::EntryTooLarge { .. }
+        | PackageError::TotalTooLarge { .. } => ResultCode::Other,
+        _ => ResultCode::ParseFailure,
+    }
+}
+
+/// Check one package from untrusted bytes. Never panics on bad input.
+pub fn validate_package(bytes: &[u8], cfg: &InboundConfig) -> Verdict {
+    let raw = match read_package(bytes, &cfg.limits) {
+        Ok(r) => r,
+        Err(e) => return Verdict::fail(tar_code(&e), None, format!("package: {e}")),
+    };
+    let id = raw.ebdid.clone();
+    let id = Some(id.as_str());
+    if let Err((code, desc)) = check_signature(&raw, cfg) {
+        return Verdict::fail(code, id, desc);
+    }
+    let Ok(xml) = std::str::from_utf8(&raw.ebdb) else {
+        return Verdict::fail(ResultCode::ParseFailure, id, "EBDB file is not UTF-8");
+    };
+    let ebd = match parse_ebd(xml, cfg.id_format) {
+        Ok(e) => e,
+        Err(e) if e.is_missing() => {
+            return Verdict::fail(ResultCode::ContentMissing, id, e.to_string());
+        }
+        Err(e) => return Verdict::fail(ResultCode::ParseFailure, id, e.to_string()),
+    };
+    if ebd.id.as_str() != raw.ebdid {
+        let desc = format!(
+            "EBDID `{}` differs from the file name's `{}`",
+            ebd.id, raw.ebdid
+        );
+        return Verdict::fail(ResultCode::ParseFailure, id, desc);
+    }
+    if let Body::Ebm(ebm) = &ebd.body
+        && let Err((code, desc)) = check_media(ebm, &raw)
+    {
+        return Verdict::fail(code, id, desc);
+    }
+    Verdict {
+        code: ResultCode::Ok,
+        desc: ResultCode::Ok.desc_zh().to_owned(),
+        ebdid: Some(raw.ebdid.clone()),
+        package: Some(InboundPackage { ebd, raw }),
+    }
+}
+
+fn check_signature(raw: &RawPackage, cfg: &InboundConfig) -> Result<(), (ResultCode, String)> {
+    let sig4 = |e: SignError| (ResultCode::SignatureFailed, format!("signature: {e}"));
+    let Ok(text) = std::str::from_utf8(&raw.ebds) else {
+        return Err((ResultCode::ParseFailure, "EBDS file is not UTF-8".into()));
+    };
+    let sig = match parse_signature(text) {
+        Ok(s) => s,
+        Err(e @ (SignError::Malformed(_) | SignError::Missing(_))) => {
+            return Err((ResultCode::ParseFailure, format!("signature file: {e}")));
+        }
+        Err(e) => return Err(sig4(e)),
+    };
+    if sig.ebdid != raw.ebdid {
+        return Err((
+            ResultCode::SignatureFailed,
+            format!(
+                "signature names EBDID `{}`, package is `{}`",
+                sig.ebdid, raw.ebdid
+            ),
+        ));
+    }
+    if let Some(key) = &cfg.peer_key {
+        verify(&raw.ebdb, &sig, key, cfg.sign_time_in_data).map_err(sig4)?;
+    }
+    Ok(())
+}
+
+fn check_media(ebm: &Ebm, raw: &RawPackage) -> Result<(), (ResultCode, String)> {
+    let Some(content) = &ebm.content else {
+        return Ok(());
+    };
+    for aux in &content.auxiliary {
+        let Some(data) = raw.media.get(&aux.desc) else {
+            return Err((
+                ResultCode::ContentMissing,
+                format!(
+                    "media `{}` named by Auxiliary is not in the package",
+                    aux.desc
+                ),
+            ));
+        };
+        if let Some(size) = aux.size
+            && size != data.len() as u64
+        {
+            return Err((
+                ResultCode::Other,
+                format!(
+                    "media `{}` has {} bytes, Size says {size}",
+                    aux.desc,
+                    data.len()
+                ),
+            ));
+        }
+        if let Some(d) = &aux.digest
+            && !digest_matches(data, d)
+        {
+            return Err((
+                ResultCode::Other,
+                format!("media `{}` does not match its SHA-1 Digest `{d}`", aux.desc),
+            ));
+        }
+    }
+    Ok(())
+}
