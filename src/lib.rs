@@ -22,6 +22,8 @@
 //! - [`ebd`] — the emergency-broadcast data interface: ids, XML, tar packages, SM2 signatures.
 //! - [`endpoint`] — the endpoint registry (`schedules/endpoints.toml`) and push settings.
 //! - [`ledger`] — the durable record of runs, deliveries, attempts and state reports (SQLite).
+//! - [`push`] — one slot occurrence from plan to play state: ledger first, dispatch, state requests.
+//! - [`transport`] — how a delivery reaches its endpoint: EBD packages or signed webhooks.
 //! - [`datadir`] — where all state lives (ledger, counters, caches).
 //! - [`cli`] — the `shengbo` subcommands.
 
@@ -38,8 +40,10 @@ pub mod lang;
 pub mod ledger;
 pub mod loudness;
 pub mod plan;
+pub mod push;
 pub mod play;
 pub mod playlist;
 pub mod render;
 pub mod schedule;
 pub mod settings;
+pub mod transport;

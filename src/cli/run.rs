@@ -1,12 +1,276 @@
-//! `shengbo run`.
+//! `shengbo run --once`: one slot occurrence — plan it, write the run and its deliveries to the
+//! ledger before sending, push, wait for final states within a bound, print per-township
+//! outcomes and the run's reach. Exit 0 when every delivery reached a final state and none
+//! failed; 1 when some failed, expired, were refused or are still unsettled.
+//!
+//! Also the loading shared with `demo` and `serve`: project snapshot, registry, EBD profile.
 
+use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, NaiveDateTime, TimeDelta, TimeZone, Utc};
+use chrono_tz::Asia::Shanghai;
+use rand::SeedableRng;
 
 use super::Global;
+use crate::catalog::Catalog;
+use crate::catalog::gate::GateConfig;
+use crate::diag::Diagnostic;
+use crate::directory::Directory;
+use crate::dispatch::{Clock, Dispatcher};
+use crate::ebd::EbdProfile;
+use crate::endpoint::Registry;
+use crate::ledger::{Ledger, SqliteLedger};
+use crate::push::outcome::{RunOutcome, run_outcome};
+use crate::push::state::StateWait;
+use crate::push::{PlayClock, PreparedRun, Project, Pusher};
+use crate::schedule::Campaign;
+use crate::transport::{Router, http_client};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Run one slot occurrence and exit (the daemon is `shengbo serve`).
+    #[arg(long)]
+    pub once: bool,
+    /// The occurrence: RFC 3339, or `YYYY-MM-DD HH:MM` Beijing time. Default: the latest one
+    /// still inside its air-by window, else the next one.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Only this campaign (default: every campaign with a slot at that time).
+    #[arg(long)]
+    pub campaign: Option<String>,
+    /// Base URL replacing `{sim}` in the endpoint registry (a running `shengbo sim`).
+    #[arg(long, env = "SHENGBO_SIM_URL")]
+    pub sim: Option<String>,
+    /// Seconds to wait for play states after the play window (default: `[push] state_wait_s`).
+    #[arg(long)]
+    pub wait: Option<u64>,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`shengbo run` is not available in this build")
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    if !args.once {
+        anyhow::bail!("`shengbo run` needs `--once`; the scheduler daemon is `shengbo serve`");
+    }
+    let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    rt.block_on(run_once(global, args))
+}
+
+async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let root = global.root.clone();
+    let project = load_project(&root, &global.data_dir())?;
+    let registry = load_registry(&root, &project.directory, args.sim.as_deref())?;
+    let pusher = pusher(global, registry)?;
+    let now = Utc::now();
+    let picks = pick(&project.campaigns, args.campaign.as_deref(), args.at.as_deref(), now, pusher.registry.push.air_by)?;
+    let mut runs = Vec::new();
+    for (campaign, occurrence) in &picks {
+        match pusher.prepare_occurrence(&project, campaign, *occurrence, Utc::now())? {
+            Some(r) => runs.push(r),
+            None => eprintln!("{campaign} at {}: nothing airs (quiet hours, valid dates or no airable message)", beijing(*occurrence)),
+        }
+    }
+    let wait = StateWait {
+        max_after: args.wait.map_or(pusher.registry.push.state_wait, Duration::from_secs),
+        ..StateWait::default()
+    };
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop_tx.send(true);
+    });
+    let dispatcher = dispatcher(&pusher, Clock::system());
+    pusher.drive(&dispatcher, &runs, PlayClock::system(), wait, stop).await;
+    let mut code = ExitCode::SUCCESS;
+    for r in &runs {
+        let outcome = run_outcome(&*pusher.ledger, r.run.id, &project.directory, &Default::default())?;
+        print_run(r, &outcome, &project.directory, args.json)?;
+        if outcome.failed() > 0 || outcome.unsettled() > 0 || !r.unserved.is_empty() {
+            code = ExitCode::from(1);
+        }
+    }
+    Ok(code)
+}
+
+/// Load the directory, campaigns and catalog; diagnostics go to stderr, valid parts are kept.
+pub(crate) fn load_project(root: &Path, data: &crate::datadir::DataDir) -> anyhow::Result<Project> {
+    let directory = Directory::liangshan();
+    let (campaigns, diags) = crate::schedule::load_dir(root, &directory);
+    report(&diags);
+    let probe_cache = data.probe_cache();
+    let catalog = Catalog::load(root, &GateConfig::default(), Some(&probe_cache))
+        .with_context(|| format!("loading the catalog of `{}`", root.display()))?;
+    report(&catalog.diagnostics);
+    Ok(Project {
+        root: root.to_path_buf(),
+        directory,
+        campaigns,
+        catalog,
+        adjusted_cache: data.path().join("cache").join("adjusted"),
+    })
+}
+
+/// Load `schedules/endpoints.toml`, substituting the simulator's URL when given.
+pub(crate) fn load_registry(root: &Path, dir: &Directory, sim: Option<&str>) -> anyhow::Result<Registry> {
+    let (mut registry, warnings) = match crate::endpoint::load_root(root, dir) {
+        Ok(ok) => ok,
+        Err(errors) => {
+            report(&errors);
+            anyhow::bail!("the endpoint registry has {} errors", errors.len());
+        }
+    };
+    report(&warnings);
+    if let Some(base) = sim {
+        registry.substitute_sim(base);
+    }
+    Ok(registry)
+}
+
+/// The EBD profile: `[ebd]` of `schedules/settings.toml` when present, else the defaults.
+pub(crate) fn load_profile(root: &Path) -> anyhow::Result<EbdProfile> {
+    let path = root.join("schedules").join("settings.toml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(EbdProfile::default());
+    };
+    let table: toml::Table = toml::from_str(&text).with_context(|| format!("reading `{}`", path.display()))?;
+    let profile = match table.get("ebd") {
+        Some(v) => v.clone().try_into().with_context(|| format!("`[ebd]` of `{}`", path.display()))?,
+        None => EbdProfile::default(),
+    };
+    profile.validate().with_context(|| format!("`[ebd]` of `{}`", path.display()))?;
+    Ok(profile)
+}
+
+/// The pusher over the data dir's ledger.
+pub(crate) fn pusher(global: &Global, registry: Registry) -> anyhow::Result<Pusher> {
+    let data = global.data_dir();
+    data.ensure().with_context(|| format!("creating `{}`", data.path().display()))?;
+    let ledger: Arc<dyn Ledger> = Arc::new(SqliteLedger::open(&data.ledger())?);
+    let profile = Arc::new(load_profile(&global.root)?);
+    let client = http_client().context("building the HTTP client")?;
+    let router = Router::new(&registry, &profile, &client);
+    Ok(Pusher {
+        ledger,
+        registry: Arc::new(registry),
+        router: Arc::new(router),
+        profile,
+        clip_base: "http://127.0.0.1:8080/clips".into(),
+    })
+}
+
+pub(crate) fn dispatcher(pusher: &Pusher, clock: Clock) -> Dispatcher<Router> {
+    Dispatcher::new(
+        Arc::clone(&pusher.router),
+        Arc::clone(&pusher.ledger),
+        crate::push::dispatch_config(&pusher.registry),
+        clock,
+        rand::rngs::StdRng::from_os_rng(),
+    )
+}
+
+fn report(diags: &[Diagnostic]) {
+    for d in diags {
+        eprintln!("{d}");
+    }
+}
+
+/// Which (campaign, occurrence) pairs to run.
+pub(crate) fn pick(
+    campaigns: &[Campaign],
+    only: Option<&str>,
+    at: Option<&str>,
+    now: DateTime<Utc>,
+    air_by: Duration,
+) -> anyhow::Result<Vec<(String, DateTime<Utc>)>> {
+    let chosen: Vec<&Campaign> = campaigns.iter().filter(|c| only.is_none_or(|id| c.id == id)).collect();
+    if chosen.is_empty() {
+        match only {
+            Some(id) => anyhow::bail!("no valid campaign `{id}` in `schedules/`"),
+            None => anyhow::bail!("no valid campaign in `schedules/`"),
+        }
+    }
+    let occurrences = |c: &Campaign, from: DateTime<Utc>, to: DateTime<Utc>| -> Vec<DateTime<Utc>> {
+        let mut v: Vec<_> = c.slots.iter().flat_map(|s| s.schedule.occurrences(c.timezone, from, to)).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let instant = match at {
+        Some(text) => {
+            let t = parse_time(text)?;
+            let first = chosen.iter().filter_map(|c| occurrences(c, t, t + TimeDelta::days(8)).first().copied()).min();
+            first.with_context(|| format!("no slot at or after `{text}` within a week"))?
+        }
+        None => {
+            let back = now - TimeDelta::from_std(air_by).unwrap_or(TimeDelta::minutes(30));
+            let recent = chosen.iter().filter_map(|c| occurrences(c, back, now + TimeDelta::seconds(1)).last().copied()).max();
+            let next = || chosen.iter().filter_map(|c| occurrences(c, now, now + TimeDelta::days(8)).first().copied()).min();
+            recent.or_else(next).context("no slot within the next week")?
+        }
+    };
+    Ok(chosen
+        .iter()
+        .filter(|c| occurrences(c, instant, instant + TimeDelta::seconds(1)).contains(&instant))
+        .map(|c| (c.id.clone(), instant))
+        .collect())
+}
+
+/// RFC 3339, or `YYYY-MM-DD HH:MM[:SS]` in Beijing time.
+pub(crate) fn parse_time(text: &str) -> anyhow::Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M"))
+        .with_context(|| format!("`{text}` is not a time: use RFC 3339 or `YYYY-MM-DD HH:MM` (Beijing time)"))?;
+    Shanghai
+        .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .with_context(|| format!("`{text}` is not a valid Beijing time"))
+}
+
+pub(crate) fn beijing(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn print_run(r: &PreparedRun, o: &RunOutcome, dir: &Directory, json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, o)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "run {} — {} at {} (Beijing)", r.run.id, r.run.campaign, beijing(r.run.occurrence))?;
+    writeln!(out, "{:<10} {:<14} {:<10} {:<10} reason", "township", "name", "ii", "zh")?;
+    for t in &o.townships {
+        let st = |l| t.states.get(&l).map_or("-", |s: &crate::ledger::DeliveryState| s.as_str());
+        writeln!(out, "{:<10} {:<14} {:<10} {:<10} {}", t.code, t.name, st(crate::lang::Lang::Ii), st(crate::lang::Lang::Zh), t.reason.as_deref().unwrap_or(""))?;
+    }
+    for code in &r.unserved {
+        let name = dir.township(code).map(|t| t.name.clone()).unwrap_or_default();
+        writeln!(out, "{code:<10} {name:<14} no endpoint serves this township")?;
+    }
+    print_reach(&mut out, o)
+}
+
+pub(crate) fn print_reach(out: &mut impl Write, o: &RunOutcome) -> anyhow::Result<()> {
+    let r = &o.reach;
+    let pct = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
+    let states: Vec<String> = o.by_state.iter().map(|(s, n)| format!("{n} {}", s.as_str())).collect();
+    writeln!(out, "deliveries: {}", states.join(", "))?;
+    writeln!(
+        out,
+        "reach: played in {} of {} targeted townships, {:.0} of {} people ({}); delivered to {} townships, {} people ({})",
+        r.played_townships, r.targeted_townships, r.played_population, r.targeted_population,
+        pct(r.played_share()), r.delivered_townships, r.delivered_population, pct(r.delivered_share()),
+    )?;
+    writeln!(out, "denominator: the population of the {} townships this run targeted", r.targeted_townships)?;
+    Ok(())
 }

@@ -166,9 +166,8 @@ pub struct PushSettings {
     pub air_by: Duration,
     /// Push this long before the play window opens.
     pub lead_time: Duration,
-    /// Attempts per delivery before it is left to expire.
-    pub max_attempts: u32,
-    /// First retry delay; later ones double, with full jitter, up to `backoff_cap`.
+    /// Ceiling of the first retry delay; later ones double, with full jitter, up to
+    /// `backoff_cap`. Retries go on until delivered, refused, or the air-by deadline.
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
     /// Requests in flight across all endpoints.
@@ -188,7 +187,6 @@ impl Default for PushSettings {
         PushSettings {
             air_by: Duration::from_secs(30 * 60),
             lead_time: Duration::from_secs(120),
-            max_attempts: 8,
             backoff_base: Duration::from_millis(500),
             backoff_cap: Duration::from_secs(60),
             concurrency: 32,

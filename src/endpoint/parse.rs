@@ -28,7 +28,6 @@ struct RawFile {
 struct RawPush {
     air_by_s: Option<Spanned<f64>>,
     lead_time_s: Option<Spanned<f64>>,
-    max_attempts: Option<Spanned<i64>>,
     backoff_base_ms: Option<Spanned<f64>>,
     backoff_cap_s: Option<Spanned<f64>>,
     concurrency: Option<Spanned<i64>>,
@@ -193,8 +192,6 @@ impl Cx<'_> {
         PushSettings {
             air_by: self.secs(p.air_by_s, "air_by_s", 86_400.0, d.air_by),
             lead_time: self.secs(p.lead_time_s, "lead_time_s", 86_400.0, d.lead_time),
-            max_attempts: self.count(p.max_attempts, "max_attempts", 1000, d.max_attempts.into())
-                as u32,
             backoff_base: self.secs(
                 ms(p.backoff_base_ms),
                 "backoff_base_ms",
