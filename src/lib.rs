@@ -21,6 +21,7 @@
 //! - [`check`] — `shengbo check`: schedules, catalog and directory checked together.
 //! - [`ebd`] — the emergency-broadcast data interface: ids, XML, tar packages, SM2 signatures.
 //! - [`endpoint`] — the endpoint registry (`schedules/endpoints.toml`) and push settings.
+//! - [`sim`] — a loopback simulator of county emergency-broadcast platforms, with fault injection.
 //! - [`ledger`] — the durable record of runs, deliveries, attempts and state reports (SQLite).
 //! - [`push`] — one slot occurrence from plan to play state: ledger first, dispatch, state requests.
 //! - [`transport`] — how a delivery reaches its endpoint: EBD packages or signed webhooks.
@@ -40,10 +41,11 @@ pub mod lang;
 pub mod ledger;
 pub mod loudness;
 pub mod plan;
-pub mod push;
 pub mod play;
+pub mod push;
 pub mod playlist;
 pub mod render;
 pub mod schedule;
 pub mod settings;
 pub mod transport;
+pub mod sim;

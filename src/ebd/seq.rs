@@ -7,7 +7,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::ids::{EbdId, EbmId, Ebrid, IdError};
 
 /// Which counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -217,6 +219,42 @@ impl SequenceStore for FileSequence {
     }
 }
 
+/// Why a new id could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum AllocError {
+    #[error(transparent)]
+    Seq(#[from] SeqError),
+    #[error(transparent)]
+    Id(#[from] IdError),
+}
+
+/// The next package id of `sender` for the Beijing day of `now`.
+pub fn next_ebdid(
+    store: &dyn SequenceStore,
+    sender: &Ebrid,
+    now: DateTime<Utc>,
+) -> Result<EbdId, AllocError> {
+    let day = beijing_day(now);
+    let n = store.next(SeqKind::Ebd, day)?;
+    Ok(EbdId::package(sender, day, n)?)
+}
+
+/// The next message id of `sender` for the Beijing day of `now`.
+pub fn next_ebmid(
+    store: &dyn SequenceStore,
+    sender: &Ebrid,
+    now: DateTime<Utc>,
+) -> Result<EbmId, AllocError> {
+    let day = beijing_day(now);
+    let n = store.next(SeqKind::Ebm, day)?;
+    Ok(EbmId::new(sender, day, n)?)
+}
+
+/// The calendar day in Beijing at `now` (ids are dated in local time).
+pub fn beijing_day(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +306,18 @@ mod tests {
             FileSequence::open(dir.path()),
             Err(SeqError::Corrupt { line: 1, .. })
         ));
+    }
+
+    #[test]
+    fn ids_are_dated_in_beijing() {
+        let s = MemorySequence::default();
+        let sender = Ebrid::parse("45134310000000102010101", crate::ebd::IdFormat::V2018).unwrap();
+        // 16:30 UTC on the 26th is 00:30 on the 27th in Beijing
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2025, 11, 26, 16, 30, 0).unwrap();
+        let id = next_ebdid(&s, &sender, now).unwrap();
+        assert_eq!(id.as_str(), "10451343100000001020101012025112700000001");
+        let m = next_ebmid(&s, &sender, now).unwrap();
+        assert_eq!(m.as_str(), "45134310000000102010101202511270001");
+        assert_eq!(next_ebmid(&s, &sender, now).unwrap().seq(), 2);
     }
 }

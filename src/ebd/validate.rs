@@ -175,3 +175,90 @@ fn check_media(ebm: &Ebm, raw: &RawPackage) -> Result<(), (ResultCode, String)> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ebd::assemble::{EbmSpec, MediaFile, broadcast_ebm, build_package, envelope};
+    use crate::ebd::ids::{EbdId, EbmId};
+    use crate::ebd::keys::{KeySigner, generate_key_pair};
+    use crate::ebd::model::parse_time;
+    use crate::ebd::profile::EbdProfile;
+
+    fn package(signer: Option<&KeySigner>, media: &[MediaFile], named: &[MediaFile]) -> Vec<u8> {
+        let p = EbdProfile::default();
+        let t = parse_time("2025-11-27 09:00:00").unwrap();
+        let spec = EbmSpec {
+            id: EbmId::parse("45134310000000102010101202511270001", IdFormat::V2018).unwrap(),
+            related: None,
+            lang: crate::lang::Lang::Zh,
+            title: "提示".into(),
+            desc: None,
+            area_codes: vec!["513431100000".into()],
+            send_time: t,
+            start_time: t,
+            end_time: t,
+        };
+        let ebm = broadcast_ebm(&p, &spec, named).unwrap();
+        let id = EbdId::package(&p.sender().unwrap(), spec.id.day(), 1).unwrap();
+        let ebd = envelope(&p, id, None, None, t, Body::Ebm(ebm)).unwrap();
+        let signer = signer.map(|s| s as &dyn crate::ebd::keys::Signer);
+        build_package(&ebd, media, &p, signer).unwrap().bytes
+    }
+
+    fn clip(name: &str, byte: u8) -> MediaFile {
+        MediaFile {
+            name: name.into(),
+            data: vec![byte; 100],
+        }
+    }
+
+    #[test]
+    fn good_package_passes_with_its_ebd() {
+        let pair = generate_key_pair();
+        let signer = KeySigner::from_text(&pair.private_pem, "1234567812345678").unwrap();
+        let m = [clip("a.mp3", 1)];
+        let cfg = InboundConfig {
+            peer_key: Some(signer.verifying_key()),
+            ..InboundConfig::default()
+        };
+        let v = validate_package(&package(Some(&signer), &m, &m), &cfg);
+        assert!(v.is_ok(), "{}", v.desc);
+        assert_eq!(
+            v.ebdid.as_deref(),
+            Some("10451343100000001020101012025112700000001")
+        );
+        assert_eq!(v.package.unwrap().raw.media["a.mp3"].len(), 100);
+    }
+
+    #[test]
+    fn media_problems_are_named() {
+        let cfg = InboundConfig::default();
+        let v = validate_package(&package(None, &[], &[clip("a.mp3", 1)]), &cfg);
+        assert_eq!(v.code, ResultCode::ContentMissing);
+        assert!(v.desc.contains("`a.mp3`"), "{}", v.desc);
+        let v = validate_package(
+            &package(None, &[clip("a.mp3", 2)], &[clip("a.mp3", 1)]),
+            &cfg,
+        );
+        assert_eq!(v.code, ResultCode::Other);
+        assert!(v.desc.contains("SHA-1"), "{}", v.desc);
+        assert!(v.package.is_none());
+    }
+
+    #[test]
+    fn tar_errors_map_to_codes() {
+        assert_eq!(
+            tar_code(&PackageError::MissingEbdb),
+            ResultCode::ContentMissing
+        );
+        assert_eq!(
+            tar_code(&PackageError::TooManyEntries { max: 1 }),
+            ResultCode::Other
+        );
+        assert_eq!(
+            tar_code(&PackageError::Duplicate("x".into())),
+            ResultCode::ParseFailure
+        );
+    }
+}

@@ -1,0 +1,234 @@
+//! The simulator's HTTP edge: take the package out of the multipart body, roll the fault dice,
+//! validate, update playback, and answer with a signed response tar.
+
+use std::time::Duration;
+
+use axum::extract::{Multipart, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rand::Rng;
+
+use super::{SimState, lock};
+use crate::ebd::assemble::{BuiltPackage, build_package, envelope};
+use crate::ebd::package::{Limits, read_package};
+use crate::ebd::{
+    Body, Ebd, EbdId, EbdResponse, EbmBrdLog, EbmStateResponse, MsgType, ResultCode, Verdict,
+    next_ebdid, validate_package,
+};
+
+fn plain(status: StatusCode, text: String) -> Response {
+    (status, text).into_response()
+}
+
+impl SimState {
+    fn roll(&self, rate: f64) -> bool {
+        rate > 0.0 && (rate >= 1.0 || lock(&self.inner.rng).random::<f64>() < rate)
+    }
+
+    fn count_code(&self, code: ResultCode) {
+        lock(&self.inner.stats).by_code[usize::from(code.code())] += 1;
+    }
+}
+
+/// `POST` with a multipart body: the first file part whose name ends in `.tar` is the package.
+pub(super) async fn receive(State(sim): State<SimState>, multipart: Multipart) -> Response {
+    lock(&sim.inner.stats).requests += 1;
+    let faults = sim.inner.config.faults.clone();
+    if sim.roll(faults.http_5xx_rate) {
+        lock(&sim.inner.stats).http_5xx += 1;
+        return plain(StatusCode::SERVICE_UNAVAILABLE, "simulated outage".into());
+    }
+    if sim.roll(faults.slow_rate) {
+        tokio::time::sleep(Duration::from_millis(faults.slow_ms)).await;
+    }
+    let bytes = match tar_part(multipart).await {
+        Ok(b) => b,
+        Err(msg) => {
+            lock(&sim.inner.stats).bad_requests += 1;
+            tracing::info!(%msg, "request refused");
+            return plain(StatusCode::BAD_REQUEST, msg);
+        }
+    };
+    let state = sim.clone();
+    let answer = tokio::task::spawn_blocking(move || state.answer(&bytes)).await;
+    match answer {
+        Ok(Ok(pkg)) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{}\"", pkg.name),
+                ),
+            ],
+            pkg.bytes,
+        )
+            .into_response(),
+        other => {
+            tracing::error!(error = %msg_of(&other), "simulator could not build its reply");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "simulator error".into())
+        }
+    }
+}
+
+fn msg_of(r: &Result<Result<BuiltPackage, String>, tokio::task::JoinError>) -> String {
+    match r {
+        Ok(Ok(_)) => String::new(),
+        Ok(Err(m)) => m.clone(),
+        Err(e) => e.to_string(),
+    }
+}
+
+async fn tar_part(mut multipart: Multipart) -> Result<Vec<u8>, String> {
+    loop {
+        let field = multipart
+            .next_field()
+            .await
+            .map_err(|e| format!("multipart body: {e}"))?;
+        let Some(field) = field else {
+            return Err("no file part whose name ends in `.tar`".into());
+        };
+        let is_tar = field
+            .file_name()
+            .is_some_and(|n| n.to_ascii_lowercase().ends_with(".tar"));
+        let data = field
+            .bytes()
+            .await
+            .map_err(|e| format!("multipart body: {e}"))?;
+        if is_tar {
+            return Ok(data.to_vec());
+        }
+    }
+}
+
+impl SimState {
+    /// Validate one package and build the reply tar (blocking work).
+    fn answer(&self, bytes: &[u8]) -> Result<BuiltPackage, String> {
+        let faults = &self.inner.config.faults;
+        if let Some(code) = faults.force_result_code
+            && self.roll(faults.force_result_rate)
+        {
+            let code = ResultCode::from_code(code).unwrap_or(ResultCode::Other);
+            let ebdid = read_package(bytes, &Limits::default())
+                .ok()
+                .map(|r| r.ebdid);
+            let verdict = Verdict {
+                code,
+                desc: format!("simulated fault: {}", code.desc_zh()),
+                ebdid,
+                package: None,
+            };
+            return self.reply_verdict(&verdict, None);
+        }
+        let verdict = validate_package(bytes, &self.inner.inbound);
+        let Some(pkg) = &verdict.package else {
+            return self.reply_verdict(&verdict, None);
+        };
+        let ebd = &pkg.ebd;
+        let body = match &ebd.body {
+            Body::Ebm(ebm) => {
+                self.take_ebm(ebm);
+                None
+            }
+            Body::EbmStateRequest(r) => Some(self.state_response(r.ebm_id.as_str())),
+            Body::OmdRequest(r) if r.omd_type == "EBMBrdLog" => {
+                let platform = self
+                    .inner
+                    .config
+                    .profile
+                    .sender()
+                    .map_err(|e| e.to_string())?;
+                let now = self.inner.clock.now();
+                let items =
+                    lock(&self.inner.playback).log(r.params.start, r.params.end, now, &platform);
+                Some(Body::EbmBrdLog(EbmBrdLog {
+                    params: Some(r.params.clone()),
+                    items,
+                }))
+            }
+            _ => None,
+        };
+        match body {
+            None => self.reply_verdict(&verdict, Some(ebd)),
+            Some(b) => {
+                self.count_code(ResultCode::Ok);
+                self.reply(b, Some(ebd), verdict.ebdid.as_deref())
+            }
+        }
+    }
+
+    fn take_ebm(&self, ebm: &crate::ebd::Ebm) {
+        let now = self.inner.clock.now();
+        let cfg = &self.inner.config;
+        if ebm.basic.msg_type == MsgType::Cancel {
+            let done = lock(&self.inner.playback).cancel(ebm, now);
+            tracing::info!(ebmid = %ebm.id, cancelled = done, "cancel received");
+            return;
+        }
+        let areas = ebm
+            .content
+            .as_ref()
+            .map(|c| c.area_codes.as_slice())
+            .unwrap_or(&[]);
+        let terminals: u32 = areas.iter().map(|a| cfg.terminals_of(a)).sum();
+        let ratio = cfg.faults.coverage_ratio.clamp(0.0, 1.0);
+        let played = (f64::from(terminals) * ratio).floor() as u32;
+        let fails = self.roll(cfg.faults.brd_fail_rate);
+        let new = lock(&self.inner.playback).record(ebm, fails, terminals, played);
+        if new {
+            lock(&self.inner.stats).messages += 1;
+        }
+        tracing::info!(ebmid = %ebm.id, terminals, played, fails, new, "broadcast accepted");
+    }
+
+    fn state_response(&self, ebm_id: &str) -> Body {
+        let now = self.inner.clock.now();
+        let report = self.report(ebm_id);
+        let id = crate::ebd::EbmId::parse(ebm_id, self.inner.config.profile.id_format)
+            .expect("validated by the parser");
+        Body::EbmStateResponse(match report {
+            Some(r) => EbmStateResponse {
+                rpt_time: now,
+                ebm_id: id,
+                brd_state_code: r.state.code(),
+                brd_state_desc: Some(r.state.desc_zh().to_owned()),
+                coverage: r.coverage,
+                res_brd_info: r.res_brd_info,
+            },
+            None => EbmStateResponse {
+                rpt_time: now,
+                ebm_id: id,
+                brd_state_code: 0,
+                brd_state_desc: Some("未收到该消息".into()),
+                coverage: None,
+                res_brd_info: Vec::new(),
+            },
+        })
+    }
+
+    fn reply_verdict(&self, v: &Verdict, req: Option<&Ebd>) -> Result<BuiltPackage, String> {
+        self.count_code(v.code);
+        let body = Body::EbdResponse(EbdResponse {
+            result_code: v.code.code(),
+            result_desc: v.desc.clone(),
+        });
+        self.reply(body, req, v.ebdid.as_deref())
+    }
+
+    fn reply(
+        &self,
+        body: Body,
+        req: Option<&Ebd>,
+        req_id: Option<&str>,
+    ) -> Result<BuiltPackage, String> {
+        let profile = &self.inner.config.profile;
+        let now = self.inner.clock.now();
+        let sender = profile.sender().map_err(|e| e.to_string())?;
+        let id = next_ebdid(&self.inner.seq, &sender, now).map_err(|e| e.to_string())?;
+        let related = req_id.and_then(|r| EbdId::parse(r, profile.id_format).ok());
+        let dest = req.map(|e| e.src.ebrid.clone());
+        let ebd = envelope(profile, id, dest, related, now, body).map_err(|e| e.to_string())?;
+        let signer = self.inner.keys.signer.as_deref();
+        build_package(&ebd, &[], profile, signer).map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,131 @@
+//! The loopback simulator of county emergency-broadcast platforms: an axum app that takes EBD
+//! packages exactly as a real platform does (multipart POST, first `.tar` file part), validates
+//! them with [`crate::ebd::validate`], answers with a signed response tar, keeps each message's
+//! playback state over (optionally accelerated) time, answers state and log requests with
+//! coverage from terminals per township, and injects faults on request.
+//!
+//! - [`config`] — identity, terminals, speed, faults.
+//! - [`playback`] — per-message states and the clock.
+//! - `handler` — the HTTP edge.
+
+pub mod config;
+mod handler;
+pub mod playback;
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use sm2::dsa::VerifyingKey;
+
+use crate::ebd::keys::Signer;
+use crate::ebd::profile::ProfileError;
+use crate::ebd::{InboundConfig, MemorySequence};
+
+pub use config::{Faults, SimConfig};
+pub use playback::{Playback, Report, SimClock};
+
+/// Counters of what the simulator saw, for tests, benchmarks and drills.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimStats {
+    pub requests: u64,
+    /// Requests without a usable `.tar` part (HTTP 400).
+    pub bad_requests: u64,
+    /// Injected HTTP 5xx answers.
+    pub http_5xx: u64,
+    /// Answers by ResultCode 0–5.
+    pub by_code: [u64; 6],
+    /// Distinct broadcast messages accepted.
+    pub messages: u64,
+}
+
+/// Keys of the simulator: its signer for replies, the sender's key to verify requests.
+#[derive(Debug, Clone, Default)]
+pub struct SimKeys {
+    pub signer: Option<Arc<dyn Signer>>,
+    pub peer_key: Option<VerifyingKey>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: SimConfig,
+    inbound: InboundConfig,
+    keys: SimKeys,
+    clock: SimClock,
+    seq: MemorySequence,
+    playback: Mutex<Playback>,
+    rng: Mutex<StdRng>,
+    stats: Mutex<SimStats>,
+}
+
+/// The simulator's shared state; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SimState {
+    inner: Arc<Inner>,
+}
+
+impl SimState {
+    /// A simulator with `config`, `keys` and `clock`.
+    pub fn new(
+        config: SimConfig,
+        keys: SimKeys,
+        clock: SimClock,
+    ) -> Result<SimState, ProfileError> {
+        config.profile.validate()?;
+        let inbound = InboundConfig {
+            id_format: config.profile.id_format,
+            peer_key: keys.peer_key.clone(),
+            sign_time_in_data: config.profile.sign_time_in_data,
+            ..InboundConfig::default()
+        };
+        let inner = Inner {
+            playback: Mutex::new(Playback::new(config.max_messages)),
+            rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
+            config,
+            inbound,
+            keys,
+            clock,
+            seq: MemorySequence::default(),
+            stats: Mutex::new(SimStats::default()),
+        };
+        Ok(SimState {
+            inner: Arc::new(inner),
+        })
+    }
+
+    pub fn clock(&self) -> &SimClock {
+        &self.inner.clock
+    }
+
+    pub fn config(&self) -> &SimConfig {
+        &self.inner.config
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> SimStats {
+        lock(&self.inner.stats).clone()
+    }
+
+    /// The report on one message now, if known.
+    pub fn report(&self, ebm_id: &str) -> Option<Report> {
+        let platform = self.inner.config.profile.sender().ok()?;
+        lock(&self.inner.playback).report(ebm_id, self.inner.clock.now(), &platform)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The simulator as an axum app: `POST` any path with a package; `GET /health`.
+pub fn app(state: SimState) -> Router {
+    let limit = state.inner.config.max_body_bytes;
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .fallback(handler::receive)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}

@@ -1,0 +1,184 @@
+//! Integration tests: ebd packages — signed packages of both shapes, unsigned ones, hostile tars
+//! and content problems through the inbound validator.
+
+use shengbo::ebd::assemble::{MediaFile, broadcast_ebm, build_package};
+use shengbo::ebd::keys::{KeySigner, generate_key_pair};
+use shengbo::ebd::package::write_package;
+use shengbo::ebd::*;
+
+use super::{SAMPLES, data, sample_envelope, sample_profile, sample_spec};
+
+pub(super) fn media() -> Vec<MediaFile> {
+    let data: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+    vec![MediaFile {
+        name: "fraud_tel_iii_001.mp3".into(),
+        data,
+    }]
+}
+
+fn signed(profile: &EbdProfile, signer: &KeySigner) -> BuiltPackage {
+    let m = media();
+    let ebm = broadcast_ebm(profile, &sample_spec(), &m).unwrap();
+    let ebd = sample_envelope(profile, Body::Ebm(ebm));
+    build_package(&ebd, &m, profile, Some(signer)).unwrap()
+}
+
+fn inbound(signer: &KeySigner, profile: &EbdProfile) -> InboundConfig {
+    InboundConfig {
+        peer_key: Some(signer.verifying_key()),
+        sign_time_in_data: profile.sign_time_in_data,
+        ..InboundConfig::default()
+    }
+}
+
+#[test]
+fn signed_packages_of_both_shapes_verify_and_a_changed_byte_fails() {
+    let pair = generate_key_pair();
+    let signer = KeySigner::from_text(&pair.private_pem, "1234567812345678").unwrap();
+    for shape in [SignatureShape::A, SignatureShape::B] {
+        let profile = EbdProfile {
+            signature_shape: shape,
+            ..sample_profile()
+        };
+        let pkg = signed(&profile, &signer);
+        assert_eq!(
+            pkg.bytes,
+            signed(&profile, &signer).bytes,
+            "retry is byte-identical"
+        );
+        let cfg = inbound(&signer, &profile);
+        let v = validate_package(&pkg.bytes, &cfg);
+        assert_eq!(v.code, ResultCode::Ok, "{shape:?}: {}", v.desc);
+        assert!(matches!(v.package.unwrap().ebd.body, Body::Ebm(_)));
+
+        let raw = package::read_package(pkg.bytes.as_slice(), &Limits::default()).unwrap();
+        let mut ebdb = raw.ebdb.clone();
+        let pos = ebdb.len() / 2;
+        ebdb[pos] ^= 1;
+        let media: Vec<(String, Vec<u8>)> = raw.media.into_iter().collect();
+        let tampered = write_package(&raw.ebdid, &ebdb, &raw.ebds, &media, 0).unwrap();
+        let v = validate_package(&tampered, &cfg);
+        assert_eq!(v.code, ResultCode::SignatureFailed, "{shape:?}: {}", v.desc);
+    }
+}
+
+#[test]
+fn unsigned_package_passes_without_a_key_and_fails_with_one() {
+    let profile = sample_profile();
+    let m = media();
+    let ebm = broadcast_ebm(&profile, &sample_spec(), &m).unwrap();
+    let pkg = build_package(
+        &sample_envelope(&profile, Body::Ebm(ebm)),
+        &m,
+        &profile,
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        validate_package(&pkg.bytes, &InboundConfig::default()).code,
+        ResultCode::Ok
+    );
+    let pair = generate_key_pair();
+    let signer = KeySigner::from_text(&pair.private_pem, "1234567812345678").unwrap();
+    let v = validate_package(&pkg.bytes, &inbound(&signer, &profile));
+    assert_eq!(v.code, ResultCode::SignatureFailed);
+    assert!(v.desc.contains("unsigned"), "{}", v.desc);
+}
+
+/// A tar written byte by byte, so names and types the tar crate refuses can be made.
+fn raw_tar(entries: &[(&[u8], tar::EntryType, &[u8], u64)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, kind, body, claimed) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name);
+        h.set_entry_type(*kind);
+        h.set_size(*claimed);
+        h.set_mode(0o644);
+        if *kind == tar::EntryType::Symlink {
+            h.set_link_name("/etc/passwd").unwrap();
+        }
+        h.set_cksum();
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(body);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
+}
+
+#[test]
+fn hostile_tars_get_the_right_code_and_no_panic() {
+    use tar::EntryType::{Regular, Symlink};
+    let cfg = InboundConfig::default();
+    let ok = b"<EBD/>".as_slice();
+    let cases: [(&str, Vec<u8>, ResultCode); 6] = [
+        (
+            "parent",
+            raw_tar(&[(b"../x", Regular, ok, 6)]),
+            ResultCode::ParseFailure,
+        ),
+        (
+            "absolute",
+            raw_tar(&[(b"/tmp/x", Regular, ok, 6)]),
+            ResultCode::ParseFailure,
+        ),
+        (
+            "symlink",
+            raw_tar(&[(b"EBDB_1.xml", Symlink, b"", 0)]),
+            ResultCode::ParseFailure,
+        ),
+        (
+            "1 GB claim",
+            raw_tar(&[(b"big.mp3", Regular, ok, 1 << 30)]),
+            ResultCode::Other,
+        ),
+        (
+            "no EBDS",
+            raw_tar(&[(b"EBDB_1.xml", Regular, ok, 6)]),
+            ResultCode::ContentMissing,
+        ),
+        ("garbage", vec![0x55; 3000], ResultCode::ParseFailure),
+    ];
+    for (what, bytes, code) in cases {
+        let v = validate_package(&bytes, &cfg);
+        assert_eq!(v.code, code, "{what}: {}", v.desc);
+        assert!(v.package.is_none());
+    }
+}
+
+fn package_with(ebdb: &str, media: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let id = "10451343100000001020101012025112700000001";
+    let sig = format!(
+        "<Signature><Version>1</Version><RelatedEBD><EBDID>{id}</EBDID></RelatedEBD>\
+         <CertSN>000000000001</CertSN><SignatureAlgorithm>SM2-SM3</SignatureAlgorithm>\
+         <SignatureValue></SignatureValue></Signature>"
+    );
+    write_package(id, ebdb.as_bytes(), sig.as_bytes(), media, 0).unwrap()
+}
+
+#[test]
+fn content_problems_map_to_codes() {
+    let cfg = InboundConfig::default();
+    let sample = data(SAMPLES[0]);
+    let clip = ("fraud_tel_iii_001.mp3".to_owned(), vec![1u8; 482_113]);
+    // the sample's digest is illustrative: the clip does not match it
+    let v = validate_package(&package_with(&sample, std::slice::from_ref(&clip)), &cfg);
+    assert_eq!(v.code, ResultCode::Other, "{}", v.desc);
+    assert!(v.desc.contains("SHA-1"), "{}", v.desc);
+    let short = ("fraud_tel_iii_001.mp3".to_owned(), vec![1u8; 10]);
+    let v = validate_package(&package_with(&sample, &[short]), &cfg);
+    assert_eq!(v.code, ResultCode::Other, "{}", v.desc);
+    let v = validate_package(&package_with(&sample, &[]), &cfg);
+    assert_eq!(v.code, ResultCode::ContentMissing, "{}", v.desc);
+    let no_title = sample.replace("<MsgTitle>防范电信网络诈骗提示</MsgTitle>", "");
+    let v = validate_package(&package_with(&no_title, std::slice::from_ref(&clip)), &cfg);
+    assert_eq!(v.code, ResultCode::ContentMissing);
+    assert!(v.desc.contains("MsgTitle"), "{}", v.desc);
+    let broken = sample.replace("</MsgContent>", "");
+    let v = validate_package(&package_with(&broken, std::slice::from_ref(&clip)), &cfg);
+    assert_eq!(v.code, ResultCode::ParseFailure);
+    let other_id = sample.replace("2025112700000001</EBDID>", "2025112700000002</EBDID>");
+    let v = validate_package(&package_with(&other_id, &[clip]), &cfg);
+    assert_eq!(v.code, ResultCode::ParseFailure, "{}", v.desc);
+    assert!(v.desc.contains("file name"), "{}", v.desc);
+}
