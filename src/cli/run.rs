@@ -49,6 +49,10 @@ pub struct Args {
     /// Seconds to wait for play states after the play window (default: `[push] state_wait_s`).
     #[arg(long)]
     pub wait: Option<u64>,
+    /// Play-clock speed for drills against the simulator (its `--speed`): state requests go out
+    /// this many times sooner after the play window.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
     /// Print the outcome as JSON.
     #[arg(long)]
     pub json: bool,
@@ -86,7 +90,8 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         let _ = stop_tx.send(true);
     });
     let dispatcher = dispatcher(&pusher, Clock::system());
-    pusher.drive(&dispatcher, &runs, PlayClock::system(), wait, stop).await;
+    let play = PlayClock::starting_at(Utc::now(), args.speed);
+    pusher.drive(&dispatcher, &runs, play, wait, stop).await;
     let mut code = ExitCode::SUCCESS;
     for r in &runs {
         let outcome = run_outcome(&*pusher.ledger, r.run.id, &project.directory, &Default::default())?;

@@ -7,5 +7,6 @@ mod catalog;
 mod ebd;
 mod ledger;
 mod plan;
+mod push;
 mod render;
 mod schedule;
