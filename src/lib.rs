@@ -25,6 +25,7 @@
 //! - [`ledger`] — the durable record of runs, deliveries, attempts and state reports (SQLite).
 //! - [`push`] — one slot occurrence from plan to play state: ledger first, dispatch, state requests.
 //! - [`transport`] — how a delivery reaches its endpoint: EBD packages or signed webhooks.
+//! - [`dispatch`] — the dispatch engine: bounded, timed, retried, deadline-bound sends per delivery.
 //! - [`datadir`] — where all state lives (ledger, counters, caches).
 //! - [`cli`] — the `shengbo` subcommands.
 
@@ -35,6 +36,7 @@ pub mod cli;
 pub mod datadir;
 pub mod diag;
 pub mod directory;
+pub mod dispatch;
 pub mod ebd;
 pub mod endpoint;
 pub mod lang;

@@ -42,6 +42,12 @@ pub enum LedgerError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("cannot create the folder for ledger `{path}`: {source}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(
         "ledger `{path}` has schema version {found}, newer than this build supports \
          ({supported}); upgrade shengbo or use another data directory"

@@ -28,9 +28,9 @@ impl SqliteLedger {
     /// Open (creating and migrating as needed) the ledger file at `path`.
     pub fn open(path: &Path) -> Result<SqliteLedger> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| LedgerError::Open {
+            std::fs::create_dir_all(parent).map_err(|source| LedgerError::CreateDir {
                 path: path.to_path_buf(),
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+                source,
             })?;
         }
         let conn = schema::open(path)?;

@@ -1,0 +1,411 @@
+//! [`Dispatcher`]: drives each delivery from `pending` to an end — delivered, accepted,
+//! rejected or expired — or leaves it `pending` when shut down, recording every attempt, state
+//! change and circuit change in the ledger, and logging one as-run line per delivery.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rand::rngs::StdRng;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio::time::{Instant, sleep_until, timeout, timeout_at};
+
+use super::circuit::{Breaker, Change, Permit};
+use super::report::{DispatchReport, JobEnd, JobResult, Progress, as_run, collect};
+
+use super::{AttemptOutcome, Clock, DeliveryJob, DispatchConfig, RetryKind, Transport};
+use crate::ledger::{
+    self, DeliveryId, DeliveryState, EndpointHealth, Ledger, LedgerError, NewAttempt,
+};
+
+/// Sends deliveries through `T`. Cheap to share: clones share limits and breakers.
+pub struct Dispatcher<T> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T> Clone for Dispatcher<T> {
+    fn clone(&self) -> Self {
+        Dispatcher {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Dispatcher<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("config", &self.inner.config)
+            .field("clock", &self.inner.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner<T> {
+    transport: Arc<T>,
+    ledger: Arc<dyn Ledger>,
+    config: DispatchConfig,
+    clock: Clock,
+    global: Arc<Semaphore>,
+    endpoints: Mutex<HashMap<String, Arc<Semaphore>>>,
+    breakers: Mutex<HashMap<String, Breaker>>,
+    rng: Mutex<StdRng>,
+}
+
+type Step<T> = Result<T, String>;
+
+/// Resolves once shutdown is signalled (never, if the sender is gone without signalling).
+async fn cancelled(rx: &mut watch::Receiver<bool>) {
+    if rx.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Sleep until `until`; true when shutdown came first.
+async fn sleep_or_stop(until: Instant, shutdown: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        biased;
+        () = cancelled(shutdown) => true,
+        () = sleep_until(until) => false,
+    }
+}
+
+impl<T: Transport> Dispatcher<T> {
+    /// A dispatcher; `rng` drives backoff jitter (seed it in tests, `StdRng::from_os_rng()`
+    /// otherwise).
+    pub fn new(
+        transport: Arc<T>,
+        ledger: Arc<dyn Ledger>,
+        config: DispatchConfig,
+        clock: Clock,
+        rng: StdRng,
+    ) -> Dispatcher<T> {
+        let global = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
+        let inner = Inner {
+            transport,
+            ledger,
+            config,
+            clock,
+            global,
+            endpoints: Mutex::default(),
+            breakers: Mutex::default(),
+            rng: Mutex::new(rng),
+        };
+        Dispatcher {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Load each endpoint's circuit as the ledger last recorded it (after a restart an open
+    /// circuit stays open for the rest of its cool-down). Returns how many were restored.
+    pub async fn restore_breakers(&self) -> Result<usize, LedgerError> {
+        let ledger = Arc::clone(&self.inner.ledger);
+        let healths = match tokio::task::spawn_blocking(move || ledger.endpoint_healths()).await {
+            Ok(result) => result?,
+            Err(join) => std::panic::resume_unwind(join.into_panic()),
+        };
+        let (now_utc, now) = (self.inner.clock.now(), Instant::now());
+        let mut breakers = lock(&self.inner.breakers);
+        for h in &healths {
+            let b = Breaker::restore(self.inner.config.breaker, h, now_utc, now);
+            breakers.insert(h.endpoint.clone(), b);
+        }
+        Ok(healths.len())
+    }
+
+    /// Dispatch `jobs` (already `pending` in the ledger) until each ends or `shutdown` turns
+    /// true; then wait up to the drain deadline for attempts in flight and abandon the rest.
+    pub async fn dispatch(
+        &self,
+        jobs: Vec<DeliveryJob>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> DispatchReport {
+        let mut set = JoinSet::new();
+        let mut by_task = HashMap::new();
+        for job in jobs {
+            let task = Arc::clone(&self.inner).drive(job.clone(), shutdown.clone());
+            by_task.insert(set.spawn(task).id(), job);
+        }
+        let mut report = DispatchReport::default();
+        loop {
+            tokio::select! {
+                joined = set.join_next() => match joined {
+                    Some(joined) => report.jobs.push(collect(joined, &by_task)),
+                    None => return report,
+                },
+                () = cancelled(&mut shutdown) => break,
+            }
+        }
+        let deadline = Instant::now() + self.inner.config.drain;
+        while let Ok(Some(joined)) = timeout_at(deadline, set.join_next()).await {
+            report.jobs.push(collect(joined, &by_task));
+        }
+        set.abort_all();
+        while let Some(joined) = set.join_next().await {
+            report.jobs.push(collect(joined, &by_task));
+        }
+        report
+    }
+}
+
+impl<T: Transport> Inner<T> {
+    async fn drive(
+        self: Arc<Self>,
+        job: DeliveryJob,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> JobResult {
+        let mut progress = Progress::default();
+        let end = self
+            .drive_steps(&job, &mut shutdown, &mut progress)
+            .await
+            .unwrap_or_else(JobEnd::LedgerFailed);
+        if let JobEnd::LedgerFailed(err) = &end {
+            tracing::error!(delivery = job.delivery.0, error = %err, "ledger write failed");
+        }
+        let result = JobResult::new(job.delivery, end, progress);
+        as_run(&job, &result);
+        result
+    }
+
+    async fn drive_steps(
+        &self,
+        job: &DeliveryJob,
+        shutdown: &mut watch::Receiver<bool>,
+        progress: &mut Progress,
+    ) -> Step<JobEnd> {
+        let lead = TimeDelta::from_std(self.config.lead).unwrap_or(TimeDelta::MAX);
+        let not_before = job.window_start - lead;
+        if not_before >= job.air_by {
+            return self
+                .expire(job, "the lead time opens only after the air-by deadline")
+                .await;
+        }
+        if sleep_or_stop(self.clock.instant_at(not_before), shutdown).await {
+            return Ok(JobEnd::Interrupted);
+        }
+        loop {
+            if self.clock.now() >= job.air_by {
+                let why = expiry_reason(job, progress);
+                return self.expire(job, &why).await;
+            }
+            let permits = tokio::select! {
+                biased;
+                () = cancelled(shutdown) => return Ok(JobEnd::Interrupted),
+                () = sleep_until(self.clock.instant_at(job.air_by)) => continue,
+                permits = self.permits(&job.endpoint) => permits,
+            };
+            if let Permit::Wait { until, reason } = self.breaker_permit(&job.endpoint).await? {
+                drop(permits);
+                let why = format!("endpoint `{}` circuit open: {reason}", job.endpoint);
+                if self.utc_at(until) >= job.air_by {
+                    return self.expire(job, &why).await;
+                }
+                self.note(job.delivery, why).await?;
+                if sleep_or_stop(until, shutdown).await {
+                    return Ok(JobEnd::Interrupted);
+                }
+                continue;
+            }
+            let outcome = self.attempt(job, progress).await?;
+            drop(permits);
+            if let Some(end) = self.settle(job, outcome, progress).await? {
+                return Ok(end);
+            }
+            let delay = self
+                .config
+                .backoff
+                .delay(progress.attempts, &mut *lock(&self.rng));
+            let wake = Instant::now() + delay;
+            if self.utc_at(wake) >= job.air_by {
+                let why = expiry_reason(job, progress);
+                return self.expire(job, &why).await;
+            }
+            if sleep_or_stop(wake, shutdown).await {
+                return Ok(JobEnd::Interrupted);
+            }
+        }
+    }
+
+    /// Act on an attempt's outcome: the end of this job, or None to retry.
+    async fn settle(
+        &self,
+        job: &DeliveryJob,
+        outcome: AttemptOutcome,
+        progress: &mut Progress,
+    ) -> Step<Option<JobEnd>> {
+        let (state, reason, end) = match outcome {
+            AttemptOutcome::Delivered => (
+                DeliveryState::Delivered,
+                "ResultCode 1".to_string(),
+                JobEnd::Delivered,
+            ),
+            AttemptOutcome::Accepted => (
+                DeliveryState::Sent,
+                "ResultCode 0: received, not yet processed".to_string(),
+                JobEnd::Accepted,
+            ),
+            AttemptOutcome::Rejected { code, reason } => (
+                DeliveryState::Rejected,
+                format!("ResultCode {code}: {reason}"),
+                JobEnd::Rejected { code, reason },
+            ),
+            AttemptOutcome::Retryable { detail, .. } => {
+                let change = lock(&self.breakers)
+                    .entry(job.endpoint.clone())
+                    .or_insert_with(|| Breaker::new(self.config.breaker))
+                    .failure(Instant::now(), &detail);
+                let opened = change.is_some();
+                self.record_health(&job.endpoint, change, None).await?;
+                if opened {
+                    tracing::warn!(endpoint = %job.endpoint, detail = %detail, "circuit opened");
+                }
+                progress.last_detail = Some(detail);
+                return Ok(None);
+            }
+        };
+        let change = lock(&self.breakers)
+            .get_mut(&job.endpoint)
+            .and_then(Breaker::success);
+        self.record_health(&job.endpoint, change, Some(self.clock.now()))
+            .await?;
+        self.transition(job.delivery, state, reason).await?;
+        Ok(Some(end))
+    }
+
+    /// One attempt under the timeout, recorded in the ledger.
+    async fn attempt(&self, job: &DeliveryJob, progress: &mut Progress) -> Step<AttemptOutcome> {
+        progress.attempts += 1;
+        let (started, started_at) = (Instant::now(), self.clock.now());
+        let outcome = match timeout(self.config.attempt_timeout, self.transport.send(job)).await {
+            Ok(outcome) => outcome,
+            Err(_) => AttemptOutcome::Retryable {
+                kind: RetryKind::Timeout,
+                detail: format!("no answer within {:?}", self.config.attempt_timeout),
+            },
+        };
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        progress.latency_ms = latency_ms;
+        let attempt = NewAttempt {
+            delivery: job.delivery,
+            started_at,
+            finished_at: self.clock.now(),
+            result: outcome.to_record(),
+            latency_ms,
+            error: outcome.detail().map(str::to_string),
+        };
+        self.ledger(move |l| l.record_attempt(&attempt)).await?;
+        Ok(outcome)
+    }
+
+    async fn permits(&self, endpoint: &str) -> [OwnedSemaphorePermit; 2] {
+        let per = self.config.per_endpoint.max(1);
+        let endpoint_sem = Arc::clone(
+            lock(&self.endpoints)
+                .entry(endpoint.to_string())
+                .or_insert_with(|| Arc::new(Semaphore::new(per))),
+        );
+        // Endpoint first, so a busy endpoint never holds global permits while it waits.
+        let own = endpoint_sem
+            .acquire_owned()
+            .await
+            .expect("semaphores are never closed");
+        let all = Arc::clone(&self.global)
+            .acquire_owned()
+            .await
+            .expect("never closed");
+        [own, all]
+    }
+
+    async fn breaker_permit(&self, endpoint: &str) -> Step<Permit> {
+        let (permit, change) = lock(&self.breakers)
+            .entry(endpoint.to_string())
+            .or_insert_with(|| Breaker::new(self.config.breaker))
+            .permit(Instant::now());
+        self.record_health(endpoint, change, None).await?;
+        Ok(permit)
+    }
+
+    /// Write the endpoint's health when its circuit changed or it was just seen alive.
+    async fn record_health(
+        &self,
+        endpoint: &str,
+        change: Option<Change>,
+        seen: Option<DateTime<Utc>>,
+    ) -> Step<()> {
+        let Some(change) = change.or_else(|| seen.map(|_| self.current(endpoint))) else {
+            return Ok(());
+        };
+        let (endpoint, now) = (endpoint.to_string(), self.clock.now());
+        self.ledger(move |l| {
+            let last_seen = seen.or(l.endpoint_health(&endpoint)?.and_then(|h| h.last_seen));
+            l.put_endpoint_health(&EndpointHealth {
+                endpoint,
+                last_seen,
+                consecutive_failures: change.consecutive_failures,
+                circuit: change.circuit,
+                reason: change.reason,
+                updated_at: now,
+            })
+        })
+        .await
+    }
+
+    fn current(&self, endpoint: &str) -> Change {
+        let breakers = lock(&self.breakers);
+        let b = breakers.get(endpoint);
+        Change {
+            circuit: b.map_or(ledger::CircuitState::Closed, Breaker::circuit),
+            consecutive_failures: b.map_or(0, Breaker::consecutive_failures),
+            reason: None,
+        }
+    }
+
+    async fn expire(&self, job: &DeliveryJob, why: &str) -> Step<JobEnd> {
+        self.transition(job.delivery, DeliveryState::Expired, why.to_string())
+            .await?;
+        Ok(JobEnd::Expired {
+            reason: why.to_string(),
+        })
+    }
+
+    async fn transition(&self, id: DeliveryId, to: DeliveryState, why: String) -> Step<()> {
+        let now = self.clock.now();
+        self.ledger(move |l| l.transition(id, to, Some(&why), now).map(drop))
+            .await
+    }
+
+    async fn note(&self, id: DeliveryId, why: String) -> Step<()> {
+        let now = self.clock.now();
+        self.ledger(move |l| l.note(id, &why, now)).await
+    }
+
+    /// Run a ledger call off the runtime.
+    async fn ledger<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Ledger) -> Result<R, LedgerError> + Send + 'static,
+    ) -> Step<R> {
+        let ledger = Arc::clone(&self.ledger);
+        match tokio::task::spawn_blocking(move || f(&*ledger)).await {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(e) => Err(format!("ledger task failed: {e}")),
+        }
+    }
+
+    fn utc_at(&self, at: Instant) -> DateTime<Utc> {
+        let ahead = at.saturating_duration_since(Instant::now());
+        self.clock.now() + TimeDelta::from_std(ahead).unwrap_or(TimeDelta::MAX)
+    }
+}
+
+fn expiry_reason(job: &DeliveryJob, p: &Progress) -> String {
+    let last = p.last_detail.as_deref().unwrap_or("none");
+    format!(
+        "air-by deadline {} reached after {} attempts, last failure: {last}",
+        job.air_by.format("%Y-%m-%d %H:%M:%S UTC"),
+        p.attempts
+    )
+}
+
+fn lock<V>(m: &Mutex<V>) -> std::sync::MutexGuard<'_, V> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,171 @@
+//! The dispatch engine: sends each delivery through a [`Transport`] with bounded concurrency,
+//! per-attempt timeouts, retries with capped exponential backoff and full jitter, an air-by
+//! deadline, a lead time before the play window and a circuit breaker per endpoint, recording
+//! every attempt and state change in the [`Ledger`](crate::ledger::Ledger).
+//!
+//! Transport-agnostic: the EBD protocol (or a JSON webhook) is one `impl Transport`; tests use a
+//! strict fake. Shutdown is passed in as a value (a `watch` channel); in-flight attempts drain
+//! within a deadline and whatever is not finished stays `pending` in the ledger for a restart.
+//!
+//! # Files
+//! - [`backoff`] — capped exponential backoff with full jitter.
+//! - [`circuit`] — the per-endpoint circuit breaker.
+//! - [`clock`] — UTC instants on tokio's clock (so paused test time moves deadlines too).
+//! - [`engine`] — [`Dispatcher`]: the per-delivery loop and the drain on shutdown.
+//! - [`report`] — how each delivery ended, and the as-run log line.
+
+pub mod backoff;
+pub mod circuit;
+pub mod clock;
+pub mod engine;
+pub mod report;
+
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::lang::Lang;
+use crate::ledger::{AttemptResult, Delivery, DeliveryId, RunId};
+
+pub use backoff::Backoff;
+pub use circuit::{Breaker, BreakerConfig};
+pub use clock::Clock;
+pub use engine::Dispatcher;
+pub use report::{DispatchReport, JobEnd, JobResult};
+
+/// One delivery as the transport sees it: the ids fixed in the ledger (identical on every retry)
+/// and the payload bytes built once before the first attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryJob {
+    pub delivery: DeliveryId,
+    pub run: RunId,
+    pub endpoint: String,
+    pub lang: Lang,
+    pub townships: Vec<String>,
+    pub ebd_id: String,
+    pub ebm_id: String,
+    pub related_ebm_id: Option<String>,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    pub air_by: DateTime<Utc>,
+    pub payload_digest: String,
+    /// The bytes to send (an EBD tar package, a JSON body, …), never rebuilt between retries.
+    pub payload: Arc<[u8]>,
+}
+
+impl DeliveryJob {
+    /// The job for a recorded delivery and its payload.
+    pub fn new(delivery: &Delivery, payload: Arc<[u8]>) -> DeliveryJob {
+        DeliveryJob {
+            delivery: delivery.id,
+            run: delivery.run,
+            endpoint: delivery.endpoint.clone(),
+            lang: delivery.lang,
+            townships: delivery.townships.clone(),
+            ebd_id: delivery.ebd_id.clone(),
+            ebm_id: delivery.ebm_id.clone(),
+            related_ebm_id: delivery.related_ebm_id.clone(),
+            window_start: delivery.window_start,
+            window_end: delivery.window_end,
+            air_by: delivery.air_by,
+            payload_digest: delivery.payload_digest.clone(),
+            payload,
+        }
+    }
+}
+
+/// Why an attempt may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryKind {
+    /// A non-200 HTTP status.
+    Http(u16),
+    /// No answer within the attempt timeout.
+    Timeout,
+    /// Could not connect.
+    Connect,
+    /// Any other transport failure (unreadable reply, reset connection, …).
+    Other,
+}
+
+/// How one attempt ended, as the transport reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// ResultCode 1: parsed and validated.
+    Delivered,
+    /// ResultCode 0: received, not processed; ask its state later.
+    Accepted,
+    /// ResultCode 2–5: final for this package; never resent unchanged.
+    Rejected { code: u8, reason: String },
+    /// Worth another attempt with the same ids.
+    Retryable { kind: RetryKind, detail: String },
+}
+
+impl AttemptOutcome {
+    /// The ledger's record of this outcome.
+    pub fn to_record(&self) -> AttemptResult {
+        match self {
+            AttemptOutcome::Delivered => AttemptResult::Delivered,
+            AttemptOutcome::Accepted => AttemptResult::Accepted,
+            AttemptOutcome::Rejected { code, .. } => AttemptResult::Rejected {
+                code: i64::from(*code),
+            },
+            AttemptOutcome::Retryable { kind, .. } => match kind {
+                RetryKind::Http(status) => AttemptResult::Http { status: *status },
+                RetryKind::Timeout => AttemptResult::Timeout,
+                RetryKind::Connect => AttemptResult::Connect,
+                RetryKind::Other => AttemptResult::Other,
+            },
+        }
+    }
+
+    /// The error text to record, if any.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            AttemptOutcome::Delivered | AttemptOutcome::Accepted => None,
+            AttemptOutcome::Rejected { reason, .. } => Some(reason),
+            AttemptOutcome::Retryable { detail, .. } => Some(detail),
+        }
+    }
+}
+
+/// Sends one delivery once. Implementations do no retrying and no timing-out of their own
+/// beyond their connection set-up: the dispatcher wraps every call in its attempt timeout.
+pub trait Transport: Send + Sync + 'static {
+    fn send(&self, job: &DeliveryJob) -> impl Future<Output = AttemptOutcome> + Send;
+}
+
+/// How the dispatcher paces and bounds its work.
+#[derive(Debug, Clone)]
+pub struct DispatchConfig {
+    /// Attempts in flight at once, over all endpoints.
+    pub max_in_flight: usize,
+    /// Attempts in flight at once to one endpoint.
+    pub per_endpoint: usize,
+    /// Every attempt is abandoned (and counted a timeout) after this long.
+    pub attempt_timeout: Duration,
+    pub backoff: Backoff,
+    /// Jobs are not sent earlier than `window_start - lead`.
+    pub lead: Duration,
+    pub breaker: BreakerConfig,
+    /// After shutdown, how long in-flight attempts may take to finish.
+    pub drain: Duration,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            max_in_flight: 32,
+            per_endpoint: 2,
+            attempt_timeout: Duration::from_secs(20),
+            backoff: Backoff::default(),
+            lead: Duration::from_secs(30 * 60),
+            breaker: BreakerConfig::default(),
+            drain: Duration::from_secs(30),
+        }
+    }
+}
