@@ -26,6 +26,7 @@
 //! - [`push`] — one slot occurrence from plan to play state: ledger first, dispatch, state requests.
 //! - [`transport`] — how a delivery reaches its endpoint: EBD packages or signed webhooks.
 //! - [`dispatch`] — the dispatch engine: bounded, timed, retried, deadline-bound sends per delivery.
+//! - [`demo`] — the out-of-the-box demo's parts: in-process simulator, next slots, merged reach.
 //! - [`datadir`] — where all state lives (ledger, counters, caches).
 //! - [`cli`] — the `shengbo` subcommands.
 
@@ -34,6 +35,7 @@ pub mod catalog;
 pub mod check;
 pub mod cli;
 pub mod datadir;
+pub mod demo;
 pub mod diag;
 pub mod directory;
 pub mod dispatch;
@@ -44,10 +46,10 @@ pub mod ledger;
 pub mod loudness;
 pub mod plan;
 pub mod play;
-pub mod push;
 pub mod playlist;
+pub mod push;
 pub mod render;
 pub mod schedule;
 pub mod settings;
-pub mod transport;
 pub mod sim;
+pub mod transport;

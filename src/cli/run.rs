@@ -72,16 +72,27 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let registry = load_registry(&root, &project.directory, args.sim.as_deref())?;
     let pusher = pusher(global, registry)?;
     let now = Utc::now();
-    let picks = pick(&project.campaigns, args.campaign.as_deref(), args.at.as_deref(), now, pusher.registry.push.air_by)?;
+    let picks = pick(
+        &project.campaigns,
+        args.campaign.as_deref(),
+        args.at.as_deref(),
+        now,
+        pusher.registry.push.air_by,
+    )?;
     let mut runs = Vec::new();
     for (campaign, occurrence) in &picks {
         match pusher.prepare_occurrence(&project, campaign, *occurrence, Utc::now())? {
             Some(r) => runs.push(r),
-            None => eprintln!("{campaign} at {}: nothing airs (quiet hours, valid dates or no airable message)", beijing(*occurrence)),
+            None => eprintln!(
+                "{campaign} at {}: nothing airs (quiet hours, valid dates or no airable message)",
+                beijing(*occurrence)
+            ),
         }
     }
     let wait = StateWait {
-        max_after: args.wait.map_or(pusher.registry.push.state_wait, Duration::from_secs),
+        max_after: args
+            .wait
+            .map_or(pusher.registry.push.state_wait, Duration::from_secs),
         ..StateWait::default()
     };
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
@@ -94,7 +105,12 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     pusher.drive(&dispatcher, &runs, play, wait, stop).await;
     let mut code = ExitCode::SUCCESS;
     for r in &runs {
-        let outcome = run_outcome(&*pusher.ledger, r.run.id, &project.directory, &Default::default())?;
+        let outcome = run_outcome(
+            &*pusher.ledger,
+            r.run.id,
+            &project.directory,
+            &Default::default(),
+        )?;
         print_run(r, &outcome, &project.directory, args.json)?;
         if outcome.failed() > 0 || outcome.unsettled() > 0 || !r.unserved.is_empty() {
             code = ExitCode::from(1);
@@ -122,7 +138,11 @@ pub(crate) fn load_project(root: &Path, data: &crate::datadir::DataDir) -> anyho
 }
 
 /// Load `schedules/endpoints.toml`, substituting the simulator's URL when given.
-pub(crate) fn load_registry(root: &Path, dir: &Directory, sim: Option<&str>) -> anyhow::Result<Registry> {
+pub(crate) fn load_registry(
+    root: &Path,
+    dir: &Directory,
+    sim: Option<&str>,
+) -> anyhow::Result<Registry> {
     let (mut registry, warnings) = match crate::endpoint::load_root(root, dir) {
         Ok(ok) => ok,
         Err(errors) => {
@@ -143,19 +163,26 @@ pub(crate) fn load_profile(root: &Path) -> anyhow::Result<EbdProfile> {
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(EbdProfile::default());
     };
-    let table: toml::Table = toml::from_str(&text).with_context(|| format!("reading `{}`", path.display()))?;
+    let table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("reading `{}`", path.display()))?;
     let profile = match table.get("ebd") {
-        Some(v) => v.clone().try_into().with_context(|| format!("`[ebd]` of `{}`", path.display()))?,
+        Some(v) => v
+            .clone()
+            .try_into()
+            .with_context(|| format!("`[ebd]` of `{}`", path.display()))?,
         None => EbdProfile::default(),
     };
-    profile.validate().with_context(|| format!("`[ebd]` of `{}`", path.display()))?;
+    profile
+        .validate()
+        .with_context(|| format!("`[ebd]` of `{}`", path.display()))?;
     Ok(profile)
 }
 
 /// The pusher over the data dir's ledger.
 pub(crate) fn pusher(global: &Global, registry: Registry) -> anyhow::Result<Pusher> {
     let data = global.data_dir();
-    data.ensure().with_context(|| format!("creating `{}`", data.path().display()))?;
+    data.ensure()
+        .with_context(|| format!("creating `{}`", data.path().display()))?;
     let ledger: Arc<dyn Ledger> = Arc::new(SqliteLedger::open(&data.ledger())?);
     let profile = Arc::new(load_profile(&global.root)?);
     let client = http_client().context("building the HTTP client")?;
@@ -193,30 +220,59 @@ pub(crate) fn pick(
     now: DateTime<Utc>,
     air_by: Duration,
 ) -> anyhow::Result<Vec<(String, DateTime<Utc>)>> {
-    let chosen: Vec<&Campaign> = campaigns.iter().filter(|c| only.is_none_or(|id| c.id == id)).collect();
+    let chosen: Vec<&Campaign> = campaigns
+        .iter()
+        .filter(|c| only.is_none_or(|id| c.id == id))
+        .collect();
     if chosen.is_empty() {
         match only {
             Some(id) => anyhow::bail!("no valid campaign `{id}` in `schedules/`"),
             None => anyhow::bail!("no valid campaign in `schedules/`"),
         }
     }
-    let occurrences = |c: &Campaign, from: DateTime<Utc>, to: DateTime<Utc>| -> Vec<DateTime<Utc>> {
-        let mut v: Vec<_> = c.slots.iter().flat_map(|s| s.schedule.occurrences(c.timezone, from, to)).collect();
-        v.sort();
-        v.dedup();
-        v
-    };
+    let occurrences =
+        |c: &Campaign, from: DateTime<Utc>, to: DateTime<Utc>| -> Vec<DateTime<Utc>> {
+            let mut v: Vec<_> = c
+                .slots
+                .iter()
+                .flat_map(|s| s.schedule.occurrences(c.timezone, from, to))
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
     let instant = match at {
         Some(text) => {
             let t = parse_time(text)?;
-            let first = chosen.iter().filter_map(|c| occurrences(c, t, t + TimeDelta::days(8)).first().copied()).min();
+            let first = chosen
+                .iter()
+                .filter_map(|c| occurrences(c, t, t + TimeDelta::days(8)).first().copied())
+                .min();
             first.with_context(|| format!("no slot at or after `{text}` within a week"))?
         }
         None => {
             let back = now - TimeDelta::from_std(air_by).unwrap_or(TimeDelta::minutes(30));
-            let recent = chosen.iter().filter_map(|c| occurrences(c, back, now + TimeDelta::seconds(1)).last().copied()).max();
-            let next = || chosen.iter().filter_map(|c| occurrences(c, now, now + TimeDelta::days(8)).first().copied()).min();
-            recent.or_else(next).context("no slot within the next week")?
+            let recent = chosen
+                .iter()
+                .filter_map(|c| {
+                    occurrences(c, back, now + TimeDelta::seconds(1))
+                        .last()
+                        .copied()
+                })
+                .max();
+            let next = || {
+                chosen
+                    .iter()
+                    .filter_map(|c| {
+                        occurrences(c, now, now + TimeDelta::days(8))
+                            .first()
+                            .copied()
+                    })
+                    .min()
+            };
+            recent
+                .or_else(next)
+                .context("no slot within the next week")?
         }
     };
     Ok(chosen
@@ -233,7 +289,9 @@ pub(crate) fn parse_time(text: &str) -> anyhow::Result<DateTime<Utc>> {
     }
     let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M"))
-        .with_context(|| format!("`{text}` is not a time: use RFC 3339 or `YYYY-MM-DD HH:MM` (Beijing time)"))?;
+        .with_context(|| {
+            format!("`{text}` is not a time: use RFC 3339 or `YYYY-MM-DD HH:MM` (Beijing time)")
+        })?;
     Shanghai
         .from_local_datetime(&naive)
         .single()
@@ -242,7 +300,9 @@ pub(crate) fn parse_time(text: &str) -> anyhow::Result<DateTime<Utc>> {
 }
 
 pub(crate) fn beijing(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M").to_string()
+    t.with_timezone(&Shanghai)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 fn print_run(r: &PreparedRun, o: &RunOutcome, dir: &Directory, json: bool) -> anyhow::Result<()> {
@@ -252,30 +312,97 @@ fn print_run(r: &PreparedRun, o: &RunOutcome, dir: &Directory, json: bool) -> an
         writeln!(out)?;
         return Ok(());
     }
-    writeln!(out, "run {} — {} at {} (Beijing)", r.run.id, r.run.campaign, beijing(r.run.occurrence))?;
-    writeln!(out, "{:<10} {:<14} {:<10} {:<10} reason", "township", "name", "ii", "zh")?;
-    for t in &o.townships {
-        let st = |l| t.states.get(&l).map_or("-", |s: &crate::ledger::DeliveryState| s.as_str());
-        writeln!(out, "{:<10} {:<14} {:<10} {:<10} {}", t.code, t.name, st(crate::lang::Lang::Ii), st(crate::lang::Lang::Zh), t.reason.as_deref().unwrap_or(""))?;
-    }
-    for code in &r.unserved {
-        let name = dir.township(code).map(|t| t.name.clone()).unwrap_or_default();
-        writeln!(out, "{code:<10} {name:<14} no endpoint serves this township")?;
-    }
-    print_reach(&mut out, o)
-}
-
-pub(crate) fn print_reach(out: &mut impl Write, o: &RunOutcome) -> anyhow::Result<()> {
-    let r = &o.reach;
-    let pct = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
-    let states: Vec<String> = o.by_state.iter().map(|(s, n)| format!("{n} {}", s.as_str())).collect();
-    writeln!(out, "deliveries: {}", states.join(", "))?;
     writeln!(
         out,
-        "reach: played in {} of {} targeted townships, {:.0} of {} people ({}); delivered to {} townships, {} people ({})",
-        r.played_townships, r.targeted_townships, r.played_population, r.targeted_population,
-        pct(r.played_share()), r.delivered_townships, r.delivered_population, pct(r.delivered_share()),
+        "run {} — {} at {} (Beijing)",
+        r.run.id,
+        r.run.campaign,
+        beijing(r.run.occurrence)
     )?;
-    writeln!(out, "denominator: the population of the {} townships this run targeted", r.targeted_townships)?;
+    writeln!(
+        out,
+        "{:<10} {} {:<10} {:<10} reason",
+        "township",
+        pad("name", 16),
+        "ii",
+        "zh"
+    )?;
+    for t in &o.townships {
+        let st = |l| {
+            t.states
+                .get(&l)
+                .map_or("-", |s: &crate::ledger::DeliveryState| s.as_str())
+        };
+        writeln!(
+            out,
+            "{:<10} {} {:<10} {:<10} {}",
+            t.code,
+            pad(&t.name, 16),
+            st(crate::lang::Lang::Ii),
+            st(crate::lang::Lang::Zh),
+            t.reason.as_deref().unwrap_or("")
+        )?;
+    }
+    for code in &r.unserved {
+        let name = dir
+            .township(code)
+            .map(|t| t.name.clone())
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{code:<10} {} no endpoint serves this township",
+            pad(&name, 16)
+        )?;
+    }
+    print_reach(&mut out, o, "this run")
+}
+
+pub(crate) fn print_reach(out: &mut impl Write, o: &RunOutcome, what: &str) -> anyhow::Result<()> {
+    let r = &o.reach;
+    let pct = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
+    if !o.by_state.is_empty() {
+        let states: Vec<String> = o
+            .by_state
+            .iter()
+            .map(|(s, n)| format!("{n} {}", s.as_str()))
+            .collect();
+        writeln!(out, "deliveries: {}", states.join(", "))?;
+    }
+    writeln!(
+        out,
+        "reach: played in {} of {} targeted townships, {} of {} people ({}); delivered to {} townships, {} people ({})",
+        r.played_townships,
+        r.targeted_townships,
+        thousands(r.played_population.round() as u64),
+        thousands(r.targeted_population),
+        pct(r.played_share()),
+        r.delivered_townships,
+        thousands(r.delivered_population),
+        pct(r.delivered_share()),
+    )?;
+    writeln!(
+        out,
+        "denominator: the population of the {} townships {what} targeted",
+        r.targeted_townships
+    )?;
     Ok(())
+}
+
+/// `4858359` → `4,858,359`.
+pub(crate) fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `text` padded with spaces to `width` terminal columns (Han characters count two).
+pub(crate) fn pad(text: &str, width: usize) -> String {
+    let w = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(w)))
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::catalog::Catalog;
 use crate::endpoint::Registry;
 use crate::lang::Lang;
-use crate::loudness::{self, AdjustError, LoudnessConfig, Loudness};
+use crate::loudness::{self, AdjustError, Loudness, LoudnessConfig};
 use crate::plan::{Broadcast, PlaylistItem};
 use crate::transport::{Content, Media};
 
@@ -56,7 +56,10 @@ pub fn drafts(
         let mut pair = Vec::new();
         for (lang, (start, end)) in windows(first) {
             let items: Vec<&PlaylistItem> = first.items.iter().filter(|i| i.lang == lang).collect();
-            let media = items.iter().map(|i| media(i)).collect::<Result<Vec<_>, _>>()?;
+            let media = items
+                .iter()
+                .map(|i| media(i))
+                .collect::<Result<Vec<_>, _>>()?;
             let mut messages: Vec<&str> = items.iter().map(|i| i.message.as_str()).collect();
             messages.dedup();
             let content = Content {

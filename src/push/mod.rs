@@ -134,8 +134,11 @@ impl Pusher {
             .run(run_id)?
             .ok_or(LedgerError::UnknownRun(run_id))?;
         let send_time = run.created_at.with_nanosecond_zero();
-        let mut media =
-            MediaResolver::new(&project.root, &project.catalog, project.adjusted_cache.clone());
+        let mut media = MediaResolver::new(
+            &project.root,
+            &project.catalog,
+            project.adjusted_cache.clone(),
+        );
         let drafts = content::drafts(
             &broadcasts,
             &self.registry,

@@ -31,6 +31,7 @@ pub struct CountyRow {
     pub delivered: u32,
     pub played: u32,
     pub population_targeted: u64,
+    /// People in townships with a confirmed play, scaled by terminals where known.
     pub population_played: u64,
     pub population_delivered: u64,
 }
@@ -76,7 +77,13 @@ pub fn run_outcome(
     let rows = ledger.township_outcomes(run)?;
     let inputs = ledger.run_reach_inputs(run)?;
     let summary = ledger.run_summary(run)?;
-    Ok(build(&rows, &inputs, directory, terminals, summary.by_state))
+    Ok(build(
+        &rows,
+        &inputs,
+        directory,
+        terminals,
+        summary.by_state,
+    ))
 }
 
 /// The pure part of [`run_outcome`].
@@ -109,7 +116,7 @@ pub fn build(
             row.reason.clone_from(&r.reason);
         }
     }
-    let counties = by_county(inputs, directory, &people);
+    let counties = by_county(inputs, directory, &people, terminals);
     RunOutcome {
         townships: townships.into_values().collect(),
         counties,
@@ -122,17 +129,23 @@ fn by_county(
     inputs: &[TownshipReach],
     directory: &Directory,
     people: &HashMap<String, u64>,
+    terminals: &HashMap<String, u64>,
 ) -> Vec<CountyRow> {
     let mut out: BTreeMap<String, CountyRow> = BTreeMap::new();
     for i in inputs {
         let Ok(t) = directory.township(&i.township) else {
             continue;
         };
-        let row = out.entry(t.county_code.clone()).or_insert_with(|| CountyRow {
-            code: t.county_code.clone(),
-            name: directory.county_of(t).map(|c| c.name.clone()).unwrap_or_default(),
-            ..CountyRow::default()
-        });
+        let row = out
+            .entry(t.county_code.clone())
+            .or_insert_with(|| CountyRow {
+                code: t.county_code.clone(),
+                name: directory
+                    .county_of(t)
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default(),
+                ..CountyRow::default()
+            });
         let pop = people.get(&i.township).copied().unwrap_or(0);
         row.targeted += 1;
         row.population_targeted += pop;
@@ -142,7 +155,11 @@ fn by_county(
         }
         if i.best == Some(crate::ledger::Confirmed::Played) {
             row.played += 1;
-            row.population_played += pop;
+            let factor = crate::ledger::reach::terminal_factor(
+                i.terminals_played,
+                terminals.get(&i.township).copied(),
+            );
+            row.population_played += (pop as f64 * factor).round() as u64;
         }
     }
     out.into_values().collect()

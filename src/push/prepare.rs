@@ -143,10 +143,14 @@ impl Pusher {
             related_ebm_id: d.related_ebm_id.clone(),
         };
         let payload = self.payload(&d.endpoint, &ids, &draft.content)?;
-        if !d.state.is_final() && d.state == DeliveryState::Pending && digest(&payload) != d.payload_digest {
+        if !d.state.is_final()
+            && d.state == DeliveryState::Pending
+            && digest(&payload) != d.payload_digest
+        {
             let reason = "content changed since its ids were recorded; not sent under the same ids";
             tracing::warn!(delivery = %d.id, endpoint = %d.endpoint, reason);
-            self.ledger.transition(d.id, DeliveryState::Cancelled, Some(reason), Utc::now())?;
+            self.ledger
+                .transition(d.id, DeliveryState::Cancelled, Some(reason), Utc::now())?;
             let delivery = self.ledger.delivery(d.id)?.unwrap_or_else(|| d.clone());
             return Ok(Prepared {
                 delivery,
@@ -161,7 +165,12 @@ impl Pusher {
 
     /// The bytes a delivery sends: an EBD package or a webhook body (empty for an endpoint that
     /// could not be set up; its attempts report why).
-    pub fn payload(&self, endpoint: &str, ids: &Ids, content: &Content) -> Result<Vec<u8>, PushError> {
+    pub fn payload(
+        &self,
+        endpoint: &str,
+        ids: &Ids,
+        content: &Content,
+    ) -> Result<Vec<u8>, PushError> {
         match self.router.clients.get(endpoint) {
             Some(EndpointClient::Ebd(c)) => {
                 let media = media_files(content)?;
@@ -177,7 +186,9 @@ impl Pusher {
 
     fn fresh_ebd(&self, day: NaiveDate) -> Result<String, PushError> {
         let n = self.ledger.next_sequence("ebd", day)?;
-        Ok(EbdId::package(&self.sender()?, day, n)?.as_str().to_string())
+        Ok(EbdId::package(&self.sender()?, day, n)?
+            .as_str()
+            .to_string())
     }
 
     fn fresh_ebm(&self, day: NaiveDate) -> Result<String, PushError> {

@@ -24,6 +24,9 @@ pub struct StateWait {
     pub max_after: Duration,
     /// Requests in flight at once.
     pub concurrency: usize,
+    /// Ask at least this many times before giving up (an accelerated clock can pass
+    /// `max_after` while one request is still out).
+    pub min_tries: u32,
 }
 
 impl Default for StateWait {
@@ -33,6 +36,7 @@ impl Default for StateWait {
             poll: Duration::from_secs(15),
             max_after: Duration::from_secs(120),
             concurrency: 8,
+            min_tries: 3,
         }
     }
 }
@@ -112,15 +116,18 @@ impl Pusher {
         let first = d.window_end + delta(wait.grace);
         let give_up = d.window_end + delta(wait.max_after);
         clock.sleep_until(first).await;
+        let mut tries = 0;
         loop {
+            tries += 1;
             let now = clock.now();
             let asked = {
                 let _permit = gate.acquire().await.expect("semaphore open");
-                let id = self.blocking({
-                    let this = self.clone();
-                    move || this.control_ebd_id(now)
-                })
-                .await?;
+                let id = self
+                    .blocking({
+                        let this = self.clone();
+                        move || this.control_ebd_id(now)
+                    })
+                    .await?;
                 client.state_request(id, &d.ebm_id, now).await
             };
             match asked {
@@ -135,10 +142,13 @@ impl Pusher {
                         return Ok(());
                     }
                 }
-                Err(e) => tracing::warn!(delivery = %d.id, error = %e, "state request failed"),
+                Err(e) => tracing::info!(delivery = %d.id, error = %e, "state request failed"),
             }
-            if clock.now() >= give_up {
-                let reason = format!("no final play state within {}s after the window", wait.max_after.as_secs());
+            if clock.now() >= give_up && tries >= wait.min_tries {
+                let reason = format!(
+                    "no final play state within {}s after the window",
+                    wait.max_after.as_secs()
+                );
                 let (ledger, id) = (Arc::clone(&self.ledger), d.id);
                 tokio::task::spawn_blocking(move || ledger.note(id, &reason, Utc::now()))
                     .await
@@ -164,13 +174,16 @@ impl Pusher {
                 continue;
             };
             let (id, c) = (id.clone(), c.clone());
-            set.spawn(async move { (id, c.connection_check(now).await.map_err(|e| e.to_string())) });
+            set.spawn(
+                async move { (id, c.connection_check(now).await.map_err(|e| e.to_string())) },
+            );
         }
         let mut out = Vec::new();
         while let Some(Ok((id, result))) = set.join_next().await {
             let ledger = Arc::clone(&self.ledger);
             let (eid, ok) = (id.clone(), result.clone());
-            let _ = tokio::task::spawn_blocking(move || record_health(&*ledger, &eid, ok, now)).await;
+            let _ =
+                tokio::task::spawn_blocking(move || record_health(&*ledger, &eid, ok, now)).await;
             out.push((id, result));
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));

@@ -98,7 +98,9 @@ impl EbdClient {
     ) -> Result<BuiltPackage, BuildError> {
         let p = &self.profile;
         let fmt = p.id_format;
-        let bad = |e: crate::ebd::IdError| BuildError::Profile(crate::ebd::profile::ProfileError::SenderEbrid(e));
+        let bad = |e: crate::ebd::IdError| {
+            BuildError::Profile(crate::ebd::profile::ProfileError::SenderEbrid(e))
+        };
         let ebd_id = EbdId::parse(&ids.ebd_id, fmt).map_err(bad)?;
         let spec = EbmSpec {
             id: EbmId::parse(&ids.ebm_id, fmt).map_err(bad)?,
@@ -115,13 +117,24 @@ impl EbdClient {
             end_time: content.window_end,
         };
         let ebm = broadcast_ebm(p, &spec, media)?;
-        let ebd = envelope(p, ebd_id, Some(self.dest.clone()), None, content.send_time, Body::Ebm(ebm))?;
+        let ebd = envelope(
+            p,
+            ebd_id,
+            Some(self.dest.clone()),
+            None,
+            content.send_time,
+            Body::Ebm(ebm),
+        )?;
         build_package(&ebd, media, p, self.signer())
     }
 
     /// POST a package and read the reply's EBD.
     #[tracing::instrument(skip_all, fields(url = %self.url, package = name))]
-    pub async fn exchange(&self, name: &str, bytes: Vec<u8>) -> Result<(Ebd, String), ExchangeError> {
+    pub async fn exchange(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(Ebd, String), ExchangeError> {
         let part = reqwest::multipart::Part::bytes(bytes)
             .file_name(name.to_string())
             .mime_str("application/octet-stream")
@@ -136,7 +149,10 @@ impl EbdClient {
             .await
             .map_err(|e| ExchangeError::from_reqwest(&e))?;
         let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(|e| ExchangeError::from_reqwest(&e))?;
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| ExchangeError::from_reqwest(&e))?;
         if status != 200 {
             return Err(ExchangeError::Status {
                 status,
@@ -151,7 +167,8 @@ impl EbdClient {
         let reply = |m: String| ExchangeError::Reply(m);
         let raw = read_package(body, &Limits::default()).map_err(|e| reply(e.to_string()))?;
         if let Some(key) = &self.peer_key {
-            let text = std::str::from_utf8(&raw.ebds).map_err(|_| reply("signature file is not UTF-8".into()))?;
+            let text = std::str::from_utf8(&raw.ebds)
+                .map_err(|_| reply("signature file is not UTF-8".into()))?;
             let sig = parse_signature(text).map_err(|e| reply(e.to_string()))?;
             verify(&raw.ebdb, &sig, key, self.profile.sign_time_in_data)
                 .map_err(|e| reply(format!("reply signature: {e}")))?;
@@ -171,8 +188,20 @@ impl EbdClient {
     }
 
     /// A package from us with a fresh id around `body`.
-    fn control_package(&self, ebd_id: EbdId, now: DateTime<Utc>, body: Body) -> Result<BuiltPackage, BuildError> {
-        let ebd = envelope(&self.profile, ebd_id, Some(self.dest.clone()), None, now, body)?;
+    fn control_package(
+        &self,
+        ebd_id: EbdId,
+        now: DateTime<Utc>,
+        body: Body,
+    ) -> Result<BuiltPackage, BuildError> {
+        let ebd = envelope(
+            &self.profile,
+            ebd_id,
+            Some(self.dest.clone()),
+            None,
+            now,
+            body,
+        )?;
         build_package(&ebd, &[], &self.profile, self.signer())
     }
 
@@ -185,7 +214,11 @@ impl EbdClient {
     ) -> Result<(EbmStateResponse, String), ExchangeError> {
         let ebm_id = EbmId::parse(ebm_id, self.profile.id_format)
             .map_err(|e| ExchangeError::Reply(e.to_string()))?;
-        let pkg = self.control_package(ebd_id, now, Body::EbmStateRequest(EbmStateRequest { ebm_id }))?;
+        let pkg = self.control_package(
+            ebd_id,
+            now,
+            Body::EbmStateRequest(EbmStateRequest { ebm_id }),
+        )?;
         let (reply, raw) = self.exchange(&pkg.name, pkg.bytes).await?;
         match reply.body {
             Body::EbmStateResponse(r) => Ok((r, raw)),
@@ -193,7 +226,10 @@ impl EbdClient {
                 "state request answered with ResultCode {}: {}",
                 r.result_code, r.result_desc
             ))),
-            other => Err(ExchangeError::Reply(format!("unexpected `{}` reply", other.kind()))),
+            other => Err(ExchangeError::Reply(format!(
+                "unexpected `{}` reply",
+                other.kind()
+            ))),
         }
     }
 
@@ -201,11 +237,17 @@ impl EbdClient {
     pub async fn connection_check(&self, now: DateTime<Utc>) -> Result<(), ExchangeError> {
         let sender = self.profile.sender().map_err(BuildError::from)?;
         let id = EbdId::heartbeat(&sender);
-        let pkg = self.control_package(id, now, Body::ConnectionCheck(ConnectionCheck { rpt_time: now }))?;
+        let pkg = self.control_package(
+            id,
+            now,
+            Body::ConnectionCheck(ConnectionCheck { rpt_time: now }),
+        )?;
         let (reply, _) = self.exchange(&pkg.name, pkg.bytes).await?;
         match outcome_of(&reply) {
             AttemptOutcome::Delivered | AttemptOutcome::Accepted => Ok(()),
-            other => Err(ExchangeError::Reply(format!("heartbeat refused: {other:?}"))),
+            other => Err(ExchangeError::Reply(format!(
+                "heartbeat refused: {other:?}"
+            ))),
         }
     }
 }
@@ -214,14 +256,18 @@ impl EbdClient {
 /// rejected; anything else is an unreadable reply, worth a retry.
 pub fn outcome_of(reply: &Ebd) -> AttemptOutcome {
     match &reply.body {
-        Body::EbdResponse(r) => match crate::ebd::outcome::delivery_of(r.result_code, &r.result_desc) {
-            crate::ebd::outcome::Delivery::Delivered => AttemptOutcome::Delivered,
-            crate::ebd::outcome::Delivery::Accepted => AttemptOutcome::Accepted,
-            crate::ebd::outcome::Delivery::Rejected { code, desc } => AttemptOutcome::Rejected {
-                code,
-                reason: format!("ResultCode {code}: {desc}"),
-            },
-        },
+        Body::EbdResponse(r) => {
+            match crate::ebd::outcome::delivery_of(r.result_code, &r.result_desc) {
+                crate::ebd::outcome::Delivery::Delivered => AttemptOutcome::Delivered,
+                crate::ebd::outcome::Delivery::Accepted => AttemptOutcome::Accepted,
+                crate::ebd::outcome::Delivery::Rejected { code, desc } => {
+                    AttemptOutcome::Rejected {
+                        code,
+                        reason: format!("ResultCode {code}: {desc}"),
+                    }
+                }
+            }
+        }
         other => AttemptOutcome::Retryable {
             kind: RetryKind::Other,
             detail: format!("reply is `{}`, expected `EBDResponse`", other.kind()),

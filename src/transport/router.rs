@@ -75,7 +75,8 @@ fn endpoint_client(
             };
             let peer_key = match &signing.peer_public_key {
                 Some(path) => Some(
-                    load_verifying_key(path, &profile.sm2_dist_id).map_err(|err| err.to_string())?,
+                    load_verifying_key(path, &profile.sm2_dist_id)
+                        .map_err(|err| err.to_string())?,
                 ),
                 None => None,
             };
@@ -101,7 +102,9 @@ fn endpoint_client(
 impl Transport for Router {
     async fn send(&self, job: &DeliveryJob) -> AttemptOutcome {
         match self.clients.get(&job.endpoint) {
-            Some(EndpointClient::Ebd(c)) => c.send_broadcast(&job.ebd_id, job.payload.to_vec()).await,
+            Some(EndpointClient::Ebd(c)) => {
+                c.send_broadcast(&job.ebd_id, job.payload.to_vec()).await
+            }
             Some(EndpointClient::Webhook(w)) => w.send(&job.ebd_id, job.payload.to_vec()).await,
             None => AttemptOutcome::Retryable {
                 kind: RetryKind::Other,

@@ -192,7 +192,9 @@ mod tests {
     fn statuses_map_to_retry_or_final() {
         assert_eq!(classify(200, String::new()), AttemptOutcome::Delivered);
         assert_eq!(classify(202, String::new()), AttemptOutcome::Accepted);
-        assert!(matches!(classify(422, "bad".into()), AttemptOutcome::Rejected { code: 5, reason } if reason.contains("422")));
+        assert!(
+            matches!(classify(422, "bad".into()), AttemptOutcome::Rejected { code: 5, reason } if reason.contains("422"))
+        );
         let retry = |s| matches!(classify(s, String::new()), AttemptOutcome::Retryable { kind: RetryKind::Http(x), .. } if x == s);
         assert!(retry(429) && retry(503) && retry(500));
     }

@@ -73,18 +73,36 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// This minute, as an RFC 3339 occurrence.
 pub fn this_minute() -> DateTime<Utc> {
-    Utc::now().with_second(0).unwrap().with_nanosecond(0).unwrap()
+    Utc::now()
+        .with_second(0)
+        .unwrap()
+        .with_nanosecond(0)
+        .unwrap()
 }
 
 /// `shengbo run --once` in `root` against the simulator (async, so the in-process sim serves).
-pub fn run_cmd(root: &Path, sim: &str, at: DateTime<Utc>, extra: &[&str]) -> tokio::process::Command {
+pub fn run_cmd(
+    root: &Path,
+    sim: &str,
+    at: DateTime<Utc>,
+    extra: &[&str],
+) -> tokio::process::Command {
     let mut cmd = util::shengbo();
-    cmd.args(["run", "--once", "--campaign", "drill", "--speed", "120", "--wait", "600"])
-        .args(["--at", &at.to_rfc3339(), "--sim", sim])
-        .args(extra)
-        .env("SHENGBO_ROOT", root)
-        .env("SHENGBO_DATA_DIR", root.join(".shengbo"))
-        .env_remove("RUST_LOG");
+    cmd.args([
+        "run",
+        "--once",
+        "--campaign",
+        "drill",
+        "--speed",
+        "120",
+        "--wait",
+        "600",
+    ])
+    .args(["--at", &at.to_rfc3339(), "--sim", sim])
+    .args(extra)
+    .env("SHENGBO_ROOT", root)
+    .env("SHENGBO_DATA_DIR", root.join(".shengbo"))
+    .env_remove("RUST_LOG");
     tokio::process::Command::from(cmd)
 }
 
@@ -106,11 +124,21 @@ async fn happy_path_reaches_every_township_of_the_prefecture() {
     let proj = project(&drill_campaign("all = true"), None);
     let out = run_once(proj.path(), &sim.url, this_minute(), &[]).await;
     let stdout = util::stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", util::stderr(&out));
-    assert!(stdout.contains("played in 304 of 304 targeted townships"), "{stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        util::stderr(&out)
+    );
+    assert!(
+        stdout.contains("played in 304 of 304 targeted townships"),
+        "{stdout}"
+    );
     assert!(stdout.contains("denominator"), "{stdout}");
     let ledger = ledger(proj.path());
-    let runs = ledger.runs(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC, None).unwrap();
+    let runs = ledger
+        .runs(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC, None)
+        .unwrap();
     assert_eq!(runs.len(), 1);
     let deliveries = ledger.deliveries_of_run(runs[0].id).unwrap();
     assert_eq!(deliveries.len(), 34, "17 county platforms × 2 languages");
