@@ -78,13 +78,8 @@ pub fn next_occurrences(
 ) -> Vec<(DateTime<Utc>, Vec<String>)> {
     let mut at: BTreeMap<DateTime<Utc>, Vec<String>> = BTreeMap::new();
     for c in campaigns {
-        for s in &c.slots {
-            for t in s.schedule.occurrences(c.timezone, from, from + horizon) {
-                let ids = at.entry(t).or_default();
-                if !ids.contains(&c.id) {
-                    ids.push(c.id.clone());
-                }
-            }
+        for (_, t) in c.occurrences(from, from + horizon) {
+            at.entry(t).or_default().push(c.id.clone());
         }
     }
     at.into_iter()

@@ -16,6 +16,7 @@
 //! - [`render`] — a programme rendered exactly as it airs (order, gaps, repeats, gains) to WAV.
 //! - [`play`] — auditioning a rendered programme through the sound device (`audio-device`).
 //! - [`schedule`] — campaigns in `schedules/*.toml`: parsing, validation, crontab slots.
+//! - [`scheduler`] — the cron loop of `shengbo serve`: slots fired at push time, catch-up, reloads.
 //! - [`plan`] — the pure planner: campaigns × directory × catalog × window → broadcasts.
 //! - [`playlist`] — one broadcast's clips rendered as M3U8, XSPF and JSON.
 //! - [`check`] — `shengbo check`: schedules, catalog and directory checked together.
@@ -50,6 +51,7 @@ pub mod playlist;
 pub mod push;
 pub mod render;
 pub mod schedule;
+pub mod scheduler;
 pub mod settings;
 pub mod sim;
 pub mod transport;
