@@ -96,6 +96,89 @@ fn count(n: usize, noun: &str) -> String {
     }
 }
 
+/// Everything `check` and `plan` read from disk.
+#[derive(Debug)]
+pub struct Inputs {
+    pub directory: Directory,
+    pub catalog: Catalog,
+    /// The campaigns whose files have no errors.
+    pub campaigns: Vec<Campaign>,
+    /// Each campaign file's text, keyed by its path relative to the root.
+    pub sources: BTreeMap<PathBuf, String>,
+    /// What the schedule loader and the catalog reported.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Why `check` could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("no `schedules` folder in `{0}`: campaigns go in `schedules/*.toml`")]
+    NoSchedules(PathBuf),
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::load::LoadError),
+}
+
+/// Load the directory, the catalog (probing through `cache_dir`) and `<root>/schedules`.
+pub fn load(
+    root: &Path,
+    cache_dir: Option<&Path>,
+    now: DateTime<Utc>,
+) -> Result<Inputs, CheckError> {
+    if !root.join("schedules").is_dir() {
+        return Err(CheckError::NoSchedules(root.to_path_buf()));
+    }
+    let directory = Directory::liangshan();
+    let gate = crate::catalog::gate::GateConfig::default();
+    let catalog = Catalog::load(root, &gate, cache_dir)?;
+    let (campaigns, mut diagnostics) = crate::schedule::load_dir_at(root, &directory, now);
+    diagnostics.extend(catalog.diagnostics.iter().cloned());
+    let sources = campaigns
+        .iter()
+        .filter_map(|c| {
+            let text = std::fs::read_to_string(root.join(&c.file)).ok()?;
+            Some((c.file.clone(), text))
+        })
+        .collect();
+    tracing::info!(
+        campaigns = campaigns.len(),
+        messages = catalog.messages.len(),
+        problems = diagnostics.len(),
+        "inputs loaded"
+    );
+    Ok(Inputs {
+        directory,
+        catalog,
+        campaigns,
+        sources,
+        diagnostics,
+    })
+}
+
+/// Check loaded inputs: the loaders' diagnostics and the cross-checks, conflicts looked for
+/// from the start of `now`'s day in Asia/Shanghai (so the result does not depend on the hour).
+pub fn run(inputs: &Inputs, now: DateTime<Utc>) -> Report {
+    let tz = chrono_tz::Asia::Shanghai;
+    let midnight = now
+        .with_timezone(&tz)
+        .date_naive()
+        .and_time(chrono::NaiveTime::MIN);
+    let from = crate::schedule::cron::place_in_zone(tz, midnight);
+    let mut diagnostics = inputs.diagnostics.clone();
+    diagnostics.extend(cross_check(
+        &inputs.campaigns,
+        &inputs.catalog,
+        &inputs.directory,
+        &inputs.sources,
+        from,
+    ));
+    Report {
+        diagnostics,
+        campaigns: inputs.campaigns.len(),
+        messages: inputs.catalog.messages.len(),
+        townships: inputs.directory.townships().len(),
+    }
+}
+
 /// Cross-check loaded campaigns against the catalog and directory. `sources` holds each
 /// campaign file's text (keyed by `Campaign::file`) so problems can point into it; conflicts are
 /// looked for over [`CONFLICT_WINDOW_DAYS`] days from `from`.
@@ -176,10 +259,14 @@ fn check_campaign_messages(
     src: Option<&str>,
     out: &mut Vec<Diagnostic>,
 ) {
-    for id in &c.messages {
-        let at = |d: Diagnostic| match src.and_then(|s| message_span(s, id).map(|r| (s, r))) {
-            Some((s, r)) => d.at(s, r),
-            None => d,
+    for (index, id) in c.messages.iter().enumerate() {
+        let at = |mut d: Diagnostic| {
+            if let Some(loc) = c.message_locations.get(index) {
+                d.location = Some(loc.clone());
+            } else if let Some((s, r)) = src.and_then(|s| message_span(s, id).map(|r| (s, r))) {
+                d = d.at(s, r);
+            }
+            d
         };
         let Some(m) = catalog.message(id) else {
             let mut d = at(Diagnostic::error(
@@ -188,6 +275,10 @@ fn check_campaign_messages(
             ));
             if let Some(s) = did_you_mean(id, catalog.messages.keys().map(String::as_str)) {
                 d = d.with_help(format!("did you mean `{s}`?"));
+            } else if !catalog.messages.is_empty() {
+                let known: Vec<String> =
+                    catalog.messages.keys().map(|k| format!("`{k}`")).collect();
+                d = d.with_help(format!("the catalog holds {}", known.join(", ")));
             }
             out.push(d);
             continue;
@@ -255,13 +346,11 @@ fn check_conflicts(
         };
         let first = list[0];
         let towns: BTreeSet<&str> = list.iter().map(|c| c.township_code.as_str()).collect();
-        let local = first
-            .minute
-            .with_timezone(&camp.timezone)
-            .format("%Y-%m-%d %H:%M");
+        let local = first.minute.with_timezone(&camp.timezone).format("%H:%M");
         let text = format!(
             "campaigns `{loser}` and `{winner}` want the same township in the same minute \
-             ({} slots in {}, first {local} at `{}`); `{winner}` airs",
+             ({} slots in {} over the next {CONFLICT_WINDOW_DAYS} days, first at {local} in `{}`); \
+             `{winner}` airs",
             list.len(),
             count(towns.len(), "township"),
             first.township_code,
@@ -278,10 +367,11 @@ fn check_conflicts(
             )
         };
         let mut d = Diagnostic::warning(&camp.file, text).with_help(why);
-        if let Some(src) = sources.get(&camp.file) {
-            if let Some(i) = src.find("priority") {
-                d = d.at(src, i..i + "priority".len());
-            }
+        if let Some((src, i)) = sources
+            .get(&camp.file)
+            .and_then(|src| src.find("priority").map(|i| (src, i)))
+        {
+            d = d.at(src, i..i + "priority".len());
         }
         out.push(d);
     }
@@ -411,8 +501,8 @@ mod tests {
         assert_eq!(d.position(), "schedules/a.toml:3:1");
         assert_eq!(
             d.message,
-            "campaigns `a` and `b` want the same township in the same minute (5 slots in 1 township, \
-             first 2026-12-07 08:00 at `513431100`); `b` airs"
+            "campaigns `a` and `b` want the same township in the same minute (5 slots in 1 township \
+             over the next 35 days, first at 08:00 in `513431100`); `b` airs"
         );
         assert_eq!(d.help.as_deref(), Some("`b` has priority 3 over 1"));
     }

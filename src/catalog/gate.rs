@@ -24,10 +24,15 @@ pub struct GateConfig {
     /// Clipped when one channel has this many consecutive samples at full scale
     /// (|x| ≥ 0.999). Default 4.
     pub clip_run_samples: u64,
-    /// A sample at or above this level (dBFS) counts as near full scale. Default -0.1.
+    /// A sample at or above this level (dBFS) counts as near full scale. Default -0.5: lossy
+    /// encoders smooth a clipped plateau to just under full scale, so exactly 0 dBFS misses it.
     pub clip_peak_dbfs: f64,
-    /// Clipped when this many samples are near full scale (see `clip_peak_dbfs`). Default 50.
+    /// Clipped when at least this many samples are near full scale (see `clip_peak_dbfs`)...
+    /// Default 50.
     pub clip_peak_count: u64,
+    /// ...and they are at least this share of all samples (0–1), so that a long clip's few
+    /// honest peaks are not mistaken for clipping. Default 0.001 (one sample in a thousand).
+    pub clip_peak_fraction: f64,
     /// Warn when the longer clip of a pair is more than this many times the shorter. Default 2.
     pub pair_duration_ratio: f64,
 }
@@ -40,8 +45,9 @@ impl Default for GateConfig {
             silence_dbfs: -45.0,
             max_silent_fraction: 0.6,
             clip_run_samples: 4,
-            clip_peak_dbfs: -0.1,
+            clip_peak_dbfs: -0.5,
             clip_peak_count: 50,
+            clip_peak_fraction: 0.001,
             pair_duration_ratio: 2.0,
         }
     }
@@ -128,7 +134,7 @@ fn judge_audio(cfg: &GateConfig, rec: &ProbeRecord, r: &mut Reasons) {
             "the clip is clipped: {} consecutive samples at full scale",
             a.max_full_scale_run
         ));
-    } else if a.samples_near_full_scale >= cfg.clip_peak_count {
+    } else if a.samples_near_full_scale >= clip_count_limit(cfg, p.frames * u64::from(p.channels)) {
         r.rejected.push(format!(
             "the clip is clipped: {} samples at or above {} dBFS",
             a.samples_near_full_scale, cfg.clip_peak_dbfs
@@ -140,6 +146,12 @@ fn judge_audio(cfg: &GateConfig, rec: &ProbeRecord, r: &mut Reasons) {
             a.bad_packets, a.packets
         ));
     }
+}
+
+/// How many samples near full scale make a clip of `samples` samples clipped.
+fn clip_count_limit(cfg: &GateConfig, samples: u64) -> u64 {
+    let share = (cfg.clip_peak_fraction * samples as f64).ceil() as u64;
+    cfg.clip_peak_count.max(share)
 }
 
 /// Share of envelope blocks below the silence threshold (1.0 for a clip with no blocks).
@@ -309,8 +321,18 @@ mod tests {
         );
         let mut clipped = rec(10.0, speech(200, 1), "a");
         clipped.analysis.max_full_scale_run = 9;
-        let v = judge_clip(&cfg, &Ok(clipped), None);
+        let v = judge_clip(&cfg, &Ok(clipped.clone()), None);
         assert!(matches!(v, Verdict::Rejected(_)) && reasons(&v).contains("clipped"));
+        // 10 s at 8 kHz: 80 samples near full scale is a peak or two, 80 000 is clipping.
+        clipped.analysis.max_full_scale_run = 0;
+        clipped.analysis.samples_near_full_scale = 79;
+        assert_eq!(judge_clip(&cfg, &Ok(clipped.clone()), None), Verdict::Ok);
+        clipped.analysis.samples_near_full_scale = 80;
+        let v = judge_clip(&cfg, &Ok(clipped), None);
+        assert!(
+            reasons(&v).contains("80 samples at or above -0.5 dBFS"),
+            "{v:?}"
+        );
     }
 
     #[test]

@@ -98,13 +98,13 @@ pub fn parse(file: &Path, src: &str) -> Result<MessageMeta, Vec<Diagnostic>> {
     lang_table(&raw.synth, "synth", &mut err);
     let valid_from = raw.valid_from.as_ref().and_then(|d| date(d, &mut err));
     let valid_until = raw.valid_until.as_ref().and_then(|d| date(d, &mut err));
-    if let (Some(from), Some(until), Some(span)) = (valid_from, valid_until, &raw.valid_until) {
-        if until < from {
-            err(
-                span.span(),
-                format!("`valid_until` {until} is before `valid_from` {from}"),
-            );
-        }
+    if let (Some(from), Some(until), Some(span)) = (valid_from, valid_until, &raw.valid_until)
+        && until < from
+    {
+        err(
+            span.span(),
+            format!("`valid_until` {until} is before `valid_from` {from}"),
+        );
     }
     if !diags.is_empty() {
         return Err(diags);

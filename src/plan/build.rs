@@ -32,10 +32,8 @@ pub(super) fn campaign(
 ) {
     let prepared = prepare(c, catalog, &mut out.skipped);
     let towns = townships(c, directory, &mut out.skipped);
-    let mut index = rotation_index(c, from);
-    for t in occurrences(c, from, to) {
-        let idx = index;
-        index += 1;
+    let first = rotation_index(c, from);
+    for (idx, t) in (first..).zip(occurrences(c, from, to)) {
         let local = t.with_timezone(&c.timezone);
         let day = local.date_naive();
         if c.valid_from.is_some_and(|f| day < f) || c.valid_until.is_some_and(|u| day > u) {

@@ -175,4 +175,6 @@ pub fn plan(
 }
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 pub(crate) mod tests;

@@ -17,13 +17,13 @@ pub fn message_items(
     campaign: &Campaign,
     message: &Message,
 ) -> Result<Vec<PlaylistItem>, SkipReason> {
-    if let Verdict::Rejected(reasons) = &message.pair_verdict {
-        if !(campaign.allow_single_language && only_missing_languages(reasons)) {
-            return Err(SkipReason::MessageNotAirable {
-                lang: None,
-                reasons: reasons.clone(),
-            });
-        }
+    if let Verdict::Rejected(reasons) = &message.pair_verdict
+        && !(campaign.allow_single_language && only_missing_languages(reasons))
+    {
+        return Err(SkipReason::MessageNotAirable {
+            lang: None,
+            reasons: reasons.clone(),
+        });
     }
     let mut items = Vec::with_capacity(campaign.order.len());
     let mut missing = None;

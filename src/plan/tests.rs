@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 
 use super::*;
 use crate::catalog::{Clip, Message, Probe, Verdict};
+use crate::diag::Location;
 use crate::schedule::cron::CronSchedule;
 use crate::schedule::{QuietHours, Rotation, Slot};
 
@@ -66,12 +67,14 @@ pub(crate) fn campaign(
 ) -> Campaign {
     Campaign {
         id: id.to_string(),
+        id_location: None,
         name: id.to_string(),
         file: format!("schedules/{id}.toml").into(),
         timezone: chrono_tz::Asia::Shanghai,
         valid_from: None,
         valid_until: None,
         messages: messages.iter().map(|s| s.to_string()).collect(),
+        message_locations: Vec::new(),
         rotation: Rotation::All,
         order: vec![Lang::Ii, Lang::Zh],
         allow_single_language: false,
@@ -82,6 +85,8 @@ pub(crate) fn campaign(
             .map(|e| Slot {
                 expr: e.to_string(),
                 schedule: CronSchedule::parse(e).unwrap(),
+                label: None,
+                location: Location::from_range(e, 0..e.len()),
             })
             .collect(),
         townships: townships.iter().map(|s| s.to_string()).collect(),
