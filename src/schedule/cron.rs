@@ -3,7 +3,7 @@
 //! An adapter over the `cron` crate (0.17), which on its own wants 6–7 fields, numbers weekdays
 //! from 1 = Sunday and mishandles daylight-saving changes. Here:
 //!
-//! - each of the five fields is parsed by [`cron_field`](super::cron_field), so every mistake
+//! - each of the five fields is parsed by `cron_field`, so every mistake
 //!   points at the exact characters the staff wrote;
 //! - the parsed sets are handed to `cron` in its 7-field syntax with months and weekdays spelled
 //!   as English names (`mon,tue,…`), so its weekday numbering never comes into play;
@@ -22,7 +22,9 @@ use std::str::FromStr;
 use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::cron_field::{Field, FieldSet, month_name, parse_field, to_cron_syntax};
+use super::cron_field::{
+    Field, FieldSet, check_day_exists, parse_field, split_fields, to_cron_syntax,
+};
 
 /// A parsed 5-field crontab expression (`minute hour day-of-month month day-of-week`).
 #[derive(Debug, Clone)]
@@ -177,81 +179,6 @@ pub fn place_in_zone(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
         .map_or_else(|| Utc.from_utc_datetime(&local), |t| t.with_timezone(&Utc))
 }
 
-/// Split an expression into its five whitespace-separated fields, with byte offsets.
-fn split_fields(expr: &str) -> Result<Vec<(usize, &str)>, CronError> {
-    let mut fields = Vec::new();
-    let mut start = None;
-    for (i, c) in expr.char_indices().chain([(expr.len(), ' ')]) {
-        match (c.is_whitespace(), start) {
-            (true, Some(s)) => {
-                fields.push((s, &expr[s..i]));
-                start = None;
-            }
-            (false, None) => start = Some(i),
-            _ => {}
-        }
-    }
-    const SHAPE: &str = "minute hour day-of-month month day-of-week";
-    match fields.len() {
-        5 => Ok(fields),
-        n if n > 5 => {
-            let (at, text) = fields[5];
-            let end = fields.last().map_or(at, |(s, t)| s + t.len());
-            let secs = if n == 6 {
-                " (seconds and years are not part of crontab lines)"
-            } else {
-                ""
-            };
-            Err(CronError {
-                message: format!(
-                    "too many fields starting at `{text}`: expected 5 ({SHAPE}), found {n}{secs}"
-                ),
-                range: at..end,
-            })
-        }
-        n => {
-            let start = fields.first().map_or(0, |f| f.0);
-            let end = fields.last().map_or(expr.len(), |(s, t)| s + t.len());
-            Err(CronError {
-                message: format!("expected 5 fields ({SHAPE}), found {n}"),
-                range: start..end.max(start),
-            })
-        }
-    }
-}
-
-/// Reject a day-of-month that no selected month has (`0 8 31 2 *`) — unless weekdays also fire.
-fn check_day_exists(
-    dom: &FieldSet,
-    dow: &FieldSet,
-    months: &FieldSet,
-    (at, text): (usize, &str),
-) -> Result<(), CronError> {
-    if dom.starred || !dow.starred {
-        return Ok(());
-    }
-    let longest = |m: u32| match m {
-        2 => 29,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    let fits = months
-        .values
-        .iter()
-        .any(|&m| dom.values.iter().any(|&d| d <= longest(m)));
-    if fits {
-        return Ok(());
-    }
-    let names: Vec<&str> = months.values.iter().map(|&m| month_name(m)).collect();
-    Err(CronError {
-        message: format!(
-            "day-of-month `{text}` never occurs in `{}`, so this line would never fire",
-            names.join(",")
-        ),
-        range: at..at + text.len(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +219,24 @@ mod tests {
             );
             assert_eq!((local.hour(), local.minute()), (8, 0));
         }
+    }
+
+    #[test]
+    fn cron_crate_alone_reads_one_to_five_as_sunday_to_thursday() {
+        // The trap this adapter exists for: cron 0.17 numbers weekdays from 1 = Sunday.
+        let raw = cron::Schedule::from_str("0 0 8 * * 1-5 *").unwrap();
+        let sunday = utc(2026, 11, 29, 8, 0);
+        assert!(raw.includes(sunday));
+        let ours = CronSchedule::parse("0 8 * * 1-5").unwrap();
+        assert_eq!(
+            ours.carrier_expressions(),
+            ["0 0 8 * * mon,tue,wed,thu,fri *"]
+        );
+        let day = |d| utc(2026, 11, d, 0, 0);
+        assert!(
+            ours.occurrences(chrono_tz::UTC, day(29), day(30))
+                .is_empty()
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! One crontab field (`minute`, `hour`, `day-of-month`, `month`, `day-of-week`) parsed into the
-//! set of values it selects, with byte ranges of every mistake in the staff's own text.
+//! The five crontab fields (`minute`, `hour`, `day-of-month`, `month`, `day-of-week`): the line
+//! split into fields and each parsed into the set of values it selects, with byte ranges of
+//! every mistake in the staff's own text.
 
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -211,9 +212,83 @@ pub(crate) fn to_cron_syntax(field: Field, set: &BTreeSet<u32>) -> String {
     set.iter().map(|&v| item(v)).collect::<Vec<_>>().join(",")
 }
 
-/// The name of a month (1-based), for messages.
-pub(crate) fn month_name(month: u32) -> &'static str {
-    MONTHS[(month - 1) as usize]
+/// Split an expression into its five whitespace-separated fields, with byte offsets.
+pub(crate) fn split_fields(expr: &str) -> Result<Vec<(usize, &str)>, CronError> {
+    let mut fields = Vec::new();
+    let mut start = None;
+    for (i, c) in expr.char_indices().chain([(expr.len(), ' ')]) {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                fields.push((s, &expr[s..i]));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    const SHAPE: &str = "minute hour day-of-month month day-of-week";
+    match fields.len() {
+        5 => Ok(fields),
+        n if n > 5 => {
+            let (at, text) = fields[5];
+            let end = fields.last().map_or(at, |(s, t)| s + t.len());
+            let secs = if n == 6 {
+                " (seconds and years are not part of crontab lines)"
+            } else {
+                ""
+            };
+            Err(CronError {
+                message: format!(
+                    "too many fields starting at `{text}`: expected 5 ({SHAPE}), found {n}{secs}"
+                ),
+                range: at..end,
+            })
+        }
+        n => {
+            let start = fields.first().map_or(0, |f| f.0);
+            let end = fields.last().map_or(expr.len(), |(s, t)| s + t.len());
+            Err(CronError {
+                message: format!("expected 5 fields ({SHAPE}), found {n}"),
+                range: start..end.max(start),
+            })
+        }
+    }
+}
+
+/// Reject a day-of-month that no selected month has (`0 8 31 2 *`) — unless weekdays also fire.
+pub(crate) fn check_day_exists(
+    dom: &FieldSet,
+    dow: &FieldSet,
+    months: &FieldSet,
+    (at, text): (usize, &str),
+) -> Result<(), CronError> {
+    if dom.starred || !dow.starred {
+        return Ok(());
+    }
+    let longest = |m: u32| match m {
+        2 => 29,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    let fits = months
+        .values
+        .iter()
+        .any(|&m| dom.values.iter().any(|&d| d <= longest(m)));
+    if fits {
+        return Ok(());
+    }
+    let names: Vec<&str> = months
+        .values
+        .iter()
+        .map(|&m| MONTHS[(m - 1) as usize])
+        .collect();
+    Err(CronError {
+        message: format!(
+            "day-of-month `{text}` never occurs in `{}`, so this line would never fire",
+            names.join(",")
+        ),
+        range: at..at + text.len(),
+    })
 }
 
 fn err(message: String, range: Range<usize>) -> CronError {

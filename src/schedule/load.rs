@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::Campaign;
+use super::ctx::Ctx;
 use super::raw;
-use super::validate::{self, Ctx};
+use super::validate;
 use crate::diag::{Diagnostic, display_path};
 use crate::directory::Directory;
 
@@ -26,6 +27,7 @@ pub fn parse_at(
     let mut ctx = Ctx::new(file, src);
     let (raw, errors) = raw::parse_lenient(src);
     for e in errors {
+        ctx.dropped.extend(e.dropped_from);
         let d = Diagnostic::error(file, e.message).at(src, e.span);
         ctx.diags.push(match e.help {
             Some(h) => d.with_help(h),
@@ -52,7 +54,7 @@ pub fn parse_str(
     }
 }
 
-/// Load `<root>/schedules/*.toml` (sorted by name, skipping [`NOT_CAMPAIGNS`]): the valid
+/// Load `<root>/schedules/*.toml` (sorted by name, skipping `settings.toml` and `endpoints.toml`): the valid
 /// campaigns and the diagnostics of all files.
 pub fn load_dir(root: &Path, directory: &Directory) -> (Vec<Campaign>, Vec<Diagnostic>) {
     load_dir_at(root, directory, Utc::now())

@@ -1,6 +1,11 @@
 //! Campaign schedules (`schedules/*.toml`): what staff write — which messages, which areas,
 //! when — parsed in two stages (plain serde structs, then validated types) with diagnostics
-//! that point at `file:line:col`.
+//! that point at `file:line:col`. The file format is specified in `schedules/README.md`.
+//!
+//! - [`raw`] — the file as written: serde structs, syntax errors, unknown keys, wrong types;
+//! - [`validate`], `programme`, [`targets`] — the checks that turn it into a [`Campaign`];
+//! - [`cron`] (with `cron_field`) — 5-field crontab lines over the `cron` crate, DST rules;
+//! - `load` — [`parse_at`] / [`parse_str`] for one file, [`load_dir`] for `schedules/`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,7 +19,9 @@ use crate::lang::Lang;
 
 pub mod cron;
 mod cron_field;
+mod ctx;
 mod load;
+mod programme;
 pub mod raw;
 pub mod targets;
 pub mod validate;
@@ -163,5 +170,54 @@ impl Campaign {
         d.file = self.file.clone();
         d.location = self.slots.get(index).map(|s| s.location.clone());
         d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::directory::Directory;
+
+    fn campaign(extra: &str) -> Campaign {
+        let src = format!(
+            "name = \"x\"\nmessages = [\"a\"]\n{extra}\n[targets]\nall = true\n[[slots]]\ncron = \"0 8 * * *\"\n[[slots]]\ncron = \"0 8,12 * * 1-5\"\n"
+        );
+        parse_str(Path::new("schedules/w.toml"), &src, &Directory::liangshan()).unwrap()
+    }
+
+    fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn window_covers_whole_local_days() {
+        let c = campaign("valid_from = 2026-12-01\nvalid_until = 2026-12-02");
+        assert_eq!(
+            c.window(),
+            (Some(utc(2026, 11, 30, 16)), Some(utc(2026, 12, 2, 16)))
+        );
+        assert_eq!(campaign("").window(), (None, None));
+    }
+
+    #[test]
+    fn occurrences_stay_in_the_window_and_collapse_shared_instants() {
+        let c = campaign("valid_from = 2026-12-01\nvalid_until = 2026-12-02");
+        // 2026-12-01 and -02 are Tuesday and Wednesday: 08:00 from both slots, 12:00 from one.
+        let got = c.occurrences(utc(2026, 11, 1, 0), utc(2027, 1, 1, 0));
+        let want = [
+            (0, utc(2026, 12, 1, 0)),
+            (1, utc(2026, 12, 1, 4)),
+            (0, utc(2026, 12, 2, 0)),
+            (1, utc(2026, 12, 2, 4)),
+        ];
+        assert_eq!(got, want);
+        assert_eq!(
+            c.occurrences(utc(2026, 12, 1, 1), utc(2026, 12, 1, 5)),
+            want[1..2]
+        );
     }
 }

@@ -91,6 +91,9 @@ pub struct RawError {
     pub message: String,
     pub span: Range<usize>,
     pub help: Option<String>,
+    /// For an unknown key or a wrong value: the table it was dropped from (`campaign`,
+    /// `[targets]`, `[[slots]]`), so "missing key" complaints there can be held back.
+    pub dropped_from: Option<&'static str>,
 }
 
 /// Parse a campaign file. A syntax error stops at the first one (what follows it is mostly
@@ -102,8 +105,8 @@ pub fn parse(src: &str) -> Result<RawCampaign, Vec<RawError>> {
     }
 }
 
-/// Like [`parse`], but unknown keys are reported and dropped, and the document is handed back
-/// when nothing else was wrong, so serde and the validation still check everything else.
+/// Like [`parse`], but unknown keys and values of the wrong type are reported and dropped, and
+/// what remains is handed back so the validation still checks everything else.
 pub fn parse_lenient(src: &str) -> (Option<RawCampaign>, Vec<RawError>) {
     let (mut table, syntax) = DeTable::parse_recoverable(src);
     if let Some(first) = syntax
@@ -114,22 +117,92 @@ pub fn parse_lenient(src: &str) -> (Option<RawCampaign>, Vec<RawError>) {
     }
     let mut errors = Vec::new();
     unknown_keys(table.get_mut(), &mut errors);
-    match RawCampaign::deserialize(toml::de::Deserializer::from(table)) {
-        Ok(raw) => (Some(raw), errors),
-        Err(e) => {
-            errors.push(from_toml(&e, src));
-            errors.sort_by_key(|e| e.span.start);
-            (None, errors)
+    // serde stops at the first wrong value: report it, drop its key, try again.
+    let mut raw = None;
+    for _ in 0..MAX_TYPE_ERRORS {
+        match RawCampaign::deserialize(toml::de::Deserializer::from(table.clone())) {
+            Ok(r) => {
+                raw = Some(r);
+                break;
+            }
+            Err(e) => {
+                let mut error = from_toml(&e, src);
+                let dropped = e
+                    .span()
+                    .and_then(|at| drop_key_at(table.get_mut(), &at, "campaign"));
+                error.dropped_from = dropped;
+                errors.push(error);
+                if dropped.is_none() {
+                    break;
+                }
+            }
         }
     }
+    errors.sort_by_key(|e| e.span.start);
+    (raw, errors)
 }
 
+/// How many wrong values of one file are reported before giving up.
+const MAX_TYPE_ERRORS: usize = 32;
+
+/// Remove the innermost key whose value holds `at` (a `[table]`'s own span is only its
+/// header, so nested tables are searched first); the name of its table if one was removed.
+fn drop_key_at(
+    table: &mut DeTable<'_>,
+    at: &Range<usize>,
+    name: &'static str,
+) -> Option<&'static str> {
+    let keys: Vec<String> = table.keys().map(|k| k.get_ref().to_string()).collect();
+    for key in &keys {
+        let inner = match key.as_str() {
+            "targets" => "[targets]",
+            "slots" => "[[slots]]",
+            _ => name,
+        };
+        let found = match table.get_mut(key.as_str()).map(Spanned::get_mut) {
+            Some(DeValue::Table(t)) => drop_key_at(t, at, inner),
+            Some(DeValue::Array(items)) => items.iter_mut().find_map(|item| match item.get_mut() {
+                DeValue::Table(t) => drop_key_at(t, at, inner),
+                _ => None,
+            }),
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    let holds = |span: Range<usize>| span.start <= at.start && at.end <= span.end;
+    let key = keys
+        .into_iter()
+        .find(|k| table.get(k.as_str()).is_some_and(|v| holds(v.span())))?;
+    table.remove(key.as_str()).map(|_| name)
+}
+
+const SERDE_WORDS: [(&str, &str); 8] = [
+    ("invalid type: map", "invalid type: table"),
+    ("expected i64", "expected a whole number"),
+    ("expected f64", "expected a number"),
+    (
+        "expected a sequence",
+        "expected a list such as `[\"a\", \"b\"]`",
+    ),
+    ("expected struct RawTargets", "expected a table `[targets]`"),
+    ("expected struct RawSlot", "expected a `[[slots]]` table"),
+    ("expected a map", "expected a table"),
+    ("invalid type: ", "wrong type: "),
+];
+
 fn from_toml(e: &toml::de::Error, src: &str) -> RawError {
-    let message = e.message().trim().trim_end_matches('.').to_string();
+    let mut message = e.message().trim().trim_end_matches('.').to_string();
+    // serde names Rust types; say what to write instead.
+    for (rust, plain) in SERDE_WORDS {
+        message = message.replace(rust, plain);
+    }
     RawError {
         message,
         span: e.span().unwrap_or(0..src.len().min(1)),
         help: None,
+        dropped_from: None,
     }
 }
 
@@ -148,7 +221,12 @@ fn unknown_keys(root: &mut DeTable<'_>, errors: &mut Vec<RawError>) {
     }
 }
 
-fn check_table(table: &mut DeTable<'_>, known: &[&str], what: &str, errors: &mut Vec<RawError>) {
+fn check_table(
+    table: &mut DeTable<'_>,
+    known: &[&str],
+    what: &'static str,
+    errors: &mut Vec<RawError>,
+) {
     let unknown: Vec<(String, Range<usize>)> = table
         .keys()
         .filter(|k| !known.contains(&k.get_ref().as_ref()))
@@ -166,6 +244,7 @@ fn check_table(table: &mut DeTable<'_>, known: &[&str], what: &str, errors: &mut
             span,
             help: crate::diag::did_you_mean(&name, known.iter().copied())
                 .map(|k| format!("did you mean `{k}`?")),
+            dropped_from: Some(what),
         });
     }
 }
@@ -225,6 +304,26 @@ label = "morning"
         assert_eq!(spans, ["timezon", "al", "corn"]);
         assert_eq!(errors[0].help.as_deref(), Some("did you mean `timezone`?"));
         assert_eq!(errors[2].help.as_deref(), Some("did you mean `cron`?"));
+    }
+
+    #[test]
+    fn reports_every_wrong_value_and_keeps_the_rest() {
+        let src = "name = 1\nmessages = [\"a\"]\n[targets]\nall = \"yes\"\n[[slots]]\ncron = 5\n";
+        let (raw, errors) = parse_lenient(src);
+        let at: Vec<&str> = errors.iter().map(|e| &src[e.span.clone()]).collect();
+        assert_eq!(at, ["1", "\"yes\"", "5"]);
+        let from: Vec<_> = errors.iter().map(|e| e.dropped_from).collect();
+        assert_eq!(
+            from,
+            [Some("campaign"), Some("[targets]"), Some("[[slots]]")]
+        );
+        assert_eq!(
+            errors[1].message,
+            "wrong type: string \"yes\", expected a boolean"
+        );
+        let raw = raw.unwrap();
+        assert_eq!(raw.messages.unwrap().get_ref().len(), 1);
+        assert!(raw.name.is_none() && raw.targets.unwrap().get_ref().all.is_none());
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::ops::Range;
 use chrono::NaiveTime;
 use toml::Spanned;
 
+use super::ctx::Ctx;
 use super::raw::{RawTargets, SpannedList};
-use super::validate::Ctx;
 use super::{QuietHours, Slot};
 use crate::diag::Diagnostic;
 use crate::directory::{Directory, LookupError};
@@ -106,7 +106,8 @@ pub(crate) fn resolve(
     dir: &Directory,
 ) -> Vec<String> {
     let Some(raw) = raw else {
-        ctx.error(
+        ctx.missing(
+            "campaign",
             0..0,
             "missing `[targets]`, expected `all = true`, `counties` or `townships`",
         );
@@ -151,7 +152,7 @@ pub(crate) fn resolve(
         }
     }
     let errors_now = ctx.diags.iter().filter(|d| d.is_error()).count();
-    if set.is_empty() && errors_now == errors_before {
+    if set.is_empty() && errors_now == errors_before && !ctx.dropped.contains(&"[targets]") {
         let msg = "campaign targets no townships, expected `all = true`, `counties` or `townships` leaving at least one township after exclusions";
         ctx.error(raw.span(), msg);
     }

@@ -1,20 +1,16 @@
 //! The second parsing stage: a [`RawCampaign`] checked key by key into a [`Campaign`], every
-//! problem of the file reported as a [`Diagnostic`] pointing at the offending text.
-
-use std::collections::BTreeSet;
-use std::ops::Range;
-use std::path::Path;
+//! problem of the file reported as a [`Diagnostic`](crate::diag::Diagnostic) pointing at the offending text.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use toml::Spanned;
 
-use super::cron::CronSchedule;
-use super::raw::{RawCampaign, RawSlot, SpannedList};
-use super::{Campaign, Rotation, Slot, targets};
-use crate::diag::{Diagnostic, Location, did_you_mean};
+use super::ctx::Ctx;
+use super::programme::{bounded, gap, messages, order, rotation, slots};
+use super::raw::RawCampaign;
+use super::{Campaign, targets};
+use crate::diag::{Location, did_you_mean};
 use crate::directory::Directory;
-use crate::lang::Lang;
 
 /// Defaults for keys a campaign may leave out (documented in `schedules/README.md`).
 pub const DEFAULT_TIMEZONE: Tz = chrono_tz::Asia::Shanghai;
@@ -24,59 +20,6 @@ pub const DEFAULT_PRIORITY: i32 = 0;
 pub const MAX_GAP_S: f64 = 60.0;
 pub const MAX_REPEATS: i64 = 10;
 pub const PRIORITY_RANGE: std::ops::RangeInclusive<i64> = 0..=100;
-
-/// Collects the diagnostics of one file.
-#[derive(Debug)]
-pub(crate) struct Ctx<'a> {
-    pub file: &'a Path,
-    pub src: &'a str,
-    pub diags: Vec<Diagnostic>,
-}
-
-impl<'a> Ctx<'a> {
-    pub fn new(file: &'a Path, src: &'a str) -> Ctx<'a> {
-        Ctx {
-            file,
-            src,
-            diags: Vec::new(),
-        }
-    }
-
-    pub fn error(&mut self, span: Range<usize>, message: impl Into<String>) -> &mut Diagnostic {
-        let d = Diagnostic::error(self.file, message).at(self.src, self.inner(span));
-        self.diags.push(d);
-        self.diags.last_mut().expect("just pushed")
-    }
-
-    pub fn warning(&mut self, span: Range<usize>, message: impl Into<String>) -> &mut Diagnostic {
-        let d = Diagnostic::warning(self.file, message).at(self.src, self.inner(span));
-        self.diags.push(d);
-        self.diags.last_mut().expect("just pushed")
-    }
-
-    pub fn help(d: &mut Diagnostic, help: Option<String>) {
-        d.help = help;
-    }
-
-    /// A string value's span without its quotes, so the caret sits under the text itself.
-    pub fn inner(&self, span: Range<usize>) -> Range<usize> {
-        let text = self.src.get(span.clone()).unwrap_or("");
-        for q in ["\"\"\"", "'''", "\"", "'"] {
-            if text.len() >= 2 * q.len() && text.starts_with(q) && text.ends_with(q) {
-                return span.start + q.len()..span.end - q.len();
-            }
-        }
-        span
-    }
-
-    pub fn location(&self, span: Range<usize>) -> Location {
-        Location::from_range(self.src, self.inner(span))
-    }
-
-    pub fn has_errors(&self) -> bool {
-        self.diags.iter().any(Diagnostic::is_error)
-    }
-}
 
 /// Check every key; `None` when the file has errors (all of them are in `ctx`).
 pub(crate) fn campaign(
@@ -143,7 +86,7 @@ pub(crate) fn campaign(
     })
 }
 
-fn is_id(s: &str) -> bool {
+pub(crate) fn is_id(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
@@ -187,7 +130,11 @@ fn text_required(
             String::new()
         }
         None => {
-            ctx.error(0..0, format!("missing key `{key}`, expected {expected}"));
+            ctx.missing(
+                "campaign",
+                0..0,
+                &format!("missing key `{key}`, expected {expected}"),
+            );
             String::new()
         }
     }
@@ -260,167 +207,88 @@ fn window(
     }
 }
 
-fn messages(ctx: &mut Ctx<'_>, raw: Option<&SpannedList>) -> (Vec<String>, Vec<Location>) {
-    let Some(list) = raw else {
-        ctx.error(0..0, "missing key `messages`, expected a list of message ids such as `messages = [\"police-impersonation\"]`");
-        return (Vec::new(), Vec::new());
-    };
-    if list.get_ref().is_empty() {
-        ctx.error(
-            list.span(),
-            "`messages` is empty, expected at least one message id",
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::diag::Diagnostic;
+    use crate::lang::Lang;
+    use crate::schedule::{Rotation, parse_at};
+
+    fn parse(extra: &str) -> (Option<Campaign>, Vec<Diagnostic>) {
+        let src = format!(
+            "name = \"x\"\nmessages = [\"a\"]\n{extra}\n[targets]\ncounties = [\"布拖县\"]\n\n[[slots]]\ncron = \"0 8 * * *\"\n"
+        );
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, 0, 0, 0).unwrap();
+        parse_at(
+            Path::new("schedules/c.toml"),
+            &src,
+            &Directory::liangshan(),
+            now,
+        )
+    }
+
+    fn messages(diags: &[Diagnostic]) -> Vec<&str> {
+        diags.iter().map(|d| d.message.as_str()).collect()
+    }
+
+    #[test]
+    fn defaults_fill_what_is_left_out() {
+        let (c, diags) = parse("");
+        assert!(diags.is_empty(), "{diags:?}");
+        let c = c.unwrap();
+        assert_eq!((c.id.as_str(), c.timezone), ("c", DEFAULT_TIMEZONE));
+        assert_eq!(c.order, Lang::ALL);
+        assert_eq!((c.gap_s, c.repeats, c.priority), (DEFAULT_GAP_S, 1, 0));
+        assert_eq!(c.rotation, Rotation::All);
+        assert_eq!(c.quiet_hours[0].to_string(), "22:00-06:30");
+        assert_eq!((c.valid_from, c.valid_until), (None, None));
+        assert!(c.id_location.is_none());
+    }
+
+    #[test]
+    fn single_language_only_when_allowed() {
+        let (c, diags) = parse("order = [\"zh\"]\nallow_single_language = true");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(c.unwrap().order, [Lang::Zh]);
+        let (_, diags) = parse("order = []");
+        assert_eq!(
+            messages(&diags),
+            ["`order` is empty, expected `[\"ii\", \"zh\"]`"]
         );
     }
-    let mut seen = BTreeSet::new();
-    let mut ids = Vec::new();
-    let mut locations = Vec::new();
-    for m in list.get_ref() {
-        let id = m.get_ref();
-        if !is_id(id) {
-            ctx.error(m.span(), format!("invalid message id `{id}`, expected the name of a folder in `audio/` (lowercase letters, digits, `-`, `_`)"));
-        } else if !seen.insert(id.clone()) {
-            ctx.error(m.span(), format!("message `{id}` is listed twice"));
-        } else {
-            ids.push(id.clone());
-            locations.push(ctx.location(m.span()));
-        }
-    }
-    (ids, locations)
-}
 
-fn rotation(ctx: &mut Ctx<'_>, raw: Option<&Spanned<String>>) -> Rotation {
-    match raw.map(|r| r.get_ref().as_str()) {
-        None | Some("all") => Rotation::All,
-        Some("round-robin") => Rotation::RoundRobin,
-        Some(other) => {
-            let hint =
-                did_you_mean(other, ["all", "round-robin"]).map(|n| format!("did you mean `{n}`?"));
-            let span = raw.map(Spanned::span).unwrap_or_default();
-            let msg = format!("unknown rotation `{other}`, expected `all` or `round-robin`");
-            Ctx::help(ctx.error(span, msg), hint);
-            Rotation::All
-        }
-    }
-}
-
-fn order(ctx: &mut Ctx<'_>, raw: Option<&SpannedList>, allow_single: bool) -> Vec<Lang> {
-    let Some(list) = raw else {
-        return Lang::ALL.to_vec();
-    };
-    let mut langs = Vec::new();
-    for item in list.get_ref() {
-        match item.get_ref().as_str() {
-            code @ ("ii" | "zh") => {
-                let lang: Lang = code.parse().expect("known code");
-                if langs.contains(&lang) {
-                    ctx.error(
-                        item.span(),
-                        format!("language `{code}` is listed twice in `order`"),
-                    );
-                } else {
-                    langs.push(lang);
-                }
-            }
-            other => {
-                let msg = format!(
-                    "unknown language `{other}` in `order`, expected `ii` (Nuosu Yi) or `zh` (Mandarin)"
-                );
-                ctx.error(item.span(), msg);
-            }
-        }
-    }
-    match (list.get_ref().len(), allow_single) {
-        (0, _) => {
-            ctx.error(list.span(), "`order` is empty, expected `[\"ii\", \"zh\"]`");
-        }
-        (1, false) if !langs.is_empty() => {
-            let msg = "`order` names one language, expected both (`[\"ii\", \"zh\"]`) unless `allow_single_language = true`";
-            ctx.error(list.span(), msg);
-        }
-        _ => {}
-    }
-    langs
-}
-
-fn gap(ctx: &mut Ctx<'_>, raw: Option<&Spanned<f64>>) -> f64 {
-    let Some(raw) = raw else {
-        return DEFAULT_GAP_S;
-    };
-    let v = *raw.get_ref();
-    if !(0.0..=MAX_GAP_S).contains(&v) {
-        ctx.error(
-            raw.span(),
-            format!("`gap_s` {v} out of range, expected seconds from 0 to {MAX_GAP_S}"),
+    #[test]
+    fn dates_as_toml_dates_or_strings_and_ids_checked() {
+        let (c, diags) =
+            parse("valid_from = \"2026-12-01\"\nvalid_until = 2030-01-31\nid = \"b-1\"");
+        assert!(diags.is_empty(), "{diags:?}");
+        let c = c.unwrap();
+        assert_eq!(c.valid_from, NaiveDate::from_ymd_opt(2026, 12, 1));
+        assert_eq!(c.valid_until, NaiveDate::from_ymd_opt(2030, 1, 31));
+        assert_eq!(c.id_location.unwrap().line, 5);
+        let (_, diags) = parse("id = \"Bad Id\"");
+        assert_eq!(
+            messages(&diags),
+            ["invalid campaign id `Bad Id`, expected lowercase letters, digits, `-` or `_`"]
         );
-        return DEFAULT_GAP_S;
     }
-    v
-}
 
-fn bounded(
-    ctx: &mut Ctx<'_>,
-    raw: Option<&Spanned<i64>>,
-    key: &str,
-    range: std::ops::RangeInclusive<i64>,
-) -> Option<i64> {
-    let raw = raw?;
-    let v = *raw.get_ref();
-    if range.contains(&v) {
-        return Some(v);
+    #[test]
+    fn priority_bounds_and_all_the_problems_together() {
+        let (c, diags) = parse("priority = 101\nrepeats = 11\nrotation = \"every\"");
+        assert!(c.is_none());
+        assert_eq!(diags.len(), 3, "{diags:?}");
+        assert!(diags.iter().all(Diagnostic::is_error));
+        assert_eq!(diags[0].help, None);
+        let (c, _) = parse("priority = 100\nrepeats = 10\nrotation = \"round-robin\"");
+        let c = c.unwrap();
+        assert_eq!(
+            (c.priority, c.repeats, c.rotation),
+            (100, 10, Rotation::RoundRobin)
+        );
     }
-    let (lo, hi) = range.into_inner();
-    ctx.error(
-        raw.span(),
-        format!("`{key}` {v} out of range, expected a whole number from {lo} to {hi}"),
-    );
-    None
-}
-
-fn slots(ctx: &mut Ctx<'_>, raw: Option<&Spanned<Vec<Spanned<RawSlot>>>>) -> Vec<Slot> {
-    let Some(list) = raw.filter(|l| !l.get_ref().is_empty()) else {
-        ctx.error(0..0, "missing `[[slots]]`, expected at least one slot such as `[[slots]]` with `cron = \"0 8 * * *\"`");
-        return Vec::new();
-    };
-    let mut out: Vec<Slot> = Vec::new();
-    for slot in list.get_ref() {
-        let Some(cron) = &slot.get_ref().cron else {
-            let msg = "missing key `cron` in `[[slots]]`, expected a crontab line such as `cron = \"0 8 * * *\"`";
-            ctx.error(slot.span(), msg);
-            continue;
-        };
-        let span = cron.span();
-        let inner = ctx.inner(span.clone());
-        let exact = ctx.src.get(inner.clone()) == Some(cron.get_ref().as_str());
-        match CronSchedule::parse(cron.get_ref()) {
-            Ok(schedule) if out.iter().any(|s| s.expr.trim() == cron.get_ref().trim()) => {
-                let _ = schedule;
-                ctx.warning(
-                    span,
-                    format!("slot `{}` is listed twice; it fires once", cron.get_ref()),
-                );
-            }
-            Ok(schedule) => out.push(Slot {
-                expr: cron.get_ref().clone(),
-                schedule,
-                label: slot.get_ref().label.clone(),
-                location: ctx.location(span),
-            }),
-            Err(e) => {
-                // Point into the expression when the file holds it verbatim (no escapes).
-                let at = if exact {
-                    inner.start + e.range.start..inner.start + e.range.end
-                } else {
-                    span
-                };
-                ctx.diags.push(
-                    Diagnostic::error(
-                        ctx.file,
-                        format!("invalid cron `{}`: {}", cron.get_ref(), e.message),
-                    )
-                    .at(ctx.src, at),
-                );
-            }
-        }
-    }
-    out
 }
