@@ -316,3 +316,50 @@ fn placeholder_meta(id: &str) -> MessageMeta {
         stand_in: BTreeMap::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_keeps_the_worse_verdict_and_all_reasons() {
+        let w = Verdict::Warning(vec!["w".into()]);
+        let r = Verdict::Rejected(vec!["r".into()]);
+        assert_eq!(merge(Verdict::Ok, Verdict::Ok), Verdict::Ok);
+        assert_eq!(merge(w.clone(), Verdict::Ok), w);
+        assert_eq!(merge(w, r.clone()), r);
+    }
+
+    #[test]
+    fn missing_folder_and_stray_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Catalog::load(dir.path(), &GateConfig::default(), None).unwrap_err();
+        assert!(matches!(err, LoadError::NoAudioDir(_)));
+        let msg = dir.path().join("audio/only-text");
+        std::fs::create_dir_all(&msg).unwrap();
+        std::fs::write(msg.join("readme.md"), "x").unwrap();
+        let cat = Catalog::load(dir.path(), &GateConfig::default(), None).unwrap();
+        let m = cat.message("only-text").unwrap();
+        assert!(m.clips.is_empty());
+        let Verdict::Rejected(reasons) = &m.pair_verdict else {
+            panic!("{:?}", m.pair_verdict)
+        };
+        assert!(
+            reasons.iter().any(|r| r.contains("message.toml")),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.iter().any(|r| r.contains("no Nuosu Yi")),
+            "{reasons:?}"
+        );
+        let msgs: Vec<_> = cat.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert!(
+            msgs.contains(&"unknown file `readme.md` in a message folder"),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter().any(|m| m.contains("has no `message.toml`")),
+            "{msgs:?}"
+        );
+    }
+}
