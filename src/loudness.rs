@@ -26,8 +26,8 @@ use crate::audio::decode::Pcm;
 mod adjust;
 
 pub use adjust::{
-    AdjustError, AdjustedClip, adjusted_clip, adjusted_pcm, cache_key, downmix_mono, wav_s16_bytes,
-    write_wav_atomic,
+    AdjustError, AdjustedClip, adjust_message, adjusted_clip, adjusted_pcm, cache_key,
+    downmix_mono, wav_s16_bytes, write_wav_atomic,
 };
 
 /// The `[loudness]` section of `schedules/settings.toml`.

@@ -8,8 +8,9 @@
 //! output rate, halves rounded up** ([`frames_at`] for clips, computed in integers from the
 //! decoded frame count; [`gap_frames`] for gaps given in seconds). A programme's length is
 //! `repeats × Σ(clip frames + gap frames) + (repeats − 1) × repeat-gap frames`, to the sample.
-//! Each converted clip is cut or zero-padded to its frame count, so a resampler that ends a
-//! frame early or late never shifts what follows.
+//! Each clip is followed by a few frames of silence before conversion (the resampler
+//! interpolates towards them instead of stopping a frame or two short), then cut to its frame
+//! count — padded with zeros should it still be short — so nothing that follows ever shifts.
 //!
 //! # Conversion
 //!
@@ -37,7 +38,7 @@ use crate::lang::Lang;
 use crate::loudness::{self, GainPlan, LoudnessConfig, MeasureError, downmix_mono};
 use crate::plan::Broadcast;
 
-mod timeline;
+pub mod timeline;
 
 pub use timeline::{TimelineEntry, format_timeline};
 
@@ -255,11 +256,16 @@ pub fn convert(pcm: &Pcm, fmt: OutputFormat, file: &Path) -> Result<Pcm, RenderE
     let bad = || RenderError::BadClip {
         file: file.to_path_buf(),
     };
-    let source = if pcm.channels > fmt.channels {
+    let mut source = if pcm.channels > fmt.channels {
         downmix_mono(pcm)
     } else {
         pcm.clone()
     };
+    // rodio's converter can end a frame or two early (it interpolates towards a next frame that
+    // never comes): give it the silence that follows every clip anyway, then cut to length.
+    let tail = (source.sample_rate / fmt.sample_rate.max(1) + 2) as usize;
+    let tail = tail * usize::from(source.channels);
+    source.samples.extend(std::iter::repeat_n(0.0, tail));
     let in_ch = NonZero::new(source.channels).ok_or_else(bad)?;
     let in_rate = NonZero::new(source.sample_rate).ok_or_else(bad)?;
     let out_ch = NonZero::new(fmt.channels).ok_or_else(bad)?;
@@ -325,10 +331,12 @@ fn pairs(items: &[ProgrammeItem]) -> Vec<(usize, usize)> {
     }
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        if item.lang == Lang::Ii && first[&(item.message.as_str(), Lang::Ii)] == i {
-            if let Some(&j) = first.get(&(item.message.as_str(), Lang::Zh)) {
-                out.push((i, j));
-            }
+        let key = item.message.as_str();
+        if item.lang == Lang::Ii
+            && first[&(key, Lang::Ii)] == i
+            && let Some(&j) = first.get(&(key, Lang::Zh))
+        {
+            out.push((i, j));
         }
     }
     out

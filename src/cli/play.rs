@@ -1,12 +1,45 @@
-//! `shengbo play`.
+//! `shengbo play`: the same programme `render` writes, through the sound device, with a
+//! progress line. Needs the `audio-device` build; otherwise says so and exits 2.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use super::Global;
+use super::render::{Selection, describe, render_selection};
+use crate::play::{self, PlayError};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    pub select: Selection,
+}
 
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`shengbo play` is not available in this build")
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    if !cfg!(feature = "audio-device") {
+        return Ok(no_device(&PlayError::NotBuilt));
+    }
+    let rendered = match render_selection(global, &args.select)? {
+        Ok(r) => r,
+        Err(problem) => {
+            eprintln!("error: {problem}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    print!("{}", describe(global, &rendered));
+    let mut out = std::io::stdout();
+    let result = play::play(&rendered, |p| {
+        let _ = write!(out, "\r\x1b[2K{}", play::progress_line(&p));
+        let _ = out.flush();
+    });
+    println!();
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => Ok(no_device(&e)),
+    }
+}
+
+fn no_device(e: &PlayError) -> ExitCode {
+    eprintln!("error: cannot play: {e}");
+    eprintln!("help: render to a file instead: `shengbo render ... -o programme.wav`");
+    ExitCode::from(2)
 }

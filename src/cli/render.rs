@@ -1,12 +1,278 @@
-//! `shengbo render`.
+//! `shengbo render`: a township's broadcast (or one message's pair) rendered to a WAV file
+//! exactly as it airs, with its timeline printed.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
+
 use super::Global;
+use crate::lang::Lang;
+use crate::loudness::{AdjustError, LoudnessConfig, adjust_message};
+use crate::render::{self, OutputFormat, Programme, RenderError, Rendered};
+
+/// What to render; shared with `shengbo play`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Selection {
+    /// Township (9-digit code or name) whose broadcast to render; needs `--at`.
+    #[arg(long, requires = "at", conflicts_with = "message")]
+    pub township: Option<String>,
+    /// The slot time, e.g. `2026-12-01T08:00` (campaign's zone) or RFC 3339.
+    #[arg(long, requires = "township")]
+    pub at: Option<String>,
+    /// Render one message's pair from `audio/<ID>/` instead of a township's broadcast; repeat
+    /// the option for several messages in a row.
+    #[arg(long, value_name = "ID")]
+    pub message: Vec<String>,
+    /// Language order of a `--message` pair.
+    #[arg(long, value_delimiter = ',', default_value = "ii,zh")]
+    pub order: Vec<Lang>,
+    /// Silence between the clips of a `--message` pair, seconds.
+    #[arg(long, default_value_t = render::DEFAULT_GAP_S)]
+    pub gap: f64,
+    /// How many times a `--message` pair airs (the gap also separates repeats).
+    #[arg(long, default_value_t = 1)]
+    pub repeats: u32,
+    /// Output sample rate, Hz.
+    #[arg(long, default_value_t = 48_000)]
+    pub rate: u32,
+    /// Output channels (1 mono, 2 stereo).
+    #[arg(long, default_value_t = 1)]
+    pub channels: u16,
+}
+
+impl Selection {
+    pub fn format(&self) -> OutputFormat {
+        OutputFormat {
+            sample_rate: self.rate,
+            channels: self.channels,
+        }
+    }
+}
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    pub select: Selection,
+    /// The WAV file to write (16-bit PCM).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Also write the loudness-adjusted clips that are pushed to endpoints (mono, 16-bit, at
+    /// each source's rate) into this folder, content-addressed.
+    #[arg(long, value_name = "DIR")]
+    pub adjusted: Option<PathBuf>,
+}
 
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`shengbo render` is not available in this build")
+/// Input problems (exit 1) as opposed to failures to run (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputProblem(pub String);
+
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    if args.output.is_none() && args.adjusted.is_none() {
+        anyhow::bail!("say where to write: `-o programme.wav`, `--adjusted DIR`, or both");
+    }
+    if let Some(output) = &args.output {
+        let rendered = match render_selection(global, &args.select)? {
+            Ok(r) => r,
+            Err(problem) => return Ok(input_problem(&problem)),
+        };
+        render::write_wav(&rendered, output)
+            .with_context(|| format!("writing `{}`", output.display()))?;
+        print!("{}", describe(global, &rendered));
+        println!(
+            "wrote {}: {} Hz, {} channel(s), 16-bit PCM, {} frames",
+            output.display(),
+            rendered.pcm.sample_rate,
+            rendered.pcm.channels,
+            rendered.pcm.frames()
+        );
+    }
+    if let Some(dir) = &args.adjusted {
+        let programme = match selection_programme(global, &args.select)? {
+            Ok(p) => p,
+            Err(problem) => return Ok(input_problem(&problem)),
+        };
+        match write_adjusted(global, &programme, dir) {
+            Err(AdjustError::Read { path, source }) => {
+                let problem = format!("cannot read `{}`: {source}", path.display());
+                return Ok(input_problem(&InputProblem(problem)));
+            }
+            Err(e @ AdjustError::Decode { .. }) => {
+                return Ok(input_problem(&InputProblem(e.to_string())));
+            }
+            other => other?,
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn input_problem(problem: &InputProblem) -> ExitCode {
+    eprintln!("error: {problem}");
+    ExitCode::from(1)
+}
+
+/// Write (or reuse) the adjusted clips of every message in `p`, one line each.
+fn write_adjusted(global: &Global, p: &Programme, dir: &Path) -> Result<(), AdjustError> {
+    let mut seen: Vec<&str> = Vec::new();
+    for item in &p.items {
+        if seen.contains(&item.message.as_str()) {
+            continue;
+        }
+        seen.push(&item.message);
+        let mut files: Vec<&Path> = Vec::new();
+        for it in p.items.iter().filter(|i| i.message == item.message) {
+            if !files.contains(&it.file.as_path()) {
+                files.push(&it.file);
+            }
+        }
+        let cfg = LoudnessConfig::default();
+        for (src, (plan, clip)) in files.iter().zip(adjust_message(&files, &cfg, dir)?) {
+            println!(
+                "adjusted {} -> {} ({:+.1} dB, {} bytes, sha256 {}{})",
+                crate::diag::display_path(&global.root, src).display(),
+                clip.path.display(),
+                plan.gain_db,
+                clip.size_bytes,
+                &clip.sha256[..16],
+                if clip.reused { ", cached" } else { "" }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The timeline with paths shown relative to the project root.
+pub fn describe(global: &Global, r: &Rendered) -> String {
+    let mut timeline = r.timeline.clone();
+    for e in &mut timeline {
+        e.file = crate::diag::display_path(&global.root, &e.file);
+    }
+    let mut out = render::format_timeline(&timeline, r.pcm.duration_s());
+    if r.clipped_samples > 0 {
+        out.push_str(&format!(
+            "warning: {} samples clipped (explicit gains)\n",
+            r.clipped_samples
+        ));
+    }
+    out
+}
+
+/// Build and render what `sel` names: `Ok(Err(_))` is a problem with the input.
+pub fn render_selection(
+    global: &Global,
+    sel: &Selection,
+) -> anyhow::Result<Result<Rendered, InputProblem>> {
+    let programme = match selection_programme(global, sel)? {
+        Ok(p) => p,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    // WIRING POINT: read `[loudness]` from `schedules/settings.toml` once settings land.
+    let cfg = LoudnessConfig::default();
+    match render::render_programme(&programme, sel.format(), &cfg) {
+        Ok(r) => Ok(Ok(r)),
+        Err(e @ (RenderError::Decode(_) | RenderError::BadGap { .. })) => {
+            Ok(Err(InputProblem(e.to_string())))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The programme `sel` names: `Ok(Err(_))` is a problem with the input.
+pub fn selection_programme(
+    global: &Global,
+    sel: &Selection,
+) -> anyhow::Result<Result<Programme, InputProblem>> {
+    match (&sel.message[..], &sel.township, &sel.at) {
+        ([_, ..], _, _) => Ok(messages_programme(&global.root, &sel.message, sel)),
+        ([], Some(township), Some(at)) => Ok(Ok(township_programme(global, township, at)?)),
+        _ => anyhow::bail!("say what to render: `--message ID`, or `--township CODE --at TIME`"),
+    }
+}
+
+/// Several messages' pairs in a row, `sel.gap` after every clip but the last.
+pub fn messages_programme(
+    root: &Path,
+    ids: &[String],
+    sel: &Selection,
+) -> Result<Programme, InputProblem> {
+    let mut programme = Programme {
+        items: Vec::new(),
+        repeats: sel.repeats,
+        repeat_gap_s: sel.gap,
+    };
+    for id in ids {
+        let mut p = message_programme(root, id, sel)?;
+        if let Some(last) = programme.items.last_mut() {
+            last.gap_after_s = sel.gap;
+        }
+        programme.items.append(&mut p.items);
+    }
+    Ok(programme)
+}
+
+/// WIRING POINT for the planner: plan `[at, at + 1 min)` for the township and turn its
+/// broadcast into a programme with [`render::programme_from_broadcast`]. Until the planner is
+/// connected this refuses clearly rather than render something that would not air.
+fn township_programme(_global: &Global, township: &str, at: &str) -> anyhow::Result<Programme> {
+    anyhow::bail!(
+        "rendering township `{township}` at `{at}` needs the planner, which is not connected in \
+         this build yet; render one message with `--message ID`"
+    )
+}
+
+/// One message's pair from `audio/<id>/{ii,zh}.<ext>`, in `sel.order`.
+pub fn message_programme(
+    root: &Path,
+    id: &str,
+    sel: &Selection,
+) -> Result<Programme, InputProblem> {
+    let audio = root.join("audio");
+    let dir = audio.join(id);
+    if id.contains(['/', '\\']) || !dir.is_dir() {
+        let known = message_ids(&audio);
+        let hint = crate::diag::did_you_mean(id, known.iter().map(String::as_str))
+            .map(|m| format!(", did you mean `{m}`?"))
+            .unwrap_or_default();
+        return Err(InputProblem(format!(
+            "no message `{id}` in `{}`{hint}",
+            audio.display()
+        )));
+    }
+    let mut clips = Vec::new();
+    for &lang in &sel.order {
+        let file = clip_file(&dir, lang).ok_or_else(|| {
+            InputProblem(format!(
+                "message `{id}` has no {} clip (`{}/{}.*`)",
+                lang.name_zh(),
+                dir.display(),
+                lang.code()
+            ))
+        })?;
+        clips.push((lang, file));
+    }
+    let mut p = render::pair_programme(id, &clips, sel.gap);
+    p.repeats = sel.repeats;
+    Ok(p)
+}
+
+fn message_ids(audio: &Path) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir(audio) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = rd
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// `dir/<lang>.<ext>` for the first audio extension found, in a fixed order.
+fn clip_file(dir: &Path, lang: Lang) -> Option<PathBuf> {
+    ["wav", "flac", "mp3", "ogg", "m4a", "aac"]
+        .iter()
+        .map(|ext| dir.join(format!("{}.{ext}", lang.code())))
+        .find(|p| p.is_file())
 }

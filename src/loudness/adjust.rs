@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::GainPlan;
-use crate::audio::decode::{DecodeError, Pcm, decode_file};
+use super::{GainPlan, LoudnessConfig, MeasureError, measure_for_air, plan_gain, plan_pair};
+use crate::audio::decode::{DecodeError, Pcm, decode_bytes};
 
 /// Bumped whenever the adjusted file's bytes would change for the same inputs.
 const FORMAT_VERSION: &str = "shengbo-adjusted-v1:wav-s16-mono-source-rate";
@@ -45,6 +45,8 @@ pub enum AdjustError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot measure `{path}`: {source}")]
+    Measure { path: PathBuf, source: MeasureError },
     #[error("cannot encode `{path}`: {source}")]
     Encode { path: PathBuf, source: hound::Error },
 }
@@ -90,21 +92,68 @@ pub fn adjusted_clip(
     gain: &GainPlan,
     cache_dir: &Path,
 ) -> Result<AdjustedClip, AdjustError> {
-    let bytes = std::fs::read(source).map_err(|e| AdjustError::Read {
-        path: source.to_path_buf(),
-        source: e,
-    })?;
+    let bytes = read(source)?;
     let path = cache_dir.join(format!("{}.wav", cache_key(&bytes, gain)));
     let reused = path.is_file();
     if !reused {
-        let pcm = decode_file(source).map_err(|e| AdjustError::Decode {
-            path: source.to_path_buf(),
-            source: e,
-        })?;
+        let pcm = decode(source, bytes)?;
         write_wav_atomic(&adjusted_pcm(&pcm, gain), &path)?;
         tracing::info!(cache = %path.display(), "adjusted clip written");
     }
     describe(&path, reused)
+}
+
+/// Adjusted clips for one message's clips (usually the pair): each decoded once, measured on
+/// its mono downmix, planned together with [`plan_pair`] when there are two, then cached.
+pub fn adjust_message(
+    sources: &[&Path],
+    cfg: &LoudnessConfig,
+    cache_dir: &Path,
+) -> Result<Vec<(GainPlan, AdjustedClip)>, AdjustError> {
+    let mut decoded = Vec::with_capacity(sources.len());
+    let mut measured = Vec::with_capacity(sources.len());
+    for &src in sources {
+        let bytes = read(src)?;
+        let pcm = decode(src, bytes.clone())?;
+        let m = measure_for_air(&pcm).map_err(|e| AdjustError::Measure {
+            path: src.to_path_buf(),
+            source: e,
+        })?;
+        decoded.push((bytes, pcm));
+        measured.push(m);
+    }
+    let plans: Vec<GainPlan> = match measured[..] {
+        [a, b] => plan_pair(a, b, cfg).to_vec(),
+        _ => measured
+            .iter()
+            .map(|m| plan_gain(m.lufs, m.true_peak_dbtp, cfg))
+            .collect(),
+    };
+    let mut out = Vec::with_capacity(sources.len());
+    for ((bytes, pcm), plan) in decoded.iter().zip(plans) {
+        let path = cache_dir.join(format!("{}.wav", cache_key(bytes, &plan)));
+        let reused = path.is_file();
+        if !reused {
+            write_wav_atomic(&adjusted_pcm(pcm, &plan), &path)?;
+        }
+        out.push((plan, describe(&path, reused)?));
+    }
+    Ok(out)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, AdjustError> {
+    std::fs::read(path).map_err(|e| AdjustError::Read {
+        path: path.to_path_buf(),
+        source: e,
+    })
+}
+
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<Pcm, AdjustError> {
+    let ext = path.extension().and_then(|e| e.to_str());
+    decode_bytes(bytes, ext).map_err(|e| AdjustError::Decode {
+        path: path.to_path_buf(),
+        source: e,
+    })
 }
 
 fn describe(path: &Path, reused: bool) -> Result<AdjustedClip, AdjustError> {
@@ -170,7 +219,8 @@ pub fn write_wav_atomic(pcm: &Pcm, path: &Path) -> Result<(), AdjustError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loudness::{LoudnessConfig, measure, plan_gain};
+    use crate::audio::decode::decode_file;
+    use crate::loudness::measure;
 
     fn tone(rate: u32, channels: u16, freq: f32, amp: f32, secs: f32) -> Pcm {
         let frames = (rate as f32 * secs) as usize;
@@ -229,6 +279,38 @@ mod tests {
         let other = adjusted_clip(&src, &plan2, &cache).unwrap();
         assert!(!other.reused);
         assert_ne!(other.path, first.path);
+    }
+
+    #[test]
+    fn message_pair_is_planned_together() {
+        let dir = tempfile::tempdir().unwrap();
+        // Yi: spiky (a 0 dBFS click every second over a quiet tone) so the ceiling caps it
+        let mut yi = tone(16_000, 1, 300.0, 0.01, 3.0);
+        for i in (0..yi.samples.len()).step_by(16_000) {
+            yi.samples[i] = 0.99;
+        }
+        let zh = tone(44_100, 2, 600.0, 0.3, 3.0);
+        let (a, b) = (dir.path().join("ii.wav"), dir.path().join("zh.wav"));
+        std::fs::write(&a, wav_s16_bytes(&yi).unwrap()).unwrap();
+        std::fs::write(&b, wav_s16_bytes(&zh).unwrap()).unwrap();
+        let cfg = LoudnessConfig::default();
+        let out = adjust_message(&[&a, &b], &cfg, &dir.path().join("c")).unwrap();
+        assert!(
+            out[0].0.limited && out[0].0.shortfall_lu > 1.0,
+            "{:?}",
+            out[0].0
+        );
+        assert!(out[1].0.matched_to_pair, "{:?}", out[1].0);
+        let got: Vec<f64> = out
+            .iter()
+            .map(|(_, c)| measure(&decode_file(&c.path).unwrap()).unwrap().lufs)
+            .collect();
+        assert!((got[0] - got[1]).abs() <= cfg.pair_tolerance_lu, "{got:?}");
+        let peak = measure(&decode_file(&out[0].1.path).unwrap()).unwrap();
+        assert!(
+            peak.true_peak_dbtp <= cfg.max_true_peak_dbtp + 0.1,
+            "{peak:?}"
+        );
     }
 
     #[test]

@@ -183,3 +183,50 @@ fn bad_programmes_are_refused() {
         Err(RenderError::Empty)
     ));
 }
+
+#[test]
+fn converted_clip_ends_with_sound_not_padding() {
+    // rodio alone ends this clip two frames short, which zero padding would turn into a step;
+    // with the clip's trailing silence fed in, at most the very last frame reaches that silence
+    let pcm = tone(22_050, 1, 440.0, 0.5, 88_217);
+    let out = convert(&pcm, OutputFormat::default(), Path::new("x")).unwrap();
+    assert_eq!(out.frames(), 192_037);
+    let trailing_zeros = out.samples.iter().rev().take_while(|s| **s == 0.0).count();
+    assert!(trailing_zeros <= 1, "{trailing_zeros} trailing zeros");
+}
+
+#[test]
+fn broadcast_becomes_programme_with_root_relative_files() {
+    use crate::plan::{Broadcast, PlaylistItem};
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap();
+    let playlist = |lang, gap| PlaylistItem {
+        message: "card-renting".into(),
+        lang,
+        file: format!("audio/card-renting/{lang}.mp3"),
+        sha256: "00".into(),
+        size_bytes: 1,
+        duration_s: 10.0,
+        gap_after_s: gap,
+    };
+    let b = Broadcast {
+        campaign: "winter".into(),
+        priority: 0,
+        township_code: "513401001".into(),
+        township_name: "新村".into(),
+        county_code: "513401".into(),
+        start: at.into(),
+        end: at.into(),
+        timezone: chrono_tz::Asia::Shanghai,
+        items: vec![playlist(Lang::Ii, 2.0), playlist(Lang::Zh, 0.0)],
+    };
+    let p = programme_from_broadcast(&b, Path::new("/srv/project"));
+    assert_eq!(p.repeats, 1);
+    assert_eq!(p.items.len(), 2);
+    assert_eq!(
+        p.items[0].file,
+        Path::new("/srv/project/audio/card-renting/ii.mp3")
+    );
+    assert_eq!((p.items[0].gap_after_s, p.items[1].gap_after_s), (2.0, 0.0));
+    assert_eq!(p.items[1].lang, Lang::Zh);
+    assert!(p.items.iter().all(|i| i.gain_db.is_none()));
+}
