@@ -16,6 +16,11 @@ use crate::dispatch::Clock;
 use crate::push::Project;
 use crate::schedule::Campaign;
 
+pub mod reload;
+pub mod runner;
+
+pub use runner::PushRunner;
+
 /// What the loop does with a slot.
 pub trait Runner: Send + Sync + 'static {
     /// Push `campaign`'s occurrence (it may already be in the ledger: resume it).
