@@ -28,6 +28,8 @@
 //! - [`transport`] — how a delivery reaches its endpoint: EBD packages or signed webhooks.
 //! - [`dispatch`] — the dispatch engine: bounded, timed, retried, deadline-bound sends per delivery.
 //! - [`demo`] — the out-of-the-box demo's parts: in-process simulator, next slots, merged reach.
+//! - [`coverage`] — pure coverage aggregation: population reached, by county or township, per period.
+//! - [`server`] — the HTTP app: playlist and audio pulls, coverage (JSON, CSV, HTML), health, metrics.
 //! - [`datadir`] — where all state lives (ledger, counters, caches).
 //! - [`cli`] — the `shengbo` subcommands.
 
@@ -35,6 +37,7 @@ pub mod audio;
 pub mod catalog;
 pub mod check;
 pub mod cli;
+pub mod coverage;
 pub mod datadir;
 pub mod demo;
 pub mod diag;
@@ -52,6 +55,7 @@ pub mod push;
 pub mod render;
 pub mod schedule;
 pub mod scheduler;
+pub mod server;
 pub mod settings;
 pub mod sim;
 pub mod transport;

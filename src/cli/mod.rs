@@ -10,6 +10,7 @@ use crate::datadir::DataDir;
 
 pub mod catalog;
 pub mod check;
+pub mod coverage;
 pub mod demo;
 pub mod plan;
 pub mod play;
@@ -17,6 +18,7 @@ pub mod render;
 pub mod run;
 pub mod serve;
 pub mod sim;
+pub mod token;
 
 /// 声波 shengbo — bilingual (ꆈꌠꉙ + 普通话) fraud-awareness broadcasts over emergency-broadcast
 /// loudspeakers.
@@ -65,6 +67,10 @@ pub enum Command {
     Run(run::Args),
     /// The daemon: cron loop, pushes, and the HTTP server.
     Serve(serve::Args),
+    /// Coverage: population reached by confirmed delivery and play, per county or township.
+    Coverage(coverage::Args),
+    /// Station and coordinator tokens for the HTTP API.
+    Token(token::Args),
     /// A loopback simulator of county emergency-broadcast platforms.
     Sim(sim::Args),
     /// The out-of-the-box demo: simulator, all townships, reach per county.
@@ -82,6 +88,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Play(args) => play::run(&g, args),
         Command::Run(args) => run::run(&g, args),
         Command::Serve(args) => serve::run(&g, args),
+        Command::Coverage(args) => coverage::run(&g, args),
+        Command::Token(args) => token::run(&g, args),
         Command::Sim(args) => sim::run(&g, args),
         Command::Demo(args) => demo::run(&g, args),
     }

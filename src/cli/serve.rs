@@ -1,12 +1,140 @@
-//! `shengbo serve`.
+//! `shengbo serve`: the daemon. Two parts in one process:
+//! - the HTTP app ([`crate::server`]): playlist and audio pulls, coverage, health, metrics;
+//! - the scheduler (cron loop and pushes), skipped with `--no-schedule`.
+//!
+//! `shengbo serve --no-schedule` is a read-only mirror: it plans from `schedules/` and
+//! `audio/`, serves what it planned, reads the ledger if one exists and never writes it.
 
+use std::net::SocketAddr;
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, Days, Utc};
 
 use super::Global;
+use crate::directory::Directory;
+use crate::server::{self, AppState, Snapshot, TokenStore};
+
+/// How often the HTTP-only mode re-plans (schedules, audio and the day may have changed).
+const REPLAN_EVERY: Duration = Duration::from_secs(600);
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Run only the HTTP app (a read-only mirror): no cron loop, no pushes.
+    #[arg(long)]
+    pub no_schedule: bool,
+    /// Where the HTTP app listens.
+    #[arg(long, default_value = "127.0.0.1:8470")]
+    pub listen: SocketAddr,
+    /// Public base URL for audio links in playlists (default: each request's `Host`).
+    #[arg(long)]
+    pub base_url: Option<String>,
+}
 
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`shengbo serve` is not available in this build")
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    if !args.no_schedule {
+        anyhow::bail!("the scheduler is not in this build; run `shengbo serve --no-schedule`");
+    }
+    let rt = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
+    rt.block_on(http_only(global, args))
+}
+
+/// The window planned for serving: yesterday through a week ahead.
+fn window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let from = now.checked_sub_days(Days::new(1)).unwrap_or(now);
+    let to = now.checked_add_days(Days::new(8)).unwrap_or(now);
+    (from, to)
+}
+
+/// Plan and index audio for the server.
+pub fn load_snapshot(root: &Path, cache: &Path) -> anyhow::Result<Snapshot> {
+    let now = Utc::now();
+    let (from, to) = window(now);
+    Snapshot::load(root, Some(cache), from, to, now)
+        .with_context(|| format!("cannot load `{}`", root.display()))
+}
+
+/// The HTTP app's state for this project and data directory.
+pub fn app_state(global: &Global, args: &Args) -> anyhow::Result<AppState> {
+    let data = global.data_dir();
+    let snapshot = load_snapshot(&global.root, &data.probe_cache())?;
+    let tokens = TokenStore::open(data.path().join("tokens.json"))?;
+    let mut state = AppState::new(Arc::new(Directory::liangshan()), snapshot, tokens);
+    if data.ledger().exists() {
+        state = state.with_records(server::records::open(&data.ledger())?);
+    } else {
+        tracing::warn!(ledger = %data.ledger().display(), "no ledger yet: coverage unavailable");
+    }
+    if let Some(url) = &args.base_url {
+        state = state.with_base_url(url.clone());
+    }
+    Ok(state)
+}
+
+async fn http_only(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let state = app_state(global, &args)?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on `{}`", args.listen))?;
+    eprintln!("listening on http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let replan = tokio::spawn(replan_loop(global.clone(), state.clone(), stop_rx));
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    };
+    server::serve_http(listener, state, shutdown).await?;
+    let _ = replan.await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Re-plan every [`REPLAN_EVERY`] until told to stop; a failed load keeps the old snapshot.
+async fn replan_loop(
+    global: Global,
+    state: AppState,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            () = tokio::time::sleep(REPLAN_EVERY) => {}
+        }
+        let g = global.clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            load_snapshot(&g.root, &g.data_dir().probe_cache())
+        })
+        .await;
+        match loaded {
+            Ok(Ok(snapshot)) => state.replace_snapshot(snapshot),
+            Ok(Err(err)) => {
+                tracing::error!(error = %format!("{err:#}"), "re-plan failed; serving the previous plan")
+            }
+            Err(err) => tracing::error!(%err, "re-plan task failed"),
+        }
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }

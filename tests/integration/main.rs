@@ -10,3 +10,4 @@ mod plan;
 mod push;
 mod render;
 mod schedule;
+mod server;

@@ -1,0 +1,152 @@
+//! `shengbo coverage`: population reached by confirmed delivery and play over a period, by
+//! county or township, as a table, CSV or JSON — the same figures as `GET /v1/coverage`.
+
+use std::process::ExitCode;
+
+use chrono::Utc;
+use unicode_width::UnicodeWidthStr;
+
+use super::Global;
+use crate::coverage::{self, By, Figures, Report};
+use crate::directory::Directory;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Start of the period: a date (`2026-11-01`, Asia/Shanghai) or an RFC 3339 time.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End of the period (exclusive); default now.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// The period as a span back from `--to`: `7d`, `24h`, `2w` (default 7d).
+    #[arg(long, conflicts_with = "from")]
+    pub since: Option<String>,
+    /// One row per county or per township.
+    #[arg(long, default_value = "county")]
+    pub by: By,
+    /// Only this campaign's runs.
+    #[arg(long)]
+    pub campaign: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let (from, to) = match coverage::period(
+        args.from.as_deref(),
+        args.to.as_deref(),
+        args.since.as_deref(),
+        Utc::now(),
+    ) {
+        Ok(p) => p,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let ledger_path = global.data_dir().ledger();
+    if !ledger_path.exists() {
+        eprintln!(
+            "error: no ledger at `{}`: nothing has been run with this data directory yet \
+             (run `shengbo run` or `shengbo serve`, or pass `--data-dir`)",
+            ledger_path.display()
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let records = crate::server::records::open(&ledger_path)?;
+    let inputs = records.coverage_inputs(from, to, args.campaign.as_deref())?;
+    let directory = Directory::liangshan();
+    let query = coverage::Query {
+        from,
+        to,
+        by: args.by,
+        campaign: args.campaign,
+    };
+    let report = coverage::aggregate(&inputs, &directory, &query);
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Csv => print!("{}", coverage::to_csv(&report)),
+        Format::Table => print!("{}", table(&report)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pad(s: &str, width: usize) -> String {
+    let w = UnicodeWidthStr::width(s);
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+fn pct(p: Option<f64>) -> String {
+    p.map_or("-".to_string(), |p| format!("{p:.1}%"))
+}
+
+fn line(name: &str, f: &Figures) -> String {
+    let failures: u32 = f.failures.values().sum();
+    format!(
+        "{} {:>9} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>5}\n",
+        pad(name, 26),
+        format!("{}/{}", f.townships_delivered, f.townships_targeted),
+        f.population_targeted,
+        f.population_delivered,
+        f.population_played,
+        pct(f.pct_targeted_delivered),
+        pct(f.pct_targeted_played),
+        pct(f.pct_area_delivered),
+        failures
+    )
+}
+
+/// The report as an aligned table (Han names are double width).
+pub fn table(r: &Report) -> String {
+    let mut out = format!(
+        "coverage {} .. {} ({} runs{})\n",
+        r.query.from.to_rfc3339(),
+        r.query.to.to_rfc3339(),
+        r.runs,
+        r.query
+            .campaign
+            .as_ref()
+            .map(|c| format!(", campaign `{c}`"))
+            .unwrap_or_default()
+    );
+    out.push_str(&format!(
+        "{} {:>9} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>5}\n",
+        pad("area", 26),
+        "reached",
+        "targeted",
+        "delivered",
+        "played",
+        "%tgt",
+        "%tgt-pl",
+        "%area",
+        "fail"
+    ));
+    for row in &r.rows {
+        out.push_str(&line(&format!("{} {}", row.code, row.name), &row.figures));
+    }
+    out.push_str(&line("凉山州 total", &r.totals));
+    out.push_str(&format!(
+        "%tgt: of the population targeted ({}); %area: of each area's population (total: the \
+         prefecture's {}); {} targeted townships have estimated populations\n",
+        r.totals.population_targeted, r.totals.population_area, r.totals.townships_estimated
+    ));
+    for f in &r.failures {
+        out.push_str(&format!(
+            "failed: run {} {} {} {} `{}`: {}\n",
+            f.row.run,
+            f.row.occurrence.to_rfc3339(),
+            f.township_names.join(","),
+            f.row.lang,
+            f.row.state,
+            f.row.reason.as_deref().unwrap_or("no reason recorded")
+        ));
+    }
+    out
+}

@@ -1,0 +1,363 @@
+//! Coverage: pure aggregation of ledger outcomes into population-weighted reach — by county or
+//! township, over a period — with every denominator stated. Values in, values out.
+//!
+//! A township counts as *reached by delivery* when any run in the period has a confirmed
+//! delivery (or play) there, and *reached by play* when a play was confirmed. Populations are
+//! counted once per township however many runs reached it (distinct population), so the period
+//! figure is "share of the targeted population that heard at least one broadcast".
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::directory::Directory;
+use crate::lang::Lang;
+
+mod text;
+
+pub use text::{parse_instant, parse_since, period, to_csv};
+
+/// The best confirmed outcome of a township in one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reached {
+    Delivered,
+    Played,
+}
+
+/// One targeted township in one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TownshipOutcome {
+    pub township: String,
+    /// `None` when nothing was confirmed; the township still counts as targeted.
+    pub best: Option<Reached>,
+}
+
+/// One run (campaign × slot occurrence) and what it reached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    pub run: i64,
+    pub campaign: String,
+    pub occurrence: DateTime<Utc>,
+    pub townships: Vec<TownshipOutcome>,
+}
+
+/// A delivery that ended badly (failed, expired, rejected, cancelled) or never settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailureRow {
+    pub run: i64,
+    pub occurrence: DateTime<Utc>,
+    pub campaign: String,
+    pub endpoint: String,
+    pub lang: Lang,
+    pub townships: Vec<String>,
+    /// The delivery state, e.g. `failed`, `expired`, `rejected`.
+    pub state: String,
+    pub reason: Option<String>,
+}
+
+/// Everything the aggregation reads.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    pub runs: Vec<RunOutcome>,
+    pub failures: Vec<FailureRow>,
+}
+
+/// Rows of the report: one per county or one per township.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum By {
+    #[default]
+    County,
+    Township,
+}
+
+impl std::str::FromStr for By {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "county" => Ok(By::County),
+            "township" => Ok(By::Township),
+            other => Err(format!(
+                "unknown grouping `{other}`, expected `county` or `township`"
+            )),
+        }
+    }
+}
+
+/// The period and filters of a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Query {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub by: By,
+    pub campaign: Option<String>,
+}
+
+/// The figures of one area (the prefecture, a county, a township).
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Figures {
+    pub townships_targeted: u32,
+    pub townships_delivered: u32,
+    pub townships_played: u32,
+    pub population_targeted: u64,
+    pub population_delivered: u64,
+    pub population_played: u64,
+    /// The whole area's population (prefecture, county or township): the second denominator.
+    pub population_area: u64,
+    /// Percent of `population_targeted`; `None` when nothing was targeted.
+    pub pct_targeted_delivered: Option<f64>,
+    pub pct_targeted_played: Option<f64>,
+    /// Percent of `population_area`.
+    pub pct_area_delivered: Option<f64>,
+    pub pct_area_played: Option<f64>,
+    /// Targeted townships whose population is an estimate, not a published count.
+    pub townships_estimated: u32,
+    /// Deliveries that ended badly, by state.
+    pub failures: BTreeMap<String, u32>,
+}
+
+/// One row: a county (with its townships for drill-down) or a township.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    pub code: String,
+    pub name: String,
+    pub county_code: String,
+    pub figures: Figures,
+    /// A county's townships that were targeted; empty for township rows.
+    pub townships: Vec<Row>,
+}
+
+/// A failure, with the townships' names resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailureLine {
+    #[serde(flatten)]
+    pub row: FailureRow,
+    pub township_names: Vec<String>,
+}
+
+/// Reach on one local day (Asia/Shanghai) of the period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayPoint {
+    pub day: NaiveDate,
+    pub runs: u32,
+    pub population_targeted: u64,
+    pub population_delivered: u64,
+    pub population_played: u64,
+}
+
+/// A coverage report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub query: Query,
+    /// What each percentage divides by, in words.
+    pub denominators: BTreeMap<&'static str, String>,
+    pub runs: u32,
+    pub totals: Figures,
+    pub rows: Vec<Row>,
+    pub failures: Vec<FailureLine>,
+    pub series: Vec<DayPoint>,
+}
+
+/// Best outcome per targeted township over a set of runs.
+type Best = BTreeMap<String, Option<Reached>>;
+
+fn best_of<'a>(runs: impl Iterator<Item = &'a RunOutcome>) -> Best {
+    let mut best = Best::new();
+    for run in runs {
+        for t in &run.townships {
+            let slot = best.entry(t.township.clone()).or_insert(None);
+            *slot = (*slot).max(t.best);
+        }
+    }
+    best
+}
+
+fn pct(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
+}
+
+/// The figures of the townships in `best` that `keep` selects, against an area population.
+fn figures(
+    best: &Best,
+    directory: &Directory,
+    area_population: u64,
+    keep: impl Fn(&str) -> bool,
+) -> Figures {
+    let mut f = Figures {
+        population_area: area_population,
+        ..Figures::default()
+    };
+    for (code, outcome) in best.iter().filter(|(c, _)| keep(c)) {
+        let Ok(t) = directory.township(code) else {
+            continue;
+        };
+        let people = t.population.people;
+        f.townships_targeted += 1;
+        f.population_targeted += people;
+        f.townships_estimated += u32::from(t.population.estimated);
+        if outcome.is_some() {
+            f.townships_delivered += 1;
+            f.population_delivered += people;
+        }
+        if *outcome == Some(Reached::Played) {
+            f.townships_played += 1;
+            f.population_played += people;
+        }
+    }
+    f.pct_targeted_delivered = pct(f.population_delivered, f.population_targeted);
+    f.pct_targeted_played = pct(f.population_played, f.population_targeted);
+    f.pct_area_delivered = pct(f.population_delivered, f.population_area);
+    f.pct_area_played = pct(f.population_played, f.population_area);
+    f
+}
+
+fn count_failures(f: &mut Figures, failures: &[FailureRow], keep: impl Fn(&str) -> bool) {
+    for row in failures
+        .iter()
+        .filter(|r| r.townships.iter().any(|t| keep(t)))
+    {
+        *f.failures.entry(row.state.clone()).or_default() += 1;
+    }
+}
+
+fn township_row(code: &str, best: &Best, directory: &Directory, failures: &[FailureRow]) -> Row {
+    let (name, county_code, people) = directory
+        .township(code)
+        .map(|t| (t.name.clone(), t.county_code.clone(), t.population.people))
+        .unwrap_or_else(|_| (code.to_string(), String::new(), 0));
+    let mut f = figures(best, directory, people, |c| c == code);
+    count_failures(&mut f, failures, |c| c == code);
+    Row {
+        code: code.to_string(),
+        name,
+        county_code,
+        figures: f,
+        townships: Vec::new(),
+    }
+}
+
+fn county_rows(best: &Best, directory: &Directory, failures: &[FailureRow]) -> Vec<Row> {
+    let county_of = |code: &str| code.get(..6).unwrap_or("").to_string();
+    let counties: BTreeSet<String> = best.keys().map(|c| county_of(c)).collect();
+    counties
+        .into_iter()
+        .map(|cc| {
+            let (name, people) = directory
+                .county(&cc)
+                .map(|c| (c.name.clone(), c.population.people))
+                .unwrap_or_else(|_| (cc.clone(), 0));
+            let in_county = |c: &str| c.starts_with(cc.as_str());
+            let mut f = figures(best, directory, people, in_county);
+            count_failures(&mut f, failures, in_county);
+            let townships = best
+                .keys()
+                .filter(|c| in_county(c))
+                .map(|c| township_row(c, best, directory, failures))
+                .collect();
+            Row {
+                code: cc.clone(),
+                name,
+                county_code: cc.clone(),
+                figures: f,
+                townships,
+            }
+        })
+        .collect()
+}
+
+fn series(runs: &[&RunOutcome], directory: &Directory) -> Vec<DayPoint> {
+    let mut days: BTreeMap<NaiveDate, Vec<&RunOutcome>> = BTreeMap::new();
+    for run in runs {
+        let day = run
+            .occurrence
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .date_naive();
+        days.entry(day).or_default().push(run);
+    }
+    days.into_iter()
+        .map(|(day, runs)| {
+            let best = best_of(runs.iter().copied());
+            let f = figures(&best, directory, 0, |_| true);
+            DayPoint {
+                day,
+                runs: runs.len() as u32,
+                population_targeted: f.population_targeted,
+                population_delivered: f.population_delivered,
+                population_played: f.population_played,
+            }
+        })
+        .collect()
+}
+
+fn denominators(by: By) -> BTreeMap<&'static str, String> {
+    let area = match by {
+        By::County => "each row: the county's whole population (2020 census)",
+        By::Township => "each row: the township's population",
+    };
+    BTreeMap::from([
+        (
+            "pct_targeted",
+            "distinct population of the townships targeted by at least one run in the period"
+                .to_string(),
+        ),
+        (
+            "pct_area",
+            format!("totals: the prefecture's population; {area}"),
+        ),
+    ])
+}
+
+/// Aggregate ledger outcomes into a coverage report. Runs outside `[from, to)` or of another
+/// campaign (when one is named) are ignored, as are their failures.
+pub fn aggregate(inputs: &Inputs, directory: &Directory, query: &Query) -> Report {
+    let in_query = |campaign: &str, at: DateTime<Utc>| {
+        at >= query.from && at < query.to && query.campaign.as_deref().is_none_or(|c| c == campaign)
+    };
+    let runs: Vec<&RunOutcome> = inputs
+        .runs
+        .iter()
+        .filter(|r| in_query(&r.campaign, r.occurrence))
+        .collect();
+    let failures: Vec<FailureRow> = inputs
+        .failures
+        .iter()
+        .filter(|f| in_query(&f.campaign, f.occurrence))
+        .cloned()
+        .collect();
+    let best = best_of(runs.iter().copied());
+    let mut totals = figures(&best, directory, directory.population(), |_| true);
+    count_failures(&mut totals, &failures, |_| true);
+    let rows = match query.by {
+        By::County => county_rows(&best, directory, &failures),
+        By::Township => best
+            .keys()
+            .map(|c| township_row(c, &best, directory, &failures))
+            .collect(),
+    };
+    let failure_lines = failures
+        .into_iter()
+        .map(|row| FailureLine {
+            township_names: row
+                .townships
+                .iter()
+                .map(|c| directory.township(c).map_or(c.clone(), |t| t.name.clone()))
+                .collect(),
+            row,
+        })
+        .collect();
+    Report {
+        query: query.clone(),
+        denominators: denominators(query.by),
+        runs: runs.len() as u32,
+        totals,
+        rows,
+        failures: failure_lines,
+        series: series(&runs, directory),
+    }
+}
+
+#[cfg(test)]
+mod tests;

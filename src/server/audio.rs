@@ -1,0 +1,153 @@
+//! `GET /v1/audio/{sha256}.{ext}`: content-addressed recordings. The id is looked up in the
+//! snapshot's in-memory index built from the catalog; request input is never joined into a
+//! path, so nothing else on disk can be reached. Range → 206 (416 when unsatisfiable), a strong
+//! ETag (the sha256 itself), and `immutable` caching: the bytes of an id never change.
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
+
+use super::auth::{Principal, Scope};
+use super::error::AppError;
+use super::playlists::not_modified;
+use super::state::{AppState, AudioFile, Snapshot};
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// Split `{sha256}.{ext}`, refusing anything that is not 64 lowercase hex digits and a short
+/// alphanumeric extension.
+fn parse_name(file: &str) -> Result<(&str, &str), AppError> {
+    let bad = || {
+        AppError::BadRequest(format!(
+            "malformed audio name `{}`: expected `<sha256>.<ext>` (64 hex digits)",
+            file.escape_debug()
+        ))
+    };
+    let (sha, ext) = file.split_once('.').ok_or_else(bad)?;
+    let hex_ok = sha.len() == 64 && sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let ext_ok =
+        !ext.is_empty() && ext.len() <= 5 && ext.bytes().all(|b| b.is_ascii_alphanumeric());
+    if hex_ok && ext_ok {
+        Ok((sha, ext))
+    } else {
+        Err(bad())
+    }
+}
+
+/// Whether a station's county airs this recording in any of its townships.
+fn station_may_hear(snapshot: &Snapshot, county: &str, sha: &str) -> bool {
+    snapshot
+        .broadcasts()
+        .iter()
+        .filter(|b| b.county_code == county)
+        .any(|b| b.items.iter().any(|i| i.sha256 == sha))
+}
+
+pub async fn serve(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    principal: Principal,
+    req: Request,
+) -> Result<Response, AppError> {
+    let (sha, ext) = parse_name(&file)?;
+    let snapshot = state.snapshot();
+    let not_found = || AppError::NotFound {
+        message: format!("no recording `{file}` in the catalog"),
+        suggestion: None,
+    };
+    let audio = snapshot
+        .audio(sha)
+        .filter(|a| a.ext == ext)
+        .ok_or_else(not_found)?;
+    if let Scope::Station { county } = &principal.scope
+        && !station_may_hear(&snapshot, county, sha)
+    {
+        return Err(AppError::Forbidden(format!(
+            "recording `{file}` is not in any playlist of county `{county}`"
+        )));
+    }
+    send(audio, req).await
+}
+
+/// Answer from the file: 304 on a matching `If-None-Match`; otherwise the file service does
+/// Range and 416, with our validators in place of its own.
+async fn send(audio: &AudioFile, req: Request) -> Result<Response, AppError> {
+    let etag = format!("\"{}\"", audio.sha256);
+    if not_modified(req.headers(), &etag) {
+        let mut resp = StatusCode::NOT_MODIFIED.into_response();
+        finish(&mut resp, audio, &etag);
+        return Ok(resp);
+    }
+    let (mut parts, _) = req.into_parts();
+    let if_range = parts.headers.remove(header::IF_RANGE);
+    for h in [
+        header::IF_NONE_MATCH,
+        header::IF_MODIFIED_SINCE,
+        header::IF_MATCH,
+        header::IF_UNMODIFIED_SINCE,
+    ] {
+        parts.headers.remove(h);
+    }
+    // If-Range with another validator: the client's partial copy is stale, send it all.
+    if if_range.is_some_and(|v| v.as_bytes() != etag.as_bytes()) {
+        parts.headers.remove(header::RANGE);
+    }
+    let req = Request::from_parts(parts, Body::empty());
+    let resp = ServeFile::new(&audio.path)
+        .oneshot(req)
+        .await
+        .map_err(AppError::internal)?;
+    if resp.status() == StatusCode::NOT_FOUND {
+        return Err(AppError::internal(format!(
+            "catalogued recording `{}` is missing on disk",
+            audio.path.display()
+        )));
+    }
+    let mut resp = resp.map(Body::new);
+    finish(&mut resp, audio, &etag);
+    Ok(resp)
+}
+
+fn finish(resp: &mut Response, audio: &AudioFile, etag: &str) {
+    let h = resp.headers_mut();
+    h.insert(header::ETAG, HeaderValue::from_str(etag).expect("hex etag"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(audio.content_type),
+    );
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.remove(header::LAST_MODIFIED);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_sha_and_short_extension_pass() {
+        let sha = "a".repeat(64);
+        assert_eq!(
+            parse_name(&format!("{sha}.mp3")).unwrap(),
+            (sha.as_str(), "mp3")
+        );
+        for bad in [
+            "../../etc/passwd".to_string(),
+            format!("{sha}.mp3/.."),
+            format!("{}.mp3", "A".repeat(64)),
+            sha.clone(),
+            format!("{sha}.m p3"),
+            format!("{sha}..mp3"),
+            "%2e%2e%2fetc.mp3".to_string(),
+        ] {
+            assert_eq!(
+                parse_name(&bad).unwrap_err().status(),
+                StatusCode::BAD_REQUEST,
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! `POST /v1/ebd/state`: platforms' unsolicited `EBMStateResponse` packages, sent as the EBD
+//! profile sends everything (multipart, the first file part ending in `.tar`). Each package is
+//! checked by [`crate::ebd::validate_package`] (tar layout, signature when a peer key is
+//! configured, XML), fed to the ledger, and answered with an `EBDResponse` package.
+//!
+//! Off (503) unless the host configures [`EbdInbound`] and writable records: a read-only mirror
+//! (`serve --no-schedule`) records nothing.
+
+use std::sync::Arc;
+
+use axum::extract::{Multipart, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+
+use super::error::AppError;
+use super::state::AppState;
+use crate::ebd::assemble::{build_package, envelope};
+use crate::ebd::{
+    Body, CoverageFigure, Ebd, EbdId, EbdProfile, EbdResponse, EbmStateResponse, InboundConfig,
+    ResultCode, SeqKind, SequenceStore, Signer, validate_package,
+};
+use crate::ledger::StateReport;
+
+/// How inbound packages are checked and answered.
+#[derive(Clone)]
+pub struct EbdInbound {
+    /// Checks, including the peer's public key when signatures are verified.
+    pub config: InboundConfig,
+    /// Our side of the reply: sender EBRID, signature shape, id format.
+    pub profile: EbdProfile,
+    pub signer: Option<Arc<dyn Signer>>,
+    /// Counters for reply EBDIDs.
+    pub seq: Arc<dyn SequenceStore>,
+}
+
+impl std::fmt::Debug for EbdInbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EbdInbound")
+            .field("sender", &self.profile.sender_ebrid)
+            .field("verifies_signatures", &self.config.peer_key.is_some())
+            .field("signs", &self.signer.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The ledger's form of a state report.
+pub fn state_report(s: &EbmStateResponse, raw: &str) -> StateReport {
+    let coverage = s.coverage.as_ref();
+    StateReport {
+        ebm_id: s.ebm_id.as_str().to_string(),
+        reported_at: s.rpt_time,
+        brd_state_code: s.brd_state_code,
+        description: s.brd_state_desc.clone(),
+        coverage_rate: coverage.and_then(|c| c.figure).map(|f| match f {
+            CoverageFigure::Rate(r) => r,
+            CoverageFigure::Percent(p) => p / 100.0,
+        }),
+        area_codes: coverage.map(|c| c.area_codes.clone()).unwrap_or_default(),
+        terminals: coverage
+            .and_then(|c| c.res_brd_stat)
+            .map(|r| u64::from(r.terminals)),
+        raw: raw.to_string(),
+    }
+}
+
+/// The first `.tar` file part of a multipart body.
+async fn tar_part(mut multipart: Multipart) -> Result<Vec<u8>, AppError> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        AppError::BadRequest(format!("multipart body: {}", e.body_text()))
+    };
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        if field.file_name().is_some_and(|n| n.ends_with(".tar")) {
+            return Ok(field.bytes().await.map_err(bad)?.to_vec());
+        }
+    }
+    Err(AppError::BadRequest(
+        "no file part ending in `.tar` in the multipart body".to_string(),
+    ))
+}
+
+/// An `EBDResponse` package answering `request` (when it could be parsed).
+fn reply(
+    inbound: &EbdInbound,
+    code: ResultCode,
+    desc: &str,
+    request: Option<&Ebd>,
+    request_id: Option<&str>,
+) -> Result<Response, AppError> {
+    let p = &inbound.profile;
+    let now = Utc::now();
+    let day = now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let sender = p.sender().map_err(AppError::internal)?;
+    let counter = inbound
+        .seq
+        .next(SeqKind::Ebd, day)
+        .map_err(AppError::internal)?;
+    let id = EbdId::package(&sender, day, counter).map_err(AppError::internal)?;
+    let related = request_id.and_then(|r| EbdId::parse(r, p.id_format).ok());
+    let body = Body::EbdResponse(EbdResponse {
+        result_code: code.code(),
+        result_desc: desc.to_string(),
+    });
+    let dest = request.map(|e| e.src.ebrid.clone());
+    let ebd = envelope(p, id, dest, related, now, body).map_err(AppError::internal)?;
+    let built =
+        build_package(&ebd, &[], p, inbound.signer.as_deref()).map_err(AppError::internal)?;
+    let disposition = format!("attachment; filename=\"{}\"", built.name);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-tar".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        built.bytes,
+    )
+        .into_response())
+}
+
+pub async fn receive(
+    State(state): State<AppState>,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
+    let (Some(inbound), Some(records)) = (state.ebd_inbound(), state.records()) else {
+        return Err(AppError::Unavailable(
+            "this server does not take state reports (read-only mirror)".to_string(),
+        ));
+    };
+    let bytes = tar_part(multipart).await?;
+    let verdict = validate_package(&bytes, &inbound.config);
+    let Some(package) = verdict.package.filter(|_| verdict.code == ResultCode::Ok) else {
+        return reply(
+            &inbound,
+            verdict.code,
+            &verdict.desc,
+            None,
+            verdict.ebdid.as_deref(),
+        );
+    };
+    let ebd = package.ebd;
+    let request_id = ebd.id.as_str().to_string();
+    let (code, desc) = match &ebd.body {
+        Body::EbmStateResponse(s) => {
+            let raw = String::from_utf8_lossy(&package.raw.ebdb).into_owned();
+            let report = state_report(s, &raw);
+            let ebm = report.ebm_id.clone();
+            let found = tokio::task::spawn_blocking(move || records.record_state_report(&report))
+                .await
+                .map_err(AppError::internal)?
+                .map_err(AppError::internal)?;
+            tracing::info!(ebmid = %ebm, delivery = ?found, state = s.brd_state_code, "state report recorded");
+            (ResultCode::Ok, ResultCode::Ok.desc_zh().to_string())
+        }
+        Body::ConnectionCheck(_) => (ResultCode::Ok, ResultCode::Ok.desc_zh().to_string()),
+        other => (
+            ResultCode::Other,
+            format!(
+                "`{}` is not taken here; send EBMStateResponse",
+                other.kind()
+            ),
+        ),
+    };
+    reply(&inbound, code, &desc, Some(&ebd), Some(&request_id))
+}

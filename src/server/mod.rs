@@ -1,0 +1,120 @@
+//! The HTTP app: playlist and audio pulls for county stations, coverage (JSON, CSV, HTML) for
+//! coordinators, state reports from platforms, health and metrics — one axum router with a
+//! timeout on every request, a body size limit (413) and bounded concurrency.
+//!
+//! # Files
+//! - [`state`] — what the app serves from: the plan snapshot, the audio index, the records.
+//! - [`error`] — [`AppError`]: 4xx with a helpful message, 500 logged in the request span.
+//! - [`auth`] — station and coordinator tokens (hashed at rest, compared in constant time).
+//! - `playlists` — `/v1/townships/{code}/playlist.*`, `day.*`, `/v1/counties/{code}/playlists.json`.
+//! - `audio` — `/v1/audio/{sha256}.{ext}`: content-addressed, Range, immutable caching.
+//! - `coverage` — `/v1/coverage` (JSON, CSV).
+//! - `page` — `/coverage`, the server-rendered HTML page.
+//! - [`ebd_state`] — `POST /v1/ebd/state`: platforms' unsolicited state reports.
+//! - [`ops`] — `/healthz`, `/readyz`, `/metrics` and the [`Metrics`] counters.
+//!
+//! Who may see what: a station token reads its county's townships and their audio; a
+//! coordinator token reads everything. Tokens come as `Authorization: Bearer <token>` or, for
+//! players and browsers that cannot set headers, `?token=<token>` (the query string is never
+//! logged). Health, readiness and metrics need no token.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub mod auth;
+pub mod error;
+pub mod ops;
+pub mod records;
+pub mod state;
+
+mod audio;
+mod coverage;
+pub mod ebd_state;
+mod page;
+mod playlists;
+
+pub use auth::{Principal, Scope, TokenStore};
+pub use ebd_state::EbdInbound;
+pub use error::AppError;
+pub use ops::Metrics;
+pub use state::{AppState, AudioFile, Limits, Records, RecordsError, Snapshot};
+
+/// The router, with every layer. Health and metrics routes sit outside the concurrency bound so
+/// a saturated server still answers its probes.
+pub fn app(state: AppState) -> Router {
+    let limits = state.limits().clone();
+    let api = Router::new()
+        .route("/v1/townships/{code}/{file}", get(playlists::township))
+        .route("/v1/counties/{code}/{file}", get(playlists::county))
+        .route("/v1/audio/{file}", get(audio::serve))
+        .route("/v1/coverage", get(coverage::json_or_csv))
+        .route("/coverage", get(page::coverage))
+        .route("/v1/ebd/state", post(ebd_state::receive))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::count_pulls,
+        ))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            limits.concurrency,
+        ));
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .merge(api)
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            limits.request_timeout,
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .with_state(state)
+}
+
+/// The request span: method and path only, never the query string (it may carry a token).
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+}
+
+async fn fallback(uri: axum::http::Uri) -> AppError {
+    AppError::NotFound {
+        message: format!("no route `{}`", uri.path()),
+        suggestion: None,
+    }
+}
+
+/// Serve the app on `listener` until `shutdown` completes, then let in-flight requests finish
+/// (each is bounded by the request timeout), at most `drain` long.
+pub async fn serve_http(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let drain = state.limits().request_timeout + Duration::from_secs(1);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = tx.send(());
+    });
+    let server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        res = server => res,
+        () = async {
+            let _ = rx.await;
+            tokio::time::sleep(drain).await;
+        } => {
+            tracing::warn!(drain_s = drain.as_secs(), "in-flight requests did not drain in time");
+            Ok(())
+        }
+    }
+}

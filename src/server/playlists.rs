@@ -1,0 +1,347 @@
+//! Playlist pulls for county stations: one township's current or next broadcast (or the one at
+//! `?at=`), its whole day, or every township of a county — each answer with a strong ETag from
+//! its bytes, `If-None-Match` → 304, `Cache-Control` and `Last-Modified`.
+//!
+//! Rendering goes through [`crate::playlist`] with the server's audio URLs
+//! (`{base}/v1/audio/{sha256}.{ext}`). The M3U8 is also a valid HLS VOD playlist
+//! (`#EXT-X-TARGETDURATION`, `#EXT-X-ENDLIST`) so players such as ffmpeg play every item in
+//! order, and a whole day is several broadcasts in one file.
+
+use std::fmt::Write as _;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::auth::Principal;
+use super::error::{self, AppError};
+use super::state::AppState;
+use crate::plan::{Broadcast, PlaylistItem};
+use crate::playlist::{self, PlaylistJson};
+
+/// The zone in which `?date=` days are counted.
+const ZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+#[derive(Debug, Deserialize)]
+pub struct PullQuery {
+    at: Option<String>,
+    date: Option<String>,
+    token: Option<String>,
+}
+
+/// How audio URLs are built: `{base}/v1/audio/{sha256}.{ext}{suffix}`.
+#[derive(Debug, Clone)]
+pub struct Links {
+    pub base: String,
+    /// Appended to each URL, e.g. `?token=…` when the caller authenticated by query.
+    pub suffix: String,
+}
+
+impl Links {
+    pub fn audio(&self, item: &PlaylistItem) -> String {
+        format!(
+            "{}/v1/audio/{}.{}{}",
+            self.base,
+            item.sha256,
+            ext(item),
+            self.suffix
+        )
+    }
+}
+
+/// The audio extension of an item (lowercase), from its file name.
+pub fn ext(item: &PlaylistItem) -> String {
+    std::path::Path::new(&item.file)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("bin")
+        .to_ascii_lowercase()
+}
+
+/// Broadcasts in order as one extended M3U / HLS VOD playlist.
+pub fn m3u8(broadcasts: &[&Broadcast], links: &Links) -> String {
+    let target = broadcasts
+        .iter()
+        .flat_map(|b| &b.items)
+        .map(|i| i.duration_s.ceil() as u64)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:VOD\n");
+    let _ = writeln!(out, "#EXT-X-TARGETDURATION:{target}");
+    for b in broadcasts {
+        let one = playlist::m3u8(b, &links.base, |item| links.audio(item));
+        out.push_str(one.strip_prefix("#EXTM3U\n").unwrap_or(&one));
+    }
+    out.push_str("#EXT-X-ENDLIST\n");
+    out
+}
+
+/// One broadcast as XSPF version 1.
+pub fn xspf(b: &Broadcast, links: &Links) -> String {
+    playlist::xspf(b, &links.base, |item| links.audio(item))
+}
+
+/// One broadcast as JSON: the play window and every item's URL, sha256, size, duration,
+/// language and order.
+pub fn json_broadcast(b: &Broadcast, links: &Links) -> PlaylistJson {
+    playlist::json(b, &links.base, |item| links.audio(item))
+}
+
+/// A strong ETag of a body: the first 128 bits of its sha256.
+pub fn etag_of(body: &[u8]) -> String {
+    format!("\"{}\"", &hex::encode(Sha256::digest(body))[..32])
+}
+
+/// Whether `If-None-Match` names this ETag (weak comparison, as RFC 9110 asks for GET).
+pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim())
+        .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+}
+
+pub fn http_date(t: DateTime<Utc>) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// A playlist answer: 200 with the body, or 304 when the client holds these bytes.
+fn cached(
+    headers: &HeaderMap,
+    body: String,
+    content_type: &'static str,
+    modified: DateTime<Utc>,
+) -> Response {
+    let etag = etag_of(body.as_bytes());
+    let mut resp = if not_modified(headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, content_type)], body).into_response()
+    };
+    let h = resp.headers_mut();
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).expect("hex etag"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=60"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&http_date(modified)) {
+        h.insert(header::LAST_MODIFIED, v);
+    }
+    h.insert(header::VARY, HeaderValue::from_static("authorization"));
+    resp
+}
+
+/// Absolute audio links: the configured base URL, else this request's `Host`.
+fn links(state: &AppState, headers: &HeaderMap, query: &PullQuery) -> Links {
+    let base = state.base_url().map(str::to_string).unwrap_or_else(|| {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        format!("http://{host}")
+    });
+    let by_header = headers.contains_key(header::AUTHORIZATION);
+    let suffix = match (&query.token, by_header) {
+        (Some(t), false) => format!("?token={t}"),
+        _ => String::new(),
+    };
+    Links { base, suffix }
+}
+
+fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>, AppError> {
+    match at {
+        None => Ok(Utc::now()),
+        Some(s) => DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                AppError::BadRequest(format!(
+                    "`at` must be an RFC 3339 time like `2026-11-27T20:00:00+08:00`, not `{s}`: {e}"
+                ))
+            }),
+    }
+}
+
+fn parse_date(date: Option<&str>) -> Result<NaiveDate, AppError> {
+    match date {
+        None => Ok(Utc::now().with_timezone(&ZONE).date_naive()),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+            AppError::BadRequest(format!("`date` must look like `2026-11-27`, not `{s}`"))
+        }),
+    }
+}
+
+fn local_day(b: &Broadcast) -> NaiveDate {
+    b.start.with_timezone(&ZONE).date_naive()
+}
+
+/// `GET /v1/townships/{code}/{playlist.m3u8|playlist.xspf|playlist.json|day.json|day.m3u8}`
+pub async fn township(
+    State(state): State<AppState>,
+    Path((code, file)): Path<(String, String)>,
+    Query(query): Query<PullQuery>,
+    principal: Principal,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let code = error::township_code(&code)?;
+    let township = state.directory().township(code).map_err(AppError::lookup)?;
+    principal.may_read_county(&township.county_code)?;
+    let snapshot = state.snapshot();
+    let links = links(&state, &headers, &query);
+    let modified = snapshot.built_at;
+    match file.as_str() {
+        "playlist.m3u8" | "playlist.xspf" | "playlist.json" => {
+            let at = parse_at(query.at.as_deref())?;
+            let b = snapshot
+                .broadcasts_of(code)
+                .find(|b| b.end > at)
+                .ok_or_else(|| AppError::NotFound {
+                    message: format!(
+                        "no broadcast planned for township `{code}` ({}) at or after {at}",
+                        township.name
+                    ),
+                    suggestion: None,
+                })?;
+            Ok(match file.as_str() {
+                "playlist.m3u8" => cached(&headers, m3u8(&[b], &links), M3U8, modified),
+                "playlist.xspf" => cached(&headers, xspf(b, &links), XSPF, modified),
+                _ => cached(
+                    &headers,
+                    to_json(&json_broadcast(b, &links))?,
+                    JSON,
+                    modified,
+                ),
+            })
+        }
+        "day.json" | "day.m3u8" => {
+            let date = parse_date(query.date.as_deref())?;
+            let day: Vec<&Broadcast> = snapshot
+                .broadcasts_of(code)
+                .filter(|b| local_day(b) == date)
+                .collect();
+            if file == "day.m3u8" {
+                return Ok(cached(&headers, m3u8(&day, &links), M3U8, modified));
+            }
+            let body = serde_json::json!({
+                "township": code,
+                "township_name": township.name,
+                "date": date,
+                "timezone": ZONE.name(),
+                "broadcasts": day.iter().map(|b| json_broadcast(b, &links)).collect::<Vec<_>>(),
+            });
+            Ok(cached(&headers, to_json(&body)?, JSON, modified))
+        }
+        other => Err(unknown_file(
+            other,
+            &[
+                "playlist.m3u8",
+                "playlist.xspf",
+                "playlist.json",
+                "day.json",
+                "day.m3u8",
+            ],
+        )),
+    }
+}
+
+/// `GET /v1/counties/{code}/playlists.json?date=`
+pub async fn county(
+    State(state): State<AppState>,
+    Path((code, file)): Path<(String, String)>,
+    Query(query): Query<PullQuery>,
+    principal: Principal,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let code = error::county_code(&code)?;
+    let county = state.directory().county(code).map_err(AppError::lookup)?;
+    principal.may_read_county(&county.code)?;
+    if file != "playlists.json" {
+        return Err(unknown_file(&file, &["playlists.json"]));
+    }
+    let date = parse_date(query.date.as_deref())?;
+    let snapshot = state.snapshot();
+    let links = links(&state, &headers, &query);
+    let townships: Vec<serde_json::Value> = state
+        .directory()
+        .townships_of(&county.code)
+        .map(|t| {
+            let day: Vec<_> = snapshot
+                .broadcasts_of(&t.code)
+                .filter(|b| local_day(b) == date)
+                .map(|b| json_broadcast(b, &links))
+                .collect();
+            serde_json::json!({"township": t.code, "township_name": t.name, "broadcasts": day})
+        })
+        .collect();
+    let body = serde_json::json!({
+        "county": county.code,
+        "county_name": county.name,
+        "date": date,
+        "timezone": ZONE.name(),
+        "townships": townships,
+    });
+    Ok(cached(&headers, to_json(&body)?, JSON, snapshot.built_at))
+}
+
+const M3U8: &str = "application/vnd.apple.mpegurl; charset=utf-8";
+const XSPF: &str = "application/xspf+xml; charset=utf-8";
+const JSON: &str = "application/json; charset=utf-8";
+
+fn to_json(v: &impl serde::Serialize) -> Result<String, AppError> {
+    serde_json::to_string_pretty(v)
+        .map(|s| s + "\n")
+        .map_err(AppError::internal)
+}
+
+fn unknown_file(file: &str, known: &[&str]) -> AppError {
+    let suggestion = crate::diag::did_you_mean(file, known.iter().copied()).map(str::to_string);
+    AppError::NotFound {
+        message: format!(
+            "unknown playlist `{}`; expected one of {}",
+            file.escape_debug(),
+            known.join(", ")
+        ),
+        suggestion,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_lists_and_weak_tags_match() {
+        let tag = etag_of(b"hello");
+        let mut h = HeaderMap::new();
+        assert!(!not_modified(&h, &tag));
+        h.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_str(&format!("\"x\", W/{tag}")).unwrap(),
+        );
+        assert!(not_modified(&h, &tag));
+        assert!(!not_modified(&h, &etag_of(b"other")));
+    }
+
+    #[test]
+    fn dates_and_times_are_checked() {
+        assert!(parse_at(Some("2026-11-27T20:00:00+08:00")).is_ok());
+        assert_eq!(
+            parse_at(Some("tomorrow")).unwrap_err().status(),
+            StatusCode::BAD_REQUEST
+        );
+        assert!(parse_date(Some("2026-11-27")).is_ok());
+        assert!(parse_date(Some("27/11/2026")).is_err());
+        assert_eq!(
+            http_date(DateTime::UNIX_EPOCH),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
+    }
+}

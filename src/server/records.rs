@@ -1,0 +1,121 @@
+//! The app's records over the ledger: any [`Ledger`] read as coverage inputs and endpoint
+//! health, and a readiness check that the ledger file accepts a write lock.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::state::{EndpointStatus, Records, RecordsError};
+use crate::coverage::{FailureRow, Inputs, Reached, RunOutcome, TownshipOutcome};
+use crate::ledger::{Confirmed, Ledger, SqliteLedger};
+
+/// A ledger seen as the app's records.
+#[derive(Debug)]
+pub struct LedgerRecords<L> {
+    ledger: L,
+    /// The SQLite file, for the write check; `None` skips it.
+    file: Option<PathBuf>,
+}
+
+/// Open the SQLite ledger at `path` as records.
+pub fn open(path: &Path) -> Result<Arc<dyn Records>, RecordsError> {
+    let ledger = SqliteLedger::open(path).map_err(err)?;
+    Ok(Arc::new(LedgerRecords {
+        ledger,
+        file: Some(path.to_path_buf()),
+    }))
+}
+
+impl<L: Ledger> LedgerRecords<L> {
+    pub fn new(ledger: L, file: Option<PathBuf>) -> LedgerRecords<L> {
+        LedgerRecords { ledger, file }
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> RecordsError {
+    RecordsError(e.to_string())
+}
+
+fn reached(c: Confirmed) -> Reached {
+    match c {
+        Confirmed::Delivered => Reached::Delivered,
+        Confirmed::Played => Reached::Played,
+    }
+}
+
+impl<L: Ledger + 'static> Records for LedgerRecords<L> {
+    fn coverage_inputs(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        campaign: Option<&str>,
+    ) -> Result<Inputs, RecordsError> {
+        let mut inputs = Inputs::default();
+        for run in self.ledger.runs(from, to, campaign).map_err(err)? {
+            let townships = self
+                .ledger
+                .run_reach_inputs(run.id)
+                .map_err(err)?
+                .into_iter()
+                .map(|t| TownshipOutcome {
+                    township: t.township,
+                    best: t.best.map(reached),
+                })
+                .collect();
+            for f in self.ledger.failures(Some(run.id)).map_err(err)? {
+                inputs.failures.push(FailureRow {
+                    run: run.id.0,
+                    occurrence: run.occurrence,
+                    campaign: run.campaign.clone(),
+                    endpoint: f.endpoint,
+                    lang: f.lang,
+                    townships: f.townships,
+                    state: f.state.as_str().to_string(),
+                    reason: f.reason.or(f.last_error),
+                });
+            }
+            inputs.runs.push(RunOutcome {
+                run: run.id.0,
+                campaign: run.campaign,
+                occurrence: run.occurrence,
+                townships,
+            });
+        }
+        Ok(inputs)
+    }
+
+    fn endpoints(&self) -> Result<Vec<EndpointStatus>, RecordsError> {
+        let list = self.ledger.endpoint_healths().map_err(err)?;
+        Ok(list
+            .into_iter()
+            .map(|h| EndpointStatus {
+                endpoint: h.endpoint,
+                circuit: h.circuit.as_str().to_string(),
+                consecutive_failures: h.consecutive_failures,
+                last_seen: h.last_seen,
+                reason: h.reason,
+            })
+            .collect())
+    }
+
+    fn record_state_report(
+        &self,
+        report: &crate::ledger::StateReport,
+    ) -> Result<Option<i64>, RecordsError> {
+        let found = self.ledger.record_state_report(report).map_err(err)?;
+        Ok(found.map(|d| d.0))
+    }
+
+    /// Take and release SQLite's write lock on a second connection.
+    fn check_writable(&self) -> Result<(), RecordsError> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let conn = rusqlite::Connection::open(file).map_err(err)?;
+        conn.busy_timeout(Duration::from_secs(2)).map_err(err)?;
+        conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;")
+            .map_err(err)
+    }
+}

@@ -1,0 +1,323 @@
+//! What the app serves from: the directory, a swappable snapshot of the plan and the audio
+//! index, the records (ledger) behind coverage and state reports, tokens, metrics and limits.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::auth::TokenStore;
+use super::ebd_state::EbdInbound;
+use super::ops::Metrics;
+use crate::catalog::Catalog;
+use crate::coverage;
+use crate::directory::Directory;
+use crate::plan::Broadcast;
+
+/// Bounds on every request.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub concurrency: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 4 * 1024 * 1024,
+            concurrency: 256,
+        }
+    }
+}
+
+/// One servable recording, found by its sha256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioFile {
+    pub sha256: String,
+    /// Extension in URLs, e.g. `mp3`.
+    pub ext: String,
+    pub content_type: &'static str,
+    /// Absolute path on disk; never built from request input.
+    pub path: PathBuf,
+    pub size: u64,
+}
+
+/// The content type of an audio extension.
+pub fn audio_content_type(ext: &str) -> &'static str {
+    match ext {
+        "mp3" => "audio/mpeg",
+        "ogg" | "oga" | "opus" => "audio/ogg",
+        "flac" => "audio/flac",
+        "wav" => "audio/wav",
+        "m4a" | "mp4" | "aac" => "audio/mp4",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The plan and audio the app currently serves; replaced whole when the plan is rebuilt.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    broadcasts: Vec<Broadcast>,
+    /// Township code → indexes into `broadcasts`, by start time.
+    by_township: HashMap<String, Vec<usize>>,
+    audio: HashMap<String, AudioFile>,
+    /// When this snapshot was built (Last-Modified of playlists).
+    pub built_at: DateTime<Utc>,
+    /// Whether schedules and catalog loaded without errors.
+    pub schedules_loaded: bool,
+}
+
+impl Snapshot {
+    pub fn new(
+        mut broadcasts: Vec<Broadcast>,
+        audio: impl IntoIterator<Item = AudioFile>,
+        built_at: DateTime<Utc>,
+    ) -> Snapshot {
+        broadcasts.sort_by(|a, b| (a.start, &a.township_code).cmp(&(b.start, &b.township_code)));
+        let mut by_township: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, b) in broadcasts.iter().enumerate() {
+            by_township
+                .entry(b.township_code.clone())
+                .or_default()
+                .push(i);
+        }
+        Snapshot {
+            broadcasts,
+            by_township,
+            audio: audio.into_iter().map(|a| (a.sha256.clone(), a)).collect(),
+            built_at,
+            schedules_loaded: true,
+        }
+    }
+
+    /// Load schedules and catalog under `root` and plan `[from, to)`: the snapshot a server
+    /// starts with. Campaigns with errors are left out (as `shengbo plan` does).
+    pub fn load(
+        root: &Path,
+        cache_dir: Option<&Path>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Snapshot, crate::check::CheckError> {
+        let inputs = crate::check::load(root, cache_dir, now)?;
+        let planned = crate::plan::plan(
+            &inputs.campaigns,
+            &inputs.directory,
+            &inputs.catalog,
+            from,
+            to,
+        );
+        let audio = Snapshot::audio_of(&inputs.catalog, root);
+        Ok(Snapshot::new(planned.broadcasts, audio, now))
+    }
+
+    /// The airable recordings of a catalog, with paths resolved under `root`.
+    pub fn audio_of(catalog: &Catalog, root: &Path) -> Vec<AudioFile> {
+        let clips = catalog.messages.values().flat_map(|m| {
+            crate::lang::Lang::ALL
+                .into_iter()
+                .filter_map(|l| m.airable_clip(l))
+        });
+        clips
+            .filter_map(|clip| {
+                let probe = clip.probe.as_ref()?;
+                let ext = clip.file.extension()?.to_str()?.to_ascii_lowercase();
+                Some(AudioFile {
+                    sha256: probe.sha256.clone(),
+                    content_type: audio_content_type(&ext),
+                    ext,
+                    path: root.join(&clip.file),
+                    size: probe.size_bytes,
+                })
+            })
+            .collect()
+    }
+
+    /// A township's broadcasts, by start time.
+    pub fn broadcasts_of(&self, township: &str) -> impl Iterator<Item = &Broadcast> {
+        self.by_township
+            .get(township)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.broadcasts[i])
+    }
+
+    pub fn broadcasts(&self) -> &[Broadcast] {
+        &self.broadcasts
+    }
+
+    pub fn audio(&self, sha256: &str) -> Option<&AudioFile> {
+        self.audio.get(sha256)
+    }
+}
+
+/// A failure of the records behind coverage and state reports.
+#[derive(Debug, thiserror::Error)]
+#[error("records: {0}")]
+pub struct RecordsError(pub String);
+
+/// An endpoint's health as the records know it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EndpointStatus {
+    pub endpoint: String,
+    /// `closed` (healthy), `open`, `half_open`.
+    pub circuit: String,
+    pub consecutive_failures: u32,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+}
+
+/// The app's view of the ledger. Blocking: the app calls it from `spawn_blocking`.
+pub trait Records: Send + Sync + 'static {
+    /// Coverage inputs for runs with occurrence in `[from, to)`.
+    fn coverage_inputs(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        campaign: Option<&str>,
+    ) -> Result<coverage::Inputs, RecordsError>;
+    fn endpoints(&self) -> Result<Vec<EndpointStatus>, RecordsError>;
+    /// Store a platform's state report; returns the delivery it moved, if any.
+    fn record_state_report(
+        &self,
+        report: &crate::ledger::StateReport,
+    ) -> Result<Option<i64>, RecordsError>;
+    /// Whether the records can be written (readiness).
+    fn check_writable(&self) -> Result<(), RecordsError>;
+}
+
+struct Shared {
+    directory: Arc<Directory>,
+    snapshot: RwLock<Arc<Snapshot>>,
+    records: Option<Arc<dyn Records>>,
+    ebd_inbound: Option<Arc<EbdInbound>>,
+    tokens: Arc<TokenStore>,
+    metrics: Arc<Metrics>,
+    limits: Limits,
+    base_url: Option<String>,
+}
+
+/// The app's state: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Shared>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("limits", &self.inner.limits)
+            .field("records", &self.inner.records.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(directory: Arc<Directory>, snapshot: Snapshot, tokens: TokenStore) -> AppState {
+        AppState {
+            inner: Arc::new(Shared {
+                directory,
+                snapshot: RwLock::new(Arc::new(snapshot)),
+                records: None,
+                ebd_inbound: None,
+                tokens: Arc::new(tokens),
+                metrics: Arc::new(Metrics::default()),
+                limits: Limits::default(),
+                base_url: None,
+            }),
+        }
+    }
+
+    /// A new state with one part changed; clones of `self` keep the old parts.
+    fn edit(self, f: impl FnOnce(&mut Shared)) -> AppState {
+        let old = &self.inner;
+        let mut inner = Shared {
+            directory: old.directory.clone(),
+            snapshot: RwLock::new(self.snapshot()),
+            records: old.records.clone(),
+            ebd_inbound: old.ebd_inbound.clone(),
+            tokens: old.tokens.clone(),
+            metrics: old.metrics.clone(),
+            limits: old.limits.clone(),
+            base_url: old.base_url.clone(),
+        };
+        f(&mut inner);
+        AppState {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub fn with_records(self, records: Arc<dyn Records>) -> AppState {
+        self.edit(|s| s.records = Some(records))
+    }
+
+    /// Take platforms' state reports on `POST /v1/ebd/state` (needs records too).
+    pub fn with_ebd_inbound(self, inbound: EbdInbound) -> AppState {
+        self.edit(|s| s.ebd_inbound = Some(Arc::new(inbound)))
+    }
+
+    pub fn ebd_inbound(&self) -> Option<Arc<EbdInbound>> {
+        self.inner.ebd_inbound.clone()
+    }
+
+    pub fn with_metrics(self, metrics: Arc<Metrics>) -> AppState {
+        self.edit(|s| s.metrics = metrics)
+    }
+
+    pub fn with_limits(self, limits: Limits) -> AppState {
+        self.edit(|s| s.limits = limits)
+    }
+
+    /// The public base URL for absolute audio links (e.g. `https://sb.example.cn`); by
+    /// default taken from each request's `Host`.
+    pub fn with_base_url(self, base_url: impl Into<String>) -> AppState {
+        let url = base_url.into().trim_end_matches('/').to_string();
+        self.edit(|s| s.base_url = Some(url))
+    }
+
+    /// Replace the snapshot (a new plan, a reloaded catalog); in-flight requests keep theirs.
+    pub fn replace_snapshot(&self, snapshot: Snapshot) {
+        let mut guard = self
+            .inner
+            .snapshot
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        *guard = Arc::new(snapshot);
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.inner
+            .snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn directory(&self) -> &Directory {
+        &self.inner.directory
+    }
+
+    pub fn records(&self) -> Option<Arc<dyn Records>> {
+        self.inner.records.clone()
+    }
+
+    pub fn tokens(&self) -> &TokenStore {
+        &self.inner.tokens
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    pub fn base_url(&self) -> Option<&str> {
+        self.inner.base_url.as_deref()
+    }
+}

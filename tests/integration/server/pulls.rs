@@ -1,0 +1,301 @@
+//! Playlist pulls through the router: formats, caching validators, day and county views,
+//! malformed and unknown codes, health and limits.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+
+use super::{Fixture, get, send};
+
+#[tokio::test]
+async fn m3u8_lists_every_item_with_absolute_urls_and_languages() {
+    let f = Fixture::new();
+    let uri = format!(
+        "/v1/townships/{}/playlist.m3u8?at=2030-01-15T07:00:00%2B08:00",
+        f.township
+    );
+    let got = get(&f.state, &uri, Some(&f.station), &[]).await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.text());
+    assert!(
+        got.header("content-type")
+            .starts_with("application/vnd.apple.mpegurl")
+    );
+    let text = got.text();
+    assert!(text.starts_with("#EXTM3U\n"), "{text}");
+    assert!(text.ends_with("#EXT-X-ENDLIST\n"));
+    let extinf: Vec<&str> = text.lines().filter(|l| l.starts_with("#EXTINF:")).collect();
+    assert_eq!(extinf.len(), 2, "{text}");
+    assert!(
+        extinf[0].starts_with("#EXTINF:1.5,") && extinf[0].contains("[ii"),
+        "{}",
+        extinf[0]
+    );
+    assert!(extinf[1].contains("[zh"));
+    let urls: Vec<&str> = text.lines().filter(|l| l.starts_with("http")).collect();
+    assert_eq!(
+        urls[0],
+        format!("http://stations.example/v1/audio/{}.mp3", f.audio[0].sha256)
+    );
+    assert_eq!(
+        urls[1],
+        format!("http://stations.example/v1/audio/{}.mp3", f.audio[1].sha256)
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("#EXTLANG:")).count(),
+        2
+    );
+    // After the morning broadcast ends, the evening one is "next".
+    let later = format!(
+        "/v1/townships/{}/playlist.json?at=2030-01-15T12:00:00%2B08:00",
+        f.township
+    );
+    let json = get(&f.state, &later, Some(&f.station), &[]).await.json();
+    assert!(
+        json["start"]
+            .as_str()
+            .unwrap()
+            .starts_with("2030-01-15T19:00:00"),
+        "{json}"
+    );
+}
+
+#[tokio::test]
+async fn json_and_xspf_carry_hashes_sizes_order_and_window() {
+    let f = Fixture::new();
+    let base = format!("/v1/townships/{}/playlist", f.township);
+    let json = get(
+        &f.state,
+        &format!("{base}.json?at=2030-01-15T07:00:00Z"),
+        Some(&f.coordinator),
+        &[],
+    )
+    .await
+    .json();
+    let items = json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["order"], 1);
+    assert_eq!(items[0]["lang"], "ii");
+    assert_eq!(items[1]["lang"], "zh");
+    assert_eq!(items[0]["sha256"], f.audio[0].sha256.as_str());
+    assert_eq!(items[0]["size_bytes"], f.audio[0].size);
+    assert_eq!(items[0]["duration_s"], 1.5);
+    assert_eq!(json["township_code"], f.township.as_str());
+    assert!(json["end"].as_str().is_some() && json["timezone"] == "Asia/Shanghai");
+
+    let got = get(
+        &f.state,
+        &format!("{base}.xspf?at=2030-01-15T07:00:00Z"),
+        Some(&f.coordinator),
+        &[],
+    )
+    .await;
+    assert_eq!(got.status, StatusCode::OK);
+    let text = got.text();
+    let doc = roxmltree::Document::parse(&text).expect("well-formed XSPF");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "playlist");
+    assert_eq!(root.tag_name().namespace(), Some("http://xspf.org/ns/0/"));
+    assert_eq!(root.attribute("version"), Some("1"));
+    let tracks: Vec<_> = root
+        .descendants()
+        .filter(|n| n.has_tag_name(("http://xspf.org/ns/0/", "track")))
+        .collect();
+    assert_eq!(tracks.len(), 2);
+    let location = tracks[0]
+        .children()
+        .find(|n| n.has_tag_name(("http://xspf.org/ns/0/", "location")))
+        .unwrap();
+    assert!(
+        location
+            .text()
+            .unwrap()
+            .ends_with(&format!("{}.mp3", f.audio[0].sha256))
+    );
+}
+
+#[tokio::test]
+async fn etag_revalidation_answers_304_with_the_same_validators() {
+    let f = Fixture::new();
+    let uri = format!(
+        "/v1/townships/{}/playlist.m3u8?at=2030-01-15T07:00:00Z",
+        f.township
+    );
+    let first = get(&f.state, &uri, Some(&f.station), &[]).await;
+    let etag = first.header("etag").to_string();
+    assert!(etag.starts_with('"') && etag.len() == 34, "{etag}");
+    assert!(first.header("cache-control").contains("max-age"));
+    assert_eq!(
+        first.header("last-modified"),
+        "Mon, 14 Jan 2030 00:00:00 GMT"
+    );
+    let again = get(
+        &f.state,
+        &uri,
+        Some(&f.station),
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert!(again.body.is_empty());
+    assert_eq!(again.header("etag"), etag);
+    let stale = get(
+        &f.state,
+        &uri,
+        Some(&f.station),
+        &[("if-none-match", "\"0000\"")],
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::OK);
+    // Another broadcast, other bytes, another tag.
+    let evening = uri.replace("07:00:00Z", "12:00:00Z");
+    assert_ne!(
+        get(&f.state, &evening, Some(&f.station), &[])
+            .await
+            .header("etag"),
+        etag
+    );
+}
+
+#[tokio::test]
+async fn day_and_county_views_gather_the_days_broadcasts() {
+    let f = Fixture::new();
+    let day = get(
+        &f.state,
+        &format!("/v1/townships/{}/day.json?date=2030-01-15", f.township),
+        Some(&f.station),
+        &[],
+    )
+    .await
+    .json();
+    assert_eq!(day["broadcasts"].as_array().unwrap().len(), 2, "{day}");
+    let m3u = get(
+        &f.state,
+        &format!("/v1/townships/{}/day.m3u8?date=2030-01-15", f.township),
+        Some(&f.station),
+        &[],
+    )
+    .await
+    .text();
+    assert_eq!(m3u.matches("#EXTINF:").count(), 4);
+    assert_eq!(m3u.matches("#EXTM3U").count(), 1);
+    let empty = get(
+        &f.state,
+        &format!("/v1/townships/{}/day.json?date=2030-01-16", f.township),
+        Some(&f.station),
+        &[],
+    )
+    .await
+    .json();
+    assert_eq!(empty["broadcasts"].as_array().unwrap().len(), 0);
+    let county = get(
+        &f.state,
+        "/v1/counties/513431/playlists.json?date=2030-01-15",
+        Some(&f.station),
+        &[],
+    )
+    .await
+    .json();
+    let towns = county["townships"].as_array().unwrap();
+    let dir = shengbo::directory::Directory::liangshan();
+    assert_eq!(towns.len(), dir.townships_of("513431").count());
+    let with: Vec<_> = towns
+        .iter()
+        .filter(|t| !t["broadcasts"].as_array().unwrap().is_empty())
+        .collect();
+    assert_eq!(with.len(), 1);
+    assert_eq!(with[0]["township"], f.township.as_str());
+}
+
+#[tokio::test]
+async fn malformed_and_unknown_codes_are_told_apart() {
+    let f = Fixture::new();
+    let tok = Some(f.coordinator.as_str());
+    for bad in [
+        "51343110",
+        "51343110x",
+        "..%2F..%2Fetc",
+        "%E6%98%AD%E8%A7%89",
+    ] {
+        let got = get(
+            &f.state,
+            &format!("/v1/townships/{bad}/playlist.m3u8"),
+            tok,
+            &[],
+        )
+        .await;
+        assert_eq!(got.status, StatusCode::BAD_REQUEST, "{bad}: {}", got.text());
+        assert!(got.json()["error"].as_str().unwrap().contains("9 digits"));
+    }
+    let unknown = get(&f.state, "/v1/townships/513431199/playlist.m3u8", tok, &[]).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(
+        unknown.json()["did_you_mean"].is_string(),
+        "{}",
+        unknown.text()
+    );
+    let county = get(&f.state, "/v1/counties/51343/playlists.json", tok, &[]).await;
+    assert_eq!(county.status, StatusCode::BAD_REQUEST);
+    let file = get(
+        &f.state,
+        &format!("/v1/townships/{}/playlist.m3u", f.township),
+        tok,
+        &[],
+    )
+    .await;
+    assert_eq!(file.status, StatusCode::NOT_FOUND);
+    assert_eq!(file.json()["did_you_mean"], "playlist.m3u8");
+    let at = get(
+        &f.state,
+        &format!("/v1/townships/{}/playlist.m3u8?at=noon", f.township),
+        tok,
+        &[],
+    )
+    .await;
+    assert_eq!(at.status, StatusCode::BAD_REQUEST);
+    let none = get(
+        &f.state,
+        &format!(
+            "/v1/townships/{}/playlist.m3u8?at=2031-01-01T00:00:00Z",
+            f.township
+        ),
+        tok,
+        &[],
+    )
+    .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn health_needs_no_token_and_bodies_are_bounded() {
+    let f = Fixture::new();
+    assert_eq!(
+        get(&f.state, "/healthz", None, &[]).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&f.state, "/readyz", None, &[]).await.status,
+        StatusCode::OK
+    );
+    let big = vec![b'x'; 5 * 1024 * 1024];
+    let req = Request::post("/v1/ebd/state")
+        .header("content-type", "multipart/form-data; boundary=x")
+        .header("content-length", big.len())
+        .body(Body::from(big))
+        .unwrap();
+    assert_eq!(
+        send(&f.state, req).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    let _ = get(
+        &f.state,
+        &format!("/v1/townships/{}/playlist.m3u8", f.township),
+        None,
+        &[],
+    )
+    .await;
+    let metrics = get(&f.state, "/metrics", None, &[]).await.text();
+    assert!(
+        metrics.contains("shengbo_pulls_total{kind=\"playlist\",status=\"401\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("# TYPE shengbo_push_latency_seconds histogram"));
+}
