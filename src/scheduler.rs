@@ -140,7 +140,10 @@ impl<R: Runner> CronLoop<R> {
             while inflight.join_next().await.is_some() {}
         });
         if drain.await.is_err() {
-            tracing::warn!(left = inflight.len(), "pushes still in flight at the drain deadline");
+            tracing::warn!(
+                left = inflight.len(),
+                "pushes still in flight at the drain deadline"
+            );
             inflight.abort_all();
         }
     }

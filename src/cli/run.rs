@@ -192,7 +192,7 @@ pub(crate) fn pusher(global: &Global, registry: Registry) -> anyhow::Result<Push
         registry: Arc::new(registry),
         router: Arc::new(router),
         profile,
-        clip_base: "http://127.0.0.1:8080/clips".into(),
+        clip_base: "http://127.0.0.1:8470/v1/audio".into(),
     })
 }
 
@@ -230,25 +230,27 @@ pub(crate) fn pick(
             None => anyhow::bail!("no valid campaign in `schedules/`"),
         }
     }
-    let occurrences =
-        |c: &Campaign, from: DateTime<Utc>, to: DateTime<Utc>| -> Vec<DateTime<Utc>> {
-            let mut v: Vec<_> = c
-                .slots
-                .iter()
-                .flat_map(|s| s.schedule.occurrences(c.timezone, from, to))
-                .collect();
-            v.sort();
-            v.dedup();
-            v
-        };
+    let occurrences = |c: &Campaign, from: DateTime<Utc>, to: DateTime<Utc>| {
+        c.occurrences(from, to)
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>()
+    };
+    let first_after = |t: DateTime<Utc>| {
+        // An hour, a day, then a week ahead: a minute-by-minute drill stays cheap.
+        [TimeDelta::hours(1), TimeDelta::days(1), TimeDelta::days(8)]
+            .into_iter()
+            .find_map(|h| {
+                chosen
+                    .iter()
+                    .filter_map(|c| occurrences(c, t, t + h).first().copied())
+                    .min()
+            })
+    };
     let instant = match at {
         Some(text) => {
             let t = parse_time(text)?;
-            let first = chosen
-                .iter()
-                .filter_map(|c| occurrences(c, t, t + TimeDelta::days(8)).first().copied())
-                .min();
-            first.with_context(|| format!("no slot at or after `{text}` within a week"))?
+            first_after(t).with_context(|| format!("no slot at or after `{text}` within a week"))?
         }
         None => {
             let back = now - TimeDelta::from_std(air_by).unwrap_or(TimeDelta::minutes(30));
@@ -260,18 +262,8 @@ pub(crate) fn pick(
                         .copied()
                 })
                 .max();
-            let next = || {
-                chosen
-                    .iter()
-                    .filter_map(|c| {
-                        occurrences(c, now, now + TimeDelta::days(8))
-                            .first()
-                            .copied()
-                    })
-                    .min()
-            };
             recent
-                .or_else(next)
+                .or_else(|| first_after(now))
                 .context("no slot within the next week")?
         }
     };

@@ -89,14 +89,20 @@ pub async fn watch_files(
         let (r, d2) = (root.clone(), d);
         match tokio::task::spawn_blocking(move || load_strict(&r, &d2)).await {
             Ok(Ok(project)) => {
-                tracing::info!(campaigns = project.campaigns.len(), "schedules and audio reloaded");
+                tracing::info!(
+                    campaigns = project.campaigns.len(),
+                    "schedules and audio reloaded"
+                );
                 let _ = tx.send(Arc::new(project));
             }
             Ok(Err(errors)) => {
                 for e in &errors {
                     tracing::error!(file = %e.position(), error = %e.message, "invalid after an edit");
                 }
-                tracing::warn!(errors = errors.len(), "edited schedules have errors; keeping the last good set");
+                tracing::warn!(
+                    errors = errors.len(),
+                    "edited schedules have errors; keeping the last good set"
+                );
             }
             Err(e) => tracing::error!(error = %e, "reload panicked; keeping the last good set"),
         }
@@ -130,6 +136,9 @@ mod tests {
         std::fs::write(dir.path().join("schedules/bad.toml"), "id = \n").unwrap();
         let data = DataDir::resolve(dir.path(), None);
         let errors = load_strict(dir.path(), &data).unwrap_err();
-        assert!(errors.iter().any(|e| e.file.ends_with("bad.toml")), "{errors:?}");
+        assert!(
+            errors.iter().any(|e| e.file.ends_with("bad.toml")),
+            "{errors:?}"
+        );
     }
 }

@@ -22,6 +22,8 @@ pub struct PushRunner {
     pub clock: Clock,
     pub play: PlayClock,
     pub wait: StateWait,
+    /// Slots prepared at once (planning and packaging are CPU-bound; a catch-up fires many).
+    pub preparing: Arc<tokio::sync::Semaphore>,
 }
 
 impl Runner for PushRunner {
@@ -32,6 +34,7 @@ impl Runner for PushRunner {
         occurrence: DateTime<Utc>,
         shutdown: watch::Receiver<bool>,
     ) {
+        let permit = self.preparing.acquire().await.expect("semaphore open");
         let now = self.clock.now();
         let pusher = self.pusher.clone();
         let c = campaign.clone();
@@ -39,6 +42,7 @@ impl Runner for PushRunner {
             pusher.prepare_occurrence(&project, &c, occurrence, now)
         })
         .await;
+        drop(permit);
         let run = match prepared {
             Ok(Ok(Some(run))) => run,
             Ok(Ok(None)) => {
@@ -56,7 +60,13 @@ impl Runner for PushRunner {
         };
         let report = self
             .pusher
-            .drive(&self.dispatcher, std::slice::from_ref(&run), self.play, self.wait, shutdown)
+            .drive(
+                &self.dispatcher,
+                std::slice::from_ref(&run),
+                self.play,
+                self.wait,
+                shutdown,
+            )
             .await;
         tracing::info!(%campaign, %occurrence, run = %run.run.id,
             delivered = report.count("delivered"), accepted = report.count("accepted"),
@@ -65,14 +75,24 @@ impl Runner for PushRunner {
     }
 
     async fn missed(&self, project: Arc<Project>, campaign: String, occurrence: DateTime<Utc>) {
+        let _permit = self.preparing.acquire().await.expect("semaphore open");
         let now = self.clock.now();
         let pusher = self.pusher.clone();
         let c = campaign.clone();
-        let done = tokio::task::spawn_blocking(move || record_missed(&pusher, &project, &c, occurrence, now)).await;
+        let done = tokio::task::spawn_blocking(move || {
+            record_missed(&pusher, &project, &c, occurrence, now)
+        })
+        .await;
         match done {
-            Ok(Ok(n)) => tracing::warn!(%campaign, %occurrence, expired = n, "slot recorded as missed"),
-            Ok(Err(e)) => tracing::error!(%campaign, %occurrence, error = %e, "missed slot not recorded"),
-            Err(e) => tracing::error!(%campaign, %occurrence, error = %e, "recording a missed slot panicked"),
+            Ok(Ok(n)) => {
+                tracing::warn!(%campaign, %occurrence, expired = n, "slot recorded as missed")
+            }
+            Ok(Err(e)) => {
+                tracing::error!(%campaign, %occurrence, error = %e, "missed slot not recorded")
+            }
+            Err(e) => {
+                tracing::error!(%campaign, %occurrence, error = %e, "recording a missed slot panicked")
+            }
         }
     }
 }

@@ -147,8 +147,14 @@ async fn catch_up_fires_inside_air_by_and_records_older_slots_as_missed() {
     let missed: Vec<_> = events.iter().filter(|e| e.kind == "missed").collect();
     // 08:10 … 10:00 Beijing: 12 slots; those after 09:31 (air-by 30 min) still air.
     assert_eq!(fired.len() + missed.len(), 12, "{events:?}");
-    assert!(fired.iter().all(|e| e.occurrence + min(30) >= t0()), "{fired:?}");
-    assert!(missed.iter().all(|e| e.occurrence + min(30) < t0()), "{missed:?}");
+    assert!(
+        fired.iter().all(|e| e.occurrence + min(30) >= t0()),
+        "{fired:?}"
+    );
+    assert!(
+        missed.iter().all(|e| e.occurrence + min(30) < t0()),
+        "{missed:?}"
+    );
     assert_eq!(fired.len(), 3, "09:40, 09:50, 10:00: {fired:?}");
     rig.stop_tx.send(true).unwrap();
     rig.task.await.unwrap();
@@ -181,5 +187,8 @@ fn catch_up_starts_at_the_latest_run_or_the_air_by_window() {
         latest - TimeDelta::milliseconds(1)
     );
     let ancient = now - TimeDelta::days(30);
-    assert_eq!(catch_up_from(Some(ancient), now, air_by), now - TimeDelta::days(7));
+    assert_eq!(
+        catch_up_from(Some(ancient), now, air_by),
+        now - TimeDelta::days(7)
+    );
 }

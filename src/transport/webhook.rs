@@ -49,8 +49,8 @@ struct Item<'a> {
     gap_after_s: f64,
 }
 
-/// The JSON body for a delivery; `clip_base` is where stations fetch audio
-/// (`<clip_base>/<sha256>.wav`). Same inputs, same bytes.
+/// The JSON body for a delivery; `clip_base` is where the loudness-adjusted clips are fetched
+/// (`<clip_base>/<sha256>.wav`, content-addressed). Same inputs, same bytes.
 pub fn body(ids: &super::ebd::Ids, content: &Content, clip_base: &str) -> Vec<u8> {
     let base = clip_base.trim_end_matches('/');
     let items = content
@@ -60,7 +60,7 @@ pub fn body(ids: &super::ebd::Ids, content: &Content, clip_base: &str) -> Vec<u8
         .map(|(i, m)| Item {
             order: i + 1,
             message: &m.message,
-            url: format!("{base}/{}", m.name),
+            url: format!("{base}/{}.wav", m.sha256),
             sha256: &m.sha256,
             size_bytes: m.size_bytes,
             duration_s: m.duration_s,

@@ -36,7 +36,7 @@ pub async fn start_sim(faults: Faults, speed: f64) -> Sim {
 pub fn drill_campaign(targets: &str) -> String {
     format!(
         "id = \"drill\"\nname = \"drill\"\nmessages = [\"police-impersonation\"]\n\
-         rotation = \"round-robin\"\norder = [\"ii\", \"zh\"]\ngap_s = 1.0\n\
+         rotation = \"all\"\norder = [\"ii\", \"zh\"]\ngap_s = 1.0\n\
          [targets]\n{targets}\n[[slots]]\nlabel = \"every minute\"\ncron = \"* * * * *\"\n"
     )
 }
