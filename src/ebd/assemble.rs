@@ -33,6 +33,10 @@ pub enum BuildError {
     Sign(#[from] SignError),
     #[error(transparent)]
     Package(#[from] PackageError),
+    #[error("a pair needs two languages, got `{0}` twice")]
+    PairLanguage(&'static str),
+    #[error("the pair's second message starts before the first one ends")]
+    PairOrder,
 }
 
 /// A finished package.
@@ -119,6 +123,27 @@ pub fn broadcast_ebm(
             auxiliary,
         }),
     })
+}
+
+/// A Yi–Mandarin pair: two broadcast requests in airing order, each naming the other in
+/// `RelatedInfo/EBMID`; the second's play window must not start before the first's ends.
+pub fn broadcast_pair(
+    profile: &EbdProfile,
+    first: (&EbmSpec, &[MediaFile]),
+    second: (&EbmSpec, &[MediaFile]),
+) -> Result<(Ebm, Ebm), BuildError> {
+    let (a, b) = (first.0, second.0);
+    if a.lang == b.lang {
+        return Err(BuildError::PairLanguage(a.lang.code()));
+    }
+    if b.start_time < a.end_time {
+        return Err(BuildError::PairOrder);
+    }
+    let mut one = broadcast_ebm(profile, a, first.1)?;
+    let mut two = broadcast_ebm(profile, b, second.1)?;
+    one.related = Some(two.id.clone());
+    two.related = Some(one.id.clone());
+    Ok((one, two))
 }
 
 /// A cancel (MsgType 2) of `cancelled`, under a new message id, linking it in `RelatedInfo`.
@@ -213,6 +238,38 @@ mod tests {
         assert!(digest_matches(b"abc", &b64));
         assert!(!digest_matches(b"abd", &hex_d));
         assert!(!digest_matches(b"abc", "zz"));
+    }
+
+    #[test]
+    fn pair_links_both_ways_in_order() {
+        let p = EbdProfile::default();
+        let sender = p.sender().unwrap();
+        let t0 = crate::ebd::model::parse_time("2025-11-27 19:30:00").unwrap();
+        let spec = |lang, seq, start: i64| EbmSpec {
+            id: EbmId::new(&sender, t0.date_naive(), seq).unwrap(),
+            related: None,
+            lang,
+            title: "防诈骗".into(),
+            desc: Some("d".into()),
+            area_codes: vec!["513431100000".into()],
+            send_time: t0,
+            start_time: t0 + chrono::TimeDelta::minutes(start),
+            end_time: t0 + chrono::TimeDelta::minutes(start + 2),
+        };
+        let (yi, zh) = (spec(Lang::Ii, 1, 0), spec(Lang::Zh, 2, 2));
+        let (a, b) = broadcast_pair(&p, (&yi, &[]), (&zh, &[])).unwrap();
+        assert_eq!(a.related.as_ref(), Some(&b.id));
+        assert_eq!(b.related.as_ref(), Some(&a.id));
+        assert_eq!(a.content.unwrap().language_code, "iii");
+        assert_eq!(b.content.unwrap().language_code, "zho");
+        assert!(matches!(
+            broadcast_pair(&p, (&zh, &[]), (&yi, &[])),
+            Err(BuildError::PairOrder)
+        ));
+        assert!(matches!(
+            broadcast_pair(&p, (&yi, &[]), (&spec(Lang::Ii, 3, 5), &[])),
+            Err(BuildError::PairLanguage("ii"))
+        ));
     }
 
     #[test]

@@ -159,6 +159,32 @@ pub fn generate_key_pair() -> KeyPair {
     }
 }
 
+/// Write a fresh pair as `sm2-private.pem` (owner-only) and `sm2-public.pem` into `dir`; refuses
+/// to overwrite. Returns the two paths. Keep `dir` outside the repository.
+pub fn write_key_pair(dir: &Path) -> Result<(PathBuf, PathBuf), KeyError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| KeyError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let pair = generate_key_pair();
+    let private = dir.join("sm2-private.pem");
+    let public = dir.join("sm2-public.pem");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(&private).map_err(io(&private))?;
+    std::io::Write::write_all(&mut f, pair.private_pem.as_bytes()).map_err(io(&private))?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&public)
+        .map_err(io(&public))?;
+    std::io::Write::write_all(&mut f, pair.public_pem.as_bytes()).map_err(io(&public))?;
+    Ok((private, public))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +204,29 @@ mod tests {
         // SM3-with-id: another distinguishing id does not verify
         let other = parse_verifying_key(&pair.public_pem, "other").unwrap();
         assert!(other.verify(b"hello", &sig).is_err());
+    }
+
+    #[test]
+    fn written_pair_loads_and_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let (private, public) = write_key_pair(dir.path()).unwrap();
+        let signer = KeySigner::load(&private, ID).unwrap();
+        let vk = load_verifying_key(&public, ID).unwrap();
+        assert_eq!(vk.to_sec1_bytes(), signer.verifying_key().to_sec1_bytes());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&private).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "private key readable by others");
+        }
+        assert!(matches!(
+            write_key_pair(dir.path()),
+            Err(KeyError::Io { .. })
+        ));
+        assert!(matches!(
+            KeySigner::load(&dir.path().join("missing.pem"), ID),
+            Err(KeyError::Io { .. })
+        ));
     }
 
     #[test]

@@ -23,7 +23,10 @@ pub mod validate;
 pub mod xml_read;
 pub mod xml_write;
 
-pub use assemble::{BuildError, BuiltPackage, EbmSpec, MediaFile, build_package};
+pub use assemble::{
+    BuildError, BuiltPackage, EbmSpec, MediaFile, broadcast_ebm, broadcast_pair, build_package,
+    envelope,
+};
 pub use ids::{EbdId, EbmId, Ebrid, IdError, IdFormat};
 pub use keys::{KeySigner, Signer};
 pub use model::*;

@@ -146,7 +146,8 @@ fn read_entry(
     total: &mut u64,
     limits: &Limits,
 ) -> Result<Vec<u8>, PackageError> {
-    let size = entry.header().size().map_err(PackageError::Tar)?;
+    // the effective size (a PAX `size` record overrides the header's)
+    let size = entry.size();
     if size > limits.max_entry_bytes {
         return Err(PackageError::EntryTooLarge {
             name: name.to_owned(),

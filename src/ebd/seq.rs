@@ -112,7 +112,8 @@ impl SequenceStore for MemorySequence {
 
 /// Counters in one small text file (`<kind> <YYYY-MM-DD> <n>` per line), rewritten by write to a
 /// temporary file, fsync, rename and directory fsync: after a crash the file holds either the old
-/// or the new value, and a number is persisted before it is handed out.
+/// or the new value, and a number is persisted before it is handed out. An exclusive lock on
+/// `ebd-sequence.lock` serialises processes sharing the data dir.
 #[derive(Debug)]
 pub struct FileSequence {
     path: PathBuf,
@@ -211,9 +212,18 @@ fn parse_counters(text: &str) -> Result<Counters, (usize, String)> {
 impl SequenceStore for FileSequence {
     fn next(&self, kind: SeqKind, day: NaiveDate) -> Result<u32, SeqError> {
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let lock_path = self.path.with_extension("lock");
+        let lock_file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| self.io(e))?;
+        lock_file.lock().map_err(|e| self.io(e))?;
         let mut c = self.load()?;
         let n = advance(&mut c, kind, day)?;
         self.store(&c)?;
+        drop(lock_file);
         tracing::debug!(kind = ?kind, %day, n, "sequence allocated");
         Ok(n)
     }
@@ -289,6 +299,29 @@ mod tests {
         assert_eq!(s.next(SeqKind::Ebm, day(27)).unwrap(), 3);
         assert_eq!(s.next(SeqKind::Ebd, day(27)).unwrap(), 1);
         assert!(!dir.path().join("ebd-sequence.txt.tmp").exists());
+    }
+
+    #[test]
+    fn two_stores_on_one_dir_never_hand_out_the_same_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = std::sync::Arc::new(FileSequence::open(dir.path()).unwrap());
+        let b = std::sync::Arc::new(FileSequence::open(dir.path()).unwrap());
+        let handles: Vec<_> = [a, b]
+            .into_iter()
+            .map(|s| {
+                std::thread::spawn(move || {
+                    (0..50)
+                        .map(|_| s.next(SeqKind::Ebd, day(27)).unwrap())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all: Vec<u32> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect();
+        all.sort_unstable();
+        assert_eq!(all, (1..=100).collect::<Vec<_>>());
     }
 
     #[test]

@@ -219,6 +219,15 @@ pub fn verify(
                     "SignatureTime differs from the time inside SignatureValue".into(),
                 ));
             }
+            if let Ok(serial) = hex::decode(&sig.cert_sn)
+                && serial.len() == 6
+                && serial != sig.value[4..10]
+            {
+                return Err(SignError::Invalid(format!(
+                    "CertSN `{}` differs from the serial inside SignatureValue",
+                    sig.cert_sn
+                )));
+            }
             (time, &sig.value[10..])
         }
     };
@@ -286,6 +295,12 @@ mod tests {
             "<SignatureTime>{:08X}</SignatureTime>",
             at.timestamp()
         )));
+        let mut other_cert = parse_signature(&xml).unwrap();
+        other_cert.cert_sn = "000000000002".into();
+        assert!(matches!(
+            verify(b"x", &other_cert, &vk, false),
+            Err(SignError::Invalid(_))
+        ));
         let unsigned = sign_ebdb(b"x", &id, &profile, None, at).unwrap();
         assert!(matches!(
             verify(b"x", &unsigned, &vk, false),

@@ -1,17 +1,18 @@
 //! Everything a platform checks on an incoming package, in order, mapped to an `EBDResponse`
 //! ResultCode with a plain `ResultDesc`: tar layout (2; missing files 3; over the caps 5), the
-//! signature (4), the EBDB XML (2 malformed, 3 required field missing), media size and SHA-1 (3
+//! signature (4), the EBDB XML (2 malformed, 3 required field missing, 5 an EBDType we do not
+//! handle), the play window (5 when EndTime is not after StartTime), media size and SHA-1 (3
 //! missing, 5 mismatch).
 
 use sm2::dsa::VerifyingKey;
 
 use super::assemble::digest_matches;
 use super::ids::IdFormat;
-use super::model::{Body, Ebd, Ebm};
+use super::model::{Body, Ebd, Ebm, format_time};
 use super::outcome::ResultCode;
 use super::package::{Limits, PackageError, RawPackage, read_package};
 use super::sign::{SignError, parse_signature, verify};
-use super::xml_read::parse_ebd;
+use super::xml_read::{XmlError, parse_ebd};
 
 /// How inbound packages are checked.
 #[derive(Debug, Clone, Default)]
@@ -86,6 +87,9 @@ pub fn validate_package(bytes: &[u8], cfg: &InboundConfig) -> Verdict {
     };
     let ebd = match parse_ebd(xml, cfg.id_format) {
         Ok(e) => e,
+        Err(e @ XmlError::UnsupportedType(_)) => {
+            return Verdict::fail(ResultCode::Other, id, e.to_string());
+        }
         Err(e) if e.is_missing() => {
             return Verdict::fail(ResultCode::ContentMissing, id, e.to_string());
         }
@@ -99,7 +103,7 @@ pub fn validate_package(bytes: &[u8], cfg: &InboundConfig) -> Verdict {
         return Verdict::fail(ResultCode::ParseFailure, id, desc);
     }
     if let Body::Ebm(ebm) = &ebd.body
-        && let Err((code, desc)) = check_media(ebm, &raw)
+        && let Err((code, desc)) = check_window(ebm).and_then(|()| check_media(ebm, &raw))
     {
         return Verdict::fail(code, id, desc);
     }
@@ -134,6 +138,21 @@ fn check_signature(raw: &RawPackage, cfg: &InboundConfig) -> Result<(), (ResultC
     }
     if let Some(key) = &cfg.peer_key {
         verify(&raw.ebdb, &sig, key, cfg.sign_time_in_data).map_err(sig4)?;
+    }
+    Ok(())
+}
+
+fn check_window(ebm: &Ebm) -> Result<(), (ResultCode, String)> {
+    let b = &ebm.basic;
+    if b.end_time <= b.start_time {
+        return Err((
+            ResultCode::Other,
+            format!(
+                "EndTime `{}` is not after StartTime `{}`",
+                format_time(b.end_time),
+                format_time(b.start_time)
+            ),
+        ));
     }
     Ok(())
 }
@@ -186,6 +205,15 @@ mod tests {
     use crate::ebd::profile::EbdProfile;
 
     fn package(signer: Option<&KeySigner>, media: &[MediaFile], named: &[MediaFile]) -> Vec<u8> {
+        package_window(signer, media, named, 15)
+    }
+
+    fn package_window(
+        signer: Option<&KeySigner>,
+        media: &[MediaFile],
+        named: &[MediaFile],
+        minutes: i64,
+    ) -> Vec<u8> {
         let p = EbdProfile::default();
         let t = parse_time("2025-11-27 09:00:00").unwrap();
         let spec = EbmSpec {
@@ -193,11 +221,11 @@ mod tests {
             related: None,
             lang: crate::lang::Lang::Zh,
             title: "提示".into(),
-            desc: None,
+            desc: Some("说明".into()),
             area_codes: vec!["513431100000".into()],
             send_time: t,
             start_time: t,
-            end_time: t,
+            end_time: t + chrono::TimeDelta::minutes(minutes),
         };
         let ebm = broadcast_ebm(&p, &spec, named).unwrap();
         let id = EbdId::package(&p.sender().unwrap(), spec.id.day(), 1).unwrap();
@@ -244,6 +272,15 @@ mod tests {
         assert_eq!(v.code, ResultCode::Other);
         assert!(v.desc.contains("SHA-1"), "{}", v.desc);
         assert!(v.package.is_none());
+    }
+
+    #[test]
+    fn play_window_must_not_be_empty() {
+        let cfg = InboundConfig::default();
+        assert!(validate_package(&package_window(None, &[], &[], 1), &cfg).is_ok());
+        let v = validate_package(&package_window(None, &[], &[], 0), &cfg);
+        assert_eq!(v.code, ResultCode::Other);
+        assert!(v.desc.contains("EndTime"), "{}", v.desc);
     }
 
     #[test]

@@ -97,12 +97,10 @@ impl Playback {
         true
     }
 
-    /// Apply a cancel (MsgType 2) naming its target in `RelatedInfo/EBMID`. Returns whether a
-    /// message not yet finished was cancelled.
+    /// Apply a cancel (MsgType 2): its target is `RelatedInfo/EBMID`, or, as some vendors send
+    /// it, its own EBMID. Returns whether a message not yet finished was cancelled.
     pub fn cancel(&mut self, cancel: &Ebm, now: DateTime<Utc>) -> bool {
-        let Some(target) = &cancel.related else {
-            return false;
-        };
+        let target = cancel.related.as_ref().unwrap_or(&cancel.id);
         match self.messages.get_mut(target.as_str()) {
             Some(m) if !m.state(now).is_final() && m.cancelled_at.is_none() => {
                 m.cancelled_at = Some(now);
@@ -339,6 +337,10 @@ mod tests {
         assert!(p.cancel(&cancel, t("2025-11-27 19:00:00")));
         let r = p.report(ebm(2).id.as_str(), end, &platform()).unwrap();
         assert_eq!(r.state, BrdState::Cancelled);
+        // a cancel under the message's own id, after it played, changes nothing
+        let mut late = ebm(1);
+        late.basic.msg_type = MsgType::Cancel;
+        assert!(!p.cancel(&late, end));
         assert_eq!(
             p.log(t("2025-11-27 00:00:00"), end, end, &platform()).len(),
             2

@@ -7,6 +7,8 @@ use shengbo::ebd::assemble::{EbmSpec, broadcast_ebm, cancel_ebm, envelope};
 use shengbo::ebd::package::{ebdb_name, ebds_name};
 use shengbo::ebd::*;
 
+mod bench;
+mod cli;
 mod packages;
 mod sim;
 

@@ -182,3 +182,54 @@ fn content_problems_map_to_codes() {
     assert_eq!(v.code, ResultCode::ParseFailure, "{}", v.desc);
     assert!(v.desc.contains("file name"), "{}", v.desc);
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn valid_package() -> Vec<u8> {
+        let profile = sample_profile();
+        let m = media();
+        let ebm = broadcast_ebm(&profile, &sample_spec(), &m).unwrap();
+        let ebd = sample_envelope(&profile, Body::Ebm(ebm));
+        build_package(&ebd, &m, &profile, None).unwrap().bytes
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Any corruption of a valid package gets some ResultCode, never a panic, and a
+        /// package that still passes keeps its EBDID.
+        #[test]
+        fn mutated_packages_never_panic(
+            flips in proptest::collection::vec((0usize..12_000, any::<u8>()), 1..8),
+            cut in proptest::option::of(0usize..12_000),
+        ) {
+            let mut bytes = valid_package();
+            for (pos, b) in flips {
+                let i = pos % bytes.len();
+                bytes[i] ^= b;
+            }
+            if let Some(c) = cut {
+                bytes.truncate(c % bytes.len());
+            }
+            let v = validate_package(&bytes, &InboundConfig::default());
+            if v.is_ok() {
+                prop_assert_eq!(v.ebdid.as_deref(), Some("10451343100000001020101012025112700000001"));
+            } else {
+                prop_assert!(!v.desc.is_empty());
+            }
+        }
+
+        /// Free text (Han, Yi, markup characters) survives write → parse.
+        #[test]
+        fn result_desc_text_round_trips(desc in "[a-z<>&\"' 诈骗ꆈꌠꉙ，。\\-]{1,40}") {
+            let body = Body::EbdResponse(EbdResponse { result_code: 5, result_desc: desc.clone() });
+            let ebd = sample_envelope(&sample_profile(), body);
+            let back = parse_ebd(&write_ebd(&ebd), IdFormat::V2018).unwrap();
+            let Body::EbdResponse(r) = back.body else { panic!("not a response") };
+            prop_assert_eq!(r.result_desc, desc.trim());
+        }
+    }
+}

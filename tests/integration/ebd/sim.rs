@@ -120,7 +120,7 @@ impl Rig {
     }
 }
 
-fn result_code(ebd: &Ebd) -> u8 {
+pub(super) fn result_code(ebd: &Ebd) -> u8 {
     match &ebd.body {
         Body::EbdResponse(r) => r.result_code,
         other => panic!("expected EBDResponse, got {}", other.kind()),
@@ -297,4 +297,19 @@ async fn real_loopback_socket_with_reqwest() {
     assert!(name.contains(&format!("EBDT_{}.tar", raw.ebdid)), "{name}");
     assert_eq!(result_code(&rig.reply(&bytes)), 1);
     server.abort();
+}
+
+#[tokio::test]
+async fn slow_fault_holds_the_answer_back() {
+    // a one-minute delay cannot fit in a 300 ms client timeout
+    let slow = rig(Faults {
+        slow_rate: 1.0,
+        slow_ms: 60_000,
+        ..Faults::default()
+    });
+    let (_, pkg) = slow.ebm_package();
+    let waited = tokio::time::timeout(std::time::Duration::from_millis(300), slow.post(&pkg)).await;
+    assert!(waited.is_err(), "the answer came before the injected delay");
+    assert_eq!(slow.sim.stats().requests, 1);
+    assert_eq!(slow.sim.stats().messages, 0);
 }
