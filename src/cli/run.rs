@@ -112,11 +112,34 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             &Default::default(),
         )?;
         print_run(r, &outcome, &project.directory, args.json)?;
-        if outcome.failed() > 0 || outcome.unsettled() > 0 || !r.unserved.is_empty() {
+        let waiting = unsettled(&pusher, r)?;
+        if waiting > 0 {
+            eprintln!(
+                "{waiting} deliveries have no final state yet (the ledger keeps them for `serve`)"
+            );
+        }
+        if outcome.failed() > 0 || waiting > 0 || !r.unserved.is_empty() {
             code = ExitCode::from(1);
         }
     }
     Ok(code)
+}
+
+/// Deliveries of a run not in a final state, except webhook deliveries that were delivered
+/// (a webhook has no play-state channel: delivered is all it can say).
+fn unsettled(pusher: &Pusher, r: &PreparedRun) -> anyhow::Result<usize> {
+    let deliveries = pusher.ledger.deliveries_of_run(r.run.id)?;
+    Ok(deliveries
+        .iter()
+        .filter(|d| !d.state.is_final())
+        .filter(|d| {
+            let webhook = matches!(
+                pusher.router.clients.get(&d.endpoint),
+                Some(crate::transport::EndpointClient::Webhook(_))
+            );
+            !(webhook && d.state == crate::ledger::DeliveryState::Delivered)
+        })
+        .count())
 }
 
 /// Load the directory, campaigns and catalog; diagnostics go to stderr, valid parts are kept.
