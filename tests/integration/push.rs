@@ -355,3 +355,7 @@ async fn the_circuit_opens_on_a_dead_platform_and_the_others_go_on() {
     let health = ledger.endpoint_health("zhaojue").unwrap().unwrap();
     assert_eq!(health.circuit, shengbo::ledger::CircuitState::Open);
 }
+
+mod crash;
+mod hostile;
+mod webhook;
