@@ -85,10 +85,13 @@ pub fn drafts(
     Ok(out)
 }
 
+/// A play window: start and end.
+pub type Window = (DateTime<Utc>, DateTime<Utc>);
+
 /// Each language's play window within the programme, in the order the languages first play:
 /// from the start of its first clip to the end of its last one.
-pub fn windows(b: &Broadcast) -> Vec<(Lang, (DateTime<Utc>, DateTime<Utc>))> {
-    let mut out: Vec<(Lang, (DateTime<Utc>, DateTime<Utc>))> = Vec::new();
+pub fn windows(b: &Broadcast) -> Vec<(Lang, Window)> {
+    let mut out: Vec<(Lang, Window)> = Vec::new();
     let mut t = 0.0;
     for item in &b.items {
         let start = b.start + millis(t);
