@@ -13,6 +13,7 @@ use crate::diag::Diagnostic;
 use crate::directory::Directory;
 
 mod parse;
+mod rules;
 
 pub use parse::{load, parse_str};
 

@@ -3,21 +3,19 @@
 //! the file is reported at once, at `file:line:col`.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{
-    Endpoint, Protocol, PushSettings, Registry, SIM_PLACEHOLDER, SecretRef, Signer, Signing,
-};
+use super::{Endpoint, PushSettings, Registry};
 use crate::diag::{Diagnostic, display_path};
 use crate::directory::Directory;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawFile {
+pub(super) struct RawFile {
     push: Option<RawPush>,
     #[serde(default)]
     endpoint: Vec<RawEndpoint>,
@@ -25,7 +23,7 @@ struct RawFile {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawPush {
+pub(super) struct RawPush {
     air_by_s: Option<Spanned<f64>>,
     lead_time_s: Option<Spanned<f64>>,
     backoff_base_ms: Option<Spanned<f64>>,
@@ -39,30 +37,30 @@ struct RawPush {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawEndpoint {
-    id: Spanned<String>,
-    kind: Spanned<String>,
-    url: Spanned<String>,
-    ebrid: Option<Spanned<String>>,
+pub(super) struct RawEndpoint {
+    pub(super) id: Spanned<String>,
+    pub(super) kind: Spanned<String>,
+    pub(super) url: Spanned<String>,
+    pub(super) ebrid: Option<Spanned<String>>,
     #[serde(default)]
-    townships: Vec<Spanned<String>>,
+    pub(super) townships: Vec<Spanned<String>>,
     #[serde(default)]
-    counties: Vec<Spanned<String>>,
-    timeout_s: Option<Spanned<f64>>,
-    concurrency: Option<Spanned<i64>>,
-    enabled: Option<bool>,
-    signer: Option<Spanned<String>>,
-    key_file: Option<Spanned<String>>,
-    peer_public_key: Option<Spanned<String>>,
-    secret_env: Option<Spanned<String>>,
-    secret_file: Option<Spanned<String>>,
+    pub(super) counties: Vec<Spanned<String>>,
+    pub(super) timeout_s: Option<Spanned<f64>>,
+    pub(super) concurrency: Option<Spanned<i64>>,
+    pub(super) enabled: Option<bool>,
+    pub(super) signer: Option<Spanned<String>>,
+    pub(super) key_file: Option<Spanned<String>>,
+    pub(super) peer_public_key: Option<Spanned<String>>,
+    pub(super) secret_env: Option<Spanned<String>>,
+    pub(super) secret_file: Option<Spanned<String>>,
     // Literal credentials: accepted by the parser only to be refused with a clear message.
-    secret: Option<Spanned<toml::Value>>,
-    password: Option<Spanned<toml::Value>>,
-    token: Option<Spanned<toml::Value>>,
-    api_key: Option<Spanned<toml::Value>>,
-    private_key: Option<Spanned<toml::Value>>,
-    key: Option<Spanned<toml::Value>>,
+    pub(super) secret: Option<Spanned<toml::Value>>,
+    pub(super) password: Option<Spanned<toml::Value>>,
+    pub(super) token: Option<Spanned<toml::Value>>,
+    pub(super) api_key: Option<Spanned<toml::Value>>,
+    pub(super) private_key: Option<Spanned<toml::Value>>,
+    pub(super) key: Option<Spanned<toml::Value>>,
 }
 
 /// Load and validate the registry at `path` (shown relative to `root`).
@@ -124,20 +122,20 @@ pub fn parse_str(
     Ok((registry, cx.diags))
 }
 
-struct Cx<'a> {
-    file: &'a Path,
-    src: &'a str,
-    root: &'a Path,
-    diags: Vec<Diagnostic>,
+pub(super) struct Cx<'a> {
+    pub(super) file: &'a Path,
+    pub(super) src: &'a str,
+    pub(super) root: &'a Path,
+    pub(super) diags: Vec<Diagnostic>,
 }
 
 impl Cx<'_> {
-    fn err<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
+    pub(super) fn err<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
         let d = Diagnostic::error(self.file, message).at(self.src, at.span());
         self.diags.push(d);
     }
 
-    fn err_help<T>(
+    pub(super) fn err_help<T>(
         &mut self,
         at: &Spanned<T>,
         message: impl Into<String>,
@@ -272,59 +270,6 @@ impl Cx<'_> {
         })
     }
 
-    fn refuse_literal_secrets(&mut self, e: &RawEndpoint) {
-        let literal = [
-            ("secret", &e.secret),
-            ("password", &e.password),
-            ("token", &e.token),
-            ("api_key", &e.api_key),
-            ("private_key", &e.private_key),
-            ("key", &e.key),
-        ];
-        for (name, v) in literal {
-            if let Some(v) = v {
-                self.err_help(
-                    v,
-                    format!("`{name}` holds a literal secret; secrets are never written in this file"),
-                    "name it instead: `secret_env = \"VAR\"` or `secret_file = \"/path/outside/the/project\"` (webhooks), `key_file = \"/path\"` (EBD signing)",
-                );
-            }
-        }
-    }
-
-    fn check_url(&mut self, url: &Spanned<String>) {
-        let text = url.get_ref().replace(SIM_PLACEHOLDER, "http://127.0.0.1:1");
-        match reqwest::Url::parse(&text) {
-            Ok(u) if u.scheme() != "http" && u.scheme() != "https" => {
-                self.err(
-                    url,
-                    format!("url `{}` must be http or https", url.get_ref()),
-                );
-            }
-            Ok(u) if u.password().is_some() => self.err_help(
-                url,
-                "url holds a password; secrets are never written in this file",
-                "use `secret_env` or `secret_file`",
-            ),
-            Ok(u) => {
-                let leaky = u.query_pairs().any(|(k, _)| {
-                    let k = k.to_ascii_lowercase();
-                    ["token", "secret", "password", "key", "sig"]
-                        .iter()
-                        .any(|s| k.contains(s))
-                });
-                if leaky {
-                    self.err_help(
-                        url,
-                        "url query holds a credential; secrets are never written in this file",
-                        "use `secret_env` or `secret_file`",
-                    );
-                }
-            }
-            Err(err) => self.err(url, format!("url `{}` is not valid: {err}", url.get_ref())),
-        }
-    }
-
     fn serves(&mut self, e: &RawEndpoint, directory: &Directory) -> Vec<String> {
         let mut codes = BTreeSet::new();
         for c in &e.counties {
@@ -360,138 +305,6 @@ impl Cx<'_> {
         }
     }
 
-    fn ebd(&mut self, e: &RawEndpoint) -> Option<Protocol> {
-        for (name, v) in [
-            ("secret_env", &e.secret_env),
-            ("secret_file", &e.secret_file),
-        ] {
-            if let Some(v) = v {
-                self.err(
-                    v,
-                    format!("`{name}` is for webhooks; EBD endpoints sign with `signer`"),
-                );
-            }
-        }
-        let Some(ebrid) = &e.ebrid else {
-            self.err_help(
-                &e.kind,
-                "an `ebd` endpoint needs `ebrid`, the platform's resource code",
-                "23 digits, e.g. `45134310000000314010101`",
-            );
-            return None;
-        };
-        if let Err(msg) = check_ebrid(ebrid.get_ref()) {
-            self.err(ebrid, msg);
-        }
-        let signer = match e.signer.as_ref().map(|s| s.get_ref().as_str()) {
-            None | Some("none") => Signer::None,
-            Some("key-file") => match &e.key_file {
-                Some(k) => Signer::KeyFile(self.outside_root(k)?),
-                None => {
-                    self.err(
-                        e.signer.as_ref()?,
-                        "signer `key-file` needs `key_file`, a path outside the project",
-                    );
-                    return None;
-                }
-            },
-            Some(other) => {
-                self.err_help(
-                    e.signer.as_ref()?,
-                    format!("unknown signer `{other}`"),
-                    "expected `none` or `key-file`",
-                );
-                return None;
-            }
-        };
-        if let (Signer::None, Some(k)) = (&signer, &e.key_file) {
-            self.err(k, "`key_file` is set but `signer` is not `key-file`");
-        }
-        let peer_public_key = e
-            .peer_public_key
-            .as_ref()
-            .map(|p| self.root.join(p.get_ref()));
-        Some(Protocol::Ebd {
-            ebrid: ebrid.get_ref().clone(),
-            signing: Signing {
-                signer,
-                peer_public_key,
-            },
-        })
-    }
-
-    fn webhook(&mut self, e: &RawEndpoint) -> Option<Protocol> {
-        for (name, v) in [
-            ("ebrid", &e.ebrid),
-            ("signer", &e.signer),
-            ("key_file", &e.key_file),
-        ] {
-            if let Some(v) = v {
-                self.err(v, format!("`{name}` is for `ebd` endpoints"));
-            }
-        }
-        let secret = match (&e.secret_env, &e.secret_file) {
-            (Some(v), None) => {
-                let name = v.get_ref();
-                let ok = !name.is_empty()
-                    && name
-                        .chars()
-                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-                if !ok {
-                    self.err_help(v, format!("`secret_env` must name an environment variable, not `{name}`"), "upper-case letters, digits and `_`; the secret itself is never written here");
-                    return None;
-                }
-                SecretRef::Env(name.clone())
-            }
-            (None, Some(f)) => SecretRef::File(self.outside_root(f)?),
-            (Some(v), Some(_)) => {
-                self.err(v, "give `secret_env` or `secret_file`, not both");
-                return None;
-            }
-            (None, None) => {
-                self.err_help(
-                    &e.kind,
-                    "a `webhook` endpoint needs `secret_env` or `secret_file` for its signature",
-                    "e.g. `secret_env = \"SHENGBO_WEBHOOK_SECRET\"`",
-                );
-                return None;
-            }
-        };
-        Some(Protocol::Webhook { secret })
-    }
-
-    /// A path to a secret: absolute and outside the project, so it is never committed.
-    fn outside_root(&mut self, p: &Spanned<String>) -> Option<PathBuf> {
-        let path = PathBuf::from(p.get_ref());
-        if !path.is_absolute() {
-            self.err_help(
-                p,
-                format!(
-                    "`{}` must be an absolute path outside the project",
-                    p.get_ref()
-                ),
-                "keys and secrets live outside the repository, e.g. `/etc/shengbo/`",
-            );
-            return None;
-        }
-        let root = self
-            .root
-            .canonicalize()
-            .unwrap_or_else(|_| self.root.to_path_buf());
-        if path.starts_with(&root) || path.starts_with(self.root) {
-            self.err_help(
-                p,
-                format!(
-                    "`{}` lies inside the project; keys and secrets must not",
-                    p.get_ref()
-                ),
-                "move it outside the repository, e.g. `/etc/shengbo/`",
-            );
-            return None;
-        }
-        Some(path)
-    }
-
     fn warn_unserved(&mut self, registry: &Registry, directory: &Directory) {
         let unserved = registry.unserved(directory);
         if unserved.is_empty() || registry.endpoints.is_empty() {
@@ -504,19 +317,4 @@ impl Cx<'_> {
             format!("{} townships have no enabled endpoint ({}{more}); their broadcasts cannot be pushed", unserved.len(), first.join(", ")),
         ));
     }
-}
-
-/// A resource code: 23 digits (2018) or 18 (2017), level 1–6 first.
-fn check_ebrid(value: &str) -> Result<(), String> {
-    if !value.bytes().all(|b| b.is_ascii_digit()) || !(value.len() == 23 || value.len() == 18) {
-        return Err(format!(
-            "resource code `{value}` must be 23 digits (or 18 in the 2017 format)"
-        ));
-    }
-    if !(b'1'..=b'6').contains(&value.as_bytes()[0]) {
-        return Err(format!(
-            "resource code `{value}` must start with a level 1–6"
-        ));
-    }
-    Ok(())
 }
