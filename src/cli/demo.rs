@@ -93,10 +93,16 @@ async fn demo(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     for (at, campaigns) in &occurrences {
         let play = set(&clock, *at - TimeDelta::seconds(1), args.speed);
         let outcomes = one_slot(&pusher, &project, *at, campaigns, play).await?;
-        for (campaign, run, o) in outcomes {
-            bad += o.failed() + o.unsettled();
-            print_slot(&mut out, *at, &campaign, &o)?;
-            inputs.push(pusher.ledger.run_reach_inputs(run)?);
+        for r in outcomes {
+            bad += r.outcome.failed() + r.outcome.unsettled();
+            print_slot(&mut out, *at, &r.campaign, &r.outcome)?;
+            if r.already {
+                writeln!(
+                    out,
+                    "  (already in the ledger from an earlier run: nothing sent twice)"
+                )?;
+            }
+            inputs.push(pusher.ledger.run_reach_inputs(r.run)?);
         }
     }
     let merged = merge_reach(&inputs);
@@ -130,7 +136,7 @@ async fn one_slot(
     at: DateTime<Utc>,
     campaigns: &[String],
     play: PlayClock,
-) -> anyhow::Result<Vec<(String, crate::ledger::RunId, RunOutcome)>> {
+) -> anyhow::Result<Vec<SlotResult>> {
     let virtual_now = at - TimeDelta::seconds(1);
     let mut runs = Vec::new();
     for c in campaigns {
@@ -150,10 +156,25 @@ async fn one_slot(
     let terminals = one_terminal_per_village(&project.directory);
     runs.iter()
         .map(|r| {
-            let o = run_outcome(&*pusher.ledger, r.run.id, &project.directory, &terminals)?;
-            Ok((r.run.campaign.clone(), r.run.id, o))
+            let outcome = run_outcome(&*pusher.ledger, r.run.id, &project.directory, &terminals)?;
+            let already = r.deliveries.iter().all(|p| p.delivery.state.is_final());
+            Ok(SlotResult {
+                campaign: r.run.campaign.clone(),
+                run: r.run.id,
+                outcome,
+                already,
+            })
         })
         .collect()
+}
+
+/// One campaign's run at one slot.
+struct SlotResult {
+    campaign: String,
+    run: crate::ledger::RunId,
+    outcome: RunOutcome,
+    /// Every delivery was already final in the ledger (an earlier demo ran this slot).
+    already: bool,
 }
 
 fn print_slot(
