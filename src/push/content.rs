@@ -200,3 +200,104 @@ impl<'a> MediaResolver<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn item(message: &str, lang: Lang, duration_s: f64, gap_after_s: f64) -> PlaylistItem {
+        PlaylistItem {
+            message: message.into(),
+            lang,
+            file: format!("audio/{message}/{}.mp3", lang.code()),
+            sha256: "0".repeat(64),
+            size_bytes: 1,
+            duration_s,
+            gap_after_s,
+        }
+    }
+
+    fn broadcast(items: Vec<PlaylistItem>) -> Broadcast {
+        let start = Utc.with_ymd_and_hms(2026, 11, 27, 23, 30, 0).unwrap();
+        Broadcast {
+            campaign: "c".into(),
+            priority: 0,
+            township_code: "513431100".into(),
+            township_name: "新城镇".into(),
+            county_code: "513431".into(),
+            start,
+            end: start,
+            timezone: chrono_tz::Asia::Shanghai,
+            items,
+        }
+    }
+
+    #[test]
+    fn windows_follow_the_language_order() {
+        let b = broadcast(vec![
+            item("m", Lang::Ii, 20.0, 2.0),
+            item("m", Lang::Zh, 30.5, 0.0),
+        ]);
+        let w = windows(&b);
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[0].0, Lang::Ii);
+        assert_eq!(w[0].1, (b.start, b.start + TimeDelta::seconds(20)));
+        assert_eq!(w[1].0, Lang::Zh);
+        assert_eq!(w[1].1.0, b.start + TimeDelta::seconds(22));
+        assert_eq!(w[1].1.1, b.start + TimeDelta::milliseconds(52_500));
+    }
+
+    #[test]
+    fn repeats_stretch_each_window_to_its_last_clip() {
+        let b = broadcast(vec![
+            item("m", Lang::Ii, 10.0, 1.0),
+            item("m", Lang::Zh, 10.0, 1.0),
+            item("m", Lang::Ii, 10.0, 1.0),
+            item("m", Lang::Zh, 10.0, 0.0),
+        ]);
+        let w = windows(&b);
+        assert_eq!(w[0].1, (b.start, b.start + TimeDelta::seconds(32)));
+        assert_eq!(w[1].1, (b.start + TimeDelta::seconds(11), b.start + TimeDelta::seconds(43)));
+    }
+
+    #[test]
+    fn drafts_group_townships_by_endpoint_with_one_message_per_language() {
+        let src = "[[endpoint]]\nid = \"zj\"\nkind = \"ebd\"\nurl = \"http://x\"\n\
+                   ebrid = \"45134310000000314010101\"\ncounties = [\"昭觉县\"]\n";
+        let dir = crate::directory::Directory::liangshan();
+        let (registry, _) = crate::endpoint::parse_str(
+            std::path::Path::new("e.toml"),
+            src,
+            std::path::Path::new("/p"),
+            &dir,
+        )
+        .unwrap();
+        let mut a = broadcast(vec![item("m", Lang::Ii, 5.0, 1.0), item("m", Lang::Zh, 5.0, 0.0)]);
+        let mut b = a.clone();
+        a.township_code = "513431100".into();
+        b.township_code = "513401001".into();
+        let catalog = Catalog::default();
+        let mut media = |i: &PlaylistItem| {
+            Ok(Media {
+                message: i.message.clone(),
+                name: format!("{}-{}.wav", i.message, i.lang.code()),
+                path: PathBuf::from("x.wav"),
+                source: i.file.clone(),
+                sha256: "1".repeat(64),
+                size_bytes: 100,
+                duration_s: i.duration_s,
+                gap_after_s: i.gap_after_s,
+            })
+        };
+        let d = drafts(&[&a, &b], &registry, &catalog, a.start, &mut media).unwrap();
+        assert_eq!(d.unserved, vec!["513401001"]);
+        let pair = &d.by_endpoint["zj"];
+        assert_eq!(pair.len(), 2);
+        assert_eq!((pair[0].lang, pair[1].lang), (Lang::Ii, Lang::Zh));
+        assert_eq!(pair[0].content.townships, vec!["513431100"]);
+        assert_eq!(pair[0].content.area_codes(), vec!["513431100000"]);
+        assert_eq!(pair[1].message, "m");
+    }
+}
