@@ -26,7 +26,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 ids=("$@")
-[ ${#ids[@]} -gt 0 ] || ids=(police-impersonation illegal-fundraising fake-rights-agents card-renting)
+[ ${#ids[@]} -gt 0 ] || ids=(police-impersonation illegal-fundraising fake-rights-agents bank-sim-card-rental)
 n=0
 for id in "${ids[@]}"; do
   n=$((n + 1))

@@ -23,11 +23,12 @@ trap 'rm -rf "$corpus"' EXIT
 # 44.1 kHz stereo MP3 at 128 kbit/s (a typical recording handed in by staff), different per clip.
 for i in $(seq 1 "$n"); do
   for lang in ii zh; do
+    l=$([ "$lang" = ii ] && echo 1 || echo 2)
     d=$corpus/audio/bench-$i
     mkdir -p "$d"
-    seed=$((i * 2 + ${#lang}))
-    f=$((150 + (i * 37 + ${#lang} * 11) % 200))
-    expr="(0.25*sin(2*PI*${f}*t*(1+0.05*sin(t*3)))+0.05*random(${seed}))*pow(abs(sin(PI*t*(3.1+0.${i}))),2)"
+    seed=$((i * 2 + l))
+    f=$((150 + (i * 37 + l * 61) % 200))
+    expr="(0.25*sin(2*PI*${f}*t*(1+0.05*sin(t*${l})))+0.05*random(${seed}))*pow(abs(sin(PI*t*(2.${l}+0.${i}))),2)"
     ffmpeg -loglevel error -y -f lavfi -i "aevalsrc='${expr}|${expr}':s=44100:d=${secs}" \
       -c:a libmp3lame -b:a 128k "$d/$lang.mp3"
   done

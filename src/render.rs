@@ -309,6 +309,10 @@ fn plan_gains(
         plans[i] = a;
         plans[j] = b;
     }
+    // a message aired again (repeats) gets exactly the gains of its first airing
+    for (i, first) in first_airing(&p.items).into_iter().enumerate() {
+        plans[i] = plans[first];
+    }
     for ((plan, item), m) in plans.iter_mut().zip(&p.items).zip(&measured) {
         if let Some(db) = item.gain_db {
             *plan = GainPlan {
@@ -321,6 +325,16 @@ fn plan_gains(
         }
     }
     Ok(plans)
+}
+
+/// For each item, the index of the first item with the same message, language and file.
+fn first_airing(items: &[ProgrammeItem]) -> Vec<usize> {
+    let mut first: BTreeMap<(&str, Lang, &Path), usize> = BTreeMap::new();
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| *first.entry((&it.message, it.lang, &it.file)).or_insert(i))
+        .collect()
 }
 
 /// Index pairs (Yi, Mandarin) of the same message: the first clip of each language per message.

@@ -335,6 +335,39 @@ mod tests {
     }
 
     #[test]
+    fn a_silent_early_end_is_truncation_and_bad_packets_corruption() {
+        let info = StreamInfo {
+            container: "mp3".into(),
+            codec: "mp3".into(),
+            sample_rate: 22050,
+            channels: 1,
+            declared_frames: Some(220_500),
+        };
+        let end = |frames, packets, bad_packets| StreamEnd {
+            frames,
+            packets,
+            bad_packets,
+        };
+        assert!(check_end(&info, &end(220_500, 385, 0)).is_ok());
+        assert!(check_end(&info, &end(219_000, 385, 0)).is_ok());
+        let cut = check_end(&info, &end(107_759, 189, 0)).unwrap_err();
+        assert_eq!(
+            cut.to_string(),
+            "the file is truncated (decoded 4.89 s of the 10.00 s its header declares)"
+        );
+        let damaged = check_end(&info, &end(209_711, 369, 3)).unwrap_err();
+        assert!(matches!(
+            damaged,
+            DecodeError::Corrupt { bad: 3, total: 369 }
+        ));
+        let many_bad = check_end(&info, &end(220_500, 385, 10)).unwrap_err();
+        assert!(
+            many_bad.to_string().contains("corrupt: 10 of 385"),
+            "{many_bad}"
+        );
+    }
+
+    #[test]
     fn garbage_is_unsupported() {
         let err = decode_bytes(b"this is not audio at all, just words".repeat(50), None);
         assert!(matches!(err, Err(DecodeError::Unsupported(_))), "{err:?}");

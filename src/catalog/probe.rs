@@ -114,6 +114,10 @@ struct Meter {
     block: Block,
     envelope: Vec<(f32, f32)>,
     hasher: Sha256,
+    /// The current buffer's quantised mono mix, hashed in one call per buffer.
+    quantised: Vec<u8>,
+    /// The current buffer mixed to mono.
+    mix: Vec<f32>,
 }
 
 /// One envelope block being filled.
@@ -123,6 +127,23 @@ struct Block {
     sum_sq: f64,
     crossings: u32,
     last_positive: bool,
+}
+
+impl Block {
+    fn add(&mut self, xs: &[f32]) {
+        let Some(&first) = xs.first() else { return };
+        self.sum_sq += xs.iter().map(|&x| f64::from(x * x)).sum::<f64>();
+        let mut crossings = xs
+            .windows(2)
+            .filter(|w| (w[0] > 0.0) != (w[1] > 0.0))
+            .count() as u32;
+        if self.n > 0 && (first > 0.0) != self.last_positive {
+            crossings += 1;
+        }
+        self.crossings += crossings;
+        self.last_positive = xs[xs.len() - 1] > 0.0;
+        self.n += xs.len();
+    }
 }
 
 impl Meter {
@@ -142,6 +163,8 @@ impl Meter {
             block: Block::default(),
             envelope: Vec::new(),
             hasher: Sha256::new(),
+            quantised: Vec::new(),
+            mix: Vec::new(),
         })
     }
 
@@ -150,43 +173,68 @@ impl Meter {
         let whole = buf.len() - buf.len() % self.channels;
         let buf = &buf[..whole];
         let _ = self.ebu.add_frames_f32(buf);
-        for frame in buf.chunks_exact(self.channels) {
-            let mut sum = 0.0f32;
-            for (ch, &s) in frame.iter().enumerate() {
-                self.sample(ch, s);
-                sum += s;
-            }
-            self.mono(sum / self.channels as f32);
-        }
-    }
-
-    fn sample(&mut self, ch: usize, s: f32) {
-        let a = s.abs();
-        self.peak = self.peak.max(a);
-        if a >= self.clip_level {
-            self.near_full += 1;
-        }
-        if a >= FULL_SCALE {
-            self.runs[ch] += 1;
-            self.max_run = self.max_run.max(self.runs[ch]);
+        self.levels(buf);
+        let mut mix = std::mem::take(&mut self.mix);
+        mix.clear();
+        if self.channels == 1 {
+            mix.extend_from_slice(buf);
         } else {
-            self.runs[ch] = 0;
+            let scale = 1.0 / self.channels as f32;
+            mix.extend(
+                buf.chunks_exact(self.channels)
+                    .map(|f| f.iter().sum::<f32>() * scale),
+            );
         }
+        // `as` saturates; truncation is as deterministic as rounding.
+        self.quantised.clear();
+        self.quantised.extend(
+            mix.iter()
+                .flat_map(|m| ((m * 32767.0) as i16).to_le_bytes()),
+        );
+        self.hasher.update(&self.quantised);
+        let mut rest = &mix[..];
+        while !rest.is_empty() {
+            let take = (self.block_len - self.block.n).min(rest.len());
+            self.block.add(&rest[..take]);
+            rest = &rest[take..];
+            if self.block.n == self.block_len {
+                self.flush_block();
+            }
+        }
+        self.mix = mix;
     }
 
-    fn mono(&mut self, m: f32) {
-        let q = (m.clamp(-1.0, 1.0) * 32767.0).round() as i16;
-        self.hasher.update(q.to_le_bytes());
-        let b = &mut self.block;
-        b.sum_sq += f64::from(m) * f64::from(m);
-        let positive = m > 0.0;
-        if b.n > 0 && positive != b.last_positive {
-            b.crossings += 1;
+    /// Peak, samples near full scale, and runs at full scale (per channel), in tight loops.
+    fn levels(&mut self, buf: &[f32]) {
+        let mut lanes = [0f32; 8];
+        let mut near = 0u64;
+        let chunks = buf.chunks_exact(8);
+        let tail = chunks.remainder();
+        for c in chunks {
+            for (lane, s) in lanes.iter_mut().zip(c) {
+                let a = s.abs();
+                *lane = if a > *lane { a } else { *lane };
+                near += u64::from(a >= self.clip_level);
+            }
         }
-        b.last_positive = positive;
-        b.n += 1;
-        if b.n == self.block_len {
-            self.flush_block();
+        for s in tail {
+            lanes[0] = lanes[0].max(s.abs());
+            near += u64::from(s.abs() >= self.clip_level);
+        }
+        let peak = lanes.iter().fold(self.peak, |p, &l| p.max(l));
+        self.peak = peak;
+        self.near_full += near;
+        if peak < FULL_SCALE {
+            self.runs.iter_mut().for_each(|r| *r = 0);
+            return;
+        }
+        for ch in 0..self.channels {
+            let mut run = self.runs[ch];
+            for &s in buf[ch..].iter().step_by(self.channels) {
+                run = if s.abs() >= FULL_SCALE { run + 1 } else { 0 };
+                self.max_run = self.max_run.max(run);
+            }
+            self.runs[ch] = run;
         }
     }
 

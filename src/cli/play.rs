@@ -31,9 +31,11 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         let _ = write!(out, "\r\x1b[2K{}", play::progress_line(&p));
         let _ = out.flush();
     });
-    println!();
     match result {
-        Ok(()) => Ok(ExitCode::SUCCESS),
+        Ok(()) => {
+            println!();
+            Ok(ExitCode::SUCCESS)
+        }
         Err(e) => Ok(no_device(&e)),
     }
 }

@@ -243,7 +243,8 @@ pub fn message_programme(
     for &lang in &sel.order {
         let file = clip_file(&dir, lang).ok_or_else(|| {
             InputProblem(format!(
-                "message `{id}` has no {} clip (`{}/{}.*`)",
+                "message `{id}` has no `{}` ({}) clip: expected `{}/{}.<wav|flac|mp3|ogg|m4a|aac>`",
+                lang.code(),
                 lang.name_zh(),
                 dir.display(),
                 lang.code()

@@ -4,6 +4,8 @@ use std::cmp::Reverse;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
+use crate::schedule::cron::place_in_zone;
+
 use crate::catalog::Catalog;
 use crate::directory::{Directory, Township};
 use crate::schedule::{Campaign, Rotation};
@@ -208,11 +210,7 @@ fn rotation_index(c: &Campaign, from: DateTime<Utc>) -> i64 {
         .valid_from
         .or_else(|| NaiveDate::from_ymd_opt(y, m, d))
         .expect("valid epoch");
-    let anchor = c
-        .timezone
-        .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
-        .earliest()
-        .map_or(from, |a| a.with_timezone(&Utc));
+    let anchor = place_in_zone(c.timezone, day.and_time(chrono::NaiveTime::MIN));
     if anchor <= from {
         occurrences(c, anchor, from).len() as i64
     } else {

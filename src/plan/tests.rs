@@ -315,3 +315,38 @@ fn same_minute_goes_to_priority_then_campaign_id() {
         .collect();
     assert_eq!(lost, [(T1, "z-high", "a-low"), (T2, "a-low", "b-tie")]);
 }
+
+#[test]
+fn round_robin_anchor_survives_a_midnight_that_does_not_exist() {
+    // Chile moves its clocks from 00:00 to 01:00 on 2026-09-06: that day has no midnight.
+    let tz = chrono_tz::America::Santiago;
+    let cat = catalog(vec![message("m1", 5.0, 5.0), message("m2", 5.0, 5.0)]);
+    let mut c = campaign("a", &["0 8,20 * * *"], &["m1", "m2", "m1"], &[T1]);
+    c.rotation = Rotation::RoundRobin;
+    c.timezone = tz;
+    c.valid_from = NaiveDate::from_ymd_opt(2026, 9, 6);
+    let at = |d: u32| {
+        tz.with_ymd_and_hms(2026, 9, d, 12, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let dir = Directory::liangshan();
+    let whole = plan(std::slice::from_ref(&c), &dir, &cat, at(5), at(12));
+    let tail = plan(&[c], &dir, &cat, at(9), at(12));
+    let from9: Vec<_> = whole
+        .broadcasts
+        .iter()
+        .filter(|b| b.start >= at(9))
+        .cloned()
+        .collect();
+    assert_eq!(from9, tail.broadcasts);
+    let first = &whole.broadcasts[0];
+    assert_eq!(
+        first.local_start().date_naive(),
+        NaiveDate::from_ymd_opt(2026, 9, 6).unwrap()
+    );
+    assert_eq!(
+        first.items[0].message, "m1",
+        "the first occurrence from valid_from has index 0"
+    );
+}

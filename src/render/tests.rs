@@ -230,3 +230,42 @@ fn broadcast_becomes_programme_with_root_relative_files() {
     assert_eq!(p.items[1].lang, Lang::Zh);
     assert!(p.items.iter().all(|i| i.gain_db.is_none()));
 }
+
+#[test]
+fn repeated_airings_keep_the_pair_matched_gains() {
+    // the planner expands repeats into items: ii zh ii zh; Yi is spiky, so capped, and Mandarin
+    // is lowered to match — in both airings, not only the first
+    let mut yi = tone(16_000, 1, 300.0, 0.01, 48_000);
+    for i in (0..yi.samples.len()).step_by(8_000) {
+        yi.samples[i] = 0.95;
+    }
+    let zh = tone(48_000, 1, 700.0, 0.3, 96_000);
+    let items = vec![
+        item("m", Lang::Ii, 1.0),
+        item("m", Lang::Zh, 1.0),
+        item("m", Lang::Ii, 1.0),
+        item("m", Lang::Zh, 0.0),
+    ];
+    let p = Programme {
+        items,
+        repeats: 1,
+        repeat_gap_s: 0.0,
+    };
+    let cfg = LoudnessConfig::default();
+    let r = render_decoded(&p, &[&yi, &zh, &yi, &zh], OutputFormat::default(), &cfg).unwrap();
+    let g: Vec<GainPlan> = r.timeline.iter().map(|e| e.gain).collect();
+    assert!(g[0].limited && g[1].matched_to_pair, "{g:?}");
+    assert_eq!((g[2], g[3]), (g[0], g[1]));
+    let last = &r.timeline[3];
+    let s = last.start_frame as usize;
+    let half = Pcm {
+        sample_rate: 48_000,
+        channels: 1,
+        samples: r.pcm.samples[s..s + last.frames as usize].to_vec(),
+    };
+    let m = measure(&half).unwrap();
+    assert!(
+        (m.lufs - g[0].expected_lufs).abs() <= cfg.pair_tolerance_lu,
+        "{m:?} {g:?}"
+    );
+}

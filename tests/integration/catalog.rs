@@ -303,7 +303,7 @@ fn repo_audio_passes_the_gate() {
         "police-impersonation",
         "illegal-fundraising",
         "fake-rights-agents",
-        "card-renting",
+        "bank-sim-card-rental",
     ] {
         for lang in ["ii", "zh"] {
             row(&rows, id, lang);

@@ -385,3 +385,46 @@ fn reach_from_the_ledger_matches_hand_computation() {
     assert_eq!(outcomes.len(), 5);
     assert_eq!(outcomes.iter().filter(|o| o.township == "A").count(), 2);
 }
+
+/// Throughput of one prefecture-sized run (304 townships × 2 languages), not a pass/fail test:
+/// `cargo test --release --test integration ledger::bench_a_prefecture_run -- --ignored --nocapture`
+#[test]
+#[ignore = "benchmark: run by hand in release"]
+fn bench_a_prefecture_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = open(&dir.path().join("l.sqlite"));
+    let start = std::time::Instant::now();
+    let (run, _) = l.open_run("bench", t(10, 0), 304, t(9, 0)).unwrap();
+    let mut ids = Vec::new();
+    for i in 0..304u32 {
+        for lang in Lang::ALL {
+            let n = l.next_sequence("ebm", t(9, 0).date_naive()).unwrap();
+            let town = format!("513{i:06}");
+            let (d, _) = l
+                .record_delivery(&new_delivery(run, &town, lang, &[&town], n), t(9, 0))
+                .unwrap();
+            ids.push(d.id);
+        }
+    }
+    let written = start.elapsed();
+    for id in &ids {
+        l.record_attempt(&attempt(*id, AttemptResult::Delivered))
+            .unwrap();
+        l.transition(
+            *id,
+            DeliveryState::Delivered,
+            Some("ResultCode 1"),
+            t(9, 59),
+        )
+        .unwrap();
+    }
+    let settled = start.elapsed();
+    let inputs = l.run_reach_inputs(run).unwrap();
+    let summary = l.run_summary(run).unwrap();
+    let queried = start.elapsed();
+    assert_eq!((inputs.len(), summary.deliveries), (304, 608));
+    println!(
+        "608 deliveries (+ counters) written in {written:?}; + 608 attempts and transitions by \
+         {settled:?}; reach inputs and summary by {queried:?}"
+    );
+}

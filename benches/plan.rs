@@ -1,0 +1,70 @@
+//! Planning benchmark (not a test): 30 days × every township × the demo campaigns under
+//! `schedules/`, with the catalog of `audio/` loaded once beforehand. Run via `benches/plan.sh`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use chrono::{Days, NaiveDate, NaiveTime};
+use shengbo::catalog::Catalog;
+use shengbo::catalog::gate::GateConfig;
+use shengbo::directory::Directory;
+use shengbo::plan::{BroadcastRecord, plan};
+use shengbo::schedule::cron::place_in_zone;
+
+const RUNS: usize = 30;
+
+fn main() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cache = tempfile::tempdir().expect("temporary cache");
+    let directory = Directory::liangshan();
+    let catalog = Catalog::load(root, &GateConfig::default(), Some(cache.path())).expect("catalog");
+    let (campaigns, _) = shengbo::schedule::load_dir(root, &directory);
+    let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let tz = chrono_tz::Asia::Shanghai;
+    let from = place_in_zone(tz, day.and_time(NaiveTime::MIN));
+    let to = place_in_zone(tz, (day + Days::new(30)).and_time(NaiveTime::MIN));
+
+    let mut plan_times = Vec::with_capacity(RUNS);
+    let mut json_times = Vec::with_capacity(RUNS);
+    let mut last = None;
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let p = black_box(plan(&campaigns, &directory, &catalog, from, to));
+        plan_times.push(t.elapsed());
+        let t = Instant::now();
+        let records: Vec<BroadcastRecord> =
+            p.broadcasts.iter().map(BroadcastRecord::from).collect();
+        let json = black_box(serde_json::to_vec(&records).unwrap());
+        json_times.push(t.elapsed());
+        last = Some((p, json.len()));
+    }
+    let (p, bytes) = last.unwrap();
+    let items: usize = p.broadcasts.iter().map(|b| b.items.len()).sum();
+    println!(
+        "input: {} campaigns, {} messages, {} townships, 30 days from {day}",
+        campaigns.len(),
+        catalog.messages.len(),
+        directory.townships().len()
+    );
+    println!(
+        "output: {} broadcasts, {items} items, {} skipped, {} conflicts, JSON {:.1} MB",
+        p.broadcasts.len(),
+        p.skipped.len(),
+        p.conflicts.len(),
+        bytes as f64 / 1e6
+    );
+    report("plan", &mut plan_times);
+    report("plan → JSON", &mut json_times);
+}
+
+fn report(what: &str, times: &mut [Duration]) {
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{what}: min {:.1} ms, median {:.1} ms, max {:.1} ms ({} runs)",
+        ms(times[0]),
+        ms(times[times.len() / 2]),
+        ms(times[times.len() - 1]),
+        times.len()
+    );
+}

@@ -1,0 +1,226 @@
+//! The cross-checks: what only shows when campaigns, catalog and directory meet.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use super::{CONFLICT_WINDOW_DAYS, count};
+use crate::catalog::{Catalog, Message, Verdict};
+use crate::diag::{Diagnostic, Severity, did_you_mean};
+use crate::directory::Directory;
+use crate::plan::{self, Conflict, message_items, only_missing_languages};
+use crate::schedule::Campaign;
+
+/// Cross-check loaded campaigns against the catalog and directory. `sources` holds each
+/// campaign file's text (keyed by `Campaign::file`) so problems can point into it; conflicts are
+/// looked for over [`CONFLICT_WINDOW_DAYS`] days from `from`.
+pub fn cross_check(
+    campaigns: &[Campaign],
+    catalog: &Catalog,
+    directory: &Directory,
+    sources: &BTreeMap<PathBuf, String>,
+    from: DateTime<Utc>,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for m in catalog.messages.values() {
+        let users: Vec<&Campaign> = campaigns
+            .iter()
+            .filter(|c| c.messages.contains(&m.id))
+            .collect();
+        check_message(m, &users, &mut out);
+    }
+    for c in campaigns {
+        let src = sources.get(&c.file).map(String::as_str);
+        check_campaign_messages(c, catalog, src, &mut out);
+    }
+    let to = from + chrono::Duration::days(CONFLICT_WINDOW_DAYS);
+    let planned = plan::plan(campaigns, directory, catalog, from, to);
+    check_conflicts(campaigns, &planned.conflicts, sources, &mut out);
+    out
+}
+
+/// A message's own problems: the pair's and each clip's gate verdict. A pair lacking a
+/// language is only a warning when every campaign using it allows a single language.
+fn check_message(m: &Message, users: &[&Campaign], out: &mut Vec<Diagnostic>) {
+    let folder = PathBuf::from("audio").join(&m.id);
+    let unused = if users.is_empty() {
+        " (not used by any campaign)"
+    } else {
+        ""
+    };
+    if let Verdict::Rejected(reasons) | Verdict::Warning(reasons) = &m.pair_verdict {
+        let text = format!("message `{}`: {}{unused}", m.id, reasons.join("; "));
+        let single_ok = !users.is_empty()
+            && users.iter().all(|c| c.allow_single_language)
+            && only_missing_languages(reasons);
+        let d = verdict_diag(&m.pair_verdict, &folder, text);
+        out.push(if single_ok {
+            Diagnostic {
+                severity: Severity::Warning,
+                ..d
+            }
+        } else {
+            d
+        });
+    }
+    for clip in m.clips.values() {
+        if let Verdict::Rejected(reasons) | Verdict::Warning(reasons) = &clip.verdict {
+            let what = if clip.verdict.is_airable() {
+                "passes the gate with remarks"
+            } else {
+                "rejected by the audio gate"
+            };
+            let text = format!("clip {what}: {}{unused}", reasons.join("; "));
+            out.push(verdict_diag(&clip.verdict, &clip.file, text));
+        }
+    }
+}
+
+fn verdict_diag(v: &Verdict, file: &Path, text: String) -> Diagnostic {
+    match v {
+        Verdict::Rejected(_) => Diagnostic::error(file, text),
+        _ => Diagnostic::warning(file, text),
+    }
+}
+
+/// Each message a campaign names: known, airable in its language order, valid on some day of
+/// the campaign's.
+fn check_campaign_messages(
+    c: &Campaign,
+    catalog: &Catalog,
+    src: Option<&str>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (index, id) in c.messages.iter().enumerate() {
+        let at = |mut d: Diagnostic| {
+            if let Some(loc) = c.message_locations.get(index) {
+                d.location = Some(loc.clone());
+            } else if let Some((s, r)) = src.and_then(|s| message_span(s, id).map(|r| (s, r))) {
+                d = d.at(s, r);
+            }
+            d
+        };
+        let Some(m) = catalog.message(id) else {
+            let mut d = at(Diagnostic::error(
+                &c.file,
+                format!("unknown message `{id}`"),
+            ));
+            if let Some(s) = did_you_mean(id, catalog.messages.keys().map(String::as_str)) {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            } else if !catalog.messages.is_empty() {
+                let known: Vec<String> =
+                    catalog.messages.keys().map(|k| format!("`{k}`")).collect();
+                d = d.with_help(format!("the catalog holds {}", known.join(", ")));
+            }
+            out.push(d);
+            continue;
+        };
+        if let Err(reason) = message_items(c, m) {
+            let text = format!("message `{id}` cannot air in campaign `{}`: {reason}", c.id);
+            out.push(at(Diagnostic::error(&c.file, text)));
+        } else if !dates_meet(c, m) {
+            let text = format!(
+                "message `{id}` is never valid on a day campaign `{}` runs",
+                c.id
+            );
+            let help = format!(
+                "the message is valid {}",
+                range_text(m.valid_from, m.valid_until)
+            );
+            out.push(at(Diagnostic::warning(&c.file, text)).with_help(help));
+        }
+    }
+}
+
+fn dates_meet(c: &Campaign, m: &Message) -> bool {
+    let lo = c.valid_from.max(m.valid_from);
+    let hi = match (c.valid_until, m.valid_until) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    !matches!((lo, hi), (Some(l), Some(h)) if l > h)
+}
+
+fn range_text(from: Option<chrono::NaiveDate>, until: Option<chrono::NaiveDate>) -> String {
+    let f = from.map_or_else(|| "any day".to_string(), |d| d.to_string());
+    let u = until.map_or_else(|| "open-ended".to_string(), |d| d.to_string());
+    format!("from {f} until {u}")
+}
+
+/// Where a message id appears in a campaign file: the quoted id after the `messages` key
+/// (or anywhere), without its quotes.
+pub fn message_span(src: &str, id: &str) -> Option<Range<usize>> {
+    let after = src.find("messages").unwrap_or(0);
+    ['"', '\''].iter().find_map(|q| {
+        let needle = format!("{q}{id}{q}");
+        src[after..]
+            .find(&needle)
+            .map(|i| after + i)
+            .or_else(|| src.find(&needle))
+            .map(|i| i + 1..i + 1 + id.len())
+    })
+}
+
+/// One warning per (loser, winner) pair of campaigns, at the loser's `priority` (or file).
+fn check_conflicts(
+    campaigns: &[Campaign],
+    conflicts: &[Conflict],
+    sources: &BTreeMap<PathBuf, String>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut pairs: BTreeMap<(&str, &str), Vec<&Conflict>> = BTreeMap::new();
+    for c in conflicts {
+        pairs.entry((&c.loser, &c.winner)).or_default().push(c);
+    }
+    for ((loser, winner), list) in pairs {
+        let Some(camp) = campaigns.iter().find(|c| c.id == loser) else {
+            continue;
+        };
+        let first = list[0];
+        let towns: BTreeSet<&str> = list.iter().map(|c| c.township_code.as_str()).collect();
+        let local = first.minute.with_timezone(&camp.timezone).format("%H:%M");
+        let text = format!(
+            "campaigns `{loser}` and `{winner}` want the same township in the same minute \
+             ({} slots in {} over the next {CONFLICT_WINDOW_DAYS} days, first at {local} in `{}`); \
+             `{winner}` airs",
+            list.len(),
+            count(towns.len(), "township"),
+            first.township_code,
+        );
+        let why = if first.winner_priority > first.loser_priority {
+            format!(
+                "`{winner}` has priority {} over {}",
+                first.winner_priority, first.loser_priority
+            )
+        } else {
+            format!(
+                "equal priority {}: the smaller campaign id wins",
+                first.winner_priority
+            )
+        };
+        let mut d = Diagnostic::warning(&camp.file, text).with_help(why);
+        if let Some((src, i)) = sources
+            .get(&camp.file)
+            .and_then(|src| src.find("priority").map(|i| (src, i)))
+        {
+            d = d.at(src, i..i + "priority".len());
+        }
+        out.push(d);
+    }
+}
+
+/// Diagnostics sorted the way [`Report::render`] prints them, for callers that list them flat.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            (
+                d.file.clone(),
+                d.severity,
+                d.location.as_ref().map(|l| (l.line, l.col)),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+}

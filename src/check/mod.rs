@@ -1,0 +1,185 @@
+//! `shengbo check`: schedules, catalog and directory checked together, grouped by file.
+//!
+//! The loaders report their own problems (schedule syntax and validation, `message.toml` and
+//! folder layout); [`cross_check`] adds what only shows when the three meet: unknown messages,
+//! messages a campaign cannot air, clips the gate rejected or warned about, and campaigns that
+//! lose a township's minute to another on priority.
+//!
+//! Errors (exit 1): anything the loaders call an error; a campaign naming an unknown message;
+//! a campaign naming a message it cannot air (a language of its order missing or rejected, or
+//! the pair rejected); a clip the gate rejected; a message without one of its two languages.
+//! Warnings: anything the loaders call a warning; a clip the gate passed with a remark; a
+//! message whose valid dates never meet the campaign's; two campaigns wanting one township in
+//! the same minute (the higher priority airs).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::catalog::Catalog;
+use crate::diag::Diagnostic;
+use crate::directory::Directory;
+use crate::schedule::Campaign;
+
+/// Days planned from the check's start to find same-minute conflicts between campaigns.
+pub const CONFLICT_WINDOW_DAYS: i64 = 35;
+
+/// What `check` found, and what it looked at.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub diagnostics: Vec<Diagnostic>,
+    pub campaigns: usize,
+    pub messages: usize,
+    pub townships: usize,
+}
+
+impl Report {
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+
+    /// Files with at least one diagnostic.
+    pub fn files(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .map(|d| &d.file)
+            .collect::<BTreeSet<_>>()
+            .len()
+    }
+
+    /// `3 errors, 1 warning in 2 files; 4 campaigns, 8 messages, 304 townships`
+    pub fn summary(&self) -> String {
+        format!(
+            "{}, {} in {}; {}, {}, {}",
+            count(self.errors(), "error"),
+            count(self.warnings(), "warning"),
+            count(self.files(), "file"),
+            count(self.campaigns, "campaign"),
+            count(self.messages, "message"),
+            count(self.townships, "township"),
+        )
+    }
+
+    /// Every diagnostic grouped by file (files in path order), errors before warnings, then by
+    /// position; a blank line after each; the summary line last.
+    pub fn render(&self) -> String {
+        let mut by_file: BTreeMap<&Path, Vec<&Diagnostic>> = BTreeMap::new();
+        for d in &self.diagnostics {
+            by_file.entry(&d.file).or_default().push(d);
+        }
+        let mut out = String::new();
+        for list in by_file.values_mut() {
+            list.sort_by_key(|d| (d.severity, d.location.as_ref().map(|l| (l.line, l.col))));
+            for d in list.iter() {
+                let _ = writeln!(out, "{d}\n");
+            }
+        }
+        out.push_str(&self.summary());
+        out.push('\n');
+        out
+    }
+}
+
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// Everything `check` and `plan` read from disk.
+#[derive(Debug)]
+pub struct Inputs {
+    pub directory: Directory,
+    pub catalog: Catalog,
+    /// The campaigns whose files have no errors.
+    pub campaigns: Vec<Campaign>,
+    /// Each campaign file's text, keyed by its path relative to the root.
+    pub sources: BTreeMap<PathBuf, String>,
+    /// What the schedule loader and the catalog reported.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Why `check` could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("no `schedules` folder in `{0}`: campaigns go in `schedules/*.toml`")]
+    NoSchedules(PathBuf),
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::load::LoadError),
+}
+
+/// Load the directory, the catalog (probing through `cache_dir`) and `<root>/schedules`.
+pub fn load(
+    root: &Path,
+    cache_dir: Option<&Path>,
+    now: DateTime<Utc>,
+) -> Result<Inputs, CheckError> {
+    if !root.join("schedules").is_dir() {
+        return Err(CheckError::NoSchedules(root.to_path_buf()));
+    }
+    let directory = Directory::liangshan();
+    let gate = crate::catalog::gate::GateConfig::default();
+    let catalog = Catalog::load(root, &gate, cache_dir)?;
+    let (campaigns, mut diagnostics) = crate::schedule::load_dir_at(root, &directory, now);
+    diagnostics.extend(catalog.diagnostics.iter().cloned());
+    let sources = campaigns
+        .iter()
+        .filter_map(|c| {
+            let text = std::fs::read_to_string(root.join(&c.file)).ok()?;
+            Some((c.file.clone(), text))
+        })
+        .collect();
+    tracing::info!(
+        campaigns = campaigns.len(),
+        messages = catalog.messages.len(),
+        problems = diagnostics.len(),
+        "inputs loaded"
+    );
+    Ok(Inputs {
+        directory,
+        catalog,
+        campaigns,
+        sources,
+        diagnostics,
+    })
+}
+
+/// Check loaded inputs: the loaders' diagnostics and the cross-checks, conflicts looked for
+/// from the start of `now`'s day in Asia/Shanghai (so the result does not depend on the hour).
+pub fn run(inputs: &Inputs, now: DateTime<Utc>) -> Report {
+    let tz = chrono_tz::Asia::Shanghai;
+    let midnight = now
+        .with_timezone(&tz)
+        .date_naive()
+        .and_time(chrono::NaiveTime::MIN);
+    let from = crate::schedule::cron::place_in_zone(tz, midnight);
+    let mut diagnostics = inputs.diagnostics.clone();
+    diagnostics.extend(cross_check(
+        &inputs.campaigns,
+        &inputs.catalog,
+        &inputs.directory,
+        &inputs.sources,
+        from,
+    ));
+    Report {
+        diagnostics,
+        campaigns: inputs.campaigns.len(),
+        messages: inputs.catalog.messages.len(),
+        townships: inputs.directory.townships().len(),
+    }
+}
+
+mod cross;
+
+pub use cross::{cross_check, message_span, sort};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,136 @@
+//! Unit tests of the cross-checks and the report.
+
+use chrono::TimeZone;
+
+use super::*;
+use crate::catalog::Verdict;
+use crate::catalog::gate::missing_reason;
+use crate::lang::Lang;
+use crate::plan::tests::{campaign, catalog, message};
+
+const SRC: &str =
+    "id = \"a\"\nmessages = [\"police-impersonaton\", \"fundraising\"]\npriority = 1\n";
+
+fn from() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 30, 16, 0, 0).unwrap()
+}
+
+fn sources(file: &str) -> BTreeMap<PathBuf, String> {
+    BTreeMap::from([(PathBuf::from(file), SRC.to_string())])
+}
+
+#[test]
+fn unknown_message_points_into_the_file_with_a_suggestion() {
+    let cat = catalog(vec![
+        message("police-impersonation", 5.0, 5.0),
+        message("fundraising", 5.0, 5.0),
+    ]);
+    let c = campaign(
+        "a",
+        &["0 8 * * *"],
+        &["police-impersonaton", "fundraising"],
+        &["513431100"],
+    );
+    let diags = cross_check(
+        &[c],
+        &cat,
+        &Directory::liangshan(),
+        &sources("schedules/a.toml"),
+        from(),
+    );
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let text = diags[0].to_string();
+    assert_eq!(
+        text,
+        "error: unknown message `police-impersonaton`\n  ——▶ schedules/a.toml:2:14\n  |\n2 | \
+         messages = [\"police-impersonaton\", \"fundraising\"]\n  |              \
+         ^^^^^^^^^^^^^^^^^^^\n  = help: did you mean `police-impersonation`?"
+    );
+}
+
+#[test]
+fn gate_verdicts_and_missing_languages() {
+    let mut bad = message("fundraising", 5.0, 5.0);
+    bad.clips.get_mut(&Lang::Zh).unwrap().verdict = Verdict::Rejected(vec!["clipped".into()]);
+    let mut loud = message("police-impersonation", 5.0, 5.0);
+    loud.clips.get_mut(&Lang::Ii).unwrap().verdict = Verdict::Warning(vec!["loud".into()]);
+    let mut half = message("spare", 5.0, 5.0);
+    half.clips.remove(&Lang::Ii);
+    half.pair_verdict = Verdict::Rejected(vec![missing_reason(Lang::Ii)]);
+    let cat = catalog(vec![bad, loud, half]);
+    let c = campaign("a", &["0 8 * * *"], &["fundraising"], &["513431100"]);
+    let mut diags = cross_check(
+        &[c],
+        &cat,
+        &Directory::liangshan(),
+        &sources("schedules/a.toml"),
+        from(),
+    );
+    sort(&mut diags);
+    let flat: Vec<String> = diags
+        .iter()
+        .map(|d| format!("{:?} {} {}", d.severity, d.position(), d.message))
+        .collect();
+    assert_eq!(
+        flat,
+        [
+            "Error audio/fundraising/zh.mp3 clip rejected by the audio gate: clipped",
+            "Warning audio/police-impersonation/ii.mp3 clip passes the gate with remarks: loud \
+             (not used by any campaign)",
+            "Error audio/spare message `spare`: no Nuosu Yi (`ii`) recording (not used by any campaign)",
+            "Error schedules/a.toml:2:37 message `fundraising` cannot air in campaign `a`: \
+             no airable `zh` clip: clipped",
+        ]
+    );
+}
+
+#[test]
+fn same_minute_is_a_warning_at_the_losers_priority() {
+    let cat = catalog(vec![message("fundraising", 5.0, 5.0)]);
+    let mut a = campaign(
+        "a",
+        &["0 8 * * *"],
+        &["fundraising"],
+        &["513431100", "513431101"],
+    );
+    a.priority = 1;
+    let mut b = campaign("b", &["0 8 * * 1"], &["fundraising"], &["513431100"]);
+    b.priority = 3;
+    let diags = cross_check(
+        &[a, b],
+        &cat,
+        &Directory::liangshan(),
+        &sources("schedules/a.toml"),
+        from(),
+    );
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let d = &diags[0];
+    assert_eq!(d.severity, crate::diag::Severity::Warning);
+    assert_eq!(d.position(), "schedules/a.toml:3:1");
+    assert_eq!(
+        d.message,
+        "campaigns `a` and `b` want the same township in the same minute (5 slots in 1 township \
+         over the next 35 days, first at 08:00 in `513431100`); `b` airs"
+    );
+    assert_eq!(d.help.as_deref(), Some("`b` has priority 3 over 1"));
+}
+
+#[test]
+fn report_groups_by_file_errors_first() {
+    let report = Report {
+        diagnostics: vec![
+            Diagnostic::warning("schedules/b.toml", "w1"),
+            Diagnostic::error("audio/x", "e1"),
+            Diagnostic::error("schedules/b.toml", "e2"),
+        ],
+        campaigns: 2,
+        messages: 1,
+        townships: 304,
+    };
+    assert_eq!(
+        report.render(),
+        "error: e1\n  ——▶ audio/x\n\nerror: e2\n  ——▶ schedules/b.toml\n\n\
+         warning: w1\n  ——▶ schedules/b.toml\n\n\
+         2 errors, 1 warning in 2 files; 2 campaigns, 1 message, 304 townships\n"
+    );
+}
