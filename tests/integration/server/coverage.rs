@@ -342,3 +342,27 @@ fn token_command_prints_the_secret_once_on_the_last_line() {
     assert_eq!(revoke.status.code(), Some(0));
     assert!(!util::stdout(&util::run_in(dir.path(), &["token", "list"])).contains("zhaojue"));
 }
+
+#[tokio::test]
+async fn readiness_follows_the_ledgers_write_lock() {
+    let (f, _) = fixture_with_ledger();
+    assert_eq!(
+        get(&f.state, "/readyz", None, &[]).await.status,
+        StatusCode::OK
+    );
+    let path = f.root().join(".shengbo/ledger.sqlite");
+    let holder = rusqlite::Connection::open(&path).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let held = get(&f.state, "/readyz", None, &[]).await;
+    assert_eq!(held.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        held.text().contains("ledger not writable"),
+        "{}",
+        held.text()
+    );
+    holder.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(
+        get(&f.state, "/readyz", None, &[]).await.status,
+        StatusCode::OK
+    );
+}

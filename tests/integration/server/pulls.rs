@@ -100,6 +100,42 @@ async fn json_and_xspf_carry_hashes_sizes_order_and_window() {
         .filter(|n| n.has_tag_name(("http://xspf.org/ns/0/", "track")))
         .collect();
     assert_eq!(tracks.len(), 2);
+    // XSPF 1's schema fixes the order of children (xs:sequence); check it element by element.
+    let playlist_order = [
+        "title",
+        "creator",
+        "annotation",
+        "info",
+        "location",
+        "identifier",
+        "image",
+        "date",
+        "license",
+        "attribution",
+        "link",
+        "meta",
+        "extension",
+        "trackList",
+    ];
+    let track_order = [
+        "location",
+        "identifier",
+        "title",
+        "creator",
+        "annotation",
+        "info",
+        "image",
+        "album",
+        "trackNum",
+        "duration",
+        "link",
+        "meta",
+        "extension",
+    ];
+    in_schema_order(root, &playlist_order);
+    for track in &tracks {
+        in_schema_order(*track, &track_order);
+    }
     let location = tracks[0]
         .children()
         .find(|n| n.has_tag_name(("http://xspf.org/ns/0/", "location")))
@@ -298,4 +334,19 @@ async fn health_needs_no_token_and_bodies_are_bounded() {
         "{metrics}"
     );
     assert!(metrics.contains("# TYPE shengbo_push_latency_seconds histogram"));
+}
+
+/// Every child element of `node` is in the XSPF namespace, known, and in the schema's order.
+fn in_schema_order(node: roxmltree::Node, order: &[&str]) {
+    let mut last = 0;
+    for child in node.children().filter(|n| n.is_element()) {
+        let name = child.tag_name();
+        assert_eq!(name.namespace(), Some("http://xspf.org/ns/0/"), "{name:?}");
+        let at = order
+            .iter()
+            .position(|o| *o == name.name())
+            .unwrap_or_else(|| panic!("unknown `{}`", name.name()));
+        assert!(at >= last, "`{}` out of schema order", name.name());
+        last = at;
+    }
 }

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Pull API benchmark: `playlist.m3u8` full responses (200) and ETag revalidations (304) from
+# `shengbo serve --no-schedule`, against nginx serving the same bytes as a static file with its
+# own ETag. Uses wrk. Prints a Markdown table for BENCHMARKS.md (## Pull API).
+#
+#   benches/server.sh [seconds=10] [connections=32] [threads=2]
+#
+# Needs: a release build (built here), wrk, nginx (Debian: apt-get install wrk nginx-light),
+# curl. Uses the repository's own schedules/ and audio/. Ports 18471 (shengbo), 18472 (nginx).
+set -euo pipefail
+
+secs=${1:-10}
+conns=${2:-32}
+threads=${3:-2}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+target=${CARGO_TARGET_DIR:-$repo/target}
+work=$(mktemp -d)
+chmod 755 "$work" # nginx workers read www/ as their own user
+server_pid=""
+nginx_pid=""
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+    [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+for tool in wrk nginx curl; do
+    command -v "$tool" >/dev/null || { echo "benches/server.sh: \`$tool\` is not installed" >&2; exit 2; }
+done
+
+(cd "$repo" && cargo build --release --quiet --bin shengbo)
+bin=$target/release/shengbo
+township=513431100
+path="/v1/townships/$township/playlist.m3u8"
+
+export SHENGBO_ROOT=$repo SHENGBO_DATA_DIR=$work/data
+token=$("$bin" token add --coordinator --name bench | tail -n 1)
+"$bin" serve --no-schedule --listen 127.0.0.1:18471 --base-url http://127.0.0.1:18471 \
+    2>"$work/serve.log" &
+server_pid=$!
+for _ in $(seq 300); do curl -fs http://127.0.0.1:18471/healthz >/dev/null && break; sleep 0.1; done
+
+# The same bytes as a static file for nginx.
+mkdir -p "$work/www"
+curl -fs -H "Authorization: Bearer $token" "http://127.0.0.1:18471$path" >"$work/www/playlist.m3u8"
+etag=$(curl -fsI -H "Authorization: Bearer $token" "http://127.0.0.1:18471$path" |
+    tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')
+
+mkdir -p "$work/nginx/logs"
+cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log;
+daemon off;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:18472;
+        root $work/www;
+        etag on;
+        location / { default_type application/vnd.apple.mpegurl; add_header Cache-Control "private, max-age=60"; }
+    }
+}
+CONF
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+nginx_pid=$!
+for _ in $(seq 100); do curl -fs http://127.0.0.1:18472/playlist.m3u8 >/dev/null && break; sleep 0.1; done
+nginx_etag=$(curl -fsI http://127.0.0.1:18472/playlist.m3u8 | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')
+
+# Sanity: both answer 304 to their own tag.
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -H "If-None-Match: $etag" "http://127.0.0.1:18471$path")" = 304 ]
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $nginx_etag" http://127.0.0.1:18472/playlist.m3u8)" = 304 ]
+
+run() { # name url [headers...]
+    local name=$1 url=$2
+    shift 2
+    local args=()
+    for h in "$@"; do args+=(-H "$h"); done
+    local out
+    out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "${args[@]}" "$url")
+    local rps p50 p99 non2xx
+    rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
+    p50=$(awk '$1=="50%"{print $2}' <<<"$out")
+    p99=$(awk '$1=="99%"{print $2}' <<<"$out")
+    non2xx=$(awk '/Non-2xx or 3xx/{print $NF}' <<<"$out")
+    printf '| %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}"
+}
+
+bytes=$(wc -c <"$work/www/playlist.m3u8")
+echo "playlist.m3u8 of $township: $bytes bytes; wrk -t$threads -c$conns -d${secs}s; $(nproc) cores; $(date -u +%F)"
+echo
+echo "| target | requests/s | p50 | p99 | non-2xx/3xx |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+run "shengbo 200 (full)" "http://127.0.0.1:18471$path" "Authorization: Bearer $token"
+run "shengbo 304 (If-None-Match)" "http://127.0.0.1:18471$path" "Authorization: Bearer $token" "If-None-Match: $etag"
+run "nginx 200 (static file)" "http://127.0.0.1:18472/playlist.m3u8"
+run "nginx 304 (If-None-Match)" "http://127.0.0.1:18472/playlist.m3u8" "If-None-Match: $nginx_etag"
