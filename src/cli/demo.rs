@@ -121,7 +121,11 @@ async fn demo(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         stats.requests, stats.messages, stats.http_5xx
     )?;
     writeln!(out, "done in {:.1} s\n", started.elapsed().as_secs_f64())?;
-    print_next(&mut out, global, &data)?;
+    let span = occurrences
+        .first()
+        .zip(occurrences.last())
+        .map(|(a, b)| (a.0, b.0));
+    print_next(&mut out, global, &data, span)?;
     Ok(if bad == 0 {
         ExitCode::SUCCESS
     } else {
@@ -254,6 +258,7 @@ fn print_next(
     out: &mut impl Write,
     global: &Global,
     data: &crate::datadir::DataDir,
+    span: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> anyhow::Result<()> {
     writeln!(
         out,
@@ -261,17 +266,51 @@ fn print_next(
         data.ledger().display()
     )?;
     let root = global.root.display();
+    let period = span.map_or(String::new(), |(first, last)| {
+        let day = |t: DateTime<Utc>| t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+        let to = day(last).succ_opt().unwrap_or(day(last));
+        format!(" --from {} --to {to}", day(first))
+    });
     writeln!(
         out,
-        "  shengbo --root {root} coverage            reach per county and township, from this ledger"
+        "  shengbo --root {root} coverage --by township{period}"
     )?;
     writeln!(
         out,
-        "  shengbo --root {root} sim &                a simulator to push to by hand (`run --once --sim URL`)"
+        "      reach per township of these slots, from this ledger"
+    )?;
+    let token = demo_token(data);
+    writeln!(out, "  shengbo --root {root} serve --no-schedule")?;
+    match token {
+        Ok(t) => writeln!(
+            out,
+            "      then open http://127.0.0.1:8470/coverage?token={t}{}",
+            period
+                .replace(" --from ", "&from=")
+                .replace(" --to ", "&to=")
+        )?,
+        Err(e) => writeln!(out, "      (no coordinator token: {e})")?,
+    }
+    writeln!(
+        out,
+        "  shengbo --root {root} sim & shengbo --root {root} run --once --sim http://127.0.0.1:8090"
     )?;
     writeln!(
         out,
-        "  shengbo --root {root} serve                the scheduler and the HTTP server (playlists, coverage)"
+        "      push one slot by hand to a simulator in another process"
     )?;
     Ok(())
+}
+
+/// A fresh coordinator token named `demo` (an earlier one is replaced; secrets are not kept).
+fn demo_token(data: &crate::datadir::DataDir) -> anyhow::Result<String> {
+    use crate::server::auth;
+    let path = data.path().join("tokens.json");
+    let _ = auth::revoke(&path, "demo");
+    Ok(auth::add(
+        &path,
+        "demo",
+        auth::Scope::Coordinator,
+        Utc::now(),
+    )?)
 }

@@ -259,7 +259,13 @@ mod tests {
         ]);
         let w = windows(&b);
         assert_eq!(w[0].1, (b.start, b.start + TimeDelta::seconds(32)));
-        assert_eq!(w[1].1, (b.start + TimeDelta::seconds(11), b.start + TimeDelta::seconds(43)));
+        assert_eq!(
+            w[1].1,
+            (
+                b.start + TimeDelta::seconds(11),
+                b.start + TimeDelta::seconds(43)
+            )
+        );
     }
 
     #[test]
@@ -274,7 +280,10 @@ mod tests {
             &dir,
         )
         .unwrap();
-        let mut a = broadcast(vec![item("m", Lang::Ii, 5.0, 1.0), item("m", Lang::Zh, 5.0, 0.0)]);
+        let mut a = broadcast(vec![
+            item("m", Lang::Ii, 5.0, 1.0),
+            item("m", Lang::Zh, 5.0, 0.0),
+        ]);
         let mut b = a.clone();
         a.township_code = "513431100".into();
         b.township_code = "513401001".into();
