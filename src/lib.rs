@@ -16,13 +16,18 @@
 //! - [`render`] — a programme rendered exactly as it airs (order, gaps, repeats, gains) to WAV.
 //! - [`play`] — auditioning a rendered programme through the sound device (`audio-device`).
 //! - [`schedule`] — campaigns in `schedules/*.toml`: parsing, validation, crontab slots.
+//! - [`scheduler`] — the cron loop of `shengbo serve`: slots fired at push time, catch-up, reloads.
 //! - [`plan`] — the pure planner: campaigns × directory × catalog × window → broadcasts.
 //! - [`playlist`] — one broadcast's clips rendered as M3U8, XSPF and JSON.
 //! - [`check`] — `shengbo check`: schedules, catalog and directory checked together.
 //! - [`ebd`] — the emergency-broadcast data interface: ids, XML, tar packages, SM2 signatures.
+//! - [`endpoint`] — the endpoint registry (`schedules/endpoints.toml`) and push settings.
 //! - [`sim`] — a loopback simulator of county emergency-broadcast platforms, with fault injection.
 //! - [`ledger`] — the durable record of runs, deliveries, attempts and state reports (SQLite).
+//! - [`push`] — one slot occurrence from plan to play state: ledger first, dispatch, state requests.
+//! - [`transport`] — how a delivery reaches its endpoint: EBD packages or signed webhooks.
 //! - [`dispatch`] — the dispatch engine: bounded, timed, retried, deadline-bound sends per delivery.
+//! - [`demo`] — the out-of-the-box demo's parts: in-process simulator, next slots, merged reach.
 //! - [`coverage`] — pure coverage aggregation: population reached, by county or township, per period.
 //! - [`server`] — the HTTP app: playlist and audio pulls, coverage (JSON, CSV, HTML), health, metrics.
 //! - [`datadir`] — where all state lives (ledger, counters, caches).
@@ -34,18 +39,23 @@ pub mod check;
 pub mod cli;
 pub mod coverage;
 pub mod datadir;
+pub mod demo;
 pub mod diag;
 pub mod directory;
 pub mod dispatch;
 pub mod ebd;
+pub mod endpoint;
 pub mod lang;
 pub mod ledger;
 pub mod loudness;
 pub mod plan;
 pub mod play;
 pub mod playlist;
+pub mod push;
 pub mod render;
 pub mod schedule;
+pub mod scheduler;
 pub mod server;
 pub mod settings;
 pub mod sim;
+pub mod transport;

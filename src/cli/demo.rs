@@ -1,12 +1,316 @@
-//! `shengbo demo`.
+//! `shengbo demo`: the main job on a fresh clone with no outside service — the simulator on
+//! loopback standing in for all 17 county platforms, the next slot occurrences of every
+//! campaign pushed on an accelerated play clock, per-county outcomes and reach with their
+//! denominator, and the ledger left in the data dir for coverage review.
 
+use std::io::Write;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::Global;
+use super::run::{
+    beijing, dispatcher, load_project, load_registry, pad, parse_time, print_reach, pusher,
+    thousands,
+};
+use crate::demo::{merge_reach, next_occurrences, set, start_sim};
+use crate::dispatch::Clock;
+use crate::ledger::TownshipReach;
+use crate::push::outcome::{CountyRow, RunOutcome, build, one_terminal_per_village, run_outcome};
+use crate::push::state::StateWait;
+use crate::push::{PlayClock, Project, Pusher};
+use crate::sim::Faults;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// How many slot occurrences to run (the next ones of every campaign).
+    #[arg(long, default_value_t = 4)]
+    pub slots: usize,
+    /// Play-clock speed: simulated seconds per real second.
+    #[arg(long, default_value_t = 600.0)]
+    pub speed: f64,
+    /// Start looking for slots here (RFC 3339 or `YYYY-MM-DD HH:MM` Beijing); default now.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Simulated outages: share of requests answered HTTP 503 (retried).
+    #[arg(long, default_value_t = 0.0)]
+    pub outage_rate: f64,
+    /// Share of accepted messages that fail to play (BrdStateCode 4).
+    #[arg(long, default_value_t = 0.0)]
+    pub play_fail_rate: f64,
+    /// Share of terminals that play (partial coverage).
+    #[arg(long, default_value_t = 1.0)]
+    pub coverage: f64,
+}
 
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`shengbo demo` is not available in this build")
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    rt.block_on(demo(global, args))
+}
+
+async fn demo(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let from = match &args.from {
+        Some(t) => parse_time(t)?,
+        None => Utc::now(),
+    };
+    let data = global.data_dir();
+    let project = load_project(&global.root, &data)?;
+    anyhow::ensure!(
+        !project.campaigns.is_empty(),
+        "no valid campaign in `schedules/`"
+    );
+    let mut registry = load_registry(&global.root, &project.directory, None)?;
+    let clock = Arc::new(Mutex::new(PlayClock::starting_at(from, args.speed)));
+    let faults = Faults {
+        http_5xx_rate: args.outage_rate,
+        brd_fail_rate: args.play_fail_rate,
+        coverage_ratio: args.coverage,
+        ..Faults::default()
+    };
+    let sim = start_sim(&project.directory, faults, Arc::clone(&clock)).await?;
+    registry.substitute_sim(&sim.url);
+    let pusher = pusher(global, registry)?;
+    let occurrences = next_occurrences(&project.campaigns, from, args.slots, TimeDelta::days(31));
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "shengbo demo: {} county platforms simulated at {}, play clock ×{}, {} slot occurrences from {} (Beijing)\n",
+        pusher.registry.endpoints.len(),
+        sim.url,
+        args.speed,
+        occurrences.len(),
+        beijing(from)
+    )?;
+    let mut inputs: Vec<Vec<TownshipReach>> = Vec::new();
+    let mut bad = 0;
+    for (at, campaigns) in &occurrences {
+        let play = set(&clock, *at - TimeDelta::seconds(1), args.speed);
+        let outcomes = one_slot(&pusher, &project, *at, campaigns, play).await?;
+        for r in outcomes {
+            bad += r.outcome.failed() + r.outcome.unsettled();
+            print_slot(&mut out, *at, &r.campaign, &r.outcome)?;
+            if r.already {
+                writeln!(
+                    out,
+                    "  (already in the ledger from an earlier run: nothing sent twice)"
+                )?;
+            }
+            inputs.push(pusher.ledger.run_reach_inputs(r.run)?);
+        }
+    }
+    let merged = merge_reach(&inputs);
+    let total = build(
+        &[],
+        &merged,
+        &project.directory,
+        &one_terminal_per_village(&project.directory),
+        Default::default(),
+    );
+    print_counties(&mut out, &total, occurrences.len())?;
+    let stats = sim.state.stats();
+    writeln!(
+        out,
+        "simulator: {} requests, {} messages accepted, {} outages injected",
+        stats.requests, stats.messages, stats.http_5xx
+    )?;
+    writeln!(out, "done in {:.1} s\n", started.elapsed().as_secs_f64())?;
+    let span = occurrences
+        .first()
+        .zip(occurrences.last())
+        .map(|(a, b)| (a.0, b.0));
+    print_next(&mut out, global, &data, span)?;
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Push every campaign firing at `at`, with the dispatcher's clock set just before it.
+async fn one_slot(
+    pusher: &Pusher,
+    project: &Project,
+    at: DateTime<Utc>,
+    campaigns: &[String],
+    play: PlayClock,
+) -> anyhow::Result<Vec<SlotResult>> {
+    let virtual_now = at - TimeDelta::seconds(1);
+    let mut runs = Vec::new();
+    for c in campaigns {
+        let prepared =
+            tokio::task::block_in_place(|| pusher.prepare_occurrence(project, c, at, virtual_now))?;
+        runs.extend(prepared);
+    }
+    let dispatcher = dispatcher(pusher, Clock::starting_at(virtual_now));
+    // Play-clock time: at ×600 six hours pass in 36 s of real time.
+    let wait = StateWait {
+        poll: Duration::from_secs(60),
+        max_after: Duration::from_secs(6 * 3600),
+        ..StateWait::default()
+    };
+    let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+    pusher.drive(&dispatcher, &runs, play, wait, stop).await;
+    let terminals = one_terminal_per_village(&project.directory);
+    runs.iter()
+        .map(|r| {
+            let outcome = run_outcome(&*pusher.ledger, r.run.id, &project.directory, &terminals)?;
+            let already = r.deliveries.iter().all(|p| p.delivery.state.is_final());
+            Ok(SlotResult {
+                campaign: r.run.campaign.clone(),
+                run: r.run.id,
+                outcome,
+                already,
+            })
+        })
+        .collect()
+}
+
+/// One campaign's run at one slot.
+struct SlotResult {
+    campaign: String,
+    run: crate::ledger::RunId,
+    outcome: RunOutcome,
+    /// Every delivery was already final in the ledger (an earlier demo ran this slot).
+    already: bool,
+}
+
+fn print_slot(
+    out: &mut impl Write,
+    at: DateTime<Utc>,
+    campaign: &str,
+    o: &RunOutcome,
+) -> anyhow::Result<()> {
+    let states: Vec<String> = o
+        .by_state
+        .iter()
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect();
+    let r = &o.reach;
+    writeln!(
+        out,
+        "{} {campaign}: {} deliveries ({}); played in {}/{} townships, {}/{} people ({:.1}%)",
+        beijing(at),
+        o.by_state.values().sum::<u32>(),
+        states.join(", "),
+        r.played_townships,
+        r.targeted_townships,
+        thousands(r.played_population.round() as u64),
+        thousands(r.targeted_population),
+        r.played_share().unwrap_or(0.0) * 100.0
+    )?;
+    Ok(())
+}
+
+fn print_counties(out: &mut impl Write, o: &RunOutcome, slots: usize) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "\nper county, over the {slots} slot occurrences (a township counts once, by its best confirmed outcome):"
+    )?;
+    writeln!(
+        out,
+        "{:<7} {} {:>9}  {:>25} {:>7}",
+        "county",
+        pad("name", 16),
+        "townships",
+        "people played / targeted",
+        "%"
+    )?;
+    for c in &o.counties {
+        print_county(out, c)?;
+    }
+    writeln!(out)?;
+    print_reach(out, o, "these runs")?;
+    writeln!(
+        out,
+        "(played population is scaled by terminals that played ÷ terminals installed, one terminal per village)"
+    )?;
+    Ok(())
+}
+
+fn print_county(out: &mut impl Write, c: &CountyRow) -> anyhow::Result<()> {
+    let pct = if c.population_targeted > 0 {
+        c.population_played as f64 / c.population_targeted as f64 * 100.0
+    } else {
+        0.0
+    };
+    writeln!(
+        out,
+        "{:<7} {} {:>4}/{:<4}  {:>12}/{:<12} {:>6.1}%",
+        c.code,
+        pad(&c.name, 16),
+        c.played,
+        c.targeted,
+        thousands(c.population_played),
+        thousands(c.population_targeted),
+        pct
+    )?;
+    Ok(())
+}
+
+fn print_next(
+    out: &mut impl Write,
+    global: &Global,
+    data: &crate::datadir::DataDir,
+    span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "the ledger is in `{}`; look further with:",
+        data.ledger().display()
+    )?;
+    let root = global.root.display();
+    let period = span.map_or(String::new(), |(first, last)| {
+        let day = |t: DateTime<Utc>| t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+        let to = day(last).succ_opt().unwrap_or(day(last));
+        format!(" --from {} --to {to}", day(first))
+    });
+    writeln!(
+        out,
+        "  shengbo --root {root} coverage --by township{period}"
+    )?;
+    writeln!(
+        out,
+        "      reach per township of these slots, from this ledger"
+    )?;
+    let token = demo_token(data);
+    writeln!(out, "  shengbo --root {root} serve --no-schedule")?;
+    match token {
+        Ok(t) => writeln!(
+            out,
+            "      then open http://127.0.0.1:8470/coverage?token={t}{}",
+            period
+                .replace(" --from ", "&from=")
+                .replace(" --to ", "&to=")
+        )?,
+        Err(e) => writeln!(out, "      (no coordinator token: {e})")?,
+    }
+    writeln!(
+        out,
+        "  shengbo --root {root} sim & shengbo --root {root} run --once --sim http://127.0.0.1:8090"
+    )?;
+    writeln!(
+        out,
+        "      push one slot by hand to a simulator in another process"
+    )?;
+    Ok(())
+}
+
+/// A fresh coordinator token named `demo` (an earlier one is replaced; secrets are not kept).
+fn demo_token(data: &crate::datadir::DataDir) -> anyhow::Result<String> {
+    use crate::server::auth;
+    let path = data.path().join("tokens.json");
+    let _ = auth::revoke(&path, "demo");
+    Ok(auth::add(
+        &path,
+        "demo",
+        auth::Scope::Coordinator,
+        Utc::now(),
+    )?)
 }

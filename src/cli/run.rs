@@ -1,12 +1,322 @@
-//! `shengbo run`.
+//! `shengbo run --once`: one slot occurrence — plan it, write the run and its deliveries to the
+//! ledger before sending, push, wait for final states within a bound, print per-township
+//! outcomes and the run's reach. Exit 0 when every delivery reached a final state and none
+//! failed; 1 when some failed, expired, were refused or are still unsettled.
 
+use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, NaiveDateTime, TimeDelta, TimeZone, Utc};
+use chrono_tz::Asia::Shanghai;
 
 use super::Global;
+use crate::directory::Directory;
+use crate::dispatch::Clock;
+use crate::push::outcome::{RunOutcome, run_outcome};
+use crate::push::state::StateWait;
+use crate::push::{PlayClock, PreparedRun, Pusher};
+use crate::schedule::Campaign;
+
+mod setup;
+
+pub(crate) use setup::{dispatcher, load_project, load_registry, pusher};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Run one slot occurrence and exit (the daemon is `shengbo serve`).
+    #[arg(long)]
+    pub once: bool,
+    /// The occurrence: RFC 3339, or `YYYY-MM-DD HH:MM` Beijing time. Default: the latest one
+    /// still inside its air-by window, else the next one.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Only this campaign (default: every campaign with a slot at that time).
+    #[arg(long)]
+    pub campaign: Option<String>,
+    /// Base URL replacing `{sim}` in the endpoint registry (a running `shengbo sim`).
+    #[arg(long, env = "SHENGBO_SIM_URL")]
+    pub sim: Option<String>,
+    /// Seconds to wait for play states after the play window (default: `[push] state_wait_s`).
+    #[arg(long)]
+    pub wait: Option<u64>,
+    /// Play-clock speed for drills against the simulator (its `--speed`): state requests go out
+    /// this many times sooner after the play window.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run(_global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`shengbo run` is not available in this build")
+pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    if !args.once {
+        anyhow::bail!("`shengbo run` needs `--once`; the scheduler daemon is `shengbo serve`");
+    }
+    let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    rt.block_on(run_once(global, args))
+}
+
+async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let root = global.root.clone();
+    let project = load_project(&root, &global.data_dir())?;
+    let registry = load_registry(&root, &project.directory, args.sim.as_deref())?;
+    let pusher = pusher(global, registry)?;
+    let now = Utc::now();
+    let picks = pick(
+        &project.campaigns,
+        args.campaign.as_deref(),
+        args.at.as_deref(),
+        now,
+        pusher.registry.push.air_by,
+    )?;
+    let mut runs = Vec::new();
+    for (campaign, occurrence) in &picks {
+        match pusher.prepare_occurrence(&project, campaign, *occurrence, Utc::now())? {
+            Some(r) => runs.push(r),
+            None => eprintln!(
+                "{campaign} at {}: nothing airs (quiet hours, valid dates or no airable message)",
+                beijing(*occurrence)
+            ),
+        }
+    }
+    let wait = StateWait {
+        max_after: args
+            .wait
+            .map_or(pusher.registry.push.state_wait, Duration::from_secs),
+        ..StateWait::default()
+    };
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop_tx.send(true);
+    });
+    let dispatcher = dispatcher(&pusher, Clock::system());
+    let play = PlayClock::starting_at(Utc::now(), args.speed);
+    pusher.drive(&dispatcher, &runs, play, wait, stop).await;
+    let mut code = ExitCode::SUCCESS;
+    for r in &runs {
+        let outcome = run_outcome(
+            &*pusher.ledger,
+            r.run.id,
+            &project.directory,
+            &Default::default(),
+        )?;
+        print_run(r, &outcome, &project.directory, args.json)?;
+        let waiting = unsettled(&pusher, r)?;
+        if waiting > 0 {
+            eprintln!(
+                "{waiting} deliveries have no final state yet (the ledger keeps them for `serve`)"
+            );
+        }
+        if outcome.failed() > 0 || waiting > 0 || !r.unserved.is_empty() {
+            code = ExitCode::from(1);
+        }
+    }
+    Ok(code)
+}
+
+/// Deliveries of a run not in a final state, except webhook deliveries that were delivered
+/// (a webhook has no play-state channel: delivered is all it can say).
+fn unsettled(pusher: &Pusher, r: &PreparedRun) -> anyhow::Result<usize> {
+    let deliveries = pusher.ledger.deliveries_of_run(r.run.id)?;
+    Ok(deliveries
+        .iter()
+        .filter(|d| !d.state.is_final())
+        .filter(|d| {
+            let webhook = matches!(
+                pusher.router.clients.get(&d.endpoint),
+                Some(crate::transport::EndpointClient::Webhook(_))
+            );
+            !(webhook && d.state == crate::ledger::DeliveryState::Delivered)
+        })
+        .count())
+}
+
+/// Which (campaign, occurrence) pairs to run.
+pub(crate) fn pick(
+    campaigns: &[Campaign],
+    only: Option<&str>,
+    at: Option<&str>,
+    now: DateTime<Utc>,
+    air_by: Duration,
+) -> anyhow::Result<Vec<(String, DateTime<Utc>)>> {
+    let chosen: Vec<&Campaign> = campaigns
+        .iter()
+        .filter(|c| only.is_none_or(|id| c.id == id))
+        .collect();
+    if chosen.is_empty() {
+        match only {
+            Some(id) => anyhow::bail!("no valid campaign `{id}` in `schedules/`"),
+            None => anyhow::bail!("no valid campaign in `schedules/`"),
+        }
+    }
+    let occurrences = |c: &Campaign, from: DateTime<Utc>, to: DateTime<Utc>| {
+        c.occurrences(from, to)
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>()
+    };
+    let first_after = |t: DateTime<Utc>| {
+        // An hour, a day, then a week ahead: a minute-by-minute drill stays cheap.
+        [TimeDelta::hours(1), TimeDelta::days(1), TimeDelta::days(8)]
+            .into_iter()
+            .find_map(|h| {
+                chosen
+                    .iter()
+                    .filter_map(|c| occurrences(c, t, t + h).first().copied())
+                    .min()
+            })
+    };
+    let instant = match at {
+        Some(text) => {
+            let t = parse_time(text)?;
+            first_after(t).with_context(|| format!("no slot at or after `{text}` within a week"))?
+        }
+        None => {
+            let back = now - TimeDelta::from_std(air_by).unwrap_or(TimeDelta::minutes(30));
+            let recent = chosen
+                .iter()
+                .filter_map(|c| {
+                    occurrences(c, back, now + TimeDelta::seconds(1))
+                        .last()
+                        .copied()
+                })
+                .max();
+            recent
+                .or_else(|| first_after(now))
+                .context("no slot within the next week")?
+        }
+    };
+    Ok(chosen
+        .iter()
+        .filter(|c| occurrences(c, instant, instant + TimeDelta::seconds(1)).contains(&instant))
+        .map(|c| (c.id.clone(), instant))
+        .collect())
+}
+
+/// RFC 3339, or `YYYY-MM-DD HH:MM[:SS]` in Beijing time.
+pub(crate) fn parse_time(text: &str) -> anyhow::Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M"))
+        .with_context(|| {
+            format!("`{text}` is not a time: use RFC 3339 or `YYYY-MM-DD HH:MM` (Beijing time)")
+        })?;
+    Shanghai
+        .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .with_context(|| format!("`{text}` is not a valid Beijing time"))
+}
+
+pub(crate) fn beijing(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Shanghai)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+fn print_run(r: &PreparedRun, o: &RunOutcome, dir: &Directory, json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, o)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "run {} — {} at {} (Beijing)",
+        r.run.id,
+        r.run.campaign,
+        beijing(r.run.occurrence)
+    )?;
+    writeln!(
+        out,
+        "{:<10} {} {:<10} {:<10} reason",
+        "township",
+        pad("name", 16),
+        "ii",
+        "zh"
+    )?;
+    for t in &o.townships {
+        let st = |l| {
+            t.states
+                .get(&l)
+                .map_or("-", |s: &crate::ledger::DeliveryState| s.as_str())
+        };
+        writeln!(
+            out,
+            "{:<10} {} {:<10} {:<10} {}",
+            t.code,
+            pad(&t.name, 16),
+            st(crate::lang::Lang::Ii),
+            st(crate::lang::Lang::Zh),
+            t.reason.as_deref().unwrap_or("")
+        )?;
+    }
+    for code in &r.unserved {
+        let name = dir
+            .township(code)
+            .map(|t| t.name.clone())
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{code:<10} {} no endpoint serves this township",
+            pad(&name, 16)
+        )?;
+    }
+    print_reach(&mut out, o, "this run")
+}
+
+pub(crate) fn print_reach(out: &mut impl Write, o: &RunOutcome, what: &str) -> anyhow::Result<()> {
+    let r = &o.reach;
+    let pct = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
+    if !o.by_state.is_empty() {
+        let states: Vec<String> = o
+            .by_state
+            .iter()
+            .map(|(s, n)| format!("{n} {}", s.as_str()))
+            .collect();
+        writeln!(out, "deliveries: {}", states.join(", "))?;
+    }
+    writeln!(
+        out,
+        "reach: played in {} of {} targeted townships, {} of {} people ({}); delivered to {} townships, {} people ({})",
+        r.played_townships,
+        r.targeted_townships,
+        thousands(r.played_population.round() as u64),
+        thousands(r.targeted_population),
+        pct(r.played_share()),
+        r.delivered_townships,
+        thousands(r.delivered_population),
+        pct(r.delivered_share()),
+    )?;
+    writeln!(
+        out,
+        "denominator: the population of the {} townships {what} targeted",
+        r.targeted_townships
+    )?;
+    Ok(())
+}
+
+/// `4858359` → `4,858,359`.
+pub(crate) fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `text` padded with spaces to `width` terminal columns (Han characters count two).
+pub(crate) fn pad(text: &str, width: usize) -> String {
+    let w = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(w)))
 }

@@ -16,6 +16,8 @@ use chrono::{DateTime, Days, Utc};
 
 use super::Global;
 use crate::directory::Directory;
+
+mod scheduled;
 use crate::server::{self, AppState, Snapshot, TokenStore};
 
 /// How often the HTTP-only mode re-plans (schedules, audio and the day may have changed).
@@ -32,14 +34,21 @@ pub struct Args {
     /// Public base URL for audio links in playlists (default: each request's `Host`).
     #[arg(long)]
     pub base_url: Option<String>,
+    /// Seconds between checks for edited schedules and audio.
+    #[arg(long, default_value_t = 5)]
+    pub reload_s: u64,
+    /// Base URL replacing `{sim}` in the endpoint registry (a running `shengbo sim`).
+    #[arg(long, env = "SHENGBO_SIM_URL")]
+    pub sim: Option<String>,
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
-    if !args.no_schedule {
-        anyhow::bail!("the scheduler is not in this build; run `shengbo serve --no-schedule`");
-    }
     let rt = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
-    rt.block_on(http_only(global, args))
+    if args.no_schedule {
+        rt.block_on(http_only(global, args))
+    } else {
+        rt.block_on(scheduled::run(global, args))
+    }
 }
 
 /// The window planned for serving: yesterday through a week ahead.

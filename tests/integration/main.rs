@@ -7,6 +7,7 @@ mod catalog;
 mod ebd;
 mod ledger;
 mod plan;
+mod push;
 mod render;
 mod schedule;
 mod server;

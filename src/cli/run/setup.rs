@@ -1,0 +1,113 @@
+//! Loading shared by `run`, `demo` and `serve`: the project snapshot, the endpoint registry,
+//! the EBD profile, the pusher over the data dir's ledger, and its dispatcher.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rand::SeedableRng;
+
+use crate::catalog::Catalog;
+use crate::catalog::gate::GateConfig;
+use crate::cli::Global;
+use crate::diag::Diagnostic;
+use crate::directory::Directory;
+use crate::dispatch::{Clock, Dispatcher};
+use crate::ebd::EbdProfile;
+use crate::endpoint::Registry;
+use crate::ledger::{Ledger, SqliteLedger};
+use crate::push::{Project, Pusher};
+use crate::transport::{Router, http_client};
+
+/// Load the directory, campaigns and catalog; diagnostics go to stderr, valid parts are kept.
+pub(crate) fn load_project(root: &Path, data: &crate::datadir::DataDir) -> anyhow::Result<Project> {
+    let directory = Directory::liangshan();
+    let (campaigns, diags) = crate::schedule::load_dir(root, &directory);
+    report(&diags);
+    let probe_cache = data.probe_cache();
+    let catalog = Catalog::load(root, &GateConfig::default(), Some(&probe_cache))
+        .with_context(|| format!("loading the catalog of `{}`", root.display()))?;
+    report(&catalog.diagnostics);
+    Ok(Project {
+        root: root.to_path_buf(),
+        directory,
+        campaigns,
+        catalog,
+        adjusted_cache: data.path().join("cache").join("adjusted"),
+    })
+}
+
+/// Load `schedules/endpoints.toml`, substituting the simulator's URL when given.
+pub(crate) fn load_registry(
+    root: &Path,
+    dir: &Directory,
+    sim: Option<&str>,
+) -> anyhow::Result<Registry> {
+    let (mut registry, warnings) = match crate::endpoint::load_root(root, dir) {
+        Ok(ok) => ok,
+        Err(errors) => {
+            report(&errors);
+            anyhow::bail!("the endpoint registry has {} errors", errors.len());
+        }
+    };
+    report(&warnings);
+    if let Some(base) = sim {
+        registry.substitute_sim(base);
+    }
+    Ok(registry)
+}
+
+/// The EBD profile: `[ebd]` of `schedules/settings.toml` when present, else the defaults.
+pub(crate) fn load_profile(root: &Path) -> anyhow::Result<EbdProfile> {
+    let path = root.join("schedules").join("settings.toml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(EbdProfile::default());
+    };
+    let table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("reading `{}`", path.display()))?;
+    let profile = match table.get("ebd") {
+        Some(v) => v
+            .clone()
+            .try_into()
+            .with_context(|| format!("`[ebd]` of `{}`", path.display()))?,
+        None => EbdProfile::default(),
+    };
+    profile
+        .validate()
+        .with_context(|| format!("`[ebd]` of `{}`", path.display()))?;
+    Ok(profile)
+}
+
+/// The pusher over the data dir's ledger.
+pub(crate) fn pusher(global: &Global, registry: Registry) -> anyhow::Result<Pusher> {
+    let data = global.data_dir();
+    data.ensure()
+        .with_context(|| format!("creating `{}`", data.path().display()))?;
+    let ledger: Arc<dyn Ledger> = Arc::new(SqliteLedger::open(&data.ledger())?);
+    let profile = Arc::new(load_profile(&global.root)?);
+    let client = http_client().context("building the HTTP client")?;
+    let router = Router::new(&registry, &profile, &client);
+    Ok(Pusher {
+        ledger,
+        registry: Arc::new(registry),
+        router: Arc::new(router),
+        profile,
+        clip_base: "http://127.0.0.1:8470/v1/audio".into(),
+    })
+}
+
+pub(crate) fn dispatcher(pusher: &Pusher, clock: Clock) -> Dispatcher<Router> {
+    Dispatcher::new(
+        Arc::clone(&pusher.router),
+        Arc::clone(&pusher.ledger),
+        crate::push::dispatch_config(&pusher.registry),
+        clock,
+        rand::rngs::StdRng::from_os_rng(),
+    )
+}
+
+fn report(diags: &[Diagnostic]) {
+    for d in diags {
+        eprintln!("{d}");
+    }
+}

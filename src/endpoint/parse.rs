@@ -1,0 +1,320 @@
+//! Parsing `schedules/endpoints.toml` in two stages: plain serde structs mirroring the file
+//! (spans kept on what validation may reject), then the validated [`Registry`]. Every problem of
+//! the file is reported at once, at `file:line:col`.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Endpoint, PushSettings, Registry};
+use crate::diag::{Diagnostic, display_path};
+use crate::directory::Directory;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFile {
+    push: Option<RawPush>,
+    #[serde(default)]
+    endpoint: Vec<RawEndpoint>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPush {
+    air_by_s: Option<Spanned<f64>>,
+    lead_time_s: Option<Spanned<f64>>,
+    backoff_base_ms: Option<Spanned<f64>>,
+    backoff_cap_s: Option<Spanned<f64>>,
+    concurrency: Option<Spanned<i64>>,
+    breaker_threshold: Option<Spanned<i64>>,
+    breaker_cooldown_s: Option<Spanned<f64>>,
+    connection_check_s: Option<Spanned<f64>>,
+    state_wait_s: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawEndpoint {
+    pub(super) id: Spanned<String>,
+    pub(super) kind: Spanned<String>,
+    pub(super) url: Spanned<String>,
+    pub(super) ebrid: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) townships: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) counties: Vec<Spanned<String>>,
+    pub(super) timeout_s: Option<Spanned<f64>>,
+    pub(super) concurrency: Option<Spanned<i64>>,
+    pub(super) enabled: Option<bool>,
+    pub(super) signer: Option<Spanned<String>>,
+    pub(super) key_file: Option<Spanned<String>>,
+    pub(super) peer_public_key: Option<Spanned<String>>,
+    pub(super) secret_env: Option<Spanned<String>>,
+    pub(super) secret_file: Option<Spanned<String>>,
+    // Literal credentials: accepted by the parser only to be refused with a clear message.
+    pub(super) secret: Option<Spanned<toml::Value>>,
+    pub(super) password: Option<Spanned<toml::Value>>,
+    pub(super) token: Option<Spanned<toml::Value>>,
+    pub(super) api_key: Option<Spanned<toml::Value>>,
+    pub(super) private_key: Option<Spanned<toml::Value>>,
+    pub(super) key: Option<Spanned<toml::Value>>,
+}
+
+/// Load and validate the registry at `path` (shown relative to `root`).
+pub fn load(
+    root: &Path,
+    path: &Path,
+    directory: &Directory,
+) -> Result<(Registry, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let shown = display_path(root, path);
+    match std::fs::read_to_string(path) {
+        Ok(src) => parse_str(&shown, &src, root, directory),
+        Err(e) => Err(vec![Diagnostic::error(
+            shown,
+            format!("cannot read the endpoint registry: {e}"),
+        )]),
+    }
+}
+
+/// Parse registry text. `root` is the project root (key files must lie outside it).
+pub fn parse_str(
+    file: &Path,
+    src: &str,
+    root: &Path,
+    directory: &Directory,
+) -> Result<(Registry, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let raw: RawFile = toml::from_str(src).map_err(|e| {
+        let d = Diagnostic::error(file, e.message().to_string());
+        vec![match e.span() {
+            Some(span) => d.at(src, span),
+            None => d,
+        }]
+    })?;
+    let mut cx = Cx {
+        file,
+        src,
+        root,
+        diags: Vec::new(),
+    };
+    let push = raw.push.map(|p| cx.push(p)).unwrap_or_default();
+    let mut seen = BTreeSet::new();
+    let mut endpoints = Vec::new();
+    for e in raw.endpoint {
+        if !seen.insert(e.id.get_ref().clone()) {
+            cx.err(
+                &e.id,
+                format!("endpoint id `{}` is used twice", e.id.get_ref()),
+            );
+            continue;
+        }
+        if let Some(ep) = cx.endpoint(e, directory) {
+            endpoints.push(ep);
+        }
+    }
+    let registry = Registry { push, endpoints };
+    cx.warn_unserved(&registry, directory);
+    if cx.diags.iter().any(Diagnostic::is_error) {
+        return Err(cx.diags);
+    }
+    Ok((registry, cx.diags))
+}
+
+pub(super) struct Cx<'a> {
+    pub(super) file: &'a Path,
+    pub(super) src: &'a str,
+    pub(super) root: &'a Path,
+    pub(super) diags: Vec<Diagnostic>,
+}
+
+impl Cx<'_> {
+    pub(super) fn err<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
+        let d = Diagnostic::error(self.file, message).at(self.src, at.span());
+        self.diags.push(d);
+    }
+
+    pub(super) fn err_help<T>(
+        &mut self,
+        at: &Spanned<T>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        let d = Diagnostic::error(self.file, message)
+            .at(self.src, at.span())
+            .with_help(help);
+        self.diags.push(d);
+    }
+
+    fn secs(
+        &mut self,
+        v: Option<Spanned<f64>>,
+        name: &str,
+        max: f64,
+        default: Duration,
+    ) -> Duration {
+        let Some(v) = v else { return default };
+        let x = *v.get_ref();
+        if !(x > 0.0 && x <= max) {
+            self.err(
+                &v,
+                format!("`{name}` must be above 0 and at most {max}, not `{x}`"),
+            );
+            return default;
+        }
+        Duration::from_secs_f64(x)
+    }
+
+    fn count(&mut self, v: Option<Spanned<i64>>, name: &str, max: i64, default: u64) -> u64 {
+        let Some(v) = v else { return default };
+        let x = *v.get_ref();
+        if !(1..=max).contains(&x) {
+            self.err(
+                &v,
+                format!("`{name}` must be between 1 and {max}, not `{x}`"),
+            );
+            return default;
+        }
+        x as u64
+    }
+
+    fn push(&mut self, p: RawPush) -> PushSettings {
+        let d = PushSettings::default();
+        let ms = |v: Option<Spanned<f64>>| {
+            v.map(|s| {
+                let span = s.span();
+                Spanned::new(span, *s.get_ref() / 1000.0)
+            })
+        };
+        PushSettings {
+            air_by: self.secs(p.air_by_s, "air_by_s", 86_400.0, d.air_by),
+            lead_time: self.secs(p.lead_time_s, "lead_time_s", 86_400.0, d.lead_time),
+            backoff_base: self.secs(
+                ms(p.backoff_base_ms),
+                "backoff_base_ms",
+                3600.0,
+                d.backoff_base,
+            ),
+            backoff_cap: self.secs(p.backoff_cap_s, "backoff_cap_s", 86_400.0, d.backoff_cap),
+            concurrency: self.count(p.concurrency, "concurrency", 100_000, d.concurrency as u64)
+                as usize,
+            breaker_threshold: self.count(
+                p.breaker_threshold,
+                "breaker_threshold",
+                1000,
+                d.breaker_threshold.into(),
+            ) as u32,
+            breaker_cooldown: self.secs(
+                p.breaker_cooldown_s,
+                "breaker_cooldown_s",
+                86_400.0,
+                d.breaker_cooldown,
+            ),
+            connection_check: self.secs(
+                p.connection_check_s,
+                "connection_check_s",
+                86_400.0,
+                d.connection_check,
+            ),
+            state_wait: self.secs(p.state_wait_s, "state_wait_s", 86_400.0, d.state_wait),
+        }
+    }
+
+    fn endpoint(&mut self, e: RawEndpoint, directory: &Directory) -> Option<Endpoint> {
+        let before = self.diags.len();
+        self.refuse_literal_secrets(&e);
+        let id = e.id.get_ref().clone();
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            self.err(
+                &e.id,
+                format!("endpoint id `{id}` must be letters, digits, `-` or `_`"),
+            );
+        }
+        self.check_url(&e.url);
+        let townships = self.serves(&e, directory);
+        let timeout = self.secs(
+            e.timeout_s.clone(),
+            "timeout_s",
+            600.0,
+            Duration::from_secs(10),
+        );
+        let concurrency = self.count(e.concurrency.clone(), "concurrency", 10_000, 4) as usize;
+        let protocol = match e.kind.get_ref().as_str() {
+            "ebd" => self.ebd(&e),
+            "webhook" => self.webhook(&e),
+            other => {
+                let help = crate::diag::did_you_mean(other, ["ebd", "webhook"])
+                    .map_or("expected `ebd` or `webhook`".to_string(), |s| {
+                        format!("did you mean `{s}`?")
+                    });
+                self.err_help(&e.kind, format!("unknown endpoint kind `{other}`"), help);
+                None
+            }
+        };
+        if self.diags[before..].iter().any(Diagnostic::is_error) {
+            return None;
+        }
+        Some(Endpoint {
+            id,
+            url: e.url.into_inner(),
+            protocol: protocol?,
+            townships,
+            timeout,
+            concurrency,
+            enabled: e.enabled.unwrap_or(true),
+        })
+    }
+
+    fn serves(&mut self, e: &RawEndpoint, directory: &Directory) -> Vec<String> {
+        let mut codes = BTreeSet::new();
+        for c in &e.counties {
+            match directory.county(c.get_ref()) {
+                Ok(county) => {
+                    codes.extend(directory.townships_of(&county.code).map(|t| t.code.clone()))
+                }
+                Err(err) => self.lookup_err(c, &err),
+            }
+        }
+        for t in &e.townships {
+            match directory.township(t.get_ref()) {
+                Ok(t) => {
+                    codes.insert(t.code.clone());
+                }
+                Err(err) => self.lookup_err(t, &err),
+            }
+        }
+        if codes.is_empty() && e.counties.is_empty() && e.townships.is_empty() {
+            self.err_help(
+                &e.id,
+                format!("endpoint `{}` serves no township", e.id.get_ref()),
+                "add `counties = [\"昭觉县\"]` or `townships = [\"513431100\"]`",
+            );
+        }
+        codes.into_iter().collect()
+    }
+
+    fn lookup_err(&mut self, at: &Spanned<String>, err: &crate::directory::LookupError) {
+        match err.suggestion() {
+            Some(s) => self.err_help(at, err.to_string(), format!("did you mean `{s}`?")),
+            None => self.err(at, err.to_string()),
+        }
+    }
+
+    fn warn_unserved(&mut self, registry: &Registry, directory: &Directory) {
+        let unserved = registry.unserved(directory);
+        if unserved.is_empty() || registry.endpoints.is_empty() {
+            return;
+        }
+        let first: Vec<&str> = unserved.iter().take(5).copied().collect();
+        let more = if unserved.len() > 5 { ", …" } else { "" };
+        self.diags.push(Diagnostic::warning(
+            self.file,
+            format!("{} townships have no enabled endpoint ({}{more}); their broadcasts cannot be pushed", unserved.len(), first.join(", ")),
+        ));
+    }
+}

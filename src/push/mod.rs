@@ -1,0 +1,248 @@
+//! Push: one campaign's slot occurrence from plan to play state — plan the occurrence, write the
+//! run and its deliveries to the ledger before anything is sent, hand them to the dispatcher,
+//! then ask each message's play state after its window and record it.
+//!
+//! - [`content`] — drafts per endpoint × language from the plan; loudness-adjusted media.
+//! - [`prepare`] — ids and payloads written to the ledger, reused on restart.
+//! - [`state`] — `EBMStateRequest` after the play window; `ConnectionCheck` heartbeats.
+//! - [`clock`] — the play clock (real time, or accelerated for the demo and drills).
+//! - [`outcome`] — per-township outcomes and reach of a run, with its denominator.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::catalog::Catalog;
+use crate::directory::Directory;
+use crate::ebd::{EbdProfile, Ebrid, IdError};
+use crate::endpoint::Registry;
+use crate::ledger::{Ledger, LedgerError, Run};
+use crate::schedule::Campaign;
+use crate::transport::Router;
+
+pub mod clock;
+pub mod content;
+pub mod outcome;
+pub mod prepare;
+pub mod state;
+
+pub use clock::PlayClock;
+pub use content::{Draft, Drafts, MediaResolver};
+pub use prepare::Prepared;
+
+/// What can stop a run from being prepared.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PushError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("id: {0}")]
+    Id(#[from] IdError),
+    #[error("sender: {0}")]
+    Sender(String),
+    #[error("building a package: {0}")]
+    Build(String),
+    #[error("media {0}")]
+    Media(String),
+    #[error("no campaign `{0}`")]
+    UnknownCampaign(String),
+}
+
+/// One loaded, validated snapshot of the project: what a run is planned from.
+#[derive(Debug)]
+pub struct Project {
+    pub root: PathBuf,
+    pub directory: Directory,
+    pub campaigns: Vec<Campaign>,
+    pub catalog: Catalog,
+    /// Where loudness-adjusted clips are cached.
+    pub adjusted_cache: PathBuf,
+}
+
+/// Everything a push needs, shared by runs.
+#[derive(Clone)]
+pub struct Pusher {
+    pub ledger: Arc<dyn Ledger>,
+    pub registry: Arc<Registry>,
+    pub router: Arc<Router>,
+    pub profile: Arc<EbdProfile>,
+    /// Where stations fetch clips named in webhook bodies (`<clip_base>/<name>`).
+    pub clip_base: String,
+}
+
+impl std::fmt::Debug for Pusher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pusher")
+            .field("endpoints", &self.registry.endpoints.len())
+            .field("clip_base", &self.clip_base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A run written to the ledger, ready to send.
+#[derive(Debug, Clone)]
+pub struct PreparedRun {
+    pub run: Run,
+    pub deliveries: Vec<Prepared>,
+    /// Townships targeted at this occurrence (9-digit codes).
+    pub targeted: Vec<String>,
+    /// Targeted townships no enabled endpoint serves.
+    pub unserved: Vec<String>,
+}
+
+impl Pusher {
+    fn sender(&self) -> Result<Ebrid, PushError> {
+        self.profile
+            .sender()
+            .map_err(|e| PushError::Sender(e.to_string()))
+    }
+
+    /// Plan one occurrence of `campaign` and write it to the ledger (blocking: disk and SQLite).
+    /// `None` when nothing airs at that occurrence (quiet hours, no airable message).
+    pub fn prepare_occurrence(
+        &self,
+        project: &Project,
+        campaign: &str,
+        occurrence: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PreparedRun>, PushError> {
+        if !project.campaigns.iter().any(|c| c.id == campaign) {
+            return Err(PushError::UnknownCampaign(campaign.to_string()));
+        }
+        let plan = crate::plan::plan(
+            &project.campaigns,
+            &project.directory,
+            &project.catalog,
+            occurrence,
+            occurrence + TimeDelta::minutes(1),
+        );
+        let broadcasts: Vec<_> = plan
+            .broadcasts
+            .iter()
+            .filter(|b| b.campaign == campaign && b.start == occurrence)
+            .collect();
+        if broadcasts.is_empty() {
+            return Ok(None);
+        }
+        let targeted: Vec<String> = broadcasts.iter().map(|b| b.township_code.clone()).collect();
+        let (run_id, _) = self
+            .ledger
+            .open_run(campaign, occurrence, targeted.len() as u32, now)?;
+        let run = self
+            .ledger
+            .run(run_id)?
+            .ok_or(LedgerError::UnknownRun(run_id))?;
+        let send_time = run.created_at.with_nanosecond_zero();
+        let mut media = MediaResolver::new(
+            &project.root,
+            &project.catalog,
+            project.adjusted_cache.clone(),
+        );
+        let drafts = content::drafts(
+            &broadcasts,
+            &self.registry,
+            &project.catalog,
+            send_time,
+            &mut |item| media.resolve(item),
+        )
+        .map_err(PushError::Media)?;
+        let air_by = occurrence
+            + TimeDelta::from_std(self.registry.push.air_by).unwrap_or(TimeDelta::minutes(30));
+        let pairs: Vec<Vec<Draft>> = drafts.by_endpoint.into_values().collect();
+        let deliveries = self.record(&run, &pairs, air_by, now)?;
+        tracing::info!(run = %run.id, campaign, %occurrence, deliveries = deliveries.len(),
+            unserved = drafts.unserved.len(), "run recorded");
+        Ok(Some(PreparedRun {
+            run,
+            deliveries,
+            targeted,
+            unserved: drafts.unserved,
+        }))
+    }
+}
+
+trait NanoZero {
+    fn with_nanosecond_zero(self) -> Self;
+}
+
+impl NanoZero for DateTime<Utc> {
+    fn with_nanosecond_zero(self) -> Self {
+        DateTime::from_timestamp(self.timestamp(), 0).unwrap_or(self)
+    }
+}
+
+/// The dispatcher's settings from the registry's `[push]` section and endpoints.
+pub fn dispatch_config(registry: &Registry) -> crate::dispatch::DispatchConfig {
+    let p = &registry.push;
+    let enabled = registry.endpoints.iter().filter(|e| e.enabled);
+    let longest = enabled
+        .clone()
+        .map(|e| e.timeout)
+        .max()
+        .unwrap_or(std::time::Duration::from_secs(10));
+    let per_endpoint = enabled.map(|e| e.concurrency).max().unwrap_or(4);
+    crate::dispatch::DispatchConfig {
+        max_in_flight: p.concurrency,
+        per_endpoint,
+        // Each request carries its endpoint's own timeout; this only bounds a stuck attempt.
+        attempt_timeout: longest + std::time::Duration::from_secs(1),
+        backoff: crate::dispatch::Backoff {
+            base: p.backoff_base,
+            cap: p.backoff_cap,
+        },
+        lead: p.lead_time,
+        breaker: crate::dispatch::BreakerConfig {
+            failure_threshold: p.breaker_threshold,
+            cool_down: p.breaker_cooldown,
+        },
+        drain: std::time::Duration::from_secs(10),
+    }
+}
+
+impl Pusher {
+    /// Send every pending delivery of `runs`, then follow their play states; runs whose
+    /// deliveries all reached a final state are closed.
+    pub async fn drive(
+        &self,
+        dispatcher: &crate::dispatch::Dispatcher<Router>,
+        runs: &[PreparedRun],
+        play: PlayClock,
+        wait: state::StateWait,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> crate::dispatch::DispatchReport {
+        let jobs = runs
+            .iter()
+            .flat_map(|r| &r.deliveries)
+            .filter(|p| p.delivery.state == crate::ledger::DeliveryState::Pending)
+            .map(Prepared::job)
+            .collect();
+        let report = dispatcher.dispatch(jobs, shutdown.clone()).await;
+        let follow = runs
+            .iter()
+            .map(|r| self.await_states(r.run.id, play, wait, shutdown.clone()));
+        for r in futures_util::future::join_all(follow).await {
+            if let Err(e) = r {
+                tracing::error!(error = %e, "state follow-up failed");
+            }
+        }
+        for r in runs {
+            let (ledger, id) = (Arc::clone(&self.ledger), r.run.id);
+            let closed = tokio::task::spawn_blocking(move || {
+                let all_final = ledger
+                    .deliveries_of_run(id)?
+                    .iter()
+                    .all(|d| d.state.is_final());
+                if all_final {
+                    ledger.close_run(id)?;
+                }
+                Ok::<_, LedgerError>(all_final)
+            })
+            .await;
+            if let Ok(Err(e)) = closed {
+                tracing::error!(run = %id, error = %e, "closing the run failed");
+            }
+        }
+        report
+    }
+}

@@ -1,0 +1,232 @@
+//! Writing a run to the ledger before anything is sent: the run, then each endpoint × language
+//! delivery with its ids (EBDID, EBMID, the pair's other EBMID) and the digest of its payload.
+//! On a restart the recorded ids are reused and the payload rebuilt byte for byte; a payload that
+//! no longer matches its digest (the content changed) is cancelled, never sent under old ids.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Asia::Shanghai;
+use sha2::{Digest, Sha256};
+
+use super::content::Draft;
+use super::{PushError, Pusher};
+use crate::dispatch::DeliveryJob;
+use crate::ebd::assemble::MediaFile;
+use crate::ebd::{EbdId, EbmId};
+use crate::lang::Lang;
+use crate::ledger::{Delivery, DeliveryState, NewDelivery, Run};
+use crate::transport::ebd::Ids;
+use crate::transport::router::EndpointClient;
+use crate::transport::{Content, webhook};
+
+/// A recorded delivery and the bytes it sends.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub delivery: Delivery,
+    pub payload: Arc<[u8]>,
+}
+
+impl Prepared {
+    pub fn job(&self) -> DeliveryJob {
+        DeliveryJob::new(&self.delivery, Arc::clone(&self.payload))
+    }
+}
+
+impl Pusher {
+    /// Record every draft of `run` (idempotent) and return the deliveries with their payloads.
+    pub fn record(
+        &self,
+        run: &Run,
+        pairs: &[Vec<Draft>],
+        air_by: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Prepared>, PushError> {
+        let existing: HashMap<(String, Lang), Delivery> = self
+            .ledger
+            .deliveries_of_run(run.id)?
+            .into_iter()
+            .map(|d| ((d.endpoint.clone(), d.lang), d))
+            .collect();
+        let mut out = Vec::new();
+        for pair in pairs {
+            out.extend(self.record_pair(run, pair, &existing, air_by, now)?);
+        }
+        Ok(out)
+    }
+
+    fn record_pair(
+        &self,
+        run: &Run,
+        pair: &[Draft],
+        existing: &HashMap<(String, Lang), Delivery>,
+        air_by: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Prepared>, PushError> {
+        let day = beijing_day(run.created_at);
+        let found: Vec<Option<&Delivery>> = pair
+            .iter()
+            .map(|d| existing.get(&(d.endpoint.clone(), d.lang)))
+            .collect();
+        let mut ebm_ids = Vec::new();
+        for (i, f) in found.iter().enumerate() {
+            // A partner recorded before a crash already names this message's id: keep it.
+            let promised = found
+                .iter()
+                .enumerate()
+                .find_map(|(j, o)| (j != i).then_some(*o).flatten()?.related_ebm_id.clone());
+            ebm_ids.push(match (f, promised) {
+                (Some(d), _) => d.ebm_id.clone(),
+                (None, Some(p)) => p,
+                (None, None) => self.fresh_ebm(day)?,
+            });
+        }
+        let mut out = Vec::new();
+        for (i, draft) in pair.iter().enumerate() {
+            let related = (pair.len() == 2).then(|| ebm_ids[1 - i].clone());
+            let prepared = match found[i] {
+                Some(d) => self.reuse(d, draft)?,
+                None => {
+                    let ids = Ids {
+                        ebd_id: self.fresh_ebd(day)?,
+                        ebm_id: ebm_ids[i].clone(),
+                        related_ebm_id: related,
+                    };
+                    self.record_new(run, draft, ids, air_by, now)?
+                }
+            };
+            out.push(prepared);
+        }
+        Ok(out)
+    }
+
+    fn record_new(
+        &self,
+        run: &Run,
+        draft: &Draft,
+        ids: Ids,
+        air_by: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Prepared, PushError> {
+        let payload = self.payload(&draft.endpoint, &ids, &draft.content)?;
+        let new = NewDelivery {
+            run: run.id,
+            endpoint: draft.endpoint.clone(),
+            lang: draft.lang,
+            message: draft.message.clone(),
+            townships: draft.content.townships.clone(),
+            ebd_id: ids.ebd_id,
+            ebm_id: ids.ebm_id,
+            related_ebm_id: ids.related_ebm_id,
+            window_start: draft.content.window_start,
+            window_end: draft.content.window_end,
+            air_by,
+            payload_digest: digest(&payload),
+        };
+        let (delivery, created) = self.ledger.record_delivery(&new, now)?;
+        if !created {
+            // Another process recorded it first: send its ids, not ours.
+            return self.reuse(&delivery, draft);
+        }
+        Ok(Prepared {
+            delivery,
+            payload: payload.into(),
+        })
+    }
+
+    /// Rebuild a recorded delivery's payload from its stored ids.
+    fn reuse(&self, d: &Delivery, draft: &Draft) -> Result<Prepared, PushError> {
+        let ids = Ids {
+            ebd_id: d.ebd_id.clone(),
+            ebm_id: d.ebm_id.clone(),
+            related_ebm_id: d.related_ebm_id.clone(),
+        };
+        let payload = self.payload(&d.endpoint, &ids, &draft.content)?;
+        if !d.state.is_final()
+            && d.state == DeliveryState::Pending
+            && digest(&payload) != d.payload_digest
+        {
+            let reason = "content changed since its ids were recorded; not sent under the same ids";
+            tracing::warn!(delivery = %d.id, endpoint = %d.endpoint, reason);
+            self.ledger
+                .transition(d.id, DeliveryState::Cancelled, Some(reason), Utc::now())?;
+            let delivery = self.ledger.delivery(d.id)?.unwrap_or_else(|| d.clone());
+            return Ok(Prepared {
+                delivery,
+                payload: payload.into(),
+            });
+        }
+        Ok(Prepared {
+            delivery: d.clone(),
+            payload: payload.into(),
+        })
+    }
+
+    /// The bytes a delivery sends: an EBD package or a webhook body (empty for an endpoint that
+    /// could not be set up; its attempts report why).
+    pub fn payload(
+        &self,
+        endpoint: &str,
+        ids: &Ids,
+        content: &Content,
+    ) -> Result<Vec<u8>, PushError> {
+        match self.router.clients.get(endpoint) {
+            Some(EndpointClient::Ebd(c)) => {
+                let media = media_files(content)?;
+                let built = c
+                    .build_broadcast(ids, content, &media)
+                    .map_err(|e| PushError::Build(format!("endpoint `{endpoint}`: {e}")))?;
+                Ok(built.bytes)
+            }
+            Some(EndpointClient::Webhook(_)) => Ok(webhook::body(ids, content, &self.clip_base)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn fresh_ebd(&self, day: NaiveDate) -> Result<String, PushError> {
+        let n = self.ledger.next_sequence("ebd", day)?;
+        Ok(EbdId::package(&self.sender()?, day, n)?
+            .as_str()
+            .to_string())
+    }
+
+    fn fresh_ebm(&self, day: NaiveDate) -> Result<String, PushError> {
+        let n = self.ledger.next_sequence("ebm", day)?;
+        Ok(EbmId::new(&self.sender()?, day, n)?.as_str().to_string())
+    }
+
+    /// A fresh package id for a control message (state request).
+    pub fn control_ebd_id(&self, now: DateTime<Utc>) -> Result<EbdId, PushError> {
+        let day = beijing_day(now);
+        let n = self.ledger.next_sequence("ebd", day)?;
+        Ok(EbdId::package(&self.sender()?, day, n)?)
+    }
+}
+
+/// The media files of a delivery, each once, in first-play order.
+fn media_files(content: &Content) -> Result<Vec<MediaFile>, PushError> {
+    let mut out: Vec<MediaFile> = Vec::new();
+    for m in &content.media {
+        if out.iter().any(|f| f.name == m.name) {
+            continue;
+        }
+        let data = std::fs::read(&m.path)
+            .map_err(|e| PushError::Media(format!("`{}`: {e}", m.path.display())))?;
+        out.push(MediaFile {
+            name: m.name.clone(),
+            data,
+        });
+    }
+    Ok(out)
+}
+
+/// Hex sha256 of a payload.
+pub fn digest(payload: &[u8]) -> String {
+    hex::encode(Sha256::digest(payload))
+}
+
+/// The Beijing calendar day of an instant (ids carry it).
+pub fn beijing_day(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&Shanghai).date_naive()
+}

@@ -1,0 +1,222 @@
+//! After the play window: one `EBMStateRequest` per received message, repeated until the
+//! platform reports a final state (played, failed, cancelled) or the wait runs out; each report
+//! is recorded in the ledger, which moves the delivery. Also the `ConnectionCheck` heartbeat.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use super::{PlayClock, PushError, Pusher};
+use crate::ebd::{CoverageFigure, EbmStateResponse};
+use crate::ledger::{CircuitState, Delivery, DeliveryState, EndpointHealth, RunId, StateReport};
+
+/// How long and how often to ask, in play-clock time.
+#[derive(Debug, Clone, Copy)]
+pub struct StateWait {
+    /// First ask this long after the window ends.
+    pub grace: Duration,
+    /// Then every this long.
+    pub poll: Duration,
+    /// Give up this long after the window ends.
+    pub max_after: Duration,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Ask at least this many times before giving up (an accelerated clock can pass
+    /// `max_after` while one request is still out).
+    pub min_tries: u32,
+}
+
+impl Default for StateWait {
+    fn default() -> Self {
+        StateWait {
+            grace: Duration::from_secs(5),
+            poll: Duration::from_secs(15),
+            max_after: Duration::from_secs(120),
+            concurrency: 8,
+            min_tries: 3,
+        }
+    }
+}
+
+/// The ledger's record of a state report.
+pub fn report_of(r: &EbmStateResponse, raw: String) -> StateReport {
+    let coverage = r.coverage.as_ref();
+    StateReport {
+        ebm_id: r.ebm_id.as_str().to_string(),
+        reported_at: r.rpt_time,
+        brd_state_code: r.brd_state_code,
+        description: r.brd_state_desc.clone(),
+        coverage_rate: coverage.and_then(|c| c.figure).map(|f| match f {
+            CoverageFigure::Rate(x) => x,
+            CoverageFigure::Percent(p) => p / 100.0,
+        }),
+        area_codes: coverage.map(|c| c.area_codes.clone()).unwrap_or_default(),
+        terminals: coverage
+            .and_then(|c| c.res_brd_stat)
+            .map(|s| u64::from(s.terminals)),
+        raw,
+    }
+}
+
+fn awaiting(d: &Delivery) -> bool {
+    matches!(d.state, DeliveryState::Sent | DeliveryState::Delivered)
+}
+
+impl Pusher {
+    /// Ask the play state of every received, unfinished EBD delivery of `run` after its window.
+    pub async fn await_states(
+        &self,
+        run: RunId,
+        clock: PlayClock,
+        wait: StateWait,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), PushError> {
+        let ledger = Arc::clone(&self.ledger);
+        let all = tokio::task::spawn_blocking(move || ledger.deliveries_of_run(run))
+            .await
+            .expect("ledger task")?;
+        let gate = Arc::new(Semaphore::new(wait.concurrency.max(1)));
+        let mut set = JoinSet::new();
+        for d in all.into_iter().filter(awaiting) {
+            if self.router.ebd(&d.endpoint).is_none() {
+                continue;
+            }
+            let this = self.clone();
+            let gate = Arc::clone(&gate);
+            let mut stop = shutdown.clone();
+            set.spawn(async move {
+                tokio::select! {
+                    r = this.follow(d, clock, wait, gate) => r,
+                    _ = stop.wait_for(|s| *s) => Ok(()),
+                }
+            });
+        }
+        while let Some(r) = set.join_next().await {
+            if let Ok(Err(e)) = r {
+                tracing::error!(error = %e, "state follow-up failed");
+            }
+        }
+        Ok(())
+    }
+
+    /// Ask one delivery's state until final or out of time.
+    async fn follow(
+        &self,
+        d: Delivery,
+        clock: PlayClock,
+        wait: StateWait,
+        gate: Arc<Semaphore>,
+    ) -> Result<(), PushError> {
+        let Some(client) = self.router.ebd(&d.endpoint) else {
+            return Ok(());
+        };
+        let first = d.window_end + delta(wait.grace);
+        let give_up = d.window_end + delta(wait.max_after);
+        clock.sleep_until(first).await;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let now = clock.now();
+            let asked = {
+                let _permit = gate.acquire().await.expect("semaphore open");
+                let id = self
+                    .blocking({
+                        let this = self.clone();
+                        move || this.control_ebd_id(now)
+                    })
+                    .await?;
+                client.state_request(id, &d.ebm_id, now).await
+            };
+            match asked {
+                Ok((resp, raw)) => {
+                    let report = report_of(&resp, raw);
+                    let ledger = Arc::clone(&self.ledger);
+                    tokio::task::spawn_blocking(move || ledger.record_state_report(&report))
+                        .await
+                        .expect("ledger task")?;
+                    tracing::info!(delivery = %d.id, ebm = %d.ebm_id, state = resp.brd_state_code, "state reported");
+                    if matches!(resp.brd_state_code, 3..=5) {
+                        return Ok(());
+                    }
+                }
+                Err(e) => tracing::info!(delivery = %d.id, error = %e, "state request failed"),
+            }
+            if clock.now() >= give_up && tries >= wait.min_tries {
+                let reason = format!(
+                    "no final play state within {}s after the window",
+                    wait.max_after.as_secs()
+                );
+                let (ledger, id) = (Arc::clone(&self.ledger), d.id);
+                tokio::task::spawn_blocking(move || ledger.note(id, &reason, Utc::now()))
+                    .await
+                    .expect("ledger task")?;
+                return Ok(());
+            }
+            tokio::time::sleep(clock.real(wait.poll)).await;
+        }
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> Result<T, PushError> + Send + 'static,
+    ) -> Result<T, PushError> {
+        tokio::task::spawn_blocking(f).await.expect("blocking task")
+    }
+
+    /// One `ConnectionCheck` to every EBD endpoint; `last_seen` is kept in the ledger.
+    pub async fn connection_checks(&self, now: DateTime<Utc>) -> Vec<(String, Result<(), String>)> {
+        let mut set = JoinSet::new();
+        for (id, client) in &self.router.clients {
+            let crate::transport::EndpointClient::Ebd(c) = client else {
+                continue;
+            };
+            let (id, c) = (id.clone(), c.clone());
+            set.spawn(
+                async move { (id, c.connection_check(now).await.map_err(|e| e.to_string())) },
+            );
+        }
+        let mut out = Vec::new();
+        while let Some(Ok((id, result))) = set.join_next().await {
+            let ledger = Arc::clone(&self.ledger);
+            let (eid, ok) = (id.clone(), result.clone());
+            let _ =
+                tokio::task::spawn_blocking(move || record_health(&*ledger, &eid, ok, now)).await;
+            out.push((id, result));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
+
+fn record_health(
+    ledger: &dyn crate::ledger::Ledger,
+    endpoint: &str,
+    result: Result<(), String>,
+    now: DateTime<Utc>,
+) -> Result<(), crate::ledger::LedgerError> {
+    let old = ledger.endpoint_health(endpoint)?;
+    let mut h = old.unwrap_or(EndpointHealth {
+        endpoint: endpoint.to_string(),
+        last_seen: None,
+        consecutive_failures: 0,
+        circuit: CircuitState::Closed,
+        reason: None,
+        updated_at: now,
+    });
+    match result {
+        Ok(()) => {
+            h.last_seen = Some(now);
+            h.reason = None;
+        }
+        Err(e) => h.reason = Some(format!("heartbeat: {e}")),
+    }
+    h.updated_at = now;
+    ledger.put_endpoint_health(&h)
+}
+
+fn delta(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}

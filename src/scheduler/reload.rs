@@ -1,0 +1,144 @@
+//! Picking up edited schedules and audio without a restart: the files' sizes and mtimes are
+//! polled; on a change the project is loaded and validated, and only a valid set replaces the
+//! current one — on errors the last good set stays, and the log says so.
+
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::catalog::Catalog;
+use crate::catalog::gate::GateConfig;
+use crate::datadir::DataDir;
+use crate::diag::Diagnostic;
+use crate::directory::Directory;
+use crate::push::Project;
+
+/// A hash of every file's path, size and mtime under `schedules/` and `audio/`.
+pub fn fingerprint(root: &Path) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for dir in ["schedules", "audio"] {
+        walk(&root.join(dir), &mut h);
+    }
+    h.finish()
+}
+
+fn walk(dir: &Path, h: &mut impl Hasher) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(std::fs::DirEntry::path);
+    for e in entries {
+        let path = e.path();
+        let Ok(meta) = e.metadata() else { continue };
+        if meta.is_dir() {
+            walk(&path, h);
+            continue;
+        }
+        path.hash(h);
+        meta.len().hash(h);
+        meta.modified().ok().hash(h);
+    }
+}
+
+/// Load and validate the project: every error of the schedules, or the catalog's load error.
+pub fn load_strict(root: &Path, data: &DataDir) -> Result<Project, Vec<Diagnostic>> {
+    let directory = Directory::liangshan();
+    let (campaigns, diags) = crate::schedule::load_dir(root, &directory);
+    let errors: Vec<Diagnostic> = diags.into_iter().filter(Diagnostic::is_error).collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let cache = data.probe_cache();
+    let catalog = Catalog::load(root, &GateConfig::default(), Some(&cache))
+        .map_err(|e| vec![Diagnostic::error("audio", e.to_string())])?;
+    Ok(Project {
+        root: root.to_path_buf(),
+        directory,
+        campaigns,
+        catalog,
+        adjusted_cache: data.path().join("cache").join("adjusted"),
+    })
+}
+
+/// Poll every `interval`; send a new project on a valid change. Returns at shutdown.
+pub async fn watch_files(
+    root: std::path::PathBuf,
+    data: DataDir,
+    interval: Duration,
+    tx: watch::Sender<Arc<Project>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut seen = fingerprint(&root);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+        let (r, d) = (root.clone(), data.clone());
+        let Ok(now) = tokio::task::spawn_blocking(move || fingerprint(&r)).await else {
+            continue;
+        };
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        let (r, d2) = (root.clone(), d);
+        match tokio::task::spawn_blocking(move || load_strict(&r, &d2)).await {
+            Ok(Ok(project)) => {
+                tracing::info!(
+                    campaigns = project.campaigns.len(),
+                    "schedules and audio reloaded"
+                );
+                let _ = tx.send(Arc::new(project));
+            }
+            Ok(Err(errors)) => {
+                for e in &errors {
+                    tracing::error!(file = %e.position(), error = %e.message, "invalid after an edit");
+                }
+                tracing::warn!(
+                    errors = errors.len(),
+                    "edited schedules have errors; keeping the last good set"
+                );
+            }
+            Err(e) => tracing::error!(error = %e, "reload panicked; keeping the last good set"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_changes_with_any_edit() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("schedules")).unwrap();
+        std::fs::create_dir_all(dir.path().join("audio/m")).unwrap();
+        std::fs::write(dir.path().join("schedules/a.toml"), "x").unwrap();
+        let before = fingerprint(dir.path());
+        assert_eq!(before, fingerprint(dir.path()));
+        std::fs::write(dir.path().join("audio/m/ii.mp3"), "yy").unwrap();
+        let after = fingerprint(dir.path());
+        assert_ne!(before, after);
+        std::fs::write(dir.path().join("schedules/a.toml"), "xz").unwrap();
+        assert_ne!(after, fingerprint(dir.path()));
+    }
+
+    #[test]
+    fn strict_load_refuses_a_broken_campaign() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("schedules")).unwrap();
+        std::fs::create_dir_all(dir.path().join("audio")).unwrap();
+        std::fs::write(dir.path().join("schedules/bad.toml"), "id = \n").unwrap();
+        let data = DataDir::resolve(dir.path(), None);
+        let errors = load_strict(dir.path(), &data).unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.file.ends_with("bad.toml")),
+            "{errors:?}"
+        );
+    }
+}

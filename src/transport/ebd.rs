@@ -1,0 +1,276 @@
+//! The EBD transport: one signed tar package per delivery (one EBM in one language, naming its
+//! pair in `RelatedInfo`), POSTed as `multipart/form-data` (part `file`, filename the tar's name,
+//! `application/octet-stream`); the reply tar is read as untrusted input, its signature checked
+//! when the platform's key is known, and `ResultCode` mapped. Also `EBMStateRequest` after the
+//! play window and the `ConnectionCheck` heartbeat.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sm2::dsa::VerifyingKey;
+
+use super::{Content, excerpt};
+use crate::dispatch::{AttemptOutcome, RetryKind};
+use crate::ebd::assemble::{BuildError, BuiltPackage, EbmSpec, MediaFile, broadcast_ebm, envelope};
+use crate::ebd::package::{Limits, read_package};
+use crate::ebd::sign::{parse_signature, verify};
+use crate::ebd::{Body, ConnectionCheck, Ebd, EbdId, EbdProfile, EbmId, EbmStateRequest};
+use crate::ebd::{EbmStateResponse, Ebrid, Signer, build_package, parse_ebd};
+
+/// The ids of one delivery, as stored in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ids {
+    pub ebd_id: String,
+    pub ebm_id: String,
+    pub related_ebm_id: Option<String>,
+}
+
+/// Why an exchange with a platform did not produce a usable reply.
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    #[error("http {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("{0}")]
+    Http(String),
+    #[error("timed out")]
+    Timeout,
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("reply: {0}")]
+    Reply(String),
+    #[error("building the request: {0}")]
+    Build(#[from] BuildError),
+}
+
+impl ExchangeError {
+    pub fn from_reqwest(e: &reqwest::Error) -> ExchangeError {
+        let text = super::error_chain(e);
+        if e.is_timeout() {
+            ExchangeError::Timeout
+        } else if e.is_connect() {
+            ExchangeError::Connect(text)
+        } else {
+            ExchangeError::Http(text)
+        }
+    }
+
+    /// The dispatcher's view: everything here is worth another try.
+    pub fn to_outcome(&self) -> AttemptOutcome {
+        let kind = match self {
+            ExchangeError::Status { status, .. } => RetryKind::Http(*status),
+            ExchangeError::Timeout => RetryKind::Timeout,
+            ExchangeError::Connect(_) => RetryKind::Connect,
+            _ => RetryKind::Other,
+        };
+        AttemptOutcome::Retryable {
+            kind,
+            detail: self.to_string(),
+        }
+    }
+}
+
+/// One EBD platform, as configured.
+#[derive(Debug, Clone)]
+pub struct EbdClient {
+    pub client: reqwest::Client,
+    pub url: String,
+    /// The platform's resource code (`DEST/EBRID`).
+    pub dest: Ebrid,
+    pub timeout: Duration,
+    pub profile: Arc<EbdProfile>,
+    pub signer: Option<Arc<dyn Signer>>,
+    /// The platform's public key; replies are verified when it is known.
+    pub peer_key: Option<VerifyingKey>,
+}
+
+impl EbdClient {
+    fn signer(&self) -> Option<&dyn Signer> {
+        self.signer.as_deref()
+    }
+
+    /// The broadcast package of one delivery: the same bytes for the same ids and content.
+    pub fn build_broadcast(
+        &self,
+        ids: &Ids,
+        content: &Content,
+        media: &[MediaFile],
+    ) -> Result<BuiltPackage, BuildError> {
+        let p = &self.profile;
+        let fmt = p.id_format;
+        let bad = |e: crate::ebd::IdError| {
+            BuildError::Profile(crate::ebd::profile::ProfileError::SenderEbrid(e))
+        };
+        let ebd_id = EbdId::parse(&ids.ebd_id, fmt).map_err(bad)?;
+        let spec = EbmSpec {
+            id: EbmId::parse(&ids.ebm_id, fmt).map_err(bad)?,
+            related: match &ids.related_ebm_id {
+                Some(r) => Some(EbmId::parse(r, fmt).map_err(bad)?),
+                None => None,
+            },
+            lang: content.lang,
+            title: content.title.clone(),
+            desc: content.description.clone(),
+            area_codes: content.area_codes(),
+            send_time: content.send_time,
+            start_time: content.window_start,
+            end_time: content.window_end,
+        };
+        let ebm = broadcast_ebm(p, &spec, media)?;
+        let ebd = envelope(
+            p,
+            ebd_id,
+            Some(self.dest.clone()),
+            None,
+            content.send_time,
+            Body::Ebm(ebm),
+        )?;
+        build_package(&ebd, media, p, self.signer())
+    }
+
+    /// POST a package and read the reply's EBD.
+    #[tracing::instrument(skip_all, fields(url = %self.url, package = name))]
+    pub async fn exchange(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(Ebd, String), ExchangeError> {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_string())
+            .mime_str("application/octet-stream")
+            .expect("a valid mime type");
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let resp = self
+            .client
+            .post(&self.url)
+            .timeout(self.timeout)
+            .multipart(form)
+            .send()
+            .await
+            .map_err(|e| ExchangeError::from_reqwest(&e))?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| ExchangeError::from_reqwest(&e))?;
+        if status != 200 {
+            return Err(ExchangeError::Status {
+                status,
+                body: excerpt(&body),
+            });
+        }
+        self.read_reply(&body)
+    }
+
+    /// Read a reply tar: safe unpacking, the EBD, and its signature when the key is known.
+    pub fn read_reply(&self, body: &[u8]) -> Result<(Ebd, String), ExchangeError> {
+        let reply = |m: String| ExchangeError::Reply(m);
+        let raw = read_package(body, &Limits::default()).map_err(|e| reply(e.to_string()))?;
+        if let Some(key) = &self.peer_key {
+            let text = std::str::from_utf8(&raw.ebds)
+                .map_err(|_| reply("signature file is not UTF-8".into()))?;
+            let sig = parse_signature(text).map_err(|e| reply(e.to_string()))?;
+            verify(&raw.ebdb, &sig, key, self.profile.sign_time_in_data)
+                .map_err(|e| reply(format!("reply signature: {e}")))?;
+        }
+        let xml = std::str::from_utf8(&raw.ebdb).map_err(|_| reply("EBDB is not UTF-8".into()))?;
+        let ebd = parse_ebd(xml, self.profile.id_format).map_err(|e| reply(e.to_string()))?;
+        Ok((ebd, xml.to_string()))
+    }
+
+    /// Send a broadcast package (one attempt) and map its `EBDResponse`.
+    pub async fn send_broadcast(&self, ebd_id: &str, bytes: Vec<u8>) -> AttemptOutcome {
+        let name = crate::ebd::package::package_name(ebd_id);
+        match self.exchange(&name, bytes).await {
+            Ok((reply, _)) => outcome_of(&reply),
+            Err(e) => e.to_outcome(),
+        }
+    }
+
+    /// A package from us with a fresh id around `body`.
+    fn control_package(
+        &self,
+        ebd_id: EbdId,
+        now: DateTime<Utc>,
+        body: Body,
+    ) -> Result<BuiltPackage, BuildError> {
+        let ebd = envelope(
+            &self.profile,
+            ebd_id,
+            Some(self.dest.clone()),
+            None,
+            now,
+            body,
+        )?;
+        build_package(&ebd, &[], &self.profile, self.signer())
+    }
+
+    /// Ask the play state of one message; `ebd_id` is a fresh package id.
+    pub async fn state_request(
+        &self,
+        ebd_id: EbdId,
+        ebm_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(EbmStateResponse, String), ExchangeError> {
+        let ebm_id = EbmId::parse(ebm_id, self.profile.id_format)
+            .map_err(|e| ExchangeError::Reply(e.to_string()))?;
+        let pkg = self.control_package(
+            ebd_id,
+            now,
+            Body::EbmStateRequest(EbmStateRequest { ebm_id }),
+        )?;
+        let (reply, raw) = self.exchange(&pkg.name, pkg.bytes).await?;
+        match reply.body {
+            Body::EbmStateResponse(r) => Ok((r, raw)),
+            Body::EbdResponse(r) => Err(ExchangeError::Reply(format!(
+                "state request answered with ResultCode {}: {}",
+                r.result_code, r.result_desc
+            ))),
+            other => Err(ExchangeError::Reply(format!(
+                "unexpected `{}` reply",
+                other.kind()
+            ))),
+        }
+    }
+
+    /// The heartbeat: `ConnectionCheck`, expecting `EBDResponse` 1.
+    pub async fn connection_check(&self, now: DateTime<Utc>) -> Result<(), ExchangeError> {
+        let sender = self.profile.sender().map_err(BuildError::from)?;
+        let id = EbdId::heartbeat(&sender);
+        let pkg = self.control_package(
+            id,
+            now,
+            Body::ConnectionCheck(ConnectionCheck { rpt_time: now }),
+        )?;
+        let (reply, _) = self.exchange(&pkg.name, pkg.bytes).await?;
+        match outcome_of(&reply) {
+            AttemptOutcome::Delivered | AttemptOutcome::Accepted => Ok(()),
+            other => Err(ExchangeError::Reply(format!(
+                "heartbeat refused: {other:?}"
+            ))),
+        }
+    }
+}
+
+/// Map a reply EBD to the dispatcher's outcome: ResultCode 1 delivered, 0 accepted, 2–5
+/// rejected; anything else is an unreadable reply, worth a retry.
+pub fn outcome_of(reply: &Ebd) -> AttemptOutcome {
+    match &reply.body {
+        Body::EbdResponse(r) => {
+            match crate::ebd::outcome::delivery_of(r.result_code, &r.result_desc) {
+                crate::ebd::outcome::Delivery::Delivered => AttemptOutcome::Delivered,
+                crate::ebd::outcome::Delivery::Accepted => AttemptOutcome::Accepted,
+                crate::ebd::outcome::Delivery::Rejected { code, desc } => {
+                    AttemptOutcome::Rejected {
+                        code,
+                        reason: format!("ResultCode {code}: {desc}"),
+                    }
+                }
+            }
+        }
+        other => AttemptOutcome::Retryable {
+            kind: RetryKind::Other,
+            detail: format!("reply is `{}`, expected `EBDResponse`", other.kind()),
+        },
+    }
+}
