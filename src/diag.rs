@@ -158,6 +158,61 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// A TOML/serde error as a diagnostic at its span: serde's words made plain, lowercase, and for
+/// an unknown key "did you mean" among the keys serde lists (or `keys`, when it lists none).
+pub fn toml_error(file: &Path, src: &str, e: &toml::de::Error, keys: &[&str]) -> Diagnostic {
+    let message = lowercase_first(&plain_serde(e.message().trim().trim_end_matches('.')));
+    let mut diag = Diagnostic::error(file, message.clone());
+    if let Some(span) = e.span() {
+        diag = diag.at(src, span);
+    }
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return diag;
+    };
+    let unknown = rest.split('`').next().unwrap_or_default();
+    let listed: Vec<&str> = rest
+        .split_once("expected one of ")
+        .or_else(|| rest.split_once("expected "))
+        .map(|(_, list)| list.split(", ").map(|k| k.trim_matches('`')).collect())
+        .unwrap_or_default();
+    let known: Vec<&str> = if listed.is_empty() {
+        keys.to_vec()
+    } else {
+        listed
+    };
+    diag.message = format!("unknown key `{unknown}`");
+    match did_you_mean(unknown, known.iter().copied()) {
+        Some(best) => diag.with_help(format!("did you mean `{best}`?")),
+        None => diag.with_help(format!("expected one of {}", known.join(", "))),
+    }
+}
+
+/// serde's message with Rust type names replaced by what to write in TOML.
+pub fn plain_serde(message: &str) -> String {
+    let mut message = message.to_string();
+    for (rust, plain) in SERDE_WORDS {
+        message = message.replace(rust, plain);
+    }
+    message
+}
+
+/// serde names Rust types; say what to write instead.
+const SERDE_WORDS: [(&str, &str); 6] = [
+    ("invalid type: map", "invalid type: table"),
+    ("expected i64", "expected a whole number"),
+    ("expected u64", "expected a whole number"),
+    ("expected f64", "expected a number"),
+    ("expected a sequence", "expected a list"),
+    ("invalid type: ", "wrong type: "),
+];
+
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_lowercase().chain(chars).collect::<String>()
+    })
+}
+
 /// A path shown relative to `root` when it lies inside it.
 pub fn display_path(root: &Path, path: &Path) -> PathBuf {
     path.strip_prefix(root).unwrap_or(path).to_path_buf()

@@ -23,7 +23,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::diag::{Diagnostic, did_you_mean};
+use crate::diag::Diagnostic;
 use crate::lang::Lang;
 
 /// The keys `message.toml` accepts at top level, for "did you mean".
@@ -165,30 +165,7 @@ fn date(
 
 /// A serde/TOML error as a diagnostic, with "did you mean" for a misspelt key.
 fn serde_error(file: &Path, src: &str, e: &toml::de::Error) -> Diagnostic {
-    let message = e.message().trim().trim_end_matches('.');
-    let mut diag = Diagnostic::error(file, lowercase_first(message));
-    if let Some(span) = e.span() {
-        diag = diag.at(src, span);
-    }
-    if let Some(unknown) = message
-        .strip_prefix("unknown field `")
-        .and_then(|rest| rest.split('`').next())
-    {
-        diag.message = format!("unknown key `{unknown}`");
-        if let Some(best) = did_you_mean(unknown, KEYS.iter().copied()) {
-            diag = diag.with_help(format!("did you mean `{best}`?"));
-        } else {
-            diag = diag.with_help(format!("expected one of {}", KEYS.join(", ")));
-        }
-    }
-    diag
-}
-
-fn lowercase_first(s: &str) -> String {
-    let mut chars = s.chars();
-    chars.next().map_or_else(String::new, |c| {
-        c.to_lowercase().chain(chars).collect::<String>()
-    })
+    crate::diag::toml_error(file, src, e, KEYS)
 }
 
 #[cfg(test)]

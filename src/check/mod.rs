@@ -22,6 +22,7 @@ use crate::catalog::Catalog;
 use crate::diag::Diagnostic;
 use crate::directory::Directory;
 use crate::schedule::Campaign;
+use crate::settings::Settings;
 
 /// Days planned from the check's start to find same-minute conflicts between campaigns.
 pub const CONFLICT_WINDOW_DAYS: i64 = 35;
@@ -94,16 +95,18 @@ fn count(n: usize, noun: &str) -> String {
     }
 }
 
-/// Everything `check` and `plan` read from disk.
+/// Everything `check` and `plan` read from disk: the project as every command sees it.
 #[derive(Debug)]
 pub struct Inputs {
+    /// `schedules/settings.toml` (defaults where it is missing or wrong).
+    pub settings: Settings,
     pub directory: Directory,
     pub catalog: Catalog,
     /// The campaigns whose files have no errors.
     pub campaigns: Vec<Campaign>,
     /// Each campaign file's text, keyed by its path relative to the root.
     pub sources: BTreeMap<PathBuf, String>,
-    /// What the schedule loader and the catalog reported.
+    /// What the settings, the schedule loader and the catalog reported.
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -116,7 +119,9 @@ pub enum CheckError {
     Catalog(#[from] crate::catalog::load::LoadError),
 }
 
-/// Load the directory, the catalog (probing through `cache_dir`) and `<root>/schedules`.
+/// Load the whole project the one way every command does: `schedules/settings.toml` first,
+/// then the directory with its population overrides, the catalog judged by the settings' gate
+/// (probing through `cache_dir`), and the campaigns of `<root>/schedules`.
 pub fn load(
     root: &Path,
     cache_dir: Option<&Path>,
@@ -125,10 +130,12 @@ pub fn load(
     if !root.join("schedules").is_dir() {
         return Err(CheckError::NoSchedules(root.to_path_buf()));
     }
-    let directory = Directory::liangshan();
-    let gate = crate::catalog::gate::GateConfig::default();
-    let catalog = Catalog::load(root, &gate, cache_dir)?;
-    let (campaigns, mut diagnostics) = crate::schedule::load_dir_at(root, &directory, now);
+    let (settings, mut diagnostics) = Settings::load(root);
+    let mut directory = Directory::liangshan();
+    diagnostics.extend(settings.apply_population(&mut directory));
+    let catalog = Catalog::load(root, &settings.gate, cache_dir)?;
+    let (campaigns, campaign_diags) = crate::schedule::load_dir_at(root, &directory, now);
+    diagnostics.extend(campaign_diags);
     diagnostics.extend(catalog.diagnostics.iter().cloned());
     let sources = campaigns
         .iter()
@@ -144,12 +151,41 @@ pub fn load(
         "inputs loaded"
     );
     Ok(Inputs {
+        settings,
         directory,
         catalog,
         campaigns,
         sources,
         diagnostics,
     })
+}
+
+/// One line per population override that applied: the township, the figure, its source and
+/// the estimate it replaces, e.g. ``population: 城北镇 `513431100` 12345 people (`户籍`), estimate
+/// was 20000 — schedules/settings.toml``.
+pub fn population_notes(inputs: &Inputs) -> Vec<String> {
+    let estimates = Directory::liangshan();
+    let mut notes = Vec::new();
+    for o in &inputs.settings.population {
+        let Ok(t) = inputs.directory.township(&o.township) else {
+            continue;
+        };
+        if t.population.estimated || t.population.source != o.source {
+            continue;
+        }
+        let was = estimates
+            .township(&t.code)
+            .map_or(0, |e| e.population.people);
+        notes.push(format!(
+            "population: {} `{}` {} people (`{}`), estimate was {was} — {}",
+            t.name,
+            t.code,
+            t.population.people,
+            o.source,
+            inputs.settings.file.display()
+        ));
+    }
+    notes
 }
 
 /// Check loaded inputs: the loaders' diagnostics and the cross-checks, conflicts looked for

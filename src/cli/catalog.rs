@@ -1,7 +1,12 @@
-//! `shengbo catalog`: every clip with its measurements and gate status, as an aligned table
-//! or JSON. Exit 0 when no clip is rejected, 1 when any is.
+//! `shengbo catalog`: every clip with its measurements, the gain the loudness policy gives it
+//! and what it measures after, and its gate status, as an aligned table or JSON. Exit 0 when no
+//! clip is rejected, 1 when any is (or when `schedules/settings.toml` has errors).
+//!
+//! Loudness is shown as it airs: on the mono downmix (the probe meters every channel, which
+//! reads up to 3 LU louder for stereo), and the gains are the pair-level plan
+//! ([`crate::loudness::plan_pair`]) with `[loudness]` from the settings.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -12,13 +17,16 @@ use super::Global;
 use crate::catalog::gate::GateConfig;
 use crate::catalog::load::merge;
 use crate::catalog::{Catalog, Clip, Message, Verdict};
+use crate::loudness::{GainPlan, Loudness, LoudnessConfig, measure_for_air, plan_gain, plan_pair};
+use crate::settings::Settings;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Print a JSON array instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Gate thresholds from this TOML file (keys of `GateConfig`); defaults otherwise.
+    /// Gate thresholds from this TOML file (keys of `[gate]`); default: `[gate]` of
+    /// `schedules/settings.toml`.
     #[arg(long, value_name = "FILE")]
     pub gate: Option<PathBuf>,
     /// Probe every clip again instead of using the probe cache.
@@ -35,8 +43,22 @@ struct Row {
     duration_s: Option<f64>,
     format: Option<String>,
     codec: Option<String>,
+    /// Integrated loudness as it airs (mono), LUFS.
     lufs: Option<f64>,
+    /// True peak as it airs (mono), dBTP.
     true_peak_dbtp: Option<f64>,
+    /// What `lufs` and `true_peak_dbtp` were measured on: `mono` or `mono downmix`.
+    measured_on: Option<&'static str>,
+    /// The static gain the loudness policy applies, dB (pair-level plan).
+    gain_db: Option<f64>,
+    lufs_after: Option<f64>,
+    true_peak_after_dbtp: Option<f64>,
+    /// How far below the target the clip stays after the gain, LU.
+    gain_shortfall_lu: Option<f64>,
+    /// The true-peak ceiling capped the gain.
+    gain_limited: Option<bool>,
+    /// The gain was lowered to match the other language of the pair.
+    gain_matched_to_pair: Option<bool>,
     status: &'static str,
     reason: Option<String>,
     reasons: Vec<String>,
@@ -47,25 +69,30 @@ struct Row {
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
+    let (settings, settings_diags) = Settings::load(&global.root);
+    for d in &settings_diags {
+        eprintln!("{d}\n");
+    }
     let gate = match &args.gate {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read `{}`", path.display()))?;
-            toml::from_str::<GateConfig>(&text)
-                .with_context(|| format!("invalid gate settings in `{}`", path.display()))?
-        }
-        None => GateConfig::default(),
+        Some(path) => read_gate(path)?,
+        None => settings.gate.clone(),
     };
     let cache = (!args.no_cache).then(|| global.data_dir().probe_cache());
     let catalog = Catalog::load(&global.root, &gate, cache.as_deref())?;
     for d in &catalog.diagnostics {
         eprintln!("{d}\n");
     }
-    let rows: Vec<Row> = catalog.messages.values().flat_map(rows_of).collect();
+    let cfg = settings.loudness;
+    let rows: Vec<Row> = catalog
+        .messages
+        .values()
+        .flat_map(|m| rows_of(&global.root, m, &cfg))
+        .collect();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         print!("{}", table(&rows));
+        println!("{}", policy_note(&cfg));
     }
     let rejected = rows.iter().filter(|r| r.status == "rejected").count();
     if rejected > 0 {
@@ -75,14 +102,72 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
+    if settings_diags.iter().any(|d| d.is_error()) {
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-fn rows_of(msg: &Message) -> Vec<Row> {
-    msg.clips.values().map(|clip| row(msg, clip)).collect()
+fn read_gate(path: &Path) -> anyhow::Result<GateConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    toml::from_str::<GateConfig>(&text)
+        .with_context(|| format!("invalid gate settings in `{}`", path.display()))
 }
 
-fn row(msg: &Message, clip: &Clip) -> Row {
+/// The line under the table saying how loudness was measured and planned.
+fn policy_note(cfg: &LoudnessConfig) -> String {
+    format!(
+        "LUFS and dBTP as aired (mono downmix); GAIN brings each clip to {} LUFS under a {} dBTP \
+         ceiling, the two languages within {} LU (`^` capped by the ceiling, `=` lowered to match the \
+         pair); AFTER is what the clip then measures",
+        cfg.target_lufs, cfg.max_true_peak_dbtp, cfg.pair_tolerance_lu
+    )
+}
+
+/// A clip's loudness as it airs: the probe's figures for a mono file, else its mono downmix
+/// decoded and measured. `None` when it cannot be measured.
+fn air_loudness(root: &Path, clip: &Clip) -> Option<(Loudness, &'static str)> {
+    let p = clip.probe.as_ref()?;
+    if p.channels == 1 {
+        let l = Loudness {
+            lufs: p.lufs,
+            true_peak_dbtp: p.true_peak_dbtp,
+        };
+        return Some((l, "mono"));
+    }
+    let pcm = crate::audio::decode::decode_file(&root.join(&clip.file))
+        .inspect_err(|e| tracing::warn!(file = %clip.file.display(), error = %e, "cannot decode"))
+        .ok()?;
+    let l = measure_for_air(&pcm).ok()?;
+    Some((l, "mono downmix"))
+}
+
+fn rows_of(root: &Path, msg: &Message, cfg: &LoudnessConfig) -> Vec<Row> {
+    let clips: Vec<&Clip> = msg.clips.values().collect();
+    let measured: Vec<Option<(Loudness, &'static str)>> =
+        clips.iter().map(|c| air_loudness(root, c)).collect();
+    let plans: Vec<Option<GainPlan>> = match &measured[..] {
+        [Some((a, _)), Some((b, _))] => plan_pair(*a, *b, cfg).map(Some).to_vec(),
+        _ => measured
+            .iter()
+            .map(|m| m.map(|(l, _)| plan_gain(l.lufs, l.true_peak_dbtp, cfg)))
+            .collect(),
+    };
+    clips
+        .iter()
+        .zip(measured)
+        .zip(plans)
+        .map(|((clip, m), plan)| row(msg, clip, m, plan))
+        .collect()
+}
+
+fn row(
+    msg: &Message,
+    clip: &Clip,
+    measured: Option<(Loudness, &'static str)>,
+    plan: Option<GainPlan>,
+) -> Row {
     let verdict = merge(clip.verdict.clone(), msg.pair_verdict.clone());
     let (status, reasons) = match verdict {
         Verdict::Ok => ("ok", vec![]),
@@ -90,6 +175,7 @@ fn row(msg: &Message, clip: &Clip) -> Row {
         Verdict::Rejected(r) => ("rejected", r),
     };
     let p = clip.probe.as_ref();
+    let finite = |x: f64| x.is_finite().then_some(x);
     Row {
         message: msg.id.clone(),
         lang: clip.lang.code().to_string(),
@@ -97,8 +183,15 @@ fn row(msg: &Message, clip: &Clip) -> Row {
         duration_s: p.map(|p| p.duration_s),
         format: p.map(|p| p.container.clone()),
         codec: p.map(|p| p.codec.clone()),
-        lufs: p.map(|p| p.lufs),
-        true_peak_dbtp: p.map(|p| p.true_peak_dbtp),
+        lufs: measured.and_then(|(l, _)| finite(l.lufs)),
+        true_peak_dbtp: measured.and_then(|(l, _)| finite(l.true_peak_dbtp)),
+        measured_on: measured.map(|(_, on)| on),
+        gain_db: plan.and_then(|g| finite(g.gain_db)),
+        lufs_after: plan.and_then(|g| finite(g.expected_lufs)),
+        true_peak_after_dbtp: plan.and_then(|g| finite(g.expected_true_peak)),
+        gain_shortfall_lu: plan.and_then(|g| finite(g.shortfall_lu)),
+        gain_limited: plan.map(|g| g.limited),
+        gain_matched_to_pair: plan.map(|g| g.matched_to_pair),
         status,
         reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
         reasons,
@@ -117,7 +210,10 @@ fn table(rows: &[Row]) -> String {
         "DURATION",
         "FORMAT",
         "LUFS",
-        "PEAK dBTP",
+        "dBTP",
+        "GAIN dB",
+        "LUFS AFTER",
+        "dBTP AFTER",
         "STATUS",
         "REASON",
     ];
@@ -137,6 +233,18 @@ fn table(rows: &[Row]) -> String {
             format,
             num(r.lufs, ""),
             num(r.true_peak_dbtp, ""),
+            r.gain_db.map_or("-".to_string(), |g| {
+                let mark = if r.gain_matched_to_pair == Some(true) {
+                    " ="
+                } else if r.gain_limited == Some(true) {
+                    " ^"
+                } else {
+                    ""
+                };
+                format!("{g:+.1}{mark}")
+            }),
+            num(r.lufs_after, ""),
+            num(r.true_peak_after_dbtp, ""),
             r.status.to_string(),
             r.reason.clone().unwrap_or_default(),
         ]);
@@ -173,7 +281,14 @@ mod tests {
             format: Some("mp3".into()),
             codec: Some("mp3".into()),
             lufs: Some(-18.04),
-            true_peak_dbtp: Some(-2.0),
+            true_peak_dbtp: Some(-4.0),
+            measured_on: Some("mono"),
+            gain_db: Some(2.04),
+            lufs_after: Some(-16.0),
+            true_peak_after_dbtp: Some(-1.96),
+            gain_shortfall_lu: Some(0.0),
+            gain_limited: Some(false),
+            gain_matched_to_pair: Some(false),
             status: if reason.is_some() { "rejected" } else { "ok" },
             reason: reason.map(String::from),
             reasons: vec![],

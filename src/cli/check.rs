@@ -17,6 +17,9 @@ pub fn run(global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
     let inputs = check::load(&global.root, Some(&cache), now)
         .with_context(|| format!("cannot check `{}`", global.root.display()))?;
     let report = check::run(&inputs, now);
+    for note in check::population_notes(&inputs) {
+        println!("{note}");
+    }
     print!("{}", report.render());
     Ok(if report.errors() > 0 {
         ExitCode::from(1)

@@ -21,12 +21,13 @@ pub struct Args {
     /// The period as a span back from `--to`: `7d`, `24h`, `2w` (default 7d).
     #[arg(long, conflicts_with = "from")]
     pub since: Option<String>,
-    /// One row per county or per township.
+    /// One row per county or per township: `county` or `township`.
     #[arg(long, default_value = "county")]
     pub by: By,
     /// Only this campaign's runs.
     #[arg(long)]
     pub campaign: Option<String>,
+    /// An aligned table, CSV, or the full report as JSON.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }

@@ -33,6 +33,7 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The project folder holding `schedules/` and `audio/`.
     #[arg(long, global = true, default_value = ".", env = "SHENGBO_ROOT")]

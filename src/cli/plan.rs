@@ -78,7 +78,13 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let campaigns = restrict(&inputs.campaigns, only.as_deref());
     let (from, to) = (midnight(from_day), midnight(to_day));
     let planned = plan::plan(&campaigns, &inputs.directory, &inputs.catalog, from, to);
-    let text = render(&planned, &inputs.directory, &args)?;
+    let mut text = render(&planned, &inputs.directory, &args)?;
+    let notes = check::population_notes(&inputs);
+    if args.format == Format::Table && !notes.is_empty() {
+        text = format!("{}\n{text}", notes.join("\n"));
+    } else {
+        notes.iter().for_each(|n| eprintln!("{n}"));
+    }
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(if report.errors() > 0 {
         ExitCode::from(1)

@@ -1,5 +1,6 @@
 //! `shengbo render`: a township's broadcast (or one message's pair) rendered to a WAV file
-//! exactly as it airs, with its timeline printed.
+//! exactly as it airs, with its timeline printed. The loudness policy is `[loudness]` of
+//! `schedules/settings.toml`; a `--message` clip the audio gate rejects is refused.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -7,9 +8,15 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::Global;
+use crate::catalog::{Catalog, Verdict};
 use crate::lang::Lang;
 use crate::loudness::{AdjustError, LoudnessConfig, adjust_message};
 use crate::render::{self, OutputFormat, Programme, RenderError, Rendered};
+use crate::settings::Settings;
+
+mod township;
+
+pub use township::{Pick, SEARCH_DAYS, parse_at, pick};
 
 /// What to render; shared with `shengbo play`.
 #[derive(Debug, Clone, clap::Args)]
@@ -17,7 +24,8 @@ pub struct Selection {
     /// Township (9-digit code or name) whose broadcast to render; needs `--at`.
     #[arg(long, requires = "at", conflicts_with = "message")]
     pub township: Option<String>,
-    /// The slot time, e.g. `2026-12-01T08:00` (campaign's zone) or RFC 3339.
+    /// The slot time: `2026-12-01 08:00` (Asia/Shanghai) or RFC 3339; without a broadcast
+    /// starting then, the next one after it is rendered (and the output says so).
     #[arg(long, requires = "township")]
     pub at: Option<String>,
     /// Render one message's pair from `audio/<ID>/` instead of a township's broadcast; repeat
@@ -68,12 +76,23 @@ pub struct Args {
 #[error("{0}")]
 pub struct InputProblem(pub String);
 
+/// A selection made ready to render: what airs and the loudness policy it airs with.
+#[derive(Debug, Clone)]
+pub struct Selected {
+    pub programme: Programme,
+    pub loudness: LoudnessConfig,
+}
+
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     if args.output.is_none() && args.adjusted.is_none() {
         anyhow::bail!("say where to write: `-o programme.wav`, `--adjusted DIR`, or both");
     }
+    let selected = match select(global, &args.select)? {
+        Ok(s) => s,
+        Err(problem) => return Ok(input_problem(&problem)),
+    };
     if let Some(output) = &args.output {
-        let rendered = match render_selection(global, &args.select)? {
+        let rendered = match render_selected(&selected, args.select.format())? {
             Ok(r) => r,
             Err(problem) => return Ok(input_problem(&problem)),
         };
@@ -89,11 +108,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     if let Some(dir) = &args.adjusted {
-        let programme = match selection_programme(global, &args.select)? {
-            Ok(p) => p,
-            Err(problem) => return Ok(input_problem(&problem)),
-        };
-        match write_adjusted(global, &programme, dir) {
+        match write_adjusted(global, &selected, dir) {
             Err(AdjustError::Read { path, source }) => {
                 let problem = format!("cannot read `{}`: {source}", path.display());
                 return Ok(input_problem(&InputProblem(problem)));
@@ -113,7 +128,8 @@ fn input_problem(problem: &InputProblem) -> ExitCode {
 }
 
 /// Write (or reuse) the adjusted clips of every message in `p`, one line each.
-fn write_adjusted(global: &Global, p: &Programme, dir: &Path) -> Result<(), AdjustError> {
+fn write_adjusted(global: &Global, s: &Selected, dir: &Path) -> Result<(), AdjustError> {
+    let p = &s.programme;
     let mut seen: Vec<&str> = Vec::new();
     for item in &p.items {
         if seen.contains(&item.message.as_str()) {
@@ -126,8 +142,7 @@ fn write_adjusted(global: &Global, p: &Programme, dir: &Path) -> Result<(), Adju
                 files.push(&it.file);
             }
         }
-        let cfg = LoudnessConfig::default();
-        for (src, (plan, clip)) in files.iter().zip(adjust_message(&files, &cfg, dir)?) {
+        for (src, (plan, clip)) in files.iter().zip(adjust_message(&files, &s.loudness, dir)?) {
             println!(
                 "adjusted {} -> {} ({:+.1} dB, {} bytes, sha256 {}{})",
                 crate::diag::display_path(&global.root, src).display(),
@@ -163,13 +178,18 @@ pub fn render_selection(
     global: &Global,
     sel: &Selection,
 ) -> anyhow::Result<Result<Rendered, InputProblem>> {
-    let programme = match selection_programme(global, sel)? {
-        Ok(p) => p,
-        Err(problem) => return Ok(Err(problem)),
-    };
-    // WIRING POINT: read `[loudness]` from `schedules/settings.toml` once settings land.
-    let cfg = LoudnessConfig::default();
-    match render::render_programme(&programme, sel.format(), &cfg) {
+    match select(global, sel)? {
+        Ok(selected) => render_selected(&selected, sel.format()),
+        Err(problem) => Ok(Err(problem)),
+    }
+}
+
+/// Render a selected programme with its loudness policy.
+pub fn render_selected(
+    s: &Selected,
+    fmt: OutputFormat,
+) -> anyhow::Result<Result<Rendered, InputProblem>> {
+    match render::render_programme(&s.programme, fmt, &s.loudness) {
         Ok(r) => Ok(Ok(r)),
         Err(e @ (RenderError::Decode(_) | RenderError::BadGap { .. })) => {
             Ok(Err(InputProblem(e.to_string())))
@@ -178,16 +198,76 @@ pub fn render_selection(
     }
 }
 
-/// The programme `sel` names: `Ok(Err(_))` is a problem with the input.
-pub fn selection_programme(
-    global: &Global,
-    sel: &Selection,
-) -> anyhow::Result<Result<Programme, InputProblem>> {
+/// What `sel` names, with the settings' loudness policy: `Ok(Err(_))` is a problem with the
+/// input. A township's broadcast comes from the planner; `--message` pairs are checked against
+/// the audio gate.
+pub fn select(global: &Global, sel: &Selection) -> anyhow::Result<Result<Selected, InputProblem>> {
     match (&sel.message[..], &sel.township, &sel.at) {
-        ([_, ..], _, _) => Ok(messages_programme(&global.root, &sel.message, sel)),
-        ([], Some(township), Some(at)) => Ok(Ok(township_programme(global, township, at)?)),
+        ([_, ..], _, _) => messages_selected(global, sel),
+        ([], Some(township), Some(at)) => township::selected(global, township, at),
         _ => anyhow::bail!("say what to render: `--message ID`, or `--township CODE --at TIME`"),
     }
+}
+
+fn messages_selected(
+    global: &Global,
+    sel: &Selection,
+) -> anyhow::Result<Result<Selected, InputProblem>> {
+    let programme = match messages_programme(&global.root, &sel.message, sel) {
+        Ok(p) => p,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    let (settings, diags) = Settings::load(&global.root);
+    for d in diags.iter().filter(|d| d.is_error()) {
+        eprintln!("{d}\n");
+    }
+    let cache = global.data_dir().probe_cache();
+    let catalog = Catalog::load(&global.root, &settings.gate, Some(&cache))
+        .with_context(|| format!("cannot read the catalog of `{}`", global.root.display()))?;
+    if let Err(problem) = gate_allows(&global.root, &catalog, &programme) {
+        return Ok(Err(problem));
+    }
+    Ok(Ok(Selected {
+        programme,
+        loudness: settings.loudness,
+    }))
+}
+
+/// Refuse a clip the audio gate rejected, with the gate's reasons. A pair-level rejection
+/// (metadata missing, the two languages the same audio) is a warning: auditioning a message
+/// before it is complete is what `--message` is for.
+fn gate_allows(root: &Path, catalog: &Catalog, p: &Programme) -> Result<(), InputProblem> {
+    let mut warned: Vec<&str> = Vec::new();
+    for item in &p.items {
+        let Some(msg) = catalog.message(&item.message) else {
+            continue;
+        };
+        let Some(clip) = msg.clips.get(&item.lang) else {
+            continue;
+        };
+        if root.join(&clip.file) != item.file {
+            continue;
+        }
+        if let Verdict::Rejected(reasons) = &clip.verdict {
+            return Err(InputProblem(format!(
+                "`{}` is rejected by the audio gate and never airs: {}",
+                clip.file.display(),
+                reasons.join("; ")
+            )));
+        }
+        if let Verdict::Rejected(reasons) = &msg.pair_verdict
+            && !warned.contains(&msg.id.as_str())
+        {
+            warned.push(&msg.id);
+            tracing::warn!(message = %msg.id, "pair rejected by the gate");
+            eprintln!(
+                "warning: message `{}` would not air as it is: {}",
+                msg.id,
+                reasons.join("; ")
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Several messages' pairs in a row, `sel.gap` after every clip but the last.
@@ -209,16 +289,6 @@ pub fn messages_programme(
         programme.items.append(&mut p.items);
     }
     Ok(programme)
-}
-
-/// WIRING POINT for the planner: plan `[at, at + 1 min)` for the township and turn its
-/// broadcast into a programme with [`render::programme_from_broadcast`]. Until the planner is
-/// connected this refuses clearly rather than render something that would not air.
-fn township_programme(_global: &Global, township: &str, at: &str) -> anyhow::Result<Programme> {
-    anyhow::bail!(
-        "rendering township `{township}` at `{at}` needs the planner, which is not connected in \
-         this build yet; render one message with `--message ID`"
-    )
 }
 
 /// One message's pair from `audio/<id>/{ii,zh}.<ext>`, in `sel.order`.

@@ -178,10 +178,8 @@ fn drop_key_at(
     table.remove(key.as_str()).map(|_| name)
 }
 
-const SERDE_WORDS: [(&str, &str); 8] = [
-    ("invalid type: map", "invalid type: table"),
-    ("expected i64", "expected a whole number"),
-    ("expected f64", "expected a number"),
+/// Campaign words first; [`crate::diag::plain_serde`] does the rest.
+const SERDE_WORDS: [(&str, &str); 4] = [
     (
         "expected a sequence",
         "expected a list such as `[\"a\", \"b\"]`",
@@ -189,7 +187,6 @@ const SERDE_WORDS: [(&str, &str); 8] = [
     ("expected struct RawTargets", "expected a table `[targets]`"),
     ("expected struct RawSlot", "expected a `[[slots]]` table"),
     ("expected a map", "expected a table"),
-    ("invalid type: ", "wrong type: "),
 ];
 
 fn from_toml(e: &toml::de::Error, src: &str) -> RawError {
@@ -198,6 +195,7 @@ fn from_toml(e: &toml::de::Error, src: &str) -> RawError {
     for (rust, plain) in SERDE_WORDS {
         message = message.replace(rust, plain);
     }
+    let message = crate::diag::plain_serde(&message);
     RawError {
         message,
         span: e.span().unwrap_or(0..src.len().min(1)),

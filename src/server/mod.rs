@@ -9,7 +9,7 @@
 //! - `playlists` — `/v1/townships/{code}/playlist.*`, `day.*`, `/v1/counties/{code}/playlists.json`.
 //! - `audio` — `/v1/audio/{sha256}.{ext}`: content-addressed, Range, immutable caching.
 //! - `coverage` — `/v1/coverage` (JSON, CSV).
-//! - `page` — `/coverage`, the server-rendered HTML page.
+//! - [`page`] — `/coverage`, the server-rendered HTML page.
 //! - [`ebd_state`] — `POST /v1/ebd/state`: platforms' unsolicited state reports.
 //! - [`ops`] — `/healthz`, `/readyz`, `/metrics` and the [`Metrics`] counters.
 //!
@@ -38,7 +38,7 @@ pub mod state;
 mod audio;
 mod coverage;
 pub mod ebd_state;
-mod page;
+pub mod page;
 mod playlists;
 
 pub use auth::{Principal, Scope, TokenStore};

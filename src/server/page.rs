@@ -34,6 +34,13 @@ fn pct(p: Option<f64>) -> String {
     p.map_or("—".to_string(), |p| format!("{p:.1}%"))
 }
 
+/// An instant as Beijing time, the way staff read it: `2026-11-27 19:00`.
+fn local(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// `1234567` → `1,234,567`.
 fn num(n: u64) -> String {
     let s = n.to_string();
@@ -48,8 +55,8 @@ fn num(n: u64) -> String {
 }
 
 const STYLE: &str = "body{font-family:\"Noto Sans SC\",\"Noto Sans CJK SC\",\"Noto Sans Yi\",\"Nuosu SIL\",sans-serif;margin:2em;color:#222}\
-table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}\
-th:first-child,td:first-child{text-align:left}details{margin:.3em 0}summary{cursor:pointer}\
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}\
+table.num td,table.num th{text-align:right}table.num td:first-child,table.num th:first-child{text-align:left}details{margin:.3em 0}summary{cursor:pointer}\
 .yi{font-family:\"Noto Sans Yi\",\"Nuosu SIL\",sans-serif}.bad{color:#a00}";
 
 fn figure_cells(f: &Figures) -> String {
@@ -75,12 +82,12 @@ fn totals(out: &mut String, r: &Report) {
     let t = &r.totals;
     let _ = write!(
         out,
-        "<section id=\"totals\"><h2>总计</h2><p>统计期间 {} 至 {}，共 {} 次播发。</p>\
-         <table><tr><th>范围</th>{HEAD}</tr><tr><td>凉山彝族自治州（总人口 {}）</td>{}</tr></table>\
+        "<section id=\"totals\"><h2>总计</h2><p>统计期间（北京时间）{} 至 {}，共 {} 次播发。</p>\
+         <table class=\"num\"><tr><th>范围</th>{HEAD}</tr><tr><td>凉山彝族自治州（总人口 {}）</td>{}</tr></table>\
          <p>分母：送达率(目标人口) = 期间内至少被一次播发覆盖的乡镇人口之和；送达率(辖区人口) = 全州人口。\
          其中 {} 个目标乡镇的人口为估算值。</p></section>",
-        esc(&r.query.from.to_rfc3339()),
-        esc(&r.query.to.to_rfc3339()),
+        esc(&local(r.query.from)),
+        esc(&local(r.query.to)),
         r.runs,
         num(t.population_area),
         figure_cells(t),
@@ -103,7 +110,7 @@ fn rows(out: &mut String, r: &Report) {
 fn row_html(out: &mut String, row: &Row) {
     let _ = write!(
         out,
-        "<details data-code=\"{}\"><summary>{} {} — 送达 {}</summary><table><tr><th>名称</th>{HEAD}</tr>\
+        "<details data-code=\"{}\"><summary>{} {} — 送达 {}</summary><table class=\"num\"><tr><th>名称</th>{HEAD}</tr>\
          <tr><td>{}</td>{}</tr>",
         esc(&row.code),
         esc(&row.code),
@@ -135,7 +142,7 @@ fn failures(out: &mut String, r: &Report) {
         let _ = write!(
             out,
             "<tr class=\"bad\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&f.row.occurrence.to_rfc3339()),
+            esc(&local(f.row.occurrence)),
             esc(&f.row.campaign),
             esc(&f.township_names.join("、")),
             esc(f.row.lang.name_zh()),
@@ -161,7 +168,7 @@ fn endpoint_table(out: &mut String, list: &[EndpointStatus]) {
             esc(&e.endpoint),
             esc(&e.circuit),
             e.consecutive_failures,
-            esc(&e.last_seen.map_or("—".to_string(), |t| t.to_rfc3339())),
+            esc(&e.last_seen.map_or("—".to_string(), local)),
             esc(e.reason.as_deref().unwrap_or("—"))
         );
     }
@@ -209,7 +216,12 @@ pub fn chart(series: &[DayPoint]) -> String {
             d.day.format("%m-%d")
         );
     }
-    svg.push_str("</svg>");
+    let _ = write!(
+        svg,
+        "<text x=\"{pad}\" y=\"{:.1}\" font-size=\"10\">最高 {} 人</text></svg>",
+        pad - 10.0,
+        num(max as u64)
+    );
     svg
 }
 

@@ -11,3 +11,4 @@ mod push;
 mod render;
 mod schedule;
 mod server;
+mod settings;

@@ -348,20 +348,21 @@ fn undecodable_clip_is_named() {
 }
 
 #[test]
-fn township_render_refuses_until_the_planner_is_connected() {
+fn township_render_names_an_unknown_township_with_a_suggestion() {
     let (dir, _, _) = project();
+    std::fs::create_dir_all(dir.path().join("schedules")).unwrap();
     let args = [
         "render",
         "--township",
-        "513401001",
+        "北城街到",
         "--at",
-        "2026-12-01T08:00",
+        "2026-12-01 08:00",
         "-o",
         "x.wav",
     ];
     let out = run_in(dir.path(), &args);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("planner"), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("北城街道"), "{}", stderr(&out));
 }
 
 #[cfg(not(feature = "audio-device"))]

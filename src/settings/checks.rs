@@ -1,0 +1,238 @@
+//! Range checks of the settings' values: a value out of range is an error at its position and
+//! the key keeps its default.
+
+use std::ops::Range;
+use std::path::Path;
+
+use toml::de::{DeTable, DeValue};
+
+use super::RawOverride;
+use crate::catalog::gate::GateConfig;
+use crate::diag::{Diagnostic, Location};
+use crate::directory::PopulationOverride;
+use crate::loudness::LoudnessConfig;
+
+/// Finds where a key's value is written.
+pub(super) struct Spans<'a> {
+    table: &'a DeTable<'a>,
+    src: &'a str,
+    file: &'a Path,
+}
+
+impl<'a> Spans<'a> {
+    pub(super) fn new(table: &'a DeTable<'a>, src: &'a str, file: &'a Path) -> Spans<'a> {
+        Spans { table, src, file }
+    }
+
+    /// The span of `[section] key`'s value.
+    fn of(&self, section: &str, key: &str) -> Option<Range<usize>> {
+        match self.table.get(section).map(|v| v.get_ref()) {
+            Some(DeValue::Table(t)) => t.get(key).map(|v| v.span()),
+            _ => None,
+        }
+    }
+
+    fn error(&self, span: Option<Range<usize>>, message: String) -> Diagnostic {
+        let d = Diagnostic::error(self.file, message);
+        match span {
+            Some(span) => d.at(self.src, span),
+            None => d,
+        }
+    }
+}
+
+/// One numeric key of a section: its name, where it lives, what is allowed, what to write.
+type Field<C, T> = (
+    &'static str,
+    fn(&mut C) -> &mut T,
+    fn(T) -> bool,
+    &'static str,
+);
+
+const GATE_NUMBERS: [Field<GateConfig, f64>; 7] = [
+    (
+        "max_duration_s",
+        |g| &mut g.max_duration_s,
+        positive,
+        "a positive number of seconds",
+    ),
+    (
+        "min_duration_s",
+        |g| &mut g.min_duration_s,
+        non_negative,
+        "zero or more seconds",
+    ),
+    (
+        "silence_dbfs",
+        |g| &mut g.silence_dbfs,
+        |x| x.is_finite() && x < 0.0,
+        "a level below 0 dBFS, such as `-45`",
+    ),
+    (
+        "max_silent_fraction",
+        |g| &mut g.max_silent_fraction,
+        fraction,
+        "a share between 0 and 1",
+    ),
+    (
+        "clip_peak_dbfs",
+        |g| &mut g.clip_peak_dbfs,
+        |x| x.is_finite() && x <= 0.0,
+        "a level at or below 0 dBFS",
+    ),
+    (
+        "clip_peak_fraction",
+        |g| &mut g.clip_peak_fraction,
+        fraction,
+        "a share between 0 and 1",
+    ),
+    (
+        "pair_duration_ratio",
+        |g| &mut g.pair_duration_ratio,
+        |x| x.is_finite() && x >= 1.0,
+        "a ratio of 1 or more",
+    ),
+];
+
+const GATE_COUNTS: [Field<GateConfig, u64>; 2] = [
+    (
+        "clip_run_samples",
+        |g| &mut g.clip_run_samples,
+        |n| n >= 1,
+        "at least 1",
+    ),
+    (
+        "clip_peak_count",
+        |g| &mut g.clip_peak_count,
+        |n| n >= 1,
+        "at least 1",
+    ),
+];
+
+const LOUDNESS_NUMBERS: [Field<LoudnessConfig, f64>; 3] = [
+    (
+        "target_lufs",
+        |l| &mut l.target_lufs,
+        |x| x > -70.0 && x < 0.0,
+        "a loudness between -70 and 0 LUFS, such as `-16`",
+    ),
+    (
+        "max_true_peak_dbtp",
+        |l| &mut l.max_true_peak_dbtp,
+        |x| x > -70.0 && x <= 0.0,
+        "a ceiling between -70 and 0 dBTP, such as `-1`",
+    ),
+    (
+        "pair_tolerance_lu",
+        |l| &mut l.pair_tolerance_lu,
+        non_negative,
+        "zero or more LU",
+    ),
+];
+
+fn positive(x: f64) -> bool {
+    x.is_finite() && x > 0.0
+}
+
+fn non_negative(x: f64) -> bool {
+    x.is_finite() && x >= 0.0
+}
+
+fn fraction(x: f64) -> bool {
+    (0.0..=1.0).contains(&x)
+}
+
+/// Check `fields` of `[section]`; a value out of range is reported and its default put back.
+fn check_fields<C: Default, T: Copy + std::fmt::Display>(
+    section: &str,
+    cfg: &mut C,
+    fields: &[Field<C, T>],
+    spans: &Spans<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut defaults = C::default();
+    for (key, get, ok, expected) in fields {
+        let value = get(cfg);
+        if ok(*value) {
+            continue;
+        }
+        let default = *get(&mut defaults);
+        let message = format!("`{key}` in `[{section}]` is `{value}`: expected {expected}");
+        diags.push(
+            spans
+                .error(spans.of(section, key), message)
+                .with_help(format!("leave it out for the default, `{default}`")),
+        );
+        *value = default;
+    }
+}
+
+/// `[gate]`: durations positive and ordered, levels at most 0 dBFS, fractions in 0–1.
+pub(super) fn gate(
+    mut g: GateConfig,
+    spans: &Spans<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> GateConfig {
+    check_fields("gate", &mut g, &GATE_NUMBERS, spans, diags);
+    check_fields("gate", &mut g, &GATE_COUNTS, spans, diags);
+    if g.min_duration_s >= g.max_duration_s {
+        let message = format!(
+            "`min_duration_s` in `[gate]` ({}) must be below `max_duration_s` ({})",
+            g.min_duration_s, g.max_duration_s
+        );
+        diags.push(spans.error(spans.of("gate", "min_duration_s"), message));
+        let d = GateConfig::default();
+        (g.min_duration_s, g.max_duration_s) = (d.min_duration_s, d.max_duration_s);
+    }
+    g
+}
+
+/// `[loudness]`: a target between −70 and 0 LUFS, a ceiling at most 0 dBTP, a tolerance ≥ 0.
+pub(super) fn loudness(
+    mut l: LoudnessConfig,
+    spans: &Spans<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> LoudnessConfig {
+    check_fields("loudness", &mut l, &LOUDNESS_NUMBERS, spans, diags);
+    l
+}
+
+/// One `[[population]]` entry: people above zero and a source named, else left out.
+pub(super) fn population(
+    o: RawOverride,
+    spans: &Spans<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(PopulationOverride, Location)> {
+    let mut ok = true;
+    if o.township.get_ref().trim().is_empty() {
+        diags.push(spans.error(
+            Some(o.township.span()),
+            "`township` must not be empty".into(),
+        ));
+        ok = false;
+    }
+    if *o.people.get_ref() == 0 {
+        let message = "`people` must be above 0".to_string();
+        diags.push(spans.error(Some(o.people.span()), message));
+        ok = false;
+    }
+    if o.source.get_ref().trim().is_empty() {
+        let d = spans
+            .error(Some(o.source.span()), "`source` must not be empty".into())
+            .with_help("say where the figure comes from, e.g. `乡政府 2024 户籍统计`");
+        diags.push(d);
+        ok = false;
+    }
+    let at = Location::from_range(spans.src, o.township.span());
+    ok.then(|| {
+        let people = *o.people.get_ref();
+        let township = o.township.into_inner();
+        let source = o.source.into_inner();
+        let o = PopulationOverride {
+            township,
+            people,
+            source,
+        };
+        (o, at)
+    })
+}
