@@ -13,7 +13,6 @@ use sha2::{Digest, Sha256};
 use super::content::Draft;
 use super::{PushError, Pusher};
 use crate::dispatch::DeliveryJob;
-use crate::ebd::assemble::MediaFile;
 use crate::ebd::{EbdId, EbmId};
 use crate::lang::Lang;
 use crate::ledger::{Delivery, DeliveryState, NewDelivery, Run};
@@ -129,10 +128,8 @@ impl Pusher {
             // Another process recorded it first: send its ids, not ours.
             return self.reuse(&delivery, draft);
         }
-        Ok(Prepared {
-            delivery,
-            payload: payload.into(),
-        })
+        let payload = self.hold(&delivery, ids_of(&delivery), &draft.content, payload);
+        Ok(Prepared { delivery, payload })
     }
 
     /// Rebuild a recorded delivery's payload from its stored ids.
@@ -157,10 +154,26 @@ impl Pusher {
                 payload: payload.into(),
             });
         }
+        let payload = self.hold(d, ids, &draft.content, payload);
         Ok(Prepared {
             delivery: d.clone(),
-            payload: payload.into(),
+            payload,
         })
+    }
+
+    /// What a prepared delivery holds: an EBD package is dropped for its recipe (the router
+    /// builds it again, identically, per attempt), so a run's memory does not grow with its
+    /// audio × endpoints; other payloads are kept as bytes.
+    fn hold(&self, d: &Delivery, ids: Ids, content: &Content, payload: Vec<u8>) -> Arc<[u8]> {
+        if self.router.ebd(&d.endpoint).is_none() {
+            return payload.into();
+        }
+        let recipe = crate::transport::ebd::Recipe {
+            ids,
+            content: Arc::new(content.clone()),
+        };
+        self.router.keep_recipe(d.id, recipe);
+        Arc::from(Vec::new())
     }
 
     /// The bytes a delivery sends: an EBD package or a webhook body (empty for an endpoint that
@@ -173,7 +186,8 @@ impl Pusher {
     ) -> Result<Vec<u8>, PushError> {
         match self.router.clients.get(endpoint) {
             Some(EndpointClient::Ebd(c)) => {
-                let media = media_files(content)?;
+                let media = crate::transport::ebd::media_files(content)
+                    .map_err(|e| PushError::Media(e.to_string()))?;
                 let built = c
                     .build_broadcast(ids, content, &media)
                     .map_err(|e| PushError::Build(format!("endpoint `{endpoint}`: {e}")))?;
@@ -204,21 +218,12 @@ impl Pusher {
     }
 }
 
-/// The media files of a delivery, each once, in first-play order.
-fn media_files(content: &Content) -> Result<Vec<MediaFile>, PushError> {
-    let mut out: Vec<MediaFile> = Vec::new();
-    for m in &content.media {
-        if out.iter().any(|f| f.name == m.name) {
-            continue;
-        }
-        let data = std::fs::read(&m.path)
-            .map_err(|e| PushError::Media(format!("`{}`: {e}", m.path.display())))?;
-        out.push(MediaFile {
-            name: m.name.clone(),
-            data,
-        });
+fn ids_of(d: &Delivery) -> Ids {
+    Ids {
+        ebd_id: d.ebd_id.clone(),
+        ebm_id: d.ebm_id.clone(),
+        related_ebm_id: d.related_ebm_id.clone(),
     }
-    Ok(out)
 }
 
 /// Hex sha256 of a payload.

@@ -252,6 +252,50 @@ impl EbdClient {
     }
 }
 
+/// The media files of a delivery, each once, in first-play order, read from the clip cache.
+pub fn media_files(content: &Content) -> std::io::Result<Vec<MediaFile>> {
+    let mut out: Vec<MediaFile> = Vec::new();
+    for m in &content.media {
+        if out.iter().any(|f| f.name == m.name) {
+            continue;
+        }
+        let data = std::fs::read(&m.path)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("`{}`: {e}", m.path.display())))?;
+        out.push(MediaFile {
+            name: m.name.clone(),
+            data,
+        });
+    }
+    Ok(out)
+}
+
+/// What a package is built from: its recorded ids and its content. Kept instead of the bytes
+/// (about 1 MB each with the audio) and built again, identically, for every attempt.
+#[derive(Debug, Clone)]
+pub struct Recipe {
+    pub ids: Ids,
+    pub content: Arc<Content>,
+}
+
+impl EbdClient {
+    /// Build a package from its recipe (blocking: reads the clips) and check it is the one whose
+    /// digest the ledger recorded.
+    pub fn rebuild(&self, recipe: &Recipe, digest: &str) -> Result<Vec<u8>, String> {
+        let media = media_files(&recipe.content).map_err(|e| format!("media {e}"))?;
+        let built = self
+            .build_broadcast(&recipe.ids, &recipe.content, &media)
+            .map_err(|e| e.to_string())?;
+        let got = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&built.bytes));
+        if got != digest {
+            return Err(format!(
+                "package `{}` rebuilt with digest {got}, recorded {digest}",
+                recipe.ids.ebd_id
+            ));
+        }
+        Ok(built.bytes)
+    }
+}
+
 /// Map a reply EBD to the dispatcher's outcome: ResultCode 1 delivered, 0 accepted, 2–5
 /// rejected; anything else is an unreadable reply, worth a retry.
 pub fn outcome_of(reply: &Ebd) -> AttemptOutcome {

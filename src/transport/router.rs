@@ -2,15 +2,16 @@
 //! its endpoint (EBD or webhook), built from the registry. An endpoint whose keys or secrets
 //! cannot be loaded is kept out, with its reason; its jobs wait and expire, the others go on.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
-use super::ebd::EbdClient;
+use super::ebd::{EbdClient, Recipe};
 use super::webhook::Webhook;
 use crate::dispatch::{AttemptOutcome, DeliveryJob, RetryKind, Transport};
 use crate::ebd::keys::{KeySigner, load_verifying_key};
 use crate::ebd::{EbdProfile, Ebrid};
 use crate::endpoint::{Endpoint, Protocol, Registry, Signer as SignerCfg};
+use crate::ledger::DeliveryId;
 
 /// One endpoint's client.
 #[derive(Debug, Clone)]
@@ -25,6 +26,8 @@ pub struct Router {
     pub clients: BTreeMap<String, EndpointClient>,
     /// Endpoints left out, with the reason (bad key file, missing secret, …).
     pub broken: BTreeMap<String, String>,
+    /// EBD packages built per attempt: a job with an empty payload is built from its recipe.
+    recipes: Arc<Mutex<HashMap<DeliveryId, Recipe>>>,
 }
 
 impl Router {
@@ -43,6 +46,36 @@ impl Router {
             }
         }
         router
+    }
+
+    /// Keep `recipe` for `delivery`: its jobs then carry no bytes and are built per attempt.
+    pub fn keep_recipe(&self, delivery: DeliveryId, recipe: Recipe) {
+        self.recipes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(delivery, recipe);
+    }
+
+    fn recipe(&self, delivery: DeliveryId) -> Option<Recipe> {
+        self.recipes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&delivery)
+            .cloned()
+    }
+
+    /// An EBD job's bytes: its payload, or its package built again from the recipe.
+    async fn ebd_bytes(&self, c: &EbdClient, job: &DeliveryJob) -> Result<Vec<u8>, String> {
+        if !job.payload.is_empty() {
+            return Ok(job.payload.to_vec());
+        }
+        let recipe = self
+            .recipe(job.delivery)
+            .ok_or_else(|| format!("no payload or recipe for delivery `{}`", job.delivery))?;
+        let (c, digest) = (c.clone(), job.payload_digest.clone());
+        tokio::task::spawn_blocking(move || c.rebuild(&recipe, &digest))
+            .await
+            .map_err(|e| e.to_string())?
     }
 
     pub fn ebd(&self, endpoint: &str) -> Option<&EbdClient> {
@@ -102,9 +135,13 @@ fn endpoint_client(
 impl Transport for Router {
     async fn send(&self, job: &DeliveryJob) -> AttemptOutcome {
         match self.clients.get(&job.endpoint) {
-            Some(EndpointClient::Ebd(c)) => {
-                c.send_broadcast(&job.ebd_id, job.payload.to_vec()).await
-            }
+            Some(EndpointClient::Ebd(c)) => match self.ebd_bytes(c, job).await {
+                Ok(bytes) => c.send_broadcast(&job.ebd_id, bytes).await,
+                Err(detail) => AttemptOutcome::Retryable {
+                    kind: RetryKind::Other,
+                    detail,
+                },
+            },
             Some(EndpointClient::Webhook(w)) => w.send(&job.ebd_id, job.payload.to_vec()).await,
             None => AttemptOutcome::Retryable {
                 kind: RetryKind::Other,

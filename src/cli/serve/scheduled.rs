@@ -85,6 +85,7 @@ pub(super) async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode>
         project_tx,
         stop.clone(),
     ));
+    let follow_up = tokio::spawn(follow_up(pusher.clone(), push.state_wait, stop.clone()));
     let heartbeat = tokio::spawn(heartbeats(pusher, push.connection_check, stop.clone()));
     let scheduler = tokio::spawn(cron.run(cursor, stop.clone()));
     eprintln!(
@@ -97,7 +98,7 @@ pub(super) async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode>
     eprintln!("shutting down: draining in-flight pushes");
     let _ = stop_tx.send(true);
     let _ = scheduler.await;
-    let _ = tokio::join!(watcher, heartbeat, http);
+    let _ = tokio::join!(watcher, heartbeat, http, follow_up);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -119,6 +120,38 @@ async fn http(global: Global, args: Args, mut stop: watch::Receiver<bool>) {
     };
     if let Err(e) = crate::server::serve_http(listener, state, shutdown).await {
         tracing::error!(error = %e, "http server stopped");
+    }
+}
+
+/// After a restart: ask the play state of deliveries received before it and never settled.
+async fn follow_up(pusher: Pusher, max_after: Duration, stop: watch::Receiver<bool>) {
+    let ledger = Arc::clone(&pusher.ledger);
+    let waiting =
+        match tokio::task::spawn_blocking(move || ledger.deliveries_awaiting_state()).await {
+            Ok(Ok(w)) => w,
+            _ => return,
+        };
+    let mut runs: Vec<_> = waiting.iter().map(|d| d.run).collect();
+    runs.sort();
+    runs.dedup();
+    if !runs.is_empty() {
+        tracing::info!(
+            runs = runs.len(),
+            deliveries = waiting.len(),
+            "following up unsettled deliveries"
+        );
+    }
+    let wait = StateWait {
+        max_after,
+        ..StateWait::default()
+    };
+    for run in runs {
+        if let Err(e) = pusher
+            .await_states(run, PlayClock::system(), wait, stop.clone())
+            .await
+        {
+            tracing::error!(%run, error = %e, "follow-up failed");
+        }
     }
 }
 
