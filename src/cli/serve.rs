@@ -3,7 +3,9 @@
 //! - the scheduler (cron loop and pushes), skipped with `--no-schedule`.
 //!
 //! `shengbo serve --no-schedule` is a read-only mirror: it plans from `schedules/` and
-//! `audio/`, serves what it planned, reads the ledger if one exists and never writes it.
+//! `audio/`, serves what it planned, reads the ledger if one exists and never writes it. The
+//! only thing it writes is the loudness-adjusted clip cache (`<data>/cache/adjusted`), which
+//! holds what it serves.
 
 use std::net::SocketAddr;
 use std::path::Path;
