@@ -55,6 +55,41 @@ fn main() {
     );
     report("plan", &mut plan_times);
     report("plan → JSON", &mut json_times);
+    frequent(&directory, &catalog);
+}
+
+/// A round-robin campaign firing every minute with no `valid_from` (turns counted from
+/// 2024-01-01): what a scheduler re-planning the next hour pays for the rotation index.
+fn frequent(directory: &Directory, catalog: &Catalog) {
+    let dir = tempfile::tempdir().expect("temporary project");
+    let schedules = dir.path().join("schedules");
+    std::fs::create_dir_all(&schedules).unwrap();
+    let toml = "id = \"every-minute\"\nname = \"每分钟\"\ntimezone = \"Asia/Shanghai\"\n\
+                messages = [\"police-impersonation\", \"illegal-fundraising\"]\n\
+                rotation = \"round-robin\"\norder = [\"ii\", \"zh\"]\n\
+                [targets]\ncounties = [\"昭觉县\"]\n[[slots]]\ncron = \"* * * * *\"\n";
+    std::fs::write(schedules.join("every-minute.toml"), toml).unwrap();
+    let (campaigns, _) = shengbo::schedule::load_dir(dir.path(), directory);
+    assert_eq!(campaigns.len(), 1, "the every-minute campaign loads");
+    let tz = chrono_tz::Asia::Shanghai;
+    let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let from = place_in_zone(tz, day.and_time(NaiveTime::from_hms_opt(10, 0, 0).unwrap()));
+    let mut times = Vec::with_capacity(RUNS);
+    let mut broadcasts = 0;
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let p = black_box(plan(
+            &campaigns,
+            directory,
+            catalog,
+            from,
+            from + chrono::Duration::hours(1),
+        ));
+        times.push(t.elapsed());
+        broadcasts = p.broadcasts.len();
+    }
+    println!("every-minute round-robin, 1 hour, 1 county: {broadcasts} broadcasts");
+    report("plan (every minute, next hour)", &mut times);
 }
 
 fn report(what: &str, times: &mut [Duration]) {

@@ -3,7 +3,9 @@
 //! - the scheduler (cron loop and pushes), skipped with `--no-schedule`.
 //!
 //! `shengbo serve --no-schedule` is a read-only mirror: it plans from `schedules/` and
-//! `audio/`, serves what it planned, reads the ledger if one exists and never writes it.
+//! `audio/`, serves what it planned, reads the ledger if one exists and never writes it. The
+//! only thing it writes is the loudness-adjusted clip cache (`<data>/cache/adjusted`), which
+//! holds what it serves.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -58,18 +60,21 @@ fn window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     (from, to)
 }
 
-/// Plan and index audio for the server.
-pub fn load_snapshot(root: &Path, cache: &Path) -> anyhow::Result<Snapshot> {
+/// Plan and index audio for the server: the loudness-adjusted clips, cached (by content and
+/// gain) under the data directory's `cache/adjusted`, the same cache `run` and `serve` push from.
+/// This is the only thing a read-only mirror writes; it never writes the ledger.
+pub fn load_snapshot(root: &Path, data: &crate::datadir::DataDir) -> anyhow::Result<Snapshot> {
     let now = Utc::now();
     let (from, to) = window(now);
-    Snapshot::load(root, Some(cache), from, to, now)
+    let adjusted = data.path().join("cache").join("adjusted");
+    Snapshot::load(root, Some(&data.probe_cache()), &adjusted, from, to, now)
         .with_context(|| format!("cannot load `{}`", root.display()))
 }
 
 /// The HTTP app's state for this project and data directory.
 pub fn app_state(global: &Global, args: &Args) -> anyhow::Result<AppState> {
     let data = global.data_dir();
-    let snapshot = load_snapshot(&global.root, &data.probe_cache())?;
+    let snapshot = load_snapshot(&global.root, &data)?;
     let tokens = TokenStore::open(data.path().join("tokens.json"))?;
     let mut state = AppState::new(Arc::new(Directory::liangshan()), snapshot, tokens);
     if data.ledger().exists() {
@@ -112,10 +117,8 @@ async fn replan_loop(
             () = tokio::time::sleep(REPLAN_EVERY) => {}
         }
         let g = global.clone();
-        let loaded = tokio::task::spawn_blocking(move || {
-            load_snapshot(&g.root, &g.data_dir().probe_cache())
-        })
-        .await;
+        let loaded =
+            tokio::task::spawn_blocking(move || load_snapshot(&g.root, &g.data_dir())).await;
         match loaded {
             Ok(Ok(snapshot)) => state.replace_snapshot(snapshot),
             Ok(Err(err)) => {

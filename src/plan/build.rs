@@ -4,18 +4,12 @@ use std::cmp::Reverse;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
-use crate::schedule::cron::place_in_zone;
-
 use crate::catalog::Catalog;
 use crate::directory::{Directory, Township};
 use crate::schedule::{Campaign, Rotation};
 
 use super::programme::{assemble, message_items, valid_on};
 use super::{Broadcast, Conflict, Plan, PlaylistItem, Skip, SkipReason};
-
-/// Where round-robin counting starts when a campaign has no `valid_from`: local midnight of
-/// this day, so every machine agrees on whose turn it is.
-pub const ROTATION_EPOCH: (i32, u32, u32) = (2024, 1, 1);
 
 /// A campaign message checked against the catalog once: its clips, or `None` if it never airs.
 struct Prepared<'a> {
@@ -34,7 +28,7 @@ pub(super) fn campaign(
 ) {
     let prepared = prepare(c, catalog, &mut out.skipped);
     let towns = townships(c, directory, &mut out.skipped);
-    let first = rotation_index(c, from);
+    let first = super::rotation::rotation_index(c, from);
     for (idx, t) in (first..).zip(occurrences(c, from, to)) {
         let local = t.with_timezone(&c.timezone);
         let day = local.date_naive();
@@ -185,7 +179,11 @@ fn select<'p>(
 }
 
 /// Every occurrence of every slot in `[from, to)`, merged, ascending, without duplicates.
-fn occurrences(c: &Campaign, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+pub(super) fn occurrences(
+    c: &Campaign,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<DateTime<Utc>> {
     if from >= to {
         return Vec::new();
     }
@@ -197,25 +195,6 @@ fn occurrences(c: &Campaign, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Date
     all.sort_unstable();
     all.dedup();
     all
-}
-
-/// The round-robin index of the first occurrence at or after `from`: occurrences counted from
-/// local midnight of `valid_from` (or of [`ROTATION_EPOCH`]).
-fn rotation_index(c: &Campaign, from: DateTime<Utc>) -> i64 {
-    if c.rotation != Rotation::RoundRobin {
-        return 0;
-    }
-    let (y, m, d) = ROTATION_EPOCH;
-    let day = c
-        .valid_from
-        .or_else(|| NaiveDate::from_ymd_opt(y, m, d))
-        .expect("valid epoch");
-    let anchor = place_in_zone(c.timezone, day.and_time(chrono::NaiveTime::MIN));
-    if anchor <= from {
-        occurrences(c, anchor, from).len() as i64
-    } else {
-        -(occurrences(c, from, anchor).len() as i64)
-    }
 }
 
 /// Keep one broadcast per township per minute: highest priority, then smallest campaign id.

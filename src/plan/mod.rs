@@ -20,6 +20,7 @@ use crate::schedule::Campaign;
 
 mod build;
 mod programme;
+mod rotation;
 mod view;
 
 pub use programme::{assemble, message_items, only_missing_languages, valid_on};

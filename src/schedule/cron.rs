@@ -132,6 +132,20 @@ impl CronSchedule {
         out
     }
 
+    /// Whether this line fires on local date `day` (its month, and day-of-month / day-of-week
+    /// by crontab's rule); on such a day it fires at every one of [`Self::times_of_day`].
+    pub fn fires_on(&self, day: chrono::NaiveDate) -> bool {
+        use chrono::Datelike;
+        let dom = self.days_of_month.values.contains(&day.day());
+        let dow = (self.days_of_week.values).contains(&day.weekday().num_days_from_sunday());
+        let days = if self.days_are_either() {
+            dom || dow
+        } else {
+            dom && dow
+        };
+        days && self.months.values.contains(&day.month())
+    }
+
     /// Every firing instant in `[from, to)`, ascending, evaluated in `tz`.
     pub fn occurrences(
         &self,

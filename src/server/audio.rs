@@ -1,5 +1,6 @@
-//! `GET /v1/audio/{sha256}.{ext}`: content-addressed recordings. The id is looked up in the
-//! snapshot's in-memory index built from the catalog; request input is never joined into a
+//! `GET /v1/audio/{sha256}.{ext}`: content-addressed clips — what airs, the loudness-adjusted
+//! WAVs of the catalog's airable recordings ([`super::airing`]). The id is looked up in the
+//! snapshot's in-memory index; request input is never joined into a
 //! path, so nothing else on disk can be reached. Range → 206 (416 when unsatisfiable), a strong
 //! ETag (the sha256 itself), and `immutable` caching: the bytes of an id never change.
 

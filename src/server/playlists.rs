@@ -3,9 +3,10 @@
 //! its bytes, `If-None-Match` → 304, `Cache-Control` and `Last-Modified`.
 //!
 //! Rendering goes through [`crate::playlist`] with the server's audio URLs
-//! (`{base}/v1/audio/{sha256}.{ext}`). The M3U8 is also a valid HLS VOD playlist
-//! (`#EXT-X-TARGETDURATION`, `#EXT-X-ENDLIST`) so players such as ffmpeg play every item in
-//! order, and a whole day is several broadcasts in one file.
+//! (`{base}/v1/audio/{sha256}.{ext}`; `.wav`, the adjusted clips, from a loaded snapshot). The
+//! M3U8 is also a valid HLS VOD playlist (`#EXT-X-TARGETDURATION`, `#EXT-X-ENDLIST`) so players
+//! such as ffmpeg play every item in order (ffmpeg's HLS reader needs `-extension_picky 0` for
+//! WAV items), and a whole day is several broadcasts in one file.
 
 use std::fmt::Write as _;
 

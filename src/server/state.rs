@@ -11,7 +11,6 @@ use chrono::{DateTime, Utc};
 use super::auth::TokenStore;
 use super::ebd_state::EbdInbound;
 use super::ops::Metrics;
-use crate::catalog::Catalog;
 use crate::coverage;
 use crate::directory::Directory;
 use crate::plan::Broadcast;
@@ -95,46 +94,29 @@ impl Snapshot {
     }
 
     /// Load schedules and catalog under `root` and plan `[from, to)`: the snapshot a server
-    /// starts with. Campaigns with errors are left out (as `shengbo plan` does).
+    /// starts with. Campaigns with errors are left out (as `shengbo plan` does). Playlists and
+    /// the audio map carry the loudness-adjusted clips (made in `adjusted_cache` if missing,
+    /// exactly as the push path makes them); the original recordings are never served.
     pub fn load(
         root: &Path,
-        cache_dir: Option<&Path>,
+        probe_cache: Option<&Path>,
+        adjusted_cache: &Path,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Snapshot, crate::check::CheckError> {
-        let inputs = crate::check::load(root, cache_dir, now)?;
-        let planned = crate::plan::plan(
+        let inputs = crate::check::load(root, probe_cache, now)?;
+        let mut planned = crate::plan::plan(
             &inputs.campaigns,
             &inputs.directory,
             &inputs.catalog,
             from,
             to,
         );
-        let audio = Snapshot::audio_of(&inputs.catalog, root);
+        let airing = super::airing::resolve(&inputs.catalog, root, adjusted_cache);
+        super::airing::rewrite(&mut planned.broadcasts, &airing);
+        let audio = super::airing::audio_files(&airing);
         Ok(Snapshot::new(planned.broadcasts, audio, now))
-    }
-
-    /// The airable recordings of a catalog, with paths resolved under `root`.
-    pub fn audio_of(catalog: &Catalog, root: &Path) -> Vec<AudioFile> {
-        let clips = catalog.messages.values().flat_map(|m| {
-            crate::lang::Lang::ALL
-                .into_iter()
-                .filter_map(|l| m.airable_clip(l))
-        });
-        clips
-            .filter_map(|clip| {
-                let probe = clip.probe.as_ref()?;
-                let ext = clip.file.extension()?.to_str()?.to_ascii_lowercase();
-                Some(AudioFile {
-                    sha256: probe.sha256.clone(),
-                    content_type: audio_content_type(&ext),
-                    ext,
-                    path: root.join(&clip.file),
-                    size: probe.size_bytes,
-                })
-            })
-            .collect()
     }
 
     /// A township's broadcasts, by start time.

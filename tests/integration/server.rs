@@ -18,6 +18,7 @@ use shengbo::server::auth::{self, Scope};
 use shengbo::server::{AppState, AudioFile, Snapshot, TokenStore, app};
 use tower::ServiceExt;
 
+mod airing;
 mod audio;
 mod coverage;
 mod pulls;
