@@ -24,11 +24,13 @@ use serde::Deserialize;
 use crate::audio::decode::Pcm;
 
 mod adjust;
+mod air;
 
 pub use adjust::{
     AdjustError, AdjustedClip, adjust_message, adjusted_clip, adjusted_pcm, cache_key,
     downmix_mono, wav_s16_bytes, write_wav_atomic,
 };
+pub use air::{AirGain, air_loudness, message_gains};
 
 /// The `[loudness]` section of `schedules/settings.toml`.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]

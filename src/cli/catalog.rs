@@ -17,7 +17,7 @@ use super::Global;
 use crate::catalog::gate::GateConfig;
 use crate::catalog::load::merge;
 use crate::catalog::{Catalog, Clip, Message, Verdict};
-use crate::loudness::{GainPlan, Loudness, LoudnessConfig, measure_for_air, plan_gain, plan_pair};
+use crate::loudness::{GainPlan, Loudness, LoudnessConfig, message_gains};
 use crate::settings::Settings;
 
 #[derive(Debug, clap::Args)]
@@ -125,40 +125,15 @@ fn policy_note(cfg: &LoudnessConfig) -> String {
     )
 }
 
-/// A clip's loudness as it airs: the probe's figures for a mono file, else its mono downmix
-/// decoded and measured. `None` when it cannot be measured.
-fn air_loudness(root: &Path, clip: &Clip) -> Option<(Loudness, &'static str)> {
-    let p = clip.probe.as_ref()?;
-    if p.channels == 1 {
-        let l = Loudness {
-            lufs: p.lufs,
-            true_peak_dbtp: p.true_peak_dbtp,
-        };
-        return Some((l, "mono"));
-    }
-    let pcm = crate::audio::decode::decode_file(&root.join(&clip.file))
-        .inspect_err(|e| tracing::warn!(file = %clip.file.display(), error = %e, "cannot decode"))
-        .ok()?;
-    let l = measure_for_air(&pcm).ok()?;
-    Some((l, "mono downmix"))
-}
-
 fn rows_of(root: &Path, msg: &Message, cfg: &LoudnessConfig) -> Vec<Row> {
-    let clips: Vec<&Clip> = msg.clips.values().collect();
-    let measured: Vec<Option<(Loudness, &'static str)>> =
-        clips.iter().map(|c| air_loudness(root, c)).collect();
-    let plans: Vec<Option<GainPlan>> = match &measured[..] {
-        [Some((a, _)), Some((b, _))] => plan_pair(*a, *b, cfg).map(Some).to_vec(),
-        _ => measured
-            .iter()
-            .map(|m| m.map(|(l, _)| plan_gain(l.lufs, l.true_peak_dbtp, cfg)))
-            .collect(),
-    };
-    clips
-        .iter()
-        .zip(measured)
-        .zip(plans)
-        .map(|((clip, m), plan)| row(msg, clip, m, plan))
+    let gains = message_gains(root, msg, cfg);
+    msg.clips
+        .values()
+        .map(|clip| {
+            let gain = gains.get(&clip.lang);
+            let measured = gain.map(|g| (g.measured, g.measured_on));
+            row(msg, clip, measured, gain.map(|g| g.plan))
+        })
         .collect()
 }
 

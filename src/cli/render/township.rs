@@ -2,14 +2,18 @@
 //! ([`crate::check::load`]), the township planned for the days around `--at`, and the broadcast
 //! starting then — or the next one after it — turned into a programme.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use anyhow::Context as _;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 
 use super::{InputProblem, Selected};
 use crate::check;
 use crate::cli::Global;
+use crate::loudness::message_gains;
 use crate::plan::{self, Broadcast, Plan};
-use crate::render::programme_from_broadcast;
+use crate::render::{Programme, programme_from_broadcast};
 
 /// How far after `--at` the next broadcast is looked for, and before it the last one named
 /// when there is none, days.
@@ -111,9 +115,31 @@ pub(super) fn selected(
         Pick::Nothing { before } => return Ok(Err(nothing(&planned, &code, at, before))),
     };
     Ok(Ok(Selected {
-        programme: programme_from_broadcast(b, &global.root),
+        programme: with_air_gains(
+            programme_from_broadcast(b, &global.root),
+            &inputs,
+            &global.root,
+        ),
         loudness: inputs.settings.loudness,
     }))
+}
+
+/// Give every clip the gain the push path gives it ([`message_gains`]), so what is rendered
+/// is what endpoints and stations receive.
+fn with_air_gains(mut programme: Programme, inputs: &check::Inputs, root: &Path) -> Programme {
+    let cfg = &inputs.settings.loudness;
+    let mut gains = BTreeMap::new();
+    for item in &mut programme.items {
+        let of_message = gains.entry(item.message.clone()).or_insert_with(|| {
+            inputs
+                .catalog
+                .message(&item.message)
+                .map(|m| message_gains(root, m, cfg))
+                .unwrap_or_default()
+        });
+        item.gain_db = of_message.get(&item.lang).map(|g| g.plan.gain_db);
+    }
+    programme
 }
 
 /// The plan of one township for the days around `at`.

@@ -1,0 +1,67 @@
+//! The gains a message's clips get on air: one computation shared by `catalog` (what it shows),
+//! `render --township` (what staff hear) and the push path (what endpoints and stations get).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::catalog::{Clip, Message};
+use crate::lang::Lang;
+
+use super::{GainPlan, Loudness, LoudnessConfig, measure_for_air, plan_gain, plan_pair};
+
+/// A clip's loudness as it airs and the gain the policy gives it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AirGain {
+    pub measured: Loudness,
+    /// `mono` (the probe's figures) or `mono downmix` (a multi-channel file decoded and
+    /// measured as it airs).
+    pub measured_on: &'static str,
+    pub plan: GainPlan,
+}
+
+/// A clip's loudness as it airs: the probe's figures for a mono file, else its mono downmix
+/// decoded and measured. `None` when it has no probe or cannot be measured.
+pub fn air_loudness(root: &Path, clip: &Clip) -> Option<(Loudness, &'static str)> {
+    let p = clip.probe.as_ref()?;
+    if p.channels == 1 {
+        let l = Loudness {
+            lufs: p.lufs,
+            true_peak_dbtp: p.true_peak_dbtp,
+        };
+        return Some((l, "mono"));
+    }
+    let pcm = crate::audio::decode::decode_file(&root.join(&clip.file))
+        .inspect_err(|e| tracing::warn!(file = %clip.file.display(), error = %e, "cannot decode"))
+        .ok()?;
+    let l = measure_for_air(&pcm).ok()?;
+    Some((l, "mono downmix"))
+}
+
+/// The gain of every measurable clip of `msg`: both languages planned together by the pair
+/// rule when both can be measured, otherwise each on its own.
+pub fn message_gains(root: &Path, msg: &Message, cfg: &LoudnessConfig) -> BTreeMap<Lang, AirGain> {
+    let measured: Vec<(Lang, Loudness, &'static str)> = msg
+        .clips
+        .values()
+        .filter_map(|c| air_loudness(root, c).map(|(l, on)| (c.lang, l, on)))
+        .collect();
+    let plans: Vec<GainPlan> = match &measured[..] {
+        [(_, a, _), (_, b, _)] => plan_pair(*a, *b, cfg).to_vec(),
+        _ => measured
+            .iter()
+            .map(|(_, l, _)| plan_gain(l.lufs, l.true_peak_dbtp, cfg))
+            .collect(),
+    };
+    measured
+        .into_iter()
+        .zip(plans)
+        .map(|((lang, measured, measured_on), plan)| {
+            let gain = AirGain {
+                measured,
+                measured_on,
+                plan,
+            };
+            (lang, gain)
+        })
+        .collect()
+}
