@@ -57,6 +57,12 @@ pub enum LedgerError {
         found: u32,
         supported: u32,
     },
+    #[error("ledger `{path}`: migration to version {version}: {detail}")]
+    Migration {
+        path: PathBuf,
+        version: u32,
+        detail: String,
+    },
     #[error(transparent)]
     IllegalTransition(#[from] IllegalTransition),
     #[error("no delivery `{0}` in the ledger")]
