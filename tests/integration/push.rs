@@ -358,5 +358,6 @@ async fn the_circuit_opens_on_a_dead_platform_and_the_others_go_on() {
 
 mod crash;
 mod hostile;
+mod segments;
 mod serve;
 mod webhook;
