@@ -16,11 +16,16 @@ const MESSAGES: [&str; 2] = ["police-impersonation", "fake-rights-agents"];
 const REPEATS: usize = 2;
 const GAP_S: i64 = 1;
 
+/// Request bodies with their content types, in arrival order.
+type Captured = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+/// A broadcast EBM and its package's media files by name.
+type Sent = (Ebm, std::collections::BTreeMap<String, Vec<u8>>);
+
 #[derive(Clone)]
 struct Proxy {
     sim: String,
     client: reqwest::Client,
-    bodies: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    bodies: Captured,
 }
 
 /// Keep every request body (with its content type) and pass it on to the simulator unchanged.
@@ -77,9 +82,7 @@ fn tar_of(content_type: &str, body: &[u8]) -> Vec<u8> {
 }
 
 /// Every broadcast EBM the proxy saw, with its package's media files.
-fn broadcasts(
-    bodies: &[(String, Vec<u8>)],
-) -> Vec<(Ebm, std::collections::BTreeMap<String, Vec<u8>>)> {
+fn broadcasts(bodies: &[(String, Vec<u8>)]) -> Vec<Sent> {
     let format = EbdProfile::default().id_format;
     let mut out = Vec::new();
     for (kind, body) in bodies {
@@ -87,7 +90,7 @@ fn broadcasts(
         let ebd = parse_ebd(std::str::from_utf8(&raw.ebdb).unwrap(), format).unwrap();
         if let Body::Ebm(ebm) = ebd.body
             && ebm.content.is_some()
-            && !out.iter().any(|(e, _): &(Ebm, _)| e.id == ebm.id)
+            && !out.iter().any(|(e, _): &Sent| e.id == ebm.id)
         {
             out.push((ebm, raw.media));
         }
