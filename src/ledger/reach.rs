@@ -5,6 +5,11 @@
 //! Only confirmed outcomes count: `delivered` (ResultCode 1 or a state report) and `played`
 //! (BrdStateCode 3). A played township's people are scaled by terminals that played ÷
 //! terminals installed (capped at 1) when both are known; otherwise the whole township counts.
+//!
+//! A run airs several segments in a township (each message's Yi and Mandarin, each repeat); the
+//! township counts as delivered in that run only when every segment was confirmed delivered or
+//! played, and as played only when every segment was confirmed played — a message pair never
+//! counts on one half. Over several runs a township counts once, by its best run.
 
 use std::collections::HashMap;
 

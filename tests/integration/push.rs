@@ -141,7 +141,11 @@ async fn happy_path_reaches_every_township_of_the_prefecture() {
         .unwrap();
     assert_eq!(runs.len(), 1);
     let deliveries = ledger.deliveries_of_run(runs[0].id).unwrap();
-    assert_eq!(deliveries.len(), 34, "17 county platforms × 2 languages");
+    assert_eq!(
+        deliveries.len(),
+        34,
+        "17 county platforms × 2 segments (one Yi–Mandarin pair)"
+    );
     assert!(deliveries.iter().all(|d| d.state == DeliveryState::Played));
     for d in &deliveries {
         let pair = deliveries
