@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 
+use super::reach::weakest;
 use super::{
     Attempt, AttemptResult, CircuitState, Confirmed, Delivery, DeliveryId, DeliveryState,
     EndpointHealth, Failure, LedgerError, Result, Run, RunId, RunState, RunSummary, StateReport,
@@ -296,11 +297,6 @@ fn confirmed(state: DeliveryState) -> Option<Confirmed> {
     }
 }
 
-/// The weakest confirmed outcome over a run's segments (None when one is unconfirmed).
-fn weakest(segments: &BTreeMap<u32, Option<Confirmed>>) -> Option<Confirmed> {
-    segments.values().copied().min().flatten()
-}
-
 const REACH_FROM: &str = "FROM runs r JOIN deliveries d ON d.run_id = r.id
     JOIN delivery_townships t ON t.delivery_id = d.id";
 
@@ -343,7 +339,10 @@ pub fn reach_inputs(
     let mut out: BTreeMap<String, TownshipReach> = runs
         .into_iter()
         .map(|(township, by_run)| {
-            let best = by_run.values().filter_map(weakest).max();
+            let best = by_run
+                .values()
+                .filter_map(|segments| weakest(segments.values().copied()))
+                .max();
             let reach = TownshipReach {
                 township: township.clone(),
                 best,

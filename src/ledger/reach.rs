@@ -63,6 +63,12 @@ pub fn terminal_factor(played: Option<u64>, installed: Option<u64>) -> f64 {
     }
 }
 
+/// A township's outcome in one run from the best outcome of each of its segments: the weakest
+/// of them (None when one segment is unconfirmed, or there are none).
+pub fn weakest(segments: impl IntoIterator<Item = Option<Confirmed>>) -> Option<Confirmed> {
+    segments.into_iter().min().flatten()
+}
+
 /// Reach of `inputs` (one row per targeted township), given each township's people and, where
 /// known, the terminals installed in it.
 pub fn reach(
@@ -167,6 +173,15 @@ mod tests {
         let empty = reach(&[], &HashMap::new(), &HashMap::new());
         assert_eq!(empty.targeted_population, 0);
         assert_eq!(empty.played_share(), None);
+    }
+
+    #[test]
+    fn a_run_counts_by_its_weakest_segment() {
+        use Confirmed::{Delivered, Played};
+        assert_eq!(weakest([Some(Played), Some(Played)]), Some(Played));
+        assert_eq!(weakest([Some(Played), Some(Delivered)]), Some(Delivered));
+        assert_eq!(weakest([Some(Played), None, Some(Played)]), None);
+        assert_eq!(weakest([]), None);
     }
 
     #[test]
