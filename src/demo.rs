@@ -1,6 +1,7 @@
 //! The out-of-the-box demo's parts: the simulator started in-process on loopback with its clock
 //! slaved to the demo's accelerated play clock, the next slot occurrences of every campaign, and
-//! reach merged over several runs (a township counts once, with its best confirmed outcome).
+//! reach merged over several runs (a township counts once, with its best confirmed outcome; in
+//! one run, a township is confirmed only when every segment of its programme is).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -14,6 +14,9 @@
 //! - [`schema`] — versioned migrations and connection set-up.
 //! - [`sqlite`] — [`SqliteLedger`], the SQLite implementation of [`Ledger`].
 //! - [`reach`] — pure reach arithmetic over confirmed outcomes.
+//!
+//! A delivery is one segment of a run's programme at one endpoint: one airing of one clip
+//! (message × language × repeat), keyed by run × endpoint × segment (schema version 2).
 
 pub mod reach;
 pub mod schema;
@@ -57,6 +60,12 @@ pub enum LedgerError {
         found: u32,
         supported: u32,
     },
+    #[error("ledger `{path}`: migration to version {version}: {detail}")]
+    Migration {
+        path: PathBuf,
+        version: u32,
+        detail: String,
+    },
     #[error(transparent)]
     IllegalTransition(#[from] IllegalTransition),
     #[error("no delivery `{0}` in the ledger")]
@@ -97,7 +106,7 @@ pub trait Ledger: Send + Sync {
     ) -> Result<Vec<Run>>;
 
     /// Write a delivery (state `pending`) before anything is sent. If the run already has a
-    /// delivery for this endpoint and language, that one is returned unchanged (its ids are the
+    /// delivery for this endpoint and segment, that one is returned unchanged (its ids are the
     /// ones to send) and the flag is false.
     fn record_delivery(&self, new: &NewDelivery, now: DateTime<Utc>) -> Result<(Delivery, bool)>;
     fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>>;
@@ -137,11 +146,13 @@ pub trait Ledger: Send + Sync {
     /// Deliveries acknowledged (`sent`) or `delivered` that have no final play state yet.
     fn deliveries_awaiting_state(&self) -> Result<Vec<Delivery>>;
     fn run_summary(&self, run: RunId) -> Result<RunSummary>;
-    /// One row per township × language of the run, with the delivery's state.
+    /// One row per township × segment of the run, with the delivery's state.
     fn township_outcomes(&self, run: RunId) -> Result<Vec<TownshipOutcome>>;
-    /// Reach inputs for one run: every targeted township and its best confirmed outcome.
+    /// Reach inputs for one run: every targeted township and its confirmed outcome — the
+    /// weakest over its segments (every airing of the programme must be confirmed).
     fn run_reach_inputs(&self, run: RunId) -> Result<Vec<TownshipReach>>;
-    /// Reach inputs for runs with occurrence in `[from, to)`, optionally one campaign.
+    /// Reach inputs for runs with occurrence in `[from, to)`, optionally one campaign: per
+    /// township the best of its runs, each run counted by its weakest segment.
     fn reach_inputs(
         &self,
         from: DateTime<Utc>,

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 
+use super::reach::weakest;
 use super::{
     Attempt, AttemptResult, CircuitState, Confirmed, Delivery, DeliveryId, DeliveryState,
     EndpointHealth, Failure, LedgerError, Result, Run, RunId, RunState, RunSummary, StateReport,
@@ -94,7 +95,7 @@ pub fn runs(
 
 const DELIVERY_COLS: &str = "d.id, d.run_id, d.endpoint, d.lang, d.message, d.ebd_id, d.ebm_id,
     d.related_ebm_id, d.window_start_ms, d.window_end_ms, d.air_by_ms, d.payload_digest,
-    d.state, d.reason, d.created_ms, d.updated_ms";
+    d.state, d.reason, d.created_ms, d.updated_ms, d.segment, d.repeat_index";
 
 fn delivery_row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
     let lang: String = row.get(3)?;
@@ -102,8 +103,10 @@ fn delivery_row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
         id: DeliveryId(row.get(0)?),
         run: RunId(row.get(1)?),
         endpoint: row.get(2)?,
+        segment: row.get(16)?,
         lang: lang.parse().map_err(|_| bad(3, "deliveries.lang", &lang))?,
         message: row.get(4)?,
+        repeat: row.get(17)?,
         townships: Vec::new(),
         ebd_id: row.get(5)?,
         ebm_id: row.get(6)?,
@@ -266,14 +269,15 @@ pub fn run_summary(conn: &Connection, id: RunId) -> Result<RunSummary> {
 pub fn township_outcomes(conn: &Connection, run: RunId) -> Result<Vec<TownshipOutcome>> {
     let mut stmt = conn.prepare(
         "SELECT t.township, d.lang, d.endpoint, d.id, d.state, d.reason,
-             (SELECT COUNT(*) FROM attempts a WHERE a.delivery_id = d.id)
+             (SELECT COUNT(*) FROM attempts a WHERE a.delivery_id = d.id), d.segment
          FROM deliveries d JOIN delivery_townships t ON t.delivery_id = d.id
-         WHERE d.run_id = ?1 ORDER BY t.township, d.lang, d.endpoint",
+         WHERE d.run_id = ?1 ORDER BY t.township, d.segment, d.endpoint",
     )?;
     let rows = stmt.query_map(params![run.0], |row| {
         let lang: String = row.get(1)?;
         Ok(TownshipOutcome {
             township: row.get(0)?,
+            segment: row.get(7)?,
             lang: lang.parse().map_err(|_| bad(1, "deliveries.lang", &lang))?,
             endpoint: row.get(2)?,
             delivery: DeliveryId(row.get(3)?),
@@ -296,25 +300,57 @@ fn confirmed(state: DeliveryState) -> Option<Confirmed> {
 const REACH_FROM: &str = "FROM runs r JOIN deliveries d ON d.run_id = r.id
     JOIN delivery_townships t ON t.delivery_id = d.id";
 
-/// Every township targeted by the runs matching `filter` (on `runs r`), its best confirmed
-/// outcome, and the most terminals a played report attributes to it alone.
+/// Every township targeted by the runs matching `filter` (on `runs r`), its confirmed outcome,
+/// and the most terminals a played report attributes to it alone.
+///
+/// A run's programme is several segments (each message's Yi and Mandarin, each repeat), so a
+/// township's outcome in one run is the weakest over its segments: delivered only when every
+/// segment was confirmed delivered (or played), played only when every segment was confirmed
+/// played — a message pair never counts on one half. A segment sent through several endpoints
+/// takes its best one. Over several runs a township counts once, by its best run.
 pub fn reach_inputs(
     conn: &Connection,
     filter: &str,
     p: &[&dyn ToSql],
 ) -> Result<Vec<TownshipReach>> {
-    let mut out: BTreeMap<String, TownshipReach> = BTreeMap::new();
-    let sql = format!("SELECT t.township, d.state {REACH_FROM} WHERE {filter}");
+    type Segments = BTreeMap<u32, Option<Confirmed>>;
+    let mut runs: BTreeMap<String, BTreeMap<i64, Segments>> = BTreeMap::new();
+    let sql = format!("SELECT t.township, r.id, d.segment, d.state {REACH_FROM} WHERE {filter}");
     let mut stmt = conn.prepare(&sql)?;
-    for row in stmt.query_map(p, |r| Ok((r.get::<_, String>(0)?, state(r, 1)?)))? {
-        let (township, st) = row?;
-        let entry = out.entry(township.clone()).or_insert(TownshipReach {
-            township,
-            best: None,
-            terminals_played: None,
-        });
-        entry.best = entry.best.max(confirmed(st));
+    let rows = stmt.query_map(p, |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, u32>(2)?,
+            state(r, 3)?,
+        ))
+    })?;
+    for row in rows {
+        let (township, run, segment, st) = row?;
+        let best = runs
+            .entry(township)
+            .or_default()
+            .entry(run)
+            .or_default()
+            .entry(segment)
+            .or_default();
+        *best = (*best).max(confirmed(st));
     }
+    let mut out: BTreeMap<String, TownshipReach> = runs
+        .into_iter()
+        .map(|(township, by_run)| {
+            let best = by_run
+                .values()
+                .filter_map(|segments| weakest(segments.values().copied()))
+                .max();
+            let reach = TownshipReach {
+                township: township.clone(),
+                best,
+                terminals_played: None,
+            };
+            (township, reach)
+        })
+        .collect();
     let sql = format!(
         "SELECT t.township, s.terminals, s.area_codes,
              (SELECT COUNT(*) FROM delivery_townships x WHERE x.delivery_id = d.id)

@@ -5,6 +5,11 @@
 //! Only confirmed outcomes count: `delivered` (ResultCode 1 or a state report) and `played`
 //! (BrdStateCode 3). A played township's people are scaled by terminals that played ÷
 //! terminals installed (capped at 1) when both are known; otherwise the whole township counts.
+//!
+//! A run airs several segments in a township (each message's Yi and Mandarin, each repeat); the
+//! township counts as delivered in that run only when every segment was confirmed delivered or
+//! played, and as played only when every segment was confirmed played — a message pair never
+//! counts on one half. Over several runs a township counts once, by its best run.
 
 use std::collections::HashMap;
 
@@ -56,6 +61,12 @@ pub fn terminal_factor(played: Option<u64>, installed: Option<u64>) -> f64 {
         (Some(p), Some(i)) if i > 0 => (p as f64 / i as f64).min(1.0),
         _ => 1.0,
     }
+}
+
+/// A township's outcome in one run from the best outcome of each of its segments: the weakest
+/// of them (None when one segment is unconfirmed, or there are none).
+pub fn weakest(segments: impl IntoIterator<Item = Option<Confirmed>>) -> Option<Confirmed> {
+    segments.into_iter().min().flatten()
 }
 
 /// Reach of `inputs` (one row per targeted township), given each township's people and, where
@@ -162,6 +173,15 @@ mod tests {
         let empty = reach(&[], &HashMap::new(), &HashMap::new());
         assert_eq!(empty.targeted_population, 0);
         assert_eq!(empty.played_share(), None);
+    }
+
+    #[test]
+    fn a_run_counts_by_its_weakest_segment() {
+        use Confirmed::{Delivered, Played};
+        assert_eq!(weakest([Some(Played), Some(Played)]), Some(Played));
+        assert_eq!(weakest([Some(Played), Some(Delivered)]), Some(Delivered));
+        assert_eq!(weakest([Some(Played), None, Some(Played)]), None);
+        assert_eq!(weakest([]), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use super::{LedgerError, Result};
 
@@ -100,6 +100,43 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (kind, day)
     );
     ",
+    // 2: a delivery is one segment of the programme (one airing of one clip: message × language
+    // × repeat), keyed by run × endpoint × segment. Existing rows become segments 0.. in the
+    // order their windows start (the campaign's language order), repeat 0.
+    r"
+    CREATE TABLE deliveries_v2 (
+        id              INTEGER PRIMARY KEY,
+        run_id          INTEGER NOT NULL REFERENCES runs (id),
+        endpoint        TEXT    NOT NULL,
+        segment         INTEGER NOT NULL,
+        lang            TEXT    NOT NULL,
+        message         TEXT    NOT NULL,
+        repeat_index    INTEGER NOT NULL DEFAULT 0,
+        ebd_id          TEXT    NOT NULL UNIQUE,
+        ebm_id          TEXT    NOT NULL UNIQUE,
+        related_ebm_id  TEXT,
+        window_start_ms INTEGER NOT NULL,
+        window_end_ms   INTEGER NOT NULL,
+        air_by_ms       INTEGER NOT NULL,
+        payload_digest  TEXT    NOT NULL,
+        state           TEXT    NOT NULL DEFAULT 'pending',
+        reason          TEXT,
+        created_ms      INTEGER NOT NULL,
+        updated_ms      INTEGER NOT NULL,
+        UNIQUE (run_id, endpoint, segment)
+    );
+    INSERT INTO deliveries_v2 (id, run_id, endpoint, segment, lang, message, repeat_index,
+        ebd_id, ebm_id, related_ebm_id, window_start_ms, window_end_ms, air_by_ms,
+        payload_digest, state, reason, created_ms, updated_ms)
+    SELECT id, run_id, endpoint,
+        ROW_NUMBER() OVER (PARTITION BY run_id, endpoint ORDER BY window_start_ms, id) - 1,
+        lang, message, 0, ebd_id, ebm_id, related_ebm_id, window_start_ms, window_end_ms,
+        air_by_ms, payload_digest, state, reason, created_ms, updated_ms
+    FROM deliveries;
+    DROP TABLE deliveries;
+    ALTER TABLE deliveries_v2 RENAME TO deliveries;
+    CREATE INDEX deliveries_state ON deliveries (state, air_by_ms);
+    ",
 ];
 
 /// The schema version this build writes.
@@ -132,8 +169,17 @@ pub fn version(conn: &Connection) -> rusqlite::Result<u32> {
     conn.pragma_query_value(None, "user_version", |row| row.get(0))
 }
 
-/// Apply every migration the file lacks; refuse a file newer than this build.
+/// Apply every migration the file lacks; refuse a file newer than this build. Foreign keys are
+/// off while migrating (a table rebuild drops the table others reference) and each migration
+/// checks them before it commits.
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let done = migrate_all(conn, path);
+    conn.pragma_update(None, "foreign_keys", true)?;
+    done
+}
+
+fn migrate_all(conn: &mut Connection, path: &Path) -> Result<()> {
     loop {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let found = version(&tx)?;
@@ -148,6 +194,17 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
             return Ok(());
         };
         tx.execute_batch(sql)?;
+        let broken: Option<String> = tx
+            .prepare("PRAGMA foreign_key_check")?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        if let Some(table) = broken {
+            return Err(LedgerError::Migration {
+                path: path.to_path_buf(),
+                version: found + 1,
+                detail: format!("a row of `{table}` lost its foreign key"),
+            });
+        }
         tx.pragma_update(None, "user_version", found + 1)?;
         tx.commit()?;
         tracing::info!(path = %path.display(), version = found + 1, "ledger migrated");

@@ -133,9 +133,9 @@ impl Ledger for SqliteLedger {
         let created = tx.execute(
             "INSERT INTO deliveries (run_id, endpoint, lang, message, ebd_id, ebm_id,
                  related_ebm_id, window_start_ms, window_end_ms, air_by_ms, payload_digest,
-                 created_ms, updated_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
-             ON CONFLICT (run_id, endpoint, lang) DO NOTHING",
+                 created_ms, updated_ms, segment, repeat_index)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)
+             ON CONFLICT (run_id, endpoint, segment) DO NOTHING",
             params![
                 new.run.0,
                 new.endpoint,
@@ -149,11 +149,13 @@ impl Ledger for SqliteLedger {
                 ms(new.air_by),
                 new.payload_digest,
                 ms(now),
+                new.segment,
+                new.repeat,
             ],
         )? == 1;
         let id: i64 = tx.query_row(
-            "SELECT id FROM deliveries WHERE run_id = ?1 AND endpoint = ?2 AND lang = ?3",
-            params![new.run.0, new.endpoint, new.lang.code()],
+            "SELECT id FROM deliveries WHERE run_id = ?1 AND endpoint = ?2 AND segment = ?3",
+            params![new.run.0, new.endpoint, new.segment],
             |r| r.get(0),
         )?;
         if created {

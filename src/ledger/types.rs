@@ -14,7 +14,7 @@ use crate::lang::Lang;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct RunId(pub i64);
 
-/// One delivery: one run × endpoint × language.
+/// One delivery: one run × endpoint × segment (one airing of one clip).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct DeliveryId(pub i64);
 
@@ -53,9 +53,13 @@ pub struct Run {
 pub struct NewDelivery {
     pub run: RunId,
     pub endpoint: String,
+    /// Position of this airing in the programme, from 0: the key with run and endpoint.
+    pub segment: u32,
     pub lang: Lang,
     /// The message (topic) id of the campaign.
     pub message: String,
+    /// Which repeat of the programme this airing belongs to, from 0.
+    pub repeat: u32,
     /// 9-digit township codes this delivery covers (one endpoint may serve several).
     pub townships: Vec<String>,
     /// Package id (EBDID).
@@ -78,8 +82,10 @@ pub struct Delivery {
     pub id: DeliveryId,
     pub run: RunId,
     pub endpoint: String,
+    pub segment: u32,
     pub lang: Lang,
     pub message: String,
+    pub repeat: u32,
     pub townships: Vec<String>,
     pub ebd_id: String,
     pub ebm_id: String,
@@ -255,10 +261,11 @@ pub struct RunSummary {
     pub townships: u32,
 }
 
-/// One township × language of a run.
+/// One township × segment of a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TownshipOutcome {
     pub township: String,
+    pub segment: u32,
     pub lang: Lang,
     pub endpoint: String,
     pub delivery: DeliveryId,

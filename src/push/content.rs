@@ -1,6 +1,8 @@
-//! What each endpoint × language of a run carries: the townships it serves, the play window of
-//! its language in the programme, and its clips — grouped from the plan's broadcasts (pure), with
-//! the loudness-adjusted audio resolved at the edge ([`MediaResolver`]).
+//! What each endpoint × segment of a run carries: the townships it serves, the play window of
+//! one airing of one clip (message × language × repeat) in the programme, and that clip —
+//! grouped from the plan's broadcasts (pure), with the loudness-adjusted audio resolved at the
+//! edge ([`MediaResolver`]). Consecutive Yi and Mandarin airings of one message and repeat form
+//! a pair whose messages name each other.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -14,27 +16,85 @@ use crate::loudness::{self, AdjustError, Loudness, LoudnessConfig};
 use crate::plan::{Broadcast, PlaylistItem};
 use crate::transport::{Content, Media};
 
-/// One endpoint × language of a run, before ids are given.
+/// One endpoint × segment of a run, before ids are given.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Draft {
     pub endpoint: String,
+    /// Position in the programme, from 0.
+    pub segment: u32,
     pub lang: Lang,
-    /// Message ids in this language's programme, comma-joined, in order.
+    /// The message id this segment airs.
     pub message: String,
+    /// Which repeat of the programme, from 0.
+    pub repeat: u32,
+    /// The segment of the other half of this message's pair, if any.
+    pub partner: Option<u32>,
     pub content: Content,
+}
+
+/// One airing of one clip in a broadcast's programme.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    pub index: u32,
+    /// The clip's position in `Broadcast::items`.
+    pub item: usize,
+    pub message: String,
+    pub lang: Lang,
+    pub repeat: u32,
+    /// The other language of the same message and repeat, aired adjacent.
+    pub partner: Option<u32>,
+    pub window: Window,
+}
+
+/// The segments of a programme in airing order: each clip's window starts at the slot start
+/// plus the clips and gaps before it and lasts its duration; a clip directly followed by the
+/// same message and repeat in another language forms a pair with it.
+pub fn segments(b: &Broadcast) -> Vec<Segment> {
+    let mut out: Vec<Segment> = Vec::with_capacity(b.items.len());
+    let mut t = 0.0;
+    for (i, item) in b.items.iter().enumerate() {
+        let repeat = out
+            .iter()
+            .filter(|s| s.message == item.message && s.lang == item.lang)
+            .count() as u32;
+        let start = b.start + millis(t);
+        let window = (start, b.start + millis(t + item.duration_s));
+        let index = i as u32;
+        let partner = out.last_mut().and_then(|prev| {
+            let pairs = prev.partner.is_none()
+                && prev.message == item.message
+                && prev.repeat == repeat
+                && prev.lang != item.lang;
+            pairs.then(|| {
+                prev.partner = Some(index);
+                prev.index
+            })
+        });
+        out.push(Segment {
+            index,
+            item: i,
+            message: item.message.clone(),
+            lang: item.lang,
+            repeat,
+            partner,
+            window,
+        });
+        t += item.duration_s + item.gap_after_s;
+    }
+    out
 }
 
 /// The drafts of one campaign occurrence, and the targeted townships no endpoint serves.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Drafts {
-    /// Pairs in the campaign's language order, grouped by endpoint (endpoint id order).
+    /// Segments in airing order, grouped by endpoint (endpoint id order).
     pub by_endpoint: BTreeMap<String, Vec<Draft>>,
     pub unserved: Vec<String>,
 }
 
-/// Group one occurrence's broadcasts by endpoint and language. Every broadcast of an
-/// occurrence carries the same programme, so an endpoint's townships share one message per
-/// language; the first broadcast (by township code) gives the programme.
+/// Group one occurrence's broadcasts by endpoint, one draft per segment. Every broadcast of an
+/// occurrence carries the same programme, so an endpoint's townships share its segments; the
+/// first broadcast (by township code) gives the programme.
 pub fn drafts(
     broadcasts: &[&Broadcast],
     registry: &Registry,
@@ -53,57 +113,38 @@ pub fn drafts(
     };
     for (endpoint, townships) in routing.by_endpoint {
         let first = by_code[townships[0].as_str()];
-        let mut pair = Vec::new();
-        for (lang, (start, end)) in windows(first) {
-            let items: Vec<&PlaylistItem> = first.items.iter().filter(|i| i.lang == lang).collect();
-            let media = items
-                .iter()
-                .map(|i| media(i))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut messages: Vec<&str> = items.iter().map(|i| i.message.as_str()).collect();
-            messages.dedup();
+        let mut list = Vec::new();
+        for seg in segments(first) {
+            let item = &first.items[seg.item];
+            let messages = [item.message.as_str()];
             let content = Content {
                 campaign: first.campaign.clone(),
-                lang,
-                title: title(catalog, &messages, lang),
-                description: description(catalog, &messages, lang),
+                lang: seg.lang,
+                title: title(catalog, &messages, seg.lang),
+                description: description(catalog, &messages, seg.lang),
                 townships: townships.clone(),
-                window_start: start,
-                window_end: end,
+                window_start: seg.window.0,
+                window_end: seg.window.1,
                 send_time,
-                media,
+                media: vec![media(item)?],
             };
-            pair.push(Draft {
+            list.push(Draft {
                 endpoint: endpoint.clone(),
-                lang,
-                message: messages.join(","),
+                segment: seg.index,
+                lang: seg.lang,
+                message: seg.message,
+                repeat: seg.repeat,
+                partner: seg.partner,
                 content,
             });
         }
-        out.by_endpoint.insert(endpoint, pair);
+        out.by_endpoint.insert(endpoint, list);
     }
     Ok(out)
 }
 
 /// A play window: start and end.
 pub type Window = (DateTime<Utc>, DateTime<Utc>);
-
-/// Each language's play window within the programme, in the order the languages first play:
-/// from the start of its first clip to the end of its last one.
-pub fn windows(b: &Broadcast) -> Vec<(Lang, Window)> {
-    let mut out: Vec<(Lang, Window)> = Vec::new();
-    let mut t = 0.0;
-    for item in &b.items {
-        let start = b.start + millis(t);
-        let end = b.start + millis(t + item.duration_s);
-        match out.iter_mut().find(|(l, _)| *l == item.lang) {
-            Some((_, w)) => w.1 = end,
-            None => out.push((item.lang, (start, end))),
-        }
-        t += item.duration_s + item.gap_after_s;
-    }
-    out
-}
 
 fn millis(s: f64) -> TimeDelta {
     TimeDelta::milliseconds((s * 1000.0).round() as i64)
@@ -235,41 +276,71 @@ mod tests {
     }
 
     #[test]
-    fn windows_follow_the_language_order() {
+    fn each_clip_is_a_segment_with_its_own_window() {
         let b = broadcast(vec![
             item("m", Lang::Ii, 20.0, 2.0),
             item("m", Lang::Zh, 30.5, 0.0),
         ]);
-        let w = windows(&b);
-        assert_eq!(w.len(), 2);
-        assert_eq!(w[0].0, Lang::Ii);
-        assert_eq!(w[0].1, (b.start, b.start + TimeDelta::seconds(20)));
-        assert_eq!(w[1].0, Lang::Zh);
-        assert_eq!(w[1].1.0, b.start + TimeDelta::seconds(22));
-        assert_eq!(w[1].1.1, b.start + TimeDelta::milliseconds(52_500));
+        let s = segments(&b);
+        assert_eq!(s.len(), 2);
+        assert_eq!((s[0].lang, s[0].partner), (Lang::Ii, Some(1)));
+        assert_eq!(s[0].window, (b.start, b.start + TimeDelta::seconds(20)));
+        assert_eq!((s[1].lang, s[1].partner), (Lang::Zh, Some(0)));
+        assert_eq!(s[1].window.0, b.start + TimeDelta::seconds(22));
+        assert_eq!(s[1].window.1, b.start + TimeDelta::milliseconds(52_500));
     }
 
     #[test]
-    fn repeats_stretch_each_window_to_its_last_clip() {
+    fn messages_and_repeats_air_as_adjacent_pairs_in_order() {
+        let round = [
+            item("a", Lang::Ii, 10.0, 1.0),
+            item("a", Lang::Zh, 12.0, 1.0),
+            item("b", Lang::Ii, 8.0, 1.0),
+            item("b", Lang::Zh, 9.0, 1.0),
+        ];
+        let mut items: Vec<_> = round.iter().chain(round.iter()).cloned().collect();
+        items.last_mut().unwrap().gap_after_s = 0.0;
+        let b = broadcast(items.clone());
+        let s = segments(&b);
+        let got: Vec<(&str, Lang, u32, Option<u32>)> = s
+            .iter()
+            .map(|x| (x.message.as_str(), x.lang, x.repeat, x.partner))
+            .collect();
+        let want = [
+            ("a", Lang::Ii, 0, Some(1)),
+            ("a", Lang::Zh, 0, Some(0)),
+            ("b", Lang::Ii, 0, Some(3)),
+            ("b", Lang::Zh, 0, Some(2)),
+            ("a", Lang::Ii, 1, Some(5)),
+            ("a", Lang::Zh, 1, Some(4)),
+            ("b", Lang::Ii, 1, Some(7)),
+            ("b", Lang::Zh, 1, Some(6)),
+        ];
+        assert_eq!(got, want);
+        for (w, it) in s.windows(2).zip(&items) {
+            let gap = w[1].window.0 - w[0].window.1;
+            assert_eq!(gap, millis(it.gap_after_s), "gap after {}", w[0].index);
+        }
+        for (x, it) in s.iter().zip(&items) {
+            assert_eq!(x.window.1 - x.window.0, millis(it.duration_s));
+        }
+        assert_eq!(s[7].window.1, b.start + millis(b.duration_s()));
+    }
+
+    #[test]
+    fn a_lone_language_has_no_partner() {
         let b = broadcast(vec![
-            item("m", Lang::Ii, 10.0, 1.0),
-            item("m", Lang::Zh, 10.0, 1.0),
-            item("m", Lang::Ii, 10.0, 1.0),
-            item("m", Lang::Zh, 10.0, 0.0),
+            item("a", Lang::Zh, 5.0, 1.0),
+            item("b", Lang::Ii, 5.0, 1.0),
+            item("b", Lang::Zh, 5.0, 0.0),
         ]);
-        let w = windows(&b);
-        assert_eq!(w[0].1, (b.start, b.start + TimeDelta::seconds(32)));
-        assert_eq!(
-            w[1].1,
-            (
-                b.start + TimeDelta::seconds(11),
-                b.start + TimeDelta::seconds(43)
-            )
-        );
+        let s = segments(&b);
+        let partners: Vec<_> = s.iter().map(|x| x.partner).collect();
+        assert_eq!(partners, [None, Some(2), Some(1)]);
     }
 
     #[test]
-    fn drafts_group_townships_by_endpoint_with_one_message_per_language() {
+    fn drafts_group_townships_by_endpoint_with_one_draft_per_segment() {
         let src = "[[endpoint]]\nid = \"zj\"\nkind = \"ebd\"\nurl = \"http://x\"\n\
                    ebrid = \"45134310000000314010101\"\ncounties = [\"昭觉县\"]\n";
         let dir = crate::directory::Directory::liangshan();
@@ -305,8 +376,14 @@ mod tests {
         let pair = &d.by_endpoint["zj"];
         assert_eq!(pair.len(), 2);
         assert_eq!((pair[0].lang, pair[1].lang), (Lang::Ii, Lang::Zh));
+        assert_eq!((pair[0].segment, pair[1].segment), (0, 1));
+        assert_eq!((pair[0].partner, pair[1].partner), (Some(1), Some(0)));
         assert_eq!(pair[0].content.townships, vec!["513431100"]);
         assert_eq!(pair[0].content.area_codes(), vec!["513431100000"]);
         assert_eq!(pair[1].message, "m");
+        for d in pair {
+            assert_eq!(d.content.media.len(), 1);
+            assert_eq!(d.content.media[0].name, format!("m-{}.wav", d.lang.code()));
+        }
     }
 }

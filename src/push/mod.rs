@@ -2,7 +2,8 @@
 //! run and its deliveries to the ledger before anything is sent, hand them to the dispatcher,
 //! then ask each message's play state after its window and record it.
 //!
-//! - [`content`] — drafts per endpoint × language from the plan; loudness-adjusted media.
+//! - [`content`] — drafts per endpoint × segment (one airing of one clip) from the plan;
+//!   loudness-adjusted media.
 //! - [`prepare`] — ids and payloads written to the ledger, reused on restart.
 //! - [`state`] — `EBMStateRequest` after the play window; `ConnectionCheck` heartbeats.
 //! - [`clock`] — the play clock (real time, or accelerated for the demo and drills).
@@ -149,8 +150,8 @@ impl Pusher {
         .map_err(PushError::Media)?;
         let air_by = occurrence
             + TimeDelta::from_std(self.registry.push.air_by).unwrap_or(TimeDelta::minutes(30));
-        let pairs: Vec<Vec<Draft>> = drafts.by_endpoint.into_values().collect();
-        let deliveries = self.record(&run, &pairs, air_by, now)?;
+        let by_endpoint: Vec<Vec<Draft>> = drafts.by_endpoint.into_values().collect();
+        let deliveries = self.record(&run, &by_endpoint, air_by, now)?;
         tracing::info!(run = %run.id, campaign, %occurrence, deliveries = deliveries.len(),
             unserved = drafts.unserved.len(), "run recorded");
         Ok(Some(PreparedRun {

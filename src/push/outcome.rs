@@ -12,7 +12,7 @@ use crate::ledger::{
     DeliveryState, Ledger, LedgerError, Reach, RunId, TownshipOutcome, TownshipReach, reach,
 };
 
-/// One township of a run: the state of each language's delivery.
+/// One township of a run: the state of each language (its weakest segment's).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TownshipRow {
     pub code: String,
@@ -111,7 +111,11 @@ pub fn build(
                 reason: None,
             }
         });
-        row.states.insert(r.lang, r.state);
+        // A language's state is its weakest segment's: one unconfirmed airing shows.
+        let weaker = |old: &DeliveryState| rank(r.state) < rank(*old);
+        if row.states.get(&r.lang).is_none_or(weaker) {
+            row.states.insert(r.lang, r.state);
+        }
         if r.reason.is_some() && row.reason.is_none() {
             row.reason.clone_from(&r.reason);
         }
@@ -122,6 +126,15 @@ pub fn build(
         counties,
         reach: reach(inputs, &people, terminals),
         by_state,
+    }
+}
+
+/// Played above delivered above anything unconfirmed.
+fn rank(state: DeliveryState) -> u8 {
+    match state {
+        DeliveryState::Played => 2,
+        DeliveryState::Delivered => 1,
+        _ => 0,
     }
 }
 

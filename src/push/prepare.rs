@@ -1,4 +1,4 @@
-//! Writing a run to the ledger before anything is sent: the run, then each endpoint × language
+//! Writing a run to the ledger before anything is sent: the run, then each endpoint × segment
 //! delivery with its ids (EBDID, EBMID, the pair's other EBMID) and the digest of its payload.
 //! On a restart the recorded ids are reused and the payload rebuilt byte for byte; a payload that
 //! no longer matches its digest (the content changed) is cancelled, never sent under old ids.
@@ -14,7 +14,6 @@ use super::content::Draft;
 use super::{PushError, Pusher};
 use crate::dispatch::DeliveryJob;
 use crate::ebd::{EbdId, EbmId};
-use crate::lang::Lang;
 use crate::ledger::{Delivery, DeliveryState, NewDelivery, Run};
 use crate::transport::ebd::Ids;
 use crate::transport::router::EndpointClient;
@@ -35,22 +34,26 @@ impl Prepared {
 
 impl Pusher {
     /// Record every draft of `run` (idempotent) and return the deliveries with their payloads.
+    /// `by_endpoint` holds each endpoint's segments in airing order; a segment and its partner
+    /// are recorded together so each names the other.
     pub fn record(
         &self,
         run: &Run,
-        pairs: &[Vec<Draft>],
+        by_endpoint: &[Vec<Draft>],
         air_by: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Prepared>, PushError> {
-        let existing: HashMap<(String, Lang), Delivery> = self
+        let existing: HashMap<(String, u32), Delivery> = self
             .ledger
             .deliveries_of_run(run.id)?
             .into_iter()
-            .map(|d| ((d.endpoint.clone(), d.lang), d))
+            .map(|d| ((d.endpoint.clone(), d.segment), d))
             .collect();
         let mut out = Vec::new();
-        for pair in pairs {
-            out.extend(self.record_pair(run, pair, &existing, air_by, now)?);
+        for segments in by_endpoint {
+            for pair in pairs(segments) {
+                out.extend(self.record_pair(run, &pair, &existing, air_by, now)?);
+            }
         }
         Ok(out)
     }
@@ -59,14 +62,14 @@ impl Pusher {
         &self,
         run: &Run,
         pair: &[Draft],
-        existing: &HashMap<(String, Lang), Delivery>,
+        existing: &HashMap<(String, u32), Delivery>,
         air_by: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Prepared>, PushError> {
         let day = beijing_day(run.created_at);
         let found: Vec<Option<&Delivery>> = pair
             .iter()
-            .map(|d| existing.get(&(d.endpoint.clone(), d.lang)))
+            .map(|d| existing.get(&(d.endpoint.clone(), d.segment)))
             .collect();
         let mut ebm_ids = Vec::new();
         for (i, f) in found.iter().enumerate() {
@@ -112,8 +115,10 @@ impl Pusher {
         let new = NewDelivery {
             run: run.id,
             endpoint: draft.endpoint.clone(),
+            segment: draft.segment,
             lang: draft.lang,
             message: draft.message.clone(),
+            repeat: draft.repeat,
             townships: draft.content.townships.clone(),
             ebd_id: ids.ebd_id,
             ebm_id: ids.ebm_id,
@@ -216,6 +221,24 @@ impl Pusher {
         let n = self.ledger.next_sequence("ebd", day)?;
         Ok(EbdId::package(&self.sender()?, day, n)?)
     }
+}
+
+/// An endpoint's segments as pairs (a segment with its partner) and lone segments, in order.
+fn pairs(segments: &[Draft]) -> Vec<Vec<Draft>> {
+    let mut out: Vec<Vec<Draft>> = Vec::new();
+    for d in segments {
+        match d.partner {
+            Some(p) if p < d.segment => {
+                if let Some(pair) = out.iter_mut().find(|g| g[0].segment == p) {
+                    pair.push(d.clone());
+                    continue;
+                }
+                out.push(vec![d.clone()]);
+            }
+            _ => out.push(vec![d.clone()]),
+        }
+    }
+    out
 }
 
 fn ids_of(d: &Delivery) -> Ids {

@@ -1,5 +1,6 @@
-//! The EBD transport: one signed tar package per delivery (one EBM in one language, naming its
-//! pair in `RelatedInfo`), POSTed as `multipart/form-data` (part `file`, filename the tar's name,
+//! The EBD transport: one signed tar package per delivery — one EBM: one airing of one clip in
+//! one language with its own play window, naming the other half of its pair in `RelatedInfo` —
+//! POSTed as `multipart/form-data` (part `file`, filename the tar's name,
 //! `application/octet-stream`); the reply tar is read as untrusted input, its signature checked
 //! when the platform's key is known, and `ResultCode` mapped. Also `EBMStateRequest` after the
 //! play window and the `ConnectionCheck` heartbeat.

@@ -1,6 +1,10 @@
 //! The webhook transport: one JSON POST of a delivery's playlist (clip URLs, sha256, sizes,
 //! durations, order, play window) with an `Idempotency-Key` header and
 //! `X-Shengbo-Signature: sha256=<hex HMAC-SHA256 of the body>`.
+//!
+//! Like an EBM, one body is one segment of the programme (one airing of one clip, its window,
+//! and the other half of its pair in `related_message_id`), so a station airs the segments in
+//! window order and a pair is confirmed half by half, as on the EBD side.
 
 use std::time::Duration;
 

@@ -23,8 +23,10 @@ fn new_delivery(run: RunId, endpoint: &str, lang: Lang, towns: &[&str], n: u32) 
     NewDelivery {
         run,
         endpoint: endpoint.to_string(),
+        segment: Lang::ALL.iter().position(|&l| l == lang).unwrap() as u32,
         lang,
         message: "fake-agents".to_string(),
+        repeat: 0,
         townships: towns.iter().map(|s| s.to_string()).collect(),
         ebd_id: format!("10{:039}", n),
         ebm_id: format!("{:035}", n),
@@ -329,26 +331,28 @@ fn due_expired_and_awaiting_state() {
 fn reach_from_the_ledger_matches_hand_computation() {
     let dir = tempfile::tempdir().unwrap();
     let l = open(&dir.path().join("l.sqlite"));
-    let (run, _) = l.open_run("c", t(10, 0), 4, t(9, 0)).unwrap();
-    // ep1 covers A alone: played, 30 terminals. ep2 covers B and C: delivered only.
-    // ep3 covers D: rejected. A's Mandarin delivery is only sent (not confirmed).
-    let (a, _) = l
-        .record_delivery(&new_delivery(run, "ep1", Lang::Ii, &["A"], 1), t(9, 0))
-        .unwrap();
-    let (a_zh, _) = l
-        .record_delivery(&new_delivery(run, "ep1", Lang::Zh, &["A"], 2), t(9, 0))
-        .unwrap();
-    let (bc, _) = l
-        .record_delivery(&new_delivery(run, "ep2", Lang::Ii, &["B", "C"], 3), t(9, 0))
-        .unwrap();
-    let (d, _) = l
-        .record_delivery(&new_delivery(run, "ep3", Lang::Ii, &["D"], 4), t(9, 0))
-        .unwrap();
-    l.transition(a.id, DeliveryState::Delivered, None, t(9, 1))
-        .unwrap();
-    l.record_state_report(&report(&a.ebm_id, 3, Some(30), &["A000"]))
-        .unwrap();
-    l.transition(a_zh.id, DeliveryState::Sent, None, t(9, 1))
+    let (run, _) = l.open_run("c", t(10, 0), 5, t(9, 0)).unwrap();
+    // ep1 covers A alone: both halves played, 30 terminals. ep2 covers B and C: delivered only.
+    // ep3 covers D: rejected. ep4 covers E: Yi played but Mandarin only sent, so the pair — and
+    // E — is not confirmed.
+    let rec = |ep: &str, lang, towns: &[&str], n| {
+        l.record_delivery(&new_delivery(run, ep, lang, towns, n), t(9, 0))
+            .unwrap()
+            .0
+    };
+    let a = rec("ep1", Lang::Ii, &["A"], 1);
+    let a_zh = rec("ep1", Lang::Zh, &["A"], 2);
+    let bc = rec("ep2", Lang::Ii, &["B", "C"], 3);
+    let d = rec("ep3", Lang::Ii, &["D"], 4);
+    let e = rec("ep4", Lang::Ii, &["E"], 5);
+    let e_zh = rec("ep4", Lang::Zh, &["E"], 6);
+    for x in [&a, &a_zh, &e] {
+        l.transition(x.id, DeliveryState::Delivered, None, t(9, 1))
+            .unwrap();
+        l.record_state_report(&report(&x.ebm_id, 3, Some(30), &[]))
+            .unwrap();
+    }
+    l.transition(e_zh.id, DeliveryState::Sent, None, t(9, 1))
         .unwrap();
     l.transition(bc.id, DeliveryState::Delivered, None, t(9, 1))
         .unwrap();
@@ -358,32 +362,35 @@ fn reach_from_the_ledger_matches_hand_computation() {
         .unwrap();
 
     let inputs = l.run_reach_inputs(run).unwrap();
-    assert_eq!(inputs.len(), 4);
-    assert_eq!(inputs[0].best, Some(Confirmed::Played));
+    let best: Vec<_> = inputs
+        .iter()
+        .map(|i| (i.township.as_str(), i.best))
+        .collect();
+    assert_eq!(
+        best,
+        [
+            ("A", Some(Confirmed::Played)),
+            ("B", Some(Confirmed::Delivered)),
+            ("C", Some(Confirmed::Delivered)),
+            ("D", None),
+            ("E", None),
+        ]
+    );
     assert_eq!(inputs[0].terminals_played, Some(30));
-    assert_eq!(inputs[1].best, Some(Confirmed::Delivered));
     assert_eq!(inputs[1].terminals_played, None);
-    assert_eq!(inputs[3].best, None);
-    let people: HashMap<String, u64> = [("A", 1000), ("B", 500), ("C", 300), ("D", 200)]
-        .map(|(k, v)| (k.to_string(), v))
-        .into();
+    let people: HashMap<String, u64> =
+        [("A", 1000), ("B", 500), ("C", 300), ("D", 200), ("E", 100)]
+            .map(|(k, v)| (k.to_string(), v))
+            .into();
     let installed: HashMap<String, u64> = [("A".to_string(), 40)].into();
     let r = reach(&inputs, &people, &installed);
-    assert_eq!(r.targeted_population, 2000);
+    assert_eq!(r.targeted_population, 2100);
     assert_eq!(r.delivered_population, 1800);
     assert_eq!(r.played_population, 750.0);
     assert_eq!(
         l.reach_inputs(t(9, 0), t(11, 0), Some("c")).unwrap(),
         inputs
     );
-    assert!(
-        l.reach_inputs(t(9, 0), t(11, 0), Some("other"))
-            .unwrap()
-            .is_empty()
-    );
-    let outcomes = l.township_outcomes(run).unwrap();
-    assert_eq!(outcomes.len(), 5);
-    assert_eq!(outcomes.iter().filter(|o| o.township == "A").count(), 2);
 }
 
 /// Throughput of one prefecture-sized run (304 townships × 2 languages), not a pass/fail test:
@@ -428,3 +435,5 @@ fn bench_a_prefecture_run() {
          {settled:?}; reach inputs and summary by {queried:?}"
     );
 }
+
+mod segments;

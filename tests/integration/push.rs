@@ -141,7 +141,11 @@ async fn happy_path_reaches_every_township_of_the_prefecture() {
         .unwrap();
     assert_eq!(runs.len(), 1);
     let deliveries = ledger.deliveries_of_run(runs[0].id).unwrap();
-    assert_eq!(deliveries.len(), 34, "17 county platforms × 2 languages");
+    assert_eq!(
+        deliveries.len(),
+        34,
+        "17 county platforms × 2 segments (one Yi–Mandarin pair)"
+    );
     assert!(deliveries.iter().all(|d| d.state == DeliveryState::Played));
     for d in &deliveries {
         let pair = deliveries
@@ -358,5 +362,6 @@ async fn the_circuit_opens_on_a_dead_platform_and_the_others_go_on() {
 
 mod crash;
 mod hostile;
+mod segments;
 mod serve;
 mod webhook;

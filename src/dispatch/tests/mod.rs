@@ -151,8 +151,10 @@ impl Setup {
         let new = NewDelivery {
             run,
             endpoint: endpoint.to_string(),
+            segment: 0,
             lang: crate::lang::Lang::Ii,
             message: "fake-agents".into(),
+            repeat: 0,
             townships: vec![format!("513431{n:03}")],
             ebd_id: format!("10{n:039}"),
             ebm_id: format!("{n:035}"),

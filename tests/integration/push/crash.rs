@@ -12,7 +12,7 @@ use super::{drill_campaign, ledger, project, run_cmd, start_sim, this_minute};
 use crate::util;
 
 /// Ids of every delivery recorded so far (none when the ledger is not there yet).
-fn recorded(root: &std::path::Path) -> BTreeMap<(String, String), (String, String)> {
+fn recorded(root: &std::path::Path) -> BTreeMap<(String, u32), (String, String)> {
     if !root.join(".shengbo/ledger.sqlite").is_file() {
         return BTreeMap::new();
     }
@@ -26,12 +26,7 @@ fn recorded(root: &std::path::Path) -> BTreeMap<(String, String), (String, Strin
         .unwrap_or_default();
     runs.iter()
         .flat_map(|r| ledger.deliveries_of_run(r.id).unwrap_or_default())
-        .map(|d| {
-            (
-                (d.endpoint, d.lang.code().to_string()),
-                (d.ebd_id, d.ebm_id),
-            )
-        })
+        .map(|d| ((d.endpoint, d.segment), (d.ebd_id, d.ebm_id)))
         .collect()
 }
 

@@ -78,7 +78,11 @@ async fn signed_playlist_retried_with_the_same_key_and_bytes() {
     );
     let s = seen.lock().unwrap();
     assert_eq!(s.bad_signatures, 0);
-    assert_eq!(s.bodies.len(), 2, "one key per language");
+    assert_eq!(
+        s.bodies.len(),
+        2,
+        "one key per segment: the Yi and the Mandarin airing"
+    );
     for (key, bodies) in &s.bodies {
         assert_eq!(bodies.len(), 2, "503 then accepted");
         assert_eq!(bodies[0], bodies[1], "the retry resent the same bytes");

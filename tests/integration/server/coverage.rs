@@ -29,8 +29,10 @@ fn delivery(run: RunId, lang: Lang, towns: &[String], n: u32) -> NewDelivery {
             "zhaojue-east"
         }
         .into(),
+        segment: Lang::ALL.iter().position(|&l| l == lang).unwrap() as u32,
         lang,
         message: "calls".into(),
+        repeat: 0,
         townships: towns.to_vec(),
         ebd_id: format!("10{n:039}"),
         ebm_id: format!("{n:035}"),
@@ -42,8 +44,9 @@ fn delivery(run: RunId, lang: Lang, towns: &[String], n: u32) -> NewDelivery {
     }
 }
 
-/// Three townships of 昭觉县 targeted on 2026-11-20: two played (the Yi delivery) and delivered
-/// (the Mandarin one), the third expired. Returns the three codes.
+/// Three townships of 昭觉县 targeted on 2026-11-20: two played (both halves of the pair; a
+/// township counts as played only when every segment was), the third expired. Returns the three
+/// codes.
 pub fn seed_ledger(path: &Path) -> Vec<String> {
     let dir = Directory::liangshan();
     let towns: Vec<String> = dir
@@ -80,6 +83,13 @@ pub fn seed_ledger(path: &Path) -> Vec<String> {
         zh.id,
         DeliveryState::Delivered,
         Some("ResultCode 1"),
+        t(20, 11),
+    )
+    .unwrap();
+    l.transition(
+        zh.id,
+        DeliveryState::Played,
+        Some("BrdStateCode 3"),
         t(20, 11),
     )
     .unwrap();

@@ -131,8 +131,10 @@ fn delivered(path: &std::path::Path, profile: &EbdProfile) -> (SqliteLedger, Ebm
     let new = NewDelivery {
         run,
         endpoint: "zhaojue-platform".into(),
+        segment: 0,
         lang: Lang::Ii,
         message: "calls".into(),
+        repeat: 0,
         townships: vec!["513431100".into()],
         ebd_id: EbdId::package(&sender, now.date_naive(), 1)
             .unwrap()
