@@ -17,6 +17,7 @@ use toml::de::{DeArray, DeTable, DeValue};
 use crate::catalog::gate::GateConfig;
 use crate::diag::{Diagnostic, Location, toml_error};
 use crate::directory::{Directory, PopulationOverride};
+use crate::ebd::EbdProfile;
 use crate::loudness::LoudnessConfig;
 
 mod checks;
@@ -25,7 +26,7 @@ mod checks;
 pub const SETTINGS_FILE: &str = "schedules/settings.toml";
 
 /// The keys at the top of the file.
-const TOP_KEYS: &[&str] = &["gate", "loudness", "population"];
+const TOP_KEYS: &[&str] = &["gate", "loudness", "population", "ebd"];
 
 /// How many wrong values of one file are reported before giving up.
 const MAX_TYPE_ERRORS: usize = 32;
@@ -39,6 +40,8 @@ pub struct Settings {
     pub loudness: LoudnessConfig,
     /// Township populations replacing the estimates, in file order.
     pub population: Vec<PopulationOverride>,
+    /// The emergency-broadcast data interface's configurable codes (`[ebd]`).
+    pub ebd: EbdProfile,
     /// Where each population override's `township` is written (same order as `population`).
     population_at: Vec<Option<Location>>,
 }
@@ -50,6 +53,7 @@ impl Default for Settings {
             gate: GateConfig::default(),
             loudness: LoudnessConfig::default(),
             population: Vec::new(),
+            ebd: EbdProfile::default(),
             population_at: Vec::new(),
         }
     }
@@ -62,6 +66,7 @@ struct RawSettings {
     gate: GateConfig,
     loudness: LoudnessConfig,
     population: Vec<RawOverride>,
+    ebd: EbdProfile,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +103,16 @@ impl Settings {
                 settings.population.push(o);
                 settings.population_at.push(Some(at));
             }
+        }
+        if let Err(e) = raw.ebd.validate() {
+            let at = src.find("[ebd]").map(|i| i..i + "[ebd]".len());
+            let d = Diagnostic::error(file, format!("`[ebd]`: {e}"));
+            diags.push(match at {
+                Some(range) => d.at(src, range),
+                None => d,
+            });
+        } else {
+            settings.ebd = raw.ebd;
         }
         tracing::debug!(file = %file.display(), problems = diags.len(), "settings parsed");
         (settings, diags)

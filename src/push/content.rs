@@ -191,6 +191,12 @@ impl<'a> MediaResolver<'a> {
         }
     }
 
+    /// Use `loudness` instead of the default policy (`[loudness]` of the settings).
+    pub fn with_loudness(mut self, loudness: LoudnessConfig) -> MediaResolver<'a> {
+        self.loudness = loudness;
+        self
+    }
+
     /// The adjusted clip of one item: gains follow the loudness policy's pair rule.
     pub fn resolve(&mut self, item: &PlaylistItem) -> Result<Media, String> {
         let key = (item.message.clone(), item.lang);
@@ -218,27 +224,21 @@ impl<'a> MediaResolver<'a> {
         Ok(media)
     }
 
+    /// The clip's gain from the one air-gain computation ([`loudness::message_gains`]) that
+    /// `catalog` shows and `render` uses; unity for a clip that cannot be measured.
     fn gain(&self, item: &PlaylistItem) -> loudness::GainPlan {
-        let probe = |lang: Lang| {
-            let clip = self.catalog.message(&item.message)?.clips.get(&lang)?;
-            let p = clip.probe.as_ref()?;
-            Some(Loudness {
-                lufs: p.lufs,
-                true_peak_dbtp: p.true_peak_dbtp,
-            })
-        };
-        let own = probe(item.lang);
-        match (own, probe(item.lang.other())) {
-            (Some(a), Some(b)) => {
-                let [ga, _] = loudness::plan_pair(a, b, &self.loudness);
-                ga
-            }
-            (Some(a), None) => loudness::plan_gain(a.lufs, a.true_peak_dbtp, &self.loudness),
-            _ => loudness::GainPlan::unity(Loudness {
-                lufs: f64::NEG_INFINITY,
-                true_peak_dbtp: f64::NEG_INFINITY,
-            }),
-        }
+        self.catalog
+            .message(&item.message)
+            .and_then(|m| loudness::message_gains(self.root, m, &self.loudness).remove(&item.lang))
+            .map_or_else(
+                || {
+                    loudness::GainPlan::unity(Loudness {
+                        lufs: f64::NEG_INFINITY,
+                        true_peak_dbtp: f64::NEG_INFINITY,
+                    })
+                },
+                |g| g.plan,
+            )
     }
 }
 

@@ -9,7 +9,7 @@
 //! - [`clock`] — the play clock (real time, or accelerated for the demo and drills).
 //! - [`outcome`] — per-township outcomes and reach of a run, with its denominator.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -59,6 +59,30 @@ pub struct Project {
     pub catalog: Catalog,
     /// Where loudness-adjusted clips are cached.
     pub adjusted_cache: PathBuf,
+    /// The loudness policy (`[loudness]` of `schedules/settings.toml`).
+    pub loudness: crate::loudness::LoudnessConfig,
+}
+
+impl Project {
+    /// Load the project the one way every command does ([`crate::check::load`]): the settings,
+    /// the directory with its population overrides, the catalog judged by the settings' gate,
+    /// the campaigns. Returns what the loaders reported beside it; valid parts are kept.
+    pub fn load(
+        root: &Path,
+        data: &crate::datadir::DataDir,
+        now: DateTime<Utc>,
+    ) -> Result<(Project, Vec<crate::diag::Diagnostic>), crate::check::CheckError> {
+        let inputs = crate::check::load(root, Some(&data.probe_cache()), now)?;
+        let project = Project {
+            root: root.to_path_buf(),
+            directory: inputs.directory,
+            campaigns: inputs.campaigns,
+            catalog: inputs.catalog,
+            adjusted_cache: data.path().join("cache").join("adjusted"),
+            loudness: inputs.settings.loudness,
+        };
+        Ok((project, inputs.diagnostics))
+    }
 }
 
 /// Everything a push needs, shared by runs.
@@ -139,7 +163,8 @@ impl Pusher {
             &project.root,
             &project.catalog,
             project.adjusted_cache.clone(),
-        );
+        )
+        .with_loudness(project.loudness);
         let drafts = content::drafts(
             &broadcasts,
             &self.registry,

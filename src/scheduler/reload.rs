@@ -9,11 +9,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::catalog::Catalog;
-use crate::catalog::gate::GateConfig;
 use crate::datadir::DataDir;
 use crate::diag::Diagnostic;
-use crate::directory::Directory;
 use crate::push::Project;
 
 /// A hash of every file's path, size and mtime under `schedules/` and `audio/`.
@@ -44,24 +41,17 @@ fn walk(dir: &Path, h: &mut impl Hasher) {
     }
 }
 
-/// Load and validate the project: every error of the schedules, or the catalog's load error.
+/// Load and validate the project as `check` loads it: any error (settings, schedules, catalog)
+/// refuses the new set, so the last good one stays in force.
 pub fn load_strict(root: &Path, data: &DataDir) -> Result<Project, Vec<Diagnostic>> {
-    let directory = Directory::liangshan();
-    let (campaigns, diags) = crate::schedule::load_dir(root, &directory);
+    let (project, diags) = Project::load(root, data, chrono::Utc::now())
+        .map_err(|e| vec![Diagnostic::error("schedules", e.to_string())])?;
     let errors: Vec<Diagnostic> = diags.into_iter().filter(Diagnostic::is_error).collect();
-    if !errors.is_empty() {
-        return Err(errors);
+    if errors.is_empty() {
+        Ok(project)
+    } else {
+        Err(errors)
     }
-    let cache = data.probe_cache();
-    let catalog = Catalog::load(root, &GateConfig::default(), Some(&cache))
-        .map_err(|e| vec![Diagnostic::error("audio", e.to_string())])?;
-    Ok(Project {
-        root: root.to_path_buf(),
-        directory,
-        campaigns,
-        catalog,
-        adjusted_cache: data.path().join("cache").join("adjusted"),
-    })
 }
 
 /// Poll every `interval`; send a new project on a valid change. Returns at shutdown.

@@ -73,6 +73,7 @@ fn project(campaigns: Vec<Campaign>) -> Arc<Project> {
         campaigns,
         catalog: Catalog::default(),
         adjusted_cache: ".".into(),
+        loudness: Default::default(),
     })
 }
 

@@ -9,6 +9,7 @@ use std::path::Path;
 use super::state::AudioFile;
 use crate::catalog::Catalog;
 use crate::lang::Lang;
+use crate::loudness::LoudnessConfig;
 use crate::plan::{Broadcast, PlaylistItem};
 use crate::push::MediaResolver;
 use crate::transport::Media;
@@ -19,8 +20,14 @@ pub type Airing = HashMap<(String, Lang), Media>;
 /// Resolve every airable clip of `catalog` (files under `root`) into `cache_dir`, made once per
 /// source content and gain. A clip that cannot be adjusted is logged and left out: it is not
 /// served and not listed, and the other clips go on.
-pub fn resolve(catalog: &Catalog, root: &Path, cache_dir: &Path) -> Airing {
-    let mut resolver = MediaResolver::new(root, catalog, cache_dir.to_path_buf());
+pub fn resolve(
+    catalog: &Catalog,
+    root: &Path,
+    cache_dir: &Path,
+    loudness: LoudnessConfig,
+) -> Airing {
+    let mut resolver =
+        MediaResolver::new(root, catalog, cache_dir.to_path_buf()).with_loudness(loudness);
     let mut out = Airing::new();
     for message in catalog.messages.values() {
         for lang in Lang::ALL {

@@ -113,7 +113,12 @@ impl Snapshot {
             from,
             to,
         );
-        let airing = super::airing::resolve(&inputs.catalog, root, adjusted_cache);
+        let airing = super::airing::resolve(
+            &inputs.catalog,
+            root,
+            adjusted_cache,
+            inputs.settings.loudness,
+        );
         super::airing::rewrite(&mut planned.broadcasts, &airing);
         let audio = super::airing::audio_files(&airing);
         Ok(Snapshot::new(planned.broadcasts, audio, now))

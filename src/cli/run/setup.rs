@@ -7,8 +7,6 @@ use std::sync::Arc;
 use anyhow::Context;
 use rand::SeedableRng;
 
-use crate::catalog::Catalog;
-use crate::catalog::gate::GateConfig;
 use crate::cli::Global;
 use crate::diag::Diagnostic;
 use crate::directory::Directory;
@@ -19,22 +17,12 @@ use crate::ledger::{Ledger, SqliteLedger};
 use crate::push::{Project, Pusher};
 use crate::transport::{Router, http_client};
 
-/// Load the directory, campaigns and catalog; diagnostics go to stderr, valid parts are kept.
+/// Load the project as every command does; diagnostics go to stderr, valid parts are kept.
 pub(crate) fn load_project(root: &Path, data: &crate::datadir::DataDir) -> anyhow::Result<Project> {
-    let directory = Directory::liangshan();
-    let (campaigns, diags) = crate::schedule::load_dir(root, &directory);
+    let (project, diags) = Project::load(root, data, chrono::Utc::now())
+        .with_context(|| format!("loading the project in `{}`", root.display()))?;
     report(&diags);
-    let probe_cache = data.probe_cache();
-    let catalog = Catalog::load(root, &GateConfig::default(), Some(&probe_cache))
-        .with_context(|| format!("loading the catalog of `{}`", root.display()))?;
-    report(&catalog.diagnostics);
-    Ok(Project {
-        root: root.to_path_buf(),
-        directory,
-        campaigns,
-        catalog,
-        adjusted_cache: data.path().join("cache").join("adjusted"),
-    })
+    Ok(project)
 }
 
 /// Load `schedules/endpoints.toml`, substituting the simulator's URL when given.
@@ -57,25 +45,15 @@ pub(crate) fn load_registry(
     Ok(registry)
 }
 
-/// The EBD profile: `[ebd]` of `schedules/settings.toml` when present, else the defaults.
+/// The EBD profile: `[ebd]` of `schedules/settings.toml` (checked there), else the defaults.
 pub(crate) fn load_profile(root: &Path) -> anyhow::Result<EbdProfile> {
-    let path = root.join("schedules").join("settings.toml");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(EbdProfile::default());
-    };
-    let table: toml::Table =
-        toml::from_str(&text).with_context(|| format!("reading `{}`", path.display()))?;
-    let profile = match table.get("ebd") {
-        Some(v) => v
-            .clone()
-            .try_into()
-            .with_context(|| format!("`[ebd]` of `{}`", path.display()))?,
-        None => EbdProfile::default(),
-    };
-    profile
-        .validate()
-        .with_context(|| format!("`[ebd]` of `{}`", path.display()))?;
-    Ok(profile)
+    let (settings, diags) = crate::settings::Settings::load(root);
+    let errors: Vec<Diagnostic> = diags.into_iter().filter(Diagnostic::is_error).collect();
+    if !errors.is_empty() {
+        report(&errors);
+        anyhow::bail!("`schedules/settings.toml` has {} errors", errors.len());
+    }
+    Ok(settings.ebd)
 }
 
 /// The pusher over the data dir's ledger.
