@@ -276,3 +276,70 @@ fn render_township_between_slots_takes_the_next_and_says_so() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("is not a time"), "{}", stderr(&out));
 }
+
+/// The copy of the repo's schedules and audio, with `settings` as its `settings.toml`.
+fn repo_copy(settings: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["schedules", "audio"] {
+        let status = std::process::Command::new("cp")
+            .args(["-r"])
+            .arg(repo().join(sub))
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    std::fs::write(dir.path().join("schedules/settings.toml"), settings).unwrap();
+    dir
+}
+
+/// What the push path sends for one clip, under the project's own settings.
+fn pushed_loudness(root: &Path, message: &str, lang: shengbo::lang::Lang) -> (f64, f64) {
+    let data = shengbo::datadir::DataDir::resolve(root, None);
+    let (project, diags) = shengbo::push::Project::load(root, &data, Utc::now()).unwrap();
+    assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
+    let clip = project.catalog.message(message).unwrap().clips[&lang].clone();
+    let probe = clip.probe.clone().unwrap();
+    let item = shengbo::plan::PlaylistItem {
+        message: message.to_string(),
+        lang,
+        file: clip.file.display().to_string(),
+        sha256: probe.sha256,
+        size_bytes: probe.size_bytes,
+        duration_s: probe.duration_s,
+        gap_after_s: 0.0,
+    };
+    let mut resolver =
+        shengbo::push::MediaResolver::new(root, &project.catalog, project.adjusted_cache.clone())
+            .with_loudness(project.loudness);
+    let media = resolver.resolve(&item).unwrap();
+    let pcm = shengbo::audio::decode::decode_file(&media.path).unwrap();
+    let measured = shengbo::loudness::measure_for_air(&pcm).unwrap();
+    let gains = shengbo::loudness::message_gains(
+        root,
+        project.catalog.message(message).unwrap(),
+        &project.loudness,
+    );
+    (measured.lufs, gains[&lang].plan.expected_lufs)
+}
+
+#[test]
+fn the_loudness_policy_in_settings_reaches_the_pushed_audio() {
+    use shengbo::lang::Lang;
+    let quiet = repo_copy("[loudness]\ntarget_lufs = -23.0\n");
+    let default = repo_copy("");
+    // The Yi stand-in of this message is far below the ceiling, so it reaches any target.
+    let (quiet_lufs, quiet_expected) =
+        pushed_loudness(quiet.path(), "police-impersonation", Lang::Ii);
+    let (loud_lufs, loud_expected) =
+        pushed_loudness(default.path(), "police-impersonation", Lang::Ii);
+    assert!(
+        (quiet_lufs - quiet_expected).abs() < 0.5,
+        "{quiet_lufs} vs {quiet_expected}"
+    );
+    assert!(
+        (loud_lufs - loud_expected).abs() < 0.5,
+        "{loud_lufs} vs {loud_expected}"
+    );
+    assert!(loud_lufs - quiet_lufs > 3.0, "{loud_lufs} vs {quiet_lufs}");
+}
