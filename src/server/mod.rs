@@ -9,6 +9,7 @@
 //! - `playlists` — `/v1/townships/{code}/playlist.*`, `day.*`, `/v1/counties/{code}/playlists.json`.
 //! - `audio` — `/v1/audio/{sha256}.{ext}`: content-addressed, Range, immutable caching.
 //! - `coverage` — `/v1/coverage` (JSON, CSV).
+//! - [`rendered`] — rendered playlist answers and their ETags, cached per snapshot.
 //! - [`page`] — `/coverage`, the server-rendered HTML page.
 //! - [`ebd_state`] — `POST /v1/ebd/state`: platforms' unsolicited state reports.
 //! - [`ops`] — `/healthz`, `/readyz`, `/metrics` and the [`Metrics`] counters.
@@ -41,6 +42,7 @@ mod coverage;
 pub mod ebd_state;
 pub mod page;
 mod playlists;
+pub mod rendered;
 
 pub use auth::{Principal, Scope, TokenStore};
 pub use ebd_state::EbdInbound;
