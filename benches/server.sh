@@ -5,6 +5,9 @@
 #
 #   benches/server.sh [seconds=10] [connections=32] [threads=2]
 #
+# SHENGBO_BIN=path benchmarks that binary instead of building the release one (e.g. an older
+# build, to compare before and after under the same machine load).
+#
 # Needs: a release build (built here), wrk, nginx (Debian: apt-get install wrk nginx-light),
 # curl. Uses the repository's own schedules/ and audio/. Ports 18471 (shengbo), 18472 (nginx).
 set -euo pipefail
@@ -29,8 +32,12 @@ for tool in wrk nginx curl; do
     command -v "$tool" >/dev/null || { echo "benches/server.sh: \`$tool\` is not installed" >&2; exit 2; }
 done
 
-(cd "$repo" && cargo build --release --quiet --bin shengbo)
-bin=$target/release/shengbo
+if [ -n "${SHENGBO_BIN:-}" ]; then
+    bin=$SHENGBO_BIN
+else
+    (cd "$repo" && cargo build --release --quiet --bin shengbo)
+    bin=$target/release/shengbo
+fi
 township=513431100
 path="/v1/townships/$township/playlist.m3u8"
 
@@ -73,9 +80,10 @@ nginx_etag=$(curl -fsI http://127.0.0.1:18472/playlist.m3u8 | tr -d '\r' | awk -
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -H "If-None-Match: $etag" "http://127.0.0.1:18471$path")" = 304 ]
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $nginx_etag" http://127.0.0.1:18472/playlist.m3u8)" = 304 ]
 
-run() { # name url [headers...]
-    local name=$1 url=$2
-    shift 2
+declare -A rate p99s
+run() { # key name url [headers...]
+    local key=$1 name=$2 url=$3
+    shift 3
     local args=()
     for h in "$@"; do args+=(-H "$h"); done
     local out
@@ -85,15 +93,23 @@ run() { # name url [headers...]
     p50=$(awk '$1=="50%"{print $2}' <<<"$out")
     p99=$(awk '$1=="99%"{print $2}' <<<"$out")
     non2xx=$(awk '/Non-2xx or 3xx/{print $NF}' <<<"$out")
+    rate[$key]=$rps
+    p99s[$key]=$p99
     printf '| %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}"
 }
 
 bytes=$(wc -c <"$work/www/playlist.m3u8")
-echo "playlist.m3u8 of $township: $bytes bytes; wrk -t$threads -c$conns -d${secs}s; $(nproc) cores; $(date -u +%F)"
+echo "playlist.m3u8 of $township: $bytes bytes; wrk -t$threads -c$conns -d${secs}s; $(nproc) cores; $(date -u +%F); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| target | requests/s | p50 | p99 | non-2xx/3xx |"
 echo "| --- | ---: | ---: | ---: | ---: |"
-run "shengbo 200 (full)" "http://127.0.0.1:18471$path" "Authorization: Bearer $token"
-run "shengbo 304 (If-None-Match)" "http://127.0.0.1:18471$path" "Authorization: Bearer $token" "If-None-Match: $etag"
-run "nginx 200 (static file)" "http://127.0.0.1:18472/playlist.m3u8"
-run "nginx 304 (If-None-Match)" "http://127.0.0.1:18472/playlist.m3u8" "If-None-Match: $nginx_etag"
+run s200 "shengbo 200 (full)" "http://127.0.0.1:18471$path" "Authorization: Bearer $token"
+run s304 "shengbo 304 (If-None-Match)" "http://127.0.0.1:18471$path" "Authorization: Bearer $token" "If-None-Match: $etag"
+run n200 "nginx 200 (static file)" "http://127.0.0.1:18472/playlist.m3u8"
+run n304 "nginx 304 (If-None-Match)" "http://127.0.0.1:18472/playlist.m3u8" "If-None-Match: $nginx_etag"
+echo
+awk -v s200="${rate[s200]}" -v n200="${rate[n200]}" -v s304="${rate[s304]}" -v n304="${rate[n304]}" \
+    -v p200="${p99s[s200]}" -v p304="${p99s[s304]}" 'BEGIN {
+    printf "shengbo/nginx: 200 %.0f%% (goal >= 60%%, p99 %s), 304 %.0f%% (goal >= 80%%, p99 %s); p99 goal < 10 ms\n",
+        100 * s200 / n200, p200, 100 * s304 / n304, p304
+}'

@@ -13,7 +13,7 @@ use tower_http::services::ServeFile;
 
 use super::auth::{Principal, Scope};
 use super::error::AppError;
-use super::playlists::not_modified;
+use super::rendered::not_modified;
 use super::state::{AppState, AudioFile, Snapshot};
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -77,7 +77,7 @@ pub async fn serve(
 /// Range and 416, with our validators in place of its own.
 async fn send(audio: &AudioFile, req: Request) -> Result<Response, AppError> {
     let etag = format!("\"{}\"", audio.sha256);
-    if not_modified(req.headers(), &etag) {
+    if not_modified(req.headers(), etag.as_bytes()) {
         let mut resp = StatusCode::NOT_MODIFIED.into_response();
         finish(&mut resp, audio, &etag);
         return Ok(resp);

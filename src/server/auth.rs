@@ -4,11 +4,10 @@
 //! Tokens are 256-bit random strings (`sb_…`), shown once when created. At rest only their
 //! sha256 is kept, in `<data-dir>/tokens.json` (mode 0600); a presented token is hashed and
 //! compared with every stored hash in constant time (`subtle`). The file is re-read when it
-//! changes, so `shengbo token add/revoke` takes effect on a running server.
+//! changes (looked at no more than once a second), so `shengbo token add/revoke` takes effect
+//! on a running server within a second.
 
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
-use std::time::SystemTime;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -17,10 +16,10 @@ use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::error::AppError;
 use super::state::AppState;
+pub use super::token_store::{RECHECK, TokenStore};
 
 /// What a token may read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,7 +100,7 @@ impl Principal {
     }
 }
 
-fn hash(token: &str) -> [u8; 32] {
+pub(super) fn hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
@@ -187,86 +186,18 @@ pub fn revoke(path: &Path, name: &str) -> Result<(), TokenError> {
     save(path, tokens)
 }
 
-/// The server's view of the tokens, re-read when the file changes.
-#[derive(Debug)]
-pub struct TokenStore {
-    path: Option<PathBuf>,
-    cache: RwLock<(Option<SystemTime>, Vec<TokenRecord>)>,
-}
-
-impl TokenStore {
-    /// Tokens from a file (read now, re-read when its modification time changes).
-    pub fn open(path: impl Into<PathBuf>) -> Result<TokenStore, TokenError> {
-        let path = path.into();
-        let records = load(&path)?;
-        let mtime = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-        Ok(TokenStore {
-            path: Some(path),
-            cache: RwLock::new((mtime, records)),
-        })
-    }
-
-    /// Fixed tokens (tests, embedding).
-    pub fn fixed(records: Vec<TokenRecord>) -> TokenStore {
-        TokenStore {
-            path: None,
-            cache: RwLock::new((None, records)),
-        }
-    }
-
-    fn refresh(&self) {
-        let Some(path) = &self.path else { return };
-        let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-        if self.cache.read().map(|c| c.0 == mtime).unwrap_or(false) {
-            return;
-        }
-        match load(path) {
-            Ok(records) => {
-                if let Ok(mut c) = self.cache.write() {
-                    *c = (mtime, records);
-                }
-            }
-            Err(err) => tracing::error!(%err, "keeping the previous tokens"),
-        }
-    }
-
-    /// The principal a presented token belongs to. Every stored hash is compared, in
-    /// constant time, whatever matches first.
-    pub fn verify(&self, token: &str) -> Option<Principal> {
-        self.refresh();
-        let presented = hash(token);
-        let cache = self.cache.read().ok()?;
-        let mut found = None;
-        for record in &cache.1 {
-            let Ok(stored) = hex::decode(&record.sha256) else {
-                continue;
-            };
-            if bool::from(stored.ct_eq(&presented)) && found.is_none() {
-                found = Some(Principal {
-                    name: record.name.clone(),
-                    scope: record.scope.clone(),
-                });
-            }
-        }
-        found
-    }
-}
-
 /// The token of a request: `Authorization: Bearer …`, else `?token=…`.
-fn presented(parts: &Parts) -> Option<String> {
+fn presented(parts: &Parts) -> Option<&str> {
     let header = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_string());
+        .map(|(_, t)| t.trim());
     header.or_else(|| {
         let query = parts.uri.query()?;
-        query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("token="))
-            .map(str::to_string)
+        query.split('&').find_map(|kv| kv.strip_prefix("token="))
     })
 }
 
@@ -282,7 +213,7 @@ impl FromRequestParts<AppState> for Principal {
         };
         state
             .tokens()
-            .verify(&token)
+            .verify(token)
             .ok_or_else(|| AppError::Unauthorized("unknown or revoked token".to_string()))
     }
 }

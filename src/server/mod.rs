@@ -6,9 +6,11 @@
 //! - [`state`] — what the app serves from: the plan snapshot, the audio index, the records.
 //! - [`error`] — [`AppError`]: 4xx with a helpful message, 500 logged in the request span.
 //! - [`auth`] — station and coordinator tokens (hashed at rest, compared in constant time).
+//! - `token_store` — [`TokenStore`]: the server's view of `tokens.json`, rechecked once a second.
 //! - `playlists` — `/v1/townships/{code}/playlist.*`, `day.*`, `/v1/counties/{code}/playlists.json`.
 //! - `audio` — `/v1/audio/{sha256}.{ext}`: content-addressed, Range, immutable caching.
 //! - `coverage` — `/v1/coverage` (JSON, CSV).
+//! - [`rendered`] — rendered playlist answers and their ETags, cached per snapshot.
 //! - [`page`] — `/coverage`, the server-rendered HTML page.
 //! - [`ebd_state`] — `POST /v1/ebd/state`: platforms' unsolicited state reports.
 //! - [`ops`] — `/healthz`, `/readyz`, `/metrics` and the [`Metrics`] counters.
@@ -35,12 +37,14 @@ pub mod error;
 pub mod ops;
 pub mod records;
 pub mod state;
+mod token_store;
 
 mod audio;
 mod coverage;
 pub mod ebd_state;
 pub mod page;
 mod playlists;
+pub mod rendered;
 
 pub use auth::{Principal, Scope, TokenStore};
 pub use ebd_state::EbdInbound;

@@ -26,7 +26,8 @@ pub struct Metrics {
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
     endpoint_up: Mutex<BTreeMap<String, bool>>,
-    pulls: Mutex<BTreeMap<(String, u16), u64>>,
+    /// Kind → status → count; looked up by `&str`, so counting allocates only a new kind.
+    pulls: Mutex<BTreeMap<String, BTreeMap<u16, u64>>>,
     reach: Mutex<BTreeMap<String, u64>>,
 }
 
@@ -58,7 +59,12 @@ impl Metrics {
 
     /// One pull answered (`kind`: playlist, day, county, audio, coverage, page, ebd_state).
     pub fn pull(&self, kind: &str, status: u16) {
-        bump(&self.pulls, (kind.to_string(), status), 1);
+        let mut m = self.pulls.lock().unwrap_or_else(|e| e.into_inner());
+        let by_status = match m.get_mut(kind) {
+            Some(s) => s,
+            None => m.entry(kind.to_string()).or_default(),
+        };
+        *by_status.entry(status).or_default() += 1;
     }
 
     /// Population reached (`delivered`, `played`, `targeted`) over the last coverage period.
@@ -118,7 +124,10 @@ impl Metrics {
             "counter",
             "HTTP pulls by kind and status",
         );
-        for ((kind, status), n) in pulls.iter() {
+        for ((kind, status), n) in pulls
+            .iter()
+            .flat_map(|(k, by)| by.iter().map(move |(s, n)| ((k, s), n)))
+        {
             let _ = writeln!(
                 out,
                 "shengbo_pulls_total{{kind=\"{}\",status=\"{status}\"}} {n}",

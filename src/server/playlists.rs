@@ -11,15 +11,16 @@
 use std::fmt::Write as _;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use super::auth::Principal;
 use super::error::{self, AppError};
-use super::state::AppState;
+use super::rendered::{Key, Rendered, Selection};
+use super::state::{AppState, Snapshot};
+use crate::directory::{County, Township};
 use crate::plan::{Broadcast, PlaylistItem};
 use crate::playlist::{self, PlaylistJson};
 
@@ -92,55 +93,6 @@ pub fn json_broadcast(b: &Broadcast, links: &Links) -> PlaylistJson {
     playlist::json(b, &links.base, |item| links.audio(item))
 }
 
-/// A strong ETag of a body: the first 128 bits of its sha256.
-pub fn etag_of(body: &[u8]) -> String {
-    format!("\"{}\"", &hex::encode(Sha256::digest(body))[..32])
-}
-
-/// Whether `If-None-Match` names this ETag (weak comparison, as RFC 9110 asks for GET).
-pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim())
-        .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
-}
-
-pub fn http_date(t: DateTime<Utc>) -> String {
-    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
-}
-
-/// A playlist answer: 200 with the body, or 304 when the client holds these bytes.
-fn cached(
-    headers: &HeaderMap,
-    body: String,
-    content_type: &'static str,
-    modified: DateTime<Utc>,
-) -> Response {
-    let etag = etag_of(body.as_bytes());
-    let mut resp = if not_modified(headers, &etag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        ([(header::CONTENT_TYPE, content_type)], body).into_response()
-    };
-    let h = resp.headers_mut();
-    h.insert(
-        header::ETAG,
-        HeaderValue::from_str(&etag).expect("hex etag"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=60"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&http_date(modified)) {
-        h.insert(header::LAST_MODIFIED, v);
-    }
-    h.insert(header::VARY, HeaderValue::from_static("authorization"));
-    resp
-}
-
 /// Absolute audio links: the configured base URL, else this request's `Host`.
 fn links(state: &AppState, headers: &HeaderMap, query: &PullQuery) -> Links {
     let base = state.base_url().map(str::to_string).unwrap_or_else(|| {
@@ -196,14 +148,11 @@ pub async fn township(
     let township = state.directory().township(code).map_err(AppError::lookup)?;
     principal.may_read_county(&township.county_code)?;
     let snapshot = state.snapshot();
-    let links = links(&state, &headers, &query);
-    let modified = snapshot.built_at;
-    match file.as_str() {
+    let selection = match file.as_str() {
         "playlist.m3u8" | "playlist.xspf" | "playlist.json" => {
             let at = parse_at(query.at.as_deref())?;
-            let b = snapshot
-                .broadcasts_of(code)
-                .find(|b| b.end > at)
+            let (i, _) = snapshot
+                .next_of(code, at)
                 .ok_or_else(|| AppError::NotFound {
                     message: format!(
                         "no broadcast planned for township `{code}` ({}) at or after {at}",
@@ -211,46 +160,70 @@ pub async fn township(
                     ),
                     suggestion: None,
                 })?;
-            Ok(match file.as_str() {
-                "playlist.m3u8" => cached(&headers, m3u8(&[b], &links), M3U8, modified),
-                "playlist.xspf" => cached(&headers, xspf(b, &links), XSPF, modified),
-                _ => cached(
-                    &headers,
-                    to_json(&json_broadcast(b, &links))?,
-                    JSON,
-                    modified,
-                ),
-            })
+            Selection::Broadcast(i)
         }
-        "day.json" | "day.m3u8" => {
-            let date = parse_date(query.date.as_deref())?;
-            let day: Vec<&Broadcast> = snapshot
-                .broadcasts_of(code)
-                .filter(|b| local_day(b) == date)
-                .collect();
-            if file == "day.m3u8" {
-                return Ok(cached(&headers, m3u8(&day, &links), M3U8, modified));
-            }
-            let body = serde_json::json!({
-                "township": code,
-                "township_name": township.name,
-                "date": date,
-                "timezone": ZONE.name(),
-                "broadcasts": day.iter().map(|b| json_broadcast(b, &links)).collect::<Vec<_>>(),
+        "day.json" | "day.m3u8" => Selection::Day(parse_date(query.date.as_deref())?),
+        other => {
+            return Err(unknown_file(
+                other,
+                &[
+                    "playlist.m3u8",
+                    "playlist.xspf",
+                    "playlist.json",
+                    "day.json",
+                    "day.m3u8",
+                ],
+            ));
+        }
+    };
+    let links = links(&state, &headers, &query);
+    let key = Key {
+        code: code.to_string(),
+        file,
+        selection,
+        base: links.base.clone(),
+        suffix: links.suffix.clone(),
+    };
+    let answer = snapshot
+        .rendered()
+        .get_or_render(key, |key| render_township(&snapshot, township, key, &links))?;
+    Ok(answer.respond(&headers))
+}
+
+/// Render one township answer (not cached yet).
+fn render_township(
+    snapshot: &Snapshot,
+    township: &Township,
+    key: &Key,
+    links: &Links,
+) -> Result<Rendered, AppError> {
+    let modified = snapshot.built_at;
+    let date = match key.selection {
+        Selection::Broadcast(i) => {
+            let b = &snapshot.broadcasts()[i];
+            return Ok(match key.file.as_str() {
+                "playlist.m3u8" => Rendered::new(m3u8(&[b], links), M3U8, modified),
+                "playlist.xspf" => Rendered::new(xspf(b, links), XSPF, modified),
+                _ => Rendered::new(to_json(&json_broadcast(b, links))?, JSON, modified),
             });
-            Ok(cached(&headers, to_json(&body)?, JSON, modified))
         }
-        other => Err(unknown_file(
-            other,
-            &[
-                "playlist.m3u8",
-                "playlist.xspf",
-                "playlist.json",
-                "day.json",
-                "day.m3u8",
-            ],
-        )),
+        Selection::Day(date) => date,
+    };
+    let day: Vec<&Broadcast> = snapshot
+        .broadcasts_of(&township.code)
+        .filter(|b| local_day(b) == date)
+        .collect();
+    if key.file == "day.m3u8" {
+        return Ok(Rendered::new(m3u8(&day, links), M3U8, modified));
     }
+    let body = serde_json::json!({
+        "township": township.code,
+        "township_name": township.name,
+        "date": date,
+        "timezone": ZONE.name(),
+        "broadcasts": day.iter().map(|b| json_broadcast(b, links)).collect::<Vec<_>>(),
+    });
+    Ok(Rendered::new(to_json(&body)?, JSON, modified))
 }
 
 /// `GET /v1/counties/{code}/playlists.json?date=`
@@ -270,6 +243,28 @@ pub async fn county(
     let date = parse_date(query.date.as_deref())?;
     let snapshot = state.snapshot();
     let links = links(&state, &headers, &query);
+    let key = Key {
+        code: county.code.clone(),
+        file,
+        selection: Selection::Day(date),
+        base: links.base.clone(),
+        suffix: links.suffix.clone(),
+    };
+    let answer = snapshot.rendered().get_or_render(key, |_| {
+        let body = county_day(&state, &snapshot, county, date, &links);
+        Ok::<_, AppError>(Rendered::new(to_json(&body)?, JSON, snapshot.built_at))
+    })?;
+    Ok(answer.respond(&headers))
+}
+
+/// A county's townships and their broadcasts on one local day.
+fn county_day(
+    state: &AppState,
+    snapshot: &Snapshot,
+    county: &County,
+    date: NaiveDate,
+    links: &Links,
+) -> serde_json::Value {
     let townships: Vec<serde_json::Value> = state
         .directory()
         .townships_of(&county.code)
@@ -277,19 +272,18 @@ pub async fn county(
             let day: Vec<_> = snapshot
                 .broadcasts_of(&t.code)
                 .filter(|b| local_day(b) == date)
-                .map(|b| json_broadcast(b, &links))
+                .map(|b| json_broadcast(b, links))
                 .collect();
             serde_json::json!({"township": t.code, "township_name": t.name, "broadcasts": day})
         })
         .collect();
-    let body = serde_json::json!({
+    serde_json::json!({
         "county": county.code,
         "county_name": county.name,
         "date": date,
         "timezone": ZONE.name(),
         "townships": townships,
-    });
-    Ok(cached(&headers, to_json(&body)?, JSON, snapshot.built_at))
+    })
 }
 
 const M3U8: &str = "application/vnd.apple.mpegurl; charset=utf-8";
@@ -319,29 +313,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn if_none_match_lists_and_weak_tags_match() {
-        let tag = etag_of(b"hello");
-        let mut h = HeaderMap::new();
-        assert!(!not_modified(&h, &tag));
-        h.insert(
-            header::IF_NONE_MATCH,
-            HeaderValue::from_str(&format!("\"x\", W/{tag}")).unwrap(),
-        );
-        assert!(not_modified(&h, &tag));
-        assert!(!not_modified(&h, &etag_of(b"other")));
-    }
-
-    #[test]
     fn dates_and_times_are_checked() {
         assert!(parse_at(Some("2026-11-27T20:00:00+08:00")).is_ok());
         assert_eq!(
             parse_at(Some("tomorrow")).unwrap_err().status(),
-            StatusCode::BAD_REQUEST
+            axum::http::StatusCode::BAD_REQUEST
         );
         assert!(parse_date(Some("2026-11-27")).is_ok());
         assert!(parse_date(Some("27/11/2026")).is_err());
         assert_eq!(
-            http_date(DateTime::UNIX_EPOCH),
+            super::super::rendered::http_date(DateTime::UNIX_EPOCH),
             "Thu, 01 Jan 1970 00:00:00 GMT"
         );
     }

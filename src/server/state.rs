@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use super::auth::TokenStore;
 use super::ebd_state::EbdInbound;
 use super::ops::Metrics;
+use super::rendered::RenderCache;
 use crate::coverage;
 use crate::directory::Directory;
 use crate::plan::Broadcast;
@@ -68,6 +69,8 @@ pub struct Snapshot {
     pub built_at: DateTime<Utc>,
     /// Whether schedules and catalog loaded without errors.
     pub schedules_loaded: bool,
+    /// Playlist answers rendered from this snapshot; they go with it.
+    rendered: RenderCache,
 }
 
 impl Snapshot {
@@ -90,6 +93,7 @@ impl Snapshot {
             audio: audio.into_iter().map(|a| (a.sha256.clone(), a)).collect(),
             built_at,
             schedules_loaded: true,
+            rendered: RenderCache::default(),
         }
     }
 
@@ -131,6 +135,21 @@ impl Snapshot {
             .into_iter()
             .flatten()
             .map(|&i| &self.broadcasts[i])
+    }
+
+    /// A township's current or next broadcast at `at` (the first that has not ended), with its
+    /// index in [`Snapshot::broadcasts`].
+    pub fn next_of(&self, township: &str, at: DateTime<Utc>) -> Option<(usize, &Broadcast)> {
+        self.by_township
+            .get(township)?
+            .iter()
+            .map(|&i| (i, &self.broadcasts[i]))
+            .find(|(_, b)| b.end > at)
+    }
+
+    /// The playlist answers rendered from this snapshot.
+    pub fn rendered(&self) -> &RenderCache {
+        &self.rendered
     }
 
     pub fn broadcasts(&self) -> &[Broadcast] {

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
@@ -20,6 +21,7 @@ use tower::ServiceExt;
 
 mod airing;
 mod audio;
+mod cache;
 mod coverage;
 mod pulls;
 mod socket;
@@ -187,7 +189,9 @@ impl Fixture {
         let state = AppState::new(
             Arc::new(directory),
             snapshot,
-            TokenStore::open(&tokens).unwrap(),
+            TokenStore::open(&tokens)
+                .unwrap()
+                .with_recheck(Duration::ZERO),
         );
         Fixture {
             dir,
