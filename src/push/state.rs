@@ -41,7 +41,8 @@ impl Default for StateWait {
     }
 }
 
-/// The ledger's record of a state report.
+/// The ledger's record of a state report, whether asked for (`EBMStateRequest`) or sent to us
+/// unasked (`POST /v1/ebd/state`).
 pub fn report_of(r: &EbmStateResponse, raw: String) -> StateReport {
     let coverage = r.coverage.as_ref();
     StateReport {

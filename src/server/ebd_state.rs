@@ -17,10 +17,9 @@ use super::error::AppError;
 use super::state::AppState;
 use crate::ebd::assemble::{build_package, envelope};
 use crate::ebd::{
-    Body, CoverageFigure, Ebd, EbdId, EbdProfile, EbdResponse, EbmStateResponse, InboundConfig,
-    ResultCode, SeqKind, SequenceStore, Signer, validate_package,
+    Body, Ebd, EbdId, EbdProfile, EbdResponse, InboundConfig, ResultCode, SeqKind, SequenceStore,
+    Signer, validate_package,
 };
-use crate::ledger::StateReport;
 
 /// How inbound packages are checked and answered.
 #[derive(Clone)]
@@ -41,26 +40,6 @@ impl std::fmt::Debug for EbdInbound {
             .field("verifies_signatures", &self.config.peer_key.is_some())
             .field("signs", &self.signer.is_some())
             .finish_non_exhaustive()
-    }
-}
-
-/// The ledger's form of a state report.
-pub fn state_report(s: &EbmStateResponse, raw: &str) -> StateReport {
-    let coverage = s.coverage.as_ref();
-    StateReport {
-        ebm_id: s.ebm_id.as_str().to_string(),
-        reported_at: s.rpt_time,
-        brd_state_code: s.brd_state_code,
-        description: s.brd_state_desc.clone(),
-        coverage_rate: coverage.and_then(|c| c.figure).map(|f| match f {
-            CoverageFigure::Rate(r) => r,
-            CoverageFigure::Percent(p) => p / 100.0,
-        }),
-        area_codes: coverage.map(|c| c.area_codes.clone()).unwrap_or_default(),
-        terminals: coverage
-            .and_then(|c| c.res_brd_stat)
-            .map(|r| u64::from(r.terminals)),
-        raw: raw.to_string(),
     }
 }
 
@@ -141,7 +120,7 @@ pub async fn receive(
     let (code, desc) = match &ebd.body {
         Body::EbmStateResponse(s) => {
             let raw = String::from_utf8_lossy(&package.raw.ebdb).into_owned();
-            let report = state_report(s, &raw);
+            let report = crate::push::state::report_of(s, raw);
             let ebm = report.ebm_id.clone();
             let found = tokio::task::spawn_blocking(move || records.record_state_report(&report))
                 .await
