@@ -52,11 +52,34 @@ pub struct BuiltPackage {
 
 /// The SHA-1 of `data` in the profile's encoding.
 pub fn digest(data: &[u8], encoding: DigestEncoding) -> String {
-    let d = Sha1::digest(data);
+    let d = sha1_memo(data);
     match encoding {
         DigestEncoding::Hex => hex::encode(d),
         DigestEncoding::Base64 => B64.encode(d),
     }
+}
+
+/// The SHA-1 of `data`, remembered for the last few large inputs: one clip goes into a package
+/// per endpoint, so its digest is computed once, and a later input is only compared byte for byte
+/// with a remembered one (far cheaper than hashing it again).
+fn sha1_memo(data: &[u8]) -> [u8; 20] {
+    use std::sync::Mutex;
+    const MIN_LEN: usize = 64 * 1024;
+    const KEEP: usize = 8;
+    static SEEN: Mutex<Vec<(Vec<u8>, [u8; 20])>> = Mutex::new(Vec::new());
+    if data.len() < MIN_LEN {
+        return Sha1::digest(data).into();
+    }
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, d)) = seen.iter().find(|(k, _)| k.as_slice() == data) {
+        return *d;
+    }
+    let d: [u8; 20] = Sha1::digest(data).into();
+    if seen.len() == KEEP {
+        seen.remove(0);
+    }
+    seen.push((data.to_vec(), d));
+    d
 }
 
 /// Whether a written digest (hex in either case, or base64) is the SHA-1 of `data`.
@@ -228,6 +251,21 @@ pub fn build_package(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remembered_digests_follow_the_bytes_not_the_length() {
+        let a: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut b = a.clone();
+        b[150_000] ^= 1;
+        let want_a = hex::encode(Sha1::digest(&a));
+        let want_b = hex::encode(Sha1::digest(&b));
+        assert_ne!(want_a, want_b);
+        for _ in 0..2 {
+            assert_eq!(digest(&a, DigestEncoding::Hex), want_a);
+            assert_eq!(digest(&b, DigestEncoding::Hex), want_b);
+        }
+        assert!(digest_matches(&b, &want_b));
+    }
 
     #[test]
     fn digests_in_both_encodings() {

@@ -116,7 +116,14 @@ pub fn write_package(
     media: &[(String, Vec<u8>)],
     mtime: u64,
 ) -> Result<Vec<u8>, PackageError> {
-    let mut b = tar::Builder::new(Vec::new());
+    // Sized up front: each entry is a 512-byte header and its data padded to 512, then the end
+    // (two zero blocks, padded by the builder to at most 10 KiB): no regrowth of a ~1 MB buffer.
+    let padded = |n: usize| 512 + n.div_ceil(512) * 512;
+    let size = padded(ebdb.len())
+        + padded(ebds.len())
+        + media.iter().map(|(_, d)| padded(d.len())).sum::<usize>()
+        + 10_240;
+    let mut b = tar::Builder::new(Vec::with_capacity(size));
     b.mode(tar::HeaderMode::Deterministic);
     let mut sorted: Vec<&(String, Vec<u8>)> = media.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
