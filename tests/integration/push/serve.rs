@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use chrono::Timelike;
+
 use shengbo::ledger::{DeliveryState, Ledger};
 use shengbo::sim::Faults;
 
@@ -12,13 +14,17 @@ use crate::util;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_pushes_the_next_slot_and_stops_on_sigterm() {
     let sim = start_sim(Faults::default(), 120.0).await;
-    let campaign = "id = \"hourly\"\nname = \"hourly\"\nmessages = [\"police-impersonation\"]\n\
-                    rotation = \"all\"\nquiet_hours = []\n[targets]\ncounties = [\"昭觉县\"]\n\
-                    [[slots]]\nlabel = \"hourly\"\ncron = \"0 * * * *\"\n";
-    // A lead time of an hour: the next hourly slot is due now. The last one (up to an hour ago)
-    // is past its 60 s air-by: recorded as missed, never sent.
+    // An hourly slot half an hour away, whatever the clock says: with a lead time of an hour the
+    // next one is due now, and the last one (half an hour ago) is long past its 60 s air-by.
+    let started = chrono::Utc::now();
+    let minute = (started + chrono::Duration::minutes(30)).minute();
+    let campaign = format!(
+        "id = \"hourly\"\nname = \"hourly\"\nmessages = [\"police-impersonation\"]\n\
+         rotation = \"all\"\nquiet_hours = []\n[targets]\ncounties = [\"昭觉县\"]\n\
+         [[slots]]\nlabel = \"hourly\"\ncron = \"{minute} * * * *\"\n"
+    );
     let push = "lead_time_s = 3600\nair_by_s = 60\nbackoff_base_ms = 20\nbackoff_cap_s = 0.2";
-    let proj = project(campaign, Some(&fast_registry(push, "5")));
+    let proj = project(&campaign, Some(&fast_registry(push, "5")));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let listen = listener.local_addr().unwrap().to_string();
     drop(listener);
@@ -45,18 +51,18 @@ async fn serve_pushes_the_next_slot_and_stops_on_sigterm() {
                 )
                 .unwrap_or_default();
             let pushed = runs.iter().find_map(|r| {
+                if r.occurrence < started {
+                    return None;
+                }
                 let ds = l.deliveries_of_run(r.id).unwrap_or_default();
                 let sent = ds.len() == 2 && ds.iter().all(|d| d.state == DeliveryState::Delivered);
                 sent.then_some(ds)
             });
             if let Some(ds) = pushed {
-                let never_late = runs
-                    .iter()
-                    .filter(|r| r.occurrence < chrono::Utc::now())
-                    .all(|r| {
-                        let ds = l.deliveries_of_run(r.id).unwrap_or_default();
-                        ds.iter().all(|d| d.state == DeliveryState::Expired)
-                    });
+                let never_late = runs.iter().filter(|r| r.occurrence < started).all(|r| {
+                    let ds = l.deliveries_of_run(r.id).unwrap_or_default();
+                    ds.iter().all(|d| d.state == DeliveryState::Expired)
+                });
                 assert!(never_late, "a slot past its air-by is expired, not sent");
                 break ds;
             }
