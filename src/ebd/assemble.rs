@@ -4,22 +4,57 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
+use bytes::Bytes;
 use sha1::{Digest as _, Sha1};
+use sha2::Sha256;
 
 use super::ids::{EbdId, EbmId, Ebrid};
 use super::keys::Signer;
 use super::model::*;
-use super::package::{PackageError, package_name, write_package};
+use super::chunks::{PackageBytes, write_chunks};
+use super::package::{PackageError, package_name};
 use super::profile::{DigestEncoding, EbdProfile, ProfileError};
 use super::sign::{SignError, sign_ebdb, write_signature};
 use super::xml_write::write_ebd;
 use crate::lang::Lang;
 
-/// A media file to ship in the tar.
+/// A media file to ship in the tar: its data (shared by every package that carries it) and its
+/// digests, computed once when it is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaFile {
     pub name: String,
-    pub data: Vec<u8>,
+    pub data: Bytes,
+    sha1: [u8; 20],
+    sha256: [u8; 32],
+}
+
+impl MediaFile {
+    pub fn new(name: impl Into<String>, data: impl Into<Bytes>) -> MediaFile {
+        let data = data.into();
+        MediaFile {
+            name: name.into(),
+            sha1: Sha1::digest(&data).into(),
+            sha256: Sha256::digest(&data).into(),
+            data,
+        }
+    }
+
+    /// The same data and digests under another name.
+    pub fn named(&self, name: impl Into<String>) -> MediaFile {
+        MediaFile {
+            name: name.into(),
+            ..self.clone()
+        }
+    }
+
+    /// SHA-1 of the data (the profile's `Auxiliary/Digest`).
+    pub fn sha1(&self) -> &[u8; 20] {
+        &self.sha1
+    }
+
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.sha256
+    }
 }
 
 /// Why a package could not be built.
@@ -47,39 +82,19 @@ pub struct BuiltPackage {
     pub ebdid: EbdId,
     /// The exact EBDB bytes (what was signed).
     pub ebdb: Vec<u8>,
-    pub bytes: Vec<u8>,
+    pub bytes: PackageBytes,
 }
 
 /// The SHA-1 of `data` in the profile's encoding.
 pub fn digest(data: &[u8], encoding: DigestEncoding) -> String {
-    let d = sha1_memo(data);
+    encode_sha1(&Sha1::digest(data).into(), encoding)
+}
+
+fn encode_sha1(d: &[u8; 20], encoding: DigestEncoding) -> String {
     match encoding {
         DigestEncoding::Hex => hex::encode(d),
         DigestEncoding::Base64 => B64.encode(d),
     }
-}
-
-/// The SHA-1 of `data`, remembered for the last few large inputs: one clip goes into a package
-/// per endpoint, so its digest is computed once, and a later input is only compared byte for byte
-/// with a remembered one (far cheaper than hashing it again).
-fn sha1_memo(data: &[u8]) -> [u8; 20] {
-    use std::sync::Mutex;
-    const MIN_LEN: usize = 64 * 1024;
-    const KEEP: usize = 8;
-    static SEEN: Mutex<Vec<(Vec<u8>, [u8; 20])>> = Mutex::new(Vec::new());
-    if data.len() < MIN_LEN {
-        return Sha1::digest(data).into();
-    }
-    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, d)) = seen.iter().find(|(k, _)| k.as_slice() == data) {
-        return *d;
-    }
-    let d: [u8; 20] = Sha1::digest(data).into();
-    if seen.len() == KEEP {
-        seen.remove(0);
-    }
-    seen.push((data.to_vec(), d));
-    d
 }
 
 /// Whether a written digest (hex in either case, or base64) is the SHA-1 of `data`.
@@ -103,7 +118,7 @@ pub fn auxiliary_for(profile: &EbdProfile, media: &MediaFile) -> Result<Auxiliar
         kind,
         desc: media.name.clone(),
         size: Some(media.data.len() as u64),
-        digest: Some(digest(&media.data, profile.digest_encoding)),
+        digest: Some(encode_sha1(media.sha1(), profile.digest_encoding)),
     })
 }
 
@@ -233,12 +248,8 @@ pub fn build_package(
     let ebdb = write_ebd(ebd).into_bytes();
     let sig = sign_ebdb(&ebdb, &ebd.id, profile, signer, ebd.time)?;
     let ebds = write_signature(&sig).into_bytes();
-    let files: Vec<(String, Vec<u8>)> = media
-        .iter()
-        .map(|m| (m.name.clone(), m.data.clone()))
-        .collect();
     let mtime = u64::try_from(ebd.time.timestamp()).unwrap_or(0);
-    let bytes = write_package(ebd.id.as_str(), &ebdb, &ebds, &files, mtime)?;
+    let bytes = write_chunks(ebd.id.as_str(), &ebdb, &ebds, media, mtime)?;
     tracing::debug!(ebdid = %ebd.id, kind = ebd.kind(), bytes = bytes.len(), "package built");
     Ok(BuiltPackage {
         name: package_name(ebd.id.as_str()),
@@ -253,18 +264,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn remembered_digests_follow_the_bytes_not_the_length() {
+    fn a_media_files_auxiliary_digest_is_the_sha1_of_its_bytes() {
         let a: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         let mut b = a.clone();
         b[150_000] ^= 1;
-        let want_a = hex::encode(Sha1::digest(&a));
-        let want_b = hex::encode(Sha1::digest(&b));
-        assert_ne!(want_a, want_b);
-        for _ in 0..2 {
-            assert_eq!(digest(&a, DigestEncoding::Hex), want_a);
-            assert_eq!(digest(&b, DigestEncoding::Hex), want_b);
-        }
-        assert!(digest_matches(&b, &want_b));
+        let p = EbdProfile::default();
+        let (ma, mb) = (MediaFile::new("a.wav", a.clone()), MediaFile::new("b.wav", b));
+        let (da, db) = (auxiliary_for(&p, &ma).unwrap(), auxiliary_for(&p, &mb).unwrap());
+        assert_ne!(da.digest, db.digest);
+        assert!(digest_matches(&a, da.digest.as_deref().unwrap()));
+        assert!(digest_matches(&mb.data, db.digest.as_deref().unwrap()));
+        assert!(!digest_matches(&a, db.digest.as_deref().unwrap()));
     }
 
     #[test]
@@ -313,16 +323,10 @@ mod tests {
     #[test]
     fn auxiliary_by_extension() {
         let p = EbdProfile::default();
-        let m = MediaFile {
-            name: "x.wav".into(),
-            data: vec![0; 10],
-        };
+        let m = MediaFile::new("x.wav", vec![0; 10]);
         let a = auxiliary_for(&p, &m).unwrap();
         assert_eq!((a.kind, a.size), (3, Some(10)));
-        let bad = MediaFile {
-            name: "x.flac".into(),
-            data: vec![],
-        };
+        let bad = MediaFile::new("x.flac", vec![]);
         assert!(matches!(
             auxiliary_for(&p, &bad),
             Err(BuildError::MediaType(_))

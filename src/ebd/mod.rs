@@ -6,11 +6,13 @@
 //! - [`profile`] — the deployment's configurable codes.
 //! - [`model`] — the typed EBD and the wire time format.
 //! - [`xml_write`] / [`xml_read`] — EBDB XML out and in.
-//! - [`package`] / [`assemble`] — the tar, safely read; building signed packages.
+//! - [`package`] / [`chunks`] / [`assemble`] — the tar, safely read; its bytes with media
+//!   shared between packages; building signed packages.
 //! - [`validate`] / [`outcome`] — inbound checks mapped to ResultCode; what codes mean.
 //! - [`keys`] / [`sign`] — SM2 keys, the signer seam, EBDS signature files (shapes A and B).
 
 pub mod assemble;
+pub mod chunks;
 pub mod ids;
 pub mod keys;
 pub mod model;
@@ -31,6 +33,7 @@ pub use ids::{EbdId, EbmId, Ebrid, IdError, IdFormat};
 pub use keys::{KeySigner, Signer};
 pub use model::*;
 pub use outcome::{BrdState, Delivery, ResultCode, delivery_of};
+pub use chunks::PackageBytes;
 pub use package::{Limits, PackageError, RawPackage};
 pub use profile::{DigestEncoding, EbdProfile, SignatureShape};
 pub use seq::{

@@ -107,8 +107,9 @@ pub fn check_entry_name(name: &str) -> Result<(), PackageError> {
     Ok(())
 }
 
-/// Build the tar bytes. `mtime` is fixed by the caller (the EBD's time) for byte-identical
-/// retries.
+/// Build the tar bytes in one buffer (see [`write_chunks`](super::chunks::write_chunks) for
+/// the shared-media form packages are sent in). `mtime` is fixed by the caller (the EBD's time)
+/// for byte-identical retries.
 pub fn write_package(
     ebdid: &str,
     ebdb: &[u8],
@@ -116,35 +117,11 @@ pub fn write_package(
     media: &[(String, Vec<u8>)],
     mtime: u64,
 ) -> Result<Vec<u8>, PackageError> {
-    // Sized up front: each entry is a 512-byte header and its data padded to 512, then the end
-    // (two zero blocks, padded by the builder to at most 10 KiB): no regrowth of a ~1 MB buffer.
-    let padded = |n: usize| 512 + n.div_ceil(512) * 512;
-    let size = padded(ebdb.len())
-        + padded(ebds.len())
-        + media.iter().map(|(_, d)| padded(d.len())).sum::<usize>()
-        + 10_240;
-    let mut b = tar::Builder::new(Vec::with_capacity(size));
-    b.mode(tar::HeaderMode::Deterministic);
-    let mut sorted: Vec<&(String, Vec<u8>)> = media.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    let fixed = [(ebdb_name(ebdid), ebdb), (ebds_name(ebdid), ebds)];
-    let all = fixed
+    let files: Vec<super::assemble::MediaFile> = media
         .iter()
-        .map(|(n, d)| (n.as_str(), *d))
-        .chain(sorted.iter().map(|(n, d)| (n.as_str(), d.as_slice())));
-    for (name, data) in all {
-        check_entry_name(name)?;
-        let mut h = tar::Header::new_ustar();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_uid(0);
-        h.set_gid(0);
-        h.set_mtime(mtime);
-        h.set_entry_type(tar::EntryType::Regular);
-        b.append_data(&mut h, name, data)
-            .map_err(PackageError::Write)?;
-    }
-    b.into_inner().map_err(PackageError::Write)
+        .map(|(name, data)| super::assemble::MediaFile::new(name.clone(), data.clone()))
+        .collect();
+    Ok(super::chunks::write_chunks(ebdid, ebdb, ebds, &files, mtime)?.to_vec())
 }
 
 fn read_entry(

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::content::Draft;
 use super::{PushError, Pusher};
 use crate::dispatch::DeliveryJob;
-use crate::ebd::{EbdId, EbmId};
+use crate::ebd::{EbdId, EbmId, PackageBytes};
 use crate::ledger::{Delivery, DeliveryState, NewDelivery, Run};
 use crate::transport::ebd::Ids;
 use crate::transport::router::EndpointClient;
@@ -126,7 +126,7 @@ impl Pusher {
             window_start: draft.content.window_start,
             window_end: draft.content.window_end,
             air_by,
-            payload_digest: digest(&payload),
+            payload_digest: payload.digest(),
         };
         let (delivery, created) = self.ledger.record_delivery(&new, now)?;
         if !created {
@@ -147,7 +147,7 @@ impl Pusher {
         let payload = self.payload(&d.endpoint, &ids, &draft.content)?;
         if !d.state.is_final()
             && d.state == DeliveryState::Pending
-            && digest(&payload) != d.payload_digest
+            && !payload.matches(&d.payload_digest)
         {
             let reason = "content changed since its ids were recorded; not sent under the same ids";
             tracing::warn!(delivery = %d.id, endpoint = %d.endpoint, reason);
@@ -156,7 +156,7 @@ impl Pusher {
             let delivery = self.ledger.delivery(d.id)?.unwrap_or_else(|| d.clone());
             return Ok(Prepared {
                 delivery,
-                payload: payload.into(),
+                payload: Arc::from(Vec::new()),
             });
         }
         let payload = self.hold(d, ids, &draft.content, payload);
@@ -167,12 +167,12 @@ impl Pusher {
     }
 
     /// What a prepared delivery holds: an EBD package is dropped for its recipe (the router
-    /// builds it again, identically, per attempt), so a run's memory does not grow with its
-    /// audio × endpoints; other payloads are kept as bytes.
-    fn hold(&self, d: &Delivery, ids: Ids, content: &Content, payload: Vec<u8>) -> Arc<[u8]> {
-        if self.router.ebd(&d.endpoint).is_none() {
-            return payload.into();
-        }
+    /// builds it again, identically, per attempt), so a run's memory does not grow with
+    /// endpoints × packages; a webhook body is kept as bytes.
+    fn hold(&self, d: &Delivery, ids: Ids, content: &Content, payload: Payload) -> Arc<[u8]> {
+        let Payload::Ebd(_) = payload else {
+            return payload.into_bytes().into();
+        };
         let recipe = crate::transport::ebd::Recipe {
             ids,
             content: Arc::new(content.clone()),
@@ -181,25 +181,29 @@ impl Pusher {
         Arc::from(Vec::new())
     }
 
-    /// The bytes a delivery sends: an EBD package or a webhook body (empty for an endpoint that
-    /// could not be set up; its attempts report why).
+    /// What a delivery sends: an EBD package or a webhook body (empty for an endpoint that could
+    /// not be set up; its attempts report why).
     pub fn payload(
         &self,
         endpoint: &str,
         ids: &Ids,
         content: &Content,
-    ) -> Result<Vec<u8>, PushError> {
+    ) -> Result<Payload, PushError> {
         match self.router.clients.get(endpoint) {
             Some(EndpointClient::Ebd(c)) => {
-                let media = crate::transport::ebd::media_files(content)
+                let media = crate::transport::media::media_files(content)
                     .map_err(|e| PushError::Media(e.to_string()))?;
                 let built = c
                     .build_broadcast(ids, content, &media)
                     .map_err(|e| PushError::Build(format!("endpoint `{endpoint}`: {e}")))?;
-                Ok(built.bytes)
+                Ok(Payload::Ebd(built.bytes))
             }
-            Some(EndpointClient::Webhook(_)) => Ok(webhook::body(ids, content, &self.clip_base)),
-            None => Ok(Vec::new()),
+            Some(EndpointClient::Webhook(_)) => Ok(Payload::Bytes(webhook::body(
+                ids,
+                content,
+                &self.clip_base,
+            ))),
+            None => Ok(Payload::Bytes(Vec::new())),
         }
     }
 
@@ -249,9 +253,39 @@ fn ids_of(d: &Delivery) -> Ids {
     }
 }
 
-/// Hex sha256 of a payload.
-pub fn digest(payload: &[u8]) -> String {
-    hex::encode(Sha256::digest(payload))
+/// What one delivery sends.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// An EBD package, its audio shared with the other packages of the clip.
+    Ebd(PackageBytes),
+    /// A webhook body.
+    Bytes(Vec<u8>),
+}
+
+impl Payload {
+    /// What the ledger records: a package's fingerprint, a body's hex SHA-256.
+    pub fn digest(&self) -> String {
+        match self {
+            Payload::Ebd(p) => p.fingerprint(),
+            Payload::Bytes(b) => hex::encode(Sha256::digest(b)),
+        }
+    }
+
+    /// Whether a recorded digest names this payload.
+    pub fn matches(&self, recorded: &str) -> bool {
+        match self {
+            Payload::Ebd(p) => p.matches(recorded),
+            Payload::Bytes(_) => self.digest() == recorded,
+        }
+    }
+
+    /// The payload in one buffer.
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Payload::Ebd(p) => p.to_vec(),
+            Payload::Bytes(b) => b,
+        }
+    }
 }
 
 /// The Beijing calendar day of an instant (ids carry it).

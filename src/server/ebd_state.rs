@@ -90,7 +90,7 @@ fn reply(
             (header::CONTENT_TYPE, "application/x-tar".to_string()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        built.bytes,
+        built.bytes.to_vec(),
     )
         .into_response())
 }

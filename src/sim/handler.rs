@@ -61,7 +61,7 @@ pub(super) async fn receive(State(sim): State<SimState>, multipart: Multipart) -
                     format!("attachment; filename=\"{}\"", pkg.name),
                 ),
             ],
-            pkg.bytes,
+            pkg.bytes.to_vec(),
         )
             .into_response(),
         other => {

@@ -11,13 +11,15 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sm2::dsa::VerifyingKey;
 
+use super::media::media_files;
+use super::multipart::PackageForm;
 use super::{Content, excerpt};
 use crate::dispatch::{AttemptOutcome, RetryKind};
 use crate::ebd::assemble::{BuildError, BuiltPackage, EbmSpec, MediaFile, broadcast_ebm, envelope};
 use crate::ebd::package::{Limits, read_package};
 use crate::ebd::sign::{parse_signature, verify};
 use crate::ebd::{Body, ConnectionCheck, Ebd, EbdId, EbdProfile, EbmId, EbmStateRequest};
-use crate::ebd::{EbmStateResponse, Ebrid, Signer, build_package, parse_ebd};
+use crate::ebd::{EbmStateResponse, Ebrid, PackageBytes, Signer, build_package, parse_ebd};
 
 /// The ids of one delivery, as stored in the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,18 +136,15 @@ impl EbdClient {
     pub async fn exchange(
         &self,
         name: &str,
-        bytes: Vec<u8>,
+        package: &PackageBytes,
     ) -> Result<(Ebd, String), ExchangeError> {
-        let part = reqwest::multipart::Part::bytes(bytes)
-            .file_name(name.to_string())
-            .mime_str("application/octet-stream")
-            .expect("a valid mime type");
-        let form = reqwest::multipart::Form::new().part("file", part);
+        let form = PackageForm::new(name, package);
         let resp = self
             .client
             .post(&self.url)
             .timeout(self.timeout)
-            .multipart(form)
+            .header(reqwest::header::CONTENT_TYPE, form.content_type)
+            .body(reqwest::Body::wrap(form.body))
             .send()
             .await
             .map_err(|e| ExchangeError::from_reqwest(&e))?;
@@ -180,9 +179,9 @@ impl EbdClient {
     }
 
     /// Send a broadcast package (one attempt) and map its `EBDResponse`.
-    pub async fn send_broadcast(&self, ebd_id: &str, bytes: Vec<u8>) -> AttemptOutcome {
+    pub async fn send_broadcast(&self, ebd_id: &str, package: &PackageBytes) -> AttemptOutcome {
         let name = crate::ebd::package::package_name(ebd_id);
-        match self.exchange(&name, bytes).await {
+        match self.exchange(&name, package).await {
             Ok((reply, _)) => outcome_of(&reply),
             Err(e) => e.to_outcome(),
         }
@@ -220,7 +219,7 @@ impl EbdClient {
             now,
             Body::EbmStateRequest(EbmStateRequest { ebm_id }),
         )?;
-        let (reply, raw) = self.exchange(&pkg.name, pkg.bytes).await?;
+        let (reply, raw) = self.exchange(&pkg.name, &pkg.bytes).await?;
         match reply.body {
             Body::EbmStateResponse(r) => Ok((r, raw)),
             Body::EbdResponse(r) => Err(ExchangeError::Reply(format!(
@@ -243,7 +242,7 @@ impl EbdClient {
             now,
             Body::ConnectionCheck(ConnectionCheck { rpt_time: now }),
         )?;
-        let (reply, _) = self.exchange(&pkg.name, pkg.bytes).await?;
+        let (reply, _) = self.exchange(&pkg.name, &pkg.bytes).await?;
         match outcome_of(&reply) {
             AttemptOutcome::Delivered | AttemptOutcome::Accepted => Ok(()),
             other => Err(ExchangeError::Reply(format!(
@@ -251,23 +250,6 @@ impl EbdClient {
             ))),
         }
     }
-}
-
-/// The media files of a delivery, each once, in first-play order, read from the clip cache.
-pub fn media_files(content: &Content) -> std::io::Result<Vec<MediaFile>> {
-    let mut out: Vec<MediaFile> = Vec::new();
-    for m in &content.media {
-        if out.iter().any(|f| f.name == m.name) {
-            continue;
-        }
-        let data = std::fs::read(&m.path)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("`{}`: {e}", m.path.display())))?;
-        out.push(MediaFile {
-            name: m.name.clone(),
-            data,
-        });
-    }
-    Ok(out)
 }
 
 /// What a package is built from: its recorded ids and its content. Kept instead of the bytes
@@ -279,18 +261,18 @@ pub struct Recipe {
 }
 
 impl EbdClient {
-    /// Build a package from its recipe (blocking: reads the clips) and check it is the one whose
-    /// digest the ledger recorded.
-    pub fn rebuild(&self, recipe: &Recipe, digest: &str) -> Result<Vec<u8>, String> {
+    /// Build a package from its recipe (blocking: may read the clips) and check it is the one
+    /// whose digest the ledger recorded.
+    pub fn rebuild(&self, recipe: &Recipe, digest: &str) -> Result<PackageBytes, String> {
         let media = media_files(&recipe.content).map_err(|e| format!("media {e}"))?;
         let built = self
             .build_broadcast(&recipe.ids, &recipe.content, &media)
             .map_err(|e| e.to_string())?;
-        let got = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&built.bytes));
-        if got != digest {
+        if !built.bytes.matches(digest) {
             return Err(format!(
-                "package `{}` rebuilt with digest {got}, recorded {digest}",
-                recipe.ids.ebd_id
+                "package `{}` rebuilt as {}, recorded {digest}",
+                recipe.ids.ebd_id,
+                built.bytes.fingerprint()
             ));
         }
         Ok(built.bytes)

@@ -12,6 +12,8 @@ use serde::Serialize;
 use crate::lang::Lang;
 
 pub mod ebd;
+pub mod media;
+pub mod multipart;
 pub mod router;
 pub mod webhook;
 

@@ -9,7 +9,7 @@ use super::ebd::{EbdClient, Recipe};
 use super::webhook::Webhook;
 use crate::dispatch::{AttemptOutcome, DeliveryJob, RetryKind, Transport};
 use crate::ebd::keys::{KeySigner, load_verifying_key};
-use crate::ebd::{EbdProfile, Ebrid};
+use crate::ebd::{EbdProfile, Ebrid, PackageBytes};
 use crate::endpoint::{Endpoint, Protocol, Registry, Signer as SignerCfg};
 use crate::ledger::DeliveryId;
 
@@ -26,7 +26,7 @@ pub struct Router {
     pub clients: BTreeMap<String, EndpointClient>,
     /// Endpoints left out, with the reason (bad key file, missing secret, …).
     pub broken: BTreeMap<String, String>,
-    /// EBD packages built per attempt: a job with an empty payload is built from its recipe.
+    /// EBD packages are built per attempt from their recipes (ids and content).
     recipes: Arc<Mutex<HashMap<DeliveryId, Recipe>>>,
 }
 
@@ -64,11 +64,8 @@ impl Router {
             .cloned()
     }
 
-    /// An EBD job's bytes: its payload, or its package built again from the recipe.
-    async fn ebd_bytes(&self, c: &EbdClient, job: &DeliveryJob) -> Result<Vec<u8>, String> {
-        if !job.payload.is_empty() {
-            return Ok(job.payload.to_vec());
-        }
+    /// An EBD job's package, built again from its recipe and checked against its record.
+    async fn ebd_bytes(&self, c: &EbdClient, job: &DeliveryJob) -> Result<PackageBytes, String> {
         let recipe = self
             .recipe(job.delivery)
             .ok_or_else(|| format!("no payload or recipe for delivery `{}`", job.delivery))?;
@@ -136,7 +133,7 @@ impl Transport for Router {
     async fn send(&self, job: &DeliveryJob) -> AttemptOutcome {
         match self.clients.get(&job.endpoint) {
             Some(EndpointClient::Ebd(c)) => match self.ebd_bytes(c, job).await {
-                Ok(bytes) => c.send_broadcast(&job.ebd_id, bytes).await,
+                Ok(package) => c.send_broadcast(&job.ebd_id, &package).await,
                 Err(detail) => AttemptOutcome::Retryable {
                     kind: RetryKind::Other,
                     detail,

@@ -17,10 +17,7 @@ const DIST_ID: &str = "1234567812345678";
 /// A 480 kB clip, the size of the sample's Yi message.
 fn clip() -> Vec<MediaFile> {
     let data: Vec<u8> = (0..482_113u32).map(|i| (i * 31 % 251) as u8).collect();
-    vec![MediaFile {
-        name: "fraud_tel_iii_001.mp3".into(),
-        data,
-    }]
+    vec![MediaFile::new("fraud_tel_iii_001.mp3", data)]
 }
 
 fn packages(n: u32, signer: &KeySigner) -> (Vec<BuiltPackage>, f64) {
@@ -54,7 +51,7 @@ fn bench_build_and_validate() {
     let started = Instant::now();
     let ok = pkgs
         .iter()
-        .filter(|p| validate_package(&p.bytes, &cfg).is_ok())
+        .filter(|p| validate_package(&p.bytes.to_vec(), &cfg).is_ok())
         .count();
     let check_s = started.elapsed().as_secs_f64();
     println!(
@@ -89,7 +86,7 @@ async fn bench_sim_loopback() {
         let (client, url, pkgs) = (client.clone(), url.clone(), pkgs.clone());
         tasks.spawn(async move {
             for p in pkgs.iter().skip(worker).step_by(8) {
-                let part = reqwest::multipart::Part::bytes(p.bytes.clone())
+                let part = reqwest::multipart::Part::bytes(p.bytes.to_vec())
                     .file_name(p.name.clone())
                     .mime_str("application/octet-stream")
                     .unwrap();

@@ -65,7 +65,7 @@ async fn the_sim_command_generates_keys_and_serves_on_loopback() {
     let sim_key = load_verifying_key(&public, DIST_ID).unwrap();
     for (signer, code) in [(&ours, 1), (&stranger, 4)] {
         let pkg = build_package(&ebd, &media(), &profile, Some(signer)).unwrap();
-        let part = reqwest::multipart::Part::bytes(pkg.bytes)
+        let part = reqwest::multipart::Part::bytes(pkg.bytes.to_vec())
             .file_name(pkg.name)
             .mime_str("application/octet-stream")
             .unwrap();

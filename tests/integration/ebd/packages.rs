@@ -10,10 +10,7 @@ use super::{SAMPLES, data, sample_envelope, sample_profile, sample_spec};
 
 pub(super) fn media() -> Vec<MediaFile> {
     let data: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
-    vec![MediaFile {
-        name: "fraud_tel_iii_001.mp3".into(),
-        data,
-    }]
+    vec![MediaFile::new("fraud_tel_iii_001.mp3", data)]
 }
 
 fn signed(profile: &EbdProfile, signer: &KeySigner) -> BuiltPackage {
@@ -42,16 +39,16 @@ fn signed_packages_of_both_shapes_verify_and_a_changed_byte_fails() {
         };
         let pkg = signed(&profile, &signer);
         assert_eq!(
-            pkg.bytes,
-            signed(&profile, &signer).bytes,
+            pkg.bytes.to_vec(),
+            signed(&profile, &signer).bytes.to_vec(),
             "retry is byte-identical"
         );
         let cfg = inbound(&signer, &profile);
-        let v = validate_package(&pkg.bytes, &cfg);
+        let v = validate_package(&pkg.bytes.to_vec(), &cfg);
         assert_eq!(v.code, ResultCode::Ok, "{shape:?}: {}", v.desc);
         assert!(matches!(v.package.unwrap().ebd.body, Body::Ebm(_)));
 
-        let raw = package::read_package(pkg.bytes.as_slice(), &Limits::default()).unwrap();
+        let raw = package::read_package(pkg.bytes.to_vec().as_slice(), &Limits::default()).unwrap();
         let mut ebdb = raw.ebdb.clone();
         let pos = ebdb.len() / 2;
         ebdb[pos] ^= 1;
@@ -75,12 +72,12 @@ fn unsigned_package_passes_without_a_key_and_fails_with_one() {
     )
     .unwrap();
     assert_eq!(
-        validate_package(&pkg.bytes, &InboundConfig::default()).code,
+        validate_package(&pkg.bytes.to_vec(), &InboundConfig::default()).code,
         ResultCode::Ok
     );
     let pair = generate_key_pair();
     let signer = KeySigner::from_text(&pair.private_pem, "1234567812345678").unwrap();
-    let v = validate_package(&pkg.bytes, &inbound(&signer, &profile));
+    let v = validate_package(&pkg.bytes.to_vec(), &inbound(&signer, &profile));
     assert_eq!(v.code, ResultCode::SignatureFailed);
     assert!(v.desc.contains("unsigned"), "{}", v.desc);
 }
@@ -193,7 +190,7 @@ mod properties {
         let m = media();
         let ebm = broadcast_ebm(&profile, &sample_spec(), &m).unwrap();
         let ebd = sample_envelope(&profile, Body::Ebm(ebm));
-        build_package(&ebd, &m, &profile, None).unwrap().bytes
+        build_package(&ebd, &m, &profile, None).unwrap().bytes.to_vec()
     }
 
     proptest! {

@@ -79,7 +79,7 @@ impl Rig {
             )
             .as_bytes(),
         );
-        body.extend_from_slice(&pkg.bytes);
+        body.extend_from_slice(&pkg.bytes.to_vec());
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         let req = Request::post("/ts/exchange.do")
             .header(
@@ -275,7 +275,7 @@ async fn real_loopback_socket_with_reqwest() {
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(axum::serve(listener, app(rig.sim.clone())).into_future());
     let (_, pkg) = rig.ebm_package();
-    let part = reqwest::multipart::Part::bytes(pkg.bytes.clone())
+    let part = reqwest::multipart::Part::bytes(pkg.bytes.to_vec())
         .file_name(pkg.name.clone())
         .mime_str("application/octet-stream")
         .unwrap();

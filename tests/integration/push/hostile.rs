@@ -47,10 +47,7 @@ fn package(signer: &KeySigner, seq: u32) -> BuiltPackage {
         start_time: t,
         end_time: t + chrono::TimeDelta::minutes(1),
     };
-    let media = vec![MediaFile {
-        name: "clip.wav".into(),
-        data: b"RIFF-not-really-audio".to_vec(),
-    }];
+    let media = vec![MediaFile::new("clip.wav", b"RIFF-not-really-audio".to_vec())];
     let ebm = broadcast_ebm(&profile, &spec, &media).unwrap();
     let id = EbdId::package(&sender, day, seq).unwrap();
     let ebd = envelope(&profile, id, None, None, t, Body::Ebm(ebm)).unwrap();
@@ -114,7 +111,7 @@ async fn bad_signature_traversal_and_huge_claims_are_refused_harmlessly() {
 
     let forged = package(&stranger, 1);
     assert_eq!(
-        post(&url, &forged.name, forged.bytes).await,
+        post(&url, &forged.name, forged.bytes.to_vec()).await,
         (200, Some(4)),
         "signature failed"
     );
@@ -140,7 +137,7 @@ async fn bad_signature_traversal_and_huge_claims_are_refused_harmlessly() {
 
     let good = package(&ours, 2);
     assert_eq!(
-        post(&url, &good.name, good.bytes).await,
+        post(&url, &good.name, good.bytes.to_vec()).await,
         (200, Some(1)),
         "still healthy"
     );

@@ -169,6 +169,7 @@ fn state_package(profile: &EbdProfile, signer: &KeySigner, ebm: &EbmId, n: u32) 
     build_package(&ebd, &[], profile, Some(signer))
         .unwrap()
         .bytes
+        .to_vec()
 }
 
 async fn post(c: &reqwest::Client, addr: SocketAddr, tar: Vec<u8>) -> (u8, String) {
