@@ -60,6 +60,7 @@ import sqlite3, sys
 db, start, end = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 c = sqlite3.connect(db)
 lat = sorted(r[0] for r in c.execute("SELECT latency_ms FROM attempts"))
+first, last = c.execute("SELECT min(started_ms), max(finished_ms) FROM attempts").fetchone()
 n = c.execute("SELECT count(*) FROM deliveries").fetchone()[0]
 final = c.execute("SELECT count(*) FROM deliveries WHERE state IN "
                   "('played','failed','cancelled','rejected','expired')").fetchone()[0]
@@ -68,8 +69,12 @@ wall = end - start
 print(f"time until all final: {wall:.1f} s ({final}/{n} final)")
 print(f"pushes/s (deliveries ÷ wall time, planning and state requests included): {n / wall:.0f}")
 print(f"attempts: {len(lat)}; latency p50 {pct(0.5)} ms, p99 {pct(0.99)} ms")
+push_s = (last - first) / 1000
+print(f"push phase (first attempt start to last attempt end): {push_s:.1f} s, "
+      f"{len(lat) / push_s:.0f} pushes/s")
 EOF
 grep -E "Maximum resident set size" "$WORK/run.err" | sed 's/^\s*/peak memory: /'
+grep -E "(User|System) time|Percent of CPU" "$WORK/run.err" | sed 's/^\s*/pusher: /'
 
 # The loopback ceiling: capture one real package, then post it with wrk.
 CAP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

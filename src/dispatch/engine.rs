@@ -16,7 +16,7 @@ use super::report::{DispatchReport, JobEnd, JobResult, Progress, as_run, collect
 
 use super::{AttemptOutcome, Clock, DeliveryJob, DispatchConfig, RetryKind, Transport};
 use crate::ledger::{
-    self, DeliveryId, DeliveryState, EndpointHealth, Ledger, LedgerError, NewAttempt,
+    self, DeliveryId, DeliveryState, EndpointHealth, Ledger, LedgerError, NewAttempt, Settled,
 };
 
 /// Sends deliveries through `T`. Cheap to share: clones share limits and breakers.
@@ -206,7 +206,7 @@ impl<T: Transport> Inner<T> {
                 }
                 continue;
             }
-            let outcome = self.attempt(job, progress).await?;
+            let outcome = self.attempt(job, progress).await;
             drop(permits);
             if let Some(end) = self.settle(job, outcome, progress).await? {
                 return Ok(end);
@@ -226,11 +226,12 @@ impl<T: Transport> Inner<T> {
         }
     }
 
-    /// Act on an attempt's outcome: the end of this job, or None to retry.
+    /// Act on an attempt's outcome: record it with what it settled (the delivery's state, the
+    /// endpoint's health) in one write; the end of this job, or None to retry.
     async fn settle(
         &self,
         job: &DeliveryJob,
-        outcome: AttemptOutcome,
+        (outcome, attempt): (AttemptOutcome, NewAttempt),
         progress: &mut Progress,
     ) -> Step<Option<JobEnd>> {
         let (state, reason, end) = match outcome {
@@ -255,7 +256,15 @@ impl<T: Transport> Inner<T> {
                     .or_insert_with(|| Breaker::new(self.config.breaker))
                     .failure(Instant::now(), &detail);
                 let opened = change.is_some();
-                self.record_health(&job.endpoint, change, None).await?;
+                let health = self.health(&job.endpoint, change, None);
+                self.ledger(move |l| {
+                    l.record_settled(&Settled {
+                        attempt,
+                        to: None,
+                        health,
+                    })
+                })
+                .await?;
                 if opened {
                     tracing::warn!(endpoint = %job.endpoint, detail = %detail, "circuit opened");
                 }
@@ -266,14 +275,24 @@ impl<T: Transport> Inner<T> {
         let change = lock(&self.breakers)
             .get_mut(&job.endpoint)
             .and_then(Breaker::success);
-        self.record_health(&job.endpoint, change, Some(self.clock.now()))
-            .await?;
-        self.transition(job.delivery, state, reason).await?;
+        let health = self.health(&job.endpoint, change, Some(self.clock.now()));
+        self.ledger(move |l| {
+            l.record_settled(&Settled {
+                attempt,
+                to: Some((state, reason)),
+                health,
+            })
+        })
+        .await?;
         Ok(Some(end))
     }
 
-    /// One attempt under the timeout, recorded in the ledger.
-    async fn attempt(&self, job: &DeliveryJob, progress: &mut Progress) -> Step<AttemptOutcome> {
+    /// One attempt under the timeout, and its record (written by [`settle`](Self::settle)).
+    async fn attempt(
+        &self,
+        job: &DeliveryJob,
+        progress: &mut Progress,
+    ) -> (AttemptOutcome, NewAttempt) {
         progress.attempts += 1;
         let (started, started_at) = (Instant::now(), self.clock.now());
         let outcome = match timeout(self.config.attempt_timeout, self.transport.send(job)).await {
@@ -293,8 +312,7 @@ impl<T: Transport> Inner<T> {
             latency_ms,
             error: outcome.detail().map(str::to_string),
         };
-        self.ledger(move |l| l.record_attempt(&attempt)).await?;
-        Ok(outcome)
+        (outcome, attempt)
     }
 
     async fn permits(&self, endpoint: &str) -> [OwnedSemaphorePermit; 2] {
@@ -332,22 +350,41 @@ impl<T: Transport> Inner<T> {
         change: Option<Change>,
         seen: Option<DateTime<Utc>>,
     ) -> Step<()> {
-        let Some(change) = change.or_else(|| seen.map(|_| self.current(endpoint))) else {
+        let Some(health) = self.health(endpoint, change, seen) else {
             return Ok(());
         };
-        let (endpoint, now) = (endpoint.to_string(), self.clock.now());
         self.ledger(move |l| {
-            let last_seen = seen.or(l.endpoint_health(&endpoint)?.and_then(|h| h.last_seen));
+            let last_seen = match health.last_seen {
+                Some(seen) => Some(seen),
+                None => l
+                    .endpoint_health(&health.endpoint)?
+                    .and_then(|h| h.last_seen),
+            };
             l.put_endpoint_health(&EndpointHealth {
-                endpoint,
                 last_seen,
-                consecutive_failures: change.consecutive_failures,
-                circuit: change.circuit,
-                reason: change.reason,
-                updated_at: now,
+                ..health
             })
         })
         .await
+    }
+
+    /// The endpoint's health row when its circuit changed or it was just seen alive (a
+    /// `last_seen` of `None` keeps the recorded one).
+    fn health(
+        &self,
+        endpoint: &str,
+        change: Option<Change>,
+        seen: Option<DateTime<Utc>>,
+    ) -> Option<EndpointHealth> {
+        let change = change.or_else(|| seen.map(|_| self.current(endpoint)))?;
+        Some(EndpointHealth {
+            endpoint: endpoint.to_string(),
+            last_seen: seen,
+            consecutive_failures: change.consecutive_failures,
+            circuit: change.circuit,
+            reason: change.reason,
+            updated_at: self.clock.now(),
+        })
     }
 
     fn current(&self, endpoint: &str) -> Change {

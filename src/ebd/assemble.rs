@@ -3,15 +3,15 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use chrono::{DateTime, Utc};
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use sha1::{Digest as _, Sha1};
 use sha2::Sha256;
 
+use super::chunks::{PackageBytes, write_chunks};
 use super::ids::{EbdId, EbmId, Ebrid};
 use super::keys::Signer;
 use super::model::*;
-use super::chunks::{PackageBytes, write_chunks};
 use super::package::{PackageError, package_name};
 use super::profile::{DigestEncoding, EbdProfile, ProfileError};
 use super::sign::{SignError, sign_ebdb, write_signature};
@@ -269,8 +269,14 @@ mod tests {
         let mut b = a.clone();
         b[150_000] ^= 1;
         let p = EbdProfile::default();
-        let (ma, mb) = (MediaFile::new("a.wav", a.clone()), MediaFile::new("b.wav", b));
-        let (da, db) = (auxiliary_for(&p, &ma).unwrap(), auxiliary_for(&p, &mb).unwrap());
+        let (ma, mb) = (
+            MediaFile::new("a.wav", a.clone()),
+            MediaFile::new("b.wav", b),
+        );
+        let (da, db) = (
+            auxiliary_for(&p, &ma).unwrap(),
+            auxiliary_for(&p, &mb).unwrap(),
+        );
         assert_ne!(da.digest, db.digest);
         assert!(digest_matches(&a, da.digest.as_deref().unwrap()));
         assert!(digest_matches(&mb.data, db.digest.as_deref().unwrap()));

@@ -261,7 +261,10 @@ mod tests {
         let other = write_chunks(ID, b"<EBD/>", b"<Signature/>", &changed, 7).unwrap();
         assert!(!other.matches(&p.fingerprint()));
         let later = write_chunks(ID, b"<EBD/>", b"<Signature/>", &media, 8).unwrap();
-        assert!(!later.matches(&p.fingerprint()), "the mtime is in the headers");
+        assert!(
+            !later.matches(&p.fingerprint()),
+            "the mtime is in the headers"
+        );
         assert!(!later.matches(&p.sha256_hex()));
     }
 

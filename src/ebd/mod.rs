@@ -29,11 +29,11 @@ pub use assemble::{
     BuildError, BuiltPackage, EbmSpec, MediaFile, broadcast_ebm, broadcast_pair, build_package,
     envelope,
 };
+pub use chunks::PackageBytes;
 pub use ids::{EbdId, EbmId, Ebrid, IdError, IdFormat};
 pub use keys::{KeySigner, Signer};
 pub use model::*;
 pub use outcome::{BrdState, Delivery, ResultCode, delivery_of};
-pub use chunks::PackageBytes;
 pub use package::{Limits, PackageError, RawPackage};
 pub use profile::{DigestEncoding, EbdProfile, SignatureShape};
 pub use seq::{

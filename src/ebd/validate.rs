@@ -231,7 +231,10 @@ mod tests {
         let id = EbdId::package(&p.sender().unwrap(), spec.id.day(), 1).unwrap();
         let ebd = envelope(&p, id, None, None, t, Body::Ebm(ebm)).unwrap();
         let signer = signer.map(|s| s as &dyn crate::ebd::keys::Signer);
-        build_package(&ebd, media, &p, signer).unwrap().bytes.to_vec()
+        build_package(&ebd, media, &p, signer)
+            .unwrap()
+            .bytes
+            .to_vec()
     }
 
     fn clip(name: &str, byte: u8) -> MediaFile {

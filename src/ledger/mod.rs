@@ -25,6 +25,7 @@ pub mod state;
 pub mod types;
 
 mod queries;
+mod write;
 
 use std::path::PathBuf;
 
@@ -125,6 +126,9 @@ pub trait Ledger: Send + Sync {
     fn note(&self, id: DeliveryId, reason: &str, now: DateTime<Utc>) -> Result<()>;
 
     fn record_attempt(&self, attempt: &NewAttempt) -> Result<i64>;
+    /// Record an attempt with the state it moved its delivery to and its endpoint's health, in
+    /// one transaction (so they are never seen apart). Returns the attempt's id.
+    fn record_settled(&self, settled: &Settled) -> Result<i64>;
     fn attempts(&self, delivery: DeliveryId) -> Result<Vec<Attempt>>;
 
     /// Store a state report; if its EBMID names a delivery, move that delivery forward when

@@ -46,11 +46,8 @@ pub fn parse_state(s: &str) -> Result<DeliveryState> {
 
 pub fn delivery_state(conn: &Connection, id: DeliveryId) -> Result<DeliveryState> {
     let s: Option<String> = conn
-        .query_row(
-            "SELECT state FROM deliveries WHERE id = ?1",
-            params![id.0],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT state FROM deliveries WHERE id = ?1")?
+        .query_row(params![id.0], |r| r.get(0))
         .optional()?;
     parse_state(&s.ok_or(LedgerError::UnknownDelivery(id))?)
 }

@@ -11,9 +11,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::queries::{self, ms};
+use super::write::{self, report_target, transition_in};
 use super::{
     Attempt, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, Ledger, LedgerError,
-    NewAttempt, NewDelivery, Result, Run, RunId, RunSummary, StateReport, TownshipOutcome,
+    NewAttempt, NewDelivery, Result, Run, RunId, RunSummary, Settled, StateReport, TownshipOutcome,
     TownshipReach, schema,
 };
 
@@ -48,34 +49,6 @@ impl SqliteLedger {
         // A panic while holding the lock leaves SQLite consistent (transactions roll back).
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-fn transition_in(
-    conn: &Connection,
-    id: DeliveryId,
-    to: DeliveryState,
-    reason: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    let from = queries::delivery_state(conn, id)?;
-    if !from.check(to, id)? {
-        return Ok(false);
-    }
-    conn.execute(
-        "UPDATE deliveries SET state = ?1, reason = COALESCE(?2, reason), updated_ms = ?3
-         WHERE id = ?4",
-        params![to.as_str(), reason, ms(now), id.0],
-    )?;
-    tracing::debug!(delivery = id.0, %from, %to, reason, "delivery state");
-    Ok(true)
-}
-
-/// The state a report moves a delivery to: directly, or through `delivered` when the report
-/// proves the package arrived (an attempt timed out but the platform got it).
-fn report_target(from: DeliveryState, code: u8) -> Option<DeliveryState> {
-    let to = DeliveryState::from_brd_state_code(code)?;
-    let via = DeliveryState::Delivered;
-    (from.can_go_to(to) || (from.can_go_to(via) && via.can_go_to(to))).then_some(to)
 }
 
 impl Ledger for SqliteLedger {
@@ -206,30 +179,27 @@ impl Ledger for SqliteLedger {
     }
 
     fn record_attempt(&self, a: &NewAttempt) -> Result<i64> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO attempts (delivery_id, started_ms, finished_ms, outcome, code,
-                 latency_ms, error)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                a.delivery.0,
-                ms(a.started_at),
-                ms(a.finished_at),
-                a.result.kind(),
-                a.result.code(),
-                i64::try_from(a.latency_ms).unwrap_or(i64::MAX),
-                a.error,
-            ],
-        )
-        .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _)
-                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                LedgerError::UnknownDelivery(a.delivery)
+        write::insert_attempt(&self.conn(), a)
+    }
+
+    fn record_settled(&self, settled: &Settled) -> Result<i64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id = write::insert_attempt(&tx, &settled.attempt)?;
+        if let Some((to, why)) = &settled.to {
+            let (id, now) = (settled.attempt.delivery, settled.attempt.finished_at);
+            let from = queries::delivery_state(&tx, id)?;
+            // A state report may have moved the delivery past what this reply says (played
+            // before the reply was read): the attempt is kept, the later state stands.
+            if !to.can_go_to(from) {
+                transition_in(&tx, id, *to, Some(why), now)?;
             }
-            other => other.into(),
-        })?;
-        Ok(conn.last_insert_rowid())
+        }
+        if let Some(h) = &settled.health {
+            write::upsert_health(&tx, h, true)?;
+        }
+        tx.commit()?;
+        Ok(id)
     }
 
     fn attempts(&self, delivery: DeliveryId) -> Result<Vec<Attempt>> {
@@ -286,24 +256,7 @@ impl Ledger for SqliteLedger {
     }
 
     fn put_endpoint_health(&self, h: &EndpointHealth) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO endpoint_health (endpoint, last_seen_ms, consecutive_failures, circuit,
-                 reason, updated_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (endpoint) DO UPDATE SET last_seen_ms = excluded.last_seen_ms,
-                 consecutive_failures = excluded.consecutive_failures,
-                 circuit = excluded.circuit, reason = excluded.reason,
-                 updated_ms = excluded.updated_ms",
-            params![
-                h.endpoint,
-                h.last_seen.map(ms),
-                h.consecutive_failures,
-                h.circuit.as_str(),
-                h.reason,
-                ms(h.updated_at),
-            ],
-        )?;
-        Ok(())
+        write::upsert_health(&self.conn(), h, false)
     }
 
     fn endpoint_health(&self, endpoint: &str) -> Result<Option<EndpointHealth>> {

@@ -179,6 +179,17 @@ pub struct NewAttempt {
     pub error: Option<String>,
 }
 
+/// An attempt and what it settled, written together in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    pub attempt: NewAttempt,
+    /// The delivery's new state and why, when the attempt ended it or moved it on.
+    pub to: Option<(DeliveryState, String)>,
+    /// The endpoint's health, when its circuit changed or it was just seen alive; a
+    /// `last_seen` of `None` keeps the one recorded.
+    pub health: Option<EndpointHealth>,
+}
+
 /// One attempt as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attempt {

@@ -198,11 +198,9 @@ impl Pusher {
                     .map_err(|e| PushError::Build(format!("endpoint `{endpoint}`: {e}")))?;
                 Ok(Payload::Ebd(built.bytes))
             }
-            Some(EndpointClient::Webhook(_)) => Ok(Payload::Bytes(webhook::body(
-                ids,
-                content,
-                &self.clip_base,
-            ))),
+            Some(EndpointClient::Webhook(_)) => {
+                Ok(Payload::Bytes(webhook::body(ids, content, &self.clip_base)))
+            }
             None => Ok(Payload::Bytes(Vec::new())),
         }
     }

@@ -139,7 +139,9 @@ mod tests {
                     break;
                 }
             }
-            sock.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").await.unwrap();
+            sock.write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
+                .await
+                .unwrap();
             got
         });
         crate::transport::install_crypto_provider();
@@ -154,7 +156,10 @@ mod tests {
         let got = server.await.unwrap();
         let h = got.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
         let head = String::from_utf8_lossy(&got[..h]).to_lowercase();
-        assert!(head.contains(&format!("content-length: {}", want.len())), "{head}");
+        assert!(
+            head.contains(&format!("content-length: {}", want.len())),
+            "{head}"
+        );
         assert!(!head.contains("transfer-encoding"), "{head}");
         assert_eq!(&got[h + 4..], want.as_slice());
     }

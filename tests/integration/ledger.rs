@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use shengbo::lang::Lang;
 use shengbo::ledger::{
     AttemptResult, CircuitState, Confirmed, DeliveryState, EndpointHealth, Ledger, LedgerError,
-    NewAttempt, NewDelivery, RunId, RunState, SqliteLedger, StateReport, reach,
+    NewAttempt, NewDelivery, RunId, RunState, Settled, SqliteLedger, StateReport, reach,
 };
 
 fn t(h: u32, m: u32) -> DateTime<Utc> {
@@ -130,6 +130,82 @@ fn reopen_preserves_runs_deliveries_attempts_reports_and_health() {
         (1, 2, 2)
     );
     assert_eq!(summary.by_state.get(&DeliveryState::Played), Some(&1));
+}
+
+#[test]
+fn a_settled_attempt_writes_its_state_and_health_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.sqlite");
+    let l = open(&path);
+    let (run, _) = l.open_run("weekly", t(10, 0), 1, t(9, 0)).unwrap();
+    let (d, _) = l
+        .record_delivery(
+            &new_delivery(run, "ep1", Lang::Ii, &["513431100"], 1),
+            t(9, 1),
+        )
+        .unwrap();
+    let health = |seen: Option<DateTime<Utc>>, failures: u32| EndpointHealth {
+        endpoint: "ep1".to_string(),
+        last_seen: seen,
+        consecutive_failures: failures,
+        circuit: CircuitState::Closed,
+        reason: None,
+        updated_at: t(9, 58),
+    };
+    // A failure: the attempt and the endpoint's count, the delivery left pending, and the
+    // endpoint's last sighting kept.
+    l.put_endpoint_health(&health(Some(t(9, 30)), 0)).unwrap();
+    l.record_settled(&Settled {
+        attempt: attempt(d.id, AttemptResult::Connect),
+        to: None,
+        health: Some(health(None, 1)),
+    })
+    .unwrap();
+    let h = l.endpoint_health("ep1").unwrap().unwrap();
+    assert_eq!((h.last_seen, h.consecutive_failures), (Some(t(9, 30)), 1));
+    assert_eq!(
+        l.delivery(d.id).unwrap().unwrap().state,
+        DeliveryState::Pending
+    );
+    // Success: delivered, seen now, failures reset.
+    l.record_settled(&Settled {
+        attempt: attempt(d.id, AttemptResult::Delivered),
+        to: Some((DeliveryState::Delivered, "ResultCode 1".to_string())),
+        health: Some(health(Some(t(9, 59)), 0)),
+    })
+    .unwrap();
+    let got = l.delivery(d.id).unwrap().unwrap();
+    assert_eq!(got.state, DeliveryState::Delivered);
+    assert_eq!(got.reason.as_deref(), Some("ResultCode 1"));
+    assert_eq!(l.attempts(d.id).unwrap().len(), 2);
+    let h = l.endpoint_health("ep1").unwrap().unwrap();
+    assert_eq!((h.last_seen, h.consecutive_failures), (Some(t(9, 59)), 0));
+    // A reply read after a state report moved the delivery on: the attempt is kept, and so is
+    // the later state.
+    l.record_state_report(&report(&got.ebm_id, 3, None, &["513431100000"]))
+        .unwrap();
+    l.record_settled(&Settled {
+        attempt: attempt(d.id, AttemptResult::Delivered),
+        to: Some((DeliveryState::Delivered, "ResultCode 1".to_string())),
+        health: None,
+    })
+    .unwrap();
+    assert_eq!(
+        l.delivery(d.id).unwrap().unwrap().state,
+        DeliveryState::Played
+    );
+    assert_eq!(l.attempts(d.id).unwrap().len(), 3);
+    // An illegal move rolls the whole write back: no further attempt is left behind.
+    let err = l.record_settled(&Settled {
+        attempt: attempt(d.id, AttemptResult::Connect),
+        to: Some((DeliveryState::Rejected, "ResultCode 3: late".to_string())),
+        health: None,
+    });
+    assert!(
+        matches!(err, Err(LedgerError::IllegalTransition(_))),
+        "{err:?}"
+    );
+    assert_eq!(l.attempts(d.id).unwrap().len(), 3);
 }
 
 #[test]

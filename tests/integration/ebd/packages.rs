@@ -190,7 +190,10 @@ mod properties {
         let m = media();
         let ebm = broadcast_ebm(&profile, &sample_spec(), &m).unwrap();
         let ebd = sample_envelope(&profile, Body::Ebm(ebm));
-        build_package(&ebd, &m, &profile, None).unwrap().bytes.to_vec()
+        build_package(&ebd, &m, &profile, None)
+            .unwrap()
+            .bytes
+            .to_vec()
     }
 
     proptest! {

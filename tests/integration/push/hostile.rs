@@ -47,7 +47,10 @@ fn package(signer: &KeySigner, seq: u32) -> BuiltPackage {
         start_time: t,
         end_time: t + chrono::TimeDelta::minutes(1),
     };
-    let media = vec![MediaFile::new("clip.wav", b"RIFF-not-really-audio".to_vec())];
+    let media = vec![MediaFile::new(
+        "clip.wav",
+        b"RIFF-not-really-audio".to_vec(),
+    )];
     let ebm = broadcast_ebm(&profile, &spec, &media).unwrap();
     let id = EbdId::package(&sender, day, seq).unwrap();
     let ebd = envelope(&profile, id, None, None, t, Body::Ebm(ebm)).unwrap();
