@@ -122,6 +122,10 @@ pub enum ProfileError {
     ExtraSenderEbrid { index: usize, source: IdError },
     #[error("extra_sender_ebrids[{index}]: `{code}` is already a sender code")]
     DuplicateSender { index: usize, code: String },
+    #[error(
+        "sender code `{0}` is neither `sender_ebrid` nor in `extra_sender_ebrids`: nothing is sent under it"
+    )]
+    NotOurs(String),
     #[error("sender_region: {0}")]
     SenderRegion(IdError),
     #[error("event_type `{0}` must be 5 characters")]
@@ -138,7 +142,7 @@ impl ProfileError {
     /// The `[ebd]` key the error is about.
     pub fn key(&self) -> &'static str {
         match self {
-            ProfileError::SenderEbrid(_) => "sender_ebrid",
+            ProfileError::SenderEbrid(_) | ProfileError::NotOurs(_) => "sender_ebrid",
             ProfileError::ExtraSenderEbrid { .. } | ProfileError::DuplicateSender { .. } => {
                 "extra_sender_ebrids"
             }
@@ -215,6 +219,15 @@ impl EbdProfile {
     pub fn is_sender(&self, code: &Ebrid) -> bool {
         self.sender_ebrid == code.as_str()
             || self.extra_sender_ebrids.iter().any(|c| c == code.as_str())
+    }
+
+    /// `code` if it is one of our sender codes, else an error naming it.
+    pub fn our_sender(&self, code: &Ebrid) -> Result<Ebrid, ProfileError> {
+        if self.is_sender(code) {
+            Ok(code.clone())
+        } else {
+            Err(ProfileError::NotOurs(code.to_string()))
+        }
     }
 
     /// The wire code of a language.
@@ -308,6 +321,9 @@ mod tests {
         assert!(p.is_sender(&Ebrid::parse(THIRD, IdFormat::V2018).unwrap()));
         let other = Ebrid::parse("45134310000000102010104", IdFormat::V2018).unwrap();
         assert!(!p.is_sender(&other));
+        let err = p.our_sender(&other).unwrap_err();
+        assert!(matches!(err, ProfileError::NotOurs(_)), "{err}");
+        assert_eq!(p.our_sender(&p.senders().unwrap()[2]).unwrap().as_str(), THIRD);
         assert!(EbdProfile::default().extra_sender_ebrids.is_empty());
     }
 
