@@ -323,7 +323,10 @@ mod tests {
         assert!(!p.is_sender(&other));
         let err = p.our_sender(&other).unwrap_err();
         assert!(matches!(err, ProfileError::NotOurs(_)), "{err}");
-        assert_eq!(p.our_sender(&p.senders().unwrap()[2]).unwrap().as_str(), THIRD);
+        assert_eq!(
+            p.our_sender(&p.senders().unwrap()[2]).unwrap().as_str(),
+            THIRD
+        );
         assert!(EbdProfile::default().extra_sender_ebrids.is_empty());
     }
 
