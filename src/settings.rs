@@ -1,6 +1,7 @@
 //! Deployment-wide settings from `schedules/settings.toml` (optional; every key has a default):
-//! the audio gate's thresholds (`[gate]`), the loudness policy (`[loudness]`) and staff-supplied
-//! township populations (`[[population]]`).
+//! the audio gate's thresholds (`[gate]`), the loudness policy (`[loudness]`), staff-supplied
+//! township populations (`[[population]]`) and the EBD interface's codes (`[ebd]`, among them
+//! the sender resource codes).
 //!
 //! Parsed in two stages like the campaign files: plain serde structs mirroring the file
 //! (`deny_unknown_fields`), then range checks. Every problem of the file is reported at once,
@@ -104,16 +105,7 @@ impl Settings {
                 settings.population_at.push(Some(at));
             }
         }
-        if let Err(e) = raw.ebd.validate() {
-            let at = src.find("[ebd]").map(|i| i..i + "[ebd]".len());
-            let d = Diagnostic::error(file, format!("`[ebd]`: {e}"));
-            diags.push(match at {
-                Some(range) => d.at(src, range),
-                None => d,
-            });
-        } else {
-            settings.ebd = raw.ebd;
-        }
+        settings.ebd = checks::ebd(raw.ebd, &spans, &mut diags);
         tracing::debug!(file = %file.display(), problems = diags.len(), "settings parsed");
         (settings, diags)
     }

@@ -214,7 +214,8 @@ fn basic_info(profile: &EbdProfile, msg_type: MsgType, spec: &EbmSpec) -> MsgBas
     }
 }
 
-/// An envelope from us (`SRC` from the profile) around `body`.
+/// An envelope from us around `body`: `SRC/EBRID` is the sender code inside `id`, which must be
+/// one of the profile's sender codes.
 pub fn envelope(
     profile: &EbdProfile,
     id: EbdId,
@@ -223,11 +224,12 @@ pub fn envelope(
     time: DateTime<Utc>,
     body: Body,
 ) -> Result<Ebd, BuildError> {
+    let sender = profile.our_sender(id.sender())?;
     Ok(Ebd {
         version: profile.ebd_version.clone(),
         id,
         src: Src {
-            ebrid: profile.sender()?,
+            ebrid: sender,
             url: (!profile.sender_url.is_empty()).then(|| profile.sender_url.clone()),
         },
         dest,

@@ -48,8 +48,12 @@ impl Default for LanguageCodes {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EbdProfile {
-    /// Our resource code (`SRC/EBRID`).
+    /// Our resource code (`SRC/EBRID`): the first sender of every day.
     pub sender_ebrid: String,
+    /// Further resource codes of ours, used in order once the codes before them have sent their
+    /// 9,999 messages of the (Beijing) day. Each package's `SRC/EBRID` is the sender its ids
+    /// were made from.
+    pub extra_sender_ebrids: Vec<String>,
     /// `SenderName` in every EBM.
     pub sender_name: String,
     /// `SenderCode`: our 12-digit region code.
@@ -87,6 +91,7 @@ impl Default for EbdProfile {
     fn default() -> Self {
         EbdProfile {
             sender_ebrid: "45134310000000102010101".into(),
+            extra_sender_ebrids: Vec::new(),
             sender_name: "昭觉县公安局".into(),
             sender_region: "513431000000".into(),
             sender_url: "http://127.0.0.1:8080/eb/receive".into(),
@@ -113,6 +118,14 @@ impl Default for EbdProfile {
 pub enum ProfileError {
     #[error("sender_ebrid: {0}")]
     SenderEbrid(IdError),
+    #[error("extra_sender_ebrids[{index}]: {source}")]
+    ExtraSenderEbrid { index: usize, source: IdError },
+    #[error("extra_sender_ebrids[{index}]: `{code}` is already a sender code")]
+    DuplicateSender { index: usize, code: String },
+    #[error(
+        "sender code `{0}` is neither `sender_ebrid` nor in `extra_sender_ebrids`: nothing is sent under it"
+    )]
+    NotOurs(String),
     #[error("sender_region: {0}")]
     SenderRegion(IdError),
     #[error("event_type `{0}` must be 5 characters")]
@@ -125,6 +138,23 @@ pub enum ProfileError {
     LanguageCode(String),
 }
 
+impl ProfileError {
+    /// The `[ebd]` key the error is about.
+    pub fn key(&self) -> &'static str {
+        match self {
+            ProfileError::SenderEbrid(_) | ProfileError::NotOurs(_) => "sender_ebrid",
+            ProfileError::ExtraSenderEbrid { .. } | ProfileError::DuplicateSender { .. } => {
+                "extra_sender_ebrids"
+            }
+            ProfileError::SenderRegion(_) => "sender_region",
+            ProfileError::EventType(_) => "event_type",
+            ProfileError::TerminalSubtype(_) => "terminal_subtype",
+            ProfileError::CertSn(_) => "cert_sn",
+            ProfileError::LanguageCode(_) => "language_codes",
+        }
+    }
+}
+
 impl EbdProfile {
     /// Parse a profile from TOML text.
     pub fn from_toml(text: &str) -> Result<EbdProfile, toml::de::Error> {
@@ -133,7 +163,7 @@ impl EbdProfile {
 
     /// Check the values serde cannot check.
     pub fn validate(&self) -> Result<(), ProfileError> {
-        self.sender()?;
+        self.senders()?;
         check_region_code(&self.sender_region).map_err(ProfileError::SenderRegion)?;
         if self.event_type.chars().count() != 5 {
             return Err(ProfileError::EventType(self.event_type.clone()));
@@ -156,6 +186,48 @@ impl EbdProfile {
     /// Our resource code, parsed.
     pub fn sender(&self) -> Result<Ebrid, ProfileError> {
         Ebrid::parse(&self.sender_ebrid, self.id_format).map_err(ProfileError::SenderEbrid)
+    }
+
+    /// Every sender code in the order they are used: `sender_ebrid`, then
+    /// `extra_sender_ebrids`. An unreadable or repeated code is an error naming it.
+    pub fn senders(&self) -> Result<Vec<Ebrid>, ProfileError> {
+        let mut out = vec![self.sender()?];
+        for (index, code) in self.extra_sender_ebrids.iter().enumerate() {
+            let e = self.extra_sender(index, code, &out)?;
+            out.push(e);
+        }
+        Ok(out)
+    }
+
+    /// Check extra sender code number `index` against the codes before it.
+    pub fn extra_sender(
+        &self,
+        index: usize,
+        code: &str,
+        before: &[Ebrid],
+    ) -> Result<Ebrid, ProfileError> {
+        let e = Ebrid::parse(code, self.id_format)
+            .map_err(|source| ProfileError::ExtraSenderEbrid { index, source })?;
+        if before.contains(&e) {
+            let code = code.to_owned();
+            return Err(ProfileError::DuplicateSender { index, code });
+        }
+        Ok(e)
+    }
+
+    /// Whether `code` is one of our sender codes.
+    pub fn is_sender(&self, code: &Ebrid) -> bool {
+        self.sender_ebrid == code.as_str()
+            || self.extra_sender_ebrids.iter().any(|c| c == code.as_str())
+    }
+
+    /// `code` if it is one of our sender codes, else an error naming it.
+    pub fn our_sender(&self, code: &Ebrid) -> Result<Ebrid, ProfileError> {
+        if self.is_sender(code) {
+            Ok(code.clone())
+        } else {
+            Err(ProfileError::NotOurs(code.to_string()))
+        }
     }
 
     /// The wire code of a language.
@@ -232,5 +304,56 @@ mod tests {
             ..EbdProfile::default()
         };
         assert!(matches!(p.validate(), Err(ProfileError::CertSn(_))));
+    }
+
+    const SECOND: &str = "45134310000000102010102";
+    const THIRD: &str = "45134310000000102010103";
+
+    #[test]
+    fn senders_come_in_order_primary_first() {
+        let p = EbdProfile::from_toml(&format!(
+            "extra_sender_ebrids = [\"{SECOND}\", \"{THIRD}\"]\n"
+        ))
+        .unwrap();
+        p.validate().unwrap();
+        let codes: Vec<String> = p.senders().unwrap().iter().map(|e| e.to_string()).collect();
+        assert_eq!(codes, [p.sender_ebrid.as_str(), SECOND, THIRD]);
+        assert!(p.is_sender(&Ebrid::parse(THIRD, IdFormat::V2018).unwrap()));
+        let other = Ebrid::parse("45134310000000102010104", IdFormat::V2018).unwrap();
+        assert!(!p.is_sender(&other));
+        let err = p.our_sender(&other).unwrap_err();
+        assert!(matches!(err, ProfileError::NotOurs(_)), "{err}");
+        assert_eq!(
+            p.our_sender(&p.senders().unwrap()[2]).unwrap().as_str(),
+            THIRD
+        );
+        assert!(EbdProfile::default().extra_sender_ebrids.is_empty());
+    }
+
+    #[test]
+    fn extra_senders_are_checked_like_the_first() {
+        let with = |extra: &[&str]| EbdProfile {
+            extra_sender_ebrids: extra.iter().map(|s| s.to_string()).collect(),
+            ..EbdProfile::default()
+        };
+        let err = with(&[SECOND, "4513431"]).validate().unwrap_err();
+        assert!(
+            matches!(err, ProfileError::ExtraSenderEbrid { index: 1, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("`4513431`"), "{err}");
+        assert_eq!(err.key(), "extra_sender_ebrids");
+        // A 2017-layout code in a 2018 profile is the wrong length.
+        assert!(with(&["451343100000001020"]).validate().is_err());
+        let primary = EbdProfile::default().sender_ebrid;
+        for dup in [vec![primary.as_str()], vec![SECOND, THIRD, SECOND]] {
+            let err = with(&dup).validate().unwrap_err();
+            let index = dup.len() - 1;
+            assert!(
+                matches!(&err, ProfileError::DuplicateSender { index: i, .. } if *i == index),
+                "{err}"
+            );
+            assert!(err.to_string().contains("already a sender code"), "{err}");
+        }
     }
 }

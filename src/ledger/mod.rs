@@ -14,12 +14,14 @@
 //! - [`schema`] — versioned migrations and connection set-up.
 //! - [`sqlite`] — [`SqliteLedger`], the SQLite implementation of [`Ledger`].
 //! - [`reach`] — pure reach arithmetic over confirmed outcomes.
+//! - [`sequences`] — daily id counters, bounded, one per sender code ([`sequence_counter`]).
 //!
 //! A delivery is one segment of a run's programme at one endpoint: one airing of one clip
 //! (message × language × repeat), keyed by run × endpoint × segment (schema version 2).
 
 pub mod reach;
 pub mod schema;
+pub mod sequences;
 pub mod sqlite;
 pub mod state;
 pub mod types;
@@ -32,6 +34,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub use reach::{Reach, reach};
+pub use sequences::sequence_counter;
 pub use sqlite::SqliteLedger;
 pub use state::{DeliveryState, IllegalTransition};
 pub use types::*;
@@ -142,6 +145,12 @@ pub trait Ledger: Send + Sync {
 
     /// The next value (1, 2, …) of counter `kind` for `day`; survives restarts, never repeats.
     fn next_sequence(&self, kind: &str, day: NaiveDate) -> Result<u32>;
+    /// The next value of counter `kind` for `day` if it is at most `max` (an id layout's
+    /// largest); `None` once `max` was handed out — the counter is then left where it is.
+    fn next_sequence_within(&self, kind: &str, day: NaiveDate, max: u32) -> Result<Option<u32>>;
+    /// Mark values up to `used` of counter `kind` for `day` as handed out (numbers used outside
+    /// this ledger, or a drill); never lowers a counter. Returns the counter's value.
+    fn raise_sequence(&self, kind: &str, day: NaiveDate, used: u32) -> Result<u32>;
 
     /// Pending deliveries whose air-by deadline is after `now`, earliest deadline first.
     fn deliveries_due(&self, now: DateTime<Utc>) -> Result<Vec<Delivery>>;

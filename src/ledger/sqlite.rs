@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::queries::{self, ms};
+use super::sequences;
 use super::write::{self, report_target, transition_in};
 use super::{
     Attempt, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, Ledger, LedgerError,
@@ -270,17 +271,15 @@ impl Ledger for SqliteLedger {
     }
 
     fn next_sequence(&self, kind: &str, day: NaiveDate) -> Result<u32> {
-        let value: i64 = self.conn().query_row(
-            "INSERT INTO sequences (kind, day, value) VALUES (?1, ?2, 1)
-             ON CONFLICT (kind, day) DO UPDATE SET value = value + 1
-             RETURNING value",
-            params![kind, day.format("%Y-%m-%d").to_string()],
-            |r| r.get(0),
-        )?;
-        u32::try_from(value).map_err(|_| LedgerError::BadValue {
-            column: "sequences.value",
-            value: value.to_string(),
-        })
+        sequences::next(&self.conn(), kind, day)
+    }
+
+    fn next_sequence_within(&self, kind: &str, day: NaiveDate, max: u32) -> Result<Option<u32>> {
+        sequences::next_within(&self.conn(), kind, day, max)
+    }
+
+    fn raise_sequence(&self, kind: &str, day: NaiveDate, used: u32) -> Result<u32> {
+        sequences::raise(&self.conn(), kind, day, used)
     }
 
     fn deliveries_due(&self, now: DateTime<Utc>) -> Result<Vec<Delivery>> {

@@ -48,6 +48,18 @@ pub enum PushError {
     Media(String),
     #[error("no campaign `{0}`")]
     UnknownCampaign(String),
+    #[error(
+        "every sender code's {what} ids for {day} are used up ({max} a day each: {codes}); \
+         add further resource codes of ours to `extra_sender_ebrids` in `[ebd]` of \
+         `schedules/settings.toml` — the deliveries recorded so far are kept and resume on the \
+         next run"
+    )]
+    Exhausted {
+        what: &'static str,
+        day: chrono::NaiveDate,
+        max: u32,
+        codes: String,
+    },
 }
 
 /// One loaded, validated snapshot of the project: what a run is planned from.

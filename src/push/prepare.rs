@@ -2,6 +2,11 @@
 //! delivery with its ids (EBDID, EBMID, the pair's other EBMID) and the digest of its payload.
 //! On a restart the recorded ids are reused and the payload rebuilt byte for byte; a payload that
 //! no longer matches its digest (the content changed) is cancelled, never sent under old ids.
+//!
+//! Ids come from the `[ebd]` sender codes in order: a day's messages take the first code's
+//! counter until its 9,999 EBMIDs are used, then the next code's; a delivery's EBDID is from its
+//! EBMID's code. When every code is used up the run stops with [`PushError::Exhausted`] and what
+//! was recorded stays in the ledger, to be resumed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,8 +18,8 @@ use sha2::{Digest, Sha256};
 use super::content::Draft;
 use super::{PushError, Pusher};
 use crate::dispatch::DeliveryJob;
-use crate::ebd::{EbdId, EbmId, PackageBytes};
-use crate::ledger::{Delivery, DeliveryState, NewDelivery, Run};
+use crate::ebd::{EbdId, EbmId, Ebrid, PackageBytes, SeqKind};
+use crate::ledger::{Delivery, DeliveryState, NewDelivery, Run, sequence_counter};
 use crate::transport::ebd::Ids;
 use crate::transport::router::EndpointClient;
 use crate::transport::{Content, webhook};
@@ -91,7 +96,7 @@ impl Pusher {
                 Some(d) => self.reuse(d, draft)?,
                 None => {
                     let ids = Ids {
-                        ebd_id: self.fresh_ebd(day)?,
+                        ebd_id: self.fresh_ebd(&ebm_ids[i], day)?,
                         ebm_id: ebm_ids[i].clone(),
                         related_ebm_id: related,
                     };
@@ -205,23 +210,77 @@ impl Pusher {
         }
     }
 
-    fn fresh_ebd(&self, day: NaiveDate) -> Result<String, PushError> {
-        let n = self.ledger.next_sequence("ebd", day)?;
-        Ok(EbdId::package(&self.sender()?, day, n)?
-            .as_str()
-            .to_string())
+    /// A fresh package id for a delivery whose message id is `ebm_id`: from the message's
+    /// sender, so the package's EBDID, its EBMID and its `SRC/EBRID` name the same code.
+    fn fresh_ebd(&self, ebm_id: &str, day: NaiveDate) -> Result<String, PushError> {
+        let sender = self.sender_of(ebm_id)?;
+        Ok(self.package_id(&sender, day)?.as_str().to_string())
     }
 
+    /// A fresh message id: the first sender code whose daily counter has numbers left (9,999
+    /// messages a day each), in the order of `[ebd]`.
     fn fresh_ebm(&self, day: NaiveDate) -> Result<String, PushError> {
-        let n = self.ledger.next_sequence("ebm", day)?;
-        Ok(EbmId::new(&self.sender()?, day, n)?.as_str().to_string())
+        let senders = self.senders()?;
+        let max = SeqKind::Ebm.max();
+        for sender in &senders {
+            let counter = self.counter("ebm", sender);
+            if let Some(n) = self.ledger.next_sequence_within(&counter, day, max)? {
+                return Ok(EbmId::new(sender, day, n)?.as_str().to_string());
+            }
+            tracing::debug!(sender = %sender, %day, "sender's message ids of the day used up");
+        }
+        Err(exhausted("message", day, max, &senders))
     }
 
-    /// A fresh package id for a control message (state request).
+    /// A fresh package id for a control message (state request) about no message in
+    /// particular: from the first sender code.
     pub fn control_ebd_id(&self, now: DateTime<Utc>) -> Result<EbdId, PushError> {
-        let day = beijing_day(now);
-        let n = self.ledger.next_sequence("ebd", day)?;
-        Ok(EbdId::package(&self.sender()?, day, n)?)
+        self.package_id(&self.sender()?, beijing_day(now))
+    }
+
+    /// A fresh package id for a control message about message `ebm_id` (`EBMStateRequest`):
+    /// from that message's sender code.
+    pub fn control_ebd_id_for(&self, ebm_id: &str, now: DateTime<Utc>) -> Result<EbdId, PushError> {
+        let sender = self.sender_of(ebm_id)?;
+        self.package_id(&sender, beijing_day(now))
+    }
+
+    fn package_id(&self, sender: &Ebrid, day: NaiveDate) -> Result<EbdId, PushError> {
+        let max = SeqKind::Ebd.max();
+        let counter = self.counter("ebd", sender);
+        match self.ledger.next_sequence_within(&counter, day, max)? {
+            Some(n) => Ok(EbdId::package(sender, day, n)?),
+            None => Err(exhausted("package", day, max, std::slice::from_ref(sender))),
+        }
+    }
+
+    fn senders(&self) -> Result<Vec<Ebrid>, PushError> {
+        self.profile
+            .senders()
+            .map_err(|e| PushError::Sender(e.to_string()))
+    }
+
+    /// The sender code of a recorded message id.
+    fn sender_of(&self, ebm_id: &str) -> Result<Ebrid, PushError> {
+        Ok(EbmId::parse(ebm_id, self.profile.id_format)?
+            .sender()
+            .clone())
+    }
+
+    /// The ledger counter of `kind` ids from `sender` (the first sender's is plain `kind`).
+    fn counter(&self, kind: &str, sender: &Ebrid) -> String {
+        let first = self.profile.sender_ebrid == sender.as_str();
+        sequence_counter(kind, sender.as_str(), first)
+    }
+}
+
+fn exhausted(what: &'static str, day: NaiveDate, max: u32, senders: &[Ebrid]) -> PushError {
+    let codes: Vec<String> = senders.iter().map(|s| format!("`{s}`")).collect();
+    PushError::Exhausted {
+        what,
+        day,
+        max,
+        codes: codes.join(", "),
     }
 }
 

@@ -125,8 +125,8 @@ impl Pusher {
                 let _permit = gate.acquire().await.expect("semaphore open");
                 let id = self
                     .blocking({
-                        let this = self.clone();
-                        move || this.control_ebd_id(now)
+                        let (this, ebm) = (self.clone(), d.ebm_id.clone());
+                        move || this.control_ebd_id_for(&ebm, now)
                     })
                     .await?;
                 client.state_request(id, &d.ebm_id, now).await

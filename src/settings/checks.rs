@@ -1,5 +1,6 @@
 //! Range checks of the settings' values: a value out of range is an error at its position and
-//! the key keeps its default.
+//! the key keeps its default. `[ebd]` is checked by [`EbdProfile::validate`], each further sender
+//! code on its own.
 
 use std::ops::Range;
 use std::path::Path;
@@ -10,6 +11,7 @@ use super::RawOverride;
 use crate::catalog::gate::GateConfig;
 use crate::diag::{Diagnostic, Location};
 use crate::directory::PopulationOverride;
+use crate::ebd::EbdProfile;
 use crate::loudness::LoudnessConfig;
 
 /// Finds where a key's value is written.
@@ -30,6 +32,25 @@ impl<'a> Spans<'a> {
             Some(DeValue::Table(t)) => t.get(key).map(|v| v.span()),
             _ => None,
         }
+    }
+
+    /// The span of item `index` of the array `[section] key`.
+    fn item(&self, section: &str, key: &str, index: usize) -> Option<Range<usize>> {
+        match self.table.get(section).map(|v| v.get_ref()) {
+            Some(DeValue::Table(t)) => match t.get(key).map(|v| v.get_ref()) {
+                Some(DeValue::Array(items)) => items.get(index).map(|v| v.span()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The span of a section's name (`ebd` of `[ebd]`).
+    fn section(&self, section: &str) -> Option<Range<usize>> {
+        self.table
+            .iter()
+            .find(|(k, _)| k.get_ref() == section)
+            .map(|(k, _)| k.span())
     }
 
     fn error(&self, span: Option<Range<usize>>, message: String) -> Diagnostic {
@@ -235,4 +256,40 @@ pub(super) fn population(
         };
         (o, at)
     })
+}
+
+/// `[ebd]`: a profile the id layouts accept, else every `[ebd]` default (reported at the key at
+/// fault). A further sender code that is unreadable or repeated is reported at its item and left
+/// out; the others are kept in order.
+pub(super) fn ebd(mut p: EbdProfile, spans: &Spans<'_>, diags: &mut Vec<Diagnostic>) -> EbdProfile {
+    let extras = std::mem::take(&mut p.extra_sender_ebrids);
+    let first = p.validate().and_then(|()| p.sender());
+    let mut senders = match first {
+        Ok(sender) => vec![sender],
+        Err(e) => {
+            let at = spans.of("ebd", e.key()).or_else(|| spans.section("ebd"));
+            let d = spans
+                .error(at, format!("`[ebd]`: {e}"))
+                .with_help("every `[ebd]` key keeps its default until this is fixed");
+            diags.push(d);
+            return EbdProfile::default();
+        }
+    };
+    for (index, code) in extras.into_iter().enumerate() {
+        match p.extra_sender(index, &code, &senders) {
+            Ok(sender) => {
+                senders.push(sender);
+                p.extra_sender_ebrids.push(code);
+            }
+            Err(e) => {
+                let at = spans.item("ebd", "extra_sender_ebrids", index);
+                let help = format!(
+                    "this code is left out; each one is a {}-digit resource code of ours, named once",
+                    p.id_format.ebrid_len()
+                );
+                diags.push(spans.error(at, format!("`[ebd]`: {e}")).with_help(help));
+            }
+        }
+    }
+    p
 }

@@ -29,6 +29,9 @@ pair_tolerance_lu = 0.5
 township = "513431100"
 people = 12345
 source = "乡政府 2024 户籍统计"
+
+[ebd]
+extra_sender_ebrids = ["45134310000000102010102", "45134310000000102010103"]
 "#;
 
 #[test]
@@ -71,6 +74,11 @@ fn every_key_is_read() {
     assert_eq!(s.population.len(), 1);
     assert_eq!(s.population[0].people, 12345);
     assert_eq!(s.population[0].source, "乡政府 2024 户籍统计");
+    assert_eq!(
+        s.ebd.extra_sender_ebrids,
+        ["45134310000000102010102", "45134310000000102010103"]
+    );
+    assert_eq!(s.ebd.senders().unwrap().len(), 3);
 }
 
 #[test]
@@ -199,4 +207,55 @@ fn missing_file_means_defaults() {
     let (s, diags) = Settings::load(tmp.path());
     assert!(diags.is_empty());
     assert_eq!(s, Settings::default());
+}
+
+const PRIMARY: &str = "45134310000000102010101";
+
+#[test]
+fn bad_extra_sender_codes_point_at_their_item_and_the_others_stay() {
+    let src = format!(
+        "[ebd]\nextra_sender_ebrids = [\n  \"45134310000000102010102\",\n  \"4513431000000010201010\",\n  \
+         \"{PRIMARY}\",\n  \"45134310000000102010102\",\n  \"45134310000000102010103\",\n]\n"
+    );
+    let (s, diags) = parse(&src);
+    let text: Vec<String> = diags.iter().map(ToString::to_string).collect();
+    assert_eq!(diags.len(), 3, "{text:#?}");
+    assert!(text[0].contains(":4:3"), "{text:#?}");
+    assert!(text[0].contains("extra_sender_ebrids[1]"), "{text:#?}");
+    assert!(text[0].contains("expected 23 digits"), "{text:#?}");
+    assert!(text[1].contains(":5:3") && text[1].contains("already a sender code"));
+    assert!(text[2].contains(":6:3") && text[2].contains("already a sender code"));
+    assert!(text.iter().all(|t| t.contains("left out")), "{text:#?}");
+    assert_eq!(
+        s.ebd.extra_sender_ebrids,
+        ["45134310000000102010102", "45134310000000102010103"]
+    );
+    assert_eq!(s.ebd.sender_ebrid, PRIMARY);
+}
+
+#[test]
+fn an_extra_sender_of_the_wrong_type_is_dropped_at_its_position() {
+    let src =
+        "[ebd]\nextra_sender_ebrids = [\"45134310000000102010102\", 45134310000000102010103]\n";
+    let (s, diags) = parse(src);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let loc = diags[0].location.as_ref().unwrap();
+    assert_eq!(loc.line, 2);
+    assert_eq!(s.ebd.extra_sender_ebrids, ["45134310000000102010102"]);
+}
+
+#[test]
+fn a_bad_first_sender_is_reported_at_its_key_and_ebd_defaults() {
+    // The comment mentions `[ebd]` first: the error must point at the key, not the comment.
+    let src = "# [ebd] holds our codes\n[ebd]\nsender_name = \"x\"\nsender_ebrid = \"123\"\n\
+               extra_sender_ebrids = [\"45134310000000102010102\"]\n";
+    let (s, diags) = parse(src);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let text = diags[0].to_string();
+    assert!(text.contains("schedules/settings.toml:4:16"), "{text}");
+    assert!(
+        text.contains("sender_ebrid") && text.contains("`123`"),
+        "{text}"
+    );
+    assert_eq!(s.ebd, EbdProfile::default());
 }

@@ -1,5 +1,6 @@
 //! The simulator's HTTP edge: take the package out of the multipart body, roll the fault dice,
-//! validate, update playback, and answer with a signed response tar.
+//! validate (with the sender checks of the id layouts: EBDID, EBMID and `SRC/EBRID` name the
+//! same code), update playback, and answer with a signed response tar.
 
 use std::time::Duration;
 
@@ -101,6 +102,32 @@ async fn tar_part(mut multipart: Multipart) -> Result<Vec<u8>, String> {
     }
 }
 
+/// The sender checks of the id layouts: the sender code inside the EBDID, inside a broadcast's
+/// EBMID and inside the EBMID a state request asks about are all the package's `SRC/EBRID`
+/// (a sender asks only about its own messages). A pair's `RelatedInfo` may name another code.
+pub(super) fn check_senders(ebd: &Ebd) -> Result<(), String> {
+    let src = &ebd.src.ebrid;
+    if ebd.id.sender() != src {
+        return Err(format!(
+            "EBDID `{}` is from sender `{}`, SRC/EBRID is `{src}`",
+            ebd.id,
+            ebd.id.sender()
+        ));
+    }
+    let (what, ebm_id) = match &ebd.body {
+        Body::Ebm(ebm) => ("EBMID", &ebm.id),
+        Body::EbmStateRequest(r) => ("asked EBMID", &r.ebm_id),
+        _ => return Ok(()),
+    };
+    if ebm_id.sender() != src {
+        return Err(format!(
+            "{what} `{ebm_id}` is from sender `{}`, SRC/EBRID is `{src}`",
+            ebm_id.sender()
+        ));
+    }
+    Ok(())
+}
+
 impl SimState {
     /// Validate one package and build the reply tar (blocking work).
     fn answer(&self, bytes: &[u8]) -> Result<BuiltPackage, String> {
@@ -125,6 +152,16 @@ impl SimState {
             return self.reply_verdict(&verdict, None);
         };
         let ebd = &pkg.ebd;
+        if let Err(desc) = check_senders(ebd) {
+            tracing::info!(ebdid = %ebd.id, %desc, "package refused");
+            let refused = Verdict {
+                code: ResultCode::ParseFailure,
+                desc,
+                ebdid: verdict.ebdid.clone(),
+                package: None,
+            };
+            return self.reply_verdict(&refused, Some(ebd));
+        }
         let body = match &ebd.body {
             Body::Ebm(ebm) => {
                 self.take_ebm(ebm);
@@ -230,5 +267,86 @@ impl SimState {
         let ebd = envelope(profile, id, dest, related, now, body).map_err(|e| e.to_string())?;
         let signer = self.inner.keys.signer.as_deref();
         build_package(&ebd, &[], profile, signer).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::ebd::assemble::{EbmSpec, broadcast_ebm};
+    use crate::ebd::model::parse_time;
+    use crate::ebd::{EbdProfile, EbmId, EbmStateRequest, Ebrid};
+
+    const SECOND: &str = "45134310000000102010102";
+
+    fn profile() -> EbdProfile {
+        EbdProfile {
+            extra_sender_ebrids: vec![SECOND.into()],
+            ..EbdProfile::default()
+        }
+    }
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()
+    }
+
+    fn code(s: &str) -> Ebrid {
+        Ebrid::parse(s, crate::ebd::IdFormat::V2018).unwrap()
+    }
+
+    /// A broadcast package whose EBDID is from `ebd_sender` and EBMID from `ebm_sender`.
+    fn broadcast(ebd_sender: &str, ebm_sender: &str) -> Ebd {
+        let p = profile();
+        let t = parse_time("2026-11-27 09:00:00").unwrap();
+        let spec = EbmSpec {
+            id: EbmId::new(&code(ebm_sender), day(), 1).unwrap(),
+            related: Some(EbmId::new(&p.sender().unwrap(), day(), 9_999).unwrap()),
+            lang: crate::lang::Lang::Zh,
+            title: "提示".into(),
+            desc: Some("说明".into()),
+            area_codes: vec!["513431100000".into()],
+            send_time: t,
+            start_time: t,
+            end_time: t + chrono::TimeDelta::minutes(5),
+        };
+        let ebm = broadcast_ebm(&p, &spec, &[]).unwrap();
+        let id = EbdId::package(&code(ebd_sender), day(), 1).unwrap();
+        envelope(&p, id, None, None, t, Body::Ebm(ebm)).unwrap()
+    }
+
+    #[test]
+    fn every_sender_code_passes_when_its_ids_agree() {
+        let primary = EbdProfile::default().sender_ebrid;
+        check_senders(&broadcast(SECOND, SECOND)).unwrap();
+        check_senders(&broadcast(&primary, &primary)).unwrap();
+        assert_eq!(broadcast(SECOND, SECOND).src.ebrid.as_str(), SECOND);
+    }
+
+    #[test]
+    fn ids_of_another_sender_than_src_are_refused() {
+        let primary = EbdProfile::default().sender_ebrid;
+        let err = check_senders(&broadcast(SECOND, &primary)).unwrap_err();
+        assert!(err.starts_with("EBMID"), "{err}");
+        let mut ebd = broadcast(SECOND, SECOND);
+        ebd.src.ebrid = code(&primary);
+        let err = check_senders(&ebd).unwrap_err();
+        assert!(err.starts_with("EBDID") && err.contains(SECOND), "{err}");
+    }
+
+    #[test]
+    fn a_state_request_asks_only_about_its_senders_messages() {
+        let p = profile();
+        let t = parse_time("2026-11-27 09:30:00").unwrap();
+        let ask = |ebd_sender: &str, ebm_sender: &str| {
+            let id = EbdId::package(&code(ebd_sender), day(), 2).unwrap();
+            let ebm_id = EbmId::new(&code(ebm_sender), day(), 1).unwrap();
+            let body = Body::EbmStateRequest(EbmStateRequest { ebm_id });
+            check_senders(&envelope(&p, id, None, None, t, body).unwrap())
+        };
+        ask(SECOND, SECOND).unwrap();
+        let err = ask(&p.sender_ebrid, SECOND).unwrap_err();
+        assert!(err.starts_with("asked EBMID"), "{err}");
     }
 }

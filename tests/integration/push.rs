@@ -171,7 +171,7 @@ pub fn fast_registry(push: &str, timeout_s: &str) -> String {
 
 const FAST: &str = "backoff_base_ms = 20\nbackoff_cap_s = 0.2\nconcurrency = 32";
 
-fn all_deliveries(ledger: &SqliteLedger) -> Vec<shengbo::ledger::Delivery> {
+pub fn all_deliveries(ledger: &SqliteLedger) -> Vec<shengbo::ledger::Delivery> {
     let runs = ledger
         .runs(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC, None)
         .unwrap();
@@ -366,5 +366,6 @@ async fn the_circuit_opens_on_a_dead_platform_and_the_others_go_on() {
 mod crash;
 mod hostile;
 mod segments;
+mod senders;
 mod serve;
 mod webhook;
