@@ -97,6 +97,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Logs go to stderr; `RUST_LOG` overrides the verbosity flag.
+/// Threads for blocking work. That work is ledger writes (one SQLite connection, taken in turn)
+/// and building packages (CPU-bound, on two cores here): beyond this many threads, waiting
+/// writes only add stacks and allocator arenas (tokio's default allows 512).
+const BLOCKING_THREADS: usize = 16;
+
+/// The async runtime every long-running command uses.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .build()
+        .context("starting the async runtime")
+}
+
 pub fn init_tracing(verbose: u8) {
     let default = match verbose {
         0 => "warn",

@@ -54,7 +54,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     if !args.once {
         anyhow::bail!("`shengbo run` needs `--once`; the scheduler daemon is `shengbo serve`");
     }
-    let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    let rt = super::runtime()?;
     rt.block_on(run_once(global, args))
 }
 

@@ -45,7 +45,7 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
-    let rt = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
+    let rt = super::runtime()?;
     if args.no_schedule {
         rt.block_on(http_only(global, args))
     } else {

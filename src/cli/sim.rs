@@ -77,7 +77,7 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let keys = load_keys(&args, &config)?;
     let clock = SimClock::system(config.speed);
     let state = SimState::new(config, keys, clock).context("simulator profile")?;
-    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let rt = super::runtime()?;
     rt.block_on(serve(args.listen, state))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -295,7 +295,10 @@ impl<T: Transport> Inner<T> {
     ) -> (AttemptOutcome, NewAttempt) {
         progress.attempts += 1;
         let (started, started_at) = (Instant::now(), self.clock.now());
-        let outcome = match timeout(self.config.attempt_timeout, self.transport.send(job)).await {
+        // Boxed: a job waiting for its turn stays small; only attempts in flight hold the
+        // transport's (HTTP) state.
+        let send = Box::pin(self.transport.send(job));
+        let outcome = match timeout(self.config.attempt_timeout, send).await {
             Ok(outcome) => outcome,
             Err(_) => AttemptOutcome::Retryable {
                 kind: RetryKind::Timeout,

@@ -256,6 +256,8 @@ impl Pusher {
             .map(Prepared::job)
             .collect();
         let report = dispatcher.dispatch(jobs, shutdown.clone()).await;
+        self.router
+            .forget_recipes(report.jobs.iter().map(|j| j.delivery));
         let follow = runs
             .iter()
             .map(|r| self.await_states(r.run.id, play, wait, shutdown.clone()));

@@ -62,6 +62,12 @@ pub fn report_of(r: &EbmStateResponse, raw: String) -> StateReport {
     }
 }
 
+fn log_follow(r: Result<Result<(), PushError>, tokio::task::JoinError>) {
+    if let Ok(Err(e)) = r {
+        tracing::error!(error = %e, "state follow-up failed");
+    }
+}
+
 fn awaiting(d: &Delivery) -> bool {
     matches!(d.state, DeliveryState::Sent | DeliveryState::Delivered)
 }
@@ -79,16 +85,34 @@ impl Pusher {
         let all = tokio::task::spawn_blocking(move || ledger.deliveries_of_run(run))
             .await
             .expect("ledger task")?;
+        let mut due: Vec<Delivery> = all
+            .into_iter()
+            .filter(|d| awaiting(d) && self.router.ebd(&d.endpoint).is_some())
+            .collect();
+        due.sort_by_key(|d| d.window_end);
         let gate = Arc::new(Semaphore::new(wait.concurrency.max(1)));
+        // Follow-ups start in window order when due, at most this many alive at once: one
+        // waiting is a ledger row here, not a task (a run to 10,000 endpoints has 20,000).
+        let live = Arc::new(Semaphore::new((wait.concurrency * 32).max(256)));
         let mut set = JoinSet::new();
-        for d in all.into_iter().filter(awaiting) {
-            if self.router.ebd(&d.endpoint).is_none() {
-                continue;
+        let mut stop = shutdown.clone();
+        for d in due {
+            let slot = tokio::select! {
+                biased;
+                _ = stop.wait_for(|s| *s) => break,
+                slot = async {
+                    clock.sleep_until(d.window_end + delta(wait.grace)).await;
+                    Arc::clone(&live).acquire_owned().await.expect("semaphore open")
+                } => slot,
+            };
+            while let Some(r) = set.try_join_next() {
+                log_follow(r);
             }
             let this = self.clone();
             let gate = Arc::clone(&gate);
             let mut stop = shutdown.clone();
             set.spawn(async move {
+                let _slot = slot;
                 tokio::select! {
                     r = this.follow(d, clock, wait, gate) => r,
                     _ = stop.wait_for(|s| *s) => Ok(()),
@@ -96,9 +120,7 @@ impl Pusher {
             });
         }
         while let Some(r) = set.join_next().await {
-            if let Ok(Err(e)) = r {
-                tracing::error!(error = %e, "state follow-up failed");
-            }
+            log_follow(r);
         }
         Ok(())
     }
@@ -129,7 +151,9 @@ impl Pusher {
                         move || this.control_ebd_id_for(&ebm, now)
                     })
                     .await?;
-                client.state_request(id, &d.ebm_id, now).await
+                // Boxed: a follow-up waiting for its window stays small; only one asking holds
+                // the request's state.
+                Box::pin(client.state_request(id, &d.ebm_id, now)).await
             };
             match asked {
                 Ok((resp, raw)) => {

@@ -56,6 +56,15 @@ impl Router {
             .insert(delivery, recipe);
     }
 
+    /// Drop the recipes of deliveries the dispatcher is done with (a later dispatch of one,
+    /// after a restart or a reload, keeps its recipe again).
+    pub fn forget_recipes(&self, deliveries: impl IntoIterator<Item = DeliveryId>) {
+        let mut recipes = self.recipes.lock().unwrap_or_else(|e| e.into_inner());
+        for d in deliveries {
+            recipes.remove(&d);
+        }
+    }
+
     fn recipe(&self, delivery: DeliveryId) -> Option<Recipe> {
         self.recipes
             .lock()
