@@ -115,34 +115,57 @@ impl<T: Transport> Dispatcher<T> {
 
     /// Dispatch `jobs` (already `pending` in the ledger) until each ends or `shutdown` turns
     /// true; then wait up to the drain deadline for attempts in flight and abandon the rest.
+    ///
+    /// Jobs start in the order they may go out (by play window), at most `max_live` alive at
+    /// once: a job waiting its turn is an entry in a list, not a task, so a run to 10,000
+    /// endpoints does not hold 20,000 tasks. Jobs not started when shutdown comes stay
+    /// `pending` and are reported interrupted.
     pub async fn dispatch(
         &self,
-        jobs: Vec<DeliveryJob>,
+        mut jobs: Vec<DeliveryJob>,
         mut shutdown: watch::Receiver<bool>,
     ) -> DispatchReport {
+        jobs.sort_by_key(|j| j.window_start);
+        let mut queue = jobs.into_iter().peekable();
+        let live = Arc::new(Semaphore::new(self.inner.config.max_live.max(1)));
         let mut set = JoinSet::new();
         let mut by_task = HashMap::new();
-        for job in jobs {
-            let task = Arc::clone(&self.inner).drive(job.clone(), shutdown.clone());
-            by_task.insert(set.spawn(task).id(), job);
-        }
         let mut report = DispatchReport::default();
         loop {
+            if queue.peek().is_none() && set.is_empty() {
+                return report;
+            }
             tokio::select! {
-                joined = set.join_next() => match joined {
-                    Some(joined) => report.jobs.push(collect(joined, &by_task)),
-                    None => return report,
-                },
+                biased;
                 () = cancelled(&mut shutdown) => break,
+                Some(joined) = set.join_next_with_id() => {
+                    report.jobs.push(collect(joined, &mut by_task));
+                }
+                slot = Arc::clone(&live).acquire_owned(), if queue.peek().is_some() => {
+                    let (slot, job) = (slot.expect("never closed"), queue.next().expect("peeked"));
+                    let task = Arc::clone(&self.inner).drive(job.clone(), shutdown.clone());
+                    let id = set
+                        .spawn(async move {
+                            let _slot = slot;
+                            task.await
+                        })
+                        .id();
+                    by_task.insert(id, job);
+                }
             }
         }
+        for job in queue {
+            let result = JobResult::new(job.delivery, JobEnd::Interrupted, Progress::default());
+            as_run(&job, &result);
+            report.jobs.push(result);
+        }
         let deadline = Instant::now() + self.inner.config.drain;
-        while let Ok(Some(joined)) = timeout_at(deadline, set.join_next()).await {
-            report.jobs.push(collect(joined, &by_task));
+        while let Ok(Some(joined)) = timeout_at(deadline, set.join_next_with_id()).await {
+            report.jobs.push(collect(joined, &mut by_task));
         }
         set.abort_all();
-        while let Some(joined) = set.join_next().await {
-            report.jobs.push(collect(joined, &by_task));
+        while let Some(joined) = set.join_next_with_id().await {
+            report.jobs.push(collect(joined, &mut by_task));
         }
         report
     }

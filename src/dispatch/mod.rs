@@ -154,6 +154,18 @@ pub struct DispatchConfig {
     pub breaker: BreakerConfig,
     /// After shutdown, how long in-flight attempts may take to finish.
     pub drain: Duration,
+    /// Jobs alive (started, waiting, backing off or in flight) at once; the rest wait their
+    /// turn in a list, in play-window order. See [`live_jobs`].
+    pub max_live: usize,
+}
+
+/// The jobs to keep alive for `max_in_flight` attempts: four per attempt, and never fewer than
+/// 4,096. A job keeps its place while it backs off or waits out an open circuit, so the floor
+/// is far above what any set of dead platforms could hold (an endpoint has a few jobs per run);
+/// the bound only bites on runs to thousands of endpoints, whose 20,000 waiting tasks would
+/// otherwise cost memory.
+pub fn live_jobs(max_in_flight: usize) -> usize {
+    (max_in_flight * 4).max(4096)
 }
 
 impl Default for DispatchConfig {
@@ -166,6 +178,7 @@ impl Default for DispatchConfig {
             lead: Duration::from_secs(30 * 60),
             breaker: BreakerConfig::default(),
             drain: Duration::from_secs(30),
+            max_live: live_jobs(32),
         }
     }
 }

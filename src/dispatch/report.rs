@@ -96,19 +96,24 @@ pub(super) struct Progress {
 }
 
 pub(super) fn collect(
-    joined: Result<JobResult, JoinError>,
-    by_task: &HashMap<tokio::task::Id, DeliveryJob>,
+    joined: Result<(tokio::task::Id, JobResult), JoinError>,
+    by_task: &mut HashMap<tokio::task::Id, DeliveryJob>,
 ) -> JobResult {
     let err = match joined {
-        Ok(result) => return result,
+        Ok((id, result)) => {
+            by_task.remove(&id);
+            return result;
+        }
         Err(err) => err,
     };
-    let job = &by_task[&err.id()];
+    let job = by_task
+        .remove(&err.id())
+        .expect("every task's job is kept until it is collected");
     if err.is_panic() {
         tracing::error!(delivery = job.delivery.0, "dispatch task panicked");
     }
     let result = JobResult::new(job.delivery, JobEnd::Abandoned, Progress::default());
-    as_run(job, &result);
+    as_run(&job, &result);
     result
 }
 

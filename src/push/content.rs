@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -29,7 +30,8 @@ pub struct Draft {
     pub repeat: u32,
     /// The segment of the other half of this message's pair, if any.
     pub partner: Option<u32>,
-    pub content: Content,
+    /// Shared with the delivery's recipe once recorded.
+    pub content: Arc<Content>,
 }
 
 /// One airing of one clip in a broadcast's programme.
@@ -135,7 +137,7 @@ pub fn drafts(
                 message: seg.message,
                 repeat: seg.repeat,
                 partner: seg.partner,
-                content,
+                content: Arc::new(content),
             });
         }
         out.by_endpoint.insert(endpoint, list);

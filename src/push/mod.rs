@@ -235,6 +235,7 @@ pub fn dispatch_config(registry: &Registry) -> crate::dispatch::DispatchConfig {
             cool_down: p.breaker_cooldown,
         },
         drain: std::time::Duration::from_secs(10),
+        max_live: crate::dispatch::live_jobs(p.concurrency),
     }
 }
 

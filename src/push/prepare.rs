@@ -174,13 +174,13 @@ impl Pusher {
     /// What a prepared delivery holds: an EBD package is dropped for its recipe (the router
     /// builds it again, identically, per attempt), so a run's memory does not grow with
     /// endpoints × packages; a webhook body is kept as bytes.
-    fn hold(&self, d: &Delivery, ids: Ids, content: &Content, payload: Payload) -> Arc<[u8]> {
+    fn hold(&self, d: &Delivery, ids: Ids, content: &Arc<Content>, payload: Payload) -> Arc<[u8]> {
         let Payload::Ebd(_) = payload else {
             return payload.into_bytes().into();
         };
         let recipe = crate::transport::ebd::Recipe {
             ids,
-            content: Arc::new(content.clone()),
+            content: Arc::clone(content),
         };
         self.router.keep_recipe(d.id, recipe);
         Arc::from(Vec::new())

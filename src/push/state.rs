@@ -101,7 +101,10 @@ impl Pusher {
                 biased;
                 _ = stop.wait_for(|s| *s) => break,
                 slot = async {
-                    clock.sleep_until(d.window_end + delta(wait.grace)).await;
+                    let wait_real = clock.real_until(d.window_end + delta(wait.grace));
+                    if !wait_real.is_zero() {
+                        tokio::time::sleep(wait_real).await;
+                    }
                     Arc::clone(&live).acquire_owned().await.expect("semaphore open")
                 } => slot,
             };

@@ -93,6 +93,42 @@ async fn concurrency_is_bounded_overall_and_per_endpoint() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn jobs_start_in_window_order_and_no_more_than_the_live_bound_run() {
+    let s = Setup::new();
+    let mut fake = Fake::new(s.clock, AttemptOutcome::Delivered);
+    fake.latency = Duration::from_secs(1);
+    let fake = Arc::new(fake);
+    let mut cfg = config();
+    cfg.max_live = 2;
+    // Listed latest window first; all inside the lead time already.
+    let jobs: Vec<_> = (0..6)
+        .rev()
+        .map(|i| s.job(&format!("ep{i}"), i * 10, 3600))
+        .collect();
+    let report = s
+        .dispatcher(&fake, cfg)
+        .dispatch(jobs.clone(), no_shutdown())
+        .await;
+    assert_eq!(report.count("delivered"), 6);
+    assert_eq!(
+        fake.max_total.load(Ordering::SeqCst),
+        2,
+        "8 permits, 2 alive"
+    );
+    let mut by_window: Vec<_> = jobs.iter().collect();
+    by_window.sort_by_key(|j| j.window_start);
+    let sends: Vec<_> = by_window
+        .iter()
+        .map(|j| fake.sends_of(j.delivery)[0])
+        .collect();
+    assert!(
+        sends.windows(3).all(|w| w[0] <= w[2]) && sends[0] < sends[5],
+        "earliest windows go first: {sends:?}"
+    );
+    assert_strict(&fake);
+}
+
+#[tokio::test(start_paused = true)]
 async fn nothing_is_sent_before_the_lead_time() {
     let s = Setup::new();
     let fake = Arc::new(Fake::new(s.clock, AttemptOutcome::Delivered));

@@ -199,6 +199,7 @@ fn config() -> DispatchConfig {
             cool_down: Duration::from_secs(30),
         },
         drain: Duration::from_secs(5),
+        max_live: 64,
     }
 }
 
