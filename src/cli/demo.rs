@@ -152,12 +152,16 @@ async fn one_slot(
         ..StateWait::default()
     };
     let (_stop_tx, stop) = tokio::sync::watch::channel(false);
-    pusher.drive(&dispatcher, &runs, play, wait, stop).await;
+    let already: Vec<bool> = runs
+        .iter()
+        .map(|r| r.deliveries.iter().all(|p| p.delivery.state.is_final()))
+        .collect();
+    pusher.drive(&dispatcher, &mut runs, play, wait, stop).await;
     let terminals = one_terminal_per_village(&project.directory);
     runs.iter()
-        .map(|r| {
+        .zip(already)
+        .map(|(r, already)| {
             let outcome = run_outcome(&*pusher.ledger, r.run.id, &project.directory, &terminals)?;
-            let already = r.deliveries.iter().all(|p| p.delivery.state.is_final());
             Ok(SlotResult {
                 campaign: r.run.campaign.clone(),
                 run: r.run.id,

@@ -94,7 +94,7 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     });
     let dispatcher = dispatcher(&pusher, Clock::system());
     let play = PlayClock::starting_at(Utc::now(), args.speed);
-    pusher.drive(&dispatcher, &runs, play, wait, stop).await;
+    pusher.drive(&dispatcher, &mut runs, play, wait, stop).await;
     let mut code = ExitCode::SUCCESS;
     for r in &runs {
         let outcome = run_outcome(

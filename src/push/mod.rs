@@ -241,20 +241,21 @@ pub fn dispatch_config(registry: &Registry) -> crate::dispatch::DispatchConfig {
 
 impl Pusher {
     /// Send every pending delivery of `runs`, then follow their play states; runs whose
-    /// deliveries all reached a final state are closed.
+    /// deliveries all reached a final state are closed. The runs' prepared deliveries are
+    /// handed to the dispatcher (taken out of `runs`: the ledger has their states from here on).
     pub async fn drive(
         &self,
         dispatcher: &crate::dispatch::Dispatcher<Router>,
-        runs: &[PreparedRun],
+        runs: &mut [PreparedRun],
         play: PlayClock,
         wait: state::StateWait,
         shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> crate::dispatch::DispatchReport {
         let jobs = runs
-            .iter()
-            .flat_map(|r| &r.deliveries)
+            .iter_mut()
+            .flat_map(|r| std::mem::take(&mut r.deliveries))
             .filter(|p| p.delivery.state == crate::ledger::DeliveryState::Pending)
-            .map(Prepared::job)
+            .map(Prepared::into_job)
             .collect();
         let report = dispatcher.dispatch(jobs, shutdown.clone()).await;
         self.router
@@ -271,9 +272,10 @@ impl Pusher {
             let (ledger, id) = (Arc::clone(&self.ledger), r.run.id);
             let closed = tokio::task::spawn_blocking(move || {
                 let all_final = ledger
-                    .deliveries_of_run(id)?
-                    .iter()
-                    .all(|d| d.state.is_final());
+                    .run_summary(id)?
+                    .by_state
+                    .keys()
+                    .all(|s| s.is_final());
                 if all_final {
                     ledger.close_run(id)?;
                 }

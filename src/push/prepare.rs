@@ -32,8 +32,8 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    pub fn job(&self) -> DeliveryJob {
-        DeliveryJob::new(&self.delivery, Arc::clone(&self.payload))
+    pub fn into_job(self) -> DeliveryJob {
+        DeliveryJob::new(&self.delivery, self.payload)
     }
 }
 

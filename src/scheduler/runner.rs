@@ -43,7 +43,7 @@ impl Runner for PushRunner {
         })
         .await;
         drop(permit);
-        let run = match prepared {
+        let mut run = match prepared {
             Ok(Ok(Some(run))) => run,
             Ok(Ok(None)) => {
                 tracing::info!(%campaign, %occurrence, "nothing airs at this slot");
@@ -62,7 +62,7 @@ impl Runner for PushRunner {
             .pusher
             .drive(
                 &self.dispatcher,
-                std::slice::from_ref(&run),
+                std::slice::from_mut(&mut run),
                 self.play,
                 self.wait,
                 shutdown,
