@@ -295,7 +295,8 @@ async fn outages_until_the_air_by_deadline_end_in_expiry() {
     };
     let sim = start_sim(faults, 120.0).await;
     let occurrence = this_minute();
-    let air_by = (Utc::now() - occurrence).num_seconds() + 3;
+    // Eight seconds of outage from now: room for a loaded machine to start the run.
+    let air_by = (Utc::now() - occurrence).num_seconds() + 8;
     let push = format!("{FAST}\nair_by_s = {air_by}\nbreaker_threshold = 1000");
     let proj = project(
         &drill_campaign("counties = [\"昭觉县\"]"),
@@ -326,7 +327,8 @@ async fn outages_until_the_air_by_deadline_end_in_expiry() {
 async fn the_circuit_opens_on_a_dead_platform_and_the_others_go_on() {
     let sim = start_sim(Faults::default(), 120.0).await;
     let occurrence = this_minute();
-    let air_by = (Utc::now() - occurrence).num_seconds() + 4;
+    // Eight seconds from now: room for a loaded machine to start the run and reach the live one.
+    let air_by = (Utc::now() - occurrence).num_seconds() + 8;
     let push =
         format!("{FAST}\nair_by_s = {air_by}\nbreaker_threshold = 2\nbreaker_cooldown_s = 600");
     let mut registry = fast_registry(&push, "2");
