@@ -16,6 +16,7 @@ use crate::dispatch::Clock;
 use crate::push::Project;
 use crate::schedule::Campaign;
 
+pub mod endpoints;
 pub mod reload;
 pub mod runner;
 

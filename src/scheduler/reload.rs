@@ -1,6 +1,8 @@
-//! Picking up edited schedules and audio without a restart: the files' sizes and mtimes are
-//! polled; on a change the project is loaded and validated, and only a valid set replaces the
-//! current one — on errors the last good set stays, and the log says so.
+//! Picking up edited schedules, endpoints and audio without a restart: the files' sizes and
+//! mtimes are polled; on a change the endpoint registry and the project are each loaded and
+//! validated, and only a valid one replaces the current one — on errors the last good one stays,
+//! and the log says so. The two are independent: a broken `endpoints.toml` does not hold back
+//! edited schedules, nor the reverse.
 
 use std::hash::{Hash, Hasher};
 use std::path::Path;
@@ -12,6 +14,7 @@ use tokio::sync::watch;
 use crate::datadir::DataDir;
 use crate::diag::Diagnostic;
 use crate::push::Project;
+use crate::scheduler::endpoints::EndpointReload;
 
 /// A hash of every file's path, size and mtime under `schedules/` and `audio/`.
 pub fn fingerprint(root: &Path) -> u64 {
@@ -54,12 +57,15 @@ pub fn load_strict(root: &Path, data: &DataDir) -> Result<Project, Vec<Diagnosti
     }
 }
 
-/// Poll every `interval`; send a new project on a valid change. Returns at shutdown.
+/// Poll every `interval`; on a change reload the endpoints, then send a new project if it is
+/// valid. The endpoints go first, so a slot the new project brings is prepared with the
+/// endpoints edited with it. Returns at shutdown.
 pub async fn watch_files(
     root: std::path::PathBuf,
     data: DataDir,
     interval: Duration,
     tx: watch::Sender<Arc<Project>>,
+    endpoints: EndpointReload,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut seen = fingerprint(&root);
@@ -76,6 +82,9 @@ pub async fn watch_files(
             continue;
         }
         seen = now;
+        // Townships are checked against the last good project's directory.
+        let current = Arc::clone(&tx.borrow());
+        endpoints.reload_logged(current).await;
         let (r, d2) = (root.clone(), d);
         match tokio::task::spawn_blocking(move || load_strict(&r, &d2)).await {
             Ok(Ok(project)) => {

@@ -1,6 +1,7 @@
 //! The real [`Runner`]: firing a slot prepares the run in the ledger and pushes it (resuming
 //! whatever a crash left pending, with the recorded ids); a missed slot is written to the ledger
-//! and its deliveries expired, so coverage shows it targeted and not reached.
+//! and its deliveries expired, so coverage shows it targeted and not reached. Each slot takes
+//! the [`PushSet`] in force when it is prepared and keeps it to the end of its run.
 
 use std::sync::Arc;
 
@@ -8,17 +9,17 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use super::Runner;
-use crate::dispatch::{Clock, Dispatcher};
+use super::endpoints::PushSet;
+use crate::dispatch::Clock;
 use crate::ledger::LedgerError;
 use crate::push::state::StateWait;
 use crate::push::{PlayClock, Project, PushError, Pusher};
-use crate::transport::Router;
 
-/// Pushes fired slots through one shared dispatcher.
+/// Pushes fired slots through the current pusher and dispatcher (replaced when the endpoint
+/// registry is edited).
 #[derive(Debug)]
 pub struct PushRunner {
-    pub pusher: Pusher,
-    pub dispatcher: Dispatcher<Router>,
+    pub push: watch::Receiver<Arc<PushSet>>,
     pub clock: Clock,
     pub play: PlayClock,
     pub wait: StateWait,
@@ -35,8 +36,9 @@ impl Runner for PushRunner {
         shutdown: watch::Receiver<bool>,
     ) {
         let permit = self.preparing.acquire().await.expect("semaphore open");
+        let set = Arc::clone(&self.push.borrow());
         let now = self.clock.now();
-        let pusher = self.pusher.clone();
+        let pusher = set.pusher.clone();
         let c = campaign.clone();
         let prepared = tokio::task::spawn_blocking(move || {
             pusher.prepare_occurrence(&project, &c, occurrence, now)
@@ -58,10 +60,10 @@ impl Runner for PushRunner {
                 return;
             }
         };
-        let report = self
+        let report = set
             .pusher
             .drive(
-                &self.dispatcher,
+                &set.dispatcher,
                 std::slice::from_mut(&mut run),
                 self.play,
                 self.wait,
@@ -77,7 +79,7 @@ impl Runner for PushRunner {
     async fn missed(&self, project: Arc<Project>, campaign: String, occurrence: DateTime<Utc>) {
         let _permit = self.preparing.acquire().await.expect("semaphore open");
         let now = self.clock.now();
-        let pusher = self.pusher.clone();
+        let pusher = self.push.borrow().pusher.clone();
         let c = campaign.clone();
         let done = tokio::task::spawn_blocking(move || {
             record_missed(&pusher, &project, &c, occurrence, now)

@@ -1,6 +1,6 @@
 //! `shengbo serve` with the scheduler: the cron loop pushing every campaign's slots, the file
-//! watcher reloading schedules and audio, the `ConnectionCheck` heartbeat, and the HTTP app
-//! beside them. SIGTERM or Ctrl-C stops the loop and drains in-flight pushes within a deadline.
+//! watcher reloading schedules, endpoints and audio, the `ConnectionCheck` heartbeat (to the
+//! endpoints in force), and the HTTP app beside them. SIGTERM or Ctrl-C stops the loop and drains in-flight pushes within a deadline.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,10 +11,11 @@ use tokio::sync::watch;
 
 use super::{Args, app_state, shutdown_signal};
 use crate::cli::Global;
-use crate::cli::run::{dispatcher, load_registry, pusher};
+use crate::cli::run::{load_registry, pusher};
 use crate::dispatch::Clock;
 use crate::push::state::StateWait;
 use crate::push::{PlayClock, Pusher};
+use crate::scheduler::endpoints::{EndpointReload, PushSet};
 use crate::scheduler::reload::{load_strict, watch_files};
 use crate::scheduler::{CronLoop, LoopConfig, PushRunner, catch_up_from};
 
@@ -56,9 +57,16 @@ pub(super) async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode>
     let cursor = catch_up_from(latest, now, push.air_by);
     let (stop_tx, stop) = watch::channel(false);
     let (project_tx, project_rx) = watch::channel(Arc::new(project));
+    let (push_tx, push_rx) = watch::channel(Arc::new(PushSet::new(pusher.clone(), clock).await));
+    let endpoints = EndpointReload {
+        root: global.root.clone(),
+        sim: args.sim.clone(),
+        client: crate::transport::http_client()?,
+        clock,
+        tx: push_tx,
+    };
     let runner = PushRunner {
-        dispatcher: dispatcher(&pusher, clock),
-        pusher: pusher.clone(),
+        push: push_rx.clone(),
         clock,
         play: PlayClock::system(),
         wait: StateWait {
@@ -83,10 +91,11 @@ pub(super) async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode>
         data,
         reload,
         project_tx,
+        endpoints,
         stop.clone(),
     ));
     let follow_up = tokio::spawn(follow_up(pusher.clone(), push.state_wait, stop.clone()));
-    let heartbeat = tokio::spawn(heartbeats(pusher, push.connection_check, stop.clone()));
+    let heartbeat = tokio::spawn(heartbeats(push_rx, stop.clone()));
     let scheduler = tokio::spawn(cron.run(cursor, stop.clone()));
     eprintln!(
         "scheduler running: catch-up from {cursor}, lead {}s, air-by {}s",
@@ -155,15 +164,18 @@ async fn follow_up(pusher: Pusher, max_after: Duration, stop: watch::Receiver<bo
     }
 }
 
-/// `ConnectionCheck` to every EBD endpoint every `interval`.
-async fn heartbeats(pusher: Pusher, interval: Duration, mut stop: watch::Receiver<bool>) {
+/// `ConnectionCheck` to every EBD endpoint in force, every `connection_check_s` of its registry.
+async fn heartbeats(push: watch::Receiver<Arc<PushSet>>, mut stop: watch::Receiver<bool>) {
     loop {
-        for (endpoint, result) in pusher.connection_checks(Utc::now()).await {
+        let set = Arc::clone(&push.borrow());
+        let interval = set.pusher.registry.push.connection_check;
+        for (endpoint, result) in set.pusher.connection_checks(Utc::now()).await {
             match result {
                 Ok(()) => tracing::debug!(%endpoint, "heartbeat ok"),
                 Err(e) => tracing::warn!(%endpoint, error = %e, "heartbeat failed"),
             }
         }
+        drop(set);
         tokio::select! {
             () = tokio::time::sleep(interval) => {}
             _ = stop.wait_for(|s| *s) => return,
