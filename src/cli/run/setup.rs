@@ -31,18 +31,16 @@ pub(crate) fn load_registry(
     dir: &Directory,
     sim: Option<&str>,
 ) -> anyhow::Result<Registry> {
-    let (mut registry, warnings) = match crate::endpoint::load_root(root, dir) {
-        Ok(ok) => ok,
+    match crate::scheduler::endpoints::load_registry(root, dir, sim) {
+        Ok((registry, warnings)) => {
+            report(&warnings);
+            Ok(registry)
+        }
         Err(errors) => {
             report(&errors);
             anyhow::bail!("the endpoint registry has {} errors", errors.len());
         }
-    };
-    report(&warnings);
-    if let Some(base) = sim {
-        registry.substitute_sim(base);
     }
-    Ok(registry)
 }
 
 /// The EBD profile: `[ebd]` of `schedules/settings.toml` (checked there), else the defaults.
