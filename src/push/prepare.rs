@@ -175,9 +175,9 @@ impl Pusher {
     /// builds it again, identically, per attempt), so a run's memory does not grow with
     /// endpoints × packages; a webhook body is kept as bytes.
     fn hold(&self, d: &Delivery, ids: Ids, content: &Arc<Content>, payload: Payload) -> Arc<[u8]> {
-        let Payload::Ebd(_) = payload else {
-            return payload.into_bytes().into();
-        };
+        if let Payload::Bytes(body) = payload {
+            return body.into();
+        }
         let recipe = crate::transport::ebd::Recipe {
             ids,
             content: Arc::clone(content),
@@ -333,14 +333,6 @@ impl Payload {
         match self {
             Payload::Ebd(p) => p.matches(recorded),
             Payload::Bytes(_) => self.digest() == recorded,
-        }
-    }
-
-    /// The payload in one buffer.
-    pub fn into_bytes(self) -> Vec<u8> {
-        match self {
-            Payload::Ebd(p) => p.to_vec(),
-            Payload::Bytes(b) => b,
         }
     }
 }
