@@ -12,8 +12,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::Global;
 use super::run::{
-    beijing, dispatcher, load_project, load_registry, pad, parse_time, print_reach, pusher,
-    thousands,
+    beijing, load_project, load_registry, pad, parse_time, print_reach, pusher, thousands,
 };
 use crate::demo::{merge_reach, next_occurrences, set, start_sim};
 use crate::dispatch::Clock;
@@ -144,7 +143,7 @@ async fn one_slot(
             tokio::task::block_in_place(|| pusher.prepare_occurrence(project, c, at, virtual_now))?;
         runs.extend(prepared);
     }
-    let dispatcher = dispatcher(pusher, Clock::starting_at(virtual_now));
+    let dispatcher = pusher.dispatcher(Clock::starting_at(virtual_now));
     // Play-clock time: at ×600 six hours pass in 36 s of real time.
     let wait = StateWait {
         poll: Duration::from_secs(60),

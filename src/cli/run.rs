@@ -21,7 +21,7 @@ use crate::schedule::Campaign;
 
 mod setup;
 
-pub(crate) use setup::{dispatcher, load_project, load_registry, pusher};
+pub(crate) use setup::{load_project, load_registry, pusher};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -92,7 +92,7 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         let _ = tokio::signal::ctrl_c().await;
         let _ = stop_tx.send(true);
     });
-    let dispatcher = dispatcher(&pusher, Clock::system());
+    let dispatcher = pusher.dispatcher(Clock::system());
     let play = PlayClock::starting_at(Utc::now(), args.speed);
     pusher.drive(&dispatcher, &mut runs, play, wait, stop).await;
     let mut code = ExitCode::SUCCESS;

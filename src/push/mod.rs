@@ -240,6 +240,30 @@ pub fn dispatch_config(registry: &Registry) -> crate::dispatch::DispatchConfig {
 }
 
 impl Pusher {
+    /// The same pusher sending to `registry`'s endpoints: same ledger, profile and clip base.
+    pub fn with_registry(&self, registry: Registry, client: &reqwest::Client) -> Pusher {
+        let router = Router::new(&registry, &self.profile, client);
+        Pusher {
+            ledger: Arc::clone(&self.ledger),
+            registry: Arc::new(registry),
+            router: Arc::new(router),
+            profile: Arc::clone(&self.profile),
+            clip_base: self.clip_base.clone(),
+        }
+    }
+
+    /// A dispatcher sending through this pusher's router, its limits from the registry.
+    pub fn dispatcher(&self, clock: crate::dispatch::Clock) -> crate::dispatch::Dispatcher<Router> {
+        use rand::SeedableRng as _;
+        crate::dispatch::Dispatcher::new(
+            Arc::clone(&self.router),
+            Arc::clone(&self.ledger),
+            dispatch_config(&self.registry),
+            clock,
+            rand::rngs::StdRng::from_os_rng(),
+        )
+    }
+
     /// Send every pending delivery of `runs`, then follow their play states; runs whose
     /// deliveries all reached a final state are closed. The runs' prepared deliveries are
     /// handed to the dispatcher (taken out of `runs`: the ledger has their states from here on).

@@ -9,14 +9,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rand::SeedableRng;
 use tokio::sync::watch;
 
 use crate::diag::Diagnostic;
 use crate::directory::Directory;
 use crate::dispatch::{Clock, Dispatcher};
 use crate::endpoint::Registry;
-use crate::push::{Project, Pusher, dispatch_config};
+use crate::push::{Project, Pusher};
 use crate::transport::Router;
 
 /// A pusher and the dispatcher sending through its router: what one slot pushes with.
@@ -29,13 +28,7 @@ pub struct PushSet {
 impl PushSet {
     /// A dispatcher for `pusher`, its circuits restored from the ledger.
     pub async fn new(pusher: Pusher, clock: Clock) -> PushSet {
-        let dispatcher = Dispatcher::new(
-            Arc::clone(&pusher.router),
-            Arc::clone(&pusher.ledger),
-            dispatch_config(&pusher.registry),
-            clock,
-            rand::rngs::StdRng::from_os_rng(),
-        );
+        let dispatcher = pusher.dispatcher(clock);
         match dispatcher.restore_breakers().await {
             Ok(n) => tracing::debug!(circuits = n, "circuits restored from the ledger"),
             Err(e) => tracing::warn!(error = %e, "circuits not restored; all start closed"),
@@ -129,15 +122,7 @@ impl EndpointReload {
         for w in &warnings {
             tracing::warn!(file = %w.position(), warning = %w.message, "endpoint registry");
         }
-        let old = &current.pusher;
-        let router = Router::new(&registry, &old.profile, &self.client);
-        let pusher = Pusher {
-            ledger: Arc::clone(&old.ledger),
-            registry: Arc::new(registry),
-            router: Arc::new(router),
-            profile: Arc::clone(&old.profile),
-            clip_base: old.clip_base.clone(),
-        };
+        let pusher = current.pusher.with_registry(registry, &self.client);
         let _ = self
             .tx
             .send(Arc::new(PushSet::new(pusher, self.clock).await));

@@ -5,12 +5,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use rand::SeedableRng;
 
 use crate::cli::Global;
 use crate::diag::Diagnostic;
 use crate::directory::Directory;
-use crate::dispatch::{Clock, Dispatcher};
 use crate::ebd::EbdProfile;
 use crate::endpoint::Registry;
 use crate::ledger::{Ledger, SqliteLedger};
@@ -70,16 +68,6 @@ pub(crate) fn pusher(global: &Global, registry: Registry) -> anyhow::Result<Push
         profile,
         clip_base: "http://127.0.0.1:8470/v1/audio".into(),
     })
-}
-
-pub(crate) fn dispatcher(pusher: &Pusher, clock: Clock) -> Dispatcher<Router> {
-    Dispatcher::new(
-        Arc::clone(&pusher.router),
-        Arc::clone(&pusher.ledger),
-        crate::push::dispatch_config(&pusher.registry),
-        clock,
-        rand::rngs::StdRng::from_os_rng(),
-    )
 }
 
 fn report(diags: &[Diagnostic]) {
