@@ -30,6 +30,7 @@
 //! - [`demo`] — the out-of-the-box demo's parts: in-process simulator, next slots, merged reach.
 //! - [`coverage`] — pure coverage aggregation: population reached, by county or township, per period.
 //! - [`server`] — the HTTP app: playlist and audio pulls, coverage (JSON, CSV, HTML), health, metrics.
+//! - [`service`] — the daemon behind `shengbo serve`: one clock, the live view, every loop.
 //! - [`datadir`] — where all state lives (ledger, counters, caches).
 //! - [`cli`] — the `shengbo` subcommands.
 
@@ -56,6 +57,7 @@ pub mod render;
 pub mod schedule;
 pub mod scheduler;
 pub mod server;
+pub mod service;
 pub mod settings;
 pub mod sim;
 pub mod transport;

@@ -1,4 +1,5 @@
-//! `shengbo serve`: the daemon. Two parts in one process:
+//! `shengbo serve`: the daemon ([`crate::service`]) on the system clock until SIGTERM or Ctrl-C.
+//! Two parts in one process:
 //! - the HTTP app ([`crate::server`]): playlist and audio pulls, coverage, health, metrics;
 //! - the scheduler (cron loop and pushes), skipped with `--no-schedule`.
 //!
@@ -8,22 +9,14 @@
 //! holds what it serves.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::{DateTime, Days, Utc};
 
 use super::Global;
-use crate::directory::Directory;
-
-mod scheduled;
-use crate::server::{self, AppState, Snapshot, TokenStore};
-
-/// How often the HTTP-only mode re-plans (schedules, audio and the day may have changed).
-const REPLAN_EVERY: Duration = Duration::from_secs(600);
+use crate::dispatch::Clock;
+use crate::service::{Listen, ServiceConfig};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -37,7 +30,7 @@ pub struct Args {
     #[arg(long)]
     pub base_url: Option<String>,
     /// Seconds between checks for edited schedules and audio.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub reload_s: u64,
     /// Base URL replacing `{sim}` in the endpoint registry (a running `shengbo sim`).
     #[arg(long, env = "SHENGBO_SIM_URL")]
@@ -46,85 +39,34 @@ pub struct Args {
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let rt = super::runtime()?;
-    if args.no_schedule {
-        rt.block_on(http_only(global, args))
-    } else {
-        rt.block_on(scheduled::run(global, args))
-    }
-}
-
-/// The window planned for serving: yesterday through a week ahead.
-fn window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let from = now.checked_sub_days(Days::new(1)).unwrap_or(now);
-    let to = now.checked_add_days(Days::new(8)).unwrap_or(now);
-    (from, to)
-}
-
-/// Plan and index audio for the server: the loudness-adjusted clips, cached (by content and
-/// gain) under the data directory's `cache/adjusted`, the same cache `run` and `serve` push from.
-/// This is the only thing a read-only mirror writes; it never writes the ledger.
-pub fn load_snapshot(root: &Path, data: &crate::datadir::DataDir) -> anyhow::Result<Snapshot> {
-    let now = Utc::now();
-    let (from, to) = window(now);
-    let adjusted = data.path().join("cache").join("adjusted");
-    Snapshot::load(root, Some(&data.probe_cache()), &adjusted, from, to, now)
-        .with_context(|| format!("cannot load `{}`", root.display()))
-}
-
-/// The HTTP app's state for this project and data directory.
-pub fn app_state(global: &Global, args: &Args) -> anyhow::Result<AppState> {
-    let data = global.data_dir();
-    let snapshot = load_snapshot(&global.root, &data)?;
-    let tokens = TokenStore::open(data.path().join("tokens.json"))?;
-    let mut state = AppState::new(Arc::new(Directory::liangshan()), snapshot, tokens);
-    if data.ledger().exists() {
-        state = state.with_records(server::records::open(&data.ledger())?);
-    } else {
-        tracing::warn!(ledger = %data.ledger().display(), "no ledger yet: coverage unavailable");
-    }
-    if let Some(url) = &args.base_url {
-        state = state.with_base_url(url.clone());
-    }
-    Ok(state)
-}
-
-async fn http_only(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
-    let state = app_state(global, &args)?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind(args.listen))
         .with_context(|| format!("cannot listen on `{}`", args.listen))?;
     eprintln!("listening on http://{}", listener.local_addr()?);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let replan = tokio::spawn(replan_loop(global.clone(), state.clone(), stop_rx));
-    let shutdown = async move {
-        shutdown_signal().await;
-        let _ = stop_tx.send(true);
-    };
-    server::serve_http(listener, state, shutdown).await?;
-    let _ = replan.await;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Re-plan every [`REPLAN_EVERY`] until told to stop; a failed load keeps the old snapshot.
-async fn replan_loop(
-    global: Global,
-    state: AppState,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            () = tokio::time::sleep(REPLAN_EVERY) => {}
-        }
-        let g = global.clone();
-        let loaded =
-            tokio::task::spawn_blocking(move || load_snapshot(&g.root, &g.data_dir())).await;
-        match loaded {
-            Ok(Ok(snapshot)) => state.replace_snapshot(snapshot),
-            Ok(Err(err)) => {
-                tracing::error!(error = %format!("{err:#}"), "re-plan failed; serving the previous plan")
+    let mut config = ServiceConfig::new(
+        global.root.clone(),
+        global.data_dir(),
+        Listen::Bound(listener),
+    );
+    config.base_url = args.base_url;
+    config.reload = Duration::from_secs(args.reload_s);
+    config.sim = args.sim;
+    config.schedule = !args.no_schedule;
+    match rt.block_on(crate::service::serve(
+        config,
+        Clock::system(),
+        shutdown_signal(),
+    )) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            if let Some(diags) = e.diagnostics() {
+                for d in diags {
+                    eprintln!("{d}");
+                }
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(1));
             }
-            Err(err) => tracing::error!(%err, "re-plan task failed"),
+            Err(anyhow::Error::new(e).context("serve stopped"))
         }
     }
 }

@@ -5,14 +5,16 @@
 //! edited schedules, nor the reverse.
 
 use std::hash::{Hash, Hasher};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use crate::datadir::DataDir;
 use crate::diag::Diagnostic;
+use crate::dispatch::Clock;
 use crate::push::Project;
 use crate::scheduler::endpoints::EndpointReload;
 
@@ -46,8 +48,12 @@ fn walk(dir: &Path, h: &mut impl Hasher) {
 
 /// Load and validate the project as `check` loads it: any error (settings, schedules, catalog)
 /// refuses the new set, so the last good one stays in force.
-pub fn load_strict(root: &Path, data: &DataDir) -> Result<Project, Vec<Diagnostic>> {
-    let (project, diags) = Project::load(root, data, chrono::Utc::now())
+pub fn load_strict(
+    root: &Path,
+    data: &DataDir,
+    now: DateTime<Utc>,
+) -> Result<Project, Vec<Diagnostic>> {
+    let (project, diags) = Project::load(root, data, now)
         .map_err(|e| vec![Diagnostic::error("schedules", e.to_string())])?;
     let errors: Vec<Diagnostic> = diags.into_iter().filter(Diagnostic::is_error).collect();
     if errors.is_empty() {
@@ -57,53 +63,93 @@ pub fn load_strict(root: &Path, data: &DataDir) -> Result<Project, Vec<Diagnosti
     }
 }
 
-/// Poll every `interval`; on a change reload the endpoints, then send a new project if it is
-/// valid. The endpoints go first, so a slot the new project brings is prepared with the
-/// endpoints edited with it. Returns at shutdown.
-pub async fn watch_files(
-    root: std::path::PathBuf,
-    data: DataDir,
-    interval: Duration,
-    tx: watch::Sender<Arc<Project>>,
-    endpoints: EndpointReload,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut seen = fingerprint(&root);
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(interval) => {}
-            _ = shutdown.wait_for(|s| *s) => return,
-        }
-        let (r, d) = (root.clone(), data.clone());
-        let Ok(now) = tokio::task::spawn_blocking(move || fingerprint(&r)).await else {
-            continue;
-        };
-        if now == seen {
-            continue;
-        }
-        seen = now;
-        // Townships are checked against the last good project's directory.
-        let current = Arc::clone(&tx.borrow());
-        endpoints.reload_logged(current).await;
-        let (r, d2) = (root.clone(), d);
-        match tokio::task::spawn_blocking(move || load_strict(&r, &d2)).await {
-            Ok(Ok(project)) => {
-                tracing::info!(
-                    campaigns = project.campaigns.len(),
-                    "schedules and audio reloaded"
-                );
-                let _ = tx.send(Arc::new(project));
+/// Load the project keeping its valid parts (a read-only mirror plans what it can); errors are
+/// logged. Only a project that cannot be loaded at all is refused.
+pub fn load_lenient(
+    root: &Path,
+    data: &DataDir,
+    now: DateTime<Utc>,
+) -> Result<Project, Vec<Diagnostic>> {
+    let (project, diags) = Project::load(root, data, now)
+        .map_err(|e| vec![Diagnostic::error("schedules", e.to_string())])?;
+    for e in diags.iter().filter(|d| d.is_error()) {
+        tracing::warn!(file = %e.position(), error = %e.message, "left out of the plan");
+    }
+    Ok(project)
+}
+
+/// Polls the project's files and sends each new valid project.
+#[derive(Debug, Clone)]
+pub struct Watcher {
+    pub root: PathBuf,
+    pub data: DataDir,
+    pub interval: Duration,
+    /// Refuse an edited project with any error (pushing); else keep its valid parts (a mirror).
+    pub strict: bool,
+    pub clock: Clock,
+}
+
+impl Watcher {
+    /// Poll every `interval`; on a change reload the endpoints (when pushing), then send a new
+    /// project if it is valid. The endpoints go first, so a slot the new project brings is
+    /// prepared with the endpoints edited with it. Returns at shutdown.
+    pub async fn run(
+        self,
+        tx: watch::Sender<Arc<Project>>,
+        endpoints: Option<EndpointReload>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut seen = fingerprint(&self.root);
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(self.interval) => {}
+                _ = shutdown.wait_for(|s| *s) => return,
             }
-            Ok(Err(errors)) => {
-                for e in &errors {
-                    tracing::error!(file = %e.position(), error = %e.message, "invalid after an edit");
+            let r = self.root.clone();
+            let Ok(now) = tokio::task::spawn_blocking(move || fingerprint(&r)).await else {
+                continue;
+            };
+            if now == seen {
+                continue;
+            }
+            seen = now;
+            if let Some(endpoints) = &endpoints {
+                // Townships are checked against the last good project's directory.
+                let current = Arc::clone(&tx.borrow());
+                endpoints.reload_logged(current).await;
+            }
+            let (r, d, at, strict) = (
+                self.root.clone(),
+                self.data.clone(),
+                self.clock.now(),
+                self.strict,
+            );
+            let loaded = tokio::task::spawn_blocking(move || {
+                if strict {
+                    load_strict(&r, &d, at)
+                } else {
+                    load_lenient(&r, &d, at)
                 }
-                tracing::warn!(
-                    errors = errors.len(),
-                    "edited schedules have errors; keeping the last good set"
-                );
+            });
+            match loaded.await {
+                Ok(Ok(project)) => {
+                    tracing::info!(
+                        campaigns = project.campaigns.len(),
+                        "schedules and audio reloaded"
+                    );
+                    let _ = tx.send(Arc::new(project));
+                }
+                Ok(Err(errors)) => {
+                    for e in &errors {
+                        tracing::error!(file = %e.position(), error = %e.message, "invalid after an edit");
+                    }
+                    tracing::warn!(
+                        errors = errors.len(),
+                        "edited schedules have errors; keeping the last good set"
+                    );
+                }
+                Err(e) => tracing::error!(error = %e, "reload panicked; keeping the last good set"),
             }
-            Err(e) => tracing::error!(error = %e, "reload panicked; keeping the last good set"),
         }
     }
 }
@@ -134,7 +180,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("audio")).unwrap();
         std::fs::write(dir.path().join("schedules/bad.toml"), "id = \n").unwrap();
         let data = DataDir::resolve(dir.path(), None);
-        let errors = load_strict(dir.path(), &data).unwrap_err();
+        let errors = load_strict(dir.path(), &data, Utc::now()).unwrap_err();
         assert!(
             errors.iter().any(|e| e.file.ends_with("bad.toml")),
             "{errors:?}"

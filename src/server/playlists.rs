@@ -110,9 +110,9 @@ fn links(state: &AppState, headers: &HeaderMap, query: &PullQuery) -> Links {
     Links { base, suffix }
 }
 
-fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>, AppError> {
+fn parse_at(at: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, AppError> {
     match at {
-        None => Ok(Utc::now()),
+        None => Ok(now),
         Some(s) => DateTime::parse_from_rfc3339(s)
             .map(|t| t.with_timezone(&Utc))
             .map_err(|e| {
@@ -123,9 +123,9 @@ fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>, AppError> {
     }
 }
 
-fn parse_date(date: Option<&str>) -> Result<NaiveDate, AppError> {
+fn parse_date(date: Option<&str>, now: DateTime<Utc>) -> Result<NaiveDate, AppError> {
     match date {
-        None => Ok(Utc::now().with_timezone(&ZONE).date_naive()),
+        None => Ok(now.with_timezone(&ZONE).date_naive()),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
             AppError::BadRequest(format!("`date` must look like `2026-11-27`, not `{s}`"))
         }),
@@ -150,7 +150,7 @@ pub async fn township(
     let snapshot = state.snapshot();
     let selection = match file.as_str() {
         "playlist.m3u8" | "playlist.xspf" | "playlist.json" => {
-            let at = parse_at(query.at.as_deref())?;
+            let at = parse_at(query.at.as_deref(), state.now())?;
             let (i, _) = snapshot
                 .next_of(code, at)
                 .ok_or_else(|| AppError::NotFound {
@@ -162,7 +162,7 @@ pub async fn township(
                 })?;
             Selection::Broadcast(i)
         }
-        "day.json" | "day.m3u8" => Selection::Day(parse_date(query.date.as_deref())?),
+        "day.json" | "day.m3u8" => Selection::Day(parse_date(query.date.as_deref(), state.now())?),
         other => {
             return Err(unknown_file(
                 other,
@@ -240,7 +240,7 @@ pub async fn county(
     if file != "playlists.json" {
         return Err(unknown_file(&file, &["playlists.json"]));
     }
-    let date = parse_date(query.date.as_deref())?;
+    let date = parse_date(query.date.as_deref(), state.now())?;
     let snapshot = state.snapshot();
     let links = links(&state, &headers, &query);
     let key = Key {
@@ -314,13 +314,13 @@ mod tests {
 
     #[test]
     fn dates_and_times_are_checked() {
-        assert!(parse_at(Some("2026-11-27T20:00:00+08:00")).is_ok());
+        assert!(parse_at(Some("2026-11-27T20:00:00+08:00"), Utc::now()).is_ok());
         assert_eq!(
-            parse_at(Some("tomorrow")).unwrap_err().status(),
+            parse_at(Some("tomorrow"), Utc::now()).unwrap_err().status(),
             axum::http::StatusCode::BAD_REQUEST
         );
-        assert!(parse_date(Some("2026-11-27")).is_ok());
-        assert!(parse_date(Some("27/11/2026")).is_err());
+        assert!(parse_date(Some("2026-11-27"), Utc::now()).is_ok());
+        assert!(parse_date(Some("27/11/2026"), Utc::now()).is_err());
         assert_eq!(
             super::super::rendered::http_date(DateTime::UNIX_EPOCH),
             "Thu, 01 Jan 1970 00:00:00 GMT"

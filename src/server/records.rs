@@ -12,9 +12,8 @@ use crate::coverage::{FailureRow, Inputs, Reached, RunOutcome, TownshipOutcome};
 use crate::ledger::{Confirmed, Ledger, SqliteLedger};
 
 /// A ledger seen as the app's records.
-#[derive(Debug)]
-pub struct LedgerRecords<L> {
-    ledger: L,
+pub struct LedgerRecords {
+    ledger: Arc<dyn Ledger>,
     /// The SQLite file, for the write check; `None` skips it.
     file: Option<PathBuf>,
 }
@@ -22,15 +21,25 @@ pub struct LedgerRecords<L> {
 /// Open the SQLite ledger at `path` as records.
 pub fn open(path: &Path) -> Result<Arc<dyn Records>, RecordsError> {
     let ledger = SqliteLedger::open(path).map_err(err)?;
-    Ok(Arc::new(LedgerRecords {
-        ledger,
-        file: Some(path.to_path_buf()),
-    }))
+    Ok(shared(Arc::new(ledger), Some(path.to_path_buf())))
 }
 
-impl<L: Ledger> LedgerRecords<L> {
-    pub fn new(ledger: L, file: Option<PathBuf>) -> LedgerRecords<L> {
+/// Records over a ledger already open (the service's one ledger); `file` for the write check.
+pub fn shared(ledger: Arc<dyn Ledger>, file: Option<PathBuf>) -> Arc<dyn Records> {
+    Arc::new(LedgerRecords::new(ledger, file))
+}
+
+impl LedgerRecords {
+    pub fn new(ledger: Arc<dyn Ledger>, file: Option<PathBuf>) -> LedgerRecords {
         LedgerRecords { ledger, file }
+    }
+}
+
+impl std::fmt::Debug for LedgerRecords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LedgerRecords")
+            .field("file", &self.file)
+            .finish_non_exhaustive()
     }
 }
 
@@ -45,7 +54,7 @@ fn reached(c: Confirmed) -> Reached {
     }
 }
 
-impl<L: Ledger + 'static> Records for LedgerRecords<L> {
+impl Records for LedgerRecords {
     fn coverage_inputs(
         &self,
         from: DateTime<Utc>,

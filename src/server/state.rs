@@ -205,6 +205,8 @@ struct Shared {
     metrics: Arc<Metrics>,
     limits: Limits,
     base_url: Option<String>,
+    /// What time it is for "now" defaults (the service's one clock; the wall clock without).
+    clock: Option<crate::dispatch::Clock>,
 }
 
 /// The app's state: cheap to clone, shared by every request.
@@ -234,6 +236,7 @@ impl AppState {
                 metrics: Arc::new(Metrics::default()),
                 limits: Limits::default(),
                 base_url: None,
+                clock: None,
             }),
         }
     }
@@ -250,6 +253,7 @@ impl AppState {
             metrics: old.metrics.clone(),
             limits: old.limits.clone(),
             base_url: old.base_url.clone(),
+            clock: old.clock,
         };
         f(&mut inner);
         AppState {
@@ -283,6 +287,16 @@ impl AppState {
     pub fn with_base_url(self, base_url: impl Into<String>) -> AppState {
         let url = base_url.into().trim_end_matches('/').to_string();
         self.edit(|s| s.base_url = Some(url))
+    }
+
+    /// Read "now" from `clock` (the service's clock) instead of the wall clock.
+    pub fn with_clock(self, clock: crate::dispatch::Clock) -> AppState {
+        self.edit(|s| s.clock = Some(clock))
+    }
+
+    /// The current time: the configured clock's, else the wall clock's.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.map_or_else(Utc::now, |c| c.now())
     }
 
     /// Replace the snapshot (a new plan, a reloaded catalog); in-flight requests keep theirs.

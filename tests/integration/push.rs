@@ -370,4 +370,5 @@ mod hostile;
 mod segments;
 mod senders;
 mod serve;
+mod service;
 mod webhook;

@@ -1,0 +1,76 @@
+//! The service's background loops beside the cron loop: `ConnectionCheck` heartbeats to the
+//! endpoints in force, and the play-state follow-up of deliveries a restart left unsettled.
+//! Both read time from the service's clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::dispatch::Clock;
+use crate::push::state::StateWait;
+use crate::push::{PlayClock, Pusher};
+use crate::scheduler::endpoints::PushSet;
+use crate::server::Metrics;
+
+/// After a restart: ask the play state of deliveries received before it and never settled.
+pub async fn follow_up(
+    pusher: Pusher,
+    clock: Clock,
+    max_after: Duration,
+    stop: watch::Receiver<bool>,
+) {
+    let ledger = Arc::clone(&pusher.ledger);
+    let waiting =
+        match tokio::task::spawn_blocking(move || ledger.deliveries_awaiting_state()).await {
+            Ok(Ok(w)) => w,
+            Ok(Err(e)) => return tracing::error!(error = %e, "unsettled deliveries not read"),
+            Err(e) => return tracing::error!(error = %e, "unsettled deliveries not read"),
+        };
+    let mut runs: Vec<_> = waiting.iter().map(|d| d.run).collect();
+    runs.sort();
+    runs.dedup();
+    if !runs.is_empty() {
+        tracing::info!(
+            runs = runs.len(),
+            deliveries = waiting.len(),
+            "following up unsettled deliveries"
+        );
+    }
+    let wait = StateWait {
+        max_after,
+        ..StateWait::default()
+    };
+    let play = PlayClock::starting_at(clock.now(), 1.0);
+    for run in runs {
+        if let Err(e) = pusher.await_states(run, play, wait, stop.clone()).await {
+            tracing::error!(%run, error = %e, "follow-up failed");
+        }
+    }
+}
+
+/// `ConnectionCheck` to every EBD endpoint in force, every `connection_check_s` of its registry;
+/// each answer sets the endpoint's `shengbo_endpoint_up`.
+pub async fn heartbeats(
+    push: watch::Receiver<Arc<PushSet>>,
+    clock: Clock,
+    metrics: Arc<Metrics>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let set = Arc::clone(&push.borrow());
+        let interval = set.pusher.registry.push.connection_check;
+        for (endpoint, result) in set.pusher.connection_checks(clock.now()).await {
+            metrics.endpoint_health(&endpoint, result.is_ok());
+            match result {
+                Ok(()) => tracing::debug!(%endpoint, "heartbeat ok"),
+                Err(e) => tracing::warn!(%endpoint, error = %e, "heartbeat failed"),
+            }
+        }
+        drop(set);
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}

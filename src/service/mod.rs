@@ -1,0 +1,257 @@
+//! The service behind `shengbo serve`: one process, one clock. [`serve`] owns the HTTP app, the
+//! live view it serves from, the file watcher (schedules, endpoints, audio), and — unless
+//! [`ServiceConfig::schedule`] is off — the cron loop, the pusher and its dispatcher, state
+//! follow-ups, connection checks and the inbound `POST /v1/ebd/state`.
+//!
+//! Every loop reads time from the one [`Clock`] it is given, so tests run the whole daemon with
+//! tokio's paused time. The ledger is opened once, as a [`Ledger`] trait object, and handed to
+//! the pusher and the HTTP records alike.
+//!
+//! - [`live`] — the snapshot stations pull, rebuilt from the scheduler's project on every
+//!   reload and at every Beijing midnight.
+//! - [`loops`] — connection checks and the follow-up of deliveries a restart left unsettled.
+//! - [`inbound`] — platforms' unsolicited state reports, checked with the registry's keys.
+//! - [`resume`] — what a restart picks up again: every open run.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::datadir::DataDir;
+use crate::diag::Diagnostic;
+use crate::dispatch::Clock;
+use crate::ledger::{Ledger, LedgerError, SqliteLedger};
+use crate::push::Project;
+use crate::server::{AppState, Metrics, TokenStore};
+
+pub mod inbound;
+pub mod live;
+pub mod loops;
+mod pushing;
+pub mod resume;
+
+/// Where the HTTP app listens.
+#[derive(Debug)]
+pub enum Listen {
+    /// Bind this address at start.
+    Addr(SocketAddr),
+    /// A listener already bound (tests bind `127.0.0.1:0` and read the port first).
+    Bound(tokio::net::TcpListener),
+}
+
+/// What one service runs on.
+#[derive(Debug)]
+pub struct ServiceConfig {
+    /// The project: `schedules/`, `audio/`.
+    pub root: PathBuf,
+    pub data: DataDir,
+    pub listen: Listen,
+    /// Public base URL of audio links (playlists, webhook bodies); default the listen address.
+    pub base_url: Option<String>,
+    /// How often edited schedules, endpoints and audio are looked for.
+    pub reload: Duration,
+    /// Replaces `{sim}` in the endpoint registry.
+    pub sim: Option<String>,
+    /// Push (cron loop, pusher, state reports in); off: a read-only mirror.
+    pub schedule: bool,
+    /// The counters `/metrics` shows; the pusher records into the same ones.
+    pub metrics: Arc<Metrics>,
+}
+
+impl ServiceConfig {
+    /// A pushing service for `root` with its data in `data`, listening on `listen`.
+    pub fn new(root: PathBuf, data: DataDir, listen: Listen) -> ServiceConfig {
+        ServiceConfig {
+            root,
+            data,
+            listen,
+            base_url: None,
+            reload: Duration::from_secs(5),
+            sim: None,
+            schedule: true,
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+}
+
+/// Why the service could not start (or its HTTP server stopped).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    #[error("cannot listen on `{addr}`: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    /// Each diagnostic names its file and line.
+    #[error("the schedules have {} errors; nothing scheduled", .0.len())]
+    Schedules(Vec<Diagnostic>),
+    #[error("the endpoint registry has {} errors", .0.len())]
+    Registry(Vec<Diagnostic>),
+    #[error("`schedules/settings.toml` has {} errors", .0.len())]
+    Settings(Vec<Diagnostic>),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("tokens: {0}")]
+    Tokens(#[from] crate::server::auth::TokenError),
+    #[error("building the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    #[error("state reports in: {0}")]
+    Inbound(String),
+    #[error("a start-up task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl ServiceError {
+    /// The diagnostics behind an input error (schedules, registry, settings), if it is one.
+    pub fn diagnostics(&self) -> Option<&[Diagnostic]> {
+        match self {
+            ServiceError::Schedules(d) | ServiceError::Registry(d) | ServiceError::Settings(d) => {
+                Some(d)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Run the service until `shutdown` completes, then stop every loop (in-flight pushes get their
+/// drain time) and return.
+pub async fn serve(
+    mut config: ServiceConfig,
+    clock: Clock,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServiceError> {
+    let unbound = Listen::Addr(SocketAddr::from(([127, 0, 0, 1], 0)));
+    let listener = match std::mem::replace(&mut config.listen, unbound) {
+        Listen::Addr(addr) => tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServiceError::Listen { addr, source })?,
+        Listen::Bound(l) => l,
+    };
+    let addr = listener.local_addr().map_err(|source| ServiceError::Io {
+        what: "reading the listen address".into(),
+        source,
+    })?;
+    let base = config
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let (root, data) = (config.root.clone(), config.data.clone());
+    let now = clock.now();
+    let project =
+        tokio::task::spawn_blocking(move || load_project(&root, &data, now, config.schedule))
+            .await??;
+    let project = Arc::new(project);
+    let ledger = open_ledger(&config.data, config.schedule).await?;
+    let (stop_tx, stop) = watch::channel(false);
+    let (project_tx, project_rx) = watch::channel(Arc::clone(&project));
+
+    let snapshot = {
+        let p = Arc::clone(&project);
+        tokio::task::spawn_blocking(move || live::snapshot_of(&p, now)).await?
+    };
+    let tokens = TokenStore::open(config.data.path().join("tokens.json"))?;
+    let mut state = AppState::new(Arc::new(project.directory.clone()), snapshot, tokens)
+        .with_clock(clock)
+        .with_metrics(Arc::clone(&config.metrics));
+    if let Some(l) = &ledger {
+        let file = Some(config.data.ledger());
+        state = state.with_records(crate::server::records::shared(Arc::clone(l), file));
+    } else {
+        tracing::warn!(ledger = %config.data.ledger().display(), "no ledger yet: coverage unavailable");
+    }
+    if let Some(url) = &config.base_url {
+        state = state.with_base_url(url.clone());
+    }
+    let pushing = match (&ledger, config.schedule) {
+        (Some(l), true) => {
+            let clip_base = format!("{base}/v1/audio");
+            let p =
+                pushing::Pushing::start(&config, &project, Arc::clone(l), clip_base, clock).await?;
+            state = state.with_ebd_inbound(inbound::from_pusher(&p.pusher)?);
+            Some(p)
+        }
+        _ => None,
+    };
+
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(live::follow(
+        state.clone(),
+        project_rx.clone(),
+        clock,
+        stop.clone(),
+    ));
+    let endpoints = match pushing {
+        Some(p) => Some(
+            p.spawn(&mut tasks, project_rx, &config, clock, stop.clone())
+                .await?,
+        ),
+        None => None,
+    };
+    let watcher = crate::scheduler::reload::Watcher {
+        root: config.root.clone(),
+        data: config.data.clone(),
+        interval: config.reload.max(Duration::from_millis(100)),
+        strict: config.schedule,
+        clock,
+    };
+    tasks.spawn(watcher.run(project_tx, endpoints, stop.clone()));
+    let http_stop = stop.clone();
+    let http = tokio::spawn(crate::server::serve_http(listener, state, async move {
+        let mut s = http_stop;
+        let _ = s.wait_for(|s| *s).await;
+    }));
+    tracing::info!(%addr, schedule = config.schedule, "listening");
+    shutdown.await;
+    tracing::info!("shutting down: draining in-flight pushes");
+    let _ = stop_tx.send(true);
+    while tasks.join_next().await.is_some() {}
+    http.await?.map_err(|source| ServiceError::Io {
+        what: "the HTTP server".into(),
+        source,
+    })
+}
+
+/// The project at start: strict when pushing (any error refuses to start), else the valid parts.
+fn load_project(
+    root: &std::path::Path,
+    data: &DataDir,
+    now: chrono::DateTime<chrono::Utc>,
+    strict: bool,
+) -> Result<Project, ServiceError> {
+    use crate::scheduler::reload::{load_lenient, load_strict};
+    let loaded = if strict {
+        load_strict(root, data, now)
+    } else {
+        load_lenient(root, data, now)
+    };
+    loaded.map_err(ServiceError::Schedules)
+}
+
+/// The ledger, opened once: created when pushing; a mirror reads one only if it exists.
+async fn open_ledger(
+    data: &DataDir,
+    pushing: bool,
+) -> Result<Option<Arc<dyn Ledger>>, ServiceError> {
+    let path = data.ledger();
+    if !pushing && !path.exists() {
+        return Ok(None);
+    }
+    if pushing {
+        data.ensure().map_err(|source| ServiceError::Io {
+            what: format!("creating `{}`", data.path().display()),
+            source,
+        })?;
+    }
+    let ledger = tokio::task::spawn_blocking(move || SqliteLedger::open(&path)).await??;
+    Ok(Some(Arc::new(ledger)))
+}

@@ -1,0 +1,217 @@
+//! The service in-process ([`shengbo::service::serve`]) on tokio's paused time: one injected
+//! clock drives the cron loop, the reloads and the live view, so days pass in seconds. The
+//! simulator runs beside it on loopback; pulls go over a real socket.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use shengbo::datadir::DataDir;
+use shengbo::directory::Directory;
+use shengbo::dispatch::Clock;
+use shengbo::ledger::{Delivery, DeliveryState, Ledger};
+use shengbo::server::auth::{self, Scope};
+use shengbo::service::{Listen, ServiceConfig};
+use shengbo::sim::{Faults, SimClock, SimConfig, SimKeys, SimState};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::{fast_registry, ledger, project};
+
+/// 10:50 in Beijing.
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 1, 2, 50, 0).unwrap()
+}
+
+/// A campaign `id` airing `message` to 昭觉县 on `cron`.
+pub fn campaign(id: &str, message: &str, cron: &str) -> String {
+    format!(
+        "id = \"{id}\"\nname = \"{id}\"\nmessages = [\"{message}\"]\n\
+         rotation = \"all\"\nquiet_hours = []\n[targets]\ncounties = [\"昭觉县\"]\n\
+         [[slots]]\nlabel = \"slot\"\ncron = \"{cron}\"\n"
+    )
+}
+
+/// A simulator on loopback whose clock stands at `at`.
+pub async fn sim_at(at: DateTime<Utc>) -> String {
+    let config = SimConfig {
+        faults: Faults::default(),
+        ..SimConfig::default()
+    }
+    .with_directory(&Directory::liangshan());
+    let state = SimState::new(config, SimKeys::default(), SimClock::manual(at)).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = shengbo::sim::app(state);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// A running service and the way to stop it.
+pub struct Running {
+    pub url: String,
+    pub token: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<(), shengbo::service::ServiceError>>,
+}
+
+impl Running {
+    /// Start the service on `root` with the clock at `at`.
+    pub async fn start(
+        root: &Path,
+        sim: &str,
+        clock: Clock,
+        schedule: bool,
+        reload_s: u64,
+    ) -> Running {
+        let tokens = root.join(".shengbo/tokens.json");
+        std::fs::create_dir_all(root.join(".shengbo")).unwrap();
+        let token = auth::add(&tokens, "prefecture", Scope::Coordinator, clock.now()).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let data = DataDir::resolve(root, None);
+        let mut config = ServiceConfig::new(root.to_path_buf(), data, Listen::Bound(listener));
+        config.sim = Some(sim.to_string());
+        config.reload = Duration::from_secs(reload_s);
+        config.schedule = schedule;
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(shengbo::service::serve(config, clock, async move {
+            let _ = rx.await;
+        }));
+        Running {
+            url,
+            token,
+            stop: Some(tx),
+            task,
+        }
+    }
+
+    /// GET `path` with the coordinator token: status and body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let client = shengbo::transport::http_client().unwrap();
+        let resp = client
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .send();
+        let resp = tokio::time::timeout(Duration::from_secs(600), resp)
+            .await
+            .expect("an answer within ten virtual minutes")
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.text().await.unwrap())
+    }
+
+    /// Stop it and wait for it to return.
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// The deliveries of `campaign`'s run at `occurrence`, once each is final or sent (polling the
+/// ledger every virtual second, for at most `within`).
+pub async fn settled_run(
+    root: &Path,
+    campaign: &str,
+    occurrence: DateTime<Utc>,
+    within: Duration,
+) -> Vec<Delivery> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "`{campaign}` at {occurrence} was never pushed"
+        );
+        if root.join(".shengbo/ledger.sqlite").is_file() {
+            let l = ledger(root);
+            let runs = l.runs(
+                occurrence,
+                occurrence + chrono::TimeDelta::seconds(1),
+                Some(campaign),
+            );
+            if let Some(run) = runs.unwrap_or_default().first() {
+                let ds = l.deliveries_of_run(run.id).unwrap();
+                let out = |d: &Delivery| d.state != DeliveryState::Pending;
+                if !ds.is_empty() && ds.iter().all(out) {
+                    return ds;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+const PUSH: &str = "lead_time_s = 120\nair_by_s = 600\nbackoff_base_ms = 20\nbackoff_cap_s = 0.2\n\
+    connection_check_s = 3600\n\
+    state_wait_s = 5";
+
+#[tokio::test(start_paused = true)]
+async fn an_edited_schedule_changes_the_pull_and_the_next_push_alike() {
+    let dir = project(
+        &campaign("drill", "police-impersonation", "0 * * * *"),
+        Some(&fast_registry(PUSH, "5")),
+    );
+    let root = dir.path();
+    let sim = sim_at(t0()).await;
+    let clock = Clock::starting_at(t0());
+    let service = Running::start(root, &sim, clock, true, 1).await;
+
+    let first = t0() + chrono::TimeDelta::minutes(10);
+    let pushed = settled_run(root, "drill", first, Duration::from_secs(3600)).await;
+    assert!(pushed.iter().all(|d| d.message == "police-impersonation"));
+    let (status, body) = service.get("/v1/townships/513431100/playlist.json").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("police-impersonation"), "{body}");
+
+    std::fs::write(
+        root.join("schedules/drill.toml"),
+        campaign("drill", "fake-rights-agents", "0 * * * *"),
+    )
+    .unwrap();
+    // The watcher polls every virtual second; the live view follows the project it sends.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (status, body) = service.get("/v1/townships/513431100/playlist.json").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("fake-rights-agents"),
+        "the pull follows the edit: {body}"
+    );
+    assert!(!body.contains("police-impersonation"), "{body}");
+
+    let next = first + chrono::TimeDelta::hours(1);
+    let pushed = settled_run(root, "drill", next, Duration::from_secs(2 * 3600)).await;
+    assert!(
+        pushed.iter().all(|d| d.message == "fake-rights-agents"),
+        "the push follows the edit: {:?}",
+        pushed.iter().map(|d| &d.message).collect::<Vec<_>>()
+    );
+    service.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn nine_days_on_the_current_programme_still_answers() {
+    let dir = project(
+        &campaign("evening", "police-impersonation", "0 12 * * *"),
+        Some(&fast_registry(PUSH, "5")),
+    );
+    let root = dir.path();
+    let sim = sim_at(t0()).await;
+    // Nothing is edited: the watcher looks once an hour (polling every second for nine days is slow).
+    let service = Running::start(root, &sim, Clock::starting_at(t0()), true, 3600).await;
+    let (status, body) = service.get("/v1/townships/513431100/playlist.m3u8").await;
+    assert_eq!(status, 200, "{body}");
+
+    tokio::time::sleep(Duration::from_secs(9 * 86_400)).await;
+    let (status, body) = service.get("/v1/townships/513431100/playlist.json").await;
+    assert_eq!(status, 200, "nine days on: {body}");
+    assert!(body.contains("2026-12-10"), "today's programme: {body}");
+    let runs = ledger(root)
+        .runs(t0(), t0() + chrono::TimeDelta::days(10), Some("evening"))
+        .unwrap();
+    assert_eq!(
+        runs.len(),
+        9,
+        "one run a day, each pushed by the same service"
+    );
+    service.stop().await;
+}
