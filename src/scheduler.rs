@@ -150,16 +150,17 @@ impl<R: Runner> CronLoop<R> {
     }
 }
 
-/// Where catch-up starts after a restart: the latest slot already in the ledger (at most a
-/// week back), or, for a ledger with no runs, the air-by window before `now`.
+/// Where catch-up starts after a restart: after the latest slot already in the ledger (at most a
+/// week back), or, for a ledger with no runs, the air-by window before `now`. Runs already in
+/// the ledger — the latest and every other open one — are resumed by
+/// [`crate::service::resume`], not fired again here.
 pub fn catch_up_from(
     latest_run: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
     air_by: Duration,
 ) -> DateTime<Utc> {
     match latest_run {
-        // The latest run itself is looked at again: if a crash interrupted it, it resumes.
-        Some(t) => (t - TimeDelta::milliseconds(1)).max(now - TimeDelta::days(7)),
+        Some(t) => t.max(now - TimeDelta::days(7)),
         None => now - delta(air_by),
     }
 }

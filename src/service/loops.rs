@@ -47,6 +47,12 @@ pub async fn follow_up(
             tracing::error!(%run, error = %e, "follow-up failed");
         }
     }
+    let ledger = Arc::clone(&pusher.ledger);
+    match tokio::task::spawn_blocking(move || super::resume::close_settled(ledger.as_ref())).await {
+        Ok(Ok(n)) if n > 0 => tracing::info!(runs = n, "settled runs closed"),
+        Ok(Err(e)) => tracing::error!(error = %e, "settled runs not closed"),
+        _ => {}
+    }
 }
 
 /// `ConnectionCheck` to every EBD endpoint in force, every `connection_check_s` of its registry;

@@ -83,10 +83,19 @@ impl Pushing {
         let push = self.pusher.registry.push.clone();
         let now = clock.now();
         let ledger = Arc::clone(&self.pusher.ledger);
-        let cursor = tokio::task::spawn_blocking(move || {
-            super::resume::catch_up_cursor(ledger.as_ref(), now, push.air_by)
+        let air_by = push.air_by;
+        let (cursor, sweep) = tokio::task::spawn_blocking(move || {
+            let sweep = super::resume::sweep(ledger.as_ref(), now)?;
+            let cursor = super::resume::catch_up_cursor(ledger.as_ref(), now, air_by)?;
+            Ok::<_, crate::ledger::LedgerError>((cursor, sweep))
         })
         .await??;
+        tracing::info!(
+            expired = sweep.expired,
+            closed = sweep.closed,
+            resumed = sweep.resume.len(),
+            "open runs looked at again"
+        );
         let wait = StateWait {
             max_after: push.state_wait,
             ..StateWait::default()
@@ -98,8 +107,17 @@ impl Pushing {
             wait,
             preparing: Arc::new(tokio::sync::Semaphore::new(2)),
         };
+        let runner = Arc::new(runner);
+        tasks.spawn(super::resume::resume(
+            Arc::clone(&runner),
+            Arc::clone(&self.pusher.ledger),
+            Arc::clone(&project.borrow()),
+            sweep.resume,
+            now,
+            stop.clone(),
+        ));
         let cron = CronLoop {
-            runner: Arc::new(runner),
+            runner,
             clock,
             config: LoopConfig {
                 lead: push.lead_time,

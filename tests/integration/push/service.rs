@@ -52,7 +52,7 @@ pub struct Running {
     pub url: String,
     pub token: String,
     stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<(), shengbo::service::ServiceError>>,
+    pub task: JoinHandle<Result<(), shengbo::service::ServiceError>>,
 }
 
 impl Running {
@@ -66,9 +66,11 @@ impl Running {
     ) -> Running {
         let tokens = root.join(".shengbo/tokens.json");
         std::fs::create_dir_all(root.join(".shengbo")).unwrap();
-        let token = auth::add(&tokens, "prefecture", Scope::Coordinator, clock.now()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let addr = listener.local_addr().unwrap();
+        let url = format!("http://{addr}");
+        let name = format!("prefecture-{}", addr.port());
+        let token = auth::add(&tokens, &name, Scope::Coordinator, clock.now()).unwrap();
         let data = DataDir::resolve(root, None);
         let mut config = ServiceConfig::new(root.to_path_buf(), data, Listen::Bound(listener));
         config.sim = Some(sim.to_string());
@@ -213,5 +215,109 @@ async fn nine_days_on_the_current_programme_still_answers() {
         9,
         "one run a day, each pushed by the same service"
     );
+    service.stop().await;
+}
+
+/// A simulator on loopback at `at` answering every package with `rate` of HTTP 503s.
+async fn failing_sim_at(at: DateTime<Utc>, rate: f64) -> String {
+    let config = SimConfig {
+        faults: Faults {
+            http_5xx_rate: rate,
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    }
+    .with_directory(&Directory::liangshan());
+    let state = SimState::new(config, SimKeys::default(), SimClock::manual(at)).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, shengbo::sim::app(state)).await });
+    url
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_service_dropped_mid_runs_resumes_every_open_run_under_its_ids() {
+    let push = "lead_time_s = 60\nair_by_s = 1200\nbackoff_base_ms = 2000\nbackoff_cap_s = 30\n\
+        connection_check_s = 3600\nstate_wait_s = 5";
+    let dir = project(
+        &campaign("drill", "police-impersonation", "*/10 * * * *"),
+        Some(&fast_registry(push, "5")),
+    );
+    let root = dir.path();
+    let clock = Clock::starting_at(t0());
+    // Every platform down: the runs of 11:00, 11:10 and 11:20 (Beijing) pile up, pending.
+    let down = failing_sim_at(t0(), 1.0).await;
+    let service = Running::start(root, &down, clock, true, 3600).await;
+    tokio::time::sleep(Duration::from_secs(32 * 60)).await;
+    let before = super::all_deliveries(&ledger(root));
+    let pending = before
+        .iter()
+        .filter(|d| d.state == DeliveryState::Pending)
+        .count();
+    let runs: std::collections::BTreeSet<_> = before.iter().map(|d| d.run).collect();
+    assert!(
+        runs.len() >= 3 && pending > 0,
+        "{} runs, {pending} pending",
+        runs.len()
+    );
+    service.task.abort();
+    let _ = service.task.await;
+
+    // Ten minutes later the platforms are back: 11:00's air-by has passed, the others' not.
+    tokio::time::sleep(Duration::from_secs(10 * 60)).await;
+    let restart = clock.now();
+    let up = sim_at(restart).await;
+    let service = Running::start(root, &up, clock, true, 3600).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3600);
+    let after = loop {
+        let all = super::all_deliveries(&ledger(root));
+        let mine: Vec<_> = all.into_iter().filter(|d| runs.contains(&d.run)).collect();
+        if mine.iter().all(|d| d.state != DeliveryState::Pending) {
+            break mine;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "deliveries left pending"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    assert_eq!(after.len(), before.len(), "no delivery recorded twice");
+    for d in &before {
+        let a = after
+            .iter()
+            .find(|a| a.id == d.id)
+            .expect("every delivery kept");
+        assert_eq!(
+            (&a.ebd_id, &a.ebm_id),
+            (&d.ebd_id, &d.ebm_id),
+            "ids unchanged"
+        );
+        if d.state == DeliveryState::Pending && d.air_by < restart {
+            assert_eq!(a.state, DeliveryState::Expired, "{a:?}");
+            assert!(
+                a.reason.as_deref().is_some_and(|r| r.contains("air-by")),
+                "{a:?}"
+            );
+        }
+    }
+    let sent = after
+        .iter()
+        .filter(|a| a.state != DeliveryState::Expired)
+        .count();
+    assert!(sent > 0, "runs inside their air-by were sent");
+    let l = ledger(root);
+    let open = l
+        .runs(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC, None)
+        .unwrap()
+        .into_iter()
+        .filter(|r| runs.contains(&r.id) && r.state == shengbo::ledger::RunState::Open)
+        .filter(|r| {
+            l.deliveries_of_run(r.id)
+                .unwrap()
+                .iter()
+                .all(|d| d.state.is_final())
+        })
+        .count();
+    assert_eq!(open, 0, "runs whose deliveries are all final are closed");
     service.stop().await;
 }
