@@ -9,6 +9,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use shengbo::datadir::DataDir;
 use shengbo::directory::Directory;
 use shengbo::dispatch::Clock;
+use shengbo::ebd::assemble::{build_package, envelope};
+use shengbo::ebd::{Body, EbdId, EbdProfile, EbmId, EbmStateResponse, parse_ebd};
 use shengbo::ledger::{Delivery, DeliveryState, Ledger};
 use shengbo::server::auth::{self, Scope};
 use shengbo::service::{Listen, ServiceConfig};
@@ -319,5 +321,67 @@ async fn a_service_dropped_mid_runs_resumes_every_open_run_under_its_ids() {
         })
         .count();
     assert_eq!(open, 0, "runs whose deliveries are all final are closed");
+    service.stop().await;
+}
+
+/// An unsigned `EBMStateResponse` for `ebm` (played, code 3), as a platform sends it unasked.
+fn played_report(profile: &EbdProfile, ebm: &str, at: DateTime<Utc>) -> Vec<u8> {
+    let sender = profile.sender().unwrap();
+    let id = EbdId::package(&sender, at.date_naive(), 9_000).unwrap();
+    let body = Body::EbmStateResponse(EbmStateResponse {
+        rpt_time: at,
+        ebm_id: EbmId::parse(ebm, profile.id_format).unwrap(),
+        brd_state_code: 3,
+        brd_state_desc: Some("播发成功".into()),
+        coverage: None,
+        res_brd_info: Vec::new(),
+    });
+    let ebd = envelope(profile, id, None, None, at, body).unwrap();
+    build_package(&ebd, &[], profile, None)
+        .unwrap()
+        .bytes
+        .to_vec()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_platform_s_unasked_state_report_makes_a_delivery_played() {
+    // Play states are asked for only long after the window: the report below comes first.
+    let push = "lead_time_s = 120\nair_by_s = 600\nconnection_check_s = 3600\nstate_wait_s = 86400";
+    let dir = project(
+        &campaign("drill", "police-impersonation", "0 * * * *"),
+        Some(&fast_registry(push, "5")),
+    );
+    let root = dir.path();
+    let sim = sim_at(t0()).await;
+    let clock = Clock::starting_at(t0());
+    let service = Running::start(root, &sim, clock, true, 3600).await;
+    let first = t0() + chrono::TimeDelta::minutes(10);
+    let pushed = settled_run(root, "drill", first, Duration::from_secs(3600)).await;
+    let d = pushed
+        .iter()
+        .find(|d| d.state == DeliveryState::Delivered)
+        .expect("a delivered delivery");
+    let profile = EbdProfile::default();
+    let part = reqwest::multipart::Part::bytes(played_report(&profile, &d.ebm_id, clock.now()))
+        .file_name("EBDT_report.tar")
+        .mime_str("application/x-tar")
+        .unwrap();
+    let client = shengbo::transport::http_client().unwrap();
+    let resp = client
+        .post(format!("{}/v1/ebd/state", service.url))
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let bytes = resp.bytes().await.unwrap();
+    let raw = shengbo::ebd::package::read_package(&bytes[..], &Default::default()).unwrap();
+    let ebd = parse_ebd(std::str::from_utf8(&raw.ebdb).unwrap(), Default::default()).unwrap();
+    let Body::EbdResponse(r) = ebd.body else {
+        panic!("not a response: {ebd:?}")
+    };
+    assert_eq!(r.result_code, 1, "{}", r.result_desc);
+    let now = ledger(root).delivery(d.id).unwrap().unwrap();
+    assert_eq!(now.state, DeliveryState::Played, "{now:?}");
     service.stop().await;
 }
