@@ -66,10 +66,6 @@ pub async fn report(state: &AppState, query: coverage::Query) -> Result<Report, 
     .await
     .map_err(AppError::internal)?
     .map_err(AppError::internal)?;
-    let m = state.metrics();
-    m.reach("targeted", report.totals.population_targeted);
-    m.reach("delivered", report.totals.population_delivered);
-    m.reach("played", report.totals.population_played);
     Ok(report)
 }
 
@@ -82,11 +78,6 @@ pub async fn endpoints(state: &AppState) -> Result<Vec<EndpointStatus>, AppError
         .await
         .map_err(AppError::internal)?
         .map_err(AppError::internal)?;
-    for e in &list {
-        state
-            .metrics()
-            .endpoint_health(&e.endpoint, e.circuit == "closed");
-    }
     Ok(list)
 }
 

@@ -29,6 +29,11 @@ pub struct Metrics {
     /// Kind → status → count; looked up by `&str`, so counting allocates only a new kind.
     pulls: Mutex<BTreeMap<String, BTreeMap<u16, u64>>>,
     reach: Mutex<BTreeMap<String, u64>>,
+    retries: AtomicU64,
+    expired: AtomicU64,
+    runs: Mutex<BTreeMap<String, u64>>,
+    /// Endpoint → Unix seconds it last answered.
+    endpoint_seen: Mutex<BTreeMap<String, i64>>,
 }
 
 fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K, by: u64) {
@@ -67,7 +72,28 @@ impl Metrics {
         *by_status.entry(status).or_default() += 1;
     }
 
-    /// Population reached (`delivered`, `played`, `targeted`) over the last coverage period.
+    /// An attempt that did not settle its delivery: another one follows.
+    pub fn retry(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `n` deliveries expired (past their air-by deadline, never aired).
+    pub fn expired(&self, n: u64) {
+        self.expired.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// A run `opened` or `closed`.
+    pub fn run(&self, event: &str) {
+        bump(&self.runs, event.to_string(), 1);
+    }
+
+    /// An endpoint answered at `at`.
+    pub fn endpoint_seen(&self, endpoint: &str, at: chrono::DateTime<chrono::Utc>) {
+        let mut m = self.endpoint_seen.lock().unwrap_or_else(|e| e.into_inner());
+        m.insert(endpoint.to_string(), at.timestamp());
+    }
+
+    /// Population reached (`delivered`, `played`, `targeted`) by the last closed run.
     pub fn reach(&self, what: &str, people: u64) {
         let mut m = self.reach.lock().unwrap_or_else(|e| e.into_inner());
         m.insert(what.to_string(), people);
@@ -140,7 +166,7 @@ impl Metrics {
             &mut out,
             "shengbo_reach_population",
             "gauge",
-            "population reached in the last coverage period",
+            "population reached by the last closed run",
         );
         for (what, n) in reach.iter() {
             let _ = writeln!(
@@ -149,7 +175,35 @@ impl Metrics {
                 esc(what)
             );
         }
+        drop(reach);
+        self.render_service(&mut out);
         out
+    }
+
+    /// Retries, expiries, runs and endpoints' last answers.
+    fn render_service(&self, out: &mut String) {
+        let name = "shengbo_push_retries_total";
+        family(
+            out,
+            name,
+            "counter",
+            "attempts that did not settle their delivery",
+        );
+        let _ = writeln!(out, "{name} {}", self.retries.load(Ordering::Relaxed));
+        let name = "shengbo_deliveries_expired_total";
+        family(out, name, "counter", "deliveries expired past their air-by");
+        let _ = writeln!(out, "{name} {}", self.expired.load(Ordering::Relaxed));
+        let name = "shengbo_runs_total";
+        family(out, name, "counter", "runs opened and closed");
+        for (event, n) in self.runs.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = writeln!(out, "{name}{{event=\"{}\"}} {n}", esc(event));
+        }
+        let name = "shengbo_endpoint_last_seen_seconds";
+        family(out, name, "gauge", "Unix time an endpoint last answered");
+        let seen = self.endpoint_seen.lock().unwrap_or_else(|e| e.into_inner());
+        for (endpoint, at) in seen.iter() {
+            let _ = writeln!(out, "{name}{{endpoint=\"{}\"}} {at}", esc(endpoint));
+        }
     }
 }
 
@@ -252,6 +306,18 @@ mod tests {
         assert!(text.contains("shengbo_endpoint_up{endpoint=\"zhao\\\"jue\"} 0"));
         assert!(text.contains("shengbo_pulls_total{kind=\"playlist\",status=\"304\"} 1"));
         assert!(text.contains("shengbo_reach_population{reached=\"played\"} 1234"));
-        assert_eq!(text.matches("# TYPE").count(), 5);
+        m.retry();
+        m.expired(2);
+        m.run("closed");
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        m.endpoint_seen("zhaojue", at);
+        let text = m.render();
+        assert!(text.contains("shengbo_push_retries_total 1"));
+        assert!(text.contains("shengbo_deliveries_expired_total 2"));
+        assert!(text.contains("shengbo_runs_total{event=\"closed\"} 1"));
+        assert!(
+            text.contains("shengbo_endpoint_last_seen_seconds{endpoint=\"zhaojue\"} 1800000000")
+        );
+        assert_eq!(text.matches("# TYPE").count(), 9);
     }
 }

@@ -31,6 +31,7 @@ use crate::server::{AppState, Metrics, TokenStore};
 pub mod inbound;
 pub mod live;
 pub mod loops;
+pub mod metered;
 mod pushing;
 pub mod resume;
 
@@ -151,7 +152,17 @@ pub async fn serve(
         tokio::task::spawn_blocking(move || load_project(&root, &data, now, config.schedule))
             .await??;
     let project = Arc::new(project);
-    let ledger = open_ledger(&config.data, config.schedule).await?;
+    let directory = Arc::new(project.directory.clone());
+    let ledger =
+        open_ledger(&config.data, config.schedule)
+            .await?
+            .map(|inner| -> Arc<dyn Ledger> {
+                Arc::new(metered::MeteredLedger {
+                    inner,
+                    metrics: Arc::clone(&config.metrics),
+                    directory: Arc::clone(&directory),
+                })
+            });
     let (stop_tx, stop) = watch::channel(false);
     let (project_tx, project_rx) = watch::channel(Arc::clone(&project));
 
@@ -160,7 +171,7 @@ pub async fn serve(
         tokio::task::spawn_blocking(move || live::snapshot_of(&p, now)).await?
     };
     let tokens = TokenStore::open(config.data.path().join("tokens.json"))?;
-    let mut state = AppState::new(Arc::new(project.directory.clone()), snapshot, tokens)
+    let mut state = AppState::new(directory, snapshot, tokens)
         .with_clock(clock)
         .with_metrics(Arc::clone(&config.metrics));
     if let Some(l) = &ledger {

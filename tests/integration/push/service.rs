@@ -3,6 +3,7 @@
 //! simulator runs beside it on loopback; pulls go over a real socket.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -12,6 +13,7 @@ use shengbo::dispatch::Clock;
 use shengbo::ebd::assemble::{build_package, envelope};
 use shengbo::ebd::{Body, EbdId, EbdProfile, EbmId, EbmStateResponse, parse_ebd};
 use shengbo::ledger::{Delivery, DeliveryState, Ledger};
+use shengbo::server::Metrics;
 use shengbo::server::auth::{self, Scope};
 use shengbo::service::{Listen, ServiceConfig};
 use shengbo::sim::{Faults, SimClock, SimConfig, SimKeys, SimState};
@@ -66,6 +68,19 @@ impl Running {
         schedule: bool,
         reload_s: u64,
     ) -> Running {
+        let metrics = Arc::new(Metrics::default());
+        Running::start_with(root, sim, clock, schedule, reload_s, metrics).await
+    }
+
+    /// [`Running::start`], recording into `metrics`.
+    pub async fn start_with(
+        root: &Path,
+        sim: &str,
+        clock: Clock,
+        schedule: bool,
+        reload_s: u64,
+        metrics: Arc<Metrics>,
+    ) -> Running {
         let tokens = root.join(".shengbo/tokens.json");
         std::fs::create_dir_all(root.join(".shengbo")).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -78,6 +93,7 @@ impl Running {
         config.sim = Some(sim.to_string());
         config.reload = Duration::from_secs(reload_s);
         config.schedule = schedule;
+        config.metrics = metrics;
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(shengbo::service::serve(config, clock, async move {
             let _ = rx.await;
@@ -238,7 +254,7 @@ async fn failing_sim_at(at: DateTime<Utc>, rate: f64) -> String {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_service_dropped_mid_runs_resumes_every_open_run_under_its_ids() {
+async fn a_service_dropped_mid_runs_resumes_every_open_run_under_its_ids_and_counts_it() {
     let push = "lead_time_s = 60\nair_by_s = 1200\nbackoff_base_ms = 2000\nbackoff_cap_s = 30\n\
         connection_check_s = 3600\nstate_wait_s = 5";
     let dir = project(
@@ -249,7 +265,8 @@ async fn a_service_dropped_mid_runs_resumes_every_open_run_under_its_ids() {
     let clock = Clock::starting_at(t0());
     // Every platform down: the runs of 11:00, 11:10 and 11:20 (Beijing) pile up, pending.
     let down = failing_sim_at(t0(), 1.0).await;
-    let service = Running::start(root, &down, clock, true, 3600).await;
+    let metrics = Arc::new(Metrics::default());
+    let service = Running::start_with(root, &down, clock, true, 3600, metrics.clone()).await;
     tokio::time::sleep(Duration::from_secs(32 * 60)).await;
     let before = super::all_deliveries(&ledger(root));
     let pending = before
@@ -269,7 +286,7 @@ async fn a_service_dropped_mid_runs_resumes_every_open_run_under_its_ids() {
     tokio::time::sleep(Duration::from_secs(10 * 60)).await;
     let restart = clock.now();
     let up = sim_at(restart).await;
-    let service = Running::start(root, &up, clock, true, 3600).await;
+    let service = Running::start_with(root, &up, clock, true, 3600, metrics).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3600);
     let after = loop {
         let all = super::all_deliveries(&ledger(root));
@@ -321,6 +338,46 @@ async fn a_service_dropped_mid_runs_resumes_every_open_run_under_its_ids() {
         })
         .count();
     assert_eq!(open, 0, "runs whose deliveries are all final are closed");
+
+    // What the two services did is on `/metrics`, each figure non-zero.
+    let (status, text) = service.get("/metrics").await;
+    assert_eq!(status, 200);
+    for family in [
+        "shengbo_pushes_total{outcome=\"http\"}",
+        "shengbo_pushes_total{outcome=\"delivered\"}",
+        "shengbo_push_latency_seconds_count",
+        "shengbo_push_retries_total",
+        "shengbo_deliveries_expired_total",
+        "shengbo_endpoint_up{endpoint=\"zhaojue\"}",
+        "shengbo_endpoint_last_seen_seconds{endpoint=\"zhaojue\"}",
+        "shengbo_runs_total{event=\"opened\"}",
+        "shengbo_runs_total{event=\"closed\"}",
+        "shengbo_reach_population{reached=\"targeted\"}",
+        "shengbo_reach_population{reached=\"delivered\"}",
+    ] {
+        let value = text
+            .lines()
+            .find_map(|l| l.strip_prefix(family)?.trim().parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no `{family}` in:\n{text}"));
+        assert!(value > 0.0, "`{family}` is {value}:\n{text}");
+    }
+    // Asking for coverage does not move them.
+    let before = text
+        .lines()
+        .filter(|l| l.starts_with("shengbo_reach"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let _ = service.get("/v1/coverage?since=1d").await;
+    let (_, again) = service.get("/metrics").await;
+    let after = again
+        .lines()
+        .filter(|l| l.starts_with("shengbo_reach"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(
+        before, after,
+        "reach is the last closed run's, whatever a caller asked"
+    );
     service.stop().await;
 }
 

@@ -1,0 +1,184 @@
+//! The service's ledger with `/metrics` recorded on the way: every attempt the dispatcher
+//! settles (outcome, latency, retries, expiries), every endpoint health it writes (up, last
+//! seen), runs opened and closed, and the reach of the last closed run. Each figure comes from
+//! what the service did, never from what a client asked. Everything else passes through.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::directory::Directory;
+use crate::ledger::{
+    Attempt, CircuitState, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, Ledger,
+    NewAttempt, NewDelivery, Result, Run, RunId, RunSummary, Settled, StateReport, TownshipOutcome,
+    TownshipReach,
+};
+use crate::server::Metrics;
+
+/// A ledger that records metrics of what is written to it.
+pub struct MeteredLedger {
+    pub inner: Arc<dyn Ledger>,
+    pub metrics: Arc<Metrics>,
+    /// For the reach of a closed run (townships' populations).
+    pub directory: Arc<Directory>,
+}
+
+impl std::fmt::Debug for MeteredLedger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MeteredLedger").finish_non_exhaustive()
+    }
+}
+
+impl MeteredLedger {
+    fn health(&self, h: &EndpointHealth) {
+        self.metrics
+            .endpoint_health(&h.endpoint, h.circuit == CircuitState::Closed);
+        if let Some(seen) = h.last_seen {
+            self.metrics.endpoint_seen(&h.endpoint, seen);
+        }
+    }
+
+    fn reach_of(&self, run: RunId) {
+        let empty = std::collections::HashMap::new();
+        match crate::push::outcome::run_outcome(self.inner.as_ref(), run, &self.directory, &empty) {
+            Ok(o) => {
+                self.metrics.reach("targeted", o.reach.targeted_population);
+                self.metrics
+                    .reach("delivered", o.reach.delivered_population);
+                self.metrics
+                    .reach("played", o.reach.played_population.round() as u64);
+            }
+            Err(e) => tracing::warn!(%run, error = %e, "reach of the closed run not measured"),
+        }
+    }
+}
+
+impl Ledger for MeteredLedger {
+    fn open_run(
+        &self,
+        campaign: &str,
+        occurrence: DateTime<Utc>,
+        planned: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(RunId, bool)> {
+        let opened = self.inner.open_run(campaign, occurrence, planned, now)?;
+        if opened.1 {
+            self.metrics.run("opened");
+        }
+        Ok(opened)
+    }
+    fn close_run(&self, run: RunId) -> Result<()> {
+        self.inner.close_run(run)?;
+        self.metrics.run("closed");
+        self.reach_of(run);
+        Ok(())
+    }
+    fn run(&self, run: RunId) -> Result<Option<Run>> {
+        self.inner.run(run)
+    }
+    fn runs(&self, from: DateTime<Utc>, to: DateTime<Utc>, c: Option<&str>) -> Result<Vec<Run>> {
+        self.inner.runs(from, to, c)
+    }
+    fn record_delivery(&self, new: &NewDelivery, now: DateTime<Utc>) -> Result<(Delivery, bool)> {
+        self.inner.record_delivery(new, now)
+    }
+    fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>> {
+        self.inner.delivery(id)
+    }
+    fn deliveries_of_run(&self, run: RunId) -> Result<Vec<Delivery>> {
+        self.inner.deliveries_of_run(run)
+    }
+    fn transition(
+        &self,
+        id: DeliveryId,
+        to: DeliveryState,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let moved = self.inner.transition(id, to, reason, now)?;
+        if moved && to == DeliveryState::Expired {
+            self.metrics.expired(1);
+        }
+        Ok(moved)
+    }
+    fn note(&self, id: DeliveryId, reason: &str, now: DateTime<Utc>) -> Result<()> {
+        self.inner.note(id, reason, now)
+    }
+    fn record_attempt(&self, attempt: &NewAttempt) -> Result<i64> {
+        self.inner.record_attempt(attempt)
+    }
+    fn record_settled(&self, s: &Settled) -> Result<i64> {
+        let id = self.inner.record_settled(s)?;
+        let latency = std::time::Duration::from_millis(s.attempt.latency_ms);
+        self.metrics.push(s.attempt.result.kind(), latency);
+        match &s.to {
+            None => self.metrics.retry(),
+            Some((DeliveryState::Expired, _)) => self.metrics.expired(1),
+            Some(_) => {}
+        }
+        if let Some(h) = &s.health {
+            self.health(h);
+        }
+        Ok(id)
+    }
+    fn attempts(&self, delivery: DeliveryId) -> Result<Vec<Attempt>> {
+        self.inner.attempts(delivery)
+    }
+    fn record_state_report(&self, report: &StateReport) -> Result<Option<DeliveryId>> {
+        self.inner.record_state_report(report)
+    }
+    fn state_reports(&self, delivery: DeliveryId) -> Result<Vec<StateReport>> {
+        self.inner.state_reports(delivery)
+    }
+    fn put_endpoint_health(&self, health: &EndpointHealth) -> Result<()> {
+        self.inner.put_endpoint_health(health)?;
+        self.health(health);
+        Ok(())
+    }
+    fn endpoint_health(&self, endpoint: &str) -> Result<Option<EndpointHealth>> {
+        self.inner.endpoint_health(endpoint)
+    }
+    fn endpoint_healths(&self) -> Result<Vec<EndpointHealth>> {
+        self.inner.endpoint_healths()
+    }
+    fn next_sequence(&self, kind: &str, day: NaiveDate) -> Result<u32> {
+        self.inner.next_sequence(kind, day)
+    }
+    fn next_sequence_within(&self, kind: &str, day: NaiveDate, max: u32) -> Result<Option<u32>> {
+        self.inner.next_sequence_within(kind, day, max)
+    }
+    fn raise_sequence(&self, kind: &str, day: NaiveDate, used: u32) -> Result<u32> {
+        self.inner.raise_sequence(kind, day, used)
+    }
+    fn deliveries_due(&self, now: DateTime<Utc>) -> Result<Vec<Delivery>> {
+        self.inner.deliveries_due(now)
+    }
+    fn expire_overdue(&self, now: DateTime<Utc>) -> Result<Vec<DeliveryId>> {
+        let expired = self.inner.expire_overdue(now)?;
+        self.metrics.expired(expired.len() as u64);
+        Ok(expired)
+    }
+    fn deliveries_awaiting_state(&self) -> Result<Vec<Delivery>> {
+        self.inner.deliveries_awaiting_state()
+    }
+    fn run_summary(&self, run: RunId) -> Result<RunSummary> {
+        self.inner.run_summary(run)
+    }
+    fn township_outcomes(&self, run: RunId) -> Result<Vec<TownshipOutcome>> {
+        self.inner.township_outcomes(run)
+    }
+    fn run_reach_inputs(&self, run: RunId) -> Result<Vec<TownshipReach>> {
+        self.inner.run_reach_inputs(run)
+    }
+    fn reach_inputs(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        campaign: Option<&str>,
+    ) -> Result<Vec<TownshipReach>> {
+        self.inner.reach_inputs(from, to, campaign)
+    }
+    fn failures(&self, run: Option<RunId>) -> Result<Vec<Failure>> {
+        self.inner.failures(run)
+    }
+}
