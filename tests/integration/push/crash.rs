@@ -114,3 +114,92 @@ async fn sigkill_mid_run_then_restart_loses_nothing_and_reuses_ids() {
     // No content under new ids: one message per delivery reached the simulator.
     assert_eq!(sim.state.stats().messages, 34);
 }
+
+/// Ids of every delivery recorded so far, by delivery.
+fn ids(root: &std::path::Path) -> BTreeMap<i64, (String, String)> {
+    if !root.join(".shengbo/ledger.sqlite").is_file() {
+        return BTreeMap::new();
+    }
+    super::all_deliveries(&ledger(root))
+        .into_iter()
+        .map(|d| (d.id.0, (d.ebd_id, d.ebm_id)))
+        .collect()
+}
+
+/// Every-minute slots with a quarter hour's lead: fifteen runs is prepared at once,
+/// so a kill always lands among overlapping runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_sigkilled_six_times_loses_nothing_and_reuses_ids() {
+    let faults = Faults {
+        slow_rate: 0.5,
+        slow_ms: 400,
+        ..Faults::default()
+    };
+    let sim = start_sim(faults, 120.0).await;
+    let push = "lead_time_s = 900\nair_by_s = 3600\nbackoff_base_ms = 20\nbackoff_cap_s = 0.2\n\
+                connection_check_s = 3600";
+    let campaign =
+        super::serve::hourly("minutely", 0).replace("cron = \"0 * * * *\"", "cron = \"* * * * *\"");
+    let proj = project(&campaign, Some(&super::fast_registry(push, "5")));
+    let root = proj.path();
+    let mut seen = BTreeMap::new();
+    for kill in 1..=6u64 {
+        let mut child = super::serve::serve(root, &sim.url)
+            .args(["--base-url", "http://shengbo.example:8470"])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill once this start has got a message through (bounded), mid-way through the runs.
+        let from = sim.state.stats().messages;
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while sim.state.stats().messages < from + 1 + kill % 3 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "start {kill} never sent"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        child.start_kill().unwrap();
+        assert!(!child.wait().await.unwrap().success(), "killed");
+        let now = ids(root);
+        for (key, ids) in &seen {
+            assert_eq!(now.get(key), Some(ids), "kill {kill}: {key:?} kept its ids");
+        }
+        seen = now;
+    }
+    assert!(!seen.is_empty());
+
+    let mut child = super::serve::serve(root, &sim.url).spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let pending = |root: &std::path::Path| {
+        super::all_deliveries(&ledger(root))
+            .into_iter()
+            .filter(|d| d.state == DeliveryState::Pending)
+            .count()
+    };
+    while pending(root) > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "deliveries left pending"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.start_kill().unwrap();
+    let _ = child.wait().await;
+    let after = ids(root);
+    for (key, ids) in &seen {
+        assert_eq!(after.get(key), Some(ids), "{key:?} kept its ids");
+    }
+    let all = super::all_deliveries(&ledger(root));
+    let sent = all
+        .iter()
+        .filter(|d| d.state != DeliveryState::Expired)
+        .count();
+    assert_eq!(
+        all.len() - sent,
+        0,
+        "nothing expired: every slot is inside its air-by"
+    );
+    // No content under new ids: one message per delivery reached the simulator.
+    assert_eq!(sim.state.stats().messages, all.len() as u64);
+}

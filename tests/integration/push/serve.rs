@@ -16,7 +16,7 @@ use super::{fast_registry, ledger, project, start_sim};
 use crate::util;
 
 /// An hourly campaign `id` at `minute` past each hour, to 昭觉县.
-fn hourly(id: &str, minute: u32) -> String {
+pub(super) fn hourly(id: &str, minute: u32) -> String {
     format!(
         "id = \"{id}\"\nname = \"{id}\"\nmessages = [\"police-impersonation\"]\n\
          rotation = \"all\"\nquiet_hours = []\n[targets]\ncounties = [\"昭觉县\"]\n\
@@ -25,7 +25,7 @@ fn hourly(id: &str, minute: u32) -> String {
 }
 
 /// `shengbo serve` on a free loopback port in `root`, `{sim}` pointing at `sim`.
-fn serve(root: &Path, sim: &str) -> tokio::process::Command {
+pub(super) fn serve(root: &Path, sim: &str) -> tokio::process::Command {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let listen = listener.local_addr().unwrap().to_string();
     drop(listener);
