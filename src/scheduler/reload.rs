@@ -53,26 +53,28 @@ pub fn load_strict(
     data: &DataDir,
     now: DateTime<Utc>,
 ) -> Result<Project, Vec<Diagnostic>> {
+    load_project(root, data, now, true)
+}
+
+/// Load the project; `strict` refuses it on any error, else its valid parts are kept (a
+/// read-only mirror plans what it can) and the errors logged. A project that cannot be loaded
+/// at all is always refused.
+pub fn load_project(
+    root: &Path,
+    data: &DataDir,
+    now: DateTime<Utc>,
+    strict: bool,
+) -> Result<Project, Vec<Diagnostic>> {
     let (project, diags) = Project::load(root, data, now)
         .map_err(|e| vec![Diagnostic::error("schedules", e.to_string())])?;
     let errors: Vec<Diagnostic> = diags.into_iter().filter(Diagnostic::is_error).collect();
     if errors.is_empty() {
-        Ok(project)
-    } else {
-        Err(errors)
+        return Ok(project);
     }
-}
-
-/// Load the project keeping its valid parts (a read-only mirror plans what it can); errors are
-/// logged. Only a project that cannot be loaded at all is refused.
-pub fn load_lenient(
-    root: &Path,
-    data: &DataDir,
-    now: DateTime<Utc>,
-) -> Result<Project, Vec<Diagnostic>> {
-    let (project, diags) = Project::load(root, data, now)
-        .map_err(|e| vec![Diagnostic::error("schedules", e.to_string())])?;
-    for e in diags.iter().filter(|d| d.is_error()) {
+    if strict {
+        return Err(errors);
+    }
+    for e in &errors {
         tracing::warn!(file = %e.position(), error = %e.message, "left out of the plan");
     }
     Ok(project)
@@ -124,13 +126,7 @@ impl Watcher {
                 self.clock.now(),
                 self.strict,
             );
-            let loaded = tokio::task::spawn_blocking(move || {
-                if strict {
-                    load_strict(&r, &d, at)
-                } else {
-                    load_lenient(&r, &d, at)
-                }
-            });
+            let loaded = tokio::task::spawn_blocking(move || load_project(&r, &d, at, strict));
             match loaded.await {
                 Ok(Ok(project)) => {
                     tracing::info!(

@@ -25,7 +25,6 @@ use crate::datadir::DataDir;
 use crate::diag::Diagnostic;
 use crate::dispatch::Clock;
 use crate::ledger::{Ledger, LedgerError, SqliteLedger};
-use crate::push::Project;
 use crate::server::{AppState, Metrics, TokenStore};
 
 pub mod inbound;
@@ -148,9 +147,12 @@ pub async fn serve(
         .unwrap_or_else(|| format!("http://{addr}"));
     let (root, data) = (config.root.clone(), config.data.clone());
     let now = clock.now();
-    let project =
-        tokio::task::spawn_blocking(move || load_project(&root, &data, now, config.schedule))
-            .await??;
+    let strict = config.schedule;
+    let project = tokio::task::spawn_blocking(move || {
+        crate::scheduler::reload::load_project(&root, &data, now, strict)
+    })
+    .await?
+    .map_err(ServiceError::Schedules)?;
     let project = Arc::new(project);
     let directory = Arc::new(project.directory.clone());
     let ledger =
@@ -230,22 +232,6 @@ pub async fn serve(
         what: "the HTTP server".into(),
         source,
     })
-}
-
-/// The project at start: strict when pushing (any error refuses to start), else the valid parts.
-fn load_project(
-    root: &std::path::Path,
-    data: &DataDir,
-    now: chrono::DateTime<chrono::Utc>,
-    strict: bool,
-) -> Result<Project, ServiceError> {
-    use crate::scheduler::reload::{load_lenient, load_strict};
-    let loaded = if strict {
-        load_strict(root, data, now)
-    } else {
-        load_lenient(root, data, now)
-    };
-    loaded.map_err(ServiceError::Schedules)
 }
 
 /// The ledger, opened once: created when pushing; a mirror reads one only if it exists.

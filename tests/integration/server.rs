@@ -24,7 +24,7 @@ mod audio;
 mod cache;
 mod coverage;
 mod pulls;
-mod socket;
+pub(crate) mod socket;
 
 /// A project folder with generated recordings, planned broadcasts, tokens and (optionally) a
 /// ledger, and the app state over them.

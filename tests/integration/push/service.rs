@@ -11,7 +11,7 @@ use shengbo::datadir::DataDir;
 use shengbo::directory::Directory;
 use shengbo::dispatch::Clock;
 use shengbo::ebd::assemble::{build_package, envelope};
-use shengbo::ebd::{Body, EbdId, EbdProfile, EbmId, EbmStateResponse, parse_ebd};
+use shengbo::ebd::{Body, EbdId, EbdProfile, EbmId, EbmStateResponse};
 use shengbo::ledger::{Delivery, DeliveryState, Ledger};
 use shengbo::server::Metrics;
 use shengbo::server::auth::{self, Scope};
@@ -59,6 +59,7 @@ pub async fn sim_with(at: DateTime<Utc>, faults: Faults) -> (String, SimState) {
 /// A running service and the way to stop it.
 pub struct Running {
     pub url: String,
+    pub addr: std::net::SocketAddr,
     pub token: String,
     stop: Option<oneshot::Sender<()>>,
     pub task: JoinHandle<Result<(), shengbo::service::ServiceError>>,
@@ -105,6 +106,7 @@ impl Running {
         }));
         Running {
             url,
+            addr,
             token,
             stop: Some(tx),
             task,
@@ -279,25 +281,10 @@ async fn a_platform_s_unasked_state_report_makes_a_delivery_played() {
         .find(|d| d.state == DeliveryState::Delivered)
         .expect("a delivered delivery");
     let profile = EbdProfile::default();
-    let part = reqwest::multipart::Part::bytes(played_report(&profile, &d.ebm_id, clock.now()))
-        .file_name("EBDT_report.tar")
-        .mime_str("application/x-tar")
-        .unwrap();
     let client = shengbo::transport::http_client().unwrap();
-    let resp = client
-        .post(format!("{}/v1/ebd/state", service.url))
-        .multipart(reqwest::multipart::Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let bytes = resp.bytes().await.unwrap();
-    let raw = shengbo::ebd::package::read_package(&bytes[..], &Default::default()).unwrap();
-    let ebd = parse_ebd(std::str::from_utf8(&raw.ebdb).unwrap(), Default::default()).unwrap();
-    let Body::EbdResponse(r) = ebd.body else {
-        panic!("not a response: {ebd:?}")
-    };
-    assert_eq!(r.result_code, 1, "{}", r.result_desc);
+    let report = played_report(&profile, &d.ebm_id, clock.now());
+    let (code, desc) = crate::server::socket::post(&client, service.addr, report).await;
+    assert_eq!(code, 1, "{desc}");
     let now = ledger(root).delivery(d.id).unwrap().unwrap();
     assert_eq!(now.state, DeliveryState::Played, "{now:?}");
     service.stop().await;

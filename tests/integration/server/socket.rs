@@ -172,7 +172,7 @@ fn state_package(profile: &EbdProfile, signer: &KeySigner, ebm: &EbmId, n: u32) 
         .to_vec()
 }
 
-async fn post(c: &reqwest::Client, addr: SocketAddr, tar: Vec<u8>) -> (u8, String) {
+pub(crate) async fn post(c: &reqwest::Client, addr: SocketAddr, tar: Vec<u8>) -> (u8, String) {
     let part = reqwest::multipart::Part::bytes(tar)
         .file_name("EBDT_x.tar")
         .mime_str("application/octet-stream")
