@@ -83,10 +83,10 @@ impl Pushing {
         let push = self.pusher.registry.push.clone();
         let now = clock.now();
         let ledger = Arc::clone(&self.pusher.ledger);
-        let air_by = push.air_by;
+        let (lead, air_by) = (push.lead_time, push.air_by);
         let (cursor, sweep) = tokio::task::spawn_blocking(move || {
             let sweep = super::resume::sweep(ledger.as_ref(), now)?;
-            let cursor = super::resume::catch_up_cursor(ledger.as_ref(), now, air_by)?;
+            let cursor = super::resume::catch_up_cursor(ledger.as_ref(), now, lead, air_by)?;
             Ok::<_, crate::ledger::LedgerError>((cursor, sweep))
         })
         .await??;

@@ -65,16 +65,19 @@ pub fn close_settled(ledger: &dyn Ledger) -> Result<usize, LedgerError> {
     Ok(closed)
 }
 
-/// Where the cron loop's catch-up starts at `now` ([`catch_up_from`] the latest run). Blocking.
+/// Where the cron loop's catch-up starts at `now` ([`catch_up_from`] the latest run the ledger
+/// has up to the push horizon `now + lead`: those runs are resumed, never fired twice). Blocking.
 pub fn catch_up_cursor(
     ledger: &dyn Ledger,
     now: DateTime<Utc>,
+    lead: Duration,
     air_by: Duration,
 ) -> Result<DateTime<Utc>, LedgerError> {
+    let horizon = now + TimeDelta::from_std(lead).unwrap_or(TimeDelta::zero());
     let latest = ledger
         .runs(now - TimeDelta::days(7), now + TimeDelta::days(400), None)?
         .into_iter()
-        .filter(|r| r.occurrence <= now)
+        .filter(|r| r.occurrence <= horizon)
         .map(|r| r.occurrence)
         .max();
     Ok(catch_up_from(latest, now, air_by))

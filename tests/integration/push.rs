@@ -19,12 +19,17 @@ pub struct Sim {
 }
 
 pub async fn start_sim(faults: Faults, speed: f64) -> Sim {
+    start_sim_on(faults, SimClock::system(speed)).await
+}
+
+/// A simulator serving on a loopback port, its clock `clock`.
+pub async fn start_sim_on(faults: Faults, clock: SimClock) -> Sim {
     let config = SimConfig {
         faults,
         ..SimConfig::default()
     }
     .with_directory(&Directory::liangshan());
-    let state = SimState::new(config, SimKeys::default(), SimClock::system(speed)).unwrap();
+    let state = SimState::new(config, SimKeys::default(), clock).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let app = app(state.clone());

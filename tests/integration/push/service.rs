@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use shengbo::datadir::DataDir;
-use shengbo::directory::Directory;
 use shengbo::dispatch::Clock;
 use shengbo::ebd::assemble::{build_package, envelope};
 use shengbo::ebd::{Body, EbdId, EbdProfile, EbmId, EbmStateResponse};
@@ -16,7 +15,7 @@ use shengbo::ledger::{Delivery, DeliveryState, Ledger};
 use shengbo::server::Metrics;
 use shengbo::server::auth::{self, Scope};
 use shengbo::service::{Listen, ServiceConfig};
-use shengbo::sim::{Faults, SimClock, SimConfig, SimKeys, SimState};
+use shengbo::sim::{Faults, SimClock, SimState};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -43,17 +42,8 @@ pub async fn sim_at(at: DateTime<Utc>) -> String {
 
 /// A simulator on loopback at `at` with `faults`: its URL and state.
 pub async fn sim_with(at: DateTime<Utc>, faults: Faults) -> (String, SimState) {
-    let config = SimConfig {
-        faults,
-        ..SimConfig::default()
-    }
-    .with_directory(&Directory::liangshan());
-    let state = SimState::new(config, SimKeys::default(), SimClock::manual(at)).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = shengbo::sim::app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, state)
+    let sim = super::start_sim_on(faults, SimClock::manual(at)).await;
+    (sim.url, sim.state)
 }
 
 /// A running service and the way to stop it.
