@@ -23,6 +23,7 @@ mod airing;
 mod audio;
 mod cache;
 mod coverage;
+mod params;
 mod pulls;
 mod socket;
 
