@@ -1,8 +1,9 @@
 //! `GET /v1/audio/{sha256}.{ext}`: content-addressed clips — what airs, the loudness-adjusted
 //! WAVs of the catalog's airable recordings ([`super::airing`]). The id is looked up in the
 //! snapshot's in-memory index; request input is never joined into a
-//! path, so nothing else on disk can be reached. Range → 206 (416 when unsatisfiable), a strong
-//! ETag (the sha256 itself), and `immutable` caching: the bytes of an id never change.
+//! path, so nothing else on disk can be reached. Conditional and range requests follow RFC 9110
+//! ([`super::conditional`]); a strong ETag (the sha256 itself), and `private, immutable` caching:
+//! the bytes of an id never change, but only token holders may see them.
 
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
@@ -12,11 +13,12 @@ use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
 use super::auth::{Principal, Scope};
+use super::conditional::{Part, Precondition, part, precondition, unsatisfiable};
 use super::error::AppError;
-use super::rendered::not_modified;
 use super::state::{AppState, AudioFile, Snapshot};
 
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Token-gated, so never for shared caches; the bytes of an id never change.
+const IMMUTABLE: &str = "private, max-age=31536000, immutable";
 
 /// Split `{sha256}.{ext}`, refusing anything that is not 64 lowercase hex digits and a short
 /// alphanumeric extension.
@@ -73,18 +75,27 @@ pub async fn serve(
     send(audio, req).await
 }
 
-/// Answer from the file: 304 on a matching `If-None-Match`; otherwise the file service does
-/// Range and 416, with our validators in place of its own.
+/// Answer from the file, with the conditional and range rules of [`super::conditional`]: 412,
+/// 304, 416, 206 or 200, with our validators in place of the file service's own.
 async fn send(audio: &AudioFile, req: Request) -> Result<Response, AppError> {
     let etag = format!("\"{}\"", audio.sha256);
-    if not_modified(req.headers(), etag.as_bytes()) {
-        let mut resp = StatusCode::NOT_MODIFIED.into_response();
+    let early = match precondition(req.headers(), etag.as_bytes()) {
+        Precondition::Failed => Some(StatusCode::PRECONDITION_FAILED.into_response()),
+        Precondition::NotModified => Some(StatusCode::NOT_MODIFIED.into_response()),
+        Precondition::Proceed => match part(req.headers(), etag.as_bytes(), audio.size) {
+            Part::Unsatisfiable => Some(unsatisfiable(audio.size).into_response()),
+            Part::Whole | Part::Range(..) => None,
+        },
+    };
+    if let Some(mut resp) = early {
         finish(&mut resp, audio, &etag);
         return Ok(resp);
     }
+    let wanted = part(req.headers(), etag.as_bytes(), audio.size);
     let (mut parts, _) = req.into_parts();
-    let if_range = parts.headers.remove(header::IF_RANGE);
     for h in [
+        header::RANGE,
+        header::IF_RANGE,
         header::IF_NONE_MATCH,
         header::IF_MODIFIED_SINCE,
         header::IF_MATCH,
@@ -92,9 +103,9 @@ async fn send(audio: &AudioFile, req: Request) -> Result<Response, AppError> {
     ] {
         parts.headers.remove(h);
     }
-    // If-Range with another validator: the client's partial copy is stale, send it all.
-    if if_range.is_some_and(|v| v.as_bytes() != etag.as_bytes()) {
-        parts.headers.remove(header::RANGE);
+    if let Part::Range(first, last) = wanted {
+        let range = HeaderValue::from_str(&format!("bytes={first}-{last}")).expect("digits");
+        parts.headers.insert(header::RANGE, range);
     }
     let req = Request::from_parts(parts, Body::empty());
     let resp = ServeFile::new(&audio.path)

@@ -8,7 +8,8 @@
 //! - [`auth`] — station and coordinator tokens (hashed at rest, compared in constant time).
 //! - `token_store` — [`TokenStore`]: the server's view of `tokens.json`, rechecked once a second.
 //! - `playlists` — `/v1/townships/{code}/playlist.*`, `day.*`, `/v1/counties/{code}/playlists.json`.
-//! - `audio` — `/v1/audio/{sha256}.{ext}`: content-addressed, Range, immutable caching.
+//! - `audio` — `/v1/audio/{sha256}.{ext}`: content-addressed, Range, private immutable caching.
+//! - [`conditional`] — `If-Match`, `If-None-Match`, `If-Range` and `Range` per RFC 9110.
 //! - `coverage` — `/v1/coverage` (JSON, CSV).
 //! - [`rendered`] — rendered playlist answers and their ETags, cached per snapshot.
 //! - [`page`] — `/coverage`, the server-rendered HTML page.
@@ -40,6 +41,7 @@ pub mod state;
 mod token_store;
 
 mod audio;
+pub mod conditional;
 mod coverage;
 pub mod ebd_state;
 pub mod page;

@@ -22,6 +22,7 @@ use tower::ServiceExt;
 mod airing;
 mod audio;
 mod cache;
+mod conditional;
 mod coverage;
 mod params;
 mod pulls;
