@@ -33,8 +33,10 @@ pub struct Args {
     /// Where the HTTP app listens.
     #[arg(long, default_value = "127.0.0.1:8470")]
     pub listen: SocketAddr,
-    /// Public base URL for audio links in playlists (default: each request's `Host`).
-    #[arg(long)]
+    /// Public base URL of audio links in playlists and webhook bodies, e.g.
+    /// `https://sb.example.cn` (default: `http://` and the listen address; never a request's
+    /// `Host`).
+    #[arg(long, value_parser = crate::server::parse_base_url)]
     pub base_url: Option<String>,
     /// Seconds between checks for edited schedules and audio.
     #[arg(long, default_value_t = 5)]

@@ -52,7 +52,10 @@ pub use auth::{Principal, Scope, TokenStore};
 pub use ebd_state::EbdInbound;
 pub use error::AppError;
 pub use ops::Metrics;
-pub use state::{AppState, AudioFile, Limits, Records, RecordsError, Snapshot};
+pub use state::{
+    AppState, AudioFile, BaseUrlError, DEFAULT_BASE_URL, Limits, Records, RecordsError, Snapshot,
+    parse_base_url,
+};
 
 /// The router, with every layer. Health and metrics routes sit outside the concurrency bound so
 /// a saturated server still answers its probes.
@@ -101,13 +104,19 @@ async fn fallback(uri: axum::http::Uri) -> AppError {
 }
 
 /// Serve the app on `listener` until `shutdown` completes, then let in-flight requests finish
-/// (each is bounded by the request timeout), at most `drain` long.
+/// (each is bounded by the request timeout), at most `drain` long. Without a configured base
+/// URL, audio links use `http://` and the listener's address.
 pub async fn serve_http(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let drain = state.limits().request_timeout + Duration::from_secs(1);
+    let local = listener.local_addr()?;
+    let base = state.base_url_or(|| format!("http://{local}"));
+    if local.ip().is_unspecified() && base.ends_with(&format!("{local}")) {
+        tracing::warn!(%base, "listening on every address without `--base-url`: audio links name an unreachable host");
+    }
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
         shutdown.await;

@@ -93,15 +93,10 @@ pub fn json_broadcast(b: &Broadcast, links: &Links) -> PlaylistJson {
     playlist::json(b, &links.base, |item| links.audio(item))
 }
 
-/// Absolute audio links: the configured base URL, else this request's `Host`.
+/// Absolute audio links from the configured public base URL — never from the request's `Host`,
+/// which a client may forge.
 fn links(state: &AppState, headers: &HeaderMap, query: &PullQuery) -> Links {
-    let base = state.base_url().map(str::to_string).unwrap_or_else(|| {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("127.0.0.1");
-        format!("http://{host}")
-    });
+    let base = state.base_url().to_string();
     let by_header = headers.contains_key(header::AUTHORIZATION);
     let suffix = match (&query.token, by_header) {
         (Some(t), false) => format!("?token={t}"),

@@ -4,6 +4,8 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 
+use shengbo::server::DEFAULT_BASE_URL;
+
 use super::{Fixture, get, send};
 
 #[tokio::test]
@@ -33,11 +35,11 @@ async fn m3u8_lists_every_item_with_absolute_urls_and_languages() {
     let urls: Vec<&str> = text.lines().filter(|l| l.starts_with("http")).collect();
     assert_eq!(
         urls[0],
-        format!("http://stations.example/v1/audio/{}.mp3", f.audio[0].sha256)
+        format!("{DEFAULT_BASE_URL}/v1/audio/{}.mp3", f.audio[0].sha256)
     );
     assert_eq!(
         urls[1],
-        format!("http://stations.example/v1/audio/{}.mp3", f.audio[1].sha256)
+        format!("{DEFAULT_BASE_URL}/v1/audio/{}.mp3", f.audio[1].sha256)
     );
     assert_eq!(
         text.lines().filter(|l| l.starts_with("#EXTLANG:")).count(),
