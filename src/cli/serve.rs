@@ -44,6 +44,8 @@ pub struct Args {
     /// Base URL replacing `{sim}` in the endpoint registry (a running `shengbo sim`).
     #[arg(long, env = "SHENGBO_SIM_URL")]
     pub sim: Option<String>,
+    #[command(flatten)]
+    pub edge: crate::server::EdgeArgs,
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
@@ -87,7 +89,7 @@ pub fn app_state(global: &Global, args: &Args) -> anyhow::Result<AppState> {
     if let Some(url) = &args.base_url {
         state = state.with_base_url(url.clone());
     }
-    Ok(state)
+    Ok(state.with_limits(args.edge.limits()))
 }
 
 async fn http_only(global: &Global, args: Args) -> anyhow::Result<ExitCode> {

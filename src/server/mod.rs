@@ -1,6 +1,6 @@
 //! The HTTP app: playlist and audio pulls for county stations, coverage (JSON, CSV, HTML) for
 //! coordinators, state reports from platforms, health and metrics — one axum router with a
-//! timeout on every request, a body size limit (413) and bounded concurrency.
+//! timeout on every request, a body size limit per route (413) and bounded concurrency.
 //!
 //! # Files
 //! - [`state`] — what the app serves from: the plan snapshot, the audio index, the records.
@@ -15,14 +15,12 @@
 //! - [`page`] — `/coverage`, the server-rendered HTML page.
 //! - [`ebd_state`] — `POST /v1/ebd/state`: platforms' unsolicited state reports.
 //! - [`ops`] — `/healthz`, `/readyz`, `/metrics` and the [`Metrics`] counters.
+//! - `listen` — [`serve_http`]: the accept loop, with a connection cap and a header timeout.
 //!
 //! Who may see what: a station token reads its county's townships and their audio; a
 //! coordinator token reads everything. Tokens come as `Authorization: Bearer <token>` or, for
 //! players and browsers that cannot set headers, `?token=<token>` (the query string is never
 //! logged). Health, readiness and metrics need no token.
-
-use std::future::Future;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -44,6 +42,7 @@ mod audio;
 pub mod conditional;
 mod coverage;
 pub mod ebd_state;
+mod listen;
 pub mod page;
 mod playlists;
 pub mod rendered;
@@ -51,6 +50,7 @@ pub mod rendered;
 pub use auth::{Principal, Scope, TokenStore};
 pub use ebd_state::EbdInbound;
 pub use error::AppError;
+pub use listen::{EdgeArgs, serve_http};
 pub use ops::Metrics;
 pub use state::{
     AppState, AudioFile, BaseUrlError, DEFAULT_BASE_URL, Limits, Records, RecordsError, Snapshot,
@@ -67,7 +67,11 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/audio/{file}", get(audio::serve))
         .route("/v1/coverage", get(coverage::json_or_csv))
         .route("/coverage", get(page::coverage))
-        .route("/v1/ebd/state", post(ebd_state::receive))
+        .layer(RequestBodyLimitLayer::new(state::GET_BODY_BYTES))
+        .route(
+            "/v1/ebd/state",
+            post(ebd_state::receive).layer(RequestBodyLimitLayer::new(limits.max_body_bytes)),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::count_pulls,
@@ -79,10 +83,10 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route_layer(RequestBodyLimitLayer::new(state::GET_BODY_BYTES))
         .merge(api)
         .fallback(fallback)
         .layer(DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             limits.request_timeout,
@@ -100,37 +104,5 @@ async fn fallback(uri: axum::http::Uri) -> AppError {
     AppError::NotFound {
         message: format!("no route `{}`", uri.path()),
         suggestion: None,
-    }
-}
-
-/// Serve the app on `listener` until `shutdown` completes, then let in-flight requests finish
-/// (each is bounded by the request timeout), at most `drain` long. Without a configured base
-/// URL, audio links use `http://` and the listener's address.
-pub async fn serve_http(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let drain = state.limits().request_timeout + Duration::from_secs(1);
-    let local = listener.local_addr()?;
-    let base = state.base_url_or(|| format!("http://{local}"));
-    if local.ip().is_unspecified() && base.ends_with(&format!("{local}")) {
-        tracing::warn!(%base, "listening on every address without `--base-url`: audio links name an unreachable host");
-    }
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = tx.send(());
-    });
-    let server = std::pin::pin!(server.into_future());
-    tokio::select! {
-        res = server => res,
-        () = async {
-            let _ = rx.await;
-            tokio::time::sleep(drain).await;
-        } => {
-            tracing::warn!(drain_s = drain.as_secs(), "in-flight requests did not drain in time");
-            Ok(())
-        }
     }
 }

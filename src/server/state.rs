@@ -16,13 +16,22 @@ use crate::coverage;
 use crate::directory::Directory;
 use crate::plan::Broadcast;
 
-/// Bounds on every request.
+/// Bounds on every connection and request.
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub request_timeout: Duration,
+    /// The body limit of `POST /v1/ebd/state`; other routes take at most [`GET_BODY_BYTES`].
     pub max_body_bytes: usize,
+    /// Requests handled at once outside health and metrics.
     pub concurrency: usize,
+    /// Connections held at once.
+    pub max_connections: usize,
+    /// Time to send a request head, from opening or from the last answer.
+    pub header_timeout: Duration,
 }
+
+/// The body limit of every route that takes none (GETs).
+pub const GET_BODY_BYTES: usize = 1024;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -30,6 +39,8 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 4 * 1024 * 1024,
             concurrency: 256,
+            max_connections: 2048,
+            header_timeout: Duration::from_secs(10),
         }
     }
 }

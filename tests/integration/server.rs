@@ -24,6 +24,7 @@ mod audio;
 mod cache;
 mod conditional;
 mod coverage;
+mod edge;
 mod leaks;
 mod params;
 mod pulls;

@@ -323,6 +323,22 @@ async fn health_needs_no_token_and_bodies_are_bounded() {
         send(&f.state, req).await.status,
         StatusCode::PAYLOAD_TOO_LARGE
     );
+    // Routes that take no body take at most a kilobyte of one.
+    for uri in [
+        "/healthz".to_string(),
+        format!("/v1/townships/{}/playlist.m3u8", f.township),
+    ] {
+        let req = Request::get(&uri)
+            .header("content-length", 2048)
+            .header("authorization", format!("Bearer {}", f.station))
+            .body(Body::from(vec![b'x'; 2048]))
+            .unwrap();
+        assert_eq!(
+            send(&f.state, req).await.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{uri}"
+        );
+    }
     let _ = get(
         &f.state,
         &format!("/v1/townships/{}/playlist.m3u8", f.township),
