@@ -161,8 +161,9 @@ impl Webhook {
             Err(e) => return err(e),
         };
         let status = resp.status().as_u16();
-        match resp.bytes().await {
-            Ok(b) => classify(status, excerpt(&b)),
+        // Only an excerpt is kept: read no more than it needs.
+        match super::reply::read_capped(resp, 4096).await {
+            Ok(b) => classify(status, excerpt(&b.bytes)),
             Err(e) => err(e),
         }
     }
