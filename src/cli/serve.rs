@@ -89,6 +89,10 @@ pub fn app_state(global: &Global, args: &Args) -> anyhow::Result<AppState> {
     if let Some(url) = &args.base_url {
         state = state.with_base_url(url.clone());
     }
+    // The key that signs clip links in webhook bodies; a read-only mirror only reads it.
+    if !args.no_schedule || data.path().join(crate::server::signed::KEY_FILE).exists() {
+        state = state.with_url_signer(crate::server::signed::UrlSigner::open(data.path())?);
+    }
     Ok(state.with_limits(args.edge.limits()))
 }
 

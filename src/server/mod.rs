@@ -15,6 +15,7 @@
 //! - [`page`] — `/coverage`, the server-rendered HTML page.
 //! - [`ebd_state`] — `POST /v1/ebd/state`: platforms' unsolicited state reports.
 //! - [`ops`] — `/healthz`, `/readyz`, `/metrics` and the [`Metrics`] counters.
+//! - [`signed`] — audio links a webhook gateway may fetch without a token, until they expire.
 //! - `listen` — [`serve_http`]: the accept loop, with a connection cap and a header timeout.
 //!
 //! Who may see what: a station token reads its county's townships and their audio; a
@@ -46,6 +47,7 @@ mod listen;
 pub mod page;
 mod playlists;
 pub mod rendered;
+pub mod signed;
 
 pub use auth::{Principal, Scope, TokenStore};
 pub use ebd_state::EbdInbound;

@@ -217,6 +217,7 @@ struct Shared {
     limits: Limits,
     /// Set once: by [`AppState::with_base_url`], else by `serve_http` from its listener.
     base_url: OnceLock<String>,
+    url_signer: Option<super::signed::UrlSigner>,
 }
 
 /// The app's state: cheap to clone, shared by every request.
@@ -246,6 +247,7 @@ impl AppState {
                 metrics: Arc::new(Metrics::default()),
                 limits: Limits::default(),
                 base_url: OnceLock::new(),
+                url_signer: None,
             }),
         }
     }
@@ -262,6 +264,7 @@ impl AppState {
             metrics: old.metrics.clone(),
             limits: old.limits.clone(),
             base_url: old.base_url.clone(),
+            url_signer: old.url_signer.clone(),
         };
         f(&mut inner);
         AppState {
@@ -296,6 +299,15 @@ impl AppState {
     pub fn with_base_url(self, base_url: impl Into<String>) -> AppState {
         let url = base_url.into().trim_end_matches('/').to_string();
         self.edit(|s| s.base_url = OnceLock::from(url))
+    }
+
+    /// Accept signed audio links (`?exp=&sig=`) checked with this signer.
+    pub fn with_url_signer(self, signer: super::signed::UrlSigner) -> AppState {
+        self.edit(|s| s.url_signer = Some(signer))
+    }
+
+    pub fn url_signer(&self) -> Option<&super::signed::UrlSigner> {
+        self.inner.url_signer.as_ref()
     }
 
     /// Use `url` as the base URL unless one is configured already; returns the one in force.

@@ -36,7 +36,7 @@ pub(super) async fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode>
     };
     let registry = load_registry(&global.root, &project.directory, args.sim.as_deref())?;
     let mut pusher = pusher(global, registry)?;
-    pusher.clip_base = format!(
+    pusher.clip_base.base = format!(
         "{}/v1/audio",
         args.base_url
             .clone()

@@ -336,30 +336,45 @@ async fn webhook_clip_urls_from_the_push_path_resolve_to_the_same_bytes() {
         media: media.clone(),
     };
     let tokens = tempfile::tempdir().unwrap();
-    let (state, station) = app(snapshot, &b, tokens.path());
-    let server = start(state).await;
+    let (state, _station) = app(snapshot, &b, tokens.path());
+    let signer = shengbo::server::signed::UrlSigner::open(tokens.path()).unwrap();
+    let server = start(state.with_url_signer(signer.clone())).await;
     let ids = shengbo::transport::ebd::Ids {
         ebd_id: "1".into(),
         ebm_id: "2".into(),
         related_ebm_id: None,
     };
-    let clip_base = format!("http://{}/v1/audio", server.addr);
-    let body = shengbo::transport::webhook::body(&ids, &content, &clip_base);
+    let clips = shengbo::transport::webhook::ClipLinks {
+        base: format!("http://{}/v1/audio", server.addr),
+        signer: Some(signer),
+    };
+    let body = shengbo::transport::webhook::body(&ids, &content, &clips);
     let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let c = client();
     let items = body["items"].as_array().unwrap();
     assert_eq!(items.len(), media.len());
     for (item, m) in items.iter().zip(&media) {
-        let resp = c
-            .get(item["url"].as_str().unwrap())
-            .bearer_auth(&station)
-            .send()
-            .await
-            .unwrap();
+        // A gateway fetches with the link alone: no token.
+        let url = item["url"].as_str().unwrap();
+        let resp = c.get(url).send().await.unwrap();
         assert_eq!(resp.status(), 200, "{item}");
         let bytes = resp.bytes().await.unwrap();
         assert_eq!(sha256_hex(&bytes), m.sha256);
         assert_eq!(bytes.as_ref(), std::fs::read(&m.path).unwrap().as_slice());
+        // The link opens this clip only, until its expiry only.
+        let (_, query) = url.split_once('?').unwrap();
+        let other = media.iter().find(|o| o.sha256 != m.sha256).unwrap();
+        let elsewhere = format!("{}/{}.wav?{query}", clips.base, other.sha256);
+        assert_eq!(c.get(&elsewhere).send().await.unwrap().status(), 403);
+        let exp: i64 = query[4..query.find('&').unwrap()].parse().unwrap();
+        assert_eq!(
+            exp,
+            (content.window_end + chrono::Duration::days(1)).timestamp()
+        );
+        let stretched = url.replace(&format!("exp={exp}"), &format!("exp={}", exp + 86400));
+        assert_eq!(c.get(&stretched).send().await.unwrap().status(), 403);
+        let bare = url.split('?').next().unwrap();
+        assert_eq!(c.get(bare).send().await.unwrap().status(), 401);
     }
     server.shutdown().await;
 }
