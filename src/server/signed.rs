@@ -134,6 +134,16 @@ impl UrlSigner {
 mod tests {
     use super::*;
 
+    /// `exp` and `sig` of a query.
+    fn parts(q: &str) -> (String, String) {
+        let (e, s) = q
+            .strip_prefix("?exp=")
+            .unwrap()
+            .split_once("&sig=")
+            .unwrap();
+        (e.to_string(), s.to_string())
+    }
+
     #[test]
     fn a_link_opens_one_clip_until_it_expires() {
         let dir = tempfile::tempdir().unwrap();
@@ -141,12 +151,8 @@ mod tests {
         let again = UrlSigner::open(dir.path()).unwrap();
         let now = DateTime::from_timestamp(1_900_000_000, 0).unwrap();
         let exp = now + chrono::Duration::hours(2);
-        let q = signer.query("ab.wav", exp);
-        let (e, s) = q
-            .strip_prefix("?exp=")
-            .unwrap()
-            .split_once("&sig=")
-            .unwrap();
+        let (e, s) = parts(&signer.query("ab.wav", exp));
+        let (e, s) = (e.as_str(), s.as_str());
         assert!(again.verify("ab.wav", e, s, now).is_ok(), "the key is kept");
         assert!(matches!(
             signer.verify("cd.wav", e, s, now),
@@ -168,12 +174,8 @@ mod tests {
             ));
         }
         let far = now + chrono::Duration::days(31);
-        let q = signer.query("ab.wav", far);
-        let (e, s) = q
-            .strip_prefix("?exp=")
-            .unwrap()
-            .split_once("&sig=")
-            .unwrap();
+        let (e, s) = parts(&signer.query("ab.wav", far));
+        let (e, s) = (e.as_str(), s.as_str());
         assert!(matches!(
             signer.verify("ab.wav", e, s, now),
             Err(SignedUrlError::BadExp(_))

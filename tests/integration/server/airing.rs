@@ -246,14 +246,17 @@ async fn the_readmes_ffmpeg_command_plays_the_whole_programme() {
         "http://{}/v1/townships/{}/playlist.ffconcat?token={station}",
         server.addr, b.township_code
     );
-    let first = client()
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let pull = || async {
+        client()
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let first = pull().await;
     let files = first.lines().filter(|l| l.starts_with("file ")).count();
     let before = listed_seconds(&first);
     let out = tokio::process::Command::new("sh")
@@ -263,16 +266,7 @@ async fn the_readmes_ffmpeg_command_plays_the_whole_programme() {
         .output()
         .await
         .expect("sh runs");
-    let after = listed_seconds(
-        &client()
-            .get(&url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let after = listed_seconds(&pull().await);
     server.shutdown().await;
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{command}\n{log}");
