@@ -26,8 +26,10 @@ pub struct Args {
     /// Where the HTTP app listens.
     #[arg(long, default_value = "127.0.0.1:8470")]
     pub listen: SocketAddr,
-    /// Public base URL for audio links in playlists (default: each request's `Host`).
-    #[arg(long)]
+    /// Public base URL of audio links in playlists and webhook bodies, e.g.
+    /// `https://sb.example.cn` (default: `http://` and the listen address; never a request's
+    /// `Host`).
+    #[arg(long, value_parser = crate::server::parse_base_url)]
     pub base_url: Option<String>,
     /// Seconds between checks for edited schedules and audio.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=86_400))]
@@ -35,6 +37,8 @@ pub struct Args {
     /// Base URL replacing `{sim}` in the endpoint registry (a running `shengbo sim`).
     #[arg(long, env = "SHENGBO_SIM_URL")]
     pub sim: Option<String>,
+    #[command(flatten)]
+    pub edge: crate::server::EdgeArgs,
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
@@ -52,6 +56,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     config.reload = Duration::from_secs(args.reload_s);
     config.sim = args.sim;
     config.schedule = !args.no_schedule;
+    config.limits = args.edge.limits();
     match rt.block_on(crate::service::serve(
         config,
         Clock::system(),

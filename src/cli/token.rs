@@ -74,13 +74,9 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                 }
                 (None, false) => anyhow::bail!("give `--county CODE` or `--coordinator`"),
             };
-            if name.trim().is_empty() {
-                eprintln!("error: the token name must not be empty");
-                return Ok(ExitCode::from(1));
-            }
             let secret = match auth::add(&path, &name, scope.clone(), Utc::now()) {
                 Ok(s) => s,
-                Err(err @ auth::TokenError::Exists(_)) => {
+                Err(err @ (auth::TokenError::Exists(_) | auth::TokenError::BadName { .. })) => {
                     eprintln!("error: {err}");
                     return Ok(ExitCode::from(1));
                 }

@@ -1,41 +1,78 @@
 //! The report's text edges: periods as people write them (`--from/--to` as dates in
 //! Asia/Shanghai or RFC 3339 times, or `--since 7d`) and the report as CSV.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::{By, Figures, Report};
 
-/// A `--since` span: `7d`, `24h`, `90m`, `2w`.
+/// The longest `since` span accepted: 100 years (36,525 days), so that `to - since` and every
+/// date after it stay far inside what the calendar can represent.
+pub const MAX_SINCE_DAYS: i64 = 36_525;
+
+/// A `--since` span: `7d`, `24h`, `90m`, `2w`; at most [`MAX_SINCE_DAYS`] days. Errors name
+/// the parameter (`since`), the same word for the flag and the query string.
 pub fn parse_since(s: &str) -> Result<chrono::Duration, String> {
-    let bad = || format!("`{s}` is not a span like `7d`, `24h`, `90m` or `2w`");
+    let bad = || {
+        format!(
+            "`since`: `{}` is not a span like `7d`, `24h`, `90m` or `2w`",
+            s.escape_debug()
+        )
+    };
     let Some((last, _)) = s.char_indices().next_back() else {
         return Err(bad());
     };
     let (n, unit) = s.split_at(last);
-    let n: i64 = n.parse().map_err(|_| bad())?;
-    if n <= 0 {
+    if !n.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
-    match unit {
-        "m" => Ok(chrono::Duration::minutes(n)),
-        "h" => Ok(chrono::Duration::hours(n)),
-        "d" => Ok(chrono::Duration::days(n)),
-        "w" => Ok(chrono::Duration::weeks(n)),
-        _ => Err(bad()),
+    let minutes_per = match unit {
+        "m" => 1,
+        "h" => 60,
+        "d" => 24 * 60,
+        "w" => 7 * 24 * 60,
+        _ => return Err(bad()),
+    };
+    let n: i64 = n.parse().map_err(|_| bad())?;
+    let max_minutes = MAX_SINCE_DAYS * 24 * 60;
+    match n.checked_mul(minutes_per) {
+        Some(0) => Err(bad()),
+        Some(m) if m <= max_minutes => Ok(chrono::Duration::minutes(m)),
+        _ => Err(format!(
+            "`since`: `{}` is longer than {MAX_SINCE_DAYS} days (100 years)",
+            s.escape_debug()
+        )),
     }
 }
 
-/// A period bound: RFC 3339, or a date (`2026-11-27`, midnight Asia/Shanghai).
+/// The years a period bound may fall in.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
+
+/// A period bound: RFC 3339, or a date (`2026-11-27`, midnight Asia/Shanghai), in [`YEARS`].
 pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
+    let t = match DateTime::parse_from_rfc3339(s) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(_) => {
+            let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                format!(
+                    "`{}` is neither a date (`2026-11-27`) nor an RFC 3339 time",
+                    s.escape_debug()
+                )
+            })?;
+            day.and_hms_opt(0, 0, 0)
+                .and_then(|t| t.and_local_timezone(chrono_tz::Asia::Shanghai).single())
+                .map(|t| t.with_timezone(&Utc))
+                .ok_or_else(|| format!("`{s}` has no midnight in Asia/Shanghai"))?
+        }
+    };
+    if !YEARS.contains(&t.year()) {
+        return Err(format!(
+            "`{}` is outside the years {}–{}",
+            s.escape_debug(),
+            YEARS.start(),
+            YEARS.end()
+        ));
     }
-    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("`{s}` is neither a date (`2026-11-27`) nor an RFC 3339 time"))?;
-    day.and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(chrono_tz::Asia::Shanghai).single())
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| format!("`{s}` has no midnight in Asia/Shanghai"))
+    Ok(t)
 }
 
 /// The period `[from, to)` from `--from/--to` or `--since` (default: the last 7 days).
@@ -48,11 +85,18 @@ pub fn period(
     if since.is_some() && from.is_some() {
         return Err("give either `since` or `from`, not both".to_string());
     }
-    let to = to.map(parse_instant).transpose()?.unwrap_or(now);
+    let named = |name: &str, v: &str| parse_instant(v).map_err(|e| format!("`{name}`: {e}"));
+    let to = to.map(|t| named("to", t)).transpose()?.unwrap_or(now);
     let from = match (from, since) {
-        (Some(f), _) => parse_instant(f)?,
-        (None, Some(s)) => to - parse_since(s)?,
-        (None, None) => to - chrono::Duration::days(7),
+        (Some(f), _) => named("from", f)?,
+        (None, Some(s)) => {
+            let span = parse_since(s)?;
+            to.checked_sub_signed(span)
+                .ok_or_else(|| format!("`since`: `{s}` before `{to}` is earlier than any date"))?
+        }
+        (None, None) => to
+            .checked_sub_signed(chrono::Duration::days(7))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC),
     };
     if from >= to {
         return Err(format!(

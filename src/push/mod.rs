@@ -104,8 +104,8 @@ pub struct Pusher {
     pub registry: Arc<Registry>,
     pub router: Arc<Router>,
     pub profile: Arc<EbdProfile>,
-    /// Where stations fetch clips named in webhook bodies (`<clip_base>/<name>`).
-    pub clip_base: String,
+    /// Where stations fetch clips named in webhook bodies (`<clip_base>/<name>`, signed).
+    pub clip_base: crate::transport::webhook::ClipLinks,
 }
 
 impl std::fmt::Debug for Pusher {

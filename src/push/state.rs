@@ -194,17 +194,20 @@ impl Pusher {
         tokio::task::spawn_blocking(f).await.expect("blocking task")
     }
 
-    /// One `ConnectionCheck` to every EBD endpoint; `last_seen` is kept in the ledger.
+    /// One `ConnectionCheck` to every EBD endpoint, at most [`CHECKS_AT_ONCE`] at a time;
+    /// `last_seen` is kept in the ledger.
     pub async fn connection_checks(&self, now: DateTime<Utc>) -> Vec<(String, Result<(), String>)> {
         let mut set = JoinSet::new();
+        let at_once = Arc::new(Semaphore::new(CHECKS_AT_ONCE));
         for (id, client) in &self.router.clients {
             let crate::transport::EndpointClient::Ebd(c) = client else {
                 continue;
             };
-            let (id, c) = (id.clone(), c.clone());
-            set.spawn(
-                async move { (id, c.connection_check(now).await.map_err(|e| e.to_string())) },
-            );
+            let (id, c, at_once) = (id.clone(), c.clone(), at_once.clone());
+            set.spawn(async move {
+                let _turn = at_once.acquire_owned().await;
+                (id, c.connection_check(now).await.map_err(|e| e.to_string()))
+            });
         }
         let mut out = Vec::new();
         while let Some(Ok((id, result))) = set.join_next().await {
@@ -218,6 +221,9 @@ impl Pusher {
         out
     }
 }
+
+/// How many connection checks are in flight at once.
+pub const CHECKS_AT_ONCE: usize = 8;
 
 fn record_health(
     ledger: &dyn crate::ledger::Ledger,

@@ -1,22 +1,26 @@
 //! `GET /v1/audio/{sha256}.{ext}`: content-addressed clips — what airs, the loudness-adjusted
 //! WAVs of the catalog's airable recordings ([`super::airing`]). The id is looked up in the
 //! snapshot's in-memory index; request input is never joined into a
-//! path, so nothing else on disk can be reached. Range → 206 (416 when unsatisfiable), a strong
-//! ETag (the sha256 itself), and `immutable` caching: the bytes of an id never change.
+//! path, so nothing else on disk can be reached. Conditional and range requests follow RFC 9110
+//! ([`super::conditional`]); a strong ETag (the sha256 itself), and `private, immutable` caching:
+//! the bytes of an id never change, but only token holders may see them.
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
 use super::auth::{Principal, Scope};
+use super::conditional::{Part, Precondition, part, precondition, unsatisfiable};
 use super::error::AppError;
-use super::rendered::not_modified;
+use super::signed::SignedUrlError;
 use super::state::{AppState, AudioFile, Snapshot};
 
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Token-gated, so never for shared caches; the bytes of an id never change.
+const IMMUTABLE: &str = "private, max-age=31536000, immutable";
 
 /// Split `{sha256}.{ext}`, refusing anything that is not 64 lowercase hex digits and a short
 /// alphanumeric extension.
@@ -47,13 +51,55 @@ fn station_may_hear(snapshot: &Snapshot, county: &str, sha: &str) -> bool {
         .any(|b| b.items.iter().any(|i| i.sha256 == sha))
 }
 
+/// A signed link's query (`?exp=&sig=`); `token` may sit beside them.
+#[derive(Debug, Deserialize)]
+pub struct SignedQuery {
+    exp: Option<String>,
+    sig: Option<String>,
+    #[allow(dead_code)]
+    token: Option<String>,
+}
+
+/// Who may fetch: a signed link for this very clip, else a token.
+fn caller(
+    state: &AppState,
+    file: &str,
+    query: &SignedQuery,
+    principal: Result<Principal, AppError>,
+) -> Result<Principal, AppError> {
+    let (exp, sig) = match (&query.exp, &query.sig) {
+        (None, None) => return principal,
+        (Some(exp), Some(sig)) => (exp, sig),
+        _ => {
+            return Err(AppError::BadRequest(
+                "a signed link needs both `exp` and `sig`".to_string(),
+            ));
+        }
+    };
+    let signer = state
+        .url_signer()
+        .ok_or_else(|| AppError::Forbidden("this server does not take signed links".to_string()))?;
+    signer
+        .verify(file, exp, sig, chrono::Utc::now())
+        .map_err(|e| match e {
+            SignedUrlError::BadExp(_) => AppError::BadRequest(e.to_string()),
+            _ => AppError::Forbidden(e.to_string()),
+        })?;
+    Ok(Principal {
+        name: "signed link".to_string(),
+        scope: Scope::Coordinator,
+    })
+}
+
 pub async fn serve(
     State(state): State<AppState>,
     Path(file): Path<String>,
-    principal: Principal,
+    Query(query): Query<SignedQuery>,
+    principal: Result<Principal, AppError>,
     req: Request,
 ) -> Result<Response, AppError> {
     let (sha, ext) = parse_name(&file)?;
+    let principal = caller(&state, &file, &query, principal)?;
     let snapshot = state.snapshot();
     let not_found = || AppError::NotFound {
         message: format!("no recording `{file}` in the catalog"),
@@ -73,18 +119,27 @@ pub async fn serve(
     send(audio, req).await
 }
 
-/// Answer from the file: 304 on a matching `If-None-Match`; otherwise the file service does
-/// Range and 416, with our validators in place of its own.
+/// Answer from the file, with the conditional and range rules of [`super::conditional`]: 412,
+/// 304, 416, 206 or 200, with our validators in place of the file service's own.
 async fn send(audio: &AudioFile, req: Request) -> Result<Response, AppError> {
     let etag = format!("\"{}\"", audio.sha256);
-    if not_modified(req.headers(), etag.as_bytes()) {
-        let mut resp = StatusCode::NOT_MODIFIED.into_response();
+    let early = match precondition(req.headers(), etag.as_bytes()) {
+        Precondition::Failed => Some(StatusCode::PRECONDITION_FAILED.into_response()),
+        Precondition::NotModified => Some(StatusCode::NOT_MODIFIED.into_response()),
+        Precondition::Proceed => match part(req.headers(), etag.as_bytes(), audio.size) {
+            Part::Unsatisfiable => Some(unsatisfiable(audio.size).into_response()),
+            Part::Whole | Part::Range(..) => None,
+        },
+    };
+    if let Some(mut resp) = early {
         finish(&mut resp, audio, &etag);
         return Ok(resp);
     }
+    let wanted = part(req.headers(), etag.as_bytes(), audio.size);
     let (mut parts, _) = req.into_parts();
-    let if_range = parts.headers.remove(header::IF_RANGE);
     for h in [
+        header::RANGE,
+        header::IF_RANGE,
         header::IF_NONE_MATCH,
         header::IF_MODIFIED_SINCE,
         header::IF_MATCH,
@@ -92,9 +147,9 @@ async fn send(audio: &AudioFile, req: Request) -> Result<Response, AppError> {
     ] {
         parts.headers.remove(h);
     }
-    // If-Range with another validator: the client's partial copy is stale, send it all.
-    if if_range.is_some_and(|v| v.as_bytes() != etag.as_bytes()) {
-        parts.headers.remove(header::RANGE);
+    if let Part::Range(first, last) = wanted {
+        let range = HeaderValue::from_str(&format!("bytes={first}-{last}")).expect("digits");
+        parts.headers.insert(header::RANGE, range);
     }
     let req = Request::from_parts(parts, Body::empty());
     let resp = ServeFile::new(&audio.path)

@@ -66,6 +66,33 @@ pub enum TokenError {
     Exists(String),
     #[error("no token named `{0}`")]
     Unknown(String),
+    #[error("token name `{name}` {reason}")]
+    BadName { name: String, reason: String },
+}
+
+/// The longest token name, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// A token name is shown in logs, lists and errors: 1 to [`MAX_NAME_CHARS`] characters, no
+/// control characters (newlines, tabs, escapes), no spaces at either end.
+pub fn check_name(name: &str) -> Result<(), TokenError> {
+    let bad = |reason: String| TokenError::BadName {
+        name: name.escape_debug().to_string(),
+        reason,
+    };
+    if name.trim().is_empty() {
+        return Err(bad("is empty".into()));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(bad(format!("is longer than {MAX_NAME_CHARS} characters")));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(bad("holds a control character (newline, tab, …)".into()));
+    }
+    if name.trim() != name {
+        return Err(bad("starts or ends with a space".into()));
+    }
+    Ok(())
 }
 
 /// The authenticated caller.
@@ -160,6 +187,7 @@ pub fn add(
     scope: Scope,
     now: DateTime<Utc>,
 ) -> Result<String, TokenError> {
+    check_name(name)?;
     let mut tokens = load(path)?;
     if tokens.iter().any(|t| t.name == name) {
         return Err(TokenError::Exists(name.to_string()));
@@ -221,6 +249,38 @@ impl FromRequestParts<AppState> for Principal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_names_are_bounded_printable_text() {
+        for good in [
+            "zhaojue",
+            "昭觉县广播站",
+            "station 2",
+            &"x".repeat(MAX_NAME_CHARS),
+        ] {
+            assert!(check_name(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "  ",
+            "a\nb",
+            "a\r",
+            "tab\there",
+            "\u{1b}[31mred",
+            " lead",
+            "trail ",
+            &"x".repeat(MAX_NAME_CHARS + 1),
+        ] {
+            assert!(
+                matches!(check_name(bad), Err(TokenError::BadName { .. })),
+                "{bad:?}"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.json");
+        assert!(add(&path, "a\nb", Scope::Coordinator, Utc::now()).is_err());
+        assert!(!path.exists(), "nothing written for a bad name");
+    }
 
     #[test]
     fn add_verify_revoke_round_trip_keeps_only_hashes() {

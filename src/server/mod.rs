@@ -1,6 +1,6 @@
 //! The HTTP app: playlist and audio pulls for county stations, coverage (JSON, CSV, HTML) for
 //! coordinators, state reports from platforms, health and metrics — one axum router with a
-//! timeout on every request, a body size limit (413) and bounded concurrency.
+//! timeout on every request, a body size limit per route (413) and bounded concurrency.
 //!
 //! # Files
 //! - [`state`] — what the app serves from: the plan snapshot, the audio index, the records.
@@ -8,20 +8,20 @@
 //! - [`auth`] — station and coordinator tokens (hashed at rest, compared in constant time).
 //! - `token_store` — [`TokenStore`]: the server's view of `tokens.json`, rechecked once a second.
 //! - `playlists` — `/v1/townships/{code}/playlist.*`, `day.*`, `/v1/counties/{code}/playlists.json`.
-//! - `audio` — `/v1/audio/{sha256}.{ext}`: content-addressed, Range, immutable caching.
+//! - `audio` — `/v1/audio/{sha256}.{ext}`: content-addressed, Range, private immutable caching.
+//! - [`conditional`] — `If-Match`, `If-None-Match`, `If-Range` and `Range` per RFC 9110.
 //! - `coverage` — `/v1/coverage` (JSON, CSV).
 //! - [`rendered`] — rendered playlist answers and their ETags, cached per snapshot.
 //! - [`page`] — `/coverage`, the server-rendered HTML page.
 //! - [`ebd_state`] — `POST /v1/ebd/state`: platforms' unsolicited state reports.
 //! - [`ops`] — `/healthz`, `/readyz`, `/metrics` and the [`Metrics`] counters.
+//! - [`signed`] — audio links a webhook gateway may fetch without a token, until they expire.
+//! - `listen` — [`serve_http`]: the accept loop, with a connection cap and a header timeout.
 //!
 //! Who may see what: a station token reads its county's townships and their audio; a
 //! coordinator token reads everything. Tokens come as `Authorization: Bearer <token>` or, for
 //! players and browsers that cannot set headers, `?token=<token>` (the query string is never
 //! logged). Health, readiness and metrics need no token.
-
-use std::future::Future;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -40,17 +40,24 @@ pub mod state;
 mod token_store;
 
 mod audio;
+pub mod conditional;
 mod coverage;
 pub mod ebd_state;
+mod listen;
 pub mod page;
 mod playlists;
 pub mod rendered;
+pub mod signed;
 
 pub use auth::{Principal, Scope, TokenStore};
 pub use ebd_state::EbdInbound;
 pub use error::AppError;
+pub use listen::{EdgeArgs, serve_http};
 pub use ops::Metrics;
-pub use state::{AppState, AudioFile, Limits, Records, RecordsError, Snapshot};
+pub use state::{
+    AppState, AudioFile, BaseUrlError, DEFAULT_BASE_URL, Limits, Records, RecordsError, Snapshot,
+    parse_base_url,
+};
 
 /// The router, with every layer. Health and metrics routes sit outside the concurrency bound so
 /// a saturated server still answers its probes.
@@ -62,7 +69,11 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/audio/{file}", get(audio::serve))
         .route("/v1/coverage", get(coverage::json_or_csv))
         .route("/coverage", get(page::coverage))
-        .route("/v1/ebd/state", post(ebd_state::receive))
+        .layer(RequestBodyLimitLayer::new(state::GET_BODY_BYTES))
+        .route(
+            "/v1/ebd/state",
+            post(ebd_state::receive).layer(RequestBodyLimitLayer::new(limits.max_body_bytes)),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::count_pulls,
@@ -74,10 +85,10 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route_layer(RequestBodyLimitLayer::new(state::GET_BODY_BYTES))
         .merge(api)
         .fallback(fallback)
         .layer(DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             limits.request_timeout,
@@ -95,31 +106,5 @@ async fn fallback(uri: axum::http::Uri) -> AppError {
     AppError::NotFound {
         message: format!("no route `{}`", uri.path()),
         suggestion: None,
-    }
-}
-
-/// Serve the app on `listener` until `shutdown` completes, then let in-flight requests finish
-/// (each is bounded by the request timeout), at most `drain` long.
-pub async fn serve_http(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let drain = state.limits().request_timeout + Duration::from_secs(1);
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = tx.send(());
-    });
-    let server = std::pin::pin!(server.into_future());
-    tokio::select! {
-        res = server => res,
-        () = async {
-            let _ = rx.await;
-            tokio::time::sleep(drain).await;
-        } => {
-            tracing::warn!(drain_s = drain.as_secs(), "in-flight requests did not drain in time");
-            Ok(())
-        }
     }
 }

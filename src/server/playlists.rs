@@ -4,9 +4,10 @@
 //!
 //! Rendering goes through [`crate::playlist`] with the server's audio URLs
 //! (`{base}/v1/audio/{sha256}.{ext}`; `.wav`, the adjusted clips, from a loaded snapshot). The
-//! M3U8 is also a valid HLS VOD playlist (`#EXT-X-TARGETDURATION`, `#EXT-X-ENDLIST`) so players
-//! such as ffmpeg play every item in order (ffmpeg's HLS reader needs `-extension_picky 0` for
-//! WAV items), and a whole day is several broadcasts in one file.
+//! M3U8 is also a valid HLS VOD playlist (`#EXT-X-TARGETDURATION`, `#EXT-X-ENDLIST`), and a whole
+//! day is several broadcasts in one file. For ffmpeg there is `playlist.ffconcat` / `day.ffconcat`:
+//! its HLS reader joins WAV items into one byte stream and stops after the first clip's `data`
+//! chunk (it skips the next file's `RIFF` chunk whole), while its concat demuxer opens each item.
 
 use std::fmt::Write as _;
 
@@ -82,6 +83,22 @@ pub fn m3u8(broadcasts: &[&Broadcast], links: &Links) -> String {
     out
 }
 
+/// Broadcasts in order as an ffmpeg concat list (`ffconcat version 1.0`): each item its own
+/// `file` with its `duration`. ffmpeg's concat demuxer opens every item afresh, so every clip
+/// plays; its HLS reader runs WAV items together into one stream and stops after the first.
+pub fn ffconcat(broadcasts: &[&Broadcast], links: &Links) -> String {
+    let mut out = String::from("ffconcat version 1.0\n");
+    for b in broadcasts {
+        let _ = writeln!(out, "# {} {}", b.township_code, b.start.to_rfc3339());
+        for item in &b.items {
+            let url = playlist::absolute_url(&links.base, &links.audio(item));
+            let _ = writeln!(out, "file '{}'", url.replace('\'', "'\\''"));
+            let _ = writeln!(out, "duration {}", item.duration_s);
+        }
+    }
+    out
+}
+
 /// One broadcast as XSPF version 1.
 pub fn xspf(b: &Broadcast, links: &Links) -> String {
     playlist::xspf(b, &links.base, |item| links.audio(item))
@@ -93,15 +110,10 @@ pub fn json_broadcast(b: &Broadcast, links: &Links) -> PlaylistJson {
     playlist::json(b, &links.base, |item| links.audio(item))
 }
 
-/// Absolute audio links: the configured base URL, else this request's `Host`.
+/// Absolute audio links from the configured public base URL — never from the request's `Host`,
+/// which a client may forge.
 fn links(state: &AppState, headers: &HeaderMap, query: &PullQuery) -> Links {
-    let base = state.base_url().map(str::to_string).unwrap_or_else(|| {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("127.0.0.1");
-        format!("http://{host}")
-    });
+    let base = state.base_url().to_string();
     let by_header = headers.contains_key(header::AUTHORIZATION);
     let suffix = match (&query.token, by_header) {
         (Some(t), false) => format!("?token={t}"),
@@ -149,7 +161,7 @@ pub async fn township(
     principal.may_read_county(&township.county_code)?;
     let snapshot = state.snapshot();
     let selection = match file.as_str() {
-        "playlist.m3u8" | "playlist.xspf" | "playlist.json" => {
+        "playlist.m3u8" | "playlist.xspf" | "playlist.json" | "playlist.ffconcat" => {
             let at = parse_at(query.at.as_deref(), state.now())?;
             let (i, _) = snapshot
                 .next_of(code, at)
@@ -162,7 +174,9 @@ pub async fn township(
                 })?;
             Selection::Broadcast(i)
         }
-        "day.json" | "day.m3u8" => Selection::Day(parse_date(query.date.as_deref(), state.now())?),
+        "day.json" | "day.m3u8" | "day.ffconcat" => {
+            Selection::Day(parse_date(query.date.as_deref(), state.now())?)
+        }
         other => {
             return Err(unknown_file(
                 other,
@@ -170,8 +184,10 @@ pub async fn township(
                     "playlist.m3u8",
                     "playlist.xspf",
                     "playlist.json",
+                    "playlist.ffconcat",
                     "day.json",
                     "day.m3u8",
+                    "day.ffconcat",
                 ],
             ));
         }
@@ -204,6 +220,7 @@ fn render_township(
             return Ok(match key.file.as_str() {
                 "playlist.m3u8" => Rendered::new(m3u8(&[b], links), M3U8, modified),
                 "playlist.xspf" => Rendered::new(xspf(b, links), XSPF, modified),
+                "playlist.ffconcat" => Rendered::new(ffconcat(&[b], links), FFCONCAT, modified),
                 _ => Rendered::new(to_json(&json_broadcast(b, links))?, JSON, modified),
             });
         }
@@ -215,6 +232,9 @@ fn render_township(
         .collect();
     if key.file == "day.m3u8" {
         return Ok(Rendered::new(m3u8(&day, links), M3U8, modified));
+    }
+    if key.file == "day.ffconcat" {
+        return Ok(Rendered::new(ffconcat(&day, links), FFCONCAT, modified));
     }
     let body = serde_json::json!({
         "township": township.code,
@@ -289,6 +309,7 @@ fn county_day(
 const M3U8: &str = "application/vnd.apple.mpegurl; charset=utf-8";
 const XSPF: &str = "application/xspf+xml; charset=utf-8";
 const JSON: &str = "application/json; charset=utf-8";
+const FFCONCAT: &str = "text/plain; charset=utf-8";
 
 fn to_json(v: &impl serde::Serialize) -> Result<String, AppError> {
     serde_json::to_string_pretty(v)

@@ -18,6 +18,8 @@ use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
+use super::conditional::{Precondition, precondition};
+
 /// At most this many cached answers per snapshot.
 pub const MAX_ENTRIES: usize = 8192;
 /// At most this many bytes of cached bodies per snapshot.
@@ -67,13 +69,18 @@ impl Rendered {
         }
     }
 
-    /// 200 with the body, or 304 when `If-None-Match` names this ETag; the same cache headers
-    /// either way.
+    /// 200 with the body, 304 when `If-None-Match` names this ETag, 412 when `If-Match` names
+    /// none ([`precondition`]); the same cache headers either way. `Range` is ignored (no
+    /// `Accept-Ranges`): a playlist is always sent whole.
     pub fn respond(&self, headers: &HeaderMap) -> Response {
-        let fresh = not_modified(headers, self.etag.as_bytes());
-        let mut resp = if fresh {
+        let status = match precondition(headers, self.etag.as_bytes()) {
+            Precondition::Failed => Some(StatusCode::PRECONDITION_FAILED),
+            Precondition::NotModified => Some(StatusCode::NOT_MODIFIED),
+            Precondition::Proceed => None,
+        };
+        let mut resp = if let Some(status) = status {
             let mut r = Response::new(Body::empty());
-            *r.status_mut() = StatusCode::NOT_MODIFIED;
+            *r.status_mut() = status;
             r
         } else {
             let mut r = Response::new(Body::from(self.body.clone()));

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -16,13 +16,22 @@ use crate::coverage;
 use crate::directory::Directory;
 use crate::plan::Broadcast;
 
-/// Bounds on every request.
+/// Bounds on every connection and request.
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub request_timeout: Duration,
+    /// The body limit of `POST /v1/ebd/state`; other routes take at most [`GET_BODY_BYTES`].
     pub max_body_bytes: usize,
+    /// Requests handled at once outside health and metrics.
     pub concurrency: usize,
+    /// Connections held at once.
+    pub max_connections: usize,
+    /// Time to send a request head, from opening or from the last answer.
+    pub header_timeout: Duration,
 }
+
+/// The body limit of every route that takes none (GETs).
+pub const GET_BODY_BYTES: usize = 1024;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -30,6 +39,8 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 4 * 1024 * 1024,
             concurrency: 256,
+            max_connections: 2048,
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -204,7 +215,9 @@ struct Shared {
     tokens: Arc<TokenStore>,
     metrics: Arc<Metrics>,
     limits: Limits,
-    base_url: Option<String>,
+    /// Set once: by [`AppState::with_base_url`], else by `serve_http` from its listener.
+    base_url: OnceLock<String>,
+    url_signer: Option<super::signed::UrlSigner>,
     /// What time it is for "now" defaults (the service's one clock; the wall clock without).
     clock: Option<crate::dispatch::Clock>,
 }
@@ -235,7 +248,8 @@ impl AppState {
                 tokens: Arc::new(tokens),
                 metrics: Arc::new(Metrics::default()),
                 limits: Limits::default(),
-                base_url: None,
+                base_url: OnceLock::new(),
+                url_signer: None,
                 clock: None,
             }),
         }
@@ -253,6 +267,7 @@ impl AppState {
             metrics: old.metrics.clone(),
             limits: old.limits.clone(),
             base_url: old.base_url.clone(),
+            url_signer: old.url_signer.clone(),
             clock: old.clock,
         };
         f(&mut inner);
@@ -282,11 +297,26 @@ impl AppState {
         self.edit(|s| s.limits = limits)
     }
 
-    /// The public base URL for absolute audio links (e.g. `https://sb.example.cn`); by
-    /// default taken from each request's `Host`.
+    /// The public base URL for absolute audio links (e.g. `https://sb.example.cn`, checked by
+    /// [`parse_base_url`]). Without one, `serve_http` uses its listen address; a request's
+    /// `Host` is never used.
     pub fn with_base_url(self, base_url: impl Into<String>) -> AppState {
         let url = base_url.into().trim_end_matches('/').to_string();
-        self.edit(|s| s.base_url = Some(url))
+        self.edit(|s| s.base_url = OnceLock::from(url))
+    }
+
+    /// Accept signed audio links (`?exp=&sig=`) checked with this signer.
+    pub fn with_url_signer(self, signer: super::signed::UrlSigner) -> AppState {
+        self.edit(|s| s.url_signer = Some(signer))
+    }
+
+    pub fn url_signer(&self) -> Option<&super::signed::UrlSigner> {
+        self.inner.url_signer.as_ref()
+    }
+
+    /// Use `url` as the base URL unless one is configured already; returns the one in force.
+    pub fn base_url_or(&self, url: impl FnOnce() -> String) -> &str {
+        self.inner.base_url.get_or_init(url)
     }
 
     /// Read "now" from `clock` (the service's clock) instead of the wall clock.
@@ -337,7 +367,78 @@ impl AppState {
         &self.inner.limits
     }
 
-    pub fn base_url(&self) -> Option<&str> {
-        self.inner.base_url.as_deref()
+    /// The base URL of audio links: configured, else the listen address, else
+    /// [`DEFAULT_BASE_URL`].
+    pub fn base_url(&self) -> &str {
+        self.inner
+            .base_url
+            .get()
+            .map_or(DEFAULT_BASE_URL, String::as_str)
+    }
+}
+
+/// The base URL of a server on the default listen address.
+pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8470";
+
+/// A `--base-url` that is not usable as the public base of audio links.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "base URL `{url}` {reason}; expected e.g. `https://sb.example.cn` or `http://10.0.0.5:8470`"
+)]
+pub struct BaseUrlError {
+    pub url: String,
+    pub reason: &'static str,
+}
+
+/// Check a public base URL: absolute `http` or `https`, a host, no credentials, query or
+/// fragment. Returned without a trailing `/`.
+pub fn parse_base_url(s: &str) -> Result<String, BaseUrlError> {
+    let err = |reason| BaseUrlError {
+        url: s.escape_debug().to_string(),
+        reason,
+    };
+    if s.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(err("holds a space or control character"));
+    }
+    let url = reqwest::Url::parse(s).map_err(|_| err("is not an absolute URL"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(err("is not http or https"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(err("has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(err("carries credentials"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(err("has a query or fragment"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_absolute_http_without_extras() {
+        assert_eq!(
+            parse_base_url("https://sb.example.cn/").unwrap(),
+            "https://sb.example.cn"
+        );
+        assert_eq!(
+            parse_base_url("http://10.0.0.5:8470/shengbo").unwrap(),
+            "http://10.0.0.5:8470/shengbo"
+        );
+        for bad in [
+            "sb.example.cn",
+            "ftp://sb.example.cn",
+            "http://u:p@sb.example.cn",
+            "http://sb.example.cn/?a=1",
+            "http://sb.example.cn/#x",
+            "http://sb.example.cn\n",
+        ] {
+            assert!(parse_base_url(bad).is_err(), "{bad}");
+        }
     }
 }

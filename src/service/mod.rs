@@ -60,6 +60,8 @@ pub struct ServiceConfig {
     pub schedule: bool,
     /// The counters `/metrics` shows; the pusher records into the same ones.
     pub metrics: Arc<Metrics>,
+    /// The HTTP edge's limits (connections, header and idle timeouts).
+    pub limits: crate::server::Limits,
 }
 
 impl ServiceConfig {
@@ -74,6 +76,7 @@ impl ServiceConfig {
             sim: None,
             schedule: true,
             metrics: Arc::new(Metrics::default()),
+            limits: crate::server::Limits::default(),
         }
     }
 }
@@ -103,6 +106,8 @@ pub enum ServiceError {
     Ledger(#[from] LedgerError),
     #[error("tokens: {0}")]
     Tokens(#[from] crate::server::auth::TokenError),
+    #[error(transparent)]
+    LinkKey(#[from] crate::server::signed::SignedUrlError),
     #[error("building the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
     #[error("state reports in: {0}")]
@@ -185,9 +190,23 @@ pub async fn serve(
     if let Some(url) = &config.base_url {
         state = state.with_base_url(url.clone());
     }
+    // The key that signs clip links in webhook bodies; a read-only mirror only reads it.
+    let key_file = config.data.path().join(crate::server::signed::KEY_FILE);
+    let signer = if config.schedule || key_file.exists() {
+        Some(crate::server::signed::UrlSigner::open(config.data.path())?)
+    } else {
+        None
+    };
+    if let Some(s) = &signer {
+        state = state.with_url_signer(s.clone());
+    }
+    state = state.with_limits(config.limits.clone());
     let pushing = match (&ledger, config.schedule) {
         (Some(l), true) => {
-            let clip_base = format!("{base}/v1/audio");
+            let clip_base = crate::transport::webhook::ClipLinks {
+                base: format!("{base}/v1/audio"),
+                signer,
+            };
             let p =
                 pushing::Pushing::start(&config, &project, Arc::clone(l), clip_base, clock).await?;
             state = state.with_ebd_inbound(inbound::from_pusher(&p.pusher)?);

@@ -32,7 +32,7 @@ impl Pushing {
         config: &ServiceConfig,
         project: &Arc<Project>,
         ledger: Arc<dyn Ledger>,
-        clip_base: String,
+        clip_base: crate::transport::webhook::ClipLinks,
         clock: Clock,
     ) -> Result<Pushing, ServiceError> {
         let (root, sim, p) = (config.root.clone(), config.sim.clone(), Arc::clone(project));

@@ -149,17 +149,22 @@ impl EbdClient {
             .await
             .map_err(|e| ExchangeError::from_reqwest(&e))?;
         let status = resp.status().as_u16();
-        let body = resp
-            .bytes()
+        let body = super::reply::read_capped(resp, super::reply::MAX_REPLY_BYTES)
             .await
             .map_err(|e| ExchangeError::from_reqwest(&e))?;
         if status != 200 {
             return Err(ExchangeError::Status {
                 status,
-                body: excerpt(&body),
+                body: excerpt(&body.bytes),
             });
         }
-        self.read_reply(&body)
+        if body.truncated {
+            return Err(ExchangeError::Reply(format!(
+                "the reply is larger than {} bytes; not read further",
+                super::reply::MAX_REPLY_BYTES
+            )));
+        }
+        self.read_reply(&body.bytes)
     }
 
     /// Read a reply tar: safe unpacking, the EBD, and its signature when the key is known.

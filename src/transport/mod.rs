@@ -14,6 +14,7 @@ use crate::lang::Lang;
 pub mod ebd;
 pub mod media;
 pub mod multipart;
+pub mod reply;
 pub mod router;
 pub mod webhook;
 

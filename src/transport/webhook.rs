@@ -53,10 +53,37 @@ struct Item<'a> {
     gap_after_s: f64,
 }
 
-/// The JSON body for a delivery; `clip_base` is where the loudness-adjusted clips are fetched
-/// (`<clip_base>/<sha256>.wav`, content-addressed). Same inputs, same bytes.
-pub fn body(ids: &super::ebd::Ids, content: &Content, clip_base: &str) -> Vec<u8> {
-    let base = clip_base.trim_end_matches('/');
+/// Where the clips named in webhook bodies are fetched: `<base>/<sha256>.wav`, with a signed
+/// `?exp=&sig=` (good until a day after the broadcast window) when a signer is set, so a
+/// gateway needs no token.
+#[derive(Debug, Clone)]
+pub struct ClipLinks {
+    pub base: String,
+    pub signer: Option<crate::server::signed::UrlSigner>,
+}
+
+impl From<&str> for ClipLinks {
+    fn from(base: &str) -> ClipLinks {
+        ClipLinks {
+            base: base.to_string(),
+            signer: None,
+        }
+    }
+}
+
+impl ClipLinks {
+    fn url(&self, sha256: &str, window_end: chrono::DateTime<chrono::Utc>) -> String {
+        let file = format!("{sha256}.wav");
+        let query = self.signer.as_ref().map_or(String::new(), |s| {
+            s.query(&file, window_end + chrono::Duration::days(1))
+        });
+        format!("{}/{file}{query}", self.base.trim_end_matches('/'))
+    }
+}
+
+/// The JSON body for a delivery; `clips` says where the loudness-adjusted clips are fetched
+/// (content-addressed). Same inputs, same bytes.
+pub fn body(ids: &super::ebd::Ids, content: &Content, clips: &ClipLinks) -> Vec<u8> {
     let items = content
         .media
         .iter()
@@ -64,7 +91,7 @@ pub fn body(ids: &super::ebd::Ids, content: &Content, clip_base: &str) -> Vec<u8
         .map(|(i, m)| Item {
             order: i + 1,
             message: &m.message,
-            url: format!("{base}/{}.wav", m.sha256),
+            url: clips.url(&m.sha256, content.window_end),
             sha256: &m.sha256,
             size_bytes: m.size_bytes,
             duration_s: m.duration_s,
@@ -161,8 +188,9 @@ impl Webhook {
             Err(e) => return err(e),
         };
         let status = resp.status().as_u16();
-        match resp.bytes().await {
-            Ok(b) => classify(status, excerpt(&b)),
+        // Only an excerpt is kept: read no more than it needs.
+        match super::reply::read_capped(resp, 4096).await {
+            Ok(b) => classify(status, excerpt(&b.bytes)),
             Err(e) => err(e),
         }
     }

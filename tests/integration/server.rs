@@ -22,7 +22,11 @@ use tower::ServiceExt;
 mod airing;
 mod audio;
 mod cache;
+mod conditional;
 mod coverage;
+mod edge;
+mod leaks;
+mod params;
 mod pulls;
 pub(crate) mod socket;
 

@@ -66,7 +66,10 @@ pub(crate) fn pusher(global: &Global, registry: Registry) -> anyhow::Result<Push
         registry: Arc::new(registry),
         router: Arc::new(router),
         profile,
-        clip_base: "http://127.0.0.1:8470/v1/audio".into(),
+        clip_base: crate::transport::webhook::ClipLinks {
+            base: format!("{}/v1/audio", crate::server::DEFAULT_BASE_URL),
+            signer: Some(crate::server::signed::UrlSigner::open(data.path())?),
+        },
     })
 }
 

@@ -93,11 +93,12 @@ async fn signed_playlist_retried_with_the_same_key_and_bytes() {
         for item in items {
             let sha = item["sha256"].as_str().unwrap();
             assert_eq!(sha.len(), 64);
+            // The clip's URL, signed for a gateway: `…/<sha256>.wav?exp=…&sig=…`.
+            let (path, query) = item["url"].as_str().unwrap().split_once('?').unwrap();
+            assert!(path.ends_with(&format!("{sha}.wav")), "{path}");
             assert!(
-                item["url"]
-                    .as_str()
-                    .unwrap()
-                    .ends_with(&format!("{sha}.wav"))
+                query.starts_with("exp=") && query.contains("&sig="),
+                "{query}"
             );
             assert!(
                 item["size_bytes"].as_u64().unwrap() > 44,

@@ -204,45 +204,93 @@ async fn pulled_demo_clips_decode_at_the_policys_loudness() {
     assert!(items > 0);
 }
 
-/// ffmpeg plays a township's M3U8 as HLS, fetching and decoding every adjusted WAV.
+/// The README's ffmpeg command, as written there (between `<!-- ffmpeg-command -->` and the end
+/// of its code block).
+fn readme_ffmpeg_command() -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let block = readme
+        .split("<!-- ffmpeg-command -->\n```sh\n")
+        .nth(1)
+        .expect("the README shows the ffmpeg command");
+    block.split("\n```").next().unwrap().to_string()
+}
+
+/// The sum of an ffconcat playlist's `duration` lines.
+fn listed_seconds(ffconcat: &str) -> f64 {
+    ffconcat
+        .lines()
+        .filter_map(|l| l.strip_prefix("duration "))
+        .map(|d| d.parse::<f64>().unwrap())
+        .sum()
+}
+
+/// The README's command, run as written against a running server (only its address, township
+/// and `$TOKEN` are this server's), writes the whole programme: as long as the playlist says.
 #[tokio::test]
-async fn ffmpeg_plays_the_adjusted_m3u8() {
+async fn the_readmes_ffmpeg_command_plays_the_whole_programme() {
     let cache = tempfile::tempdir().unwrap();
     let snapshot = load(cache.path(), Utc::now());
     let b = snapshot
         .broadcasts()
-        .first()
-        .expect("the demo plans")
+        .iter()
+        .find(|b| b.items.len() > 1)
+        .expect("the demo plans pairs")
         .clone();
     let tokens = tempfile::tempdir().unwrap();
     let (state, station) = app(snapshot, &b, tokens.path());
     let server = start(state).await;
-    let at = b.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let command = readme_ffmpeg_command()
+        .replace("127.0.0.1:8470", &server.addr.to_string())
+        .replace("513431100", &b.township_code);
     let url = format!(
-        "http://{}/v1/townships/{}/playlist.m3u8?at={at}",
+        "http://{}/v1/townships/{}/playlist.ffconcat?token={station}",
         server.addr, b.township_code
     );
-    let out = tokio::process::Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-nostdin",
-            "-protocol_whitelist",
-            "http,tcp",
-        ])
-        // ffmpeg's HLS reader (5.1.9+ in Debian, 7.1+ upstream) refuses segments whose
-        // demuxer declares no file extension, as its WAV demuxer does, unless told otherwise.
-        .args(["-extension_picky", "0"])
-        .args(["-headers", &format!("Authorization: Bearer {station}\r\n")])
-        .args(["-i", &url, "-f", "null", "-"])
+    let pull = || async {
+        client()
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let first = pull().await;
+    let files = first.lines().filter(|l| l.starts_with("file ")).count();
+    let before = listed_seconds(&first);
+    let out = tokio::process::Command::new("sh")
+        .args(["-c", &command])
+        .current_dir(tokens.path())
+        .env("TOKEN", &station)
         .output()
         .await
-        .expect("ffmpeg runs");
-    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        .expect("sh runs");
+    let after = listed_seconds(&pull().await);
     server.shutdown().await;
-    assert!(out.status.success(), "{log}");
-    for item in &b.items {
-        assert!(log.contains(&format!("{}.wav", item.sha256)), "{log}");
-    }
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{command}\n{log}");
+    let probe = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(tokens.path().join("programme.wav"))
+        .output()
+        .unwrap();
+    let seconds: f64 = String::from_utf8_lossy(&probe.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(files >= 2, "a pair or more: {first}");
+    assert!(
+        (seconds - before).abs() < 0.1 || (seconds - after).abs() < 0.1,
+        "wrote {seconds} s of a {before} s programme\n{log}"
+    );
 }
 
 #[tokio::test]
@@ -282,30 +330,45 @@ async fn webhook_clip_urls_from_the_push_path_resolve_to_the_same_bytes() {
         media: media.clone(),
     };
     let tokens = tempfile::tempdir().unwrap();
-    let (state, station) = app(snapshot, &b, tokens.path());
-    let server = start(state).await;
+    let (state, _station) = app(snapshot, &b, tokens.path());
+    let signer = shengbo::server::signed::UrlSigner::open(tokens.path()).unwrap();
+    let server = start(state.with_url_signer(signer.clone())).await;
     let ids = shengbo::transport::ebd::Ids {
         ebd_id: "1".into(),
         ebm_id: "2".into(),
         related_ebm_id: None,
     };
-    let clip_base = format!("http://{}/v1/audio", server.addr);
-    let body = shengbo::transport::webhook::body(&ids, &content, &clip_base);
+    let clips = shengbo::transport::webhook::ClipLinks {
+        base: format!("http://{}/v1/audio", server.addr),
+        signer: Some(signer),
+    };
+    let body = shengbo::transport::webhook::body(&ids, &content, &clips);
     let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let c = client();
     let items = body["items"].as_array().unwrap();
     assert_eq!(items.len(), media.len());
     for (item, m) in items.iter().zip(&media) {
-        let resp = c
-            .get(item["url"].as_str().unwrap())
-            .bearer_auth(&station)
-            .send()
-            .await
-            .unwrap();
+        // A gateway fetches with the link alone: no token.
+        let url = item["url"].as_str().unwrap();
+        let resp = c.get(url).send().await.unwrap();
         assert_eq!(resp.status(), 200, "{item}");
         let bytes = resp.bytes().await.unwrap();
         assert_eq!(sha256_hex(&bytes), m.sha256);
         assert_eq!(bytes.as_ref(), std::fs::read(&m.path).unwrap().as_slice());
+        // The link opens this clip only, until its expiry only.
+        let (_, query) = url.split_once('?').unwrap();
+        let other = media.iter().find(|o| o.sha256 != m.sha256).unwrap();
+        let elsewhere = format!("{}/{}.wav?{query}", clips.base, other.sha256);
+        assert_eq!(c.get(&elsewhere).send().await.unwrap().status(), 403);
+        let exp: i64 = query[4..query.find('&').unwrap()].parse().unwrap();
+        assert_eq!(
+            exp,
+            (content.window_end + chrono::Duration::days(1)).timestamp()
+        );
+        let stretched = url.replace(&format!("exp={exp}"), &format!("exp={}", exp + 86400));
+        assert_eq!(c.get(&stretched).send().await.unwrap().status(), 403);
+        let bare = url.split('?').next().unwrap();
+        assert_eq!(c.get(bare).send().await.unwrap().status(), 401);
     }
     server.shutdown().await;
 }

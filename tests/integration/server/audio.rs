@@ -18,7 +18,7 @@ async fn audio_is_served_whole_by_range_and_revalidated() {
     assert_eq!(whole.header("content-type"), "audio/mpeg");
     assert_eq!(
         whole.header("cache-control"),
-        "public, max-age=31536000, immutable"
+        "private, max-age=31536000, immutable"
     );
     assert_eq!(whole.header("etag"), format!("\"{}\"", a.sha256));
     assert_eq!(whole.header("accept-ranges"), "bytes");

@@ -112,7 +112,7 @@ pub fn seed_ledger(path: &Path) -> Vec<String> {
     towns
 }
 
-fn fixture_with_ledger() -> (Fixture, Vec<String>) {
+pub(super) fn fixture_with_ledger() -> (Fixture, Vec<String>) {
     let mut f = Fixture::new();
     let path = f.root().join(".shengbo/ledger.sqlite");
     let towns = seed_ledger(&path);

@@ -4,6 +4,8 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 
+use shengbo::server::DEFAULT_BASE_URL;
+
 use super::{Fixture, get, send};
 
 #[tokio::test]
@@ -33,11 +35,11 @@ async fn m3u8_lists_every_item_with_absolute_urls_and_languages() {
     let urls: Vec<&str> = text.lines().filter(|l| l.starts_with("http")).collect();
     assert_eq!(
         urls[0],
-        format!("http://stations.example/v1/audio/{}.mp3", f.audio[0].sha256)
+        format!("{DEFAULT_BASE_URL}/v1/audio/{}.mp3", f.audio[0].sha256)
     );
     assert_eq!(
         urls[1],
-        format!("http://stations.example/v1/audio/{}.mp3", f.audio[1].sha256)
+        format!("{DEFAULT_BASE_URL}/v1/audio/{}.mp3", f.audio[1].sha256)
     );
     assert_eq!(
         text.lines().filter(|l| l.starts_with("#EXTLANG:")).count(),
@@ -321,6 +323,22 @@ async fn health_needs_no_token_and_bodies_are_bounded() {
         send(&f.state, req).await.status,
         StatusCode::PAYLOAD_TOO_LARGE
     );
+    // Routes that take no body take at most a kilobyte of one.
+    for uri in [
+        "/healthz".to_string(),
+        format!("/v1/townships/{}/playlist.m3u8", f.township),
+    ] {
+        let req = Request::get(&uri)
+            .header("content-length", 2048)
+            .header("authorization", format!("Bearer {}", f.station))
+            .body(Body::from(vec![b'x'; 2048]))
+            .unwrap();
+        assert_eq!(
+            send(&f.state, req).await.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{uri}"
+        );
+    }
     let _ = get(
         &f.state,
         &format!("/v1/townships/{}/playlist.m3u8", f.township),

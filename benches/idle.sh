@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Idle-socket benchmark: `wrk` pulls a township's playlist.m3u8 from `shengbo serve
+# --no-schedule`, first alone, then while a holder keeps `idle` sockets open against the same
+# server (each sends nothing; one closed by the server's header timeout is opened again). Prints
+# pulls/s and p99 of both runs, the ratio, and the server's peak RSS and open file descriptors,
+# as a Markdown table for BENCHMARKS.md (## Idle sockets).
+#
+#   benches/idle.sh [idle=20000] [seconds=20] [connections=32] [threads=2]
+#
+# SERVE_ARGS="--max-connections 25000" passes flags to `serve` (the default cap, 2048, leaves the
+# rest of the idle sockets, and any new client behind them, in the listen backlog).
+# SHENGBO_BIN=path benchmarks that binary instead of building the release one.
+#
+# Needs: a release build (built here), wrk (Debian: apt-get install wrk), curl, python3, and
+# `ulimit -n` above idle + 1000 (raised here as far as the hard limit allows). Port 18473.
+# Goals (issue 9): pulls keep >= 80% of their rate, p99 < 50 ms, peak RSS < 150 MB.
+set -euo pipefail
+
+idle=${1:-20000}
+secs=${2:-20}
+conns=${3:-32}
+threads=${4:-2}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+target=${CARGO_TARGET_DIR:-$repo/target}
+work=$(mktemp -d)
+server_pid=""
+holder_pid=""
+cleanup() {
+    [ -n "$holder_pid" ] && kill "$holder_pid" 2>/dev/null || true
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+for tool in wrk curl python3; do
+    command -v "$tool" >/dev/null || { echo "benches/idle.sh: \`$tool\` is not installed" >&2; exit 2; }
+done
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((idle + 1000)) ]; then
+    echo "benches/idle.sh: ulimit -n is $(ulimit -n); raise the hard limit above $((idle + 1000))" >&2
+    exit 2
+fi
+
+if [ -n "${SHENGBO_BIN:-}" ]; then
+    bin=$SHENGBO_BIN
+else
+    (cd "$repo" && cargo build --release --quiet --bin shengbo)
+    bin=$target/release/shengbo
+fi
+township=513431100
+addr=127.0.0.1:18473
+url="http://$addr/v1/townships/$township/playlist.m3u8"
+
+export SHENGBO_ROOT=$repo SHENGBO_DATA_DIR=$work/data
+token=$("$bin" token add --coordinator --name bench | tail -n 1)
+# shellcheck disable=SC2086
+"$bin" serve --no-schedule --listen "$addr" --base-url "http://$addr" ${SERVE_ARGS:-} \
+    2>"$work/serve.log" &
+server_pid=$!
+for _ in $(seq 300); do curl -fs "http://$addr/healthz" >/dev/null && break; sleep 0.1; done
+
+sample() { # the server's RSS (kB) and open descriptors, now
+    echo "$(awk '/VmRSS/{print $2}' "/proc/$server_pid/status") $(find "/proc/$server_pid/fd" -mindepth 1 -maxdepth 1 | wc -l)"
+}
+# Every 200 ms for the peaks.
+(while kill -0 "$server_pid" 2>/dev/null; do sample; sleep 0.2; done) >"$work/samples" 2>/dev/null &
+sampler_pid=$!
+
+declare -A rate p99s
+pull() { # key
+    local out
+    out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -H "Authorization: Bearer $token" "$url")
+    rate[$1]=$(awk '/Requests\/sec/{print $2}' <<<"$out")
+    p99s[$1]=$(awk '$1=="99%"{print $2}' <<<"$out")
+}
+
+read -r rss0 fds0 < <(sample)
+pull alone
+
+# The holder: keeps `idle` sockets open, reopening any the server closes.
+python3 - "$addr" "$idle" >"$work/holder.log" 2>&1 <<'PY' &
+import selectors, socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+want = int(sys.argv[2])
+sel = selectors.DefaultSelector()
+def open_one():
+    s = socket.socket()
+    s.setblocking(False)
+    s.connect_ex((host, int(port)))
+    sel.register(s, selectors.EVENT_READ)
+for _ in range(want):
+    open_one()
+print("holding", want, flush=True)
+while True:
+    for key, _ in sel.select(timeout=1):
+        s = key.fileobj
+        try:
+            data = s.recv(4096)
+        except OSError:
+            data = b""
+        if not data:
+            sel.unregister(s)
+            s.close()
+            open_one()
+PY
+holder_pid=$!
+for _ in $(seq 100); do grep -q holding "$work/holder.log" && break; sleep 0.2; done
+read -r rss1 fds1 < <(sample)
+pull held
+read -r rss2 fds2 < <(sample)
+health=$(curl -s -o /dev/null -m 15 -w '%{http_code} in %{time_total}s' "http://$addr/healthz")
+kill "$holder_pid"
+holder_pid=""
+sleep 2
+read -r rss3 fds3 < <(sample)
+kill "$sampler_pid" 2>/dev/null || true
+peak_rss=$(awk 'BEGIN{m=0} $1>m{m=$1} END{print m}' "$work/samples")
+peak_fds=$(awk 'BEGIN{m=0} $2>m{m=$2} END{print m}' "$work/samples")
+
+echo "playlist.m3u8 of $township; wrk -t$threads -c$conns -d${secs}s; $idle idle sockets; serve ${SERVE_ARGS:-(defaults)}; $(nproc) cores; $(date -u +%F)"
+echo
+echo "| run | pulls/s | p99 | server RSS (MB) | open fds |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+printf '| no idle sockets | %s | %s | %d | %d |\n' "${rate[alone]}" "${p99s[alone]}" $((rss0 / 1024)) "$fds0"
+printf '| %d idle sockets | %s | %s | %d (peak %d) | %d (peak %d) |\n' "$idle" "${rate[held]}" "${p99s[held]}" \
+    $((rss2 / 1024)) $((peak_rss / 1024)) "$fds2" "$peak_fds"
+printf '| after they go | | | %d | %d |\n' $((rss3 / 1024)) "$fds3"
+echo
+echo "/healthz under the idle sockets: $health (before: $rss1 kB, $fds1 fds)"
+awk -v a="${rate[alone]}" -v h="${rate[held]}" 'BEGIN { printf "rate kept: %.0f%% (goal >= 80%%)\n", 100 * h / a }'

@@ -1,0 +1,134 @@
+//! The accept loop: [`serve_http`] holds at most [`Limits::max_connections`] connections at once
+//! (a semaphore; further clients wait in the listen backlog until one ends) and closes any
+//! connection that has not sent a complete request head within [`Limits::header_timeout`] —
+//! from when it opened, and again after each answer on a kept-alive connection, so the same
+//! bound is the idle keep-alive timeout. A slow or idle client therefore holds a slot, a task and
+//! a file descriptor for at most that long. On shutdown the listener closes, idle connections
+//! are closed, and requests in flight finish within the drain time.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+
+use super::state::{AppState, Limits};
+
+/// Serve the app on `listener` until `shutdown` completes, then let in-flight requests finish
+/// (each is bounded by the request timeout), at most the request timeout and a second. Without a
+/// configured base URL, audio links use `http://` and the listener's address.
+pub async fn serve_http(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let local = listener.local_addr()?;
+    let base = state.base_url_or(|| format!("http://{local}"));
+    if local.ip().is_unspecified() && base.ends_with(&local.to_string()) {
+        tracing::warn!(%base, "listening on every address without `--base-url`: audio links name an unreachable host");
+    }
+    let limits = state.limits().clone();
+    let drain = limits.request_timeout + Duration::from_secs(1);
+    let app = super::app(state);
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            () = &mut shutdown => break,
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+        };
+        let stream = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(err) => {
+                    // Out of file descriptors or a connection reset before accept: not fatal.
+                    tracing::warn!(%err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(connection(
+            stream,
+            app.clone(),
+            limits.header_timeout,
+            stop_rx.clone(),
+            slot,
+        ));
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(drain, slots.acquire_many(all))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            drain_s = drain.as_secs(),
+            "in-flight requests did not drain in time"
+        );
+    }
+    Ok(())
+}
+
+/// One HTTP/1.1 connection, holding its `slot` until it ends.
+async fn connection(
+    stream: TcpStream,
+    app: axum::Router,
+    header_timeout: Duration,
+    mut stop: watch::Receiver<bool>,
+    _slot: OwnedSemaphorePermit,
+) {
+    let service = TowerToHyperService::new(app);
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .keep_alive(true);
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    let mut conn = std::pin::pin!(conn);
+    let ended = tokio::select! {
+        ended = conn.as_mut() => ended,
+        () = stopped(&mut stop) => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(err) = ended {
+        tracing::debug!(%err, "connection ended");
+    }
+}
+
+/// When the loop says stop (or is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+/// The edge's limits as `serve` flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EdgeArgs {
+    /// Most connections held at once; more clients wait in the listen backlog.
+    #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+    /// Seconds a connection may take to send a request head, from opening or from the last
+    /// answer (so also the idle keep-alive timeout).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout_s: u64,
+}
+
+impl EdgeArgs {
+    /// The default limits with these flags in place.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_connections: self.max_connections as usize,
+            header_timeout: Duration::from_secs(self.header_timeout_s),
+            ..Limits::default()
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The edge stays up: idle sockets are closed after the header timeout while health checks keep
+//! answering, and connections beyond the cap wait for a slot instead of being served.
+
+use std::time::Duration;
+
+use shengbo::server::Limits;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::Fixture;
+use super::socket::start;
+
+/// How many idle sockets this process can hold: both ends are ours, so two descriptors each,
+/// and some left over; at most 2,000.
+fn idle_budget() -> usize {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let soft = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(1024);
+    (soft.saturating_sub(300) / 2).clamp(100, 2000)
+}
+
+/// One request on its own connection; the status line and whether the server then closed.
+async fn healthz(stream: &mut TcpStream) -> String {
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer.lines().next().unwrap_or_default().to_string()
+}
+
+/// Read until the server closes; what it sent (nothing is expected).
+async fn until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    match tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut got)).await {
+        Ok(Ok(_)) | Ok(Err(_)) => got,
+        Err(_) => panic!("an idle connection was never closed"),
+    }
+}
+
+#[tokio::test]
+async fn idle_sockets_are_closed_after_the_header_timeout_while_health_answers() {
+    let f = Fixture::new();
+    let n = idle_budget();
+    let state = f.state.clone().with_limits(Limits {
+        max_connections: n + 8,
+        header_timeout: Duration::from_secs(2),
+        ..Limits::default()
+    });
+    let server = start(state).await;
+    let mut idle = Vec::with_capacity(n);
+    for _ in 0..n {
+        idle.push(TcpStream::connect(server.addr).await.unwrap());
+    }
+    // A kept-alive connection that asked once and then went quiet is idle too.
+    let mut kept = TcpStream::connect(server.addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut first = [0u8; 12];
+    kept.read_exact(&mut first).await.unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    // Beside them all, health answers.
+    let mut probe = TcpStream::connect(server.addr).await.unwrap();
+    assert_eq!(healthz(&mut probe).await, "HTTP/1.1 200 OK");
+    for s in &mut idle {
+        assert!(
+            until_closed(s).await.is_empty(),
+            "idle sockets get no answer"
+        );
+    }
+    let rest = until_closed(&mut kept).await;
+    assert!(!String::from_utf8_lossy(&rest).contains("HTTP/1.1 200 OK\r\n\r\n"));
+    drop(idle);
+    let mut probe = TcpStream::connect(server.addr).await.unwrap();
+    assert_eq!(healthz(&mut probe).await, "HTTP/1.1 200 OK");
+    server.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn connections_beyond_the_cap_wait_for_a_slot() {
+    let f = Fixture::new();
+    let cap = 8;
+    let state = f.state.clone().with_limits(Limits {
+        max_connections: cap,
+        header_timeout: Duration::from_secs(3600),
+        ..Limits::default()
+    });
+    let server = start(state).await;
+    let mut held = Vec::new();
+    for _ in 0..cap {
+        held.push(TcpStream::connect(server.addr).await.unwrap());
+    }
+    let mut waiting = TcpStream::connect(server.addr).await.unwrap();
+    waiting
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    // Paused time: this minute passes as soon as nothing else can happen.
+    let early =
+        tokio::time::timeout(Duration::from_secs(60), waiting.read_to_end(&mut answer)).await;
+    assert!(early.is_err() && answer.is_empty(), "served beyond the cap");
+    // One held connection ends: its slot goes to the waiting client.
+    drop(held.pop());
+    tokio::time::timeout(Duration::from_secs(60), waiting.read_to_end(&mut answer))
+        .await
+        .expect("served once a slot is free")
+        .unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200 OK"), "{answer:?}");
+    drop(held);
+    server.shutdown().await;
+}
