@@ -67,9 +67,9 @@ pub async fn report(state: &AppState, query: coverage::Query) -> Result<Report, 
     .map_err(AppError::internal)?
     .map_err(AppError::internal)?;
     let m = state.metrics();
-    m.reach("targeted", report.totals.population_targeted);
-    m.reach("delivered", report.totals.population_delivered);
-    m.reach("played", report.totals.population_played);
+    m.reach("targeted", report.totals.reach.population_targeted);
+    m.reach("reached", report.totals.reach.population_reached);
+    m.reach("played", report.totals.reach.population_played);
     Ok(report)
 }
 
