@@ -118,6 +118,13 @@ fn version_one(path: &std::path::Path) {
             params![id],
         )
         .unwrap();
+        conn.execute(
+            "INSERT INTO state_reports (delivery_id, ebm_id, reported_ms, brd_state_code,
+                 coverage_rate, area_codes, terminals, raw)
+             VALUES (?1, ?2, 800, 3, ?3, '', 40, '<EBD/>')",
+            params![id, format!("ebm{id}"), 0.25 * f64::from(id)],
+        )
+        .unwrap();
     }
 }
 
@@ -142,6 +149,18 @@ fn a_version_one_file_migrates_to_segments_in_play_order_keeping_everything() {
     let dir = shengbo::directory::Directory::liangshan();
     let areas = reach::run_areas(&l, RunId(1), &dir).unwrap();
     assert_eq!(areas["A"].level, Some(Confirmed::Played));
+    assert_eq!(
+        areas["A"].coverage,
+        Some(0.25),
+        "the coverage reports of a version-1 file scale its reach (the lower of the pair)"
+    );
+    for d in &ds {
+        assert_eq!(
+            l.state_reports(d.id).unwrap().len(),
+            1,
+            "state reports kept"
+        );
+    }
     drop(l);
     let conn = Connection::open(&path).unwrap();
     let version: u32 = conn
