@@ -307,7 +307,7 @@ pub(crate) fn print_reach(out: &mut impl Write, o: &RunOutcome, what: &str) -> a
 
 /// A share (0–1) as a percentage with one decimal, `-` when there is none.
 pub(crate) fn percent(share: Option<f64>) -> String {
-    share.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0))
+    share.map_or("-".to_string(), crate::reach::percent)
 }
 
 pub(crate) use crate::reach::thousands;

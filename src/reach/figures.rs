@@ -66,6 +66,11 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A share (0–1) as every surface prints it: `49.7%`.
+pub fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
 /// The figures of `areas`. People are summed unrounded and rounded once, so a total does not
 /// depend on how its parts were grouped.
 pub fn tally<'a>(

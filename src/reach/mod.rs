@@ -27,11 +27,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-pub use figures::{Areas, CountyFigures, Figures, by_county, share, tally, thousands};
+pub use figures::{Areas, CountyFigures, Figures, by_county, percent, share, tally, thousands};
 pub use rule::{AreaOutcome, Confirmed, best, reported_share, weakest};
 
 use crate::directory::Directory;
-use crate::ledger::{Ledger, LedgerError, ReachRow, RunId};
+use crate::ledger::{Ledger, LedgerError, ReachRow, Run, RunId, RunState};
 
 /// Terminals installed in a township: one per village (at least one).
 pub fn installed(directory: &Directory, township: &str) -> Option<u64> {
@@ -103,6 +103,24 @@ pub fn of_run(
     directory: &Directory,
 ) -> Result<Figures, LedgerError> {
     Ok(tally(&run_areas(ledger, run, directory)?, directory))
+}
+
+/// The most recent closed run (latest occurrence) and its reach, if any run is closed: what the
+/// reach gauges show, whatever anyone queried before.
+pub fn of_last_closed_run(
+    ledger: &dyn Ledger,
+    directory: &Directory,
+) -> Result<Option<(Run, Figures)>, LedgerError> {
+    let last = ledger
+        .runs(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC, None)?
+        .into_iter()
+        .filter(|r| r.state == RunState::Closed)
+        .max_by_key(|r| (r.occurrence, r.id));
+    let Some(run) = last else {
+        return Ok(None);
+    };
+    let figures = of_run(ledger, run.id, directory)?;
+    Ok(Some((run, figures)))
 }
 
 /// The reach of the runs with occurrence in `[from, to)` (optionally of one campaign), each

@@ -202,4 +202,5 @@ fn unknown_townships_are_named_and_nothing_targeted_has_no_share() {
     assert_eq!(tally(&Areas::new(), &dir).played_share(), None);
     assert_eq!(thousands(4_858_359), "4,858,359");
     assert_eq!(thousands(12), "12");
+    assert_eq!(percent(0.4969), "49.7%");
 }

@@ -123,4 +123,12 @@ async fn half_coverage_is_half_reached_and_the_same_on_every_surface() {
         (figures.population_reached, figures.population_targeted),
         from_demo
     );
+    let (last, figures) = shengbo::reach::of_last_closed_run(&l, &dir)
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.occurrence, at);
+    assert_eq!(
+        (figures.population_reached, figures.population_targeted),
+        from_demo
+    );
 }
