@@ -89,3 +89,44 @@ pub fn next_occurrences(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn campaign(id: &str, cron: &str) -> Campaign {
+        let src = format!(
+            "id = \"{id}\"\nname = \"{id}\"\nmessages = [\"m\"]\n[targets]\nall = true\n\
+             [[slots]]\nlabel = \"s\"\ncron = \"{cron}\"\n"
+        );
+        crate::schedule::parse_str(Path::new("schedules/t.toml"), &src, &Directory::liangshan())
+            .unwrap()
+    }
+
+    #[test]
+    fn next_occurrences_merge_campaigns_firing_together_in_id_order() {
+        let from = chrono_tz::Asia::Shanghai
+            .with_ymd_and_hms(2030, 1, 15, 8, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        let campaigns = [campaign("b", "0 9 * * *"), campaign("a", "0 9,12 * * *")];
+        let got = next_occurrences(&campaigns, from, 3, TimeDelta::days(2));
+        let hours: Vec<(i64, Vec<String>)> = got
+            .iter()
+            .map(|(t, ids)| ((*t - from).num_hours(), ids.clone()))
+            .collect();
+        assert_eq!(
+            hours,
+            [
+                (1, vec!["a".to_string(), "b".to_string()]),
+                (4, vec!["a".to_string()]),
+                (25, vec!["a".to_string(), "b".to_string()]),
+            ]
+        );
+        assert!(next_occurrences(&campaigns, from, 3, TimeDelta::minutes(30)).is_empty());
+    }
+}

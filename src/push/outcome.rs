@@ -97,3 +97,54 @@ pub fn build(
         by_state,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::DeliveryId;
+    use crate::reach::AreaOutcome;
+
+    fn row(township: &str, segment: u32, lang: Lang, state: DeliveryState) -> TownshipOutcome {
+        TownshipOutcome {
+            township: township.to_string(),
+            segment,
+            lang,
+            endpoint: "ep".into(),
+            delivery: DeliveryId(i64::from(segment)),
+            state,
+            reason: (state == DeliveryState::Expired).then(|| "air-by passed".to_string()),
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn a_language_shows_its_weakest_segment_and_reach_comes_from_the_rule() {
+        let dir = Directory::liangshan();
+        let a = dir.townships_of("513431").next().unwrap().clone();
+        let rows = [
+            row(&a.code, 0, Lang::Ii, DeliveryState::Played),
+            row(&a.code, 1, Lang::Zh, DeliveryState::Played),
+            row(&a.code, 2, Lang::Ii, DeliveryState::Expired),
+        ];
+        let areas = Areas::from([(
+            a.code.clone(),
+            AreaOutcome::airing(Some(Confirmed::Played), Some(0.5)),
+        )]);
+        let o = build(&rows, &areas, &dir, BTreeMap::new());
+        let t = &o.townships[0];
+        assert_eq!(
+            (t.name.as_str(), t.county_code.as_str()),
+            (a.name.as_str(), "513431")
+        );
+        assert_eq!(t.states[&Lang::Ii], DeliveryState::Expired);
+        assert_eq!(t.states[&Lang::Zh], DeliveryState::Played);
+        assert_eq!(t.reason.as_deref(), Some("air-by passed"));
+        assert_eq!(o.reach, reach::tally(&areas, &dir));
+        assert_eq!(o.counties.len(), 1);
+        assert_eq!(o.counties[0].figures, o.reach);
+        assert_eq!(
+            o.reach.population_reached,
+            (a.population.people as f64 * 0.5).round() as u64
+        );
+    }
+}
