@@ -107,6 +107,16 @@ async fn half_coverage_is_half_reached_and_the_same_on_every_surface() {
     assert_eq!(totals(&api["totals"]), from_demo);
     assert_eq!(api["totals"], cli["totals"], "API and CLI give one report");
     assert_eq!(api["rows"], cli["rows"]);
+    let page = get(
+        &f.state,
+        &uri.replace("/v1/coverage", "/coverage"),
+        Some(&f.coordinator),
+        &[],
+    )
+    .await;
+    assert_eq!(page.status, axum::http::StatusCode::OK);
+    let cell = format!("<td>{}</td>", shengbo::reach::thousands(from_demo.0));
+    assert!(page.text().contains(&cell), "the page shows {cell}");
 
     // One reach function for the metrics, on the same ledger.
     let l = shengbo::ledger::SqliteLedger::open(&ledger).unwrap();
