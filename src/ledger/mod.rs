@@ -1,5 +1,6 @@
-//! The ledger: the durable record of runs, deliveries, attempts, acks, state reports and reach,
-//! written before anything is sent. SQLite (WAL) behind one narrow interface.
+//! The ledger: the durable record of runs, deliveries, attempts, acks and state reports (with
+//! the rows reach is computed from, by `crate::reach`), written before anything is sent.
+//! SQLite (WAL) behind one narrow interface.
 //!
 //! Callers see only the [`Ledger`] trait and the plain values in [`types`]; no SQL leaves this
 //! module, so a later PostgreSQL backend shared by several dispatchers is one more `impl Ledger`.

@@ -98,12 +98,20 @@ pub fn best(a: AreaOutcome, b: AreaOutcome) -> AreaOutcome {
     }
 }
 
-/// Whether a 12-digit region code (`AreaCode`) covers a 9-digit township: the township itself
-/// or one of its villages, or the county, prefecture or province it lies in.
+/// Whether a region code (`AreaCode`: 12 digits; shorter codes are read padded with zeros)
+/// covers a 9-digit township: the township itself or one of its villages, or the county,
+/// prefecture or province it lies in.
 pub fn covers(area: &str, township: &str) -> bool {
-    if area.len() != 12 || township.len() != 9 || !area.is_ascii() {
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if area.is_empty()
+        || area.len() > 12
+        || township.len() != 9
+        || !digits(area)
+        || !digits(township)
+    {
         return false;
     }
+    let area = format!("{area:0<12}");
     if area[..9] == *township {
         return true;
     }

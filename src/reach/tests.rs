@@ -127,7 +127,14 @@ fn a_report_scales_the_areas_in_its_area_code() {
     assert!(rule::covers("513431100007", "513431100"));
     assert!(rule::covers("510000000000", "513431100"));
     assert!(!rule::covers("513431101000", "513431100"));
-    assert!(!rule::covers("5134", "513431100"));
+    assert!(
+        rule::covers("5134", "513431100"),
+        "a short code is read padded"
+    );
+    assert!(rule::covers("513431100", "513431100"));
+    assert!(!rule::covers("5135", "513431100"));
+    assert!(!rule::covers("51343110000x", "513431100"));
+    assert!(!rule::covers("", "513431100"));
 }
 
 #[test]
