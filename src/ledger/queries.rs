@@ -307,61 +307,68 @@ pub fn reach_rows(conn: &Connection, filter: &str, p: &[&dyn ToSql]) -> Result<V
         ))
     })?;
     let rows: Vec<_> = rows.collect::<rusqlite::Result<_>>()?;
-    let mut reports: BTreeMap<i64, Option<ReportedCoverage>> = BTreeMap::new();
-    let mut out = Vec::with_capacity(rows.len());
-    for (run, township, segment, state, delivery) in rows {
-        let coverage = match reports.get(&delivery) {
-            Some(c) => c.clone(),
-            None => {
-                let c = reported_coverage(conn, delivery)?;
-                reports.insert(delivery, c.clone());
-                c
-            }
-        };
-        out.push(ReachRow {
+    let mut townships: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for (_, township, _, _, delivery) in &rows {
+        townships
+            .entry(*delivery)
+            .or_default()
+            .push(township.clone());
+    }
+    let mut reports = latest_coverage(conn, filter, p)?;
+    for (delivery, report) in &mut reports {
+        report.townships = townships.get(delivery).cloned().unwrap_or_default();
+        report.townships.sort();
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(run, township, segment, state, delivery)| ReachRow {
             run,
             township,
             segment,
             state,
-            coverage,
-        });
-    }
-    Ok(out)
+            coverage: reports.get(&delivery).cloned(),
+        })
+        .collect())
 }
 
-/// The latest state report of a delivery that carried a coverage figure, with the townships the
-/// delivery was sent for.
-fn reported_coverage(conn: &Connection, delivery: i64) -> Result<Option<ReportedCoverage>> {
-    let found = conn
-        .query_row(
-            "SELECT coverage_rate, terminals, area_codes FROM state_reports
-             WHERE delivery_id = ?1 AND (coverage_rate IS NOT NULL OR terminals IS NOT NULL)
-             ORDER BY reported_ms DESC, id DESC LIMIT 1",
-            params![delivery],
-            |r| {
-                Ok((
-                    r.get::<_, Option<f64>>(0)?,
-                    r.get::<_, Option<i64>>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
+/// Per delivery of the runs matching `filter`, its latest state report with a coverage figure
+/// (townships left empty for the caller).
+fn latest_coverage(
+    conn: &Connection,
+    filter: &str,
+    p: &[&dyn ToSql],
+) -> Result<BTreeMap<i64, ReportedCoverage>> {
+    let sql = format!(
+        "SELECT d.id, s.coverage_rate, s.terminals, s.area_codes
+         FROM runs r JOIN deliveries d ON d.run_id = r.id
+         JOIN state_reports s ON s.delivery_id = d.id
+         WHERE ({filter}) AND (s.coverage_rate IS NOT NULL OR s.terminals IS NOT NULL)
+         ORDER BY s.reported_ms, s.id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(p, |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, Option<f64>>(1)?,
+            r.get::<_, Option<i64>>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (delivery, rate, terminals, areas) = row?;
+        // Later reports replace earlier ones: the last word of the platform counts.
+        out.insert(
+            delivery,
+            ReportedCoverage {
+                rate,
+                terminals: terminals.and_then(|t| u64::try_from(t).ok()),
+                area_codes: split_codes(&areas),
+                townships: Vec::new(),
             },
-        )
-        .optional()?;
-    let Some((rate, terminals, areas)) = found else {
-        return Ok(None);
-    };
-    let mut stmt = conn.prepare_cached(
-        "SELECT township FROM delivery_townships WHERE delivery_id = ?1 ORDER BY township",
-    )?;
-    let townships = stmt
-        .query_map(params![delivery], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(Some(ReportedCoverage {
-        rate,
-        terminals: terminals.and_then(|t| u64::try_from(t).ok()),
-        area_codes: split_codes(&areas),
-        townships,
-    }))
+        );
+    }
+    Ok(out)
 }
 
 pub fn failures(conn: &Connection, run: Option<RunId>) -> Result<Vec<Failure>> {
