@@ -73,6 +73,9 @@ async fn half_coverage_is_half_reached_and_the_same_on_every_surface() {
     assert_eq!(run.status.code(), Some(0), "{}", util::stderr(&run));
     let run: Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(totals(&run["reach"]), from_demo);
+    let text = run_once(root, &sim.url, at, &[]).await;
+    let text = util::stdout(&text);
+    assert_eq!(reached_in(&text, "reach: reached "), from_demo, "{text}");
     assert_eq!(sim.state.stats().messages, 0, "nothing sent twice");
 
     let period = [
