@@ -121,8 +121,8 @@ pub fn covers(area: &str, township: &str) -> bool {
 }
 
 /// The share of a township's people a coverage report says the message reached: its
-/// `CoverageRate`, or else terminals played ÷ terminals installed over the townships it covers
-/// (capped at 1). `None` when the report does not cover the township or gives neither figure
+/// `CoverageRate` (when within 0–1), or else terminals played ÷ terminals installed over the
+/// townships it covers (capped at 1). `None` when the report does not cover the township or gives neither figure
 /// (or an installed count is unknown).
 pub fn reported_share(
     report: &ReportedCoverage,
@@ -134,8 +134,9 @@ pub fn reported_share(
     if !covered(township) {
         return None;
     }
-    if let Some(rate) = report.rate.filter(|r| r.is_finite()) {
-        return Some(rate.clamp(0.0, 1.0));
+    // A rate outside 0–1 (or not a number) is no figure: never guessed at, never clamped.
+    if let Some(rate) = report.rate.filter(|r| (0.0..=1.0).contains(r)) {
+        return Some(rate);
     }
     let played = report.terminals?;
     let mut total = 0_u64;

@@ -120,9 +120,15 @@ fn a_report_scales_the_areas_in_its_area_code() {
         reported_share(&too_many, "513431100", |_| Some(10)),
         Some(1.0)
     );
+    let nonsense = |rate| report(Some(rate), Some(5), &[], &["513431100"]);
+    assert_eq!(reported_share(&nonsense(7.0), "513431100", |_| None), None);
     assert_eq!(
-        reported_share(&report(Some(7.0), None, &[], &[]), "513431100", |_| None),
-        Some(1.0)
+        reported_share(&nonsense(f64::NAN), "513431100", |_| Some(10)),
+        Some(0.5)
+    );
+    assert_eq!(
+        reported_share(&nonsense(-0.1), "513431100", |_| Some(10)),
+        Some(0.5)
     );
     assert!(rule::covers("513431100007", "513431100"));
     assert!(rule::covers("510000000000", "513431100"));
