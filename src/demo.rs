@@ -98,13 +98,25 @@ mod tests {
 
     use super::*;
 
-    fn campaign(id: &str, cron: &str) -> Campaign {
-        let src = format!(
-            "id = \"{id}\"\nname = \"{id}\"\nmessages = [\"m\"]\n[targets]\nall = true\n\
-             [[slots]]\nlabel = \"s\"\ncron = \"{cron}\"\n"
-        );
-        crate::schedule::parse_str(Path::new("schedules/t.toml"), &src, &Directory::liangshan())
-            .unwrap()
+    /// Campaigns `a` (09:00 and 12:00) and `b` (09:00), every day, everywhere.
+    fn campaigns() -> Vec<Campaign> {
+        const TEXT: &str = r#"id = "ID"
+name = "ID"
+messages = ["m"]
+[targets]
+all = true
+[[slots]]
+label = "daily"
+cron = "CRON"
+"#;
+        [("b", "0 9 * * *"), ("a", "0 9,12 * * *")]
+            .iter()
+            .map(|(id, cron)| {
+                let text = TEXT.replace("ID", id).replace("CRON", cron);
+                crate::schedule::parse_str(Path::new("t.toml"), &text, &Directory::liangshan())
+                    .unwrap()
+            })
+            .collect()
     }
 
     #[test]
@@ -113,7 +125,7 @@ mod tests {
             .with_ymd_and_hms(2030, 1, 15, 8, 0, 0)
             .unwrap()
             .with_timezone(&Utc);
-        let campaigns = [campaign("b", "0 9 * * *"), campaign("a", "0 9,12 * * *")];
+        let campaigns = campaigns();
         let got = next_occurrences(&campaigns, from, 3, TimeDelta::days(2));
         let hours: Vec<(i64, Vec<String>)> = got
             .iter()
