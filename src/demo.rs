@@ -1,7 +1,6 @@
 //! The out-of-the-box demo's parts: the simulator started in-process on loopback with its clock
-//! slaved to the demo's accelerated play clock, the next slot occurrences of every campaign, and
-//! reach merged over several runs (a township counts once, with its best confirmed outcome; in
-//! one run, a township is confirmed only when every segment of its programme is).
+//! slaved to the demo's accelerated play clock and the next slot occurrences of every campaign.
+//! (Reach over the demo's runs is [`crate::reach`]'s, like every other surface's.)
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -10,7 +9,6 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::directory::Directory;
-use crate::ledger::{Confirmed, TownshipReach};
 use crate::push::PlayClock;
 use crate::schedule::Campaign;
 use crate::sim::{Faults, SimClock, SimConfig, SimKeys, SimState, app};
@@ -92,55 +90,55 @@ pub fn next_occurrences(
         .collect()
 }
 
-/// Reach inputs of several runs merged: one row per township with its best outcome (played
-/// over delivered) and the most terminals reported.
-pub fn merge_reach(runs: &[Vec<TownshipReach>]) -> Vec<TownshipReach> {
-    let mut best: BTreeMap<String, TownshipReach> = BTreeMap::new();
-    for row in runs.iter().flatten() {
-        let e = best
-            .entry(row.township.clone())
-            .or_insert_with(|| TownshipReach {
-                township: row.township.clone(),
-                best: None,
-                terminals_played: None,
-            });
-        e.best = e.best.max(row.best);
-        e.terminals_played = e.terminals_played.max(row.terminals_played);
-    }
-    best.into_values().collect()
-}
-
-/// Whether a township had a confirmed play.
-pub fn played(row: &TownshipReach) -> bool {
-    row.best == Some(Confirmed::Played)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
+    use chrono::TimeZone;
+
     use super::*;
 
-    fn row(t: &str, best: Option<Confirmed>, terminals: Option<u64>) -> TownshipReach {
-        TownshipReach {
-            township: t.into(),
-            best,
-            terminals_played: terminals,
-        }
+    /// Campaigns `a` (09:00 and 12:00) and `b` (09:00), every day, everywhere.
+    fn campaigns() -> Vec<Campaign> {
+        const TEXT: &str = r#"id = "ID"
+name = "ID"
+messages = ["m"]
+[targets]
+all = true
+[[slots]]
+label = "daily"
+cron = "CRON"
+"#;
+        [("b", "0 9 * * *"), ("a", "0 9,12 * * *")]
+            .iter()
+            .map(|(id, cron)| {
+                let text = TEXT.replace("ID", id).replace("CRON", cron);
+                crate::schedule::parse_str(Path::new("t.toml"), &text, &Directory::liangshan())
+                    .unwrap()
+            })
+            .collect()
     }
 
     #[test]
-    fn merged_reach_keeps_each_townships_best() {
-        let a = vec![
-            row("1", Some(Confirmed::Delivered), None),
-            row("2", None, None),
-        ];
-        let b = vec![
-            row("1", Some(Confirmed::Played), Some(4)),
-            row("3", None, None),
-        ];
-        let m = merge_reach(&[a, b]);
-        assert_eq!(m.len(), 3);
-        assert_eq!(m[0], row("1", Some(Confirmed::Played), Some(4)));
-        assert_eq!(m[1].best, None);
-        assert!(played(&m[0]) && !played(&m[1]));
+    fn next_occurrences_merge_campaigns_firing_together_in_id_order() {
+        let from = chrono_tz::Asia::Shanghai
+            .with_ymd_and_hms(2030, 1, 15, 8, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        let campaigns = campaigns();
+        let got = next_occurrences(&campaigns, from, 3, TimeDelta::days(2));
+        let hours: Vec<(i64, Vec<String>)> = got
+            .iter()
+            .map(|(t, ids)| ((*t - from).num_hours(), ids.clone()))
+            .collect();
+        assert_eq!(
+            hours,
+            [
+                (1, vec!["a".to_string(), "b".to_string()]),
+                (4, vec!["a".to_string()]),
+                (25, vec!["a".to_string(), "b".to_string()]),
+            ]
+        );
+        assert!(next_occurrences(&campaigns, from, 3, TimeDelta::minutes(30)).is_empty());
     }
 }

@@ -27,7 +27,8 @@
 //! - [`push`] — one slot occurrence from plan to play state: ledger first, dispatch, state requests.
 //! - [`transport`] — how a delivery reaches its endpoint: EBD packages or signed webhooks.
 //! - [`dispatch`] — the dispatch engine: bounded, timed, retried, deadline-bound sends per delivery.
-//! - [`demo`] — the out-of-the-box demo's parts: in-process simulator, next slots, merged reach.
+//! - [`demo`] — the out-of-the-box demo's parts: in-process simulator and next slots.
+//! - [`reach`] — the one reach rule: confirmed airings, coverage reports, best run.
 //! - [`coverage`] — pure coverage aggregation: population reached, by county or township, per period.
 //! - [`server`] — the HTTP app: playlist and audio pulls, coverage (JSON, CSV, HTML), health, metrics.
 //! - [`service`] — the daemon behind `shengbo serve`: one clock, the live view, every loop.
@@ -53,6 +54,7 @@ pub mod plan;
 pub mod play;
 pub mod playlist;
 pub mod push;
+pub mod reach;
 pub mod render;
 pub mod schedule;
 pub mod scheduler;

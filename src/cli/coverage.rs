@@ -4,9 +4,9 @@
 use std::process::ExitCode;
 
 use chrono::Utc;
-use unicode_width::UnicodeWidthStr;
 
 use super::Global;
+use super::run::{pad, percent};
 use crate::coverage::{self, By, Figures, Report};
 use crate::directory::Directory;
 
@@ -79,27 +79,21 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn pad(s: &str, width: usize) -> String {
-    let w = UnicodeWidthStr::width(s);
-    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
-}
-
-fn pct(p: Option<f64>) -> String {
-    p.map_or("-".to_string(), |p| format!("{p:.1}%"))
-}
-
 fn line(name: &str, f: &Figures) -> String {
     let failures: u32 = f.failures.values().sum();
+    let r = &f.reach;
+    let pct = |p: Option<f64>| percent(p.map(|p| p / 100.0));
     format!(
-        "{} {:>9} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>5}\n",
+        "{} {:>9} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>5}\n",
         pad(name, 26),
-        format!("{}/{}", f.townships_delivered, f.townships_targeted),
-        f.population_targeted,
-        f.population_delivered,
-        f.population_played,
-        pct(f.pct_targeted_delivered),
+        format!("{}/{}", r.townships_reached, r.townships_targeted),
+        r.population_targeted,
+        r.population_reached,
+        r.population_played,
+        r.population_unreported,
+        pct(f.pct_targeted_reached),
         pct(f.pct_targeted_played),
-        pct(f.pct_area_delivered),
+        pct(f.pct_area_reached),
         failures
     )
 }
@@ -118,12 +112,13 @@ pub fn table(r: &Report) -> String {
             .unwrap_or_default()
     );
     out.push_str(&format!(
-        "{} {:>9} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>5}\n",
+        "{} {:>9} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>5}\n",
         pad("area", 26),
-        "reached",
+        "townships",
         "targeted",
-        "delivered",
+        "reached",
         "played",
+        "no-report",
         "%tgt",
         "%tgt-pl",
         "%area",
@@ -135,8 +130,12 @@ pub fn table(r: &Report) -> String {
     out.push_str(&line("凉山州 total", &r.totals));
     out.push_str(&format!(
         "%tgt: of the population targeted ({}); %area: of each area's population (total: the \
-         prefecture's {}); {} targeted townships have estimated populations\n",
-        r.totals.population_targeted, r.totals.population_area, r.totals.townships_estimated
+         prefecture's {}); reached: people × the coverage the platforms reported; no-report: \
+         reached people not confirmed by a coverage report (counted whole); {} targeted \
+         townships have estimated populations\n",
+        r.totals.reach.population_targeted,
+        r.totals.population_area,
+        r.totals.reach.townships_estimated
     ));
     for f in &r.failures {
         out.push_str(&format!(

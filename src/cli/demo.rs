@@ -12,14 +12,14 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::Global;
 use super::run::{
-    beijing, load_project, load_registry, pad, parse_time, print_reach, pusher, thousands,
+    beijing, load_project, load_registry, pad, parse_time, percent, print_reach, pusher, thousands,
 };
-use crate::demo::{merge_reach, next_occurrences, set, start_sim};
+use crate::demo::{next_occurrences, set, start_sim};
 use crate::dispatch::Clock;
-use crate::ledger::TownshipReach;
-use crate::push::outcome::{CountyRow, RunOutcome, build, one_terminal_per_village, run_outcome};
+use crate::push::outcome::{RunOutcome, build, run_outcome};
 use crate::push::state::StateWait;
 use crate::push::{PlayClock, Project, Pusher};
+use crate::reach::CountyFigures;
 use crate::sim::Faults;
 
 #[derive(Debug, clap::Args)]
@@ -83,7 +83,7 @@ async fn demo(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         occurrences.len(),
         beijing(from)
     )?;
-    let mut inputs: Vec<Vec<TownshipReach>> = Vec::new();
+    let mut runs = Vec::new();
     let mut bad = 0;
     for (at, campaigns) in &occurrences {
         let play = set(&clock, *at - TimeDelta::seconds(1), args.speed);
@@ -97,17 +97,15 @@ async fn demo(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                     "  (already in the ledger from an earlier run: nothing sent twice)"
                 )?;
             }
-            inputs.push(pusher.ledger.run_reach_inputs(r.run)?);
+            runs.push(crate::reach::run_areas(
+                &*pusher.ledger,
+                r.run,
+                &project.directory,
+            )?);
         }
     }
-    let merged = merge_reach(&inputs);
-    let total = build(
-        &[],
-        &merged,
-        &project.directory,
-        &one_terminal_per_village(&project.directory),
-        Default::default(),
-    );
+    let merged = crate::reach::best_of(&runs);
+    let total = build(&[], &merged, &project.directory, Default::default());
     print_counties(&mut out, &total, occurrences.len())?;
     let stats = sim.state.stats();
     writeln!(
@@ -156,11 +154,10 @@ async fn one_slot(
         .map(|r| r.deliveries.iter().all(|p| p.delivery.state.is_final()))
         .collect();
     pusher.drive(&dispatcher, &mut runs, play, wait, stop).await;
-    let terminals = one_terminal_per_village(&project.directory);
     runs.iter()
         .zip(already)
         .map(|(r, already)| {
-            let outcome = run_outcome(&*pusher.ledger, r.run.id, &project.directory, &terminals)?;
+            let outcome = run_outcome(&*pusher.ledger, r.run.id, &project.directory)?;
             Ok(SlotResult {
                 campaign: r.run.campaign.clone(),
                 run: r.run.id,
@@ -194,15 +191,15 @@ fn print_slot(
     let r = &o.reach;
     writeln!(
         out,
-        "{} {campaign}: {} deliveries ({}); played in {}/{} townships, {}/{} people ({:.1}%)",
+        "{} {campaign}: {} deliveries ({}); reached {}/{} people ({}) in {}/{} townships",
         beijing(at),
         o.by_state.values().sum::<u32>(),
         states.join(", "),
-        r.played_townships,
-        r.targeted_townships,
-        thousands(r.played_population.round() as u64),
-        thousands(r.targeted_population),
-        r.played_share().unwrap_or(0.0) * 100.0
+        thousands(r.population_reached),
+        thousands(r.population_targeted),
+        percent(r.reached_share()),
+        r.townships_reached,
+        r.townships_targeted,
     )?;
     Ok(())
 }
@@ -218,7 +215,7 @@ fn print_counties(out: &mut impl Write, o: &RunOutcome, slots: usize) -> anyhow:
         "county",
         pad("name", 16),
         "townships",
-        "people played / targeted",
+        "people reached / targeted",
         "%"
     )?;
     for c in &o.counties {
@@ -226,29 +223,21 @@ fn print_counties(out: &mut impl Write, o: &RunOutcome, slots: usize) -> anyhow:
     }
     writeln!(out)?;
     print_reach(out, o, "these runs")?;
-    writeln!(
-        out,
-        "(played population is scaled by terminals that played ÷ terminals installed, one terminal per village)"
-    )?;
     Ok(())
 }
 
-fn print_county(out: &mut impl Write, c: &CountyRow) -> anyhow::Result<()> {
-    let pct = if c.population_targeted > 0 {
-        c.population_played as f64 / c.population_targeted as f64 * 100.0
-    } else {
-        0.0
-    };
+fn print_county(out: &mut impl Write, c: &CountyFigures) -> anyhow::Result<()> {
+    let f = &c.figures;
     writeln!(
         out,
-        "{:<7} {} {:>4}/{:<4}  {:>12}/{:<12} {:>6.1}%",
+        "{:<7} {} {:>4}/{:<4}  {:>12}/{:<12} {:>7}",
         c.code,
         pad(&c.name, 16),
-        c.played,
-        c.targeted,
-        thousands(c.population_played),
-        thousands(c.population_targeted),
-        pct
+        f.townships_reached,
+        f.townships_targeted,
+        thousands(f.population_reached),
+        thousands(f.population_targeted),
+        percent(f.reached_share())
     )?;
     Ok(())
 }

@@ -97,12 +97,7 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     pusher.drive(&dispatcher, &mut runs, play, wait, stop).await;
     let mut code = ExitCode::SUCCESS;
     for r in &runs {
-        let outcome = run_outcome(
-            &*pusher.ledger,
-            r.run.id,
-            &project.directory,
-            &Default::default(),
-        )?;
+        let outcome = run_outcome(&*pusher.ledger, r.run.id, &project.directory)?;
         print_run(r, &outcome, &project.directory, args.json)?;
         let waiting = unsettled(&pusher, r)?;
         if waiting > 0 {
@@ -273,7 +268,6 @@ fn print_run(r: &PreparedRun, o: &RunOutcome, dir: &Directory, json: bool) -> an
 
 pub(crate) fn print_reach(out: &mut impl Write, o: &RunOutcome, what: &str) -> anyhow::Result<()> {
     let r = &o.reach;
-    let pct = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
     if !o.by_state.is_empty() {
         let states: Vec<String> = o
             .by_state
@@ -284,36 +278,39 @@ pub(crate) fn print_reach(out: &mut impl Write, o: &RunOutcome, what: &str) -> a
     }
     writeln!(
         out,
-        "reach: played in {} of {} targeted townships, {} of {} people ({}); delivered to {} townships, {} people ({})",
-        r.played_townships,
-        r.targeted_townships,
-        thousands(r.played_population.round() as u64),
-        thousands(r.targeted_population),
-        pct(r.played_share()),
-        r.delivered_townships,
-        thousands(r.delivered_population),
-        pct(r.delivered_share()),
+        "reach: reached {} of {} people ({}) in {} of {} targeted townships; played in {} townships, {} people ({})",
+        thousands(r.population_reached),
+        thousands(r.population_targeted),
+        percent(r.reached_share()),
+        r.townships_reached,
+        r.townships_targeted,
+        r.townships_played,
+        thousands(r.population_played),
+        percent(r.played_share()),
     )?;
+    if r.townships_unreported > 0 {
+        writeln!(
+            out,
+            "not confirmed by a coverage report: {} townships, {} people (counted whole)",
+            r.townships_unreported,
+            thousands(r.population_unreported)
+        )?;
+    }
     writeln!(
         out,
-        "denominator: the population of the {} townships {what} targeted",
-        r.targeted_townships
+        "denominator: the population of the {} townships {what} targeted; each reached township \
+         counts its people × the coverage its platform reported",
+        r.townships_targeted
     )?;
     Ok(())
 }
 
-/// `4858359` → `4,858,359`.
-pub(crate) fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+/// A share (0–1) as a percentage with one decimal, `-` when there is none.
+pub(crate) fn percent(share: Option<f64>) -> String {
+    share.map_or("-".to_string(), crate::reach::percent)
 }
+
+pub(crate) use crate::reach::thousands;
 
 /// `text` padded with spaces to `width` terminal columns (Han characters count two).
 pub(crate) fn pad(text: &str, width: usize) -> String {

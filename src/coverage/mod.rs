@@ -1,10 +1,9 @@
 //! Coverage: pure aggregation of ledger outcomes into population-weighted reach — by county or
 //! township, over a period — with every denominator stated. Values in, values out.
 //!
-//! A township counts as *reached by delivery* when any run in the period has a confirmed
-//! delivery (or play) there, and *reached by play* when a play was confirmed. Populations are
-//! counted once per township however many runs reached it (distinct population), so the period
-//! figure is "share of the targeted population that heard at least one broadcast".
+//! Reach follows the one rule of [`crate::reach`]: a township is reached in a run when every
+//! airing was confirmed, its people scaled by the platform's coverage report (whole, and marked,
+//! where there is none), and counted once over the period, by its best run.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,34 +12,20 @@ use serde::Serialize;
 
 use crate::directory::Directory;
 use crate::lang::Lang;
+use crate::ledger::{ReachRow, RunId};
+use crate::reach::{self, Areas};
 
 mod text;
 
 pub use text::{parse_instant, parse_since, period, to_csv};
 
-/// The best confirmed outcome of a township in one run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Reached {
-    Delivered,
-    Played,
-}
-
-/// One targeted township in one run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TownshipOutcome {
-    pub township: String,
-    /// `None` when nothing was confirmed; the township still counts as targeted.
-    pub best: Option<Reached>,
-}
-
-/// One run (campaign × slot occurrence) and what it reached.
+/// One run (campaign × slot occurrence) and the ledger's reach rows of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOutcome {
     pub run: i64,
     pub campaign: String,
     pub occurrence: DateTime<Utc>,
-    pub townships: Vec<TownshipOutcome>,
+    pub rows: Vec<ReachRow>,
 }
 
 /// A delivery that ended badly (failed, expired, rejected, cancelled) or never settled.
@@ -99,22 +84,17 @@ pub struct Query {
 /// The figures of one area (the prefecture, a county, a township).
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Figures {
-    pub townships_targeted: u32,
-    pub townships_delivered: u32,
-    pub townships_played: u32,
-    pub population_targeted: u64,
-    pub population_delivered: u64,
-    pub population_played: u64,
+    /// Townships and people targeted, reached, played and not confirmed by a report.
+    #[serde(flatten)]
+    pub reach: reach::Figures,
     /// The whole area's population (prefecture, county or township): the second denominator.
     pub population_area: u64,
     /// Percent of `population_targeted`; `None` when nothing was targeted.
-    pub pct_targeted_delivered: Option<f64>,
+    pub pct_targeted_reached: Option<f64>,
     pub pct_targeted_played: Option<f64>,
     /// Percent of `population_area`.
-    pub pct_area_delivered: Option<f64>,
+    pub pct_area_reached: Option<f64>,
     pub pct_area_played: Option<f64>,
-    /// Targeted townships whose population is an estimate, not a published count.
-    pub townships_estimated: u32,
     /// Deliveries that ended badly, by state.
     pub failures: BTreeMap<String, u32>,
 }
@@ -144,7 +124,7 @@ pub struct DayPoint {
     pub day: NaiveDate,
     pub runs: u32,
     pub population_targeted: u64,
-    pub population_delivered: u64,
+    pub population_reached: u64,
     pub population_played: u64,
 }
 
@@ -161,57 +141,27 @@ pub struct Report {
     pub series: Vec<DayPoint>,
 }
 
-/// Best outcome per targeted township over a set of runs.
-type Best = BTreeMap<String, Option<Reached>>;
-
-fn best_of<'a>(runs: impl Iterator<Item = &'a RunOutcome>) -> Best {
-    let mut best = Best::new();
-    for run in runs {
-        for t in &run.townships {
-            let slot = best.entry(t.township.clone()).or_insert(None);
-            *slot = (*slot).max(t.best);
-        }
-    }
-    best
-}
-
 fn pct(part: u64, whole: u64) -> Option<f64> {
-    (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
+    reach::share(part, whole).map(|s| s * 100.0)
 }
 
 /// The figures of the townships in `best` that `keep` selects, against an area population.
 fn figures(
-    best: &Best,
+    best: &Areas,
     directory: &Directory,
     area_population: u64,
     keep: impl Fn(&str) -> bool,
 ) -> Figures {
-    let mut f = Figures {
+    let r = reach::tally(best.iter().filter(|(c, _)| keep(c)), directory);
+    Figures {
+        pct_targeted_reached: pct(r.population_reached, r.population_targeted),
+        pct_targeted_played: pct(r.population_played, r.population_targeted),
+        pct_area_reached: pct(r.population_reached, area_population),
+        pct_area_played: pct(r.population_played, area_population),
         population_area: area_population,
-        ..Figures::default()
-    };
-    for (code, outcome) in best.iter().filter(|(c, _)| keep(c)) {
-        let Ok(t) = directory.township(code) else {
-            continue;
-        };
-        let people = t.population.people;
-        f.townships_targeted += 1;
-        f.population_targeted += people;
-        f.townships_estimated += u32::from(t.population.estimated);
-        if outcome.is_some() {
-            f.townships_delivered += 1;
-            f.population_delivered += people;
-        }
-        if *outcome == Some(Reached::Played) {
-            f.townships_played += 1;
-            f.population_played += people;
-        }
+        reach: r,
+        failures: BTreeMap::new(),
     }
-    f.pct_targeted_delivered = pct(f.population_delivered, f.population_targeted);
-    f.pct_targeted_played = pct(f.population_played, f.population_targeted);
-    f.pct_area_delivered = pct(f.population_delivered, f.population_area);
-    f.pct_area_played = pct(f.population_played, f.population_area);
-    f
 }
 
 fn count_failures(f: &mut Figures, failures: &[FailureRow], keep: impl Fn(&str) -> bool) {
@@ -223,7 +173,7 @@ fn count_failures(f: &mut Figures, failures: &[FailureRow], keep: impl Fn(&str) 
     }
 }
 
-fn township_row(code: &str, best: &Best, directory: &Directory, failures: &[FailureRow]) -> Row {
+fn township_row(code: &str, best: &Areas, directory: &Directory, failures: &[FailureRow]) -> Row {
     let (name, county_code, people) = directory
         .township(code)
         .map(|t| (t.name.clone(), t.county_code.clone(), t.population.people))
@@ -239,7 +189,7 @@ fn township_row(code: &str, best: &Best, directory: &Directory, failures: &[Fail
     }
 }
 
-fn county_rows(best: &Best, directory: &Directory, failures: &[FailureRow]) -> Vec<Row> {
+fn county_rows(best: &Areas, directory: &Directory, failures: &[FailureRow]) -> Vec<Row> {
     let county_of = |code: &str| code.get(..6).unwrap_or("").to_string();
     let counties: BTreeSet<String> = best.keys().map(|c| county_of(c)).collect();
     counties
@@ -268,24 +218,23 @@ fn county_rows(best: &Best, directory: &Directory, failures: &[FailureRow]) -> V
         .collect()
 }
 
-fn series(runs: &[&RunOutcome], directory: &Directory) -> Vec<DayPoint> {
-    let mut days: BTreeMap<NaiveDate, Vec<&RunOutcome>> = BTreeMap::new();
-    for run in runs {
+fn series(runs: &[(&RunOutcome, Areas)], directory: &Directory) -> Vec<DayPoint> {
+    let mut days: BTreeMap<NaiveDate, Vec<&Areas>> = BTreeMap::new();
+    for (run, areas) in runs {
         let day = run
             .occurrence
             .with_timezone(&chrono_tz::Asia::Shanghai)
             .date_naive();
-        days.entry(day).or_default().push(run);
+        days.entry(day).or_default().push(areas);
     }
     days.into_iter()
         .map(|(day, runs)| {
-            let best = best_of(runs.iter().copied());
-            let f = figures(&best, directory, 0, |_| true);
+            let f = reach::tally(&reach::best_of(runs.iter().copied()), directory);
             DayPoint {
                 day,
                 runs: runs.len() as u32,
                 population_targeted: f.population_targeted,
-                population_delivered: f.population_delivered,
+                population_reached: f.population_reached,
                 population_played: f.population_played,
             }
         })
@@ -316,10 +265,14 @@ pub fn aggregate(inputs: &Inputs, directory: &Directory, query: &Query) -> Repor
     let in_query = |campaign: &str, at: DateTime<Utc>| {
         at >= query.from && at < query.to && query.campaign.as_deref().is_none_or(|c| c == campaign)
     };
-    let runs: Vec<&RunOutcome> = inputs
+    let runs: Vec<(&RunOutcome, Areas)> = inputs
         .runs
         .iter()
         .filter(|r| in_query(&r.campaign, r.occurrence))
+        .map(|r| {
+            let areas = reach::runs(&r.rows, directory).remove(&RunId(r.run));
+            (r, areas.unwrap_or_default())
+        })
         .collect();
     let failures: Vec<FailureRow> = inputs
         .failures
@@ -327,7 +280,7 @@ pub fn aggregate(inputs: &Inputs, directory: &Directory, query: &Query) -> Repor
         .filter(|f| in_query(&f.campaign, f.occurrence))
         .cloned()
         .collect();
-    let best = best_of(runs.iter().copied());
+    let best = reach::best_of(runs.iter().map(|(_, areas)| areas));
     let mut totals = figures(&best, directory, directory.population(), |_| true);
     count_failures(&mut totals, &failures, |_| true);
     let rows = match query.by {

@@ -4,21 +4,31 @@ use chrono::TimeZone;
 
 use super::*;
 use crate::lang::Lang;
+use crate::ledger::{DeliveryState, ReportedCoverage};
 
 fn at(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0).unwrap()
 }
 
-fn run(id: i64, occurrence: DateTime<Utc>, outcomes: &[(&str, Option<Reached>)]) -> RunOutcome {
+/// A run of one airing per township, each in `state`, reported at 50% coverage when played.
+fn run(id: i64, occurrence: DateTime<Utc>, outcomes: &[(&str, DeliveryState)]) -> RunOutcome {
     RunOutcome {
         run: id,
         campaign: "winter".into(),
         occurrence,
-        townships: outcomes
+        rows: outcomes
             .iter()
-            .map(|(t, b)| TownshipOutcome {
+            .map(|(t, state)| ReachRow {
+                run: RunId(id),
                 township: t.to_string(),
-                best: *b,
+                segment: 0,
+                state: *state,
+                coverage: (*state == DeliveryState::Played).then(|| ReportedCoverage {
+                    rate: Some(0.5),
+                    terminals: None,
+                    area_codes: vec![format!("{t}000")],
+                    townships: vec![t.to_string()],
+                }),
             })
             .collect(),
     }
@@ -50,14 +60,18 @@ fn distinct_population_counts_each_township_once_and_states_denominators() {
             run(
                 1,
                 at(2, 1),
-                &[(&a.0, Some(Reached::Played)), (&b.0, None), (&c.0, None)],
+                &[
+                    (&a.0, DeliveryState::Played),
+                    (&b.0, DeliveryState::Sent),
+                    (&c.0, DeliveryState::Failed),
+                ],
             ),
             run(
                 2,
                 at(3, 1),
                 &[
-                    (&a.0, Some(Reached::Delivered)),
-                    (&b.0, Some(Reached::Delivered)),
+                    (&a.0, DeliveryState::Delivered),
+                    (&b.0, DeliveryState::Delivered),
                 ],
             ),
         ],
@@ -65,15 +79,21 @@ fn distinct_population_counts_each_township_once_and_states_denominators() {
     };
     let r = aggregate(&inputs, &dir, &query(By::County));
     assert_eq!(r.runs, 2);
-    assert_eq!(r.totals.townships_targeted, 3);
-    assert_eq!(r.totals.townships_delivered, 2);
-    assert_eq!(r.totals.townships_played, 1);
-    assert_eq!(r.totals.population_targeted, a.1 + b.1 + c.1);
-    assert_eq!(r.totals.population_delivered, a.1 + b.1);
-    assert_eq!(r.totals.population_played, a.1);
+    let t = &r.totals.reach;
+    assert_eq!(t.townships_targeted, 3);
+    assert_eq!(t.townships_reached, 2);
+    assert_eq!(t.townships_played, 1, "a played by its best run, at 50%");
+    assert_eq!(t.population_targeted, a.1 + b.1 + c.1);
+    let reached = (a.1 as f64 * 0.5 + b.1 as f64).round() as u64;
+    assert_eq!(t.population_reached, reached);
+    assert_eq!(t.population_played, (a.1 as f64 * 0.5).round() as u64);
+    assert_eq!(
+        t.population_unreported, b.1,
+        "b was only delivered: no report"
+    );
     assert_eq!(r.totals.population_area, dir.population());
-    let want = (a.1 + b.1) as f64 * 100.0 / (a.1 + b.1 + c.1) as f64;
-    assert!((r.totals.pct_targeted_delivered.unwrap() - want).abs() < 1e-9);
+    let want = reached as f64 * 100.0 / (a.1 + b.1 + c.1) as f64;
+    assert!((r.totals.pct_targeted_reached.unwrap() - want).abs() < 1e-9);
     assert_eq!(r.rows.len(), 1);
     assert_eq!(r.rows[0].code, "513431");
     assert_eq!(r.rows[0].townships.len(), 3);
@@ -85,15 +105,15 @@ fn distinct_population_counts_each_township_once_and_states_denominators() {
 fn period_campaign_and_failures_filter_together() {
     let dir = Directory::liangshan();
     let ts = townships(&dir, "513401", 2);
-    let mut other = run(3, at(4, 1), &[(&ts[1].0, Some(Reached::Played))]);
+    let mut other = run(3, at(4, 1), &[(&ts[1].0, DeliveryState::Played)]);
     other.campaign = "spring".into();
     let inputs = Inputs {
         runs: vec![
-            run(1, at(2, 1), &[(&ts[0].0, None)]),
+            run(1, at(2, 1), &[(&ts[0].0, DeliveryState::Expired)]),
             run(
                 2,
                 Utc.with_ymd_and_hms(2026, 12, 5, 0, 0, 0).unwrap(),
-                &[(&ts[1].0, None)],
+                &[(&ts[1].0, DeliveryState::Pending)],
             ),
             other,
         ],
@@ -114,9 +134,9 @@ fn period_campaign_and_failures_filter_together() {
     };
     let r = aggregate(&inputs, &dir, &q);
     assert_eq!(r.runs, 1);
-    assert_eq!(r.totals.townships_targeted, 1);
-    assert_eq!(r.totals.population_delivered, 0);
-    assert_eq!(r.totals.pct_targeted_delivered, Some(0.0));
+    assert_eq!(r.totals.reach.townships_targeted, 1);
+    assert_eq!(r.totals.reach.population_reached, 0);
+    assert_eq!(r.totals.pct_targeted_reached, Some(0.0));
     assert_eq!(r.totals.failures.get("expired"), Some(&1));
     assert_eq!(r.rows[0].figures.failures.get("expired"), Some(&1));
     assert_eq!(
@@ -151,7 +171,7 @@ fn periods_parse_and_refuse_nonsense() {
 fn nothing_targeted_has_no_percentage() {
     let dir = Directory::liangshan();
     let r = aggregate(&Inputs::default(), &dir, &query(By::County));
-    assert_eq!(r.totals.pct_targeted_delivered, None);
-    assert_eq!(r.totals.pct_area_delivered, Some(0.0));
+    assert_eq!(r.totals.pct_targeted_reached, None);
+    assert_eq!(r.totals.pct_area_reached, Some(0.0));
     assert!(r.rows.is_empty());
 }

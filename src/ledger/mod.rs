@@ -1,5 +1,6 @@
-//! The ledger: the durable record of runs, deliveries, attempts, acks, state reports and reach,
-//! written before anything is sent. SQLite (WAL) behind one narrow interface.
+//! The ledger: the durable record of runs, deliveries, attempts, acks and state reports (with
+//! the rows reach is computed from, by `crate::reach`), written before anything is sent.
+//! SQLite (WAL) behind one narrow interface.
 //!
 //! Callers see only the [`Ledger`] trait and the plain values in [`types`]; no SQL leaves this
 //! module, so a later PostgreSQL backend shared by several dispatchers is one more `impl Ledger`.
@@ -13,13 +14,11 @@
 //! - [`state`] — the delivery state machine: the one place legal transitions are decided.
 //! - [`schema`] — versioned migrations and connection set-up.
 //! - [`sqlite`] — [`SqliteLedger`], the SQLite implementation of [`Ledger`].
-//! - [`reach`] — pure reach arithmetic over confirmed outcomes.
 //! - [`sequences`] — daily id counters, bounded, one per sender code ([`sequence_counter`]).
 //!
 //! A delivery is one segment of a run's programme at one endpoint: one airing of one clip
 //! (message × language × repeat), keyed by run × endpoint × segment (schema version 2).
 
-pub mod reach;
 pub mod schema;
 pub mod sequences;
 pub mod sqlite;
@@ -33,7 +32,6 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-pub use reach::{Reach, reach};
 pub use sequences::sequence_counter;
 pub use sqlite::SqliteLedger;
 pub use state::{DeliveryState, IllegalTransition};
@@ -161,17 +159,17 @@ pub trait Ledger: Send + Sync {
     fn run_summary(&self, run: RunId) -> Result<RunSummary>;
     /// One row per township × segment of the run, with the delivery's state.
     fn township_outcomes(&self, run: RunId) -> Result<Vec<TownshipOutcome>>;
-    /// Reach inputs for one run: every targeted township and its confirmed outcome — the
-    /// weakest over its segments (every airing of the programme must be confirmed).
-    fn run_reach_inputs(&self, run: RunId) -> Result<Vec<TownshipReach>>;
-    /// Reach inputs for runs with occurrence in `[from, to)`, optionally one campaign: per
-    /// township the best of its runs, each run counted by its weakest segment.
-    fn reach_inputs(
+    /// What reach reads of one run: every township × segment × delivery with its state and
+    /// coverage report (the rule itself is `crate::reach`).
+    fn run_reach_rows(&self, run: RunId) -> Result<Vec<ReachRow>>;
+    /// [`Ledger::run_reach_rows`] for every run with occurrence in `[from, to)`, optionally of
+    /// one campaign.
+    fn reach_rows(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         campaign: Option<&str>,
-    ) -> Result<Vec<TownshipReach>>;
+    ) -> Result<Vec<ReachRow>>;
     /// Deliveries that ended badly (rejected, expired, failed, cancelled), with reasons.
     fn failures(&self, run: Option<RunId>) -> Result<Vec<Failure>>;
 }

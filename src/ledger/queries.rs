@@ -1,17 +1,16 @@
 //! The ledger's reads: row mapping and the queries the dispatcher, `run`, `serve` and coverage
 //! need. Each function takes a connection; `sqlite` chooses the locking and transactions.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 
-use super::reach::weakest;
 use super::{
-    Attempt, AttemptResult, CircuitState, Confirmed, Delivery, DeliveryId, DeliveryState,
-    EndpointHealth, Failure, LedgerError, Result, Run, RunId, RunState, RunSummary, StateReport,
-    TownshipOutcome, TownshipReach,
+    Attempt, AttemptResult, CircuitState, Delivery, DeliveryId, DeliveryState, EndpointHealth,
+    Failure, LedgerError, ReachRow, ReportedCoverage, Result, Run, RunId, RunState, RunSummary,
+    StateReport, TownshipOutcome,
 };
 
 /// An instant as stored: UTC milliseconds since the epoch.
@@ -286,94 +285,90 @@ pub fn township_outcomes(conn: &Connection, run: RunId) -> Result<Vec<TownshipOu
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn confirmed(state: DeliveryState) -> Option<Confirmed> {
-    match state {
-        DeliveryState::Delivered => Some(Confirmed::Delivered),
-        DeliveryState::Played => Some(Confirmed::Played),
-        _ => None,
-    }
-}
-
 const REACH_FROM: &str = "FROM runs r JOIN deliveries d ON d.run_id = r.id
     JOIN delivery_townships t ON t.delivery_id = d.id";
 
-/// Every township targeted by the runs matching `filter` (on `runs r`), its confirmed outcome,
-/// and the most terminals a played report attributes to it alone.
-///
-/// A run's programme is several segments (each message's Yi and Mandarin, each repeat), so a
-/// township's outcome in one run is the weakest over its segments: delivered only when every
-/// segment was confirmed delivered (or played), played only when every segment was confirmed
-/// played — a message pair never counts on one half. A segment sent through several endpoints
-/// takes its best one. Over several runs a township counts once, by its best run.
-pub fn reach_inputs(
-    conn: &Connection,
-    filter: &str,
-    p: &[&dyn ToSql],
-) -> Result<Vec<TownshipReach>> {
-    type Segments = BTreeMap<u32, Option<Confirmed>>;
-    let mut runs: BTreeMap<String, BTreeMap<i64, Segments>> = BTreeMap::new();
-    let sql = format!("SELECT t.township, r.id, d.segment, d.state {REACH_FROM} WHERE {filter}");
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(p, |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, u32>(2)?,
-            state(r, 3)?,
-        ))
-    })?;
-    for row in rows {
-        let (township, run, segment, st) = row?;
-        let best = runs
-            .entry(township)
-            .or_default()
-            .entry(run)
-            .or_default()
-            .entry(segment)
-            .or_default();
-        *best = (*best).max(confirmed(st));
-    }
-    let mut out: BTreeMap<String, TownshipReach> = runs
-        .into_iter()
-        .map(|(township, by_run)| {
-            let best = by_run
-                .values()
-                .filter_map(|segments| weakest(segments.values().copied()))
-                .max();
-            let reach = TownshipReach {
-                township: township.clone(),
-                best,
-                terminals_played: None,
-            };
-            (township, reach)
-        })
-        .collect();
+/// One row per township × segment × delivery of the runs matching `filter` (on `runs r`), with
+/// the delivery's state and the coverage figures of its latest state report that carried any.
+/// The reach rule (`crate::reach`) reads these; nothing is decided here.
+pub fn reach_rows(conn: &Connection, filter: &str, p: &[&dyn ToSql]) -> Result<Vec<ReachRow>> {
     let sql = format!(
-        "SELECT t.township, s.terminals, s.area_codes,
-             (SELECT COUNT(*) FROM delivery_townships x WHERE x.delivery_id = d.id)
-         {REACH_FROM} JOIN state_reports s ON s.delivery_id = d.id
-         WHERE ({filter}) AND s.terminals IS NOT NULL AND s.brd_state_code = 3"
+        "SELECT r.id, t.township, d.segment, d.state, d.id {REACH_FROM} WHERE {filter}
+         ORDER BY r.id, t.township, d.segment, d.id"
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(p, |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, i64>(3)?,
+            RunId(r.get(0)?),
+            r.get::<_, String>(1)?,
+            r.get::<_, u32>(2)?,
+            state(r, 3)?,
+            r.get::<_, i64>(4)?,
         ))
     })?;
-    for row in rows {
-        let (township, terminals, areas, covered) = row?;
-        let areas: BTreeSet<String> = split_codes(&areas).into_iter().collect();
-        let alone = covered == 1 || areas == BTreeSet::from([format!("{township}000")]);
-        if let (true, Some(entry), Ok(n)) =
-            (alone, out.get_mut(&township), u64::try_from(terminals))
-        {
-            entry.terminals_played = entry.terminals_played.max(Some(n));
-        }
+    let rows: Vec<_> = rows.collect::<rusqlite::Result<_>>()?;
+    let mut townships: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for (_, township, _, _, delivery) in &rows {
+        townships
+            .entry(*delivery)
+            .or_default()
+            .push(township.clone());
     }
-    Ok(out.into_values().collect())
+    let mut reports = latest_coverage(conn, filter, p)?;
+    for (delivery, report) in &mut reports {
+        report.townships = townships.get(delivery).cloned().unwrap_or_default();
+        report.townships.sort();
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(run, township, segment, state, delivery)| ReachRow {
+            run,
+            township,
+            segment,
+            state,
+            coverage: reports.get(&delivery).cloned(),
+        })
+        .collect())
+}
+
+/// Per delivery of the runs matching `filter`, its latest state report with a coverage figure
+/// (townships left empty for the caller).
+fn latest_coverage(
+    conn: &Connection,
+    filter: &str,
+    p: &[&dyn ToSql],
+) -> Result<BTreeMap<i64, ReportedCoverage>> {
+    let sql = format!(
+        "SELECT d.id, s.coverage_rate, s.terminals, s.area_codes
+         FROM runs r JOIN deliveries d ON d.run_id = r.id
+         JOIN state_reports s ON s.delivery_id = d.id
+         WHERE ({filter}) AND (s.coverage_rate IS NOT NULL OR s.terminals IS NOT NULL)
+         ORDER BY s.reported_ms, s.id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(p, |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, Option<f64>>(1)?,
+            r.get::<_, Option<i64>>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (delivery, rate, terminals, areas) = row?;
+        // Later reports replace earlier ones: the last word of the platform counts.
+        out.insert(
+            delivery,
+            ReportedCoverage {
+                rate,
+                terminals: terminals.and_then(|t| u64::try_from(t).ok()),
+                area_codes: split_codes(&areas),
+                townships: Vec::new(),
+            },
+        );
+    }
+    Ok(out)
 }
 
 pub fn failures(conn: &Connection, run: Option<RunId>) -> Result<Vec<Failure>> {

@@ -15,8 +15,8 @@ use super::sequences;
 use super::write::{self, report_target, transition_in};
 use super::{
     Attempt, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, Ledger, LedgerError,
-    NewAttempt, NewDelivery, Result, Run, RunId, RunSummary, Settled, StateReport, TownshipOutcome,
-    TownshipReach, schema,
+    NewAttempt, NewDelivery, ReachRow, Result, Run, RunId, RunSummary, Settled, StateReport,
+    TownshipOutcome, schema,
 };
 
 /// The SQLite ledger. Blocking: call it from `spawn_blocking` or one owner task.
@@ -314,17 +314,17 @@ impl Ledger for SqliteLedger {
         queries::township_outcomes(&self.conn(), run)
     }
 
-    fn run_reach_inputs(&self, run: RunId) -> Result<Vec<TownshipReach>> {
-        queries::reach_inputs(&self.conn(), "r.id = ?1", params![run.0])
+    fn run_reach_rows(&self, run: RunId) -> Result<Vec<ReachRow>> {
+        queries::reach_rows(&self.conn(), "r.id = ?1", params![run.0])
     }
 
-    fn reach_inputs(
+    fn reach_rows(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         campaign: Option<&str>,
-    ) -> Result<Vec<TownshipReach>> {
-        queries::reach_inputs(
+    ) -> Result<Vec<ReachRow>> {
+        queries::reach_rows(
             &self.conn(),
             "r.occurrence_ms >= ?1 AND r.occurrence_ms < ?2 AND (?3 IS NULL OR r.campaign = ?3)",
             params![ms(from), ms(to), campaign],

@@ -285,22 +285,29 @@ pub struct TownshipOutcome {
     pub attempts: u32,
 }
 
-/// The best confirmed outcome of a township.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Confirmed {
-    Delivered,
-    Played,
+/// One township × segment × delivery of a run, as reach reads it: the delivery's state and
+/// the coverage figures of its latest state report that carried any.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReachRow {
+    pub run: RunId,
+    /// 9-digit township code.
+    pub township: String,
+    pub segment: u32,
+    pub state: DeliveryState,
+    pub coverage: Option<ReportedCoverage>,
 }
 
-/// Reach input for one targeted township.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TownshipReach {
-    pub township: String,
-    /// None when nothing was confirmed (the township still counts in the denominator).
-    pub best: Option<Confirmed>,
-    /// Most terminals reported to have played, when a report names this township alone.
-    pub terminals_played: Option<u64>,
+/// A platform's coverage report for one message (`EBMStateResponse/Coverage`), as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportedCoverage {
+    /// `CoverageRate` (0.0–1.0; `CoveragePercent` ÷ 100).
+    pub rate: Option<f64>,
+    /// Terminals that played: the last number of `ResBrdStat`.
+    pub terminals: Option<u64>,
+    /// 12-digit region codes the report covers (`AreaCode`); empty when none were named.
+    pub area_codes: Vec<String>,
+    /// Every township (9-digit) the message was sent for.
+    pub townships: Vec<String>,
 }
 
 /// A delivery that ended badly.

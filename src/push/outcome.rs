@@ -1,16 +1,15 @@
 //! A run's outcome as staff read it: per township (both languages), per county, and the reach
-//! (population reached of population targeted, the denominator always stated). Pure over the
-//! ledger's rows and the directory.
+//! (population reached of population targeted, the denominator always stated; the rule is
+//! [`crate::reach`]). Pure over the ledger's rows and the directory.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::directory::Directory;
 use crate::lang::Lang;
-use crate::ledger::{
-    DeliveryState, Ledger, LedgerError, Reach, RunId, TownshipOutcome, TownshipReach, reach,
-};
+use crate::ledger::{DeliveryState, Ledger, LedgerError, RunId, TownshipOutcome};
+use crate::reach::{self, Areas, Confirmed, CountyFigures, Figures};
 
 /// One township of a run: the state of each language (its weakest segment's).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -22,30 +21,15 @@ pub struct TownshipRow {
     pub reason: Option<String>,
 }
 
-/// One county's share of a run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct CountyRow {
-    pub code: String,
-    pub name: String,
-    pub targeted: u32,
-    pub delivered: u32,
-    pub played: u32,
-    pub population_targeted: u64,
-    /// People in townships with a confirmed play, scaled by terminals where known.
-    pub population_played: u64,
-    pub population_delivered: u64,
-}
-
-/// Everything `run` and `demo` print about one run.
+/// Everything `run` and `demo` print about one run (or, for `demo`'s total, several).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunOutcome {
     pub townships: Vec<TownshipRow>,
-    pub counties: Vec<CountyRow>,
-    pub reach: Reach,
+    pub counties: Vec<CountyFigures>,
+    pub reach: Figures,
     /// Deliveries by state.
     pub by_state: BTreeMap<DeliveryState, u32>,
 }
-
 impl RunOutcome {
     /// Deliveries not yet in a final state.
     pub fn unsettled(&self) -> u32 {
@@ -66,39 +50,25 @@ impl RunOutcome {
     }
 }
 
-/// Read a run's outcome from the ledger. `terminals` gives terminals installed per township
-/// where known (plays are scaled by terminals that played ÷ installed).
+/// Read a run's outcome from the ledger.
 pub fn run_outcome(
     ledger: &dyn Ledger,
     run: RunId,
     directory: &Directory,
-    terminals: &HashMap<String, u64>,
 ) -> Result<RunOutcome, LedgerError> {
     let rows = ledger.township_outcomes(run)?;
-    let inputs = ledger.run_reach_inputs(run)?;
+    let areas = reach::run_areas(ledger, run, directory)?;
     let summary = ledger.run_summary(run)?;
-    Ok(build(
-        &rows,
-        &inputs,
-        directory,
-        terminals,
-        summary.by_state,
-    ))
+    Ok(build(&rows, &areas, directory, summary.by_state))
 }
 
 /// The pure part of [`run_outcome`].
 pub fn build(
     rows: &[TownshipOutcome],
-    inputs: &[TownshipReach],
+    areas: &Areas,
     directory: &Directory,
-    terminals: &HashMap<String, u64>,
     by_state: BTreeMap<DeliveryState, u32>,
 ) -> RunOutcome {
-    let people: HashMap<String, u64> = directory
-        .townships()
-        .iter()
-        .map(|t| (t.code.clone(), t.population.people))
-        .collect();
     let mut townships: BTreeMap<String, TownshipRow> = BTreeMap::new();
     for r in rows {
         let row = townships.entry(r.township.clone()).or_insert_with(|| {
@@ -112,7 +82,7 @@ pub fn build(
             }
         });
         // A language's state is its weakest segment's: one unconfirmed airing shows.
-        let weaker = |old: &DeliveryState| rank(r.state) < rank(*old);
+        let weaker = |old: &DeliveryState| Confirmed::of(r.state) < Confirmed::of(*old);
         if row.states.get(&r.lang).is_none_or(weaker) {
             row.states.insert(r.lang, r.state);
         }
@@ -120,69 +90,61 @@ pub fn build(
             row.reason.clone_from(&r.reason);
         }
     }
-    let counties = by_county(inputs, directory, &people, terminals);
     RunOutcome {
         townships: townships.into_values().collect(),
-        counties,
-        reach: reach(inputs, &people, terminals),
+        counties: reach::by_county(areas, directory),
+        reach: reach::tally(areas, directory),
         by_state,
     }
 }
 
-/// Played above delivered above anything unconfirmed.
-fn rank(state: DeliveryState) -> u8 {
-    match state {
-        DeliveryState::Played => 2,
-        DeliveryState::Delivered => 1,
-        _ => 0,
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::DeliveryId;
+    use crate::reach::AreaOutcome;
 
-fn by_county(
-    inputs: &[TownshipReach],
-    directory: &Directory,
-    people: &HashMap<String, u64>,
-    terminals: &HashMap<String, u64>,
-) -> Vec<CountyRow> {
-    let mut out: BTreeMap<String, CountyRow> = BTreeMap::new();
-    for i in inputs {
-        let Ok(t) = directory.township(&i.township) else {
-            continue;
-        };
-        let row = out
-            .entry(t.county_code.clone())
-            .or_insert_with(|| CountyRow {
-                code: t.county_code.clone(),
-                name: directory
-                    .county_of(t)
-                    .map(|c| c.name.clone())
-                    .unwrap_or_default(),
-                ..CountyRow::default()
-            });
-        let pop = people.get(&i.township).copied().unwrap_or(0);
-        row.targeted += 1;
-        row.population_targeted += pop;
-        if i.best.is_some() {
-            row.delivered += 1;
-            row.population_delivered += pop;
-        }
-        if i.best == Some(crate::ledger::Confirmed::Played) {
-            row.played += 1;
-            let factor = crate::ledger::reach::terminal_factor(
-                i.terminals_played,
-                terminals.get(&i.township).copied(),
-            );
-            row.population_played += (pop as f64 * factor).round() as u64;
+    fn row(township: &str, segment: u32, lang: Lang, state: DeliveryState) -> TownshipOutcome {
+        TownshipOutcome {
+            township: township.to_string(),
+            segment,
+            lang,
+            endpoint: "ep".into(),
+            delivery: DeliveryId(i64::from(segment)),
+            state,
+            reason: (state == DeliveryState::Expired).then(|| "air-by passed".to_string()),
+            attempts: 1,
         }
     }
-    out.into_values().collect()
-}
 
-/// Terminals installed per township when each village has one (the simulator's default).
-pub fn one_terminal_per_village(directory: &Directory) -> HashMap<String, u64> {
-    directory
-        .townships()
-        .iter()
-        .map(|t| (t.code.clone(), t.villages.len().max(1) as u64))
-        .collect()
+    #[test]
+    fn a_language_shows_its_weakest_segment_and_reach_comes_from_the_rule() {
+        let dir = Directory::liangshan();
+        let a = dir.townships_of("513431").next().unwrap().clone();
+        let rows = [
+            row(&a.code, 0, Lang::Ii, DeliveryState::Played),
+            row(&a.code, 1, Lang::Zh, DeliveryState::Played),
+            row(&a.code, 2, Lang::Ii, DeliveryState::Expired),
+        ];
+        let areas = Areas::from([(
+            a.code.clone(),
+            AreaOutcome::airing(Some(Confirmed::Played), Some(0.5)),
+        )]);
+        let o = build(&rows, &areas, &dir, BTreeMap::new());
+        let t = &o.townships[0];
+        assert_eq!(
+            (t.name.as_str(), t.county_code.as_str()),
+            (a.name.as_str(), "513431")
+        );
+        assert_eq!(t.states[&Lang::Ii], DeliveryState::Expired);
+        assert_eq!(t.states[&Lang::Zh], DeliveryState::Played);
+        assert_eq!(t.reason.as_deref(), Some("air-by passed"));
+        assert_eq!(o.reach, reach::tally(&areas, &dir));
+        assert_eq!(o.counties.len(), 1);
+        assert_eq!(o.counties[0].figures, o.reach);
+        assert_eq!(
+            o.reach.population_reached,
+            (a.population.people as f64 * 0.5).round() as u64
+        );
+    }
 }

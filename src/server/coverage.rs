@@ -54,7 +54,8 @@ fn records(state: &AppState) -> Result<Arc<dyn Records>, AppError> {
     })
 }
 
-/// Build the report off the runtime (the records block), and publish its reach gauges.
+/// Build the report off the runtime (the records block). A report answers its own query only:
+/// it sets no metric (the reach gauges follow runs, through `crate::reach::of_run`).
 pub async fn report(state: &AppState, query: coverage::Query) -> Result<Report, AppError> {
     let records = records(state)?;
     let directory = state.directory().clone();

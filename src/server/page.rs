@@ -13,6 +13,7 @@ use super::coverage::{CoverageQuery, endpoints, report};
 use super::error::AppError;
 use super::state::{AppState, EndpointStatus};
 use crate::coverage::{By, DayPoint, Figures, Report, Row};
+use crate::reach::thousands as num;
 
 /// Escape text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -31,7 +32,7 @@ pub fn esc(s: &str) -> String {
 }
 
 fn pct(p: Option<f64>) -> String {
-    p.map_or("—".to_string(), |p| format!("{p:.1}%"))
+    p.map_or("—".to_string(), |p| crate::reach::percent(p / 100.0))
 }
 
 /// An instant as Beijing time, the way staff read it: `2026-11-27 19:00`.
@@ -41,19 +42,6 @@ fn local(t: chrono::DateTime<chrono::Utc>) -> String {
         .to_string()
 }
 
-/// `1234567` → `1,234,567`.
-fn num(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 const STYLE: &str = "body{font-family:\"Noto Sans SC\",\"Noto Sans CJK SC\",\"Noto Sans Yi\",\"Nuosu SIL\",sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}\
 table.num td,table.num th{text-align:right}table.num td:first-child,table.num th:first-child{text-align:left}details{margin:.3em 0}summary{cursor:pointer}\
@@ -61,22 +49,24 @@ table.num td,table.num th{text-align:right}table.num td:first-child,table.num th
 
 fn figure_cells(f: &Figures) -> String {
     let failures: u32 = f.failures.values().sum();
+    let r = &f.reach;
     format!(
-        "<td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
-        f.townships_delivered,
-        f.townships_targeted,
-        num(f.population_targeted),
-        num(f.population_delivered),
-        num(f.population_played),
-        pct(f.pct_targeted_delivered),
+        "<td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+        r.townships_reached,
+        r.townships_targeted,
+        num(r.population_targeted),
+        num(r.population_reached),
+        num(r.population_played),
+        num(r.population_unreported),
+        pct(f.pct_targeted_reached),
         pct(f.pct_targeted_played),
-        pct(f.pct_area_delivered),
+        pct(f.pct_area_reached),
         failures
     )
 }
 
-const HEAD: &str = "<th>乡镇(送达/目标)</th><th>目标人口</th><th>送达人口</th><th>播出人口</th>\
-<th>送达率(目标人口)</th><th>播出率(目标人口)</th><th>送达率(辖区人口)</th><th>失败</th>";
+const HEAD: &str = "<th>乡镇(覆盖/目标)</th><th>目标人口</th><th>覆盖人口</th><th>播出人口</th>\
+<th>无覆盖报告人口</th><th>覆盖率(目标人口)</th><th>播出率(目标人口)</th><th>覆盖率(辖区人口)</th><th>失败</th>";
 
 fn totals(out: &mut String, r: &Report) {
     let t = &r.totals;
@@ -84,14 +74,16 @@ fn totals(out: &mut String, r: &Report) {
         out,
         "<section id=\"totals\"><h2>总计</h2><p>统计期间（北京时间）{} 至 {}，共 {} 次播发。</p>\
          <table class=\"num\"><tr><th>范围</th>{HEAD}</tr><tr><td>凉山彝族自治州（总人口 {}）</td>{}</tr></table>\
-         <p>分母：送达率(目标人口) = 期间内至少被一次播发覆盖的乡镇人口之和；送达率(辖区人口) = 全州人口。\
+         <p>分母：覆盖率(目标人口) = 期间内目标乡镇人口之和；覆盖率(辖区人口) = 全州人口。\
+         覆盖人口 = 每个乡镇在其最好一次播发中（所有节目段均已确认）的人口 × 平台上报的覆盖率；\
+         无覆盖报告的按全部人口计入，并单列为“无覆盖报告人口”。\
          其中 {} 个目标乡镇的人口为估算值。</p></section>",
         esc(&local(r.query.from)),
         esc(&local(r.query.to)),
         r.runs,
         num(t.population_area),
         figure_cells(t),
-        t.townships_estimated
+        t.reach.townships_estimated
     );
 }
 
@@ -110,12 +102,12 @@ fn rows(out: &mut String, r: &Report) {
 fn row_html(out: &mut String, row: &Row) {
     let _ = write!(
         out,
-        "<details data-code=\"{}\"><summary>{} {} — 送达 {}</summary><table class=\"num\"><tr><th>名称</th>{HEAD}</tr>\
+        "<details data-code=\"{}\"><summary>{} {} — 覆盖 {}</summary><table class=\"num\"><tr><th>名称</th>{HEAD}</tr>\
          <tr><td>{}</td>{}</tr>",
         esc(&row.code),
         esc(&row.code),
         esc(&row.name),
-        pct(row.figures.pct_targeted_delivered),
+        pct(row.figures.pct_targeted_reached),
         esc(&row.name),
         figure_cells(&row.figures)
     );
@@ -175,7 +167,7 @@ fn endpoint_table(out: &mut String, list: &[EndpointStatus]) {
     out.push_str("</table></section>");
 }
 
-/// Bars per day: targeted (grey), delivered (blue), played (green), to the largest target.
+/// Bars per day: targeted (grey), reached (blue), played (green), to the largest target.
 pub fn chart(series: &[DayPoint]) -> String {
     let (w, h, pad) = (640.0_f64, 200.0_f64, 24.0_f64);
     let max = series
@@ -193,7 +185,7 @@ pub fn chart(series: &[DayPoint]) -> String {
         let x = pad + i as f64 * slot;
         for (k, (v, color)) in [
             (d.population_targeted, "#bbb"),
-            (d.population_delivered, "#36c"),
+            (d.population_reached, "#36c"),
             (d.population_played, "#3a3"),
         ]
         .into_iter()
@@ -234,7 +226,7 @@ pub fn render(r: &Report, endpoints: &[EndpointStatus]) -> String {
     totals(&mut out, r);
     let _ = write!(
         out,
-        "<section id=\"chart\"><h2>每日覆盖人口</h2><p>灰：目标人口 蓝：送达人口 绿：播出人口</p>{}</section>",
+        "<section id=\"chart\"><h2>每日覆盖人口</h2><p>灰：目标人口 蓝：覆盖人口 绿：播出人口</p>{}</section>",
         chart(&r.series)
     );
     rows(&mut out, r);

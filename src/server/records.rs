@@ -8,8 +8,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::state::{EndpointStatus, Records, RecordsError};
-use crate::coverage::{FailureRow, Inputs, Reached, RunOutcome, TownshipOutcome};
-use crate::ledger::{Confirmed, Ledger, SqliteLedger};
+use crate::coverage::{FailureRow, Inputs, RunOutcome};
+use crate::ledger::{Ledger, SqliteLedger};
 
 /// A ledger seen as the app's records.
 pub struct LedgerRecords {
@@ -47,13 +47,6 @@ fn err(e: impl std::fmt::Display) -> RecordsError {
     RecordsError(e.to_string())
 }
 
-fn reached(c: Confirmed) -> Reached {
-    match c {
-        Confirmed::Delivered => Reached::Delivered,
-        Confirmed::Played => Reached::Played,
-    }
-}
-
 impl Records for LedgerRecords {
     fn coverage_inputs(
         &self,
@@ -63,16 +56,7 @@ impl Records for LedgerRecords {
     ) -> Result<Inputs, RecordsError> {
         let mut inputs = Inputs::default();
         for run in self.ledger.runs(from, to, campaign).map_err(err)? {
-            let townships = self
-                .ledger
-                .run_reach_inputs(run.id)
-                .map_err(err)?
-                .into_iter()
-                .map(|t| TownshipOutcome {
-                    township: t.township,
-                    best: t.best.map(reached),
-                })
-                .collect();
+            let rows = self.ledger.run_reach_rows(run.id).map_err(err)?;
             for f in self.ledger.failures(Some(run.id)).map_err(err)? {
                 inputs.failures.push(FailureRow {
                     run: run.id.0,
@@ -89,7 +73,7 @@ impl Records for LedgerRecords {
                 run: run.id.0,
                 campaign: run.campaign,
                 occurrence: run.occurrence,
-                townships,
+                rows,
             });
         }
         Ok(inputs)

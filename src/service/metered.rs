@@ -11,7 +11,7 @@ use crate::directory::Directory;
 use crate::ledger::{
     Attempt, CircuitState, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, Ledger,
     NewAttempt, NewDelivery, Result, Run, RunId, RunSummary, Settled, StateReport, TownshipOutcome,
-    TownshipReach,
+    ReachRow,
 };
 use crate::server::Metrics;
 
@@ -39,14 +39,11 @@ impl MeteredLedger {
     }
 
     fn reach_of(&self, run: RunId) {
-        let empty = std::collections::HashMap::new();
-        match crate::push::outcome::run_outcome(self.inner.as_ref(), run, &self.directory, &empty) {
-            Ok(o) => {
-                self.metrics.reach("targeted", o.reach.targeted_population);
-                self.metrics
-                    .reach("delivered", o.reach.delivered_population);
-                self.metrics
-                    .reach("played", o.reach.played_population.round() as u64);
+        match crate::reach::of_run(self.inner.as_ref(), run, &self.directory) {
+            Ok(f) => {
+                self.metrics.reach("targeted", f.population_targeted);
+                self.metrics.reach("reached", f.population_reached);
+                self.metrics.reach("played", f.population_played);
             }
             Err(e) => tracing::warn!(%run, error = %e, "reach of the closed run not measured"),
         }
@@ -167,16 +164,16 @@ impl Ledger for MeteredLedger {
     fn township_outcomes(&self, run: RunId) -> Result<Vec<TownshipOutcome>> {
         self.inner.township_outcomes(run)
     }
-    fn run_reach_inputs(&self, run: RunId) -> Result<Vec<TownshipReach>> {
-        self.inner.run_reach_inputs(run)
+    fn run_reach_rows(&self, run: RunId) -> Result<Vec<ReachRow>> {
+        self.inner.run_reach_rows(run)
     }
-    fn reach_inputs(
+    fn reach_rows(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         campaign: Option<&str>,
-    ) -> Result<Vec<TownshipReach>> {
-        self.inner.reach_inputs(from, to, campaign)
+    ) -> Result<Vec<ReachRow>> {
+        self.inner.reach_rows(from, to, campaign)
     }
     fn failures(&self, run: Option<RunId>) -> Result<Vec<Failure>> {
         self.inner.failures(run)

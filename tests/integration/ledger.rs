@@ -1,15 +1,15 @@
 //! Integration tests: the ledger on a real SQLite file in a temporary folder.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use shengbo::lang::Lang;
 use shengbo::ledger::{
-    AttemptResult, CircuitState, Confirmed, DeliveryState, EndpointHealth, Ledger, LedgerError,
-    NewAttempt, NewDelivery, RunId, RunState, Settled, SqliteLedger, StateReport, reach,
+    AttemptResult, CircuitState, DeliveryState, EndpointHealth, Ledger, LedgerError, NewAttempt,
+    NewDelivery, RunId, RunState, Settled, SqliteLedger, StateReport,
 };
+use shengbo::reach::Confirmed;
 
 fn t(h: u32, m: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 27, h, m, 0).unwrap()
@@ -437,36 +437,30 @@ fn reach_from_the_ledger_matches_hand_computation() {
     l.transition(d.id, DeliveryState::Rejected, Some("ResultCode 2"), t(9, 1))
         .unwrap();
 
-    let inputs = l.run_reach_inputs(run).unwrap();
-    let best: Vec<_> = inputs
+    let rows = l.run_reach_rows(run).unwrap();
+    let dir = shengbo::directory::Directory::liangshan();
+    let areas = shengbo::reach::runs(&rows, &dir).remove(&run).unwrap();
+    let got: Vec<_> = areas
         .iter()
-        .map(|i| (i.township.as_str(), i.best))
+        .map(|(t, a)| (t.as_str(), a.level, a.coverage))
         .collect();
     assert_eq!(
-        best,
+        got,
         [
-            ("A", Some(Confirmed::Played)),
-            ("B", Some(Confirmed::Delivered)),
-            ("C", Some(Confirmed::Delivered)),
-            ("D", None),
-            ("E", None),
+            ("A", Some(Confirmed::Played), Some(0.9)),
+            ("B", Some(Confirmed::Delivered), Some(0.9)),
+            ("C", Some(Confirmed::Delivered), Some(0.9)),
+            ("D", None, None),
+            ("E", None, None),
         ]
     );
-    assert_eq!(inputs[0].terminals_played, Some(30));
-    assert_eq!(inputs[1].terminals_played, None);
-    let people: HashMap<String, u64> =
-        [("A", 1000), ("B", 500), ("C", 300), ("D", 200), ("E", 100)]
-            .map(|(k, v)| (k.to_string(), v))
-            .into();
-    let installed: HashMap<String, u64> = [("A".to_string(), 40)].into();
-    let r = reach(&inputs, &people, &installed);
-    assert_eq!(r.targeted_population, 2100);
-    assert_eq!(r.delivered_population, 1800);
-    assert_eq!(r.played_population, 750.0);
-    assert_eq!(
-        l.reach_inputs(t(9, 0), t(11, 0), Some("c")).unwrap(),
-        inputs
-    );
+    let a_row = rows.iter().find(|r| r.township == "A").unwrap();
+    let reported = a_row.coverage.as_ref().unwrap();
+    assert_eq!((reported.rate, reported.terminals), (Some(0.9), Some(30)));
+    assert_eq!(reported.townships, ["A"]);
+    let bc_row = rows.iter().find(|r| r.township == "B").unwrap();
+    assert_eq!(bc_row.coverage.as_ref().unwrap().townships, ["B", "C"]);
+    assert_eq!(l.reach_rows(t(9, 0), t(11, 0), Some("c")).unwrap(), rows);
 }
 
 /// Throughput of one prefecture-sized run (304 townships × 2 languages), not a pass/fail test:
@@ -502,10 +496,10 @@ fn bench_a_prefecture_run() {
         .unwrap();
     }
     let settled = start.elapsed();
-    let inputs = l.run_reach_inputs(run).unwrap();
+    let rows = l.run_reach_rows(run).unwrap();
     let summary = l.run_summary(run).unwrap();
     let queried = start.elapsed();
-    assert_eq!((inputs.len(), summary.deliveries), (304, 608));
+    assert_eq!((rows.len(), summary.deliveries), (608, 608));
     println!(
         "608 deliveries (+ counters) written in {written:?}; + 608 attempts and transitions by \
          {settled:?}; reach inputs and summary by {queried:?}"

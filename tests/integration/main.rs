@@ -8,6 +8,7 @@ mod ebd;
 mod ledger;
 mod plan;
 mod push;
+mod reach;
 mod render;
 mod schedule;
 mod server;

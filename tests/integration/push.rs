@@ -136,7 +136,7 @@ async fn happy_path_reaches_every_township_of_the_prefecture() {
         util::stderr(&out)
     );
     assert!(
-        stdout.contains("played in 304 of 304 targeted townships"),
+        stdout.contains("(100.0%) in 304 of 304 targeted townships; played in 304 townships"),
         "{stdout}"
     );
     assert!(stdout.contains("denominator"), "{stdout}");

@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, params};
 use shengbo::ledger::schema::{MIGRATIONS, current_version};
+use shengbo::reach::{self, Confirmed};
 
 use super::*;
 
@@ -73,13 +74,15 @@ fn a_township_counts_by_its_weakest_segment_and_its_best_run() {
     settle(first, &[0, 1, 2], &[3]);
     // Second run: every segment played but the first repeat's Mandarin, never confirmed.
     settle(second, &[0, 2, 3], &[]);
-    let one = l.run_reach_inputs(first).unwrap();
+    let dir = shengbo::directory::Directory::liangshan();
+    let runs = reach::runs(&l.reach_rows(t(9, 0), t(11, 0), Some("c")).unwrap(), &dir);
+    let one = &runs[&first];
     assert_eq!(one.len(), 2);
-    assert!(one.iter().all(|i| i.best == Some(Confirmed::Delivered)));
-    let two = l.run_reach_inputs(second).unwrap();
-    assert!(two.iter().all(|i| i.best.is_none()), "{two:?}");
-    let both = l.reach_inputs(t(9, 0), t(11, 0), Some("c")).unwrap();
-    assert!(both.iter().all(|i| i.best == Some(Confirmed::Delivered)));
+    assert!(one.values().all(|a| a.level == Some(Confirmed::Delivered)));
+    let two = &runs[&second];
+    assert!(two.values().all(|a| a.level.is_none()), "{two:?}");
+    let both = reach::best_of(runs.values());
+    assert!(both.values().all(|a| a.level == Some(Confirmed::Delivered)));
 }
 
 /// A version-1 file: one run, endpoint `ep` with its Mandarin recorded before its Yi (ids 1, 2)
@@ -115,6 +118,13 @@ fn version_one(path: &std::path::Path) {
             params![id],
         )
         .unwrap();
+        conn.execute(
+            "INSERT INTO state_reports (delivery_id, ebm_id, reported_ms, brd_state_code,
+                 coverage_rate, area_codes, terminals, raw)
+             VALUES (?1, ?2, 800, 3, ?3, '', 40, '<EBD/>')",
+            params![id, format!("ebm{id}"), 0.25 * f64::from(id)],
+        )
+        .unwrap();
     }
 }
 
@@ -136,8 +146,21 @@ fn a_version_one_file_migrates_to_segments_in_play_order_keeping_everything() {
         assert_eq!(d.townships, ["A"]);
         assert_eq!(d.state, DeliveryState::Played);
     }
-    let inputs = l.run_reach_inputs(RunId(1)).unwrap();
-    assert_eq!(inputs[0].best, Some(Confirmed::Played));
+    let dir = shengbo::directory::Directory::liangshan();
+    let areas = reach::run_areas(&l, RunId(1), &dir).unwrap();
+    assert_eq!(areas["A"].level, Some(Confirmed::Played));
+    assert_eq!(
+        areas["A"].coverage,
+        Some(0.25),
+        "the coverage reports of a version-1 file scale its reach (the lower of the pair)"
+    );
+    for d in &ds {
+        assert_eq!(
+            l.state_reports(d.id).unwrap().len(),
+            1,
+            "state reports kept"
+        );
+    }
     drop(l);
     let conn = Connection::open(&path).unwrap();
     let version: u32 = conn

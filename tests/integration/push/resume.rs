@@ -118,7 +118,7 @@ async fn a_service_dropped_mid_runs_resumes_every_open_run_under_its_ids_and_cou
         "shengbo_runs_total{event=\"opened\"}",
         "shengbo_runs_total{event=\"closed\"}",
         "shengbo_reach_population{reached=\"targeted\"}",
-        "shengbo_reach_population{reached=\"delivered\"}",
+        "shengbo_reach_population{reached=\"reached\"}",
     ] {
         let value = text
             .lines()

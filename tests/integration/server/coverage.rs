@@ -138,11 +138,16 @@ async fn coverage_json_and_csv_state_figures_and_denominators() {
     let j = got.json();
     let totals = &j["totals"];
     assert_eq!(totals["townships_targeted"], 3);
-    assert_eq!(totals["townships_delivered"], 2);
+    assert_eq!(totals["townships_reached"], 2);
     assert_eq!(totals["townships_played"], 2);
     assert_eq!(
-        totals["population_delivered"],
+        totals["population_reached"],
         people(&towns[0]) + people(&towns[1])
+    );
+    assert_eq!(
+        totals["population_unreported"],
+        people(&towns[0]) + people(&towns[1]),
+        "no coverage report: counted whole, and marked"
     );
     assert_eq!(
         totals["population_targeted"],
@@ -308,7 +313,7 @@ fn coverage_command_reads_the_ledger_and_refuses_a_missing_one() {
     assert!(text.contains("failed: run") && text.contains("expired"));
     let json = util::run_in(dir.path(), &[&args[..], &["--format", "json"]].concat());
     let j: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(j["totals"]["townships_delivered"], 2);
+    assert_eq!(j["totals"]["townships_reached"], 2);
     let bad = util::run_in(dir.path(), &["coverage", "--since", "soon"]);
     assert_eq!(bad.status.code(), Some(1));
 }

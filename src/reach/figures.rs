@@ -1,0 +1,143 @@
+//! Reach figures of a set of areas: townships and people targeted, reached (scaled by the
+//! coverage reports), played, and the part counted whole for want of a report — by county too.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::rule::{AreaOutcome, Confirmed};
+use crate::directory::Directory;
+
+/// Each targeted township's outcome (over one run, or its best run of several), by 9-digit code.
+pub type Areas = BTreeMap<String, AreaOutcome>;
+
+/// Population reached, with its denominator.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Figures {
+    pub townships_targeted: u32,
+    /// Townships where every airing was confirmed (delivered or played).
+    pub townships_reached: u32,
+    /// Townships where every airing was confirmed played.
+    pub townships_played: u32,
+    /// Reached townships that no coverage report covers: counted whole, not confirmed by a report.
+    pub townships_unreported: u32,
+    /// People in the targeted townships: the denominator.
+    pub population_targeted: u64,
+    /// People reached: each reached township's people × the coverage its platform reported for
+    /// the message (whole where there was no report).
+    pub population_reached: u64,
+    /// The part of `population_reached` in townships where every airing was confirmed played.
+    pub population_played: u64,
+    /// The part of `population_reached` counted whole because no report covers it.
+    pub population_unreported: u64,
+    /// Targeted townships whose population is an estimate, not a published count.
+    pub townships_estimated: u32,
+    /// Targeted township codes the directory does not know (counted as 0 people).
+    pub unknown_townships: Vec<String>,
+}
+
+impl Figures {
+    /// People reached ÷ people targeted; `None` when nothing was targeted.
+    pub fn reached_share(&self) -> Option<f64> {
+        share(self.population_reached, self.population_targeted)
+    }
+
+    /// People reached by confirmed plays ÷ people targeted.
+    pub fn played_share(&self) -> Option<f64> {
+        share(self.population_played, self.population_targeted)
+    }
+}
+
+/// `part ÷ whole`, `None` when `whole` is 0.
+pub fn share(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// `4858359` → `4,858,359`: how every surface prints a count of people.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A share (0–1) as every surface prints it: `49.7%`.
+pub fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
+/// The figures of `areas`. People are summed unrounded and rounded once, so a total does not
+/// depend on how its parts were grouped.
+pub fn tally<'a>(
+    areas: impl IntoIterator<Item = (&'a String, &'a AreaOutcome)>,
+    directory: &Directory,
+) -> Figures {
+    let mut f = Figures::default();
+    let (mut reached, mut played) = (0.0_f64, 0.0_f64);
+    for (code, outcome) in areas {
+        let people = match directory.township(code) {
+            Ok(t) => {
+                f.townships_estimated += u32::from(t.population.estimated);
+                t.population.people
+            }
+            Err(_) => {
+                f.unknown_townships.push(code.clone());
+                0
+            }
+        };
+        f.townships_targeted += 1;
+        f.population_targeted += people;
+        if outcome.level.is_none() {
+            continue;
+        }
+        let counted = people as f64 * outcome.share();
+        f.townships_reached += 1;
+        reached += counted;
+        if outcome.unreported() {
+            f.townships_unreported += 1;
+            f.population_unreported += people;
+        }
+        if outcome.level == Some(Confirmed::Played) {
+            f.townships_played += 1;
+            played += counted;
+        }
+    }
+    f.population_reached = reached.round() as u64;
+    f.population_played = played.round() as u64;
+    f
+}
+
+/// One county's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CountyFigures {
+    pub code: String,
+    pub name: String,
+    pub figures: Figures,
+}
+
+/// The figures of `areas` per county (6-digit code order).
+pub fn by_county(areas: &Areas, directory: &Directory) -> Vec<CountyFigures> {
+    let mut counties: BTreeMap<&str, Vec<(&String, &AreaOutcome)>> = BTreeMap::new();
+    for (code, outcome) in areas {
+        counties
+            .entry(code.get(..6).unwrap_or(code))
+            .or_default()
+            .push((code, outcome));
+    }
+    counties
+        .into_iter()
+        .map(|(code, areas)| CountyFigures {
+            code: code.to_string(),
+            name: directory
+                .county(code)
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+            figures: tally(areas, directory),
+        })
+        .collect()
+}
