@@ -13,6 +13,7 @@ pub mod config;
 mod handler;
 pub mod playback;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -41,6 +42,14 @@ pub struct SimStats {
     pub by_code: [u64; 6],
     /// Distinct broadcast messages accepted.
     pub messages: u64,
+    /// Broadcasts refused for their language (`refuse_lang`, HTTP 503).
+    pub refused_lang: u64,
+    /// Cancels (MsgType 2) that stopped a message.
+    pub cancels: u64,
+    /// Cancels refused (ResultCode 5: unknown or finished message, or `refuse_cancel`).
+    pub cancels_refused: u64,
+    /// Cancels answered HTTP 503 while cancels are held ([`SimState::hold_cancels`]).
+    pub cancels_held: u64,
 }
 
 /// Keys of the simulator: its signer for replies, the sender's key to verify requests.
@@ -60,6 +69,8 @@ struct Inner {
     playback: Mutex<Playback>,
     rng: Mutex<StdRng>,
     stats: Mutex<SimStats>,
+    /// While set, cancels are answered HTTP 503 (an outage of the cancel path, for drills).
+    hold_cancels: AtomicBool,
 }
 
 /// The simulator's shared state; cheap to clone.
@@ -91,6 +102,7 @@ impl SimState {
             clock,
             seq: MemorySequence::default(),
             stats: Mutex::new(SimStats::default()),
+            hold_cancels: AtomicBool::new(false),
         };
         Ok(SimState {
             inner: Arc::new(inner),
@@ -103,6 +115,11 @@ impl SimState {
 
     pub fn config(&self) -> &SimConfig {
         &self.inner.config
+    }
+
+    /// Answer cancels with HTTP 503 (`true`) or take them again (`false`).
+    pub fn hold_cancels(&self, on: bool) {
+        self.inner.hold_cancels.store(on, Ordering::SeqCst);
     }
 
     /// A snapshot of the counters.

@@ -512,4 +512,5 @@ fn bench_a_prefecture_run() {
     );
 }
 
+mod cancels;
 mod segments;

@@ -367,6 +367,7 @@ async fn the_circuit_opens_on_a_dead_platform_and_the_others_go_on() {
 
 mod crash;
 mod hostile;
+mod pairs;
 mod segments;
 mod senders;
 mod serve;

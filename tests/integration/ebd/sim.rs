@@ -162,8 +162,7 @@ async fn cancel_log_and_heartbeat() {
     let rig = rig(Faults::default());
     let (ebm, pkg) = rig.ebm_package();
     rig.post(&pkg).await;
-    let cancel_id = EbmId::new(ebm.id.sender(), ebm.id.day(), 2).unwrap();
-    let cancel = cancel_ebm(&rig.profile, &ebm, cancel_id, t("2025-11-27 09:05:00"));
+    let cancel = cancel_ebm(&rig.profile, &ebm, t("2025-11-27 09:05:00"));
     let (_, reply) = rig.post(&rig.package(Body::Ebm(cancel), false)).await;
     assert_eq!(result_code(&reply.unwrap()), 1);
     rig.sim.clock().set(t("2025-11-27 20:00:00"));
