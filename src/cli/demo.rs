@@ -116,6 +116,13 @@ async fn demo(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         "simulator: {} requests, {} messages accepted, {} outages injected",
         stats.requests, stats.messages, stats.http_5xx
     )?;
+    writeln!(
+        out,
+        "wire dates: {} packages, at most {:.1} s from real time, {} ids dated another day",
+        stats.wire_checked,
+        stats.wire_skew_ms as f64 / 1000.0,
+        stats.wire_day_mismatches
+    )?;
     writeln!(out, "done in {:.1} s\n", started.elapsed().as_secs_f64())?;
     let span = occurrences
         .first()
@@ -162,8 +169,10 @@ async fn one_slot(
     let virtual_now = at - TimeDelta::seconds(30);
     let mut runs = Vec::new();
     for c in campaigns {
+        // The run (its SendTime and the dates in its ids) is dated by the real clock.
+        let now = pusher.wire.now();
         let prepared =
-            tokio::task::block_in_place(|| pusher.prepare_occurrence(project, c, at, virtual_now))?;
+            tokio::task::block_in_place(|| pusher.prepare_occurrence(project, c, at, now))?;
         runs.extend(prepared);
     }
     let dispatcher = pusher.dispatcher(Clock::starting_at(virtual_now));

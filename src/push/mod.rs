@@ -108,6 +108,9 @@ pub struct Pusher {
     pub profile: Arc<EbdProfile>,
     /// Where stations fetch clips named in webhook bodies (`<clip_base>/<name>`).
     pub clip_base: String,
+    /// The real clock: every time and date on the wire (`EBDTime`, `SendTime`, the dates in
+    /// ids) is read from it, never from an accelerated play clock or a drill's dispatch clock.
+    pub wire: crate::dispatch::Clock,
 }
 
 impl std::fmt::Debug for Pusher {
@@ -283,6 +286,7 @@ impl Pusher {
             router: Arc::new(router),
             profile: Arc::clone(&self.profile),
             clip_base: self.clip_base.clone(),
+            wire: self.wire,
         }
     }
 

@@ -124,7 +124,7 @@ impl Pusher {
             let Some(d) = deliveries.iter().find(|d| d.id == b.half) else {
                 continue;
             };
-            let ebd_id = self.control_ebd_id_for(&d.ebm_id, now)?;
+            let ebd_id = self.control_ebd_id_for(&d.ebm_id, self.wire.now())?;
             let new = NewCancel {
                 delivery: b.half,
                 ebd_id: ebd_id.as_str().to_string(),
@@ -190,7 +190,8 @@ impl Pusher {
                 );
                 break (CancelState::TooLate, why);
             }
-            match self.router.cancel(&d, &c.ebd_id, &c.reason, now).await {
+            let wire = self.wire.now();
+            match self.router.cancel(&d, &c.ebd_id, &c.reason, wire).await {
                 AttemptOutcome::Delivered | AttemptOutcome::Accepted => {
                     break (CancelState::Done, "the platform took the cancel".into());
                 }

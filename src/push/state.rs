@@ -145,7 +145,8 @@ impl Pusher {
         let mut tries = 0;
         loop {
             tries += 1;
-            let now = clock.now();
+            // Wire times come from the real clock; the play clock only says when to ask.
+            let now = self.wire.now();
             let asked = {
                 let _permit = gate.acquire().await.expect("semaphore open");
                 let id = self

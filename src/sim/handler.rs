@@ -176,6 +176,7 @@ impl SimState {
             };
             return Ok(self.reply_verdict(&refused, Some(ebd))?);
         }
+        self.note_wire(ebd);
         let body = match &ebd.body {
             Body::Ebm(ebm) if ebm.basic.msg_type == MsgType::Cancel => {
                 let v = self.take_cancel(ebm, &verdict)?;
@@ -211,6 +212,33 @@ impl SimState {
                 self.reply(b, Some(ebd), verdict.ebdid.as_deref())?
             }
         })
+    }
+
+    /// How far a package's wire times are from the wall clock (a platform's own clock), and
+    /// whether its ids are dated the day of its `EBDTime`.
+    fn note_wire(&self, ebd: &Ebd) {
+        let real = chrono::Utc::now();
+        let mut times = vec![ebd.time];
+        let mut days: Vec<chrono::NaiveDate> = ebd.id.sequence().map(|s| s.0).into_iter().collect();
+        if let Body::Ebm(e) = &ebd.body {
+            times.push(e.basic.send_time);
+            days.push(e.id.day());
+        }
+        let skew = times
+            .iter()
+            .map(|t| (*t - real).num_milliseconds().unsigned_abs())
+            .max()
+            .unwrap_or(0);
+        let day = ebd
+            .time
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .date_naive();
+        let mut stats = lock(&self.inner.stats);
+        stats.wire_checked += 1;
+        stats.wire_skew_ms = stats.wire_skew_ms.max(skew);
+        if days.iter().any(|d| *d != day) {
+            stats.wire_day_mismatches += 1;
+        }
     }
 
     /// `refuse_lang`: a broadcast in the refused language is answered HTTP 503.

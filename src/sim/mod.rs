@@ -50,6 +50,12 @@ pub struct SimStats {
     pub cancels_refused: u64,
     /// Cancels answered HTTP 503 while cancels are held ([`SimState::hold_cancels`]).
     pub cancels_held: u64,
+    /// Valid packages whose wire times were checked against the wall clock.
+    pub wire_checked: u64,
+    /// The largest distance (ms) of an `EBDTime` or `SendTime` from the wall clock on arrival.
+    pub wire_skew_ms: u64,
+    /// Packages whose EBDID or EBMID is dated another day than their `EBDTime` (Beijing).
+    pub wire_day_mismatches: u64,
 }
 
 /// Keys of the simulator: its signer for replies, the sender's key to verify requests.

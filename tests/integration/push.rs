@@ -373,3 +373,4 @@ mod segments;
 mod senders;
 mod serve;
 mod webhook;
+mod wire;

@@ -67,6 +67,7 @@ pub(crate) fn pusher(global: &Global, registry: Registry) -> anyhow::Result<Push
         router: Arc::new(router),
         profile,
         clip_base: "http://127.0.0.1:8470/v1/audio".into(),
+        wire: crate::dispatch::Clock::system(),
     })
 }
 

@@ -1,0 +1,67 @@
+//! A faithful wire: with an accelerated play clock (`--speed 60`) every `EBDTime`, `SendTime`
+//! and id date a platform receives is the real time — `run --once` against a simulator, and
+//! `demo` against its own; the simulator measures each package against the wall clock.
+
+use super::{drill_campaign, project, start_sim, this_minute};
+use crate::util;
+use shengbo::sim::Faults;
+
+/// Largest accepted distance of a wire time from the wall clock (ms): sending takes a moment.
+const SKEW_MS: u64 = 5_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_once_at_speed_60_dates_every_package_by_the_real_clock() {
+    let sim = start_sim(Faults::default(), 60.0).await;
+    let proj = project(&drill_campaign("counties = [\"昭觉县\", \"西昌市\"]"), None);
+    let mut cmd = util::shengbo();
+    cmd.args([
+        "run",
+        "--once",
+        "--campaign",
+        "drill",
+        "--speed",
+        "60",
+        "--wait",
+        "600",
+    ])
+    .args(["--at", &this_minute().to_rfc3339(), "--sim", &sim.url])
+    .env("SHENGBO_ROOT", proj.path())
+    .env("SHENGBO_DATA_DIR", proj.path().join(".shengbo"))
+    .env_remove("RUST_LOG");
+    let out = tokio::process::Command::from(cmd).output().await.unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        util::stdout(&out),
+        util::stderr(&out)
+    );
+    let stats = sim.state.stats();
+    // 2 platforms × 2 halves, then at least one state request each.
+    assert!(stats.wire_checked >= 8, "{stats:?}");
+    assert!(stats.wire_skew_ms < SKEW_MS, "{stats:?}");
+    assert_eq!(stats.wire_day_mismatches, 0, "{stats:?}");
+}
+
+#[test]
+fn demo_at_speed_60_dates_every_package_by_the_real_clock() {
+    let proj = project(&drill_campaign("all = true"), None);
+    let out = util::run_in(proj.path(), &["demo", "--slots", "1", "--speed", "60"]);
+    let stdout = util::stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        util::stderr(&out)
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("wire dates: "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let packages: u64 = words[2].parse().unwrap();
+    let skew_s: f64 = words[6].parse().unwrap();
+    assert!(packages >= 34 * 2, "broadcasts and state requests: {line}");
+    assert!(skew_s * 1000.0 < SKEW_MS as f64, "{line}");
+    assert!(line.ends_with(", 0 ids dated another day"), "{line}");
+}
