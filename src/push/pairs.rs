@@ -195,8 +195,9 @@ impl Pusher {
                 AttemptOutcome::Delivered | AttemptOutcome::Accepted => {
                     break (CancelState::Done, "the platform took the cancel".into());
                 }
-                AttemptOutcome::Rejected { reason, .. } => {
-                    break (CancelState::Refused, format!("cancel refused: {reason}"));
+                AttemptOutcome::Rejected { code, reason } => {
+                    let why = format!("cancel refused: ResultCode {code}: {reason}");
+                    break (CancelState::Refused, why);
                 }
                 AttemptOutcome::Retryable { detail, .. } => {
                     failures += 1;

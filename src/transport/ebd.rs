@@ -325,7 +325,8 @@ pub fn outcome_of(reply: &Ebd) -> AttemptOutcome {
                 crate::ebd::outcome::Delivery::Rejected { code, desc } => {
                     AttemptOutcome::Rejected {
                         code,
-                        reason: format!("ResultCode {code}: {desc}"),
+                        // The code is said once, by whoever records it.
+                        reason: desc,
                     }
                 }
             }

@@ -253,6 +253,11 @@ async fn result_codes_2_to_5_are_final_and_never_resent() {
             assert_eq!(d.state, DeliveryState::Rejected);
             let reason = d.reason.clone().unwrap_or_default();
             assert!(reason.contains(&format!("ResultCode {code}")), "{reason}");
+            assert_eq!(
+                reason.matches("ResultCode").count(),
+                1,
+                "said once: {reason}"
+            );
             assert_eq!(ledger.attempts(d.id).unwrap().len(), 1, "not resent");
         }
         assert_eq!(
