@@ -87,6 +87,17 @@ pub fn run_cmd(
     at: DateTime<Utc>,
     extra: &[&str],
 ) -> tokio::process::Command {
+    run_cmd_at(root, sim, at, "120", extra)
+}
+
+/// [`run_cmd`] with the play clock at `speed`.
+pub fn run_cmd_at(
+    root: &Path,
+    sim: &str,
+    at: DateTime<Utc>,
+    speed: &str,
+    extra: &[&str],
+) -> tokio::process::Command {
     let mut cmd = util::shengbo();
     cmd.args([
         "run",
@@ -94,7 +105,7 @@ pub fn run_cmd(
         "--campaign",
         "drill",
         "--speed",
-        "120",
+        speed,
         "--wait",
         "600",
     ])

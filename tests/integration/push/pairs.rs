@@ -40,6 +40,15 @@ fn refusing_zho() -> Faults {
     }
 }
 
+/// `run --once` at `at`, which ends with a broken pair (exit 1); its standard output.
+async fn run_broken(root: &std::path::Path, sim: &str, at: DateTime<Utc>) -> String {
+    let out = run_cmd(root, sim, at, &[]).output().await.unwrap();
+    let stdout = util::stdout(&out);
+    let stderr = util::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    stdout
+}
+
 fn halves(root: &std::path::Path) -> (Delivery, Delivery) {
     let all = all_deliveries(&ledger(root));
     assert_eq!(all.len(), 2, "{all:?}");
@@ -53,17 +62,7 @@ async fn one_language_refused_until_the_deadline_cancels_the_other_which_never_p
     let sim = start_sim(refusing_zho(), 1.0).await;
     let proj = one_county();
     let at = next_slot();
-    let out = run_cmd(proj.path(), &sim.url, at, &[])
-        .output()
-        .await
-        .unwrap();
-    let stdout = util::stdout(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{stdout}\n{}",
-        util::stderr(&out)
-    );
+    let stdout = run_broken(proj.path(), &sim.url, at).await;
 
     let (yi, zh) = halves(proj.path());
     assert_eq!(zh.state, DeliveryState::Expired, "{zh:?}");
@@ -110,17 +109,7 @@ async fn a_refused_cancel_is_reported_as_half_a_pair_aired() {
     };
     let sim = start_sim(faults, 120.0).await;
     let proj = one_county();
-    let out = run_cmd(proj.path(), &sim.url, next_slot(), &[])
-        .output()
-        .await
-        .unwrap();
-    let stdout = util::stdout(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{stdout}\n{}",
-        util::stderr(&out)
-    );
+    let stdout = run_broken(proj.path(), &sim.url, next_slot()).await;
     let (yi, zh) = halves(proj.path());
     assert_eq!(zh.state, DeliveryState::Expired);
     assert_eq!(yi.state, DeliveryState::Played, "{yi:?}");
@@ -165,17 +154,8 @@ async fn sigkill_between_the_expiry_and_the_cancel_still_cancels_once_after_rest
     assert_eq!(pending[0].delivery, yi.id);
 
     sim.state.hold_cancels(false);
-    let out = run_cmd(proj.path(), &sim.url, at, &[])
-        .output()
-        .await
-        .unwrap();
-    let stdout = util::stdout(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{stdout}\n{}",
-        util::stderr(&out)
-    );
+    let stdout = run_broken(proj.path(), &sim.url, at).await;
+    assert!(stdout.contains("cancelled pair: Yi half"), "{stdout}");
     let (yi, zh) = halves(proj.path());
     assert_eq!(zh.state, DeliveryState::Expired);
     assert_eq!(yi.state, DeliveryState::Cancelled, "{yi:?}");

@@ -2,7 +2,7 @@
 //! and id date a platform receives is the real time — `run --once` against a simulator, and
 //! `demo` against its own; the simulator measures each package against the wall clock.
 
-use super::{drill_campaign, project, start_sim, this_minute};
+use super::{drill_campaign, project, run_cmd_at, start_sim, this_minute};
 use crate::util;
 use shengbo::sim::Faults;
 
@@ -13,22 +13,10 @@ const SKEW_MS: u64 = 5_000;
 async fn run_once_at_speed_60_dates_every_package_by_the_real_clock() {
     let sim = start_sim(Faults::default(), 60.0).await;
     let proj = project(&drill_campaign("counties = [\"昭觉县\", \"西昌市\"]"), None);
-    let mut cmd = util::shengbo();
-    cmd.args([
-        "run",
-        "--once",
-        "--campaign",
-        "drill",
-        "--speed",
-        "60",
-        "--wait",
-        "600",
-    ])
-    .args(["--at", &this_minute().to_rfc3339(), "--sim", &sim.url])
-    .env("SHENGBO_ROOT", proj.path())
-    .env("SHENGBO_DATA_DIR", proj.path().join(".shengbo"))
-    .env_remove("RUST_LOG");
-    let out = tokio::process::Command::from(cmd).output().await.unwrap();
+    let out = run_cmd_at(proj.path(), &sim.url, this_minute(), "60", &[])
+        .output()
+        .await
+        .unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),
