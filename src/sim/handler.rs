@@ -2,6 +2,7 @@
 //! validate (with the sender checks of the id layouts: EBDID, EBMID and `SRC/EBRID` name the
 //! same code), update playback, and answer with a signed response tar.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::{Multipart, State};
@@ -187,6 +188,12 @@ impl SimState {
                 self.take_ebm(ebm);
                 None
             }
+            Body::EbmStateRequest(_) if self.inner.hold_states.load(Ordering::SeqCst) => {
+                lock(&self.inner.stats).states_held += 1;
+                return Err(Unanswered::Unavailable(
+                    "simulated outage of state requests".into(),
+                ));
+            }
             Body::EbmStateRequest(r) => Some(self.state_response(r.ebm_id.as_str())),
             Body::OmdRequest(r) if r.omd_type == "EBMBrdLog" => {
                 let platform = self
@@ -258,11 +265,7 @@ impl SimState {
     /// A cancel (MsgType 2) stops a known message that has not finished playing; a platform
     /// refuses one it does not hold or that has already played (ResultCode 5).
     fn take_cancel(&self, ebm: &crate::ebd::Ebm, ok: &Verdict) -> Result<Verdict, Unanswered> {
-        if self
-            .inner
-            .hold_cancels
-            .load(std::sync::atomic::Ordering::SeqCst)
-        {
+        if self.inner.hold_cancels.load(Ordering::SeqCst) {
             lock(&self.inner.stats).cancels_held += 1;
             return Err(Unanswered::Unavailable(
                 "simulated outage of cancels".into(),

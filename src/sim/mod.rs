@@ -50,6 +50,8 @@ pub struct SimStats {
     pub cancels_refused: u64,
     /// Cancels answered HTTP 503 while cancels are held ([`SimState::hold_cancels`]).
     pub cancels_held: u64,
+    /// State requests answered HTTP 503 while they are held ([`SimState::hold_states`]).
+    pub states_held: u64,
     /// Valid packages whose wire times were checked against the wall clock.
     pub wire_checked: u64,
     /// The largest distance (ms) of an `EBDTime` or `SendTime` from the wall clock on arrival.
@@ -77,6 +79,8 @@ struct Inner {
     stats: Mutex<SimStats>,
     /// While set, cancels are answered HTTP 503 (an outage of the cancel path, for drills).
     hold_cancels: AtomicBool,
+    /// While set, state requests are answered HTTP 503 (an outage of the state path).
+    hold_states: AtomicBool,
 }
 
 /// The simulator's shared state; cheap to clone.
@@ -109,6 +113,7 @@ impl SimState {
             seq: MemorySequence::default(),
             stats: Mutex::new(SimStats::default()),
             hold_cancels: AtomicBool::new(false),
+            hold_states: AtomicBool::new(false),
         };
         Ok(SimState {
             inner: Arc::new(inner),
@@ -126,6 +131,11 @@ impl SimState {
     /// Answer cancels with HTTP 503 (`true`) or take them again (`false`).
     pub fn hold_cancels(&self, on: bool) {
         self.inner.hold_cancels.store(on, Ordering::SeqCst);
+    }
+
+    /// Answer state requests with HTTP 503 (`true`) or again normally (`false`).
+    pub fn hold_states(&self, on: bool) {
+        self.inner.hold_states.store(on, Ordering::SeqCst);
     }
 
     /// A snapshot of the counters.
