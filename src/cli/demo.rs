@@ -71,6 +71,7 @@ async fn demo(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     };
     let sim = start_sim(&project.directory, faults, Arc::clone(&clock)).await?;
     registry.substitute_sim(&sim.url);
+    own_sim_only(&registry, &sim.url)?;
     let pusher = pusher(global, registry)?;
     let occurrences = next_occurrences(&project.campaigns, from, args.slots, TimeDelta::days(31));
     let mut out = std::io::stdout().lock();
@@ -113,6 +114,13 @@ async fn demo(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         "simulator: {} requests, {} messages accepted, {} outages injected",
         stats.requests, stats.messages, stats.http_5xx
     )?;
+    writeln!(
+        out,
+        "wire dates: {} packages, at most {:.1} s from real time, {} ids dated another day",
+        stats.wire_checked,
+        stats.wire_skew_ms as f64 / 1000.0,
+        stats.wire_day_mismatches
+    )?;
     writeln!(out, "done in {:.1} s\n", started.elapsed().as_secs_f64())?;
     let span = occurrences
         .first()
@@ -126,6 +134,26 @@ async fn demo(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The demo pushes only to its own loopback simulator: an endpoint whose URL is not
+/// `{sim}/…` (a deployed registry's real platform) stops it before anything is recorded or sent.
+fn own_sim_only(registry: &crate::endpoint::Registry, sim_url: &str) -> anyhow::Result<()> {
+    let own = format!("{}/", sim_url.trim_end_matches('/'));
+    let foreign = registry
+        .endpoints
+        .iter()
+        .find(|e| e.enabled && !e.url.starts_with(&own));
+    if let Some(e) = foreign {
+        anyhow::bail!(
+            "`shengbo demo` pushes only to its own loopback simulator, but endpoint `{}` in \
+             `schedules/endpoints.toml` goes to `{}`; use `{{sim}}/…` URLs for a demo, or \
+             `shengbo run --once` to push to real platforms",
+            e.id,
+            e.url
+        );
+    }
+    Ok(())
+}
+
 /// Push every campaign firing at `at`, with the dispatcher's clock set just before it.
 async fn one_slot(
     pusher: &Pusher,
@@ -134,11 +162,15 @@ async fn one_slot(
     campaigns: &[String],
     play: PlayClock,
 ) -> anyhow::Result<Vec<SlotResult>> {
-    let virtual_now = at - TimeDelta::seconds(1);
+    // Sent half a minute (real time) before the slot: both halves of a pair must be delivered
+    // before its first half's window opens, retries included.
+    let virtual_now = at - TimeDelta::seconds(30);
     let mut runs = Vec::new();
     for c in campaigns {
+        // The run (its SendTime and the dates in its ids) is dated by the real clock.
+        let now = pusher.wire.now();
         let prepared =
-            tokio::task::block_in_place(|| pusher.prepare_occurrence(project, c, at, virtual_now))?;
+            tokio::task::block_in_place(|| pusher.prepare_occurrence(project, c, at, now))?;
         runs.extend(prepared);
     }
     let dispatcher = pusher.dispatcher(Clock::starting_at(virtual_now));

@@ -99,6 +99,13 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     for r in &runs {
         let outcome = run_outcome(&*pusher.ledger, r.run.id, &project.directory)?;
         print_run(r, &outcome, &project.directory, args.json)?;
+        if !args.json {
+            let cancels = pusher.ledger.cancels(Some(r.run.id))?;
+            let deliveries = pusher.ledger.deliveries_of_run(r.run.id)?;
+            for line in crate::push::pairs::pair_lines(&cancels, &deliveries) {
+                println!("{line}");
+            }
+        }
         let waiting = unsettled(&pusher, r)?;
         if waiting > 0 {
             eprintln!(

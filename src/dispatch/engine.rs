@@ -96,6 +96,11 @@ impl<T: Transport> Dispatcher<T> {
         }
     }
 
+    /// The real clock this dispatcher reads (deadlines and wire timestamps).
+    pub fn clock(&self) -> Clock {
+        self.inner.clock
+    }
+
     /// Load each endpoint's circuit as the ledger last recorded it (after a restart an open
     /// circuit stays open for the rest of its cool-down). Returns how many were restored.
     pub async fn restore_breakers(&self) -> Result<usize, LedgerError> {

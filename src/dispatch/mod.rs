@@ -99,7 +99,8 @@ pub enum AttemptOutcome {
     Delivered,
     /// ResultCode 0: received, not processed; ask its state later.
     Accepted,
-    /// ResultCode 2–5: final for this package; never resent unchanged.
+    /// ResultCode 2–5: final for this package; never resent unchanged. `reason` is the
+    /// receiver's own description, without the code (the ledger's reason adds it once).
     Rejected { code: u8, reason: String },
     /// Worth another attempt with the same ids.
     Retryable { kind: RetryKind, detail: String },

@@ -184,14 +184,15 @@ pub fn broadcast_pair(
     Ok((one, two))
 }
 
-/// A cancel (MsgType 2) of `cancelled`, under a new message id, linking it in `RelatedInfo`.
-pub fn cancel_ebm(profile: &EbdProfile, cancelled: &Ebm, id: EbmId, now: DateTime<Utc>) -> Ebm {
+/// A cancel (MsgType 2) of `cancelled`: the same `EBMID`, also named in `RelatedInfo` (platforms
+/// look for the cancelled message in one or the other), sent at `now`, without media.
+pub fn cancel_ebm(profile: &EbdProfile, cancelled: &Ebm, now: DateTime<Utc>) -> Ebm {
     let mut basic = cancelled.basic.clone();
     basic.msg_type = MsgType::Cancel;
     basic.send_time = now;
     Ebm {
         version: profile.ebd_version.clone(),
-        id,
+        id: cancelled.id.clone(),
         related: Some(cancelled.id.clone()),
         basic,
         content: cancelled.content.clone().map(|mut c| {

@@ -128,11 +128,13 @@ pub fn check_region_code(value: &str) -> Result<(), IdError> {
 pub struct Ebrid(String);
 
 impl Ebrid {
-    /// Parse a resource code in `format`.
+    /// Parse a resource code in `format`. The level rule (a first digit 1–6) is the 2018
+    /// layout's; 2017 codes carry no level digit (deployed ones begin with `0`, e.g.
+    /// `010333112400000001`), so any 18 digits are taken.
     pub fn parse(value: &str, format: IdFormat) -> Result<Ebrid, IdError> {
         check_digits("resource code", value, format.ebrid_len())?;
         let level = value.as_bytes()[0] as char;
-        if !('1'..='6').contains(&level) {
+        if format == IdFormat::V2018 && !('1'..='6').contains(&level) {
             return Err(IdError::Level {
                 what: "resource code",
                 value: value.to_owned(),
@@ -172,7 +174,8 @@ impl Ebrid {
         }
     }
 
-    /// 1 national, 2 province, 3 prefecture, 4 county, 5 township, 6 village.
+    /// 1 national, 2 province, 3 prefecture, 4 county, 5 township, 6 village (2018 layout; a
+    /// 2017 code's first digit, often 0, is not a level).
     pub fn level(&self) -> u8 {
         self.0.as_bytes()[0] - b'0'
     }
@@ -235,5 +238,29 @@ mod tests {
             Err(IdError::Level { level: '9', .. })
         ));
         assert!(Ebrid::parse(SENDER, IdFormat::V2017).is_err());
+    }
+
+    #[test]
+    fn a_deployed_2017_code_with_a_leading_zero_is_taken() {
+        let code = "010333112400000001";
+        assert_eq!(Ebrid::parse(code, IdFormat::V2017).unwrap().as_str(), code);
+        let hb = format!("01{code}{}", "0".repeat(16));
+        assert!(EbdId::parse(&hb, IdFormat::V2017).unwrap().is_heartbeat());
+        let ebm = format!("{code}202612040001");
+        assert_eq!(
+            EbmId::parse(&ebm, IdFormat::V2017)
+                .unwrap()
+                .sender()
+                .as_str(),
+            code
+        );
+        assert!(matches!(
+            Ebrid::parse("0513431000000010201010", IdFormat::V2018),
+            Err(IdError::Length { .. })
+        ));
+        assert!(matches!(
+            Ebrid::parse("05134310000000102010101", IdFormat::V2018),
+            Err(IdError::Level { level: '0', .. })
+        ));
     }
 }

@@ -14,11 +14,13 @@
 //! - [`state`] — the delivery state machine: the one place legal transitions are decided.
 //! - [`schema`] — versioned migrations and connection set-up.
 //! - [`sqlite`] — [`SqliteLedger`], the SQLite implementation of [`Ledger`].
+//! - [`cancels`] — cancels of a broken pair's delivered half, recorded before they are sent.
 //! - [`sequences`] — daily id counters, bounded, one per sender code ([`sequence_counter`]).
 //!
 //! A delivery is one segment of a run's programme at one endpoint: one airing of one clip
 //! (message × language × repeat), keyed by run × endpoint × segment (schema version 2).
 
+pub mod cancels;
 pub mod schema;
 pub mod sequences;
 pub mod sqlite;
@@ -32,6 +34,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub use cancels::{Cancel, CancelState, NewCancel};
 pub use sequences::sequence_counter;
 pub use sqlite::SqliteLedger;
 pub use state::{DeliveryState, IllegalTransition};
@@ -172,4 +175,20 @@ pub trait Ledger: Send + Sync {
     ) -> Result<Vec<ReachRow>>;
     /// Deliveries that ended badly (rejected, expired, failed, cancelled), with reasons.
     fn failures(&self, run: Option<RunId>) -> Result<Vec<Failure>>;
+
+    /// Record the intent to cancel a delivered half of a broken pair, before it is sent. If one
+    /// is recorded for the delivery, that one is returned unchanged (its package id is the one
+    /// to send) and the flag is false.
+    fn record_cancel(&self, new: &NewCancel, now: DateTime<Utc>) -> Result<(Cancel, bool)>;
+    /// The cancels of `run`, or every still pending one (`None`), oldest first.
+    fn cancels(&self, run: Option<RunId>) -> Result<Vec<Cancel>>;
+    /// Settle a pending cancel; `Done` moves its delivery to `cancelled` in the same
+    /// transaction. Returns false when it was already settled.
+    fn settle_cancel(
+        &self,
+        delivery: DeliveryId,
+        to: CancelState,
+        detail: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
 }

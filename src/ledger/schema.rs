@@ -137,6 +137,21 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE deliveries_v2 RENAME TO deliveries;
     CREATE INDEX deliveries_state ON deliveries (state, air_by_ms);
     ",
+    // 3: cancels of a broken pair's delivered half, recorded before they are sent.
+    r"
+    CREATE TABLE cancels (
+        delivery_id  INTEGER PRIMARY KEY REFERENCES deliveries (id),
+        ebd_id       TEXT    NOT NULL UNIQUE,
+        reason       TEXT    NOT NULL,
+        cancel_by_ms INTEGER NOT NULL,
+        state        TEXT    NOT NULL DEFAULT 'pending'
+                     CHECK (state IN ('pending', 'done', 'refused', 'too_late')),
+        detail       TEXT,
+        created_ms   INTEGER NOT NULL,
+        updated_ms   INTEGER NOT NULL
+    );
+    CREATE INDEX cancels_state ON cancels (state);
+    ",
 ];
 
 /// The schema version this build writes.

@@ -10,6 +10,7 @@ use std::sync::{Mutex, MutexGuard};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use super::cancels::{self, Cancel, CancelState, NewCancel};
 use super::queries::{self, ms};
 use super::sequences;
 use super::write::{self, report_target, transition_in};
@@ -333,5 +334,31 @@ impl Ledger for SqliteLedger {
 
     fn failures(&self, run: Option<RunId>) -> Result<Vec<Failure>> {
         queries::failures(&self.conn(), run)
+    }
+
+    fn record_cancel(&self, new: &NewCancel, now: DateTime<Utc>) -> Result<(Cancel, bool)> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = cancels::record(&tx, new, now)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn cancels(&self, run: Option<RunId>) -> Result<Vec<Cancel>> {
+        cancels::list(&self.conn(), run)
+    }
+
+    fn settle_cancel(
+        &self,
+        delivery: DeliveryId,
+        to: CancelState,
+        detail: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = cancels::settle(&tx, delivery, to, detail, now)?;
+        tx.commit()?;
+        Ok(changed)
     }
 }

@@ -7,6 +7,7 @@
 //! - [`prepare`] — ids and payloads written to the ledger, reused on restart.
 //! - [`state`] — `EBMStateRequest` after the play window; `ConnectionCheck` heartbeats.
 //! - [`clock`] — the play clock (real time, or accelerated for the demo and drills).
+//! - [`pairs`] — whole pairs: a broken pair's other half is withheld or cancelled.
 //! - [`outcome`] — per-township outcomes and reach of a run, with its denominator.
 
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use crate::transport::Router;
 pub mod clock;
 pub mod content;
 pub mod outcome;
+pub mod pairs;
 pub mod prepare;
 pub mod state;
 
@@ -106,6 +108,9 @@ pub struct Pusher {
     pub profile: Arc<EbdProfile>,
     /// Where stations fetch clips named in webhook bodies (`<clip_base>/<name>`, signed).
     pub clip_base: crate::transport::webhook::ClipLinks,
+    /// The real clock: every time and date on the wire (`EBDTime`, `SendTime`, the dates in
+    /// ids) is read from it, never from an accelerated play clock or a drill's dispatch clock.
+    pub wire: crate::dispatch::Clock,
 }
 
 impl std::fmt::Debug for Pusher {
@@ -200,6 +205,38 @@ impl Pusher {
     }
 }
 
+impl Pusher {
+    /// Stop the other half of every broken pair of `runs` (see [`pairs`]); with `shutdown`,
+    /// also send their recorded cancels. Returns the pending halves withheld.
+    async fn whole_pairs(
+        &self,
+        runs: &[PreparedRun],
+        clock: crate::dispatch::Clock,
+        shutdown: Option<&tokio::sync::watch::Receiver<bool>>,
+    ) -> std::collections::HashSet<crate::ledger::DeliveryId> {
+        let mut withheld = std::collections::HashSet::new();
+        let air_by = TimeDelta::from_std(self.registry.push.air_by).unwrap_or(TimeDelta::MAX);
+        for r in runs {
+            let cancel_by = r.run.occurrence + air_by;
+            match self.break_pairs(r.run.id, cancel_by, clock.now()).await {
+                Ok(ids) => withheld.extend(ids),
+                Err(e) => tracing::error!(run = %r.run.id, error = %e, "checking pairs failed"),
+            }
+        }
+        if let Some(stop) = shutdown {
+            let sends = runs
+                .iter()
+                .map(|r| self.send_cancels(r.run.id, clock, stop.clone()));
+            for r in futures_util::future::join_all(sends).await {
+                if let Err(e) = r {
+                    tracing::error!(error = %e, "sending cancels failed");
+                }
+            }
+        }
+        withheld
+    }
+}
+
 trait NanoZero {
     fn with_nanosecond_zero(self) -> Self;
 }
@@ -249,6 +286,7 @@ impl Pusher {
             router: Arc::new(router),
             profile: Arc::clone(&self.profile),
             clip_base: self.clip_base.clone(),
+            wire: self.wire,
         }
     }
 
@@ -275,15 +313,20 @@ impl Pusher {
         wait: state::StateWait,
         shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> crate::dispatch::DispatchReport {
+        let clock = dispatcher.clock();
+        // A half whose partner already ended badly (before a restart) is never sent.
+        let withheld: std::collections::HashSet<_> = self.whole_pairs(runs, clock, None).await;
         let jobs = runs
             .iter_mut()
             .flat_map(|r| std::mem::take(&mut r.deliveries))
             .filter(|p| p.delivery.state == crate::ledger::DeliveryState::Pending)
+            .filter(|p| !withheld.contains(&p.delivery.id))
             .map(Prepared::into_job)
             .collect();
         let report = dispatcher.dispatch(jobs, shutdown.clone()).await;
         self.router
             .forget_recipes(report.jobs.iter().map(|j| j.delivery));
+        self.whole_pairs(runs, clock, Some(&shutdown)).await;
         let follow = runs
             .iter()
             .map(|r| self.await_states(r.run.id, play, wait, shutdown.clone()));
@@ -292,6 +335,8 @@ impl Pusher {
                 tracing::error!(error = %e, "state follow-up failed");
             }
         }
+        // A half that failed to play stops its partner too, if it is not too late.
+        self.whole_pairs(runs, clock, Some(&shutdown)).await;
         for r in runs {
             let (ledger, id) = (Arc::clone(&self.ledger), r.run.id);
             let closed = tokio::task::spawn_blocking(move || {

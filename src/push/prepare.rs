@@ -89,6 +89,11 @@ impl Pusher {
                 (None, None) => self.fresh_ebm(day)?,
             });
         }
+        // Both halves of a pair must be delivered before its first half airs.
+        let air_by = match pair.iter().map(|d| d.content.window_start).min() {
+            Some(first) if pair.len() == 2 => super::pairs::pair_deadline(first, air_by, now),
+            _ => air_by,
+        };
         let mut out = Vec::new();
         for (i, draft) in pair.iter().enumerate() {
             let related = (pair.len() == 2).then(|| ebm_ids[1 - i].clone());

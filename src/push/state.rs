@@ -27,6 +27,10 @@ pub struct StateWait {
     /// Ask at least this many times before giving up (an accelerated clock can pass
     /// `max_after` while one request is still out).
     pub min_tries: u32,
+    /// Real time (whatever the play clock's speed) over which failing requests (outages, HTTP
+    /// 5xx, unreadable replies) are retried with backoff after the first ask; past it and
+    /// `max_after`, the delivery is kept as delivered with its play state unknown.
+    pub retry_for: Duration,
 }
 
 impl Default for StateWait {
@@ -37,6 +41,7 @@ impl Default for StateWait {
             max_after: Duration::from_secs(120),
             concurrency: 8,
             min_tries: 3,
+            retry_for: Duration::from_secs(120),
         }
     }
 }
@@ -142,10 +147,14 @@ impl Pusher {
         let first = d.window_end + delta(wait.grace);
         let give_up = d.window_end + delta(wait.max_after);
         clock.sleep_until(first).await;
-        let mut tries = 0;
+        let backoff = super::dispatch_config(&self.registry).backoff;
+        let started = self.wire.now();
+        let retry_for = delta(wait.retry_for);
+        let (mut tries, mut failures, mut last) = (0, 0u32, String::new());
         loop {
             tries += 1;
-            let now = clock.now();
+            // Wire times come from the real clock; the play clock only says when to ask.
+            let now = self.wire.now();
             let asked = {
                 let _permit = gate.acquire().await.expect("semaphore open");
                 let id = self
@@ -169,22 +178,61 @@ impl Pusher {
                     if matches!(resp.brd_state_code, 3..=5) {
                         return Ok(());
                     }
+                    failures = 0;
                 }
-                Err(e) => tracing::info!(delivery = %d.id, error = %e, "state request failed"),
+                Err(e) => {
+                    tracing::info!(delivery = %d.id, error = %e, "state request failed");
+                    failures += 1;
+                    last = e.to_string();
+                }
             }
-            if clock.now() >= give_up && tries >= wait.min_tries {
-                let reason = format!(
-                    "no final play state within {}s after the window",
-                    wait.max_after.as_secs()
-                );
-                let (ledger, id) = (Arc::clone(&self.ledger), d.id);
-                tokio::task::spawn_blocking(move || ledger.note(id, &reason, Utc::now()))
-                    .await
-                    .expect("ledger task")?;
-                return Ok(());
+            let retrying = failures > 0 && self.wire.now() - started < retry_for;
+            if clock.now() >= give_up && tries >= wait.min_tries && !retrying {
+                return self.state_unknown(&d, wait, &last).await;
             }
-            tokio::time::sleep(clock.real(wait.poll)).await;
+            let pause = if failures > 0 {
+                backoff
+                    .delay(failures, &mut rand::rng())
+                    .max(clock.real(wait.poll))
+            } else {
+                clock.real(wait.poll)
+            };
+            tokio::time::sleep(pause).await;
         }
+    }
+
+    /// Out of time: the delivery stays delivered (an acknowledged one becomes delivered), its
+    /// play state unknown, with why.
+    async fn state_unknown(
+        &self,
+        d: &Delivery,
+        wait: StateWait,
+        last: &str,
+    ) -> Result<(), PushError> {
+        let mut reason = format!(
+            "delivered, play state unknown: no final play state within {}s after the window",
+            wait.max_after.as_secs()
+        );
+        if !last.is_empty() {
+            reason.push_str(&format!(
+                " (state requests retried for {}s; last: {last})",
+                wait.retry_for.as_secs()
+            ));
+        }
+        let (ledger, id, sent) = (
+            Arc::clone(&self.ledger),
+            d.id,
+            d.state == DeliveryState::Sent,
+        );
+        tokio::task::spawn_blocking(move || {
+            if sent {
+                ledger.transition(id, DeliveryState::Delivered, Some(&reason), Utc::now())?;
+            }
+            ledger.note(id, &reason, Utc::now())
+        })
+        .await
+        .expect("ledger task")?;
+        Ok(())
     }
 
     async fn blocking<T: Send + 'static>(

@@ -199,6 +199,7 @@ mod tests {
             registry: Arc::new(registry),
             profile,
             clip_base: "http://127.0.0.1:9/v1/audio".into(),
+            wire: Clock::system(),
         };
         let set = PushSet::new(pusher, Clock::system()).await;
         EndpointReload {

@@ -9,9 +9,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::directory::Directory;
 use crate::ledger::{
-    Attempt, CircuitState, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, Ledger,
-    NewAttempt, NewDelivery, Result, Run, RunId, RunSummary, Settled, StateReport, TownshipOutcome,
-    ReachRow,
+    Attempt, Cancel, CancelState, CircuitState, Delivery, DeliveryId, DeliveryState,
+    EndpointHealth, Failure, Ledger, NewAttempt, NewCancel, NewDelivery, ReachRow, Result, Run,
+    RunId, RunSummary, Settled, StateReport, TownshipOutcome,
 };
 use crate::server::Metrics;
 
@@ -177,5 +177,20 @@ impl Ledger for MeteredLedger {
     }
     fn failures(&self, run: Option<RunId>) -> Result<Vec<Failure>> {
         self.inner.failures(run)
+    }
+    fn record_cancel(&self, new: &NewCancel, now: DateTime<Utc>) -> Result<(Cancel, bool)> {
+        self.inner.record_cancel(new, now)
+    }
+    fn cancels(&self, run: Option<RunId>) -> Result<Vec<Cancel>> {
+        self.inner.cancels(run)
+    }
+    fn settle_cancel(
+        &self,
+        delivery: DeliveryId,
+        to: CancelState,
+        detail: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.inner.settle_cancel(delivery, to, detail, now)
     }
 }

@@ -59,6 +59,7 @@ impl Pushing {
             router: Arc::new(router),
             profile,
             clip_base,
+            wire: clock,
         };
         let set = PushSet::new(pusher.clone(), clock).await;
         let (tx, rx) = watch::channel(Arc::new(set));

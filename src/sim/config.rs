@@ -24,6 +24,12 @@ pub struct Faults {
     pub brd_fail_rate: f64,
     /// Share of terminals that play (partial coverage).
     pub coverage_ratio: f64,
+    /// Refuse every broadcast in this language (its `LanguageCode`, e.g. `zho`) with HTTP 503,
+    /// as a platform that cannot take one language: the sender retries until its air-by.
+    pub refuse_lang: Option<String>,
+    /// Refuse every cancel (MsgType 2) with ResultCode 5, as a platform whose message has
+    /// already gone out to its loudspeakers.
+    pub refuse_cancel: bool,
 }
 
 impl Default for Faults {
@@ -36,6 +42,8 @@ impl Default for Faults {
             force_result_rate: 1.0,
             brd_fail_rate: 0.0,
             coverage_ratio: 1.0,
+            refuse_lang: None,
+            refuse_cancel: false,
         }
     }
 }
@@ -157,5 +165,9 @@ mod tests {
         assert_eq!(c.faults.force_result_code, Some(3));
         assert_eq!(c.speed, 60.0);
         assert!(SimConfig::from_toml("[faults]\nhttp_500 = 1\n").is_err());
+        let c = SimConfig::from_toml("[faults]\nrefuse_lang = \"zho\"\nrefuse_cancel = true\n")
+            .unwrap();
+        assert_eq!(c.faults.refuse_lang.as_deref(), Some("zho"));
+        assert!(c.faults.refuse_cancel);
     }
 }

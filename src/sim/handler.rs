@@ -2,6 +2,7 @@
 //! validate (with the sender checks of the id layouts: EBDID, EBMID and `SRC/EBRID` name the
 //! same code), update playback, and answer with a signed response tar.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::{Multipart, State};
@@ -65,18 +66,32 @@ pub(super) async fn receive(State(sim): State<SimState>, multipart: Multipart) -
             pkg.bytes.to_vec(),
         )
             .into_response(),
-        other => {
-            tracing::error!(error = %msg_of(&other), "simulator could not build its reply");
+        Ok(Err(Unanswered::Unavailable(msg))) => {
+            tracing::info!(%msg, "request refused for now");
+            plain(StatusCode::SERVICE_UNAVAILABLE, msg)
+        }
+        Ok(Err(Unanswered::Internal(msg))) => {
+            tracing::error!(error = %msg, "simulator could not build its reply");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "simulator error".into())
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "simulator could not build its reply");
             plain(StatusCode::INTERNAL_SERVER_ERROR, "simulator error".into())
         }
     }
 }
 
-fn msg_of(r: &Result<Result<BuiltPackage, String>, tokio::task::JoinError>) -> String {
-    match r {
-        Ok(Ok(_)) => String::new(),
-        Ok(Err(m)) => m.clone(),
-        Err(e) => e.to_string(),
+/// Why a package got no reply tar.
+enum Unanswered {
+    /// An injected refusal answered HTTP 503 (the sender retries).
+    Unavailable(String),
+    /// The simulator failed to build its reply.
+    Internal(String),
+}
+
+impl From<String> for Unanswered {
+    fn from(m: String) -> Unanswered {
+        Unanswered::Internal(m)
     }
 }
 
@@ -130,7 +145,7 @@ pub(super) fn check_senders(ebd: &Ebd) -> Result<(), String> {
 
 impl SimState {
     /// Validate one package and build the reply tar (blocking work).
-    fn answer(&self, bytes: &[u8]) -> Result<BuiltPackage, String> {
+    fn answer(&self, bytes: &[u8]) -> Result<BuiltPackage, Unanswered> {
         let faults = &self.inner.config.faults;
         if let Some(code) = faults.force_result_code
             && self.roll(faults.force_result_rate)
@@ -145,11 +160,11 @@ impl SimState {
                 ebdid,
                 package: None,
             };
-            return self.reply_verdict(&verdict, None);
+            return Ok(self.reply_verdict(&verdict, None)?);
         }
         let verdict = validate_package(bytes, &self.inner.inbound);
         let Some(pkg) = &verdict.package else {
-            return self.reply_verdict(&verdict, None);
+            return Ok(self.reply_verdict(&verdict, None)?);
         };
         let ebd = &pkg.ebd;
         if let Err(desc) = check_senders(ebd) {
@@ -160,12 +175,24 @@ impl SimState {
                 ebdid: verdict.ebdid.clone(),
                 package: None,
             };
-            return self.reply_verdict(&refused, Some(ebd));
+            return Ok(self.reply_verdict(&refused, Some(ebd))?);
         }
+        self.note_wire(ebd);
         let body = match &ebd.body {
+            Body::Ebm(ebm) if ebm.basic.msg_type == MsgType::Cancel => {
+                let v = self.take_cancel(ebm, &verdict)?;
+                return Ok(self.reply_verdict(&v, Some(ebd))?);
+            }
             Body::Ebm(ebm) => {
+                self.refuse_lang(ebm)?;
                 self.take_ebm(ebm);
                 None
+            }
+            Body::EbmStateRequest(_) if self.inner.hold_states.load(Ordering::SeqCst) => {
+                lock(&self.inner.stats).states_held += 1;
+                return Err(Unanswered::Unavailable(
+                    "simulated outage of state requests".into(),
+                ));
             }
             Body::EbmStateRequest(r) => Some(self.state_response(r.ebm_id.as_str())),
             Body::OmdRequest(r) if r.omd_type == "EBMBrdLog" => {
@@ -185,23 +212,95 @@ impl SimState {
             }
             _ => None,
         };
-        match body {
-            None => self.reply_verdict(&verdict, Some(ebd)),
+        Ok(match body {
+            None => self.reply_verdict(&verdict, Some(ebd))?,
             Some(b) => {
                 self.count_code(ResultCode::Ok);
-                self.reply(b, Some(ebd), verdict.ebdid.as_deref())
+                self.reply(b, Some(ebd), verdict.ebdid.as_deref())?
             }
+        })
+    }
+
+    /// How far a package's wire times are from the wall clock (a platform's own clock), and
+    /// whether its ids are dated the day of its `EBDTime`.
+    fn note_wire(&self, ebd: &Ebd) {
+        let real = chrono::Utc::now();
+        let mut times = vec![ebd.time];
+        let mut days: Vec<chrono::NaiveDate> = ebd.id.sequence().map(|s| s.0).into_iter().collect();
+        if let Body::Ebm(e) = &ebd.body {
+            times.push(e.basic.send_time);
+            days.push(e.id.day());
+        }
+        let skew = times
+            .iter()
+            .map(|t| (*t - real).num_milliseconds().unsigned_abs())
+            .max()
+            .unwrap_or(0);
+        let day = ebd
+            .time
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .date_naive();
+        let mut stats = lock(&self.inner.stats);
+        stats.wire_checked += 1;
+        stats.wire_skew_ms = stats.wire_skew_ms.max(skew);
+        if days.iter().any(|d| *d != day) {
+            stats.wire_day_mismatches += 1;
         }
     }
 
-    fn take_ebm(&self, ebm: &crate::ebd::Ebm) {
-        let now = self.inner.clock.now();
-        let cfg = &self.inner.config;
-        if ebm.basic.msg_type == MsgType::Cancel {
-            let done = lock(&self.inner.playback).cancel(ebm, now);
-            tracing::info!(ebmid = %ebm.id, cancelled = done, "cancel received");
-            return;
+    /// `refuse_lang`: a broadcast in the refused language is answered HTTP 503.
+    fn refuse_lang(&self, ebm: &crate::ebd::Ebm) -> Result<(), Unanswered> {
+        let refused = self.inner.config.faults.refuse_lang.as_deref();
+        let lang = ebm.content.as_ref().map(|c| c.language_code.as_str());
+        if refused.is_some() && refused == lang {
+            lock(&self.inner.stats).refused_lang += 1;
+            return Err(Unanswered::Unavailable(format!(
+                "simulated refusal: this platform takes no `{}` broadcasts",
+                lang.unwrap_or_default()
+            )));
         }
+        Ok(())
+    }
+
+    /// A cancel (MsgType 2) stops a known message that has not finished playing; a platform
+    /// refuses one it does not hold or that has already played (ResultCode 5).
+    fn take_cancel(&self, ebm: &crate::ebd::Ebm, ok: &Verdict) -> Result<Verdict, Unanswered> {
+        if self.inner.hold_cancels.load(Ordering::SeqCst) {
+            lock(&self.inner.stats).cancels_held += 1;
+            return Err(Unanswered::Unavailable(
+                "simulated outage of cancels".into(),
+            ));
+        }
+        let now = self.inner.clock.now();
+        let refused = self.inner.config.faults.refuse_cancel;
+        let done = !refused && lock(&self.inner.playback).cancel(ebm, now);
+        tracing::info!(ebmid = %ebm.id, cancelled = done, "cancel received");
+        let mut stats = lock(&self.inner.stats);
+        if done {
+            stats.cancels += 1;
+            return Ok(Verdict {
+                code: ok.code,
+                desc: ok.desc.clone(),
+                ebdid: ok.ebdid.clone(),
+                package: None,
+            });
+        }
+        stats.cancels_refused += 1;
+        let desc = if refused {
+            "simulated refusal: the message has gone out to the loudspeakers and cannot be cancelled"
+        } else {
+            "cannot cancel: the message is unknown here or has finished playing"
+        };
+        Ok(Verdict {
+            code: ResultCode::Other,
+            desc: desc.into(),
+            ebdid: ok.ebdid.clone(),
+            package: None,
+        })
+    }
+
+    fn take_ebm(&self, ebm: &crate::ebd::Ebm) {
+        let cfg = &self.inner.config;
         let areas = ebm
             .content
             .as_ref()

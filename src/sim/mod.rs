@@ -13,6 +13,7 @@ pub mod config;
 mod handler;
 pub mod playback;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -41,6 +42,22 @@ pub struct SimStats {
     pub by_code: [u64; 6],
     /// Distinct broadcast messages accepted.
     pub messages: u64,
+    /// Broadcasts refused for their language (`refuse_lang`, HTTP 503).
+    pub refused_lang: u64,
+    /// Cancels (MsgType 2) that stopped a message.
+    pub cancels: u64,
+    /// Cancels refused (ResultCode 5: unknown or finished message, or `refuse_cancel`).
+    pub cancels_refused: u64,
+    /// Cancels answered HTTP 503 while cancels are held ([`SimState::hold_cancels`]).
+    pub cancels_held: u64,
+    /// State requests answered HTTP 503 while they are held ([`SimState::hold_states`]).
+    pub states_held: u64,
+    /// Valid packages whose wire times were checked against the wall clock.
+    pub wire_checked: u64,
+    /// The largest distance (ms) of an `EBDTime` or `SendTime` from the wall clock on arrival.
+    pub wire_skew_ms: u64,
+    /// Packages whose EBDID or EBMID is dated another day than their `EBDTime` (Beijing).
+    pub wire_day_mismatches: u64,
 }
 
 /// Keys of the simulator: its signer for replies, the sender's key to verify requests.
@@ -60,6 +77,10 @@ struct Inner {
     playback: Mutex<Playback>,
     rng: Mutex<StdRng>,
     stats: Mutex<SimStats>,
+    /// While set, cancels are answered HTTP 503 (an outage of the cancel path, for drills).
+    hold_cancels: AtomicBool,
+    /// While set, state requests are answered HTTP 503 (an outage of the state path).
+    hold_states: AtomicBool,
 }
 
 /// The simulator's shared state; cheap to clone.
@@ -91,6 +112,8 @@ impl SimState {
             clock,
             seq: MemorySequence::default(),
             stats: Mutex::new(SimStats::default()),
+            hold_cancels: AtomicBool::new(false),
+            hold_states: AtomicBool::new(false),
         };
         Ok(SimState {
             inner: Arc::new(inner),
@@ -103,6 +126,16 @@ impl SimState {
 
     pub fn config(&self) -> &SimConfig {
         &self.inner.config
+    }
+
+    /// Answer cancels with HTTP 503 (`true`) or take them again (`false`).
+    pub fn hold_cancels(&self, on: bool) {
+        self.inner.hold_cancels.store(on, Ordering::SeqCst);
+    }
+
+    /// Answer state requests with HTTP 503 (`true`) or again normally (`false`).
+    pub fn hold_states(&self, on: bool) {
+        self.inner.hold_states.store(on, Ordering::SeqCst);
     }
 
     /// A snapshot of the counters.

@@ -15,7 +15,9 @@ use super::media::media_files;
 use super::multipart::PackageForm;
 use super::{Content, excerpt};
 use crate::dispatch::{AttemptOutcome, RetryKind};
-use crate::ebd::assemble::{BuildError, BuiltPackage, EbmSpec, MediaFile, broadcast_ebm, envelope};
+use crate::ebd::assemble::{
+    BuildError, BuiltPackage, EbmSpec, MediaFile, broadcast_ebm, cancel_ebm, envelope,
+};
 use crate::ebd::package::{Limits, read_package};
 use crate::ebd::sign::{parse_signature, verify};
 use crate::ebd::{Body, ConnectionCheck, Ebd, EbdId, EbdProfile, EbmId, EbmStateRequest};
@@ -129,6 +131,39 @@ impl EbdClient {
             Body::Ebm(ebm),
         )?;
         build_package(&ebd, media, p, self.signer())
+    }
+
+    /// The cancel (MsgType 2, the same `EBMID`) of a delivered message, as package `ebd_id`,
+    /// stamped `now` (the real clock).
+    pub fn build_cancel(
+        &self,
+        ebd_id: &str,
+        cancelled: &crate::ledger::Delivery,
+        now: DateTime<Utc>,
+    ) -> Result<BuiltPackage, BuildError> {
+        let p = &self.profile;
+        let bad = |e: crate::ebd::IdError| {
+            BuildError::Profile(crate::ebd::profile::ProfileError::SenderEbrid(e))
+        };
+        let spec = EbmSpec {
+            id: EbmId::parse(&cancelled.ebm_id, p.id_format).map_err(bad)?,
+            related: None,
+            lang: cancelled.lang,
+            title: format!("取消 {}", cancelled.message),
+            desc: None,
+            area_codes: cancelled
+                .townships
+                .iter()
+                .map(|t| format!("{t}000"))
+                .collect(),
+            send_time: now,
+            start_time: cancelled.window_start,
+            end_time: cancelled.window_end,
+        };
+        let ebm = cancel_ebm(p, &broadcast_ebm(p, &spec, &[])?, now);
+        let id = EbdId::parse(ebd_id, p.id_format).map_err(bad)?;
+        let ebd = envelope(p, id, Some(self.dest.clone()), None, now, Body::Ebm(ebm))?;
+        build_package(&ebd, &[], p, self.signer())
     }
 
     /// POST a package and read the reply's EBD.
@@ -295,7 +330,8 @@ pub fn outcome_of(reply: &Ebd) -> AttemptOutcome {
                 crate::ebd::outcome::Delivery::Rejected { code, desc } => {
                     AttemptOutcome::Rejected {
                         code,
-                        reason: format!("ResultCode {code}: {desc}"),
+                        // The code is said once, by whoever records it.
+                        reason: desc,
                     }
                 }
             }

@@ -84,6 +84,34 @@ impl Router {
             .map_err(|e| e.to_string())?
     }
 
+    /// One attempt to cancel delivery `d` at its endpoint under package id `cancel_id`: an EBM
+    /// with MsgType 2, or a webhook cancel body. `now` is the real clock.
+    pub async fn cancel(
+        &self,
+        d: &crate::ledger::Delivery,
+        cancel_id: &str,
+        reason: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AttemptOutcome {
+        match self.clients.get(&d.endpoint) {
+            Some(EndpointClient::Ebd(c)) => match c.build_cancel(cancel_id, d, now) {
+                Ok(pkg) => c.send_broadcast(cancel_id, &pkg.bytes).await,
+                Err(e) => AttemptOutcome::Retryable {
+                    kind: RetryKind::Other,
+                    detail: format!("building the cancel: {e}"),
+                },
+            },
+            Some(EndpointClient::Webhook(w)) => {
+                let body = super::webhook::cancel_body(cancel_id, &d.ebm_id, reason);
+                w.send(cancel_id, body).await
+            }
+            None => AttemptOutcome::Retryable {
+                kind: RetryKind::Other,
+                detail: format!("endpoint `{}` is not in the registry", d.endpoint),
+            },
+        }
+    }
+
     pub fn ebd(&self, endpoint: &str) -> Option<&EbdClient> {
         match self.clients.get(endpoint) {
             Some(EndpointClient::Ebd(c)) => Some(c),

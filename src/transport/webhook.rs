@@ -116,6 +116,28 @@ pub fn body(ids: &super::ebd::Ids, content: &Content, clips: &ClipLinks) -> Vec<
     serde_json::to_vec(&body).expect("plain values serialise")
 }
 
+#[derive(Debug, Serialize)]
+struct CancelBody<'a> {
+    /// The cancel's own id (its `Idempotency-Key`): the same on every retry.
+    id: &'a str,
+    /// Always `"cancel"`: stop the delivery `message_id` and do not play it.
+    action: &'static str,
+    message_id: &'a str,
+    reason: &'a str,
+}
+
+/// The JSON body cancelling delivery `message_id` (its earlier body's `message_id`), sent like
+/// any delivery (same signature header, `Idempotency-Key` = `id`). Same inputs, same bytes.
+pub fn cancel_body(id: &str, message_id: &str, reason: &str) -> Vec<u8> {
+    let body = CancelBody {
+        id,
+        action: "cancel",
+        message_id,
+        reason,
+    };
+    serde_json::to_vec(&body).expect("plain values serialise")
+}
+
 /// `sha256=<hex HMAC-SHA256 of body>`.
 pub fn signature(secret: &[u8], body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("hmac takes any key length");

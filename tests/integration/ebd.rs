@@ -216,8 +216,7 @@ fn every_body_type_round_trips() {
     let profile = sample_profile();
     let id = EbmId::parse("45134310000000102010101202511270001", IdFormat::V2018).unwrap();
     let ebm = broadcast_ebm(&profile, &sample_spec(), &media()).unwrap();
-    let cancel_id = EbmId::new(id.sender(), id.day(), 2).unwrap();
-    let cancel = cancel_ebm(&profile, &ebm, cancel_id, t("2025-11-27 10:00:00"));
+    let cancel = cancel_ebm(&profile, &ebm, t("2025-11-27 10:00:00"));
     let stat = ResBrdStat {
         platforms: 1,
         adapters: 0,

@@ -506,4 +506,5 @@ fn bench_a_prefecture_run() {
     );
 }
 
+mod cancels;
 mod segments;

@@ -92,6 +92,17 @@ pub fn run_cmd(
     at: DateTime<Utc>,
     extra: &[&str],
 ) -> tokio::process::Command {
+    run_cmd_at(root, sim, at, "120", extra)
+}
+
+/// [`run_cmd`] with the play clock at `speed`.
+pub fn run_cmd_at(
+    root: &Path,
+    sim: &str,
+    at: DateTime<Utc>,
+    speed: &str,
+    extra: &[&str],
+) -> tokio::process::Command {
     let mut cmd = util::shengbo();
     cmd.args([
         "run",
@@ -99,7 +110,7 @@ pub fn run_cmd(
         "--campaign",
         "drill",
         "--speed",
-        "120",
+        speed,
         "--wait",
         "600",
     ])
@@ -258,6 +269,11 @@ async fn result_codes_2_to_5_are_final_and_never_resent() {
             assert_eq!(d.state, DeliveryState::Rejected);
             let reason = d.reason.clone().unwrap_or_default();
             assert!(reason.contains(&format!("ResultCode {code}")), "{reason}");
+            assert_eq!(
+                reason.matches("ResultCode").count(),
+                1,
+                "said once: {reason}"
+            );
             assert_eq!(ledger.attempts(d.id).unwrap().len(), 1, "not resent");
         }
         assert_eq!(
@@ -371,7 +387,9 @@ async fn the_circuit_opens_on_a_dead_platform_and_the_others_go_on() {
 }
 
 mod crash;
+mod demo;
 mod hostile;
+mod pairs;
 mod reload;
 mod resume;
 mod segments;
@@ -379,3 +397,4 @@ mod senders;
 mod serve;
 mod service;
 mod webhook;
+mod wire;

@@ -70,6 +70,7 @@ pub(crate) fn pusher(global: &Global, registry: Registry) -> anyhow::Result<Push
             base: format!("{}/v1/audio", crate::server::DEFAULT_BASE_URL),
             signer: Some(crate::server::signed::UrlSigner::open(data.path())?),
         },
+        wire: crate::dispatch::Clock::system(),
     })
 }
 

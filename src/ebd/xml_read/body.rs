@@ -23,9 +23,11 @@ impl Ctx {
         let bp = format!("{p}/MsgBasicInfo");
         let basic = basic_info(req(n, p, "MsgBasicInfo")?, &bp)?;
         let cp = format!("{p}/MsgContent");
+        // The content rules are MsgType 1's: a cancel may name its message without media.
+        let broadcast = basic.msg_type == MsgType::Broadcast;
         let content = match child(n, "MsgContent") {
-            Some(c) => Some(msg_content(c, &cp, strict)?),
-            None if strict && basic.msg_type == MsgType::Broadcast => {
+            Some(c) => Some(msg_content(c, &cp, strict && broadcast)?),
+            None if strict && broadcast => {
                 return Err(XmlError::Missing {
                     path: cp,
                     line: super::line(n),

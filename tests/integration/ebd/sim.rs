@@ -68,6 +68,15 @@ impl Rig {
 
     /// POST through the app without a socket; the reply's EBD, checked against the sim's key.
     async fn post(&self, pkg: &BuiltPackage) -> (StatusCode, Option<Ebd>) {
+        let (status, bytes) = self.post_raw(pkg).await;
+        (
+            status,
+            (status == StatusCode::OK).then(|| self.reply(&bytes)),
+        )
+    }
+
+    /// POST through the app; the reply's status and bytes, unread.
+    async fn post_raw(&self, pkg: &BuiltPackage) -> (StatusCode, Vec<u8>) {
         let boundary = "shengbo-test-boundary";
         let mut body = Vec::new();
         body.extend_from_slice(
@@ -91,10 +100,7 @@ impl Rig {
         let resp = app(self.sim.clone()).oneshot(req).await.unwrap();
         let status = resp.status();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            (status == StatusCode::OK).then(|| self.reply(&bytes)),
-        )
+        (status, bytes.to_vec())
     }
 
     fn reply(&self, bytes: &[u8]) -> Ebd {
@@ -162,8 +168,7 @@ async fn cancel_log_and_heartbeat() {
     let rig = rig(Faults::default());
     let (ebm, pkg) = rig.ebm_package();
     rig.post(&pkg).await;
-    let cancel_id = EbmId::new(ebm.id.sender(), ebm.id.day(), 2).unwrap();
-    let cancel = cancel_ebm(&rig.profile, &ebm, cancel_id, t("2025-11-27 09:05:00"));
+    let cancel = cancel_ebm(&rig.profile, &ebm, t("2025-11-27 09:05:00"));
     let (_, reply) = rig.post(&rig.package(Body::Ebm(cancel), false)).await;
     assert_eq!(result_code(&reply.unwrap()), 1);
     rig.sim.clock().set(t("2025-11-27 20:00:00"));
@@ -312,4 +317,44 @@ async fn slow_fault_holds_the_answer_back() {
     assert!(waited.is_err(), "the answer came before the injected delay");
     assert_eq!(slow.sim.stats().requests, 1);
     assert_eq!(slow.sim.stats().messages, 0);
+}
+
+/// GD/J 2017 layout, profile "Identifiers": deployed 2017 resource codes begin with 0 (no level
+/// digit), so a heartbeat from `010333112400000001` is taken; the reply names it in `RelatedEBD`.
+#[tokio::test]
+async fn a_deployed_2017_heartbeat_is_taken_and_its_reply_names_it() {
+    let p2017 = |code: &str| EbdProfile {
+        id_format: IdFormat::V2017,
+        sender_ebrid: code.into(),
+        ..EbdProfile::default()
+    };
+    let config = SimConfig {
+        profile: p2017("010333112400000002"),
+        ..SimConfig::default()
+    };
+    let now = t("2025-11-27 09:00:00");
+    let sim = SimState::new(config, SimKeys::default(), SimClock::manual(now)).unwrap();
+    let rig = Rig {
+        sim,
+        ..rig(Faults::default())
+    };
+    let ours = p2017("010333112400000001");
+    let id = EbdId::heartbeat(&ours.sender().unwrap());
+    let hb = Body::ConnectionCheck(ConnectionCheck { rpt_time: now });
+    let ebd = envelope(&ours, id.clone(), None, None, now, hb).unwrap();
+    let pkg = build_package(&ebd, &[], &ours, None).unwrap();
+    let (status, bytes) = rig.post_raw(&pkg).await;
+    assert_eq!(status, StatusCode::OK);
+    let cfg = InboundConfig {
+        id_format: IdFormat::V2017,
+        ..InboundConfig::default()
+    };
+    let v = validate_package(&bytes, &cfg);
+    assert!(v.is_ok(), "{}", v.desc);
+    let reply = v.package.unwrap().ebd;
+    assert_eq!(reply.related.as_ref(), Some(&id));
+    match reply.body {
+        Body::EbdResponse(r) => assert_eq!(r.result_code, 1, "{}", r.result_desc),
+        other => panic!("expected EBDResponse, got {}", other.kind()),
+    }
 }

@@ -1,0 +1,372 @@
+//! Whole pairs: a Yi–Mandarin pair airs both halves or neither. When one half ends `expired`,
+//! `rejected` or `failed`, its partner is stopped: never sent if it is still pending, otherwise
+//! cancelled at its platform (an EBM with MsgType 2 and the same EBMID, or a webhook cancel
+//! body). The cancel is recorded in the ledger before it is sent — a restart sends a recorded,
+//! unsettled cancel again, under the same package id — and is retried with backoff until the
+//! partner's own air-by (the slot's); a refused or late cancel is reported as half a pair that
+//! may have aired alone.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rand::SeedableRng as _;
+use tokio::sync::watch;
+
+use super::{PushError, Pusher};
+use crate::dispatch::{AttemptOutcome, Clock};
+use crate::lang::Lang;
+use crate::ledger::{Cancel, CancelState, Delivery, DeliveryId, DeliveryState, NewCancel, RunId};
+
+/// A half to stop because its partner ended badly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    /// The half to stop (pending, sent or delivered).
+    pub half: DeliveryId,
+    /// Whether it was never sent (pending): stopped here, nothing to cancel at the platform.
+    pub unsent: bool,
+    /// "Mandarin half expired".
+    pub reason: String,
+}
+
+/// The English name of a language's half, as reasons say it.
+pub fn half_name(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Ii => "Yi",
+        Lang::Zh => "Mandarin",
+    }
+}
+
+/// Halves of `deliveries` (one run) whose partner ended `expired`, `rejected` or `failed` and
+/// which are not themselves final yet.
+pub fn broken_halves(deliveries: &[Delivery]) -> Vec<Broken> {
+    let bad = |s| {
+        matches!(
+            s,
+            DeliveryState::Expired | DeliveryState::Rejected | DeliveryState::Failed
+        )
+    };
+    let mut out = Vec::new();
+    for d in deliveries.iter().filter(|d| bad(d.state)) {
+        let Some(related) = &d.related_ebm_id else {
+            continue;
+        };
+        let partner = deliveries
+            .iter()
+            .find(|p| &p.ebm_id == related && p.endpoint == d.endpoint);
+        if let Some(p) = partner.filter(|p| !p.state.is_final()) {
+            out.push(Broken {
+                half: p.id,
+                unsent: p.state == DeliveryState::Pending,
+                reason: format!("{} half {}", half_name(d.lang), d.state),
+            });
+        }
+    }
+    out
+}
+
+/// The deadline of a pair whose first half's play window opens at `first_start`: both halves
+/// must be delivered before that window opens, and never later than the slot's air-by. A pair
+/// recorded once its window is already open (a late run) keeps the slot's air-by.
+pub fn pair_deadline(
+    first_start: DateTime<Utc>,
+    slot_air_by: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    if first_start > now {
+        first_start.min(slot_air_by)
+    } else {
+        slot_air_by
+    }
+}
+
+impl Pusher {
+    /// Stop the partners of `run`'s broken pairs: a pending partner is cancelled here (never
+    /// sent); for a sent or delivered one a cancel is recorded with the slot's air-by
+    /// `cancel_by`. Returns the pending partners stopped here.
+    pub async fn break_pairs(
+        &self,
+        run: RunId,
+        cancel_by: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DeliveryId>, PushError> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || this.break_pairs_blocking(run, cancel_by, now))
+            .await
+            .expect("ledger task")
+    }
+
+    fn break_pairs_blocking(
+        &self,
+        run: RunId,
+        cancel_by: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DeliveryId>, PushError> {
+        let deliveries = self.ledger.deliveries_of_run(run)?;
+        let recorded: Vec<DeliveryId> = self
+            .ledger
+            .cancels(Some(run))?
+            .into_iter()
+            .map(|c| c.delivery)
+            .collect();
+        let mut stopped = Vec::new();
+        for b in broken_halves(&deliveries) {
+            if b.unsent {
+                let reason = format!("{}; not sent, so its pair does not air in half", b.reason);
+                self.ledger
+                    .transition(b.half, DeliveryState::Cancelled, Some(&reason), now)?;
+                tracing::warn!(delivery = %b.half, %reason, "half of a pair withheld");
+                stopped.push(b.half);
+                continue;
+            }
+            if recorded.contains(&b.half) {
+                continue;
+            }
+            let Some(d) = deliveries.iter().find(|d| d.id == b.half) else {
+                continue;
+            };
+            let ebd_id = self.control_ebd_id_for(&d.ebm_id, self.wire.now())?;
+            let new = NewCancel {
+                delivery: b.half,
+                ebd_id: ebd_id.as_str().to_string(),
+                reason: b.reason.clone(),
+                cancel_by: cancel_by.max(d.air_by),
+            };
+            self.ledger.record_cancel(&new, now)?;
+            tracing::warn!(delivery = %b.half, endpoint = %d.endpoint, reason = %b.reason,
+                "cancel of a broken pair's half recorded");
+        }
+        Ok(stopped)
+    }
+
+    /// Send every unsettled cancel of `run` until each is confirmed, refused or past its
+    /// `cancel_by`; wire times from `clock` (the real clock).
+    pub async fn send_cancels(
+        &self,
+        run: RunId,
+        clock: Clock,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), PushError> {
+        let ledger = Arc::clone(&self.ledger);
+        let open: Vec<(Cancel, Option<Delivery>)> = tokio::task::spawn_blocking(move || {
+            let cancels = ledger.cancels(Some(run))?;
+            cancels
+                .into_iter()
+                .filter(|c| c.state == CancelState::Pending)
+                .map(|c| {
+                    let d = ledger.delivery(c.delivery)?;
+                    Ok((c, d))
+                })
+                .collect::<Result<Vec<_>, crate::ledger::LedgerError>>()
+        })
+        .await
+        .expect("ledger task")?;
+        let sends = open.into_iter().filter_map(|(c, d)| {
+            let d = d?;
+            Some(self.send_cancel(c, d, clock, shutdown.clone()))
+        });
+        for r in futures_util::future::join_all(sends).await {
+            r?;
+        }
+        Ok(())
+    }
+
+    async fn send_cancel(
+        &self,
+        c: Cancel,
+        d: Delivery,
+        clock: Clock,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Result<(), PushError> {
+        let backoff = crate::push::dispatch_config(&self.registry).backoff;
+        let mut rng = rand::rngs::StdRng::from_os_rng();
+        let mut failures = 0u32;
+        let mut last = String::new();
+        let (to, detail) = loop {
+            let now = clock.now();
+            if now >= c.cancel_by {
+                let why = format!(
+                    "not confirmed before the half's air-by {}: {last}",
+                    c.cancel_by.format("%Y-%m-%d %H:%M:%S UTC")
+                );
+                break (CancelState::TooLate, why);
+            }
+            let wire = self.wire.now();
+            match self.router.cancel(&d, &c.ebd_id, &c.reason, wire).await {
+                AttemptOutcome::Delivered | AttemptOutcome::Accepted => {
+                    break (CancelState::Done, "the platform took the cancel".into());
+                }
+                AttemptOutcome::Rejected { code, reason } => {
+                    let why = format!("cancel refused: ResultCode {code}: {reason}");
+                    break (CancelState::Refused, why);
+                }
+                AttemptOutcome::Retryable { detail, .. } => {
+                    failures += 1;
+                    tracing::info!(delivery = %d.id, %detail, failures, "cancel not through yet");
+                    last = detail;
+                }
+            }
+            let wait = backoff.delay(failures, &mut rng);
+            let until = (clock.now() + TimeDelta::from_std(wait).unwrap_or(TimeDelta::MAX))
+                .min(c.cancel_by);
+            tokio::select! {
+                biased;
+                _ = shutdown.wait_for(|s| *s) => return Ok(()),
+                () = tokio::time::sleep_until(clock.instant_at(until)) => {}
+            }
+        };
+        let (ledger, id, now) = (Arc::clone(&self.ledger), d.id, clock.now());
+        let text = detail.clone();
+        tokio::task::spawn_blocking(move || ledger.settle_cancel(id, to, Some(&text), now))
+            .await
+            .expect("ledger task")?;
+        match to {
+            CancelState::Done => {
+                tracing::info!(delivery = %d.id, endpoint = %d.endpoint, reason = %c.reason, "half of a broken pair cancelled");
+            }
+            _ => {
+                tracing::error!(delivery = %d.id, endpoint = %d.endpoint, reason = %c.reason, %detail, "half a pair may air alone");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Plain lines on a run's broken pairs: each cancelled half with its reason, and each half that
+/// aired (or may air) alone — where and why.
+pub fn pair_lines(cancels: &[Cancel], deliveries: &[Delivery]) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in cancels {
+        let Some(d) = deliveries.iter().find(|d| d.id == c.delivery) else {
+            continue;
+        };
+        let at = format!(
+            "{} half at `{}` (townships {})",
+            half_name(d.lang),
+            d.endpoint,
+            d.townships.join(", ")
+        );
+        let detail = c.detail.as_deref().unwrap_or("");
+        out.push(match (c.state, d.state) {
+            (CancelState::Done, _) | (_, DeliveryState::Cancelled) => {
+                format!("cancelled pair: {at} cancelled — {}", c.reason)
+            }
+            (CancelState::Pending, _) => {
+                format!(
+                    "cancel pending: {at} — {}; the cancel is still being sent",
+                    c.reason
+                )
+            }
+            (_, DeliveryState::Played) => {
+                format!(
+                    "HALF A PAIR AIRED: {at} played alone — {}; {detail}",
+                    c.reason
+                )
+            }
+            _ => format!(
+                "HALF A PAIR MAY AIR: {at} could not be cancelled — {}; {detail}",
+                c.reason
+            ),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn t(m: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 4, 10, m, s).unwrap()
+    }
+
+    fn half(id: i64, lang: Lang, state: DeliveryState, partner: i64) -> Delivery {
+        Delivery {
+            id: DeliveryId(id),
+            run: RunId(1),
+            endpoint: "zhaojue".into(),
+            segment: id as u32,
+            lang,
+            message: "m".into(),
+            repeat: 0,
+            townships: vec!["513431100".into()],
+            ebd_id: format!("ebd{id}"),
+            ebm_id: format!("ebm{id}"),
+            related_ebm_id: Some(format!("ebm{partner}")),
+            window_start: t(0, 0),
+            window_end: t(0, 30),
+            air_by: t(0, 0),
+            payload_digest: String::new(),
+            state,
+            reason: None,
+            created_at: t(0, 0),
+            updated_at: t(0, 0),
+        }
+    }
+
+    #[test]
+    fn a_bad_end_breaks_the_pair_and_names_the_half() {
+        use DeliveryState::*;
+        let ds = [
+            half(1, Lang::Ii, Delivered, 2),
+            half(2, Lang::Zh, Expired, 1),
+            half(3, Lang::Ii, Rejected, 4),
+            half(4, Lang::Zh, Pending, 3),
+            half(5, Lang::Ii, Played, 6),
+            half(6, Lang::Zh, Failed, 5),
+            half(7, Lang::Ii, Played, 8),
+            half(8, Lang::Zh, Played, 7),
+        ];
+        let broken = broken_halves(&ds);
+        assert_eq!(
+            broken,
+            [
+                Broken {
+                    half: DeliveryId(1),
+                    unsent: false,
+                    reason: "Mandarin half expired".into()
+                },
+                Broken {
+                    half: DeliveryId(4),
+                    unsent: true,
+                    reason: "Yi half rejected".into()
+                },
+            ],
+            "a played partner is past stopping; whole pairs are left alone"
+        );
+    }
+
+    #[test]
+    fn the_deadline_is_the_first_window_unless_it_is_already_open() {
+        let (first, slot) = (t(5, 0), t(30, 0));
+        assert_eq!(pair_deadline(first, slot, t(1, 0)), first);
+        assert_eq!(pair_deadline(first, t(4, 0), t(1, 0)), t(4, 0));
+        assert_eq!(pair_deadline(first, slot, t(6, 0)), slot, "a late run");
+    }
+
+    #[test]
+    fn lines_say_where_and_why() {
+        let mut yi = half(1, Lang::Ii, DeliveryState::Played, 2);
+        let mut c = Cancel {
+            delivery: yi.id,
+            run: RunId(1),
+            ebd_id: "c".into(),
+            reason: "Mandarin half expired".into(),
+            cancel_by: t(30, 0),
+            state: CancelState::Refused,
+            detail: Some("cancel refused: ResultCode 5: gone".into()),
+            created_at: t(0, 0),
+            updated_at: t(0, 0),
+        };
+        let line = &pair_lines(std::slice::from_ref(&c), std::slice::from_ref(&yi))[0];
+        assert_eq!(
+            line,
+            "HALF A PAIR AIRED: Yi half at `zhaojue` (townships 513431100) played alone — \
+             Mandarin half expired; cancel refused: ResultCode 5: gone"
+        );
+        (c.state, yi.state) = (CancelState::Done, DeliveryState::Cancelled);
+        let line = &pair_lines(&[c], &[yi])[0];
+        assert!(line.starts_with("cancelled pair: Yi half"), "{line}");
+    }
+}
