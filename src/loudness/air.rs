@@ -1,13 +1,17 @@
 //! The gains a message's clips get on air: one computation shared by `catalog` (what it shows),
 //! `render --township` (what staff hear) and the push path (what endpoints and stations get).
+//! A clip the audio gate rejects never airs and gets no gain at all.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::catalog::{Clip, Message};
+use crate::audio::decode::{Pcm, decode_file};
+use crate::catalog::{Clip, Message, Verdict};
 use crate::lang::Lang;
 
-use super::{GainPlan, Loudness, LoudnessConfig, measure_for_air, plan_gain, plan_pair};
+use super::{
+    GainPlan, Loudness, LoudnessConfig, downmix_mono, measure_for_air, plan_gain, plan_pair, settle,
+};
 
 /// A clip's loudness as it airs and the gain the policy gives it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,20 +34,29 @@ pub fn air_loudness(root: &Path, clip: &Clip) -> Option<(Loudness, &'static str)
         };
         return Some((l, "mono"));
     }
-    let pcm = crate::audio::decode::decode_file(&root.join(&clip.file))
-        .inspect_err(|e| tracing::warn!(file = %clip.file.display(), error = %e, "cannot decode"))
-        .ok()?;
+    let pcm = air_pcm(root, clip)?;
     let l = measure_for_air(&pcm).ok()?;
     Some((l, "mono downmix"))
 }
 
-/// The gain of every measurable clip of `msg`: both languages planned together by the pair
-/// rule when both can be measured, otherwise each on its own.
+/// The clip's audio as it airs (its mono downmix); `None`, logged, when it cannot be decoded.
+fn air_pcm(root: &Path, clip: &Clip) -> Option<Pcm> {
+    let pcm = decode_file(&root.join(&clip.file))
+        .inspect_err(|e| tracing::warn!(file = %clip.file.display(), error = %e, "cannot decode"))
+        .ok()?;
+    Some(downmix_mono(&pcm))
+}
+
+/// The gain of every measurable clip of `msg` the gate lets air: both languages planned
+/// together by the pair rule when both can be measured, otherwise each on its own; a plan with
+/// the limiter is [`settle`]d on the clip's audio, so its figures are what the adjusted clip
+/// measures. Rejected clips get no entry.
 pub fn message_gains(root: &Path, msg: &Message, cfg: &LoudnessConfig) -> BTreeMap<Lang, AirGain> {
-    let measured: Vec<(Lang, Loudness, &'static str)> = msg
+    let measured: Vec<(&Clip, Loudness, &'static str)> = msg
         .clips
         .values()
-        .filter_map(|c| air_loudness(root, c).map(|(l, on)| (c.lang, l, on)))
+        .filter(|c| !matches!(c.verdict, Verdict::Rejected(_)))
+        .filter_map(|c| air_loudness(root, c).map(|(l, on)| (c, l, on)))
         .collect();
     let plans: Vec<GainPlan> = match &measured[..] {
         [(_, a, _), (_, b, _)] => plan_pair(*a, *b, cfg).to_vec(),
@@ -55,13 +68,22 @@ pub fn message_gains(root: &Path, msg: &Message, cfg: &LoudnessConfig) -> BTreeM
     measured
         .into_iter()
         .zip(plans)
-        .map(|((lang, measured, measured_on), plan)| {
+        .filter_map(|((clip, measured, measured_on), plan)| {
+            let plan = match plan.limiter {
+                None => plan,
+                Some(_) => {
+                    let pcm = air_pcm(root, clip)?;
+                    settle(&pcm, plan, cfg)
+                        .inspect_err(|e| tracing::warn!(file = %clip.file.display(), error = %e))
+                        .ok()?
+                }
+            };
             let gain = AirGain {
                 measured,
                 measured_on,
                 plan,
             };
-            (lang, gain)
+            Some((clip.lang, gain))
         })
         .collect()
 }

@@ -251,7 +251,10 @@ fn repeated_airings_keep_the_pair_matched_gains() {
         repeats: 1,
         repeat_gap_s: 0.0,
     };
-    let cfg = LoudnessConfig::default();
+    let cfg = LoudnessConfig {
+        limiter: false,
+        ..LoudnessConfig::default()
+    };
     let r = render_decoded(&p, &[&yi, &zh, &yi, &zh], OutputFormat::default(), &cfg).unwrap();
     let g: Vec<GainPlan> = r.timeline.iter().map(|e| e.gain).collect();
     assert!(g[0].limited && g[1].matched_to_pair, "{g:?}");
@@ -268,4 +271,48 @@ fn repeated_airings_keep_the_pair_matched_gains() {
         (m.lufs - g[0].expected_lufs).abs() <= cfg.pair_tolerance_lu,
         "{m:?} {g:?}"
     );
+}
+
+#[test]
+fn limited_clips_air_on_target_under_the_ceiling_in_every_airing() {
+    // the same spiky Yi clip as above, with the limiter (the default): both languages reach
+    // the target, the limiter's reduction is recorded, and both airings are the same audio
+    let mut yi = tone(16_000, 1, 300.0, 0.01, 48_000);
+    for i in (0..yi.samples.len()).step_by(8_000) {
+        yi.samples[i] = 0.95;
+    }
+    let zh = tone(48_000, 1, 700.0, 0.3, 96_000);
+    let items = vec![
+        item("m", Lang::Ii, 1.0),
+        item("m", Lang::Zh, 1.0),
+        item("m", Lang::Ii, 1.0),
+        item("m", Lang::Zh, 0.0),
+    ];
+    let p = Programme {
+        items,
+        repeats: 1,
+        repeat_gap_s: 0.0,
+    };
+    let cfg = LoudnessConfig::default();
+    let r = render_decoded(&p, &[&yi, &zh, &yi, &zh], OutputFormat::default(), &cfg).unwrap();
+    let g: Vec<GainPlan> = r.timeline.iter().map(|e| e.gain).collect();
+    assert!(g[0].limiter_reduction_db > 6.0 && !g[0].limited, "{g:?}");
+    assert!(g[1].limiter.is_none() && !g[1].matched_to_pair, "{g:?}");
+    assert_eq!((g[2], g[3]), (g[0], g[1]));
+    assert_eq!(r.clipped_samples, 0);
+    let clip = |k: usize| {
+        let e = &r.timeline[k];
+        let s = e.start_frame as usize;
+        Pcm {
+            sample_rate: 48_000,
+            channels: 1,
+            samples: r.pcm.samples[s..s + e.frames as usize].to_vec(),
+        }
+    };
+    assert_eq!(clip(0), clip(2));
+    for k in 0..2 {
+        let m = measure(&clip(k)).unwrap();
+        assert!((m.lufs - cfg.target_lufs).abs() <= 0.5, "{k}: {m:?}");
+        assert!(m.true_peak_dbtp <= cfg.max_true_peak_dbtp, "{k}: {m:?}");
+    }
 }

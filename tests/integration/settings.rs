@@ -145,9 +145,17 @@ fn catalog_json_gives_pair_matched_gains_for_the_repo_audio() {
     let rows: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
     assert!(rows.len() >= 8, "{rows:#?}");
     let num = |r: &Value, k: &str| r[k].as_f64().unwrap_or_else(|| panic!("no `{k}` in {r}"));
+    let mut limited = 0;
     for r in &rows {
         let (lufs, gain, after) = (num(r, "lufs"), num(r, "gain_db"), num(r, "lufs_after"));
-        assert!((lufs + gain - after).abs() < 1e-9, "{r}");
+        let reduction = num(r, "limiter_reduction_db");
+        if reduction > 0.0 {
+            // the limiter took peaks: the gain was corrected until the clip measured on target
+            limited += 1;
+            assert!((after + 16.0).abs() <= 0.1, "{r}");
+        } else {
+            assert!((lufs + gain - after).abs() < 1e-9, "{r}");
+        }
         assert!(num(r, "true_peak_after_dbtp") <= -1.0 + 1e-9, "{r}");
         assert!((num(r, "gain_shortfall_lu") - (-16.0 - after).max(0.0)).abs() < 1e-9);
         assert!(
@@ -155,6 +163,10 @@ fn catalog_json_gives_pair_matched_gains_for_the_repo_audio() {
             "{r}"
         );
     }
+    assert!(
+        limited >= 1,
+        "the Mandarin stand-ins need the limiter: {rows:#?}"
+    );
     for pair in rows.chunks(2) {
         assert_eq!(pair[0]["message"], pair[1]["message"]);
         let (a, b) = (num(&pair[0], "lufs_after"), num(&pair[1], "lufs_after"));
