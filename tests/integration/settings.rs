@@ -355,3 +355,39 @@ fn the_loudness_policy_in_settings_reaches_the_pushed_audio() {
     );
     assert!(loud_lufs - quiet_lufs > 3.0, "{loud_lufs} vs {quiet_lufs}");
 }
+
+#[test]
+fn silent_and_nearly_silent_clips_are_rejected_and_get_no_gain() {
+    // nearly silent: bursts at −50 dBFS, every block above a lowered `silence_dbfs`, so only
+    // the loudness floor (`min_lufs`) stops it; silent: digital zero
+    let quiet = project("[gate]\nsilence_dbfs = -70.0\n");
+    write_wav(&quiet.path().join("audio/scam/ii.wav"), 3.0, 0.003, 0.25);
+    let silent = project("");
+    write_wav(&silent.path().join("audio/scam/ii.wav"), 3.0, 0.0, 0.25);
+    for (dir, reason) in [
+        (&quiet, "nearly silent: -5"),
+        (&silent, "silent: it has no measurable loudness"),
+    ] {
+        let out = run_in(dir.path(), &["catalog", "--json"]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let rows: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+        let ii = rows.iter().find(|r| r["lang"] == "ii").unwrap();
+        assert_eq!(ii["status"], "rejected", "{ii}");
+        assert!(ii["reason"].as_str().unwrap().contains(reason), "{ii}");
+        assert!(
+            ii["gain_db"].is_null() && ii["lufs_after"].is_null(),
+            "{ii}"
+        );
+        assert!(ii["limiter_reduction_db"].is_null(), "{ii}");
+        // the other language is still planned, on its own
+        let zh = rows.iter().find(|r| r["lang"] == "zh").unwrap();
+        assert!(zh["gain_db"].as_f64().unwrap().abs() < 20.0, "{zh}");
+
+        let table = stdout(&run_in(dir.path(), &["catalog"]));
+        let line = table.lines().find(|l| l.contains(" ii ")).unwrap();
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        // MESSAGE LANG DURATION(2) FORMAT(3) LUFS dBTP GAIN: no gain shown for the rejected clip
+        assert_eq!(cells[9], "-", "{table}");
+        assert!(!line.contains("+"), "{table}");
+    }
+}
