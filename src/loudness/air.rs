@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{LazyLock, Mutex};
 
 use crate::audio::decode::{Pcm, decode_file};
 use crate::catalog::{Clip, Message, Verdict};
@@ -47,6 +48,38 @@ fn air_pcm(root: &Path, clip: &Clip) -> Option<Pcm> {
     Some(downmix_mono(&pcm))
 }
 
+/// Settled plans already worked out in this process, by [`settle_key`]: the push path asks for
+/// a message's gains once per clip, and settling decodes and limits the audio several times.
+static SETTLED: LazyLock<Mutex<BTreeMap<String, GainPlan>>> = LazyLock::new(Default::default);
+
+/// What decides a settled plan: the clip's bytes (sha256), the plan and the policy.
+fn settle_key(clip: &Clip, plan: &GainPlan, cfg: &LoudnessConfig) -> Option<String> {
+    let sha = &clip.probe.as_ref()?.sha256;
+    let tag = plan.limiter.map(|l| l.cache_tag()).unwrap_or_default();
+    Some(format!(
+        "{sha}|{:.6}|{:.6}|{tag}|{:.6}|{:.6}",
+        plan.gain_db, plan.expected_lufs, cfg.target_lufs, cfg.max_true_peak_dbtp
+    ))
+}
+
+/// `plan` settled on `clip`'s audio, from [`SETTLED`] when it was worked out before.
+fn settled(root: &Path, clip: &Clip, plan: GainPlan, cfg: &LoudnessConfig) -> Option<GainPlan> {
+    let key = settle_key(clip, &plan, cfg)?;
+    let memo =
+        |m: &Mutex<BTreeMap<String, GainPlan>>| m.lock().ok().and_then(|m| m.get(&key).copied());
+    if let Some(done) = memo(&SETTLED) {
+        return Some(done);
+    }
+    let pcm = air_pcm(root, clip)?;
+    let done = settle(&pcm, plan, cfg)
+        .inspect_err(|e| tracing::warn!(file = %clip.file.display(), error = %e))
+        .ok()?;
+    if let Ok(mut m) = SETTLED.lock() {
+        m.insert(key, done);
+    }
+    Some(done)
+}
+
 /// The gain of every measurable clip of `msg` the gate lets air: both languages planned
 /// together by the pair rule when both can be measured, otherwise each on its own; a plan with
 /// the limiter is [`settle`]d on the clip's audio, so its figures are what the adjusted clip
@@ -71,12 +104,7 @@ pub fn message_gains(root: &Path, msg: &Message, cfg: &LoudnessConfig) -> BTreeM
         .filter_map(|((clip, measured, measured_on), plan)| {
             let plan = match plan.limiter {
                 None => plan,
-                Some(_) => {
-                    let pcm = air_pcm(root, clip)?;
-                    settle(&pcm, plan, cfg)
-                        .inspect_err(|e| tracing::warn!(file = %clip.file.display(), error = %e))
-                        .ok()?
-                }
+                Some(_) => settled(root, clip, plan, cfg)?,
             };
             let gain = AirGain {
                 measured,

@@ -81,8 +81,8 @@ impl Limiter {
     /// The gain of every frame, or `None` when no peak reaches the threshold.
     pub fn gains(&self, pcm: &Pcm) -> Option<Vec<f32>> {
         let ch = usize::from(pcm.channels.max(1));
-        let peaks = frame_peaks(&pcm.samples, ch);
         let thr = self.threshold();
+        let peaks = frame_peaks(&pcm.samples, ch, thr);
         if peaks.iter().all(|&p| p <= thr) {
             return None;
         }
@@ -160,10 +160,19 @@ fn phases() -> [[f32; 2 * HALF_TAPS]; OVERSAMPLE - 1] {
 
 /// Per frame, the oversampled absolute peak over all channels: the sample itself and the
 /// interpolated points on both sides of it (between it and the previous and next frames).
-pub fn frame_peaks(samples: &[f32], channels: usize) -> Vec<f32> {
+/// Points are interpolated only where they could exceed `floor` (the filter's gain bounds them
+/// by the samples around); elsewhere the peak is the samples' own, which is then under `floor`
+/// too. `floor` 0 gives every point.
+pub fn frame_peaks(samples: &[f32], channels: usize, floor: f32) -> Vec<f32> {
     let ch = channels.max(1);
     let frames = samples.len() / ch;
     let table = phases();
+    // the most an interpolated point can be, per unit of the largest sample in its window
+    let bound = table
+        .iter()
+        .map(|row| row.iter().map(|h| h.abs()).sum::<f32>())
+        .fold(0.0, f32::max);
+    let block = 2 * HALF_TAPS;
     // between[n]: the largest point in (n, n + 1), over channels
     let mut between = vec![0f32; frames];
     let mut own = vec![0f32; frames];
@@ -175,7 +184,16 @@ pub fn frame_peaks(samples: &[f32], channels: usize) -> Vec<f32> {
             padded[n + HALF_TAPS] = samples[n * ch + c];
             own[n] = own[n].max(samples[n * ch + c].abs());
         }
+        // the largest |sample| per block of `block` padded samples: a window spans two blocks
+        let block_max: Vec<f32> = padded
+            .chunks(block)
+            .map(|b| b.iter().fold(0f32, |m, x| m.max(x.abs())))
+            .collect();
         for n in 0..frames {
+            let near = block_max[(n + 1) / block].max(block_max[(n + block) / block]);
+            if near * bound <= floor {
+                continue;
+            }
             let window = &padded[n + 1..n + 1 + 2 * HALF_TAPS];
             for row in &table {
                 let v: f32 = row.iter().zip(window).map(|(h, x)| h * x).sum();

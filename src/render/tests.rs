@@ -231,10 +231,9 @@ fn broadcast_becomes_programme_with_root_relative_files() {
     assert!(p.items.iter().all(|i| i.gain_db.is_none()));
 }
 
-#[test]
-fn repeated_airings_keep_the_pair_matched_gains() {
-    // the planner expands repeats into items: ii zh ii zh; Yi is spiky, so capped, and Mandarin
-    // is lowered to match — in both airings, not only the first
+/// A spiky Yi clip (a quiet tone with near-full-scale clicks), a steady Mandarin one, and the
+/// programme airing the pair twice as the planner expands repeats: ii zh ii zh.
+fn spiky_pair_twice() -> (Pcm, Pcm, Programme) {
     let mut yi = tone(16_000, 1, 300.0, 0.01, 48_000);
     for i in (0..yi.samples.len()).step_by(8_000) {
         yi.samples[i] = 0.95;
@@ -251,6 +250,14 @@ fn repeated_airings_keep_the_pair_matched_gains() {
         repeats: 1,
         repeat_gap_s: 0.0,
     };
+    (yi, zh, p)
+}
+
+#[test]
+fn repeated_airings_keep_the_pair_matched_gains() {
+    // the planner expands repeats into items: ii zh ii zh; Yi is spiky, so capped, and Mandarin
+    // is lowered to match — in both airings, not only the first
+    let (yi, zh, p) = spiky_pair_twice();
     let cfg = LoudnessConfig {
         limiter: false,
         ..LoudnessConfig::default()
@@ -277,22 +284,7 @@ fn repeated_airings_keep_the_pair_matched_gains() {
 fn limited_clips_air_on_target_under_the_ceiling_in_every_airing() {
     // the same spiky Yi clip as above, with the limiter (the default): both languages reach
     // the target, the limiter's reduction is recorded, and both airings are the same audio
-    let mut yi = tone(16_000, 1, 300.0, 0.01, 48_000);
-    for i in (0..yi.samples.len()).step_by(8_000) {
-        yi.samples[i] = 0.95;
-    }
-    let zh = tone(48_000, 1, 700.0, 0.3, 96_000);
-    let items = vec![
-        item("m", Lang::Ii, 1.0),
-        item("m", Lang::Zh, 1.0),
-        item("m", Lang::Ii, 1.0),
-        item("m", Lang::Zh, 0.0),
-    ];
-    let p = Programme {
-        items,
-        repeats: 1,
-        repeat_gap_s: 0.0,
-    };
+    let (yi, zh, p) = spiky_pair_twice();
     let cfg = LoudnessConfig::default();
     let r = render_decoded(&p, &[&yi, &zh, &yi, &zh], OutputFormat::default(), &cfg).unwrap();
     let g: Vec<GainPlan> = r.timeline.iter().map(|e| e.gain).collect();

@@ -128,17 +128,7 @@ fn every_demo_pair_renders_and_pushes_on_target_under_the_ceiling() {
             &project.loudness,
         );
         for lang in [Lang::Ii, Lang::Zh] {
-            let clip = &project.catalog.message(m).unwrap().clips[&lang];
-            let probe = clip.probe.clone().unwrap();
-            let item = shengbo::plan::PlaylistItem {
-                message: m.clone(),
-                lang,
-                file: clip.file.display().to_string(),
-                sha256: probe.sha256,
-                size_bytes: probe.size_bytes,
-                duration_s: probe.duration_s,
-                gap_after_s: 0.0,
-            };
+            let item = crate::util::playlist_item(&project.catalog, m, lang);
             let media = resolver.resolve(&item).unwrap();
             let what = format!("pushed {m} `{lang}`");
             assert_on_target(&what, meter(&media.path, ffmpeg), &project.loudness);

@@ -310,17 +310,7 @@ fn pushed_loudness(root: &Path, message: &str, lang: shengbo::lang::Lang) -> (f6
     let data = shengbo::datadir::DataDir::resolve(root, None);
     let (project, diags) = shengbo::push::Project::load(root, &data, Utc::now()).unwrap();
     assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
-    let clip = project.catalog.message(message).unwrap().clips[&lang].clone();
-    let probe = clip.probe.clone().unwrap();
-    let item = shengbo::plan::PlaylistItem {
-        message: message.to_string(),
-        lang,
-        file: clip.file.display().to_string(),
-        sha256: probe.sha256,
-        size_bytes: probe.size_bytes,
-        duration_s: probe.duration_s,
-        gap_after_s: 0.0,
-    };
+    let item = crate::util::playlist_item(&project.catalog, message, lang);
     let mut resolver =
         shengbo::push::MediaResolver::new(root, &project.catalog, project.adjusted_cache.clone())
             .with_loudness(project.loudness);

@@ -22,7 +22,7 @@ fn sine(freq: f64, amp: f64, phase: f64) -> impl Fn(f64) -> f64 {
 
 /// The output's largest oversampled peak, dBTP by this module's detector and by ebur128.
 fn peaks_db(pcm: &Pcm) -> (f64, f64) {
-    let own = frame_peaks(&pcm.samples, 1)
+    let own = frame_peaks(&pcm.samples, 1, 0.0)
         .into_iter()
         .fold(0f32, f32::max);
     (
@@ -185,4 +185,25 @@ fn cache_tag_names_every_setting() {
     for (i, x) in tags.iter().enumerate() {
         assert!(tags[i + 1..].iter().all(|y| y != x), "{tags:?}");
     }
+}
+
+#[test]
+fn peaks_under_the_floor_are_skipped_but_never_missed() {
+    let mut pcm = signal(
+        0.5,
+        sine(f64::from(RATE) / 4.0, 0.5, std::f64::consts::FRAC_PI_4),
+    );
+    pcm.samples[5_000] = 0.99;
+    let exact = frame_peaks(&pcm.samples, 1, 0.0);
+    let floor = 0.8;
+    let fast = frame_peaks(&pcm.samples, 1, floor);
+    for (n, (e, f)) in exact.iter().zip(&fast).enumerate() {
+        assert!(f <= e, "{n}");
+        assert!(
+            if *e > floor { f == e } else { *f <= floor },
+            "{n}: {e} vs {f}"
+        );
+    }
+    // the sine's inter-sample peaks (0.5) are over its samples (0.354)
+    assert!(exact[100] > 0.49 && fast[100] < 0.36);
 }
