@@ -4,13 +4,17 @@
 //! # Policy
 //!
 //! - Every clip is brought to `target_lufs` (default −16 LUFS integrated, EBU R128 / BS.1770)
-//!   with one static gain: no compression, no limiting, so the voice sounds as recorded.
-//! - **The true-peak ceiling caps the gain** (default −1 dBTP). Where reaching the target would
-//!   push the true peak over the ceiling, the gain stops at the ceiling and the clip stays
-//!   quieter than the target; the difference is reported as `shortfall_lu` and `limited` is set.
-//!   We cap rather than limit because a limiter changes the recording (pumping, dulled
-//!   consonants on loudspeakers) and the shortfall is a message for staff: re-record or
-//!   re-master that clip.
+//!   with one static gain: no compression, so the voice sounds as recorded.
+//! - **No true peak over the ceiling** (default −1 dBTP). Where the gain to the target would
+//!   push peaks over it, a look-ahead true-peak limiter ([`Limiter`], `limiter = true`, the
+//!   default) takes those peaks only; limiting lowers the loudness a little, so the gain is
+//!   corrected and the clip limited again until it measures on target ([`settle`]). The
+//!   largest gain reduction is reported per clip (`limiter_reduction_db`).
+//! - With `limiter = false` **the ceiling caps the gain** instead: the gain stops at the
+//!   ceiling and the clip stays quieter than the target; the difference is reported as
+//!   `shortfall_lu` and `limited` is set — a message for staff: re-record or re-master it.
+//! - A clip measuring at or below [`SILENT_LUFS`] has no loudness to adjust and gets no gain
+//!   (the audio gate rejects near-silent clips long before, see `min_lufs` of `[gate]`).
 //! - **The pair rule**: the two languages of a message must end within `pair_tolerance_lu`
 //!   (default 1 LU) of each other. When capping leaves one clip quieter than that, the other
 //!   clip is *lowered to the same expected loudness* (not merely to within 1 LU), so the pair
@@ -25,12 +29,20 @@ use crate::audio::decode::Pcm;
 
 mod adjust;
 mod air;
+mod limiter;
+mod settle;
 
 pub use adjust::{
     AdjustError, AdjustedClip, adjust_message, adjusted_clip, adjusted_pcm, cache_key,
     downmix_mono, wav_s16_bytes, write_wav_atomic,
 };
 pub use air::{AirGain, air_loudness, message_gains};
+pub use limiter::Limiter;
+pub use settle::{apply_plan, settle};
+
+/// Integrated loudness at or below which a clip counts as silence: the absolute gate of
+/// BS.1770, under which the meter finds nothing to measure.
+pub const SILENT_LUFS: f64 = -70.0;
 
 /// The `[loudness]` section of `schedules/settings.toml`.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
@@ -42,6 +54,9 @@ pub struct LoudnessConfig {
     pub max_true_peak_dbtp: f64,
     /// The two languages of a message end within this many LU of each other.
     pub pair_tolerance_lu: f64,
+    /// Peaks the gain would push over the ceiling are taken by the look-ahead limiter (true);
+    /// false caps the gain at the ceiling instead, leaving such clips short of the target.
+    pub limiter: bool,
 }
 
 impl Default for LoudnessConfig {
@@ -50,6 +65,7 @@ impl Default for LoudnessConfig {
             target_lufs: -16.0,
             max_true_peak_dbtp: -1.0,
             pair_tolerance_lu: 1.0,
+            limiter: true,
         }
     }
 }
@@ -71,10 +87,15 @@ pub struct GainPlan {
     pub expected_true_peak: f64,
     /// How far below the target the clip ends, LU (0 when it reaches it).
     pub shortfall_lu: f64,
-    /// The true-peak ceiling capped the gain.
+    /// The true-peak ceiling capped the gain (only with `limiter = false`).
     pub limited: bool,
     /// The gain was lowered further to match the other language of the pair.
     pub matched_to_pair: bool,
+    /// The limiter that takes the peaks the gain pushes over the ceiling; `None` when the gain
+    /// alone keeps the clip under it. Applied after the gain by [`apply_plan`].
+    pub limiter: Option<Limiter>,
+    /// The largest gain reduction the limiter applied, dB (0 when it had nothing to take).
+    pub limiter_reduction_db: f64,
 }
 
 impl GainPlan {
@@ -87,6 +108,8 @@ impl GainPlan {
             shortfall_lu: 0.0,
             limited: false,
             matched_to_pair: false,
+            limiter: None,
+            limiter_reduction_db: 0.0,
         }
     }
 
@@ -101,13 +124,15 @@ pub fn db_to_linear(db: f64) -> f32 {
     10f64.powf(db / 20.0) as f32
 }
 
-/// The gain for one clip: up or down to the target, capped by the true-peak ceiling.
+/// The gain for one clip: up or down to the target. Where that breaks the true-peak ceiling
+/// the plan gets the limiter (its figures are estimates until [`settle`]d on the audio), or,
+/// with `limiter = false`, the gain is capped at the ceiling.
 pub fn plan_gain(lufs: f64, true_peak: f64, cfg: &LoudnessConfig) -> GainPlan {
     let measured = Loudness {
         lufs,
         true_peak_dbtp: true_peak,
     };
-    if !lufs.is_finite() {
+    if !lufs.is_finite() || lufs <= SILENT_LUFS {
         return GainPlan::unity(measured);
     }
     let wanted = cfg.target_lufs - lufs;
@@ -116,9 +141,25 @@ pub fn plan_gain(lufs: f64, true_peak: f64, cfg: &LoudnessConfig) -> GainPlan {
     } else {
         f64::INFINITY
     };
+    if cfg.limiter {
+        let mut plan = with_gain(measured, wanted, cfg, false);
+        plan.limiter = limiter_for(plan.expected_true_peak, cfg);
+        if plan.limiter.is_some() {
+            plan.expected_true_peak = cfg.max_true_peak_dbtp;
+        }
+        return plan;
+    }
     let limited = wanted > headroom;
     let gain_db = if limited { headroom } else { wanted };
     with_gain(measured, gain_db, cfg, limited)
+}
+
+/// The limiter a clip needs whose true peak after the gain would be `true_peak_after` (dBTP):
+/// `None` with `limiter = false`, or when the peak stays under the limiter's threshold (the
+/// ceiling less its margin).
+pub fn limiter_for(true_peak_after: f64, cfg: &LoudnessConfig) -> Option<Limiter> {
+    let reaches = true_peak_after > cfg.max_true_peak_dbtp - limiter::MARGIN_DB;
+    (cfg.limiter && reaches).then(|| Limiter::new(cfg.max_true_peak_dbtp))
 }
 
 fn with_gain(m: Loudness, gain_db: f64, cfg: &LoudnessConfig, limited: bool) -> GainPlan {
@@ -130,6 +171,8 @@ fn with_gain(m: Loudness, gain_db: f64, cfg: &LoudnessConfig, limited: bool) -> 
         shortfall_lu: (cfg.target_lufs - expected_lufs).max(0.0),
         limited,
         matched_to_pair: false,
+        limiter: None,
+        limiter_reduction_db: 0.0,
     }
 }
 
@@ -200,8 +243,12 @@ pub fn measure_for_air(pcm: &Pcm) -> Result<Loudness, MeasureError> {
 mod tests {
     use super::*;
 
+    /// The policy that caps the gain at the ceiling (`limiter = false`).
     fn cfg() -> LoudnessConfig {
-        LoudnessConfig::default()
+        LoudnessConfig {
+            limiter: false,
+            ..LoudnessConfig::default()
+        }
     }
 
     fn loud(lufs: f64, true_peak_dbtp: f64) -> Loudness {
@@ -237,6 +284,32 @@ mod tests {
         assert!((p.gain_db - 9.0).abs() < 1e-9);
         assert!((p.expected_true_peak + 1.0).abs() < 1e-9);
         assert!((p.shortfall_lu - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn with_the_limiter_the_gain_reaches_the_target_and_the_limiter_takes_the_peaks() {
+        let c = LoudnessConfig::default();
+        assert!(c.limiter, "the limiter is the default");
+        let p = plan_gain(-26.0, -10.0, &c);
+        assert!(!p.limited && p.shortfall_lu == 0.0);
+        assert!((p.gain_db - 10.0).abs() < 1e-9);
+        assert_eq!(p.limiter, Some(Limiter::new(-1.0)));
+        assert_eq!(p.expected_true_peak, -1.0);
+        // with headroom to spare, no limiter
+        let p = plan_gain(-30.0, -20.0, &c);
+        assert!(p.limiter.is_none() && (p.expected_lufs + 16.0).abs() < 1e-9);
+        // a pair both on target: nothing to match
+        let [yi, zh] = plan_pair(loud(-26.0, -8.0), loud(-20.0, -12.0), &c);
+        assert!(yi.limiter.is_some() && zh.limiter.is_none() && !zh.matched_to_pair);
+        assert_eq!(yi.expected_lufs, zh.expected_lufs);
+    }
+
+    #[test]
+    fn near_silence_gets_no_gain() {
+        for lufs in [-70.0, -90.0, -118.9] {
+            let p = plan_gain(lufs, -60.0, &LoudnessConfig::default());
+            assert_eq!((p.gain_db, p.limiter), (0.0, None), "{lufs}");
+        }
     }
 
     #[test]

@@ -23,7 +23,10 @@
 //!
 //! An item with `gain_db: None` gets the loudness policy: its converted audio is measured on the
 //! mono downmix and planned with [`loudness::plan_pair`] when the programme holds both
-//! languages of its message, else [`loudness::plan_gain`].
+//! languages of its message, else [`loudness::plan_gain`], and [`loudness::settle`]d where the
+//! limiter takes its peaks. An item with a gain given gets that gain, then the limiter where the
+//! gain would break the ceiling. Each clip is shaped once ([`loudness::apply_plan`]); repeats
+//! air the same audio.
 
 use std::collections::BTreeMap;
 use std::num::NonZero;
@@ -86,7 +89,8 @@ pub struct Programme {
 pub struct Rendered {
     pub pcm: Pcm,
     pub timeline: Vec<TimelineEntry>,
-    /// Samples that exceeded full scale and were clamped (only possible with explicit gains).
+    /// Samples that exceeded full scale and were clamped (only possible with explicit gains and
+    /// `limiter = false`).
     pub clipped_samples: u64,
 }
 
@@ -220,8 +224,9 @@ pub fn render_decoded(
         .zip(decoded)
         .map(|(item, pcm)| convert(pcm, fmt, &item.file))
         .collect::<Result<Vec<_>, _>>()?;
-    let plans = plan_gains(p, &converted, cfg)?;
-    let (pcm, timeline) = assemble(p, &converted, &plans, fmt);
+    let mut plans = plan_gains(p, &converted, cfg)?;
+    let shaped = shape(p, &converted, &mut plans);
+    let (pcm, timeline) = assemble(p, &shaped, &plans, fmt);
     let clipped_samples = pcm.samples.iter().filter(|s| s.abs() > 1.0).count() as u64;
     Ok(Rendered {
         pcm,
@@ -309,22 +314,52 @@ fn plan_gains(
         plans[i] = a;
         plans[j] = b;
     }
-    // a message aired again (repeats) gets exactly the gains of its first airing
-    for (i, first) in first_airing(&p.items).into_iter().enumerate() {
-        plans[i] = plans[first];
-    }
-    for ((plan, item), m) in plans.iter_mut().zip(&p.items).zip(&measured) {
-        if let Some(db) = item.gain_db {
-            *plan = GainPlan {
+    let first = first_airing(&p.items);
+    for (i, item) in p.items.iter().enumerate() {
+        if first[i] != i {
+            continue;
+        }
+        let m = measured[i];
+        plans[i] = match item.gain_db {
+            Some(db) => GainPlan {
                 gain_db: db,
                 expected_lufs: m.lufs + db,
                 expected_true_peak: m.true_peak_dbtp + db,
                 shortfall_lu: (cfg.target_lufs - m.lufs - db).max(0.0),
-                ..GainPlan::unity(*m)
-            };
-        }
+                limiter: loudness::limiter_for(m.true_peak_dbtp + db, cfg),
+                ..GainPlan::unity(m)
+            },
+            None => loudness::settle(&converted[i], plans[i], cfg).map_err(|source| {
+                RenderError::Measure {
+                    file: item.file.clone(),
+                    source,
+                }
+            })?,
+        };
+    }
+    // a message aired again (repeats) gets exactly the gains of its first airing
+    for (i, &f) in first.iter().enumerate() {
+        plans[i] = plans[f];
     }
     Ok(plans)
+}
+
+/// Each clip with its plan applied (gain, then limiter), once per distinct clip; the limiter's
+/// gain reduction is recorded in the plans.
+fn shape(p: &Programme, converted: &[Pcm], plans: &mut [GainPlan]) -> Vec<Pcm> {
+    let first = first_airing(&p.items);
+    let mut shaped: Vec<Pcm> = Vec::with_capacity(converted.len());
+    for (i, &f) in first.iter().enumerate() {
+        if f == i {
+            let (pcm, reduction) = loudness::apply_plan(&converted[i], &plans[i]);
+            plans[i].limiter_reduction_db = reduction;
+            shaped.push(pcm);
+        } else {
+            plans[i] = plans[f];
+            shaped.push(shaped[f].clone());
+        }
+    }
+    shaped
 }
 
 /// For each item, the index of the first item with the same message, language and file.
@@ -358,7 +393,7 @@ fn pairs(items: &[ProgrammeItem]) -> Vec<(usize, usize)> {
 
 fn assemble(
     p: &Programme,
-    converted: &[Pcm],
+    shaped: &[Pcm],
     plans: &[GainPlan],
     fmt: OutputFormat,
 ) -> (Pcm, Vec<TimelineEntry>) {
@@ -378,9 +413,9 @@ fn assemble(
             at += gap;
         }
         for (i, item) in p.items.iter().enumerate() {
-            let frames = converted[i].frames();
-            let clip = SamplesBuffer::new(ch, rate, converted[i].samples.clone());
-            sources.push(Box::new(clip.amplify(plans[i].linear())));
+            let frames = shaped[i].frames();
+            let clip = SamplesBuffer::new(ch, rate, shaped[i].samples.clone());
+            sources.push(Box::new(clip));
             timeline.push(TimelineEntry::new(item, repeat, at, frames, plans[i], fmt));
             let gap = gap_frames(item.gap_after_s, fmt.sample_rate);
             sources.push(silence(gap));

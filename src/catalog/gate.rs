@@ -21,6 +21,10 @@ pub struct GateConfig {
     /// Largest share of silent blocks a clip may have (0–1); above it the clip is "mostly
     /// silent". Default 0.6 — speech has pauses, but not that many.
     pub max_silent_fraction: f64,
+    /// A clip whose integrated loudness is below this (LUFS) is nearly silent and rejected
+    /// before any gain is planned: bringing it to the target would mostly raise its noise.
+    /// Default -45.
+    pub min_lufs: f64,
     /// Clipped when one channel has this many consecutive samples at full scale
     /// (|x| ≥ 0.999). Default 4.
     pub clip_run_samples: u64,
@@ -44,6 +48,7 @@ impl Default for GateConfig {
             min_duration_s: 1.0,
             silence_dbfs: -45.0,
             max_silent_fraction: 0.6,
+            min_lufs: -45.0,
             clip_run_samples: 4,
             clip_peak_dbfs: -0.5,
             clip_peak_count: 50,
@@ -120,6 +125,9 @@ fn judge_audio(cfg: &GateConfig, rec: &ProbeRecord, r: &mut Reasons) {
             p.duration_s, cfg.max_duration_s
         ));
     }
+    if let Some(reason) = too_quiet(cfg, p.lufs) {
+        r.rejected.push(reason);
+    }
     let silent = silent_fraction(cfg, rec);
     if silent > cfg.max_silent_fraction {
         r.rejected.push(format!(
@@ -146,6 +154,19 @@ fn judge_audio(cfg: &GateConfig, rec: &ProbeRecord, r: &mut Reasons) {
             a.bad_packets, a.packets
         ));
     }
+}
+
+/// The reason a clip of integrated loudness `lufs` is rejected as (nearly) silent, if it is.
+fn too_quiet(cfg: &GateConfig, lufs: f64) -> Option<String> {
+    if !lufs.is_finite() || lufs <= crate::loudness::SILENT_LUFS {
+        return Some("the clip is silent: it has no measurable loudness".into());
+    }
+    (lufs < cfg.min_lufs).then(|| {
+        format!(
+            "the clip is nearly silent: {lufs:.1} LUFS, below the minimum of {} LUFS",
+            cfg.min_lufs
+        )
+    })
 }
 
 /// How many samples near full scale make a clip of `samples` samples clipped.
@@ -333,6 +354,39 @@ mod tests {
             reasons(&v).contains("80 samples at or above -0.5 dBFS"),
             "{v:?}"
         );
+    }
+
+    #[test]
+    fn silent_and_nearly_silent_clips_are_rejected_by_loudness() {
+        let cfg = GateConfig::default();
+        let speechy = |lufs: f64| {
+            let mut r = rec(10.0, speech(200, 1), "a");
+            r.probe.lufs = lufs;
+            judge_clip(&cfg, &Ok(r), None)
+        };
+        assert_eq!(speechy(-44.9), Verdict::Ok);
+        let v = speechy(-52.34);
+        assert!(
+            reasons(&v).contains("nearly silent: -52.3 LUFS, below the minimum of -45 LUFS"),
+            "{v:?}"
+        );
+        // the probe's floor for digital silence, and no measurement at all
+        for lufs in [-120.0, f64::NEG_INFINITY] {
+            let v = speechy(lufs);
+            assert!(matches!(v, Verdict::Rejected(_)), "{v:?}");
+            assert!(reasons(&v).contains("no measurable loudness"), "{v:?}");
+            assert!(!reasons(&v).contains("dB"), "no gain is shown: {v:?}");
+        }
+        let stricter = GateConfig {
+            min_lufs: -30.0,
+            ..GateConfig::default()
+        };
+        let mut r = rec(10.0, speech(200, 1), "a");
+        r.probe.lufs = -35.0;
+        assert!(matches!(
+            judge_clip(&stricter, &Ok(r), None),
+            Verdict::Rejected(_)
+        ));
     }
 
     #[test]

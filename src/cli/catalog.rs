@@ -59,6 +59,9 @@ struct Row {
     gain_limited: Option<bool>,
     /// The gain was lowered to match the other language of the pair.
     gain_matched_to_pair: Option<bool>,
+    /// The largest gain reduction the true-peak limiter applies to the clip's peaks, dB (0 when
+    /// the gain alone keeps it under the ceiling).
+    limiter_reduction_db: Option<f64>,
     status: &'static str,
     reason: Option<String>,
     reasons: Vec<String>,
@@ -117,10 +120,16 @@ fn read_gate(path: &Path) -> anyhow::Result<GateConfig> {
 
 /// The line under the table saying how loudness was measured and planned.
 fn policy_note(cfg: &LoudnessConfig) -> String {
+    let peaks = if cfg.limiter {
+        "LIMITER is the most the true-peak limiter takes off the peaks the gain pushes over the \
+         ceiling"
+    } else {
+        "the limiter is off (`limiter = false`): the ceiling caps the gain"
+    };
     format!(
         "LUFS and dBTP as aired (mono downmix); GAIN brings each clip to {} LUFS under a {} dBTP \
          ceiling, the two languages within {} LU (`^` capped by the ceiling, `=` lowered to match the \
-         pair); AFTER is what the clip then measures",
+         pair); {peaks}; AFTER is what the clip then measures; a rejected clip gets no gain",
         cfg.target_lufs, cfg.max_true_peak_dbtp, cfg.pair_tolerance_lu
     )
 }
@@ -167,6 +176,7 @@ fn row(
         gain_shortfall_lu: plan.and_then(|g| finite(g.shortfall_lu)),
         gain_limited: plan.map(|g| g.limited),
         gain_matched_to_pair: plan.map(|g| g.matched_to_pair),
+        limiter_reduction_db: plan.map(|g| g.limiter_reduction_db),
         status,
         reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
         reasons,
@@ -187,6 +197,7 @@ fn table(rows: &[Row]) -> String {
         "LUFS",
         "dBTP",
         "GAIN dB",
+        "LIMITER dB",
         "LUFS AFTER",
         "dBTP AFTER",
         "STATUS",
@@ -218,6 +229,7 @@ fn table(rows: &[Row]) -> String {
                 };
                 format!("{g:+.1}{mark}")
             }),
+            num(r.limiter_reduction_db.filter(|&d| d > 0.0).map(|d| -d), ""),
             num(r.lufs_after, ""),
             num(r.true_peak_after_dbtp, ""),
             r.status.to_string(),
@@ -264,6 +276,7 @@ mod tests {
             gain_shortfall_lu: Some(0.0),
             gain_limited: Some(false),
             gain_matched_to_pair: Some(false),
+            limiter_reduction_db: Some(1.26),
             status: if reason.is_some() { "rejected" } else { "ok" },
             reason: reason.map(String::from),
             reasons: vec![],
@@ -285,5 +298,11 @@ mod tests {
         assert_eq!(col(lines[1]), col(lines[2]));
         assert!(lines[1].contains("12.3 s") && lines[1].contains("mp3 22050Hz 1ch"));
         assert!(lines[2].ends_with("rejected  bad"));
+        assert!(lines[0].contains("GAIN dB  LIMITER dB  LUFS AFTER"), "{t}");
+        let cells: Vec<&str> = lines[1].split_whitespace().collect();
+        assert!(
+            cells.windows(3).any(|w| w == ["+2.0", "-1.3", "-16.0"]),
+            "{t}"
+        );
     }
 }

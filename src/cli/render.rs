@@ -143,8 +143,13 @@ fn write_adjusted(global: &Global, s: &Selected, dir: &Path) -> Result<(), Adjus
             }
         }
         for (src, (plan, clip)) in files.iter().zip(adjust_message(&files, &s.loudness, dir)?) {
+            let limiter = if plan.limiter_reduction_db > 0.0 {
+                format!(", limiter -{:.1} dB", plan.limiter_reduction_db)
+            } else {
+                String::new()
+            };
             println!(
-                "adjusted {} -> {} ({:+.1} dB, {} bytes, sha256 {}{})",
+                "adjusted {} -> {} ({:+.1} dB{limiter}, {} bytes, sha256 {}{})",
                 crate::diag::display_path(&global.root, src).display(),
                 clip.path.display(),
                 plan.gain_db,

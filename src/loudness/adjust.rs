@@ -2,16 +2,20 @@
 //! was rendered. 16-bit PCM WAV, **mono at the source's sample rate** (no resampling, so nothing
 //! is lost before the endpoint), content-addressed in a cache; originals are never touched.
 //!
-//! Cache key: sha256 over the source file's bytes, the gain (to 1/10000 dB) and a format
-//! version. The gain follows from the measured loudness and the policy, so a changed source or
-//! a changed `[loudness]` section gives a new key and a rebuild; an unchanged one is reused.
+//! Cache key: sha256 over the source file's bytes, the gain (to 1/10000 dB), the limiter's
+//! settings (or `limiter=off`) and a format version. The gain and the limiter follow from the
+//! measured loudness and the policy, so a changed source or a changed `[loudness]` section gives
+//! a new key and a rebuild; an unchanged one is reused.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::{GainPlan, LoudnessConfig, MeasureError, measure_for_air, plan_gain, plan_pair};
+use super::{
+    GainPlan, LoudnessConfig, MeasureError, apply_plan, measure_for_air, plan_gain, plan_pair,
+    settle,
+};
 use crate::audio::decode::{DecodeError, Pcm, decode_bytes};
 
 /// Bumped whenever the adjusted file's bytes would change for the same inputs.
@@ -66,14 +70,10 @@ pub fn downmix_mono(pcm: &Pcm) -> Pcm {
     }
 }
 
-/// `pcm` downmixed to mono with the planned gain applied (clamped to [−1, 1]).
+/// `pcm` downmixed to mono with the plan applied: the gain, then its limiter if any (the
+/// 16-bit writer clamps to full scale).
 pub fn adjusted_pcm(pcm: &Pcm, gain: &GainPlan) -> Pcm {
-    let mut mono = downmix_mono(pcm);
-    let g = gain.linear();
-    for s in &mut mono.samples {
-        *s = (*s * g).clamp(-1.0, 1.0);
-    }
-    mono
+    apply_plan(&downmix_mono(pcm), gain).0
 }
 
 /// The cache key for `source_bytes` adjusted by `gain`.
@@ -81,6 +81,9 @@ pub fn cache_key(source_bytes: &[u8], gain: &GainPlan) -> String {
     let mut h = Sha256::new();
     h.update(FORMAT_VERSION.as_bytes());
     h.update(format!("|gain_db={:.4}|", gain.gain_db).as_bytes());
+    let limiter = gain.limiter.map(|l| l.cache_tag());
+    h.update(limiter.as_deref().unwrap_or("limiter=off").as_bytes());
+    h.update(b"|");
     h.update(source_bytes);
     hex::encode(h.finalize())
 }
@@ -104,7 +107,8 @@ pub fn adjusted_clip(
 }
 
 /// Adjusted clips for one message's clips (usually the pair): each decoded once, measured on
-/// its mono downmix, planned together with [`plan_pair`] when there are two, then cached.
+/// its mono downmix, planned together with [`plan_pair`] when there are two, [`settle`]d where
+/// the limiter takes peaks, then cached.
 pub fn adjust_message(
     sources: &[&Path],
     cfg: &LoudnessConfig,
@@ -131,10 +135,15 @@ pub fn adjust_message(
     };
     let mut out = Vec::with_capacity(sources.len());
     for ((bytes, pcm), plan) in decoded.iter().zip(plans) {
+        let mono = downmix_mono(pcm);
+        let plan = settle(&mono, plan, cfg).map_err(|e| AdjustError::Measure {
+            path: sources[out.len()].to_path_buf(),
+            source: e,
+        })?;
         let path = cache_dir.join(format!("{}.wav", cache_key(bytes, &plan)));
         let reused = path.is_file();
         if !reused {
-            write_wav_atomic(&adjusted_pcm(pcm, &plan), &path)?;
+            write_wav_atomic(&apply_plan(&mono, &plan).0, &path)?;
         }
         out.push((plan, describe(&path, reused)?));
     }
@@ -293,7 +302,10 @@ mod tests {
         let (a, b) = (dir.path().join("ii.wav"), dir.path().join("zh.wav"));
         std::fs::write(&a, wav_s16_bytes(&yi).unwrap()).unwrap();
         std::fs::write(&b, wav_s16_bytes(&zh).unwrap()).unwrap();
-        let cfg = LoudnessConfig::default();
+        let cfg = LoudnessConfig {
+            limiter: false,
+            ..LoudnessConfig::default()
+        };
         let out = adjust_message(&[&a, &b], &cfg, &dir.path().join("c")).unwrap();
         assert!(
             out[0].0.limited && out[0].0.shortfall_lu > 1.0,
@@ -311,6 +323,46 @@ mod tests {
             peak.true_peak_dbtp <= cfg.max_true_peak_dbtp + 0.1,
             "{peak:?}"
         );
+
+        // with the limiter (the default) both reach the target, under the ceiling, in new files
+        let cfg = LoudnessConfig::default();
+        let limited = adjust_message(&[&a, &b], &cfg, &dir.path().join("c")).unwrap();
+        assert!(
+            limited[0].0.limiter_reduction_db > 1.0,
+            "{:?}",
+            limited[0].0
+        );
+        assert!(!limited[0].1.reused && limited[0].1.path != out[0].1.path);
+        for (plan, clip) in &limited {
+            let got = measure(&decode_file(&clip.path).unwrap()).unwrap();
+            assert!((got.lufs - cfg.target_lufs).abs() <= 0.5, "{got:?}");
+            assert!(got.true_peak_dbtp <= cfg.max_true_peak_dbtp, "{got:?}");
+            assert!(
+                (got.lufs - plan.expected_lufs).abs() <= 0.1,
+                "{got:?} {plan:?}"
+            );
+        }
+        // the settled plan rebuilds the same key: pushed clips reuse what was adjusted here
+        let again = adjusted_clip(&a, &limited[0].0, &dir.path().join("c")).unwrap();
+        assert!(again.reused && again.sha256 == limited[0].1.sha256);
+    }
+
+    #[test]
+    fn cache_key_changes_with_the_limiter() {
+        let plan = plan_gain(-26.0, -5.0, &LoudnessConfig::default());
+        let off = GainPlan {
+            limiter: None,
+            ..plan
+        };
+        let other = GainPlan {
+            limiter: plan.limiter.map(|l| crate::loudness::Limiter {
+                release_ms: 50.0,
+                ..l
+            }),
+            ..plan
+        };
+        let keys = [plan, off, other].map(|p| cache_key(b"same source", &p));
+        assert!(keys[0] != keys[1] && keys[0] != keys[2] && keys[1] != keys[2]);
     }
 
     #[test]

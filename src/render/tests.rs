@@ -231,10 +231,9 @@ fn broadcast_becomes_programme_with_root_relative_files() {
     assert!(p.items.iter().all(|i| i.gain_db.is_none()));
 }
 
-#[test]
-fn repeated_airings_keep_the_pair_matched_gains() {
-    // the planner expands repeats into items: ii zh ii zh; Yi is spiky, so capped, and Mandarin
-    // is lowered to match — in both airings, not only the first
+/// A spiky Yi clip (a quiet tone with near-full-scale clicks), a steady Mandarin one, and the
+/// programme airing the pair twice as the planner expands repeats: ii zh ii zh.
+fn spiky_pair_twice() -> (Pcm, Pcm, Programme) {
     let mut yi = tone(16_000, 1, 300.0, 0.01, 48_000);
     for i in (0..yi.samples.len()).step_by(8_000) {
         yi.samples[i] = 0.95;
@@ -251,7 +250,18 @@ fn repeated_airings_keep_the_pair_matched_gains() {
         repeats: 1,
         repeat_gap_s: 0.0,
     };
-    let cfg = LoudnessConfig::default();
+    (yi, zh, p)
+}
+
+#[test]
+fn repeated_airings_keep_the_pair_matched_gains() {
+    // the planner expands repeats into items: ii zh ii zh; Yi is spiky, so capped, and Mandarin
+    // is lowered to match — in both airings, not only the first
+    let (yi, zh, p) = spiky_pair_twice();
+    let cfg = LoudnessConfig {
+        limiter: false,
+        ..LoudnessConfig::default()
+    };
     let r = render_decoded(&p, &[&yi, &zh, &yi, &zh], OutputFormat::default(), &cfg).unwrap();
     let g: Vec<GainPlan> = r.timeline.iter().map(|e| e.gain).collect();
     assert!(g[0].limited && g[1].matched_to_pair, "{g:?}");
@@ -268,4 +278,33 @@ fn repeated_airings_keep_the_pair_matched_gains() {
         (m.lufs - g[0].expected_lufs).abs() <= cfg.pair_tolerance_lu,
         "{m:?} {g:?}"
     );
+}
+
+#[test]
+fn limited_clips_air_on_target_under_the_ceiling_in_every_airing() {
+    // the same spiky Yi clip as above, with the limiter (the default): both languages reach
+    // the target, the limiter's reduction is recorded, and both airings are the same audio
+    let (yi, zh, p) = spiky_pair_twice();
+    let cfg = LoudnessConfig::default();
+    let r = render_decoded(&p, &[&yi, &zh, &yi, &zh], OutputFormat::default(), &cfg).unwrap();
+    let g: Vec<GainPlan> = r.timeline.iter().map(|e| e.gain).collect();
+    assert!(g[0].limiter_reduction_db > 6.0 && !g[0].limited, "{g:?}");
+    assert!(g[1].limiter.is_none() && !g[1].matched_to_pair, "{g:?}");
+    assert_eq!((g[2], g[3]), (g[0], g[1]));
+    assert_eq!(r.clipped_samples, 0);
+    let clip = |k: usize| {
+        let e = &r.timeline[k];
+        let s = e.start_frame as usize;
+        Pcm {
+            sample_rate: 48_000,
+            channels: 1,
+            samples: r.pcm.samples[s..s + e.frames as usize].to_vec(),
+        }
+    };
+    assert_eq!(clip(0), clip(2));
+    for k in 0..2 {
+        let m = measure(&clip(k)).unwrap();
+        assert!((m.lufs - cfg.target_lufs).abs() <= 0.5, "{k}: {m:?}");
+        assert!(m.true_peak_dbtp <= cfg.max_true_peak_dbtp, "{k}: {m:?}");
+    }
 }

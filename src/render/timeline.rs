@@ -53,7 +53,8 @@ pub fn clock(seconds: f64) -> String {
     format!("{}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000)
 }
 
-/// The timeline as a table, one clip a line, with a note for capped or matched gains.
+/// The timeline as a table, one clip a line, with a note for capped or matched gains and for
+/// the limiter's gain reduction.
 pub fn format_timeline(entries: &[TimelineEntry], total_s: f64) -> String {
     let mut out = String::from("start      length     lang  gain      expected   message  file\n");
     for e in entries {
@@ -79,6 +80,13 @@ pub fn format_timeline(entries: &[TimelineEntry], total_s: f64) -> String {
                 out,
                 "  (lowered to match its pair, {:.1} LU short)",
                 e.gain.shortfall_lu
+            );
+        }
+        if e.gain.limiter_reduction_db > 0.0 {
+            let _ = write!(
+                out,
+                "  (limiter took peaks down by up to {:.1} dB)",
+                e.gain.limiter_reduction_db
             );
         }
         out.push('\n');
@@ -123,5 +131,30 @@ mod tests {
             "{table}"
         );
         assert!(table.ends_with("total 0:03.000\n"), "{table}");
+        assert!(!table.contains("limiter"), "{table}");
+    }
+
+    #[test]
+    fn table_shows_the_limiter_reduction() {
+        let item = ProgrammeItem {
+            message: "fake-rights-agents".into(),
+            lang: Lang::Zh,
+            file: "audio/fake-rights-agents/zh.mp3".into(),
+            gain_db: None,
+            gap_after_s: 0.0,
+        };
+        let mut gain = GainPlan::unity(crate::loudness::Loudness {
+            lufs: -16.0,
+            true_peak_dbtp: -1.2,
+        });
+        gain.gain_db = 4.5;
+        gain.limiter_reduction_db = 2.34;
+        let e = TimelineEntry::new(&item, 0, 0, 48_000, gain, OutputFormat::default());
+        let table = format_timeline(&[e], 1.0);
+        assert!(table.contains("  +4.5 dB  -16.0 LUFS"), "{table}");
+        assert!(
+            table.contains("(limiter took peaks down by up to 2.3 dB)"),
+            "{table}"
+        );
     }
 }

@@ -70,7 +70,7 @@ type Field<C, T> = (
     &'static str,
 );
 
-const GATE_NUMBERS: [Field<GateConfig, f64>; 7] = [
+const GATE_NUMBERS: [Field<GateConfig, f64>; 8] = [
     (
         "max_duration_s",
         |g| &mut g.max_duration_s,
@@ -106,6 +106,12 @@ const GATE_NUMBERS: [Field<GateConfig, f64>; 7] = [
         |g| &mut g.clip_peak_fraction,
         fraction,
         "a share between 0 and 1",
+    ),
+    (
+        "min_lufs",
+        |g| &mut g.min_lufs,
+        |x| x > -70.0 && x < 0.0,
+        "a loudness between -70 and 0 LUFS, such as `-45`",
     ),
     (
         "pair_duration_ratio",

@@ -14,6 +14,7 @@ max_duration_s = 90.0
 min_duration_s = 2.0
 silence_dbfs = -50.0
 max_silent_fraction = 0.5
+min_lufs = -40.0
 clip_run_samples = 6
 clip_peak_dbfs = -0.3
 clip_peak_count = 40
@@ -24,6 +25,7 @@ pair_duration_ratio = 3.0
 target_lufs = -18.0
 max_true_peak_dbtp = -2.0
 pair_tolerance_lu = 0.5
+limiter = false
 
 [[population]]
 township = "513431100"
@@ -71,6 +73,8 @@ fn every_key_is_read() {
         (l.target_lufs, l.max_true_peak_dbtp, l.pair_tolerance_lu),
         (-18.0, -2.0, 0.5)
     );
+    assert!(!l.limiter);
+    assert_eq!(g.min_lufs, -40.0);
     assert_eq!(s.population.len(), 1);
     assert_eq!(s.population[0].people, 12345);
     assert_eq!(s.population[0].source, "乡政府 2024 户籍统计");
@@ -120,10 +124,10 @@ fn unknown_keys_point_at_themselves_with_a_suggestion_and_the_rest_applies() {
 
 #[test]
 fn bad_values_are_reported_at_their_position_and_keep_the_default() {
-    let src = "[loudness]\ntarget_lufs = 5.0\npair_tolerance_lu = \"one\"\n\n[gate]\nmax_silent_fraction = 1.5\nclip_run_samples = 0\n";
+    let src = "[loudness]\ntarget_lufs = 5.0\npair_tolerance_lu = \"one\"\n\n[gate]\nmax_silent_fraction = 1.5\nclip_run_samples = 0\nmin_lufs = -90.0\n";
     let (s, diags) = parse(src);
     let text: Vec<String> = diags.iter().map(ToString::to_string).collect();
-    assert_eq!(diags.len(), 4, "{text:#?}");
+    assert_eq!(diags.len(), 5, "{text:#?}");
     let find = |needle: &str| {
         text.iter()
             .find(|t| t.contains(needle))
@@ -133,6 +137,7 @@ fn bad_values_are_reported_at_their_position_and_keep_the_default() {
     assert!(find("wrong type").contains(":3:21"));
     assert!(find("`max_silent_fraction`").contains(":6:23"));
     assert!(find("`clip_run_samples`").contains(":7:20"));
+    assert!(find("`min_lufs` in `[gate]` is `-90`").contains(":8:12"));
     assert_eq!(s.loudness, LoudnessConfig::default());
     assert_eq!(s.gate, GateConfig::default());
 }

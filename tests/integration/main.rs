@@ -6,6 +6,7 @@ mod util;
 mod catalog;
 mod ebd;
 mod ledger;
+mod loudness;
 mod plan;
 mod push;
 mod reach;

@@ -5,6 +5,25 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The playlist item of one catalogued clip, as the planner makes it (no gap after).
+pub fn playlist_item(
+    catalog: &shengbo::catalog::Catalog,
+    message: &str,
+    lang: shengbo::lang::Lang,
+) -> shengbo::plan::PlaylistItem {
+    let clip = &catalog.message(message).unwrap().clips[&lang];
+    let probe = clip.probe.clone().unwrap();
+    shengbo::plan::PlaylistItem {
+        message: message.to_string(),
+        lang,
+        file: clip.file.display().to_string(),
+        sha256: probe.sha256,
+        size_bytes: probe.size_bytes,
+        duration_s: probe.duration_s,
+        gap_after_s: 0.0,
+    }
+}
+
 /// The `shengbo` binary built for this test run.
 pub fn shengbo() -> Command {
     Command::new(env!("CARGO_BIN_EXE_shengbo"))
