@@ -56,14 +56,13 @@ pub(crate) fn quiet_list(ctx: &mut Ctx<'_>, raw: Option<&SpannedList>) -> Vec<Qu
 }
 
 fn lookup_failed(ctx: &mut Ctx<'_>, span: Range<usize>, e: &LookupError, expected: &str) {
-    let help = e.suggestion().map(|s| format!("did you mean `{s}`?"));
-    let d = ctx.error(span, format!("{e}, expected {expected}"));
-    Ctx::help(d, help);
+    let help = e.help().map_or_else(|| crate::t!(expected), str::to_string);
+    let d = ctx.error(span, e.to_string());
+    Ctx::help(d, Some(help));
 }
 
-const COUNTY_EXPECTED: &str = "a 6-digit county code or a county name such as `昭觉县`";
-const TOWNSHIP_EXPECTED: &str =
-    "a 9-digit township code, a township name or `county/township` such as `昭觉县/竹核镇`";
+const COUNTY_EXPECTED: &str = "lookup-expected-county";
+const TOWNSHIP_EXPECTED: &str = "lookup-expected-township";
 
 fn counties<'d>(
     ctx: &mut Ctx<'_>,

@@ -5,9 +5,15 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// The `shengbo` binary built for this test run.
+/// The `shengbo` binary built for this test run, speaking English (the tests that read
+/// Chinese say `--lang zh` or set `LANG` themselves).
 pub fn shengbo() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_shengbo"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_shengbo"));
+    for var in ["LANGUAGE", "LC_ALL", "LC_MESSAGES"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("LANG", "en_US.UTF-8");
+    cmd
 }
 
 /// Run `shengbo` with `args` in project folder `root`, data dir inside it.
