@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod check;
 pub mod coverage;
 pub mod demo;
+pub mod directory;
 pub mod plan;
 pub mod play;
 pub mod render;
@@ -89,6 +90,8 @@ pub enum Command {
     Sim(sim::Args),
     /// The out-of-the-box demo: simulator, all townships, reach per county.
     Demo(demo::Args),
+    /// Look up counties, townships and villages: codes, populations, endpoints, campaigns.
+    Directory(directory::Args),
 }
 
 /// Run one parsed command line.
@@ -107,6 +110,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(args) => token::run(&g, args),
         Command::Sim(args) => sim::run(&g, args),
         Command::Demo(args) => demo::run(&g, args),
+        Command::Directory(args) => directory::run(&g, args),
     }
 }
 

@@ -183,6 +183,23 @@ pub fn best<T: Clone + PartialEq>(
     (!rival).then_some(first)
 }
 
+/// Whether a place matches what someone searched for: a code or its first digits, a part of
+/// the Chinese name (with or without its suffix), or the first syllables of its name in pinyin
+/// (`zhaojue`, `zhao`), or its English name.
+pub fn matches(query: &str, name: &str, code: &str, name_en: Option<&str>) -> bool {
+    let q = query.trim();
+    if q.is_empty() {
+        return true;
+    }
+    if q.bytes().all(|b| b.is_ascii_digit()) {
+        return code.starts_with(q);
+    }
+    name.contains(q)
+        || name.contains(stem(q))
+        || name_en.is_some_and(|en| en.to_lowercase().starts_with(&q.to_lowercase()))
+        || spells(q, name, true)
+}
+
 /// A township as staff know it: `昭觉县 竹核镇 `513431102``.
 pub fn township_label(directory: &Directory, code: &str) -> String {
     match directory.township(code) {

@@ -127,3 +127,16 @@ fn labels_show_names_with_codes() {
     );
     assert_eq!(township_label(&d, "999"), "`999`");
 }
+
+#[test]
+fn searches_match_codes_names_and_pinyin() {
+    assert!(matches("5134", "昭觉县", "513431", None));
+    assert!(!matches("5135", "昭觉县", "513431", None));
+    assert!(matches("昭觉", "昭觉县", "513431", None));
+    assert!(matches("觉县", "昭觉县", "513431", None));
+    assert!(matches("昭觉乡", "昭觉县", "513431", None), "suffix forms");
+    assert!(matches("zhaojue", "昭觉县", "513431", None));
+    assert!(matches("zhao", "昭觉县", "513431", None));
+    assert!(matches("Zhaoj", "昭觉县", "513431", Some("Zhaojue")));
+    assert!(!matches("xichang", "昭觉县", "513431", Some("Zhaojue")));
+}
