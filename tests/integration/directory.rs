@@ -105,6 +105,7 @@ fn check_speaks_chinese_and_writes_no_ansi_codes_to_a_pipe() {
     std::fs::create_dir(dir.path().join("audio")).unwrap();
     let out = shengbo()
         .args(["-v", "check", "--lang", "zh"])
+        .env("NO_COLOR", "1")
         .env("SHENGBO_ROOT", dir.path())
         .env("SHENGBO_DATA_DIR", dir.path().join(".shengbo"))
         .env_remove("RUST_LOG")
