@@ -150,7 +150,8 @@ fn header(
 ) {
     let array = trimmed.starts_with("[[");
     let name = trimmed.trim_start_matches('[');
-    let Some(end) = name.find(']') else {
+    let close = if array { "]]" } else { "]" };
+    let Some(end) = name.find(close) else {
         out.push(unclosed(file, src, at, '['));
         return;
     };

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::util::{shengbo, stdout};
+use crate::util::{copy_dir, shengbo, stdout};
 
 #[derive(Debug, serde::Deserialize)]
 struct Expect {
@@ -56,19 +56,6 @@ fn parse(out: &str) -> Vec<Printed> {
     found
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 fn cases() -> Vec<PathBuf> {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let mut cases: Vec<PathBuf> = std::fs::read_dir(corpus)
@@ -85,8 +72,8 @@ fn judge(case: &Path, data: &Path) -> Result<(), String> {
     let expect: Expect = toml::from_str(&text).map_err(|e| format!("expect.toml: {e}"))?;
     let project = tempfile::tempdir().unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    copy_tree(&repo.join("audio"), &project.path().join("audio"));
-    copy_tree(&case.join("schedules"), &project.path().join("schedules"));
+    copy_dir(&repo.join("audio"), &project.path().join("audio"));
+    copy_dir(&case.join("schedules"), &project.path().join("schedules"));
     let out = shengbo()
         .args(["check", "--lang", "en"])
         .env("SHENGBO_ROOT", project.path())

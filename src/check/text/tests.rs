@@ -67,6 +67,8 @@ fn an_unclosed_bracket_points_at_the_opening_bracket() {
     assert!(msg.contains("`[`") && help.contains("`]`"), "{msg} {help}");
     let (at, _, _) = one("name = \"a\"\n[targets\nall = true\n");
     assert_eq!(at, "schedules/a.toml:2:1");
+    let (at, _, _) = one("name = \"a\"\n[[slots]\ncron = \"0 8 * * *\"\n");
+    assert_eq!(at, "schedules/a.toml:2:1");
     let multi = "messages = [\n  \"a\",\n  \"b\",\n]\nname = \"x\"\n";
     assert!(slips(Path::new("a.toml"), multi).is_empty());
 }
