@@ -130,3 +130,20 @@ dir-count = { $counties ->
 
 ## settings (src/settings.rs)
 locale-unknown = unknown interface language `{ $value }`, expected `zh` or `en`
+
+## campaign targets and quiet hours (src/schedule/targets.rs)
+quiet-invalid = invalid quiet hours `{ $text }`, expected `HH:MM-HH:MM` such as `22:00-06:30`
+quiet-same-time = quiet hours `{ $text }` start and end at the same time, expected `HH:MM-HH:MM` such as `22:00-06:30`
+quiet-none = none
+quiet-override-untargeted = quiet hours for `{ $township }` have no effect: the campaign does not target it
+quiet-override-twice = quiet hours for township { $code } are given twice
+targets-missing = missing `[targets]`, expected `all = true`, `counties` or `townships`
+targets-adds-nothing = `{ $key }` adds nothing with `all = true`
+targets-excluded-untargeted = `{ $text }` is excluded but was not targeted anyway
+targets-none = campaign targets no townships, expected `all = true`, `counties` or `townships` leaving at least one township after exclusions
+slot-always-quiet = slot `{ $cron }` always falls inside quiet hours ({ $quiet }), so it would never air
+slot-move = move the slot or change `quiet_hours`
+slot-partly-quiet = slot `{ $cron }` fires at { $times }{ $more ->
+        [0] {""}
+       *[other] {" "}and { $more } more
+    } inside quiet hours ({ $quiet }); those broadcasts are skipped

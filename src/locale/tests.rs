@@ -193,3 +193,25 @@ fn no_literal_messages_in_check_and_directory() {
         }
     }
 }
+
+#[test]
+fn plural_tails_read_right_in_both_languages() {
+    let line = |locale, more: usize| {
+        scoped(locale, || {
+            crate::t!(
+                "slot-partly-quiet",
+                cron = "0 6 * * *",
+                times = "06:00",
+                more = more,
+                quiet = "`22:00-06:30`"
+            )
+        })
+    };
+    assert_eq!(
+        line(Locale::En, 0),
+        "slot `0 6 * * *` fires at 06:00 inside quiet hours (`22:00-06:30`); those broadcasts are skipped"
+    );
+    assert!(line(Locale::En, 2).contains("06:00 and 2 more inside"));
+    assert!(line(Locale::Zh, 0).contains("在 06:00 落在静默时段"));
+    assert!(line(Locale::Zh, 2).contains("06:00等（另有 2 个）"));
+}

@@ -99,3 +99,20 @@ dir-count = { $counties } 个县市，{ $townships } 个乡镇，{ $villages } �
 
 ## 设置 (src/settings.rs)
 locale-unknown = 未知的界面语言 `{ $value }`，应为 `zh` 或 `en`
+
+## 活动的目标和静默时段 (src/schedule/targets.rs)
+quiet-invalid = 静默时段 `{ $text }` 无效，应为 `HH:MM-HH:MM`，例如 `22:00-06:30`
+quiet-same-time = 静默时段 `{ $text }` 的开始和结束时间相同，应为 `HH:MM-HH:MM`，例如 `22:00-06:30`
+quiet-none = 无
+quiet-override-untargeted = `{ $township }` 的静默时段不起作用：活动没有覆盖这个乡镇
+quiet-override-twice = 乡镇 { $code } 的静默时段写了两次
+targets-missing = 缺少 `[targets]`，应写 `all = true`、`counties` 或 `townships`
+targets-adds-nothing = 有了 `all = true`，`{ $key }` 不起作用
+targets-excluded-untargeted = 排除了 `{ $text }`，但它本来就不在目标里
+targets-none = 活动没有覆盖任何乡镇：请写 `all = true`、`counties` 或 `townships`，排除之后至少留下一个乡镇
+slot-always-quiet = 时段 `{ $cron }` 总是落在静默时段（{ $quiet }）内，永远不会播出
+slot-move = 请调整时段或修改 `quiet_hours`
+slot-partly-quiet = 时段 `{ $cron }` 在 { $times }{ $more ->
+        [0] {""}
+       *[other] 等（另有 { $more } 个）
+    } 落在静默时段（{ $quiet }）内；这些广播会被跳过
