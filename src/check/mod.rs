@@ -248,6 +248,7 @@ pub fn run(inputs: &Inputs, now: DateTime<Utc>) -> Report {
 
 mod cross;
 pub mod files;
+pub mod forms;
 pub mod text;
 pub mod tz;
 

@@ -147,3 +147,7 @@ slot-partly-quiet = slot `{ $cron }` fires at { $times }{ $more ->
         [0] {""}
        *[other] {" "}and { $more } more
     } inside quiet hours ({ $quiet }); those broadcasts are skipped
+
+## dates (src/check/forms.rs, src/schedule/validate.rs)
+date-invalid = invalid `{ $key }` `{ $text }`, expected a date such as `2026-12-01`
+date-write-as = write `{ $date }`

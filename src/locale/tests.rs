@@ -162,6 +162,7 @@ fn no_literal_messages_in_check_and_directory() {
         ("src/check/cross.rs", include_str!("../check/cross.rs")),
         ("src/check/files.rs", include_str!("../check/files.rs")),
         ("src/check/tz.rs", include_str!("../check/tz.rs")),
+        ("src/check/forms.rs", include_str!("../check/forms.rs")),
         ("src/check/text.rs", include_str!("../check/text.rs")),
         ("src/cli/directory.rs", include_str!("../cli/directory.rs")),
         (

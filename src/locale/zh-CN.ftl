@@ -116,3 +116,7 @@ slot-partly-quiet = 时段 `{ $cron }` 在 { $times }{ $more ->
         [0] {""}
        *[other] 等（另有 { $more } 个）
     } 落在静默时段（{ $quiet }）内；这些广播会被跳过
+
+## 日期 (src/check/forms.rs, src/schedule/validate.rs)
+date-invalid = `{ $key }` 的日期 `{ $text }` 无效，应写成 `2026-12-01` 这样
+date-write-as = 请写成 `{ $date }`

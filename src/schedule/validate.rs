@@ -173,10 +173,9 @@ fn date(ctx: &mut Ctx<'_>, raw: &Spanned<toml::Value>, key: &str) -> Option<Naiv
     };
     let parsed = NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok();
     if parsed.is_none() {
-        ctx.error(
-            raw.span(),
-            format!("invalid `{key}` `{text}`, expected a date such as `2026-12-01`"),
-        );
+        let msg = crate::t!("date-invalid", key = key, text = text.as_str());
+        let help = crate::check::forms::date_help(&text);
+        Ctx::help(ctx.error(raw.span(), msg), help);
     }
     parsed
 }
