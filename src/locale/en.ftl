@@ -151,3 +151,7 @@ slot-partly-quiet = slot `{ $cron }` fires at { $times }{ $more ->
 ## dates (src/check/forms.rs, src/schedule/validate.rs)
 date-invalid = invalid `{ $key }` `{ $text }`, expected a date such as `2026-12-01`
 date-write-as = write `{ $date }`
+
+## crontab lines (src/check/forms.rs, src/schedule/programme.rs)
+cron-invalid = invalid cron `{ $cron }`: { $reason }
+cron-write-as = write `{ $line }`

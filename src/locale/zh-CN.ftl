@@ -120,3 +120,7 @@ slot-partly-quiet = 时段 `{ $cron }` 在 { $times }{ $more ->
 ## 日期 (src/check/forms.rs, src/schedule/validate.rs)
 date-invalid = `{ $key }` 的日期 `{ $text }` 无效，应写成 `2026-12-01` 这样
 date-write-as = 请写成 `{ $date }`
+
+## crontab 行 (src/check/forms.rs, src/schedule/programme.rs)
+cron-invalid = crontab 行 `{ $cron }` 无效：{ $reason }
+cron-write-as = 请写成 `{ $line }`
