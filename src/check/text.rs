@@ -105,19 +105,7 @@ pub fn slips(file: &Path, src: &str) -> Vec<Diagnostic> {
             let key = line[..eq].trim().trim_matches(['"', '\'']).to_string();
             if let Some(first) = keys.insert((table.clone(), key.clone()), n + 1) {
                 let lead = offset + line.len() - line.trim_start().len();
-                out.push(
-                    Diagnostic::error(
-                        file,
-                        crate::t!(
-                            "text-duplicate-key",
-                            key = key.as_str(),
-                            first = first,
-                            second = n + 1
-                        ),
-                    )
-                    .at(src, lead..lead + key.len())
-                    .with_help(crate::t!("text-keep-one")),
-                );
+                out.push(duplicate(file, src, &key, (first, n + 1), lead));
             }
             open = open_bracket(&code).map(|(i, c)| (offset + i, c));
         } else if open.is_some() && code.contains(']') {
@@ -166,20 +154,13 @@ fn header(
     let line = src[..at].matches('\n').count() + 1;
     let seen = keys.insert((String::new(), format!("[{name}]")), line);
     if let (false, Some(first)) = (array, seen) {
-        let shown = format!("[{name}]");
-        out.push(
-            Diagnostic::error(
-                file,
-                crate::t!(
-                    "text-duplicate-key",
-                    key = shown.as_str(),
-                    first = first,
-                    second = line
-                ),
-            )
-            .at(src, at..at + shown.len())
-            .with_help(crate::t!("text-keep-one")),
-        );
+        out.push(duplicate(
+            file,
+            src,
+            &format!("[{name}]"),
+            (first, line),
+            at,
+        ));
     }
     // Keys of an array table's entry start afresh with each `[[…]]`.
     keys.retain(|(t, _), _| t.is_empty() || *t != name);
@@ -228,6 +209,25 @@ fn open_bracket(code: &str) -> Option<(usize, char)> {
         }
     }
     stack.first().map(|&i| (i, '['))
+}
+
+/// A key (or table header) given twice, at its second place `at`.
+fn duplicate(
+    file: &Path,
+    src: &str,
+    key: &str,
+    (first, second): (usize, usize),
+    at: usize,
+) -> Diagnostic {
+    let message = crate::t!(
+        "text-duplicate-key",
+        key = key,
+        first = first,
+        second = second
+    );
+    Diagnostic::error(file, message)
+        .at(src, at..at + key.len())
+        .with_help(crate::t!("text-keep-one"))
 }
 
 fn unclosed(file: &Path, src: &str, at: usize, open: char) -> Diagnostic {
