@@ -105,7 +105,7 @@ pub struct Inputs {
 /// Why `check` could not run at all.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
-    #[error("no `schedules` folder in `{0}`: campaigns go in `schedules/*.toml`")]
+    #[error("{}", crate::t!("check-no-schedules", root = .0.display().to_string()))]
     NoSchedules(PathBuf),
     #[error(transparent)]
     Catalog(#[from] crate::catalog::load::LoadError),

@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::diag::Diagnostic;
 
 /// Full-width characters typed for TOML's punctuation: (character, catalogue name, half-width).
-const FULL_WIDTH: [(char, &str, &str); 10] = [
+const FULL_WIDTH: [(char, &str, &str); 11] = [
     ('：', "fw-colon", "="),
     ('，', "fw-comma", ","),
     ('＝', "fw-equals", "="),
@@ -20,6 +20,7 @@ const FULL_WIDTH: [(char, &str, &str); 10] = [
     ('［', "fw-bracket", "["),
     ('］', "fw-bracket", "]"),
     ('\u{3000}', "fw-space", " "),
+    ('。', "fw-period", "."),
 ];
 
 /// The text of a file, or the diagnostic saying it is not UTF-8 and how to save it as UTF-8.

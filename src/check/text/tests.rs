@@ -29,6 +29,8 @@ fn full_width_punctuation_is_named_with_the_half_width_to_type() {
         msg.contains("full-width comma") && help.contains("`,`"),
         "{msg}"
     );
+    let (_, msg, help) = one("gap_s = 1。5\n");
+    assert!(msg.contains("full stop") && help.contains("`.`"), "{msg}");
     let (_, msg, help) = one("name ＝ \"x\"\n");
     assert!(msg.contains("equals") && help.contains("`=`"), "{msg}");
     let (_, msg, help) = one("name = “x”\n");
