@@ -122,8 +122,8 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let label = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
+            Severity::Error => crate::t!("diag-error"),
+            Severity::Warning => crate::t!("diag-warning"),
         };
         writeln!(f, "{label}: {}", self.message)?;
         write!(f, "  ——▶ {}", self.position())?;
@@ -139,7 +139,7 @@ impl fmt::Display for Diagnostic {
             )?;
         }
         if let Some(help) = &self.help {
-            write!(f, "\n  = help: {help}")?;
+            write!(f, "\n  = {}: {help}", crate::t!("diag-help"))?;
         }
         Ok(())
     }
@@ -180,10 +180,10 @@ pub fn toml_error(file: &Path, src: &str, e: &toml::de::Error, keys: &[&str]) ->
     } else {
         listed
     };
-    diag.message = format!("unknown key `{unknown}`");
+    diag.message = crate::t!("unknown-key", key = unknown);
     match did_you_mean(unknown, known.iter().copied()) {
-        Some(best) => diag.with_help(format!("did you mean `{best}`?")),
-        None => diag.with_help(format!("expected one of {}", known.join(", "))),
+        Some(best) => diag.with_help(crate::t!("did-you-mean", name = best)),
+        None => diag.with_help(crate::t!("expected-one-of", list = known.join(", "))),
     }
 }
 

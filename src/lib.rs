@@ -7,6 +7,7 @@
 //! # Layout
 //!
 //! - [`lang`] — the two broadcast languages (`ii` Nuosu Yi, `zh` Mandarin) and their codes.
+//! - [`locale`] — the message catalogue (zh-CN, en): what a person reads, looked up by id.
 //! - [`diag`] — user-facing diagnostics: `file:line:col`, the source line, a caret.
 //! - [`settings`] — deployment-wide settings (`schedules/settings.toml`).
 //! - [`directory`] — Liangshan's counties, townships and villages, with populations.
@@ -49,6 +50,7 @@ pub mod ebd;
 pub mod endpoint;
 pub mod lang;
 pub mod ledger;
+pub mod locale;
 pub mod loudness;
 pub mod plan;
 pub mod play;

@@ -27,7 +27,7 @@ mod checks;
 pub const SETTINGS_FILE: &str = "schedules/settings.toml";
 
 /// The keys at the top of the file.
-const TOP_KEYS: &[&str] = &["gate", "loudness", "population", "ebd"];
+const TOP_KEYS: &[&str] = &["gate", "loudness", "population", "ebd", "locale"];
 
 /// How many wrong values of one file are reported before giving up.
 const MAX_TYPE_ERRORS: usize = 32;
@@ -43,6 +43,8 @@ pub struct Settings {
     pub population: Vec<PopulationOverride>,
     /// The emergency-broadcast data interface's configurable codes (`[ebd]`).
     pub ebd: EbdProfile,
+    /// The interface language of this project (`locale = "zh"` or `"en"`), when set.
+    pub locale: Option<crate::locale::Locale>,
     /// Where each population override's `township` is written (same order as `population`).
     population_at: Vec<Option<Location>>,
 }
@@ -55,6 +57,7 @@ impl Default for Settings {
             loudness: LoudnessConfig::default(),
             population: Vec::new(),
             ebd: EbdProfile::default(),
+            locale: None,
             population_at: Vec::new(),
         }
     }
@@ -68,6 +71,7 @@ struct RawSettings {
     loudness: LoudnessConfig,
     population: Vec<RawOverride>,
     ebd: EbdProfile,
+    locale: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +110,15 @@ impl Settings {
             }
         }
         settings.ebd = checks::ebd(raw.ebd, &spans, &mut diags);
+        if let Some(locale) = raw.locale {
+            match locale.get_ref().parse() {
+                Ok(l) => settings.locale = Some(l),
+                Err(crate::locale::UnknownLocale(value)) => diags.push(
+                    Diagnostic::error(file, crate::t!("locale-unknown", value = value))
+                        .at(src, locale.span()),
+                ),
+            }
+        }
         tracing::debug!(file = %file.display(), problems = diags.len(), "settings parsed");
         (settings, diags)
     }
@@ -141,8 +154,10 @@ impl Settings {
             let code = match directory.township(&o.township) {
                 Ok(t) => t.code.clone(),
                 Err(e) => {
-                    let help = e.suggestion().map(|s| format!("did you mean `{s}`?"));
-                    diag(format!("population override: {e}"), help);
+                    diag(
+                        format!("population override: {e}"),
+                        e.help().map(str::to_string),
+                    );
                     continue;
                 }
             };

@@ -202,6 +202,7 @@ ii = "synthetic"
 
     #[test]
     fn unknown_key_points_at_it_with_a_suggestion() {
+        crate::locale::set_thread(crate::locale::Locale::En);
         let src = GOOD.replace("topic =", "topik =");
         let diags = parse(file(), &src).unwrap_err();
         let d = &diags[0];

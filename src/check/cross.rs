@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::{CONFLICT_WINDOW_DAYS, count};
+use super::CONFLICT_WINDOW_DAYS;
 use crate::catalog::{Catalog, Message, Verdict};
 use crate::diag::{Diagnostic, Severity, did_you_mean};
 use crate::directory::Directory;
@@ -44,7 +44,7 @@ pub fn cross_check(
             plan::plan(campaigns, directory, catalog, start, start + day).conflicts
         })
         .collect();
-    check_conflicts(campaigns, &conflicts, sources, &mut out);
+    check_conflicts(campaigns, &conflicts, sources, directory, &mut out);
     out
 }
 
@@ -53,12 +53,17 @@ pub fn cross_check(
 fn check_message(m: &Message, users: &[&Campaign], out: &mut Vec<Diagnostic>) {
     let folder = PathBuf::from("audio").join(&m.id);
     let unused = if users.is_empty() {
-        " (not used by any campaign)"
+        crate::t!("check-unused")
     } else {
-        ""
+        String::new()
     };
     if let Verdict::Rejected(reasons) | Verdict::Warning(reasons) = &m.pair_verdict {
-        let text = format!("message `{}`: {}{unused}", m.id, reasons.join("; "));
+        let text = crate::t!(
+            "check-pair-verdict",
+            id = &m.id,
+            reasons = reasons.join("; "),
+            unused = &unused
+        );
         let single_ok = !users.is_empty()
             && users.iter().all(|c| c.allow_single_language)
             && only_missing_languages(reasons);
@@ -74,12 +79,12 @@ fn check_message(m: &Message, users: &[&Campaign], out: &mut Vec<Diagnostic>) {
     }
     for clip in m.clips.values() {
         if let Verdict::Rejected(reasons) | Verdict::Warning(reasons) = &clip.verdict {
-            let what = if clip.verdict.is_airable() {
-                "passes the gate with remarks"
+            let id = if clip.verdict.is_airable() {
+                "check-clip-warning"
             } else {
-                "rejected by the audio gate"
+                "check-clip-rejected"
             };
-            let text = format!("clip {what}: {}{unused}", reasons.join("; "));
+            let text = crate::t!(id, reasons = reasons.join("; "), unused = &unused);
             out.push(verdict_diag(&clip.verdict, &clip.file, text));
         }
     }
@@ -112,30 +117,29 @@ fn check_campaign_messages(
         let Some(m) = catalog.message(id) else {
             let mut d = at(Diagnostic::error(
                 &c.file,
-                format!("unknown message `{id}`"),
+                crate::t!("check-unknown-message", id = id),
             ));
             if let Some(s) = did_you_mean(id, catalog.messages.keys().map(String::as_str)) {
-                d = d.with_help(format!("did you mean `{s}`?"));
+                d = d.with_help(crate::t!("did-you-mean", name = s));
             } else if !catalog.messages.is_empty() {
                 let known: Vec<String> =
                     catalog.messages.keys().map(|k| format!("`{k}`")).collect();
-                d = d.with_help(format!("the catalog holds {}", known.join(", ")));
+                d = d.with_help(crate::t!("check-catalog-holds", list = known.join(", ")));
             }
             out.push(d);
             continue;
         };
         if let Err(reason) = message_items(c, m) {
-            let text = format!("message `{id}` cannot air in campaign `{}`: {reason}", c.id);
+            let text = crate::t!(
+                "check-message-cannot-air",
+                id = id,
+                campaign = &c.id,
+                reason = reason.to_string()
+            );
             out.push(at(Diagnostic::error(&c.file, text)));
         } else if !dates_meet(c, m) {
-            let text = format!(
-                "message `{id}` is never valid on a day campaign `{}` runs",
-                c.id
-            );
-            let help = format!(
-                "the message is valid {}",
-                range_text(m.valid_from, m.valid_until)
-            );
+            let text = crate::t!("check-message-never-valid", id = id, campaign = &c.id);
+            let help = range_text(m.valid_from, m.valid_until);
             out.push(at(Diagnostic::warning(&c.file, text)).with_help(help));
         }
     }
@@ -151,9 +155,9 @@ fn dates_meet(c: &Campaign, m: &Message) -> bool {
 }
 
 fn range_text(from: Option<chrono::NaiveDate>, until: Option<chrono::NaiveDate>) -> String {
-    let f = from.map_or_else(|| "any day".to_string(), |d| d.to_string());
-    let u = until.map_or_else(|| "open-ended".to_string(), |d| d.to_string());
-    format!("from {f} until {u}")
+    let f = from.map_or_else(|| crate::t!("check-any-day"), |d| d.to_string());
+    let u = until.map_or_else(|| crate::t!("check-open-ended"), |d| d.to_string());
+    crate::t!("check-message-valid-range", from = f, until = u)
 }
 
 /// Where a message id appears in a campaign file: the quoted id after the `messages` key
@@ -175,6 +179,7 @@ fn check_conflicts(
     campaigns: &[Campaign],
     conflicts: &[Conflict],
     sources: &BTreeMap<PathBuf, String>,
+    directory: &Directory,
     out: &mut Vec<Diagnostic>,
 ) {
     let mut pairs: BTreeMap<(&str, &str), Vec<&Conflict>> = BTreeMap::new();
@@ -188,34 +193,50 @@ fn check_conflicts(
         let first = list[0];
         let towns: BTreeSet<&str> = list.iter().map(|c| c.township_code.as_str()).collect();
         let local = first.minute.with_timezone(&camp.timezone).format("%H:%M");
-        let text = format!(
-            "campaigns `{loser}` and `{winner}` want the same township in the same minute \
-             ({} slots in {} over the next {CONFLICT_WINDOW_DAYS} days, first at {local} in `{}`); \
-             `{winner}` airs",
-            list.len(),
-            count(towns.len(), "township"),
-            first.township_code,
+        let text = crate::t!(
+            "check-conflict",
+            loser = loser,
+            winner = winner,
+            slots = list.len(),
+            townships = towns.len(),
+            days = CONFLICT_WINDOW_DAYS,
+            time = local.to_string(),
+            township = crate::directory::lookup::township_label(directory, &first.township_code),
         );
         let why = if first.winner_priority > first.loser_priority {
-            format!(
-                "`{winner}` has priority {} over {}",
-                first.winner_priority, first.loser_priority
+            crate::t!(
+                "check-conflict-priority",
+                winner = winner,
+                high = first.winner_priority,
+                low = first.loser_priority
             )
         } else {
-            format!(
-                "equal priority {}: the smaller campaign id wins",
-                first.winner_priority
-            )
+            crate::t!("check-conflict-equal", priority = first.winner_priority)
         };
         let mut d = Diagnostic::warning(&camp.file, text).with_help(why);
         if let Some((src, i)) = sources
             .get(&camp.file)
-            .and_then(|src| src.find("priority").map(|i| (src, i)))
+            .and_then(|src| key_offset(src, "priority").map(|i| (src, i)))
         {
             d = d.at(src, i..i + "priority".len());
         }
         out.push(d);
     }
+}
+
+/// Where a line of `src` starts with `key =` (not in a comment or a value), as a byte offset.
+fn key_offset(src: &str, key: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(offset + line.len() - trimmed.len());
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// Diagnostics sorted the way [`Report::render`] prints them, for callers that list them flat.

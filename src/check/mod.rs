@@ -56,14 +56,14 @@ impl Report {
 
     /// `3 errors, 1 warning in 2 files; 4 campaigns, 8 messages, 304 townships`
     pub fn summary(&self) -> String {
-        format!(
-            "{}, {} in {}; {}, {}, {}",
-            count(self.errors(), "error"),
-            count(self.warnings(), "warning"),
-            count(self.files(), "file"),
-            count(self.campaigns, "campaign"),
-            count(self.messages, "message"),
-            count(self.townships, "township"),
+        crate::t!(
+            "check-summary",
+            errors = self.errors(),
+            warnings = self.warnings(),
+            files = self.files(),
+            campaigns = self.campaigns,
+            messages = self.messages,
+            townships = self.townships,
         )
     }
 
@@ -87,14 +87,6 @@ impl Report {
     }
 }
 
-fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
 /// Everything `check` and `plan` read from disk: the project as every command sees it.
 #[derive(Debug)]
 pub struct Inputs {
@@ -113,7 +105,7 @@ pub struct Inputs {
 /// Why `check` could not run at all.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
-    #[error("no `schedules` folder in `{0}`: campaigns go in `schedules/*.toml`")]
+    #[error("{}", crate::t!("check-no-schedules", root = .0.display().to_string()))]
     NoSchedules(PathBuf),
     #[error(transparent)]
     Catalog(#[from] crate::catalog::load::LoadError),
@@ -134,8 +126,18 @@ pub fn load(
     let mut directory = Directory::liangshan();
     diagnostics.extend(settings.apply_population(&mut directory));
     let catalog = Catalog::load(root, &settings.gate, cache_dir)?;
-    let (campaigns, campaign_diags) = crate::schedule::load_dir_at(root, &directory, now);
-    diagnostics.extend(campaign_diags);
+    let (mut campaigns, campaign_diags) = crate::schedule::load_dir_at(root, &directory, now);
+    // A file named here (a misspelt `settings.toml` read as a campaign) is one diagnostic.
+    let unread = files::unread(root);
+    let named: BTreeSet<&Path> = unread.iter().map(|d| d.file.as_path()).collect();
+    campaigns.retain(|c| !named.contains(c.file.as_path()));
+    diagnostics.extend(
+        campaign_diags
+            .into_iter()
+            .filter(|d| !named.contains(d.file.as_path())),
+    );
+    diagnostics.extend(unread.iter().cloned());
+    text_slips(root, &mut campaigns, &mut diagnostics);
     diagnostics.extend(catalog.diagnostics.iter().cloned());
     let sources = campaigns
         .iter()
@@ -160,6 +162,36 @@ pub fn load(
     })
 }
 
+/// Each campaign file's encoding and input-method slips, found before the TOML parser: where
+/// one is found it replaces what the parser made of the same mistake (one mistake, one
+/// diagnostic), and the file's campaign is dropped.
+fn text_slips(root: &Path, campaigns: &mut Vec<Campaign>, diagnostics: &mut Vec<Diagnostic>) {
+    let Ok(entries) = std::fs::read_dir(root.join("schedules")) else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
+    files.sort();
+    for path in files {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !name.ends_with(".toml") || crate::schedule::NOT_CAMPAIGNS.contains(&name) {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let shown = crate::diag::display_path(root, &path);
+        let found = match text::decode(&shown, &bytes) {
+            Ok(src) => text::slips(&shown, &src),
+            Err(d) => vec![*d],
+        };
+        if found.iter().any(Diagnostic::is_error) {
+            diagnostics.retain(|d| d.file != shown);
+            campaigns.retain(|c| c.file != shown);
+        }
+        diagnostics.extend(found);
+    }
+}
+
 /// One line per population override that applied: the township, the figure, its source and
 /// the estimate it replaces, e.g. ``population: 城北镇 `513431100` 12345 people (`户籍`), estimate
 /// was 20000 — schedules/settings.toml``.
@@ -176,13 +208,14 @@ pub fn population_notes(inputs: &Inputs) -> Vec<String> {
         let was = estimates
             .township(&t.code)
             .map_or(0, |e| e.population.people);
-        notes.push(format!(
-            "population: {} `{}` {} people (`{}`), estimate was {was} — {}",
-            t.name,
-            t.code,
-            t.population.people,
-            o.source,
-            inputs.settings.file.display()
+        notes.push(crate::t!(
+            "check-population-note",
+            name = &t.name,
+            code = &t.code,
+            people = t.population.people,
+            source = &o.source,
+            was = was,
+            file = inputs.settings.file.display().to_string(),
         ));
     }
     notes
@@ -214,6 +247,10 @@ pub fn run(inputs: &Inputs, now: DateTime<Utc>) -> Report {
 }
 
 mod cross;
+pub mod files;
+pub mod forms;
+pub mod text;
+pub mod tz;
 
 pub use cross::{cross_check, message_span, sort};
 

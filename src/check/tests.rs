@@ -21,6 +21,7 @@ fn sources(file: &str) -> BTreeMap<PathBuf, String> {
 
 #[test]
 fn unknown_message_points_into_the_file_with_a_suggestion() {
+    crate::locale::set_thread(crate::locale::Locale::En);
     let cat = catalog(vec![
         message("police-impersonation", 5.0, 5.0),
         message("fundraising", 5.0, 5.0),
@@ -50,6 +51,7 @@ fn unknown_message_points_into_the_file_with_a_suggestion() {
 
 #[test]
 fn gate_verdicts_and_missing_languages() {
+    crate::locale::set_thread(crate::locale::Locale::En);
     let mut bad = message("fundraising", 5.0, 5.0);
     bad.clips.get_mut(&Lang::Zh).unwrap().verdict = Verdict::Rejected(vec!["clipped".into()]);
     let mut loud = message("police-impersonation", 5.0, 5.0);
@@ -86,6 +88,7 @@ fn gate_verdicts_and_missing_languages() {
 
 #[test]
 fn same_minute_is_a_warning_at_the_losers_priority() {
+    crate::locale::set_thread(crate::locale::Locale::En);
     let cat = catalog(vec![message("fundraising", 5.0, 5.0)]);
     let mut a = campaign(
         "a",
@@ -110,13 +113,14 @@ fn same_minute_is_a_warning_at_the_losers_priority() {
     assert_eq!(
         d.message,
         "campaigns `a` and `b` want the same township in the same minute (5 slots in 1 township \
-         over the next 35 days, first at 08:00 in `513431100`); `b` airs"
+         over the next 35 days, first at 08:00 in 昭觉县 新城镇 `513431100`); `b` airs"
     );
     assert_eq!(d.help.as_deref(), Some("`b` has priority 3 over 1"));
 }
 
 #[test]
 fn report_groups_by_file_errors_first() {
+    crate::locale::set_thread(crate::locale::Locale::En);
     let report = Report {
         diagnostics: vec![
             Diagnostic::warning("schedules/b.toml", "w1"),

@@ -14,8 +14,12 @@ pub struct Args {}
 pub fn run(global: &Global, _args: Args) -> anyhow::Result<ExitCode> {
     let now = chrono::Utc::now();
     let cache = global.data_dir().probe_cache();
-    let inputs = check::load(&global.root, Some(&cache), now)
-        .with_context(|| format!("cannot check `{}`", global.root.display()))?;
+    let inputs = check::load(&global.root, Some(&cache), now).with_context(|| {
+        crate::t!(
+            "check-cannot-check",
+            root = global.root.display().to_string()
+        )
+    })?;
     let report = check::run(&inputs, now);
     for note in check::population_notes(&inputs) {
         println!("{note}");

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod check;
 pub mod coverage;
 pub mod demo;
+pub mod directory;
 pub mod plan;
 pub mod play;
 pub mod render;
@@ -44,9 +45,22 @@ pub struct Global {
     /// More log output (-v info, -vv debug); `RUST_LOG` overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Language of messages: `zh` (default) or `en`; else the `locale` setting, else
+    /// `LC_ALL`/`LC_MESSAGES`/`LANG`.
+    #[arg(long, global = true, value_name = "zh|en")]
+    pub lang: Option<crate::locale::Locale>,
 }
 
 impl Global {
+    /// The interface language: `--lang`, the project's `locale` setting, the environment,
+    /// else Chinese.
+    pub fn locale(&self) -> crate::locale::Locale {
+        self.lang
+            .or_else(|| crate::locale::from_settings_file(&self.root))
+            .or_else(crate::locale::from_env)
+            .unwrap_or_default()
+    }
+
     pub fn data_dir(&self) -> DataDir {
         DataDir::resolve(&self.root, self.data_dir.as_deref())
     }
@@ -76,11 +90,14 @@ pub enum Command {
     Sim(sim::Args),
     /// The out-of-the-box demo: simulator, all townships, reach per county.
     Demo(demo::Args),
+    /// Look up counties, townships and villages: codes, populations, endpoints, campaigns.
+    Directory(directory::Args),
 }
 
 /// Run one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let g = cli.global;
+    crate::locale::set(g.locale());
     match cli.command {
         Command::Check(args) => check::run(&g, args),
         Command::Plan(args) => plan::run(&g, args),
@@ -93,6 +110,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token(args) => token::run(&g, args),
         Command::Sim(args) => sim::run(&g, args),
         Command::Demo(args) => demo::run(&g, args),
+        Command::Directory(args) => directory::run(&g, args),
     }
 }
 
@@ -113,15 +131,23 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 pub fn init_tracing(verbose: u8) {
+    // symphonia logs every damaged packet itself; the clip's one diagnostic says it instead.
     let default = match verbose {
-        0 => "warn",
-        1 => "info",
+        0 => "warn,symphonia=off",
+        1 => "info,symphonia=off",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour_on_stderr())
         .with_writer(std::io::stderr)
         .init();
+}
+
+/// ANSI colour only for a terminal, and never with `NO_COLOR` set (<https://no-color.org>).
+fn colour_on_stderr() -> bool {
+    use std::io::IsTerminal as _;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }

@@ -8,7 +8,9 @@ use std::sync::LazyLock;
 use serde::Serialize;
 
 mod load;
+pub mod lookup;
 mod population;
+mod search;
 
 pub use population::{PopulationOverride, estimate_by_village_units};
 
@@ -57,24 +59,84 @@ impl Township {
     }
 }
 
-/// A code or name that names no county or township (or more than one).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A code or name that names no county or township (or more than one, or a place of another
+/// level). Its text is the catalogue's, in the interface language.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LookupError {
-    #[error("unknown {what} `{query}`")]
     Unknown {
-        what: &'static str,
+        what: Level,
         query: String,
-        /// The closest code or name, for "did you mean".
-        suggestion: Option<String>,
+        /// The clearly closest place, for "did you mean".
+        suggestion: Option<Suggestion>,
     },
-    #[error("`{query}` names {} townships ({}); use a code or `county/township`", .codes.len(), .codes.join(", "))]
-    Ambiguous { query: String, codes: Vec<String> },
+    Ambiguous {
+        query: String,
+        codes: Vec<String>,
+    },
+    /// A place of another level than asked for (a county code among townships, a village),
+    /// with what to write instead.
+    Misplaced {
+        query: String,
+        message: String,
+        help: String,
+    },
 }
 
+/// The level of a place asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    County,
+    Township,
+}
+
+/// What to type instead of an unknown name, and the sentence that offers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    /// What to write: a name, or `county/township` where the name repeats across counties.
+    pub text: String,
+    /// "did you mean 竹核镇 `513431102` (昭觉县)?"
+    pub help: String,
+}
+
+impl std::fmt::Display for LookupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = match self {
+            LookupError::Unknown {
+                what: Level::County,
+                query,
+                ..
+            } => crate::t!("lookup-unknown-county", query = query),
+            LookupError::Unknown { query, .. } => {
+                crate::t!("lookup-unknown-township", query = query)
+            }
+            LookupError::Ambiguous { query, codes } => crate::t!(
+                "lookup-ambiguous",
+                query = query,
+                count = codes.len(),
+                list = codes.join(", ")
+            ),
+            LookupError::Misplaced { message, .. } => message.clone(),
+        };
+        f.write_str(&text)
+    }
+}
+
+impl std::error::Error for LookupError {}
+
 impl LookupError {
+    /// What to write instead, when one candidate clearly wins.
     pub fn suggestion(&self) -> Option<&str> {
         match self {
-            LookupError::Unknown { suggestion, .. } => suggestion.as_deref(),
+            LookupError::Unknown { suggestion, .. } => suggestion.as_ref().map(|s| s.text.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The hint to show: the suggestion's sentence, or what to write for a misplaced place.
+    pub fn help(&self) -> Option<&str> {
+        match self {
+            LookupError::Unknown { suggestion, .. } => suggestion.as_ref().map(|s| s.help.as_str()),
+            LookupError::Misplaced { help, .. } => Some(help),
             LookupError::Ambiguous { .. } => None,
         }
     }
@@ -133,11 +195,7 @@ impl Directory {
                     || c.name_en.eq_ignore_ascii_case(q)
                     || short_name(&c.name) == q
             })
-            .ok_or_else(|| LookupError::Unknown {
-                what: "county",
-                query: q.to_string(),
-                suggestion: suggest(q, self.counties.iter().flat_map(|c| [&c.code, &c.name])),
-            })
+            .ok_or_else(|| search::county_error(self, q))
     }
 
     /// A township by 9-digit code, Chinese name, or `county/township` (`昭觉县/新城镇`).
@@ -157,11 +215,7 @@ impl Directory {
             .collect();
         match found.as_slice() {
             [one] => Ok(one),
-            [] => Err(LookupError::Unknown {
-                what: "township",
-                query: q.to_string(),
-                suggestion: suggest(q, self.townships.iter().flat_map(|t| [&t.code, &t.name])),
-            }),
+            [] => Err(search::township_error(self, county, name)),
             many => Err(LookupError::Ambiguous {
                 query: q.to_string(),
                 codes: many.iter().map(|t| t.code.clone()).collect(),
@@ -202,10 +256,6 @@ impl Directory {
 fn short_name(name: &str) -> &str {
     let name = name.trim_end_matches(['县', '市']);
     name.strip_suffix("藏族自治").unwrap_or(name)
-}
-
-fn suggest<'a>(query: &str, candidates: impl Iterator<Item = &'a String>) -> Option<String> {
-    crate::diag::did_you_mean(query, candidates.map(String::as_str)).map(str::to_string)
 }
 
 #[cfg(test)]

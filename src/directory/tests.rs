@@ -53,6 +53,7 @@ fn estimate_is_proportional_and_exact() {
 
 #[test]
 fn looks_up_counties_by_code_and_names() {
+    crate::locale::set_thread(crate::locale::Locale::En);
     let d = Directory::liangshan();
     for q in ["513431", "昭觉县", "昭觉", "Zhaojue", "zhaojue"] {
         assert_eq!(d.county(q).unwrap().code, "513431", "{q}");

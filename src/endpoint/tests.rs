@@ -137,6 +137,7 @@ fn key_files_must_lie_outside_the_project() {
 
 #[test]
 fn every_error_of_the_file_at_once_with_hints() {
+    crate::locale::set_thread(crate::locale::Locale::En);
     let src = "[push]\nconcurrency = 0\n\n[[endpoint]]\nid = \"a\"\nkind = \"ebdd\"\nurl = \"ftp://x\"\n\
                counties = [\"昭觉\", \"昭觉悬\"]\n\n[[endpoint]]\nid = \"a\"\nkind = \"ebd\"\nurl = \"http://x\"\n\
                counties = [\"昭觉县\"]\n\n[[endpoint]]\nid = \"b\"\nkind = \"ebd\"\nurl = \"http://x\"\n\

@@ -26,7 +26,7 @@ pub mod raw;
 pub mod targets;
 pub mod validate;
 
-pub use load::{load_dir, load_dir_at, parse_at, parse_str};
+pub use load::{NOT_CAMPAIGNS, load_dir, load_dir_at, parse_at, parse_str};
 
 /// How a campaign's messages are spread over its slots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -168,13 +168,13 @@ pub(crate) fn slots(ctx: &mut Ctx<'_>, raw: Option<&Spanned<Vec<Spanned<RawSlot>
                 } else {
                     span
                 };
-                ctx.diags.push(
-                    Diagnostic::error(
-                        ctx.file,
-                        format!("invalid cron `{}`: {}", cron.get_ref(), e.message),
-                    )
-                    .at(ctx.src, at),
-                );
+                let mut d = Diagnostic::error(
+                    ctx.file,
+                    crate::t!("cron-invalid", cron = cron.get_ref(), reason = &e.message),
+                )
+                .at(ctx.src, at);
+                d.help = crate::check::forms::cron_help(cron.get_ref());
+                ctx.diags.push(d);
             }
         }
     }

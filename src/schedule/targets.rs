@@ -18,10 +18,8 @@ pub const DEFAULT_QUIET_HOURS: &str = "22:00-06:30";
 
 /// Parse `HH:MM-HH:MM` (`24:00` allowed as an end); `start > end` wraps past midnight.
 pub fn parse_quiet(text: &str) -> Result<QuietHours, String> {
-    let expected = "expected `HH:MM-HH:MM` such as `22:00-06:30`";
-    let (a, b) = text
-        .split_once('-')
-        .ok_or_else(|| format!("invalid quiet hours `{text}`, {expected}"))?;
+    let invalid = || crate::t!("quiet-invalid", text = text);
+    let (a, b) = text.split_once('-').ok_or_else(invalid)?;
     let time = |s: &str| {
         let s = s.trim();
         if s == "24:00" {
@@ -31,10 +29,8 @@ pub fn parse_quiet(text: &str) -> Result<QuietHours, String> {
     };
     match (time(a), time(b)) {
         (Some(start), Some(end)) if start != end => Ok(QuietHours { start, end }),
-        (Some(_), Some(_)) => Err(format!(
-            "quiet hours `{text}` start and end at the same time, {expected}"
-        )),
-        _ => Err(format!("invalid quiet hours `{text}`, {expected}")),
+        (Some(_), Some(_)) => Err(crate::t!("quiet-same-time", text = text)),
+        _ => Err(invalid()),
     }
 }
 
@@ -56,14 +52,13 @@ pub(crate) fn quiet_list(ctx: &mut Ctx<'_>, raw: Option<&SpannedList>) -> Vec<Qu
 }
 
 fn lookup_failed(ctx: &mut Ctx<'_>, span: Range<usize>, e: &LookupError, expected: &str) {
-    let help = e.suggestion().map(|s| format!("did you mean `{s}`?"));
-    let d = ctx.error(span, format!("{e}, expected {expected}"));
-    Ctx::help(d, help);
+    let help = e.help().map_or_else(|| crate::t!(expected), str::to_string);
+    let d = ctx.error(span, e.to_string());
+    Ctx::help(d, Some(help));
 }
 
-const COUNTY_EXPECTED: &str = "a 6-digit county code or a county name such as `昭觉县`";
-const TOWNSHIP_EXPECTED: &str =
-    "a 9-digit township code, a township name or `county/township` such as `昭觉县/竹核镇`";
+const COUNTY_EXPECTED: &str = "lookup-expected-county";
+const TOWNSHIP_EXPECTED: &str = "lookup-expected-township";
 
 fn counties<'d>(
     ctx: &mut Ctx<'_>,
@@ -106,11 +101,7 @@ pub(crate) fn resolve(
     dir: &Directory,
 ) -> Vec<String> {
     let Some(raw) = raw else {
-        ctx.missing(
-            "campaign",
-            0..0,
-            "missing `[targets]`, expected `all = true`, `counties` or `townships`",
-        );
+        ctx.missing("campaign", 0..0, &crate::t!("targets-missing"));
         return Vec::new();
     };
     let t = raw.get_ref();
@@ -120,10 +111,7 @@ pub(crate) fn resolve(
         set.extend(dir.townships().iter().map(|t| t.code.as_str()));
         for (key, list) in [("counties", &t.counties), ("townships", &t.townships)] {
             if let Some(list) = list.as_ref().filter(|l| !l.get_ref().is_empty()) {
-                ctx.warning(
-                    list.span(),
-                    format!("`{key}` adds nothing with `all = true`"),
-                );
+                ctx.warning(list.span(), crate::t!("targets-adds-nothing", key = key));
             }
         }
     }
@@ -147,14 +135,13 @@ pub(crate) fn resolve(
             let text = ctx.src[ctx.inner(span.clone())].to_string();
             ctx.warning(
                 span.clone(),
-                format!("`{text}` is excluded but was not targeted anyway"),
+                crate::t!("targets-excluded-untargeted", text = text),
             );
         }
     }
     let errors_now = ctx.diags.iter().filter(|d| d.is_error()).count();
     if set.is_empty() && errors_now == errors_before && !ctx.dropped.contains(&"[targets]") {
-        let msg = "campaign targets no townships, expected `all = true`, `counties` or `townships` leaving at least one township after exclusions";
-        ctx.error(raw.span(), msg);
+        ctx.error(raw.span(), crate::t!("targets-none"));
     }
     set.into_iter().map(str::to_string).collect()
 }
@@ -179,17 +166,14 @@ pub(crate) fn overrides(
         };
         let hours = quiet_list(ctx, Some(list));
         if targeted.binary_search(&code).is_err() {
-            let msg = format!(
-                "quiet hours for `{}` have no effect: the campaign does not target it",
-                key.get_ref()
-            );
+            let msg = crate::t!("quiet-override-untargeted", township = key.get_ref());
             ctx.warning(key.span(), msg);
             continue;
         }
         if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(code.clone()) {
             slot.insert(hours);
         } else {
-            let msg = format!("quiet hours for township {code} are given twice");
+            let msg = crate::t!("quiet-override-twice", code = &code);
             ctx.error(key.span(), msg);
         }
     }
@@ -199,7 +183,7 @@ pub(crate) fn overrides(
 fn shown(windows: &[QuietHours]) -> String {
     let list: Vec<String> = windows.iter().map(|q| format!("`{q}`")).collect();
     if list.is_empty() {
-        "none".to_string()
+        crate::t!("quiet-none")
     } else {
         list.join(", ")
     }
@@ -232,13 +216,8 @@ pub(crate) fn check_slots_quiet(
             ..d
         };
         if never {
-            let msg = format!(
-                "slot `{}` always falls inside quiet hours ({}), so it would never air",
-                slot.expr,
-                shown(quiet)
-            );
-            let d =
-                at(Diagnostic::error(file, msg)).with_help("move the slot or change `quiet_hours`");
+            let msg = crate::t!("slot-always-quiet", cron = &slot.expr, quiet = shown(quiet));
+            let d = at(Diagnostic::error(file, msg)).with_help(crate::t!("slot-move"));
             ctx.diags.push(d);
             continue;
         }
@@ -248,16 +227,12 @@ pub(crate) fn check_slots_quiet(
             .map(|t| t.format("%H:%M").to_string())
             .collect();
         if !hits.is_empty() {
-            let more = if hits.len() > 3 {
-                format!(" and {} more", hits.len() - 3)
-            } else {
-                String::new()
-            };
-            let msg = format!(
-                "slot `{}` fires at {}{more} inside quiet hours ({}); those broadcasts are skipped",
-                slot.expr,
-                hits[..hits.len().min(3)].join(", "),
-                shown(quiet)
+            let msg = crate::t!(
+                "slot-partly-quiet",
+                cron = &slot.expr,
+                times = hits[..hits.len().min(3)].join(", "),
+                more = hits.len().saturating_sub(3),
+                quiet = shown(quiet)
             );
             ctx.diags.push(at(Diagnostic::warning(file, msg)));
         }
@@ -270,6 +245,7 @@ mod tests {
 
     #[test]
     fn quiet_hours_parse_and_wrap() {
+        crate::locale::set_thread(crate::locale::Locale::En);
         let q = parse_quiet("22:00-06:30").unwrap();
         let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
         assert!(q.contains(t(23, 0)) && q.contains(t(6, 29)) && !q.contains(t(6, 30)));

@@ -9,7 +9,7 @@ use super::ctx::Ctx;
 use super::programme::{bounded, gap, messages, order, rotation, slots};
 use super::raw::RawCampaign;
 use super::{Campaign, targets};
-use crate::diag::{Location, did_you_mean};
+use crate::diag::Location;
 use crate::directory::Directory;
 
 /// Defaults for keys a campaign may leave out (documented in `schedules/README.md`).
@@ -145,14 +145,15 @@ fn timezone(ctx: &mut Ctx<'_>, raw: Option<&Spanned<String>>) -> Tz {
         return DEFAULT_TIMEZONE;
     };
     match raw.get_ref().parse::<Tz>() {
-        Ok(tz) => tz,
+        Ok(tz) => {
+            if let Some((msg, help)) = crate::check::tz::far_zone_warning(tz) {
+                Ctx::help(ctx.warning(raw.span(), msg), help);
+            }
+            tz
+        }
         Err(_) => {
-            let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
-            let hint = did_you_mean(raw.get_ref(), names).map(|n| format!("did you mean `{n}`?"));
-            let msg = format!(
-                "unknown timezone `{}`, expected an IANA zone name such as `Asia/Shanghai`",
-                raw.get_ref()
-            );
+            let hint = crate::check::tz::unknown_zone_help(raw.get_ref());
+            let msg = crate::t!("tz-unknown", zone = raw.get_ref());
             Ctx::help(ctx.error(raw.span(), msg), hint);
             DEFAULT_TIMEZONE
         }
@@ -172,10 +173,9 @@ fn date(ctx: &mut Ctx<'_>, raw: &Spanned<toml::Value>, key: &str) -> Option<Naiv
     };
     let parsed = NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok();
     if parsed.is_none() {
-        ctx.error(
-            raw.span(),
-            format!("invalid `{key}` `{text}`, expected a date such as `2026-12-01`"),
-        );
+        let msg = crate::t!("date-invalid", key = key, text = text.as_str());
+        let help = crate::check::forms::date_help(&text);
+        Ctx::help(ctx.error(raw.span(), msg), help);
     }
     parsed
 }

@@ -106,6 +106,7 @@ fn the_committed_settings_file_parses_to_the_defaults() {
 
 #[test]
 fn unknown_keys_point_at_themselves_with_a_suggestion_and_the_rest_applies() {
+    crate::locale::set_thread(crate::locale::Locale::En);
     let src =
         "[gate]\nmax_duraton_s = 60.0\nmin_duration_s = 3.0\n\n[loudnes]\ntarget_lufs = -20.0\n";
     let (s, diags) = parse(src);

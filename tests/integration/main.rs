@@ -4,6 +4,8 @@
 mod util;
 
 mod catalog;
+mod corpus;
+mod directory;
 mod ebd;
 mod ledger;
 mod loudness;

@@ -154,7 +154,7 @@ fn check_warns_when_priority_decides_a_minute() {
     let out = run_in(dir.path(), &["check"]);
     let conflict = "\
 warning: campaigns `towns` and `other` want the same township in the same minute (105 slots in 2 \
-townships over the next 35 days, first at 08:00 in `513431100`); `other` airs
+townships over the next 35 days, first at 08:00 in 昭觉县 新城镇 `513431100`); `other` airs
   ——▶ schedules/towns.toml:9:1
   |
 9 | priority = 5

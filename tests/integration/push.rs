@@ -51,7 +51,7 @@ pub fn drill_campaign(targets: &str) -> String {
 pub fn project(campaign: &str, endpoints: Option<&str>) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    copy_dir(&repo.join("audio"), &dir.path().join("audio"));
+    util::copy_dir(&repo.join("audio"), &dir.path().join("audio"));
     let schedules = dir.path().join("schedules");
     std::fs::create_dir_all(&schedules).unwrap();
     let registry = match endpoints {
@@ -61,19 +61,6 @@ pub fn project(campaign: &str, endpoints: Option<&str>) -> TempDir {
     std::fs::write(schedules.join("endpoints.toml"), registry).unwrap();
     std::fs::write(schedules.join("drill.toml"), campaign).unwrap();
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 /// This minute, as an RFC 3339 occurrence.

@@ -56,6 +56,7 @@ fn baseline_is_valid() {
 
 #[test]
 fn broken_schedules_are_reported_exactly() {
+    shengbo::locale::set_thread(shengbo::locale::Locale::En);
     use Severity::{Error, Warning};
     let cases: Vec<(&str, String, &str, Severity, String)> = vec![
         ("unknown top-level key", doc("timezon = \"Asia/Shanghai\"\n"), "3:1", Error,
@@ -66,7 +67,7 @@ fn broken_schedules_are_reported_exactly() {
         ("wrong type", doc("repeats = \"two\"\n"), "3:11", Error, "wrong type: string \"two\", expected a whole number".into()),
         ("wrong type in a slot", with_cron("x").replace("\"x\"", "8"), "6:8", Error, "wrong type: integer `8`, expected a string".into()),
         ("unknown timezone", doc("timezone = \"Asia/Shangai\"\n"), "3:13", Error,
-            "unknown timezone `Asia/Shangai`, expected an IANA zone name such as `Asia/Shanghai`".into()),
+            "unknown time zone `Asia/Shangai`".into()),
         ("dates backwards", doc("valid_from = 2027-05-01\nvalid_until = 2027-04-01\n"), "4:15", Error,
             "`valid_until` 2027-04-01 is before `valid_from` 2027-05-01, expected a date on or after it".into()),
         ("date with time", doc("valid_from = 2027-05-01T08:00:00\n"), "3:14", Error,
@@ -89,9 +90,9 @@ fn broken_schedules_are_reported_exactly() {
         ("bad quiet hours", doc("quiet_hours = [\"22:00-6\"]\n"), "3:17", Error,
             "invalid quiet hours `22:00-6`, expected `HH:MM-HH:MM` such as `22:00-06:30`".into()),
         ("unknown county", with_targets("counties = [\"昭觉悬\"]\n"), "4:14", Error,
-            "unknown county `昭觉悬`, expected a 6-digit county code or a county name such as `昭觉县`".into()),
+            "unknown county `昭觉悬`".into()),
         ("unknown township", with_targets("townships = [\"竹核\"]\n"), "4:15", Error,
-            "unknown township `竹核`, expected a 9-digit township code, a township name or `county/township` such as `昭觉县/竹核镇`".into()),
+            "unknown township `竹核`".into()),
         ("empty target set", with_targets("counties = [\"布拖县\"]\nexclude_counties = [\"513429\"]\n"), "3:1", Error,
             "campaign targets no townships, expected `all = true`, `counties` or `townships` leaving at least one township after exclusions".into()),
         ("cron hour out of range", with_cron("0 25 * * *"), "6:11", Error,
@@ -129,6 +130,7 @@ fn broken_schedules_are_reported_exactly() {
 
 #[test]
 fn every_problem_of_a_file_at_once_with_carets_under_wide_text() {
+    shengbo::locale::set_thread(shengbo::locale::Locale::En);
     let src = "name = \"测试\"\ntimezon = \"x\"\nmessages = [\"a\"]\norder = [\"en\", \"zh\"]\n[targets]\ncounties = [\"昭觉悬\"]\n[[slots]]\ncron = \"0 8 * * mon-fry\"\n";
     let diags = diagnose(src);
     let at: Vec<String> = diags.iter().map(|d| d.position()).collect();
@@ -145,7 +147,7 @@ fn every_problem_of_a_file_at_once_with_carets_under_wide_text() {
     // `counties = ["` is 13 columns; `昭觉悬` is three double-width characters.
     assert!(
         county.ends_with(&format!(
-            "| {}{}\n  = help: did you mean `昭觉县`?",
+            "| {}{}\n  = help: did you mean 昭觉县 `513431`?",
             " ".repeat(13),
             "^".repeat(6)
         )),

@@ -24,9 +24,15 @@ pub fn playlist_item(
     }
 }
 
-/// The `shengbo` binary built for this test run.
+/// The `shengbo` binary built for this test run, speaking English (the tests that read
+/// Chinese say `--lang zh` or set `LANG` themselves).
 pub fn shengbo() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_shengbo"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_shengbo"));
+    for var in ["LANGUAGE", "LC_ALL", "LC_MESSAGES"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("LANG", "en_US.UTF-8");
+    cmd
 }
 
 /// Run `shengbo` with `args` in project folder `root`, data dir inside it.
@@ -46,4 +52,18 @@ pub fn stdout(out: &Output) -> String {
 
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Copy a folder tree (a project's `audio/`, a corpus case) into `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
 }

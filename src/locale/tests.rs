@@ -1,0 +1,218 @@
+//! The catalogue's own tests: both files parse, carry the same ids with the same arguments,
+//! and what people read in `check` and `directory` comes from them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use fluent_syntax::ast::{Entry, Expression, InlineExpression, Pattern, PatternElement};
+
+use super::*;
+
+/// Every message id of an `.ftl` text with the variables it uses.
+fn ids_and_args(ftl: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let resource = fluent_syntax::parser::parse(ftl).unwrap_or_else(|(_, e)| panic!("{e:?}"));
+    let mut out = BTreeMap::new();
+    for entry in resource.body {
+        match entry {
+            Entry::Message(m) => {
+                let mut vars = BTreeSet::new();
+                if let Some(p) = &m.value {
+                    pattern_vars(p, &mut vars);
+                }
+                assert!(
+                    out.insert(m.id.name.to_string(), vars).is_none(),
+                    "`{}` given twice",
+                    m.id.name
+                );
+            }
+            Entry::Junk { content } => panic!("junk in catalogue: {content}"),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn pattern_vars(p: &Pattern<&str>, vars: &mut BTreeSet<String>) {
+    for el in &p.elements {
+        if let PatternElement::Placeable { expression } = el {
+            expression_vars(expression, vars);
+        }
+    }
+}
+
+fn expression_vars(e: &Expression<&str>, vars: &mut BTreeSet<String>) {
+    match e {
+        Expression::Select { selector, variants } => {
+            inline_vars(selector, vars);
+            for v in variants {
+                pattern_vars(&v.value, vars);
+            }
+        }
+        Expression::Inline(i) => inline_vars(i, vars),
+    }
+}
+
+fn inline_vars(i: &InlineExpression<&str>, vars: &mut BTreeSet<String>) {
+    match i {
+        InlineExpression::VariableReference { id } => {
+            vars.insert(id.name.to_string());
+        }
+        InlineExpression::Placeable { expression } => expression_vars(expression, vars),
+        InlineExpression::FunctionReference { arguments, .. } => {
+            for a in &arguments.positional {
+                inline_vars(a, vars);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn both_languages_carry_the_same_ids_with_the_same_arguments() {
+    let zh = ids_and_args(ZH_FTL);
+    let en = ids_and_args(EN_FTL);
+    let zh_ids: BTreeSet<&String> = zh.keys().collect();
+    let en_ids: BTreeSet<&String> = en.keys().collect();
+    assert_eq!(
+        zh_ids.symmetric_difference(&en_ids).collect::<Vec<_>>(),
+        Vec::<&&String>::new(),
+        "ids in one catalogue only"
+    );
+    for (id, args) in &zh {
+        assert_eq!(args, &en[id], "`{id}` takes different arguments");
+    }
+    assert!(zh.len() > 60, "{} messages", zh.len());
+}
+
+#[test]
+fn every_message_formats_in_both_languages() {
+    for locale in Locale::ALL {
+        for (id, vars) in ids_and_args(locale.ftl()) {
+            let mut args = FluentArgs::new();
+            for v in vars {
+                args.set(v, FluentValue::from(2));
+            }
+            let out = text_in(locale, &id, Some(&args));
+            assert!(!out.is_empty() && out != id, "{locale} `{id}`");
+            assert!(!out.contains('\u{2068}'), "isolation marks in `{id}`");
+        }
+    }
+}
+
+#[test]
+fn looks_up_with_arguments_and_plurals() {
+    let line = |locale| {
+        scoped(locale, || {
+            crate::t!(
+                "check-summary",
+                errors = 1,
+                warnings = 2,
+                files = 1,
+                campaigns = 3,
+                messages = 8,
+                townships = 304
+            )
+        })
+    };
+    assert_eq!(
+        line(Locale::En),
+        "1 error, 2 warnings in 1 file; 3 campaigns, 8 messages, 304 townships"
+    );
+    assert_eq!(
+        line(Locale::Zh),
+        "1 个错误，2 个警告，涉及 1 个文件；3 个活动，8 条消息，304 个乡镇"
+    );
+    let missing = scoped(Locale::En, || crate::t!("no-such-id"));
+    assert_eq!(missing, "no-such-id");
+}
+
+#[test]
+fn chinese_when_nothing_says_otherwise() {
+    assert_eq!(Locale::default(), Locale::Zh);
+    // No thread override and no process choice in this test binary: Chinese.
+    assert_eq!(scoped(Locale::Zh, current), Locale::Zh);
+    assert_eq!(scoped(Locale::En, current), Locale::En);
+}
+
+#[test]
+fn tags_negotiate_to_a_catalogue() {
+    for (tag, want) in [
+        ("zh", Some(Locale::Zh)),
+        ("zh-CN", Some(Locale::Zh)),
+        ("zh_CN.UTF-8", Some(Locale::Zh)),
+        ("zh-Hans", Some(Locale::Zh)),
+        ("zh_TW.UTF-8", Some(Locale::Zh)),
+        ("en", Some(Locale::En)),
+        ("en_GB.UTF-8", Some(Locale::En)),
+        ("en_US@euro", Some(Locale::En)),
+        ("C", None),
+        ("fr_FR", None),
+        ("", None),
+    ] {
+        assert_eq!(Locale::negotiate(tag), want, "{tag}");
+    }
+    assert!("xx".parse::<Locale>().is_err());
+}
+
+/// What `check` and `directory` print is looked up, not written in the code: no diagnostic in
+/// these files is built from an English literal.
+#[test]
+fn no_literal_messages_in_check_and_directory() {
+    let files = [
+        ("src/check/mod.rs", include_str!("../check/mod.rs")),
+        ("src/check/cross.rs", include_str!("../check/cross.rs")),
+        ("src/check/files.rs", include_str!("../check/files.rs")),
+        ("src/check/tz.rs", include_str!("../check/tz.rs")),
+        ("src/check/forms.rs", include_str!("../check/forms.rs")),
+        ("src/check/text.rs", include_str!("../check/text.rs")),
+        ("src/cli/directory.rs", include_str!("../cli/directory.rs")),
+        (
+            "src/directory/lookup.rs",
+            include_str!("../directory/lookup.rs"),
+        ),
+        (
+            "src/directory/search.rs",
+            include_str!("../directory/search.rs"),
+        ),
+    ];
+    let builders = ["::error(", "::warning(", "with_help(", "println!("];
+    for (name, src) in files {
+        let code = src.split("#[cfg(test)]").next().unwrap_or(src);
+        for (n, line) in code.lines().enumerate() {
+            if !builders.iter().any(|b| line.contains(b)) || line.contains("t!(") {
+                continue;
+            }
+            let literal = line
+                .split('"')
+                .skip(1)
+                .step_by(2)
+                .find(|s| s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '`'));
+            assert!(
+                literal.is_none(),
+                "{name}:{}: a message written in the code: {line}",
+                n + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn plural_tails_read_right_in_both_languages() {
+    let line = |locale, more: usize| {
+        scoped(locale, || {
+            crate::t!(
+                "slot-partly-quiet",
+                cron = "0 6 * * *",
+                times = "06:00",
+                more = more,
+                quiet = "`22:00-06:30`"
+            )
+        })
+    };
+    assert_eq!(
+        line(Locale::En, 0),
+        "slot `0 6 * * *` fires at 06:00 inside quiet hours (`22:00-06:30`); those broadcasts are skipped"
+    );
+    assert!(line(Locale::En, 2).contains("06:00 and 2 more inside"));
+    assert!(line(Locale::Zh, 0).contains("在 06:00 落在静默时段"));
+    assert!(line(Locale::Zh, 2).contains("06:00等（另有 2 个）"));
+}
