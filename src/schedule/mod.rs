@@ -19,7 +19,7 @@ use crate::lang::Lang;
 
 pub mod cron;
 mod cron_field;
-mod ctx;
+pub(crate) mod ctx;
 mod load;
 mod programme;
 pub mod raw;

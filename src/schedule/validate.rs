@@ -160,7 +160,7 @@ fn timezone(ctx: &mut Ctx<'_>, raw: Option<&Spanned<String>>) -> Tz {
 }
 
 /// A TOML date (`2026-12-01`) or a string holding one; times of day are refused.
-fn date(ctx: &mut Ctx<'_>, raw: &Spanned<toml::Value>, key: &str) -> Option<NaiveDate> {
+pub(crate) fn date(ctx: &mut Ctx<'_>, raw: &Spanned<toml::Value>, key: &str) -> Option<NaiveDate> {
     let text = match raw.get_ref() {
         toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
         toml::Value::String(s) => s.clone(),
