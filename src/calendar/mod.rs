@@ -39,6 +39,15 @@ pub struct Calendar {
     pub markets: Markets,
 }
 
+impl Calendar {
+    /// The shipped festivals and no market days, parsed once.
+    pub fn shipped() -> std::sync::Arc<Calendar> {
+        static SHIPPED: std::sync::LazyLock<std::sync::Arc<Calendar>> =
+            std::sync::LazyLock::new(|| std::sync::Arc::new(Calendar::default()));
+        std::sync::Arc::clone(&SHIPPED)
+    }
+}
+
 impl Default for Calendar {
     /// The shipped festivals and no market days.
     fn default() -> Self {

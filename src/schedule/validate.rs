@@ -60,6 +60,7 @@ pub(crate) fn campaign(
     let quiet_overrides =
         targets::overrides(ctx, raw.quiet_overrides.as_ref(), directory, &townships);
     targets::check_slots_quiet(ctx, &slots, &quiet_hours, &quiet_overrides, &townships);
+    let days = super::days::spec(ctx, raw.days.as_ref());
     if ctx.has_errors() {
         return None;
     }
@@ -83,6 +84,8 @@ pub(crate) fn campaign(
         quiet_hours,
         quiet_overrides,
         priority,
+        days,
+        calendar: crate::calendar::Calendar::shipped(),
     })
 }
 
