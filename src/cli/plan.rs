@@ -17,7 +17,7 @@ use crate::directory::{Directory, LookupError};
 use crate::plan::{self, BroadcastRecord, Plan, SummaryRow};
 use crate::schedule::Campaign;
 
-mod table;
+pub(crate) mod table;
 
 /// The zone `--from`/`--to` days and summary days are counted in.
 pub const PLAN_TZ: Tz = chrono_tz::Asia::Shanghai;
