@@ -51,6 +51,8 @@ pub struct DaySpec {
     pub within: Vec<Window>,
     /// Never inside these windows (quiet periods).
     pub except: Vec<Window>,
+    /// Where the `days` table is written (for `check`).
+    pub location: Option<Location>,
 }
 
 /// What a [`DaySpec`] says about one day (before markets, which differ per township).

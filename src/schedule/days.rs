@@ -11,6 +11,7 @@ use super::ctx::Ctx;
 use super::raw::RawDays;
 use crate::calendar::{Calendar, DaySpec, Window};
 use crate::diag::{Diagnostic, did_you_mean};
+use crate::directory::Directory;
 
 /// The most days a window may reach before or after its named day.
 pub const MAX_WINDOW_DAYS: i64 = 180;
@@ -24,13 +25,56 @@ pub(crate) fn spec(ctx: &mut Ctx<'_>, raw: Option<&Spanned<RawDays>>) -> Option<
         market: r.market.as_ref().is_some_and(|m| *m.get_ref()),
         within: windows(ctx, r.within.as_ref()),
         except: windows(ctx, r.except.as_ref()),
+        location: None,
     };
     if spec == DaySpec::default() && ctx.diags.len() == before {
         let msg = "`days` says nothing, expected `market = true`, `within = [\"火把节\"]` or `except = [\"彝历新年\"]`";
         ctx.error(raw.span().start..raw.span().start + 6, msg);
         return None;
     }
-    Some(spec)
+    let at = r.market.as_ref().map_or(raw.span(), Spanned::span);
+    Some(DaySpec {
+        location: Some(ctx.location(at)),
+        ..spec
+    })
+}
+
+/// A warning when a campaign (or slot) runs on market days only and some of its townships
+/// have no market rule: nothing airs there.
+pub fn check_markets(c: &Campaign, dir: &Directory) -> Option<Diagnostic> {
+    let spec = c
+        .days
+        .iter()
+        .chain(c.slots.iter().filter_map(|s| s.days.as_ref()))
+        .find(|s| s.market)?;
+    let missing: Vec<&str> = c
+        .townships
+        .iter()
+        .filter_map(|code| dir.township(code).ok())
+        .filter(|t| c.calendar.markets.for_township(t).is_none())
+        .map(|t| t.name.as_str())
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let shown = missing
+        .iter()
+        .take(5)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("、");
+    let more = if missing.len() > 5 { "…" } else { "" };
+    let msg = format!(
+        "{} of {} targeted townships have no market days ({shown}{more}): this campaign never airs there",
+        missing.len(),
+        c.townships.len()
+    );
+    let mut d = Diagnostic::warning(&c.file, msg).with_help(format!(
+        "add their rules (or their county's) to `{}`",
+        crate::calendar::MARKETS_FILE
+    ));
+    d.location = spec.location.clone();
+    Some(d)
 }
 
 type RawList = Spanned<Vec<Spanned<toml::Value>>>;

@@ -103,6 +103,11 @@ pub fn load_dir_at(
     let (calendar, found) = crate::calendar::load(root, directory);
     diags.extend(found);
     attach_calendar(&mut campaigns, calendar, &mut diags);
+    diags.extend(
+        campaigns
+            .iter()
+            .filter_map(|c| super::days::check_markets(c, directory)),
+    );
     (campaigns, diags)
 }
 

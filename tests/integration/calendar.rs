@@ -85,3 +85,60 @@ fn calendar_reports_a_broken_markets_file_and_refuses_a_bad_year() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("`--year` 1800 is out of range, expected 1901–2099"));
 }
+
+#[test]
+fn check_reports_calendar_mistakes_at_their_lines() {
+    use shengbo::diag::Diagnostic;
+    use shengbo::directory::Directory;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("schedules");
+    std::fs::create_dir_all(&dir).unwrap();
+    let campaign = |days: &str| {
+        format!(
+            "name = \"x\"\nmessages = [\"a\"]\n[targets]\ncounties = [\"会东县\"]\n[[slots]]\ncron = \"0 9 * * *\"\n[days]\n{days}\n"
+        )
+    };
+    std::fs::write(dir.join("m.toml"), campaign("market = true")).unwrap();
+    std::fs::write(dir.join("n.toml"), campaign("within = [\"火把\"]")).unwrap();
+    std::fs::write(
+        dir.join("markets.toml"),
+        "[[market]]\ntownship = \"会东县/铁柳镇\"\ndaily = true\n\n[[market]]\ntownship = \"铁溜镇\"\ndaily = true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("festivals.toml"),
+        "[[day]]\nname = \"火把节\"\ncalendar = \"lunar\"\nmonth = 6\nday = 24\n\n[[day]]\nname = \"除夕\"\ncalendar = \"lunar\"\nmonth = 12\nday = 30\n",
+    )
+    .unwrap();
+    let now = chrono::Utc::now();
+    let (campaigns, diags) =
+        shengbo::schedule::load_dir_at(tmp.path(), &Directory::liangshan(), now);
+    let ids: Vec<&str> = campaigns.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["m"], "the campaign naming an unknown day is refused");
+    let at: Vec<(String, bool)> = diags.iter().map(|d| (d.position(), d.is_error())).collect();
+    assert_eq!(
+        at,
+        [
+            ("schedules/festivals.toml:11:7".to_string(), false),
+            ("schedules/markets.toml:6:13".to_string(), true),
+            ("schedules/n.toml:8:12".to_string(), true),
+            ("schedules/m.toml:8:10".to_string(), false),
+        ],
+        "{diags:#?}"
+    );
+    let text: Vec<String> = diags.iter().map(Diagnostic::to_string).collect();
+    assert!(text[2].contains("unknown named day `火把`"), "{}", text[2]);
+    assert!(
+        text[0].contains("does not happen in") && text[0].contains("short_month"),
+        "{}",
+        text[0]
+    );
+    assert!(text[1].contains("unknown township `铁溜镇`"), "{}", text[1]);
+    assert!(
+        text[3].contains("have no market days") && text[3].contains("markets.toml"),
+        "{}",
+        text[3]
+    );
+    // The markets file had an error: no market rules apply, so every township is listed.
+    assert!(campaigns[0].calendar.markets.townships.is_empty());
+}
