@@ -142,3 +142,20 @@ fn check_reports_calendar_mistakes_at_their_lines() {
     // The markets file had an error: no market rules apply, so every township is listed.
     assert!(campaigns[0].calendar.markets.townships.is_empty());
 }
+
+#[test]
+fn the_readme_days_example_is_valid() {
+    let readme = include_str!("../../schedules/README.md");
+    let at = readme.find("```toml\n# 火把节前一周").unwrap() + "```toml\n".len();
+    let block = &readme[at..at + readme[at..].find("```").unwrap()];
+    let src = format!("name = \"x\"\nmessages = [\"a\"]\n[targets]\nall = true\n{block}");
+    let dir = shengbo::directory::Directory::liangshan();
+    let c = shengbo::schedule::parse_str(Path::new("README.md"), &src, &dir).unwrap();
+    let d = c.days.unwrap();
+    assert!(d.market);
+    assert_eq!(
+        (d.within[0].name.as_str(), d.within[0].before),
+        ("火把节", 7)
+    );
+    assert_eq!(d.except[0].name, "彝历新年");
+}
