@@ -150,7 +150,7 @@ fn the_readme_days_example_is_valid() {
     let block = &readme[at..at + readme[at..].find("```").unwrap()];
     let src = format!("name = \"x\"\nmessages = [\"a\"]\n[targets]\nall = true\n{block}");
     let dir = shengbo::directory::Directory::liangshan();
-    let c = shengbo::schedule::parse_str(Path::new("README.md"), &src, &dir).unwrap();
+    let c = shengbo::schedule::parse_str(Path::new("schedules/readme.toml"), &src, &dir).unwrap();
     let d = c.days.unwrap();
     assert!(d.market);
     assert_eq!(
