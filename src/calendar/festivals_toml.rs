@@ -165,7 +165,7 @@ fn when(ctx: &mut Ctx<'_>, d: &RawDay, names: &[String]) -> Option<When> {
             .help = Some("write `calendar = \"lunar\"` (农历) or `calendar = \"solar\"` (公历) with `month` and `day`".into());
         return None;
     };
-    let lunar = match super::markets::calendar(ctx, cal)? {
+    let lunar = match super::market_rule::calendar(ctx, cal)? {
         super::Cal::Lunar => true,
         super::Cal::Solar => false,
     };
@@ -196,7 +196,7 @@ fn when(ctx: &mut Ctx<'_>, d: &RawDay, names: &[String]) -> Option<When> {
         });
     }
     let short_month = match &d.short_month {
-        Some(s) => super::markets::short_month(ctx, s)?,
+        Some(s) => super::market_rule::short_month(ctx, s)?,
         None => ShortMonth::Skip,
     };
     if day == 30 && d.short_month.is_none() {

@@ -17,6 +17,7 @@ pub mod days;
 pub mod festival;
 mod festivals_toml;
 pub mod lunar;
+mod market_rule;
 pub mod markets;
 pub mod rule;
 
