@@ -70,14 +70,7 @@ const KEYS: &[&str] = &[
 
 /// Parse and check the file's text; `None` when it has errors (all of them are in `ctx`).
 pub(crate) fn parse(ctx: &mut Ctx<'_>) -> Option<Festivals> {
-    let raw: RawFile = match toml::from_str(ctx.src) {
-        Ok(r) => r,
-        Err(e) => {
-            ctx.diags
-                .push(crate::diag::toml_error(ctx.file, ctx.src, &e, KEYS));
-            return None;
-        }
-    };
+    let raw: RawFile = super::from_toml(ctx, KEYS)?;
     let mut out = Festivals::default();
     let names: Vec<String> = raw
         .day

@@ -64,14 +64,7 @@ const KEYS: &[&str] = &[
 
 /// Parse and check the file's text against the directory; `None` when it has errors.
 pub(crate) fn parse(ctx: &mut Ctx<'_>, dir: &Directory) -> Option<Markets> {
-    let raw: RawFile = match toml::from_str(ctx.src) {
-        Ok(r) => r,
-        Err(e) => {
-            ctx.diags
-                .push(crate::diag::toml_error(ctx.file, ctx.src, &e, KEYS));
-            return None;
-        }
-    };
+    let raw: RawFile = super::from_toml(ctx, KEYS)?;
     let mut out = Markets::default();
     for m in &raw.market {
         let (span, m) = (m.span(), m.get_ref());

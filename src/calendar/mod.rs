@@ -99,6 +99,18 @@ pub fn load(root: &Path, dir: &Directory) -> (Calendar, Vec<Diagnostic>) {
     (cal, diags)
 }
 
+/// A calendar file as its serde structs; a syntax error or unknown key reported in `ctx`.
+fn from_toml<T: serde::de::DeserializeOwned>(ctx: &mut Ctx<'_>, keys: &[&str]) -> Option<T> {
+    match toml::from_str(ctx.src) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            let d = crate::diag::toml_error(ctx.file, ctx.src, &e, keys);
+            ctx.diags.push(d);
+            None
+        }
+    }
+}
+
 fn read(root: &Path, path: &Path, diags: &mut Vec<Diagnostic>) -> Option<String> {
     if !path.exists() {
         return None;
