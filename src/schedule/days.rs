@@ -221,6 +221,28 @@ mod tests {
     }
 
     #[test]
+    fn round_robin_on_market_days_is_a_warning() {
+        let src = "name = \"x\"\nmessages = [\"a\", \"b\"]\nrotation = \"round-robin\"\n[targets]\nall = true\n[[slots]]\ncron = \"0 8 * * *\"\n[days]\nmarket = true\n";
+        let now = chrono::Utc::now();
+        let (c, diags) = crate::schedule::parse_at(
+            Path::new("schedules/r.toml"),
+            src,
+            &Directory::liangshan(),
+            now,
+        );
+        assert!(c.is_some());
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(!diags[0].is_error() && diags[0].location.as_ref().unwrap().line == 3);
+        assert!(
+            diags[0]
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("rotation = \"all\"")
+        );
+    }
+
+    #[test]
     fn mistakes_point_at_their_line() {
         let errs =
             parse("within = [{ day = \"火把节\", befor = 7 }, 5]\nmarkets = true").unwrap_err();
