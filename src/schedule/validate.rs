@@ -61,12 +61,12 @@ pub(crate) fn campaign(
         targets::overrides(ctx, raw.quiet_overrides.as_ref(), directory, &townships);
     targets::check_slots_quiet(ctx, &slots, &quiet_hours, &quiet_overrides, &townships);
     let days = super::days::spec(ctx, raw.days.as_ref());
-    if let (super::Rotation::RoundRobin, Some(r), Some(d)) = (rotation, &raw.rotation, &days) {
-        if d.market || !d.within.is_empty() {
-            let msg = "round-robin turns count every slot firing, also on days this campaign does not run: a township with market days every other day may hear the same message each time";
-            ctx.warning(r.span(), msg).help =
-                Some("use `rotation = \"all\"` to air every message on each day it runs".into());
-        }
+    if let (super::Rotation::RoundRobin, Some(r), Some(d)) = (rotation, &raw.rotation, &days)
+        && (d.market || !d.within.is_empty())
+    {
+        let msg = "round-robin turns count every slot firing, also on days this campaign does not run: a township with market days every other day may hear the same message each time";
+        ctx.warning(r.span(), msg).help =
+            Some("use `rotation = \"all\"` to air every message on each day it runs".into());
     }
     if ctx.has_errors() {
         return None;
