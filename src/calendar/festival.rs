@@ -50,6 +50,19 @@ pub struct Block {
     pub location: Option<Location>,
 }
 
+impl Block {
+    /// The block's dates as its named day's occurrence, resting on its notice.
+    pub fn occurrence(&self) -> Occurrence {
+        Occurrence {
+            name: self.name.clone(),
+            first: self.first,
+            last: self.last,
+            basis: "notice",
+            source: self.notice.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// Named days by rule and by announcement; validated (names unique, references resolved).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Festivals {
@@ -108,13 +121,7 @@ impl Festivals {
         let mut out: Vec<Occurrence> = base.into_iter().flatten().collect();
         for b in self.blocks.iter().filter(|b| b.first.year() == year) {
             if !out.iter().any(|o| o.name == b.name && o.basis == "notice") {
-                out.push(Occurrence {
-                    name: b.name.clone(),
-                    first: b.first,
-                    last: b.last,
-                    basis: "notice",
-                    source: b.notice.clone().unwrap_or_default(),
-                });
+                out.push(b.occurrence());
             }
         }
         out.sort_by(|a, b| (a.first, &a.name).cmp(&(b.first, &b.name)));
@@ -133,13 +140,7 @@ impl Festivals {
             .iter()
             .find(|b| b.name == d.name && b.first.year() == year)
         {
-            return Some(Occurrence {
-                name: d.name.clone(),
-                first: b.first,
-                last: b.last,
-                basis: "notice",
-                source: b.notice.clone().unwrap_or_default(),
-            });
+            return Some(b.occurrence());
         }
         if !kept(d, year) {
             return None;
