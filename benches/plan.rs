@@ -56,6 +56,73 @@ fn main() {
     report("plan", &mut plan_times);
     report("plan → JSON", &mut json_times);
     frequent(&directory, &catalog);
+    calendar_year(&directory, &catalog);
+}
+
+/// A year of market-day and festival campaigns over all 304 townships: every county has a
+/// market rule (a mix of kinds, solar and lunar), one campaign airs at 09:00 on each
+/// township's market days, one in windows around 火把节 and 春节 and never on 彝历新年.
+fn calendar_year(directory: &Directory, catalog: &Catalog) {
+    let dir = tempfile::tempdir().expect("temporary project");
+    let schedules = dir.path().join("schedules");
+    std::fs::create_dir_all(&schedules).unwrap();
+    let rules = [
+        "digits = [1, 4, 7]\ncalendar = \"solar\"\non_31st = false",
+        "digits = [3, 6, 9]\ncalendar = \"lunar\"",
+        "parity = \"odd\"\ncalendar = \"lunar\"",
+        "every = 3\nanchor = 2026-12-01",
+        "branch = [\"子\", \"午\"]",
+        "weekdays = [\"周日\"]",
+    ];
+    let markets: String = directory
+        .counties()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            format!(
+                "[[market]]\ncounty = \"{}\"\n{}\n\n",
+                c.code,
+                rules[i % rules.len()]
+            )
+        })
+        .collect();
+    std::fs::write(schedules.join("markets.toml"), markets).unwrap();
+    let head =
+        "messages = [\"police-impersonation\", \"illegal-fundraising\"]\n[targets]\nall = true\n";
+    let market = format!(
+        "id = \"market\"\nname = \"赶场\"\n{head}[days]\nmarket = true\n[[slots]]\ncron = \"0 9 * * *\"\n"
+    );
+    let festival = format!(
+        "id = \"festival\"\nname = \"节日\"\n{head}[days]\nwithin = [{{ day = \"火把节\", before = 7 }}, {{ day = \"春节\", before = 14, after = 7 }}]\nexcept = [\"彝历新年\"]\n[[slots]]\ncron = \"0 10,16 * * *\"\n"
+    );
+    std::fs::write(schedules.join("market.toml"), market).unwrap();
+    std::fs::write(schedules.join("festival.toml"), festival).unwrap();
+    let (campaigns, diags) = shengbo::schedule::load_dir(dir.path(), directory);
+    assert_eq!(campaigns.len(), 2, "{diags:?}");
+    let tz = chrono_tz::Asia::Shanghai;
+    let day = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+    let from = place_in_zone(tz, day.and_time(NaiveTime::MIN));
+    let to = place_in_zone(tz, (day + Days::new(365)).and_time(NaiveTime::MIN));
+    let mut times = Vec::with_capacity(10);
+    let mut broadcasts = 0;
+    for _ in 0..10 {
+        let t = Instant::now();
+        let p = black_box(plan(&campaigns, directory, catalog, from, to));
+        times.push(t.elapsed());
+        broadcasts = p.broadcasts.len();
+    }
+    let towns = directory.townships().len();
+    println!(
+        "calendar year 2027: 2 campaigns × {towns} townships × 365 days: {broadcasts} broadcasts"
+    );
+    times.sort();
+    let median = times[times.len() / 2].as_secs_f64();
+    println!(
+        "  per day {:.2} ms, per township-day {:.2} µs",
+        median * 1000.0 / 365.0,
+        median * 1e6 / 365.0 / towns as f64
+    );
+    report("plan (calendar campaigns, one year)", &mut times);
 }
 
 /// A round-robin campaign firing every minute with no `valid_from` (turns counted from

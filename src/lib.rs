@@ -16,6 +16,7 @@
 //! - [`loudness`] — the loudness policy (target, true-peak ceiling, pair rule) and adjusted clips.
 //! - [`render`] — a programme rendered exactly as it airs (order, gaps, repeats, gains) to WAV.
 //! - [`play`] — auditioning a rendered programme through the sound device (`audio-device`).
+//! - [`calendar`] — day rules (market days), the lunar calendar, festivals and named days.
 //! - [`schedule`] — campaigns in `schedules/*.toml`: parsing, validation, crontab slots.
 //! - [`scheduler`] — the cron loop of `shengbo serve`: slots fired at push time, catch-up, reloads.
 //! - [`plan`] — the pure planner: campaigns × directory × catalog × window → broadcasts.
@@ -37,6 +38,7 @@
 //! - [`cli`] — the `shengbo` subcommands.
 
 pub mod audio;
+pub mod calendar;
 pub mod catalog;
 pub mod check;
 pub mod cli;

@@ -257,6 +257,7 @@ mod tests {
     fn broadcast() -> Broadcast {
         let start = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
         Broadcast {
+            reason: None,
             campaign: "winter & <safety>".to_string(),
             priority: 0,
             township_code: "513431100".to_string(),

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::datadir::DataDir;
 
+pub mod calendar;
 pub mod catalog;
 pub mod check;
 pub mod coverage;
@@ -72,6 +73,8 @@ pub enum Command {
     Check(check::Args),
     /// Show what will play where and when.
     Plan(plan::Args),
+    /// The year's named days and a township's market days.
+    Calendar(calendar::Args),
     /// List every clip with its measurements and gate status.
     Catalog(catalog::Args),
     /// Render a township's broadcast to a WAV file, exactly as it airs.
@@ -101,6 +104,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(&g, args),
         Command::Plan(args) => plan::run(&g, args),
+        Command::Calendar(args) => calendar::run(&g, args),
         Command::Catalog(args) => catalog::run(&g, args),
         Command::Render(args) => render::run(&g, args),
         Command::Play(args) => play::run(&g, args),

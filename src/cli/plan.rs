@@ -17,7 +17,7 @@ use crate::directory::{Directory, LookupError};
 use crate::plan::{self, BroadcastRecord, Plan, SummaryRow};
 use crate::schedule::Campaign;
 
-mod table;
+pub(crate) mod table;
 
 /// The zone `--from`/`--to` days and summary days are counted in.
 pub const PLAN_TZ: Tz = chrono_tz::Asia::Shanghai;
@@ -203,6 +203,7 @@ fn broadcasts_csv(records: &[BroadcastRecord]) -> anyhow::Result<String> {
         "priority",
         "duration_s",
         "items",
+        "reason",
     ])?;
     for r in records {
         let items: Vec<String> = r
@@ -220,6 +221,7 @@ fn broadcasts_csv(records: &[BroadcastRecord]) -> anyhow::Result<String> {
             &r.priority.to_string(),
             &r.duration_s.to_string(),
             &items.join(" "),
+            r.reason.as_deref().unwrap_or(""),
         ])?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)

@@ -1,13 +1,17 @@
 //! Planning one campaign over a window, and settling same-minute conflicts between campaigns.
 
 use std::cmp::Reverse;
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
+use crate::calendar::DayInfo;
+use crate::calendar::days::DayVerdict;
 use crate::catalog::Catalog;
 use crate::directory::{Directory, Township};
 use crate::schedule::{Campaign, Rotation};
 
+use super::days::Days;
 use super::programme::{assemble, message_items, valid_on};
 use super::{Broadcast, Conflict, Plan, PlaylistItem, Skip, SkipReason};
 
@@ -29,7 +33,9 @@ pub(super) fn campaign(
     let prepared = prepare(c, catalog, &mut out.skipped);
     let towns = townships(c, directory, &mut out.skipped);
     let first = super::rotation::rotation_index(c, from);
-    for (idx, t) in (first..).zip(occurrences(c, from, to)) {
+    let days = Days::new(c, from, to);
+    let mut no_market: BTreeSet<&str> = BTreeSet::new();
+    for (idx, (slot, t)) in (first..).zip(slot_occurrences(c, from, to)) {
         let local = t.with_timezone(&c.timezone);
         let day = local.date_naive();
         if c.valid_from.is_some_and(|f| day < f) || c.valid_until.is_some_and(|u| day > u) {
@@ -37,6 +43,16 @@ pub(super) fn campaign(
                 .push(skip(c, None, Some(t), None, SkipReason::OutsideValidDates));
             continue;
         }
+        let reasons = match days.judge(slot, day) {
+            DayVerdict::Runs(r) => r,
+            DayVerdict::Outside => continue,
+            DayVerdict::Quiet(day) => {
+                let reason = SkipReason::NamedDay { day };
+                out.skipped.push(skip(c, None, Some(t), None, reason));
+                continue;
+            }
+        };
+        let info = days.needs_market(slot).then(|| DayInfo::of(day));
         let chosen = select(c, &prepared, day, idx, t, &mut out.skipped);
         if chosen.is_empty() {
             out.skipped
@@ -56,6 +72,21 @@ pub(super) fn campaign(
                     .push(skip(c, code, Some(t), None, SkipReason::QuietHours));
                 continue;
             }
+            let mut reasons = reasons.clone();
+            if let Some(info) = &info {
+                match days.market(town, info) {
+                    (_, Some(r)) => reasons.push(r),
+                    (true, None) => continue,
+                    (false, None) => {
+                        if no_market.insert(&town.code) {
+                            let code = Some(town.code.clone());
+                            let reason = SkipReason::NoMarketDays;
+                            out.skipped.push(skip(c, code, None, None, reason));
+                        }
+                        continue;
+                    }
+                }
+            }
             out.broadcasts.push(Broadcast {
                 campaign: c.id.clone(),
                 priority: c.priority,
@@ -66,6 +97,7 @@ pub(super) fn campaign(
                 end,
                 timezone: c.timezone,
                 items: items.clone(),
+                reason: (!reasons.is_empty()).then(|| reasons.join("；")),
             });
         }
     }
@@ -194,6 +226,31 @@ pub(super) fn occurrences(
         .collect();
     all.sort_unstable();
     all.dedup();
+    all
+}
+
+/// [`occurrences`] with the slot each comes from (the first slot when two share an instant).
+fn slot_occurrences(
+    c: &Campaign,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<(usize, DateTime<Utc>)> {
+    if from >= to {
+        return Vec::new();
+    }
+    let mut all: Vec<(usize, DateTime<Utc>)> = c
+        .slots
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| {
+            s.schedule
+                .occurrences(c.timezone, from, to)
+                .into_iter()
+                .map(move |t| (i, t))
+        })
+        .collect();
+    all.sort_unstable_by_key(|&(i, t)| (t, i));
+    all.dedup_by_key(|&mut (_, t)| t);
     all
 }
 

@@ -19,6 +19,7 @@ use crate::lang::Lang;
 use crate::schedule::Campaign;
 
 mod build;
+mod days;
 mod programme;
 mod rotation;
 mod view;
@@ -53,6 +54,9 @@ pub struct Broadcast {
     /// The campaign's zone, for showing times as staff think of them.
     pub timezone: Tz,
     pub items: Vec<PlaylistItem>,
+    /// Why it airs that day, when the campaign says which days (`赶场 公历逢1、4、7`,
+    /// `火把节前 3 天`); `None` for a campaign that runs every day its slots fire.
+    pub reason: Option<String>,
 }
 
 impl Broadcast {
@@ -97,6 +101,10 @@ pub enum SkipReason {
     NothingToAir,
     /// A targeted township code the directory does not know.
     UnknownTownship,
+    /// The day is one the campaign keeps free (`except`), e.g. `彝历新年第 1 天`.
+    NamedDay { day: String },
+    /// The campaign runs on market days only and the township has no market rule.
+    NoMarketDays,
 }
 
 impl fmt::Display for SkipReason {
@@ -118,6 +126,8 @@ impl fmt::Display for SkipReason {
             }
             SkipReason::NothingToAir => f.write_str("no airable message at this occurrence"),
             SkipReason::UnknownTownship => f.write_str("township not in the directory"),
+            SkipReason::NamedDay { day } => write!(f, "kept free of broadcasts: {day}"),
+            SkipReason::NoMarketDays => f.write_str("no market days known for the township"),
         }
     }
 }

@@ -87,12 +87,15 @@ pub(crate) fn campaign(
                 schedule: CronSchedule::parse(e).unwrap(),
                 label: None,
                 location: Location::from_range(e, 0..e.len()),
+                days: None,
             })
             .collect(),
         townships: townships.iter().map(|s| s.to_string()).collect(),
         quiet_hours: Vec::new(),
         quiet_overrides: BTreeMap::new(),
         priority: 0,
+        days: None,
+        calendar: crate::calendar::Calendar::shipped(),
     }
 }
 

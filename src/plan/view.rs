@@ -25,6 +25,8 @@ pub struct BroadcastRecord {
     pub campaign: String,
     pub priority: i32,
     pub duration_s: f64,
+    /// Why it airs that day (market day, festival window), when the campaign says which days.
+    pub reason: Option<String>,
     pub items: Vec<ItemRecord>,
 }
 
@@ -56,6 +58,7 @@ impl From<&Broadcast> for BroadcastRecord {
             campaign: b.campaign.clone(),
             priority: b.priority,
             duration_s: round_ms(b.duration_s()),
+            reason: b.reason.clone(),
             items: b
                 .items
                 .iter()

@@ -265,6 +265,7 @@ mod tests {
     fn broadcast(items: Vec<PlaylistItem>) -> Broadcast {
         let start = Utc.with_ymd_and_hms(2026, 11, 27, 23, 30, 0).unwrap();
         Broadcast {
+            reason: None,
             campaign: "c".into(),
             priority: 0,
             township_code: "513431100".into(),

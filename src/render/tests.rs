@@ -209,6 +209,7 @@ fn broadcast_becomes_programme_with_root_relative_files() {
         gap_after_s: gap,
     };
     let b = Broadcast {
+        reason: None,
         campaign: "winter".into(),
         priority: 0,
         township_code: "513401001".into(),

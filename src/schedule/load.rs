@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -10,11 +11,17 @@ use super::Campaign;
 use super::ctx::Ctx;
 use super::raw;
 use super::validate;
+use crate::calendar::Calendar;
 use crate::diag::{Diagnostic, display_path};
 use crate::directory::Directory;
 
 /// Files in `schedules/` that are not campaigns (other formats live there too).
-pub const NOT_CAMPAIGNS: [&str; 2] = ["settings.toml", "endpoints.toml"];
+pub const NOT_CAMPAIGNS: [&str; 4] = [
+    "settings.toml",
+    "endpoints.toml",
+    "markets.toml",
+    "festivals.toml",
+];
 
 /// Parse one campaign file at a given moment (`now` decides only the "already ended" warning).
 /// Returns the campaign when the file has no errors, and every diagnostic, warnings included.
@@ -93,7 +100,29 @@ pub fn load_dir_at(
         }
     }
     duplicate_ids(&mut campaigns, &mut diags);
+    let (calendar, found) = crate::calendar::load(root, directory);
+    diags.extend(found);
+    attach_calendar(&mut campaigns, calendar, &mut diags);
+    diags.extend(
+        campaigns
+            .iter()
+            .filter_map(|c| super::days::check_markets(c, directory)),
+    );
     (campaigns, diags)
+}
+
+/// Give every campaign the project's calendar; a campaign naming a day the festivals do not
+/// define is refused.
+fn attach_calendar(campaigns: &mut Vec<Campaign>, calendar: Calendar, diags: &mut Vec<Diagnostic>) {
+    let calendar = Arc::new(calendar);
+    let file = Path::new(crate::calendar::FESTIVALS_FILE);
+    campaigns.retain_mut(|c| {
+        let found = super::days::check_names(c, &calendar, file);
+        c.calendar = Arc::clone(&calendar);
+        let ok = found.is_empty();
+        diags.extend(found);
+        ok
+    });
 }
 
 fn campaign_files(folder: &Path) -> std::io::Result<Vec<PathBuf>> {

@@ -10,16 +10,19 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
+use crate::calendar::{Calendar, DaySpec};
 use crate::diag::{Diagnostic, Location};
 use crate::lang::Lang;
 
 pub mod cron;
 mod cron_field;
-mod ctx;
+pub(crate) mod ctx;
+pub mod days;
 mod load;
 mod programme;
 pub mod raw;
@@ -76,6 +79,8 @@ pub struct Slot {
     pub label: Option<String>,
     /// Where the `cron` string is in the file (for diagnostics such as collisions).
     pub location: Location,
+    /// Which days this slot runs on, on top of the campaign's `[days]`.
+    pub days: Option<DaySpec>,
 }
 
 /// A validated campaign: cannot be invalid.
@@ -111,6 +116,11 @@ pub struct Campaign {
     pub quiet_overrides: BTreeMap<String, Vec<QuietHours>>,
     /// Higher wins when two campaigns want the same township in the same minute.
     pub priority: i32,
+    /// Which days the campaign runs on (`[days]`): market days, around or outside named days.
+    pub days: Option<DaySpec>,
+    /// The named days and market days it is planned against (the shipped festivals and no
+    /// market days until [`load_dir`] attaches the project's).
+    pub calendar: Arc<Calendar>,
 }
 
 impl Campaign {

@@ -160,6 +160,7 @@ pub(crate) fn slots(ctx: &mut Ctx<'_>, raw: Option<&Spanned<Vec<Spanned<RawSlot>
                 schedule,
                 label: slot.get_ref().label.clone(),
                 location: ctx.location(span),
+                days: super::days::spec(ctx, slot.get_ref().days.as_ref()),
             }),
             Err(e) => {
                 // Point into the expression when the file holds it verbatim (no escapes).

@@ -34,6 +34,18 @@ pub struct RawCampaign {
     pub slots: Option<Spanned<Vec<Spanned<RawSlot>>>>,
     /// Township (code or name) → quiet hours replacing the campaign's there.
     pub quiet_overrides: Option<BTreeMap<Spanned<String>, SpannedList>>,
+    /// Which days the campaign runs on: market days, around or outside named days.
+    pub days: Option<Spanned<RawDays>>,
+}
+
+/// `[days]` of a campaign, or a slot's `days = { … }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDays {
+    pub market: Option<Spanned<bool>>,
+    /// Named days, each `"火把节"` or `{ day = "火把节", before = 7, after = 0 }`.
+    pub within: Option<Spanned<Vec<Spanned<toml::Value>>>>,
+    pub except: Option<Spanned<Vec<Spanned<toml::Value>>>>,
 }
 
 /// `[targets]`: which townships hear the campaign.
@@ -53,10 +65,11 @@ pub struct RawTargets {
 pub struct RawSlot {
     pub cron: Option<Spanned<String>>,
     pub label: Option<String>,
+    pub days: Option<Spanned<RawDays>>,
 }
 
 /// Keys accepted at the top level of a campaign file.
-pub const CAMPAIGN_KEYS: [&str; 16] = [
+pub const CAMPAIGN_KEYS: [&str; 17] = [
     "id",
     "name",
     "timezone",
@@ -73,6 +86,7 @@ pub const CAMPAIGN_KEYS: [&str; 16] = [
     "targets",
     "slots",
     "quiet_overrides",
+    "days",
 ];
 /// Keys accepted in `[targets]`.
 pub const TARGET_KEYS: [&str; 5] = [
@@ -83,7 +97,9 @@ pub const TARGET_KEYS: [&str; 5] = [
     "exclude_townships",
 ];
 /// Keys accepted in each `[[slots]]` entry.
-pub const SLOT_KEYS: [&str; 2] = ["cron", "label"];
+pub const SLOT_KEYS: [&str; 3] = ["cron", "label", "days"];
+/// Keys accepted in `[days]` and a slot's `days`.
+pub const DAYS_KEYS: [&str; 3] = ["market", "within", "except"];
 
 /// A problem found by the first stage: a message, a span, and perhaps a hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,6 +173,7 @@ fn drop_key_at(
         let inner = match key.as_str() {
             "targets" => "[targets]",
             "slots" => "[[slots]]",
+            "days" => "[days]",
             _ => name,
         };
         let found = match table.get_mut(key.as_str()).map(Spanned::get_mut) {
@@ -210,10 +227,16 @@ fn unknown_keys(root: &mut DeTable<'_>, errors: &mut Vec<RawError>) {
     if let Some(DeValue::Table(t)) = root.get_mut("targets").map(Spanned::get_mut) {
         check_table(t, &TARGET_KEYS, "[targets]", errors);
     }
+    if let Some(DeValue::Table(t)) = root.get_mut("days").map(Spanned::get_mut) {
+        check_table(t, &DAYS_KEYS, "[days]", errors);
+    }
     if let Some(DeValue::Array(slots)) = root.get_mut("slots").map(Spanned::get_mut) {
         for slot in slots.iter_mut() {
             if let DeValue::Table(t) = slot.get_mut() {
                 check_table(t, &SLOT_KEYS, "[[slots]]", errors);
+                if let Some(DeValue::Table(d)) = t.get_mut("days").map(Spanned::get_mut) {
+                    check_table(d, &DAYS_KEYS, "`days`", errors);
+                }
             }
         }
     }

@@ -60,6 +60,14 @@ pub(crate) fn campaign(
     let quiet_overrides =
         targets::overrides(ctx, raw.quiet_overrides.as_ref(), directory, &townships);
     targets::check_slots_quiet(ctx, &slots, &quiet_hours, &quiet_overrides, &townships);
+    let days = super::days::spec(ctx, raw.days.as_ref());
+    if let (super::Rotation::RoundRobin, Some(r), Some(d)) = (rotation, &raw.rotation, &days)
+        && (d.market || !d.within.is_empty())
+    {
+        let msg = "round-robin turns count every slot firing, also on days this campaign does not run: a township with market days every other day may hear the same message each time";
+        ctx.warning(r.span(), msg).help =
+            Some("use `rotation = \"all\"` to air every message on each day it runs".into());
+    }
     if ctx.has_errors() {
         return None;
     }
@@ -83,6 +91,8 @@ pub(crate) fn campaign(
         quiet_hours,
         quiet_overrides,
         priority,
+        days,
+        calendar: crate::calendar::Calendar::shipped(),
     })
 }
 
@@ -161,7 +171,7 @@ fn timezone(ctx: &mut Ctx<'_>, raw: Option<&Spanned<String>>) -> Tz {
 }
 
 /// A TOML date (`2026-12-01`) or a string holding one; times of day are refused.
-fn date(ctx: &mut Ctx<'_>, raw: &Spanned<toml::Value>, key: &str) -> Option<NaiveDate> {
+pub(crate) fn date(ctx: &mut Ctx<'_>, raw: &Spanned<toml::Value>, key: &str) -> Option<NaiveDate> {
     let text = match raw.get_ref() {
         toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
         toml::Value::String(s) => s.clone(),

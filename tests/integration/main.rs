@@ -3,6 +3,7 @@
 
 mod util;
 
+mod calendar;
 mod catalog;
 mod corpus;
 mod directory;

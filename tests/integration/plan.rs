@@ -351,3 +351,71 @@ start             end       county  township  code       campaign  programme
 ";
     assert_eq!(stdout(&out), expected);
 }
+
+#[test]
+fn plan_says_why_a_market_day_broadcast_airs() {
+    let market = "id = \"market\"\nname = \"赶场\"\nmessages = [\"police-impersonation\"]\n\
+                  [targets]\ncounties = [\"昭觉县\"]\n[days]\nmarket = true\n\
+                  [[slots]]\ncron = \"0 9 * * *\"\n";
+    let markets = "[[market]]\ncounty = \"昭觉县\"\ndigits = [3, 6, 9]\ncalendar = \"solar\"\n\n\
+                   [[market]]\ntownship = \"竹核镇\"\nbranch = [\"子\", \"午\"]\n";
+    let dir = project(&[("market.toml", market), ("markets.toml", markets)]);
+    let args = [
+        "plan",
+        "--from",
+        "2026-12-01",
+        "--to",
+        "2026-12-11",
+        "--township",
+        "竹核镇",
+        "--format",
+        "json",
+    ];
+    let out = run_in(dir.path(), &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let rows = v.as_array().or_else(|| v["broadcasts"].as_array()).unwrap();
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|b| {
+            (
+                &b["start"].as_str().unwrap()[..10],
+                b["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // 子 and 午 days in early December 2026: the 4th and the 10th.
+    assert_eq!(
+        got,
+        [("2026-12-04", "赶场 子午日"), ("2026-12-10", "赶场 子午日")]
+    );
+    let args = [
+        "plan",
+        "--from",
+        "2026-12-01",
+        "--to",
+        "2026-12-07",
+        "--township",
+        "城北镇",
+    ];
+    let out = run_in(dir.path(), &args);
+    let text = stdout(&out);
+    assert!(
+        text.contains("why") && text.contains("赶场 公历逢3、6、9"),
+        "{text}"
+    );
+    let args = [
+        "plan",
+        "--from",
+        "2026-12-01",
+        "--to",
+        "2026-12-04",
+        "--township",
+        "城北镇",
+        "--format",
+        "csv",
+    ];
+    let text = stdout(&run_in(dir.path(), &args));
+    assert!(text.lines().next().unwrap().ends_with(",reason"), "{text}");
+    assert!(text.contains(",赶场 公历逢3、6、9"), "{text}");
+}

@@ -47,7 +47,7 @@ fn with_targets(body: &str) -> String {
     format!("{HEAD}[targets]\n{body}{SLOT}")
 }
 
-const KEYS: &str = "`id`, `name`, `timezone`, `valid_from`, `valid_until`, `messages`, `rotation`, `order`, `allow_single_language`, `gap_s`, `repeats`, `priority`, `quiet_hours`, `targets`, `slots`, `quiet_overrides`";
+const KEYS: &str = "`id`, `name`, `timezone`, `valid_from`, `valid_until`, `messages`, `rotation`, `order`, `allow_single_language`, `gap_s`, `repeats`, `priority`, `quiet_hours`, `targets`, `slots`, `quiet_overrides`, `days`";
 
 #[test]
 fn baseline_is_valid() {

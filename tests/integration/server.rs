@@ -110,6 +110,7 @@ fn broadcast(
     let t = dir.township(code).unwrap();
     let total: f64 = items.iter().map(|i| i.duration_s + i.gap_after_s).sum();
     Broadcast {
+        reason: None,
         campaign: "winter".into(),
         priority: 0,
         township_code: t.code.clone(),

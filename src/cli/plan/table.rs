@@ -67,10 +67,11 @@ pub fn broadcasts(plan: &Plan, records: &[BroadcastRecord], directory: &Director
                 b.township_code.clone(),
                 b.campaign.clone(),
                 programme(r),
+                b.reason.clone().unwrap_or_default(),
             ]
         })
         .collect();
-    let header = [
+    let mut header = vec![
         "start",
         "end",
         "county",
@@ -78,7 +79,16 @@ pub fn broadcasts(plan: &Plan, records: &[BroadcastRecord], directory: &Director
         "code",
         "campaign",
         "programme",
+        "why",
     ];
+    // The `why` column only when some campaign says which days it runs on.
+    let mut rows = rows;
+    if plan.broadcasts.iter().all(|b| b.reason.is_none()) {
+        header.pop();
+        rows.iter_mut().for_each(|r| {
+            r.pop();
+        });
+    }
     let mut out = render(&header, &rows, &[]);
     out.push_str(&footer(plan));
     out

@@ -208,6 +208,7 @@ mod tests {
 
     fn broadcast(start: &str) -> Broadcast {
         Broadcast {
+            reason: None,
             campaign: "c".into(),
             priority: 0,
             township_code: "513401001".into(),
