@@ -81,7 +81,10 @@ fn the_calendar_and_the_31st_must_be_said() {
     let (_, diags) = parse("[[market]]\ntownship = \"卫城镇\"\nbranch = [\"甲\"]\nweekday = []\n");
     assert!(
         diags[0].message.contains("`weekday`")
-            && diags[0].help.as_deref().is_some_and(|h| h.contains("`weekdays`")),
+            && diags[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("`weekdays`")),
         "{diags:?}"
     );
 }
