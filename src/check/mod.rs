@@ -139,6 +139,13 @@ pub fn load(
     diagnostics.extend(unread.iter().cloned());
     text_slips(root, &mut campaigns, &mut diagnostics);
     diagnostics.extend(catalog.diagnostics.iter().cloned());
+    // The endpoint registry, read as `serve` and `run` read it (without `--sim` substitution).
+    if root.join(crate::endpoint::FILE).is_file() {
+        match crate::endpoint::load_root(root, &directory) {
+            Ok((_, warnings)) => diagnostics.extend(warnings),
+            Err(errors) => diagnostics.extend(errors),
+        }
+    }
     let sources = campaigns
         .iter()
         .filter_map(|c| {

@@ -381,3 +381,32 @@ fn silent_and_nearly_silent_clips_are_rejected_and_get_no_gain() {
         assert!(!line.contains("+"), "{table}");
     }
 }
+
+#[test]
+fn check_reads_the_endpoint_registry_and_points_at_its_mistake() {
+    let dir = project("");
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shipped = std::fs::read_to_string(repo.join("schedules/endpoints.toml")).unwrap();
+    let endpoints = dir.path().join("schedules/endpoints.toml");
+    std::fs::write(&endpoints, &shipped).unwrap();
+    let out = run_in(dir.path(), &["check"]);
+    assert!(
+        !stdout(&out).contains("endpoints.toml"),
+        "the shipped registry checks clean: {}",
+        stdout(&out)
+    );
+    let line = shipped
+        .lines()
+        .position(|l| l.starts_with("air_by_s"))
+        .unwrap()
+        + 1;
+    std::fs::write(&endpoints, shipped.replacen("air_by_s", "air_bys", 1)).unwrap();
+    let out = run_in(dir.path(), &["check"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!("schedules/endpoints.toml:{line}:1")),
+        "{text}"
+    );
+    assert!(text.contains("air_bys"), "{text}");
+}
