@@ -182,19 +182,30 @@ async fn serve_sigkilled_six_times_loses_nothing_and_reuses_ids() {
     for (key, ids) in &seen {
         assert_eq!(after.get(key), Some(ids), "{key:?} kept its ids");
     }
-    let all = super::all_deliveries(&ledger(root));
-    let expired: Vec<_> = all
-        .iter()
-        .filter(|d| d.state == DeliveryState::Expired)
-        .collect();
-    assert!(
-        expired.is_empty(),
-        "nothing expired, every slot is inside its air-by: {expired:#?}"
-    );
-    // No content under new ids: one message per sent delivery reached the simulator.
+    let l = ledger(root);
+    let all = super::all_deliveries(&l);
+    // A pair must be delivered before its first play window: a slot recorded seconds before
+    // it may expire on a loaded machine. That is final and said, never lost.
+    for d in all.iter().filter(|d| d.state == DeliveryState::Expired) {
+        assert!(
+            d.reason.as_deref().is_some_and(|r| r.contains("air-by")),
+            "an expiry says why: {d:#?}"
+        );
+    }
+    // No content under new ids: one message per delivery that was sent reached the simulator
+    // (a send a kill cut short may have reached it before its delivery expired).
     let sent = all
         .iter()
-        .filter(|d| d.state != DeliveryState::Pending)
-        .count();
-    assert_eq!(sim.state.stats().messages, sent as u64);
+        .filter(|d| !matches!(d.state, DeliveryState::Pending | DeliveryState::Expired))
+        .filter(|d| !l.attempts(d.id).unwrap().is_empty())
+        .count() as u64;
+    let expired = all
+        .iter()
+        .filter(|d| d.state == DeliveryState::Expired)
+        .count() as u64;
+    let messages = sim.state.stats().messages;
+    assert!(
+        (sent..=sent + expired).contains(&messages),
+        "{messages} messages for {sent} sent and {expired} expired deliveries"
+    );
 }
