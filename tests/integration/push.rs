@@ -200,13 +200,7 @@ async fn retries_after_outages_and_timeouts_keep_the_same_ids() {
         Some(&fast_registry(&push, "1")),
     );
     let out = run_once(proj.path(), &sim.url, this_minute(), &[]).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        util::stdout(&out),
-        util::stderr(&out)
-    );
+    util::assert_exit(&out, 0);
     let ledger = ledger(proj.path());
     let deliveries = all_deliveries(&ledger);
     assert_eq!(deliveries.len(), 34);

@@ -67,3 +67,15 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The command exited with `code`; otherwise fail showing its stdout and stderr.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}\n{}",
+        stdout(out),
+        stderr(out)
+    );
+}

@@ -62,13 +62,7 @@ async fn sigkill_mid_run_then_restart_loses_nothing_and_reuses_ids() {
         .output()
         .await
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        util::stdout(&out),
-        util::stderr(&out)
-    );
+    util::assert_exit(&out, 0);
     let after = ids(proj.path());
     assert_eq!(
         before, after,

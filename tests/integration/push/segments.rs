@@ -116,13 +116,7 @@ async fn each_airing_is_one_ebm_in_pair_order_without_overlap() {
     let (proxy_url, proxy) = start_proxy(&sim.url).await;
     let proj = project(&campaign(), None);
     let out = run_once(proj.path(), &proxy_url, this_minute(), &[]).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        util::stdout(&out),
-        util::stderr(&out)
-    );
+    util::assert_exit(&out, 0);
 
     let sent = broadcasts(&proxy.bodies.lock().unwrap());
     let want: Vec<String> = (0..REPEATS)

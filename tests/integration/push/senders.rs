@@ -57,13 +57,7 @@ fn by_sender(deliveries: &[Delivery]) -> BTreeMap<String, Vec<u16>> {
 }
 
 fn ok(out: &Output) {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        util::stdout(out),
-        util::stderr(out)
-    );
+    util::assert_exit(out, 0);
 }
 
 /// Ids and payload digests, per endpoint × segment.

@@ -69,13 +69,7 @@ async fn signed_playlist_retried_with_the_same_key_and_bytes() {
     let mut cmd = super::run_cmd(proj.path(), "http://unused", this_minute(), &[]);
     cmd.env("SHENGBO_TEST_HOOK_SECRET", SECRET);
     let out = cmd.output().await.unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        util::stdout(&out),
-        util::stderr(&out)
-    );
+    util::assert_exit(&out, 0);
     let s = seen.lock().unwrap();
     assert_eq!(s.bad_signatures, 0);
     assert_eq!(

@@ -18,13 +18,7 @@ async fn run_once_at_speed_60_dates_every_package_by_the_real_clock() {
         .output()
         .await
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        util::stdout(&out),
-        util::stderr(&out)
-    );
+    util::assert_exit(&out, 0);
     let stats = sim.state.stats();
     // 2 platforms × 2 halves, then at least one state request each.
     assert!(stats.wire_checked >= 8, "{stats:?}");
@@ -79,13 +73,7 @@ async fn state_requests_retry_across_an_outage_longer_than_the_play_clock_wait()
     }
     sim.state.hold_states(false);
     let out = child.await.unwrap().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        util::stdout(&out),
-        util::stderr(&out)
-    );
+    util::assert_exit(&out, 0);
     let ledger = super::ledger(proj.path());
     let all = super::all_deliveries(&ledger);
     assert_eq!(all.len(), 2);
