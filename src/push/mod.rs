@@ -32,7 +32,6 @@ pub mod state;
 
 pub use clock::PlayClock;
 pub use content::{Draft, Drafts, MediaResolver};
-pub use prepare::Prepared;
 
 /// What can stop a run from being prepared.
 #[derive(Debug, thiserror::Error)]
@@ -126,7 +125,7 @@ impl std::fmt::Debug for Pusher {
 #[derive(Debug, Clone)]
 pub struct PreparedRun {
     pub run: Run,
-    pub deliveries: Vec<Prepared>,
+    pub deliveries: Vec<crate::dispatch::DeliveryJob>,
     /// Townships targeted at this occurrence (9-digit codes).
     pub targeted: Vec<String>,
     /// Targeted townships no enabled endpoint serves.
@@ -321,7 +320,6 @@ impl Pusher {
             .flat_map(|r| std::mem::take(&mut r.deliveries))
             .filter(|p| p.delivery.state == crate::ledger::DeliveryState::Pending)
             .filter(|p| !withheld.contains(&p.delivery.id))
-            .map(Prepared::into_job)
             .collect();
         let report = dispatcher.dispatch(jobs, shutdown.clone()).await;
         self.router

@@ -92,9 +92,9 @@ impl Pusher {
             .expect("ledger task")?;
         let mut due: Vec<Delivery> = all
             .into_iter()
-            .filter(|d| awaiting(d) && self.router.ebd(&d.endpoint).is_some())
+            .filter(|d| awaiting(d) && self.router.ebd(&d.plan.endpoint).is_some())
             .collect();
-        due.sort_by_key(|d| d.window_end);
+        due.sort_by_key(|d| d.plan.window_end);
         let gate = Arc::new(Semaphore::new(wait.concurrency.max(1)));
         // Follow-ups start in window order when due, at most this many alive at once: one
         // waiting is a ledger row here, not a task (a run to 10,000 endpoints has 20,000).
@@ -106,7 +106,7 @@ impl Pusher {
                 biased;
                 _ = stop.wait_for(|s| *s) => break,
                 slot = async {
-                    let wait_real = clock.real_until(d.window_end + delta(wait.grace));
+                    let wait_real = clock.real_until(d.plan.window_end + delta(wait.grace));
                     if !wait_real.is_zero() {
                         tokio::time::sleep(wait_real).await;
                     }
@@ -141,11 +141,11 @@ impl Pusher {
         wait: StateWait,
         gate: Arc<Semaphore>,
     ) -> Result<(), PushError> {
-        let Some(client) = self.router.ebd(&d.endpoint) else {
+        let Some(client) = self.router.ebd(&d.plan.endpoint) else {
             return Ok(());
         };
-        let first = d.window_end + delta(wait.grace);
-        let give_up = d.window_end + delta(wait.max_after);
+        let first = d.plan.window_end + delta(wait.grace);
+        let give_up = d.plan.window_end + delta(wait.max_after);
         clock.sleep_until(first).await;
         let backoff = super::dispatch_config(&self.registry).backoff;
         let started = self.wire.now();
@@ -159,13 +159,13 @@ impl Pusher {
                 let _permit = gate.acquire().await.expect("semaphore open");
                 let id = self
                     .blocking({
-                        let (this, ebm) = (self.clone(), d.ebm_id.clone());
+                        let (this, ebm) = (self.clone(), d.plan.ebm_id.clone());
                         move || this.control_ebd_id_for(&ebm, now)
                     })
                     .await?;
                 // Boxed: a follow-up waiting for its window stays small; only one asking holds
                 // the request's state.
-                Box::pin(client.state_request(id, &d.ebm_id, now)).await
+                Box::pin(client.state_request(id, &d.plan.ebm_id, now)).await
             };
             match asked {
                 Ok((resp, raw)) => {
@@ -174,7 +174,7 @@ impl Pusher {
                     tokio::task::spawn_blocking(move || ledger.record_state_report(&report))
                         .await
                         .expect("ledger task")?;
-                    tracing::info!(delivery = %d.id, ebm = %d.ebm_id, state = resp.brd_state_code, "state reported");
+                    tracing::info!(delivery = %d.id, ebm = %d.plan.ebm_id, state = resp.brd_state_code, "state reported");
                     if matches!(resp.brd_state_code, 3..=5) {
                         return Ok(());
                     }

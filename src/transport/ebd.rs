@@ -146,19 +146,20 @@ impl EbdClient {
             BuildError::Profile(crate::ebd::profile::ProfileError::SenderEbrid(e))
         };
         let spec = EbmSpec {
-            id: EbmId::parse(&cancelled.ebm_id, p.id_format).map_err(bad)?,
+            id: EbmId::parse(&cancelled.plan.ebm_id, p.id_format).map_err(bad)?,
             related: None,
-            lang: cancelled.lang,
-            title: format!("取消 {}", cancelled.message),
+            lang: cancelled.plan.lang,
+            title: format!("取消 {}", cancelled.plan.message),
             desc: None,
             area_codes: cancelled
+                .plan
                 .townships
                 .iter()
                 .map(|t| format!("{t}000"))
                 .collect(),
             send_time: now,
-            start_time: cancelled.window_start,
-            end_time: cancelled.window_end,
+            start_time: cancelled.plan.window_start,
+            end_time: cancelled.plan.window_end,
         };
         let ebm = cancel_ebm(p, &broadcast_ebm(p, &spec, &[])?, now);
         let id = EbdId::parse(ebd_id, p.id_format).map_err(bad)?;

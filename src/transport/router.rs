@@ -76,9 +76,9 @@ impl Router {
     /// An EBD job's package, built again from its recipe and checked against its record.
     async fn ebd_bytes(&self, c: &EbdClient, job: &DeliveryJob) -> Result<PackageBytes, String> {
         let recipe = self
-            .recipe(job.delivery)
-            .ok_or_else(|| format!("no payload or recipe for delivery `{}`", job.delivery))?;
-        let (c, digest) = (c.clone(), job.payload_digest.clone());
+            .recipe(job.delivery.id)
+            .ok_or_else(|| format!("no payload or recipe for delivery `{}`", job.delivery.id))?;
+        let (c, digest) = (c.clone(), job.delivery.plan.payload_digest.clone());
         tokio::task::spawn_blocking(move || c.rebuild(&recipe, &digest))
             .await
             .map_err(|e| e.to_string())?
@@ -93,7 +93,7 @@ impl Router {
         reason: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> AttemptOutcome {
-        match self.clients.get(&d.endpoint) {
+        match self.clients.get(&d.plan.endpoint) {
             Some(EndpointClient::Ebd(c)) => match c.build_cancel(cancel_id, d, now) {
                 Ok(pkg) => c.send_broadcast(cancel_id, &pkg.bytes).await,
                 Err(e) => AttemptOutcome::Retryable {
@@ -102,12 +102,12 @@ impl Router {
                 },
             },
             Some(EndpointClient::Webhook(w)) => {
-                let body = super::webhook::cancel_body(cancel_id, &d.ebm_id, reason);
+                let body = super::webhook::cancel_body(cancel_id, &d.plan.ebm_id, reason);
                 w.send(cancel_id, body).await
             }
             None => AttemptOutcome::Retryable {
                 kind: RetryKind::Other,
-                detail: format!("endpoint `{}` is not in the registry", d.endpoint),
+                detail: format!("endpoint `{}` is not in the registry", d.plan.endpoint),
             },
         }
     }
@@ -168,20 +168,29 @@ fn endpoint_client(
 
 impl Transport for Router {
     async fn send(&self, job: &DeliveryJob) -> AttemptOutcome {
-        match self.clients.get(&job.endpoint) {
+        match self.clients.get(&job.delivery.plan.endpoint) {
             Some(EndpointClient::Ebd(c)) => match self.ebd_bytes(c, job).await {
-                Ok(package) => c.send_broadcast(&job.ebd_id, &package).await,
+                Ok(package) => c.send_broadcast(&job.delivery.plan.ebd_id, &package).await,
                 Err(detail) => AttemptOutcome::Retryable {
                     kind: RetryKind::Other,
                     detail,
                 },
             },
-            Some(EndpointClient::Webhook(w)) => w.send(&job.ebd_id, job.payload.to_vec()).await,
+            Some(EndpointClient::Webhook(w)) => {
+                w.send(&job.delivery.plan.ebd_id, job.payload.to_vec())
+                    .await
+            }
             None => AttemptOutcome::Retryable {
                 kind: RetryKind::Other,
-                detail: match self.broken.get(&job.endpoint) {
-                    Some(reason) => format!("endpoint `{}` unavailable: {reason}", job.endpoint),
-                    None => format!("endpoint `{}` is not in the registry", job.endpoint),
+                detail: match self.broken.get(&job.delivery.plan.endpoint) {
+                    Some(reason) => format!(
+                        "endpoint `{}` unavailable: {reason}",
+                        job.delivery.plan.endpoint
+                    ),
+                    None => format!(
+                        "endpoint `{}` is not in the registry",
+                        job.delivery.plan.endpoint
+                    ),
                 },
             },
         }
