@@ -89,7 +89,7 @@ impl Pusher {
         for (i, draft) in pair.iter().enumerate() {
             let related = (pair.len() == 2).then(|| ebm_ids[1 - i].clone());
             let prepared = match found[i] {
-                Some(d) => self.reuse(d, draft)?,
+                Some(d) => self.reuse(d, draft, now)?,
                 None => {
                     let ids = Ids {
                         ebd_id: self.fresh_ebd(&ebm_ids[i], day)?,
@@ -132,14 +132,20 @@ impl Pusher {
         let (delivery, created) = self.ledger.record_delivery(&new, now)?;
         if !created {
             // Another process recorded it first: send its ids, not ours.
-            return self.reuse(&delivery, draft);
+            return self.reuse(&delivery, draft, now);
         }
         let payload = self.hold(&delivery, ids_of(&delivery), &draft.content, payload);
         Ok(DeliveryJob { delivery, payload })
     }
 
-    /// Rebuild a recorded delivery's payload from its stored ids.
-    fn reuse(&self, d: &Delivery, draft: &Draft) -> Result<DeliveryJob, PushError> {
+    /// Rebuild a recorded delivery's payload from its stored ids; a changed one is cancelled
+    /// at `now`.
+    fn reuse(
+        &self,
+        d: &Delivery,
+        draft: &Draft,
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryJob, PushError> {
         let ids = Ids {
             ebd_id: d.plan.ebd_id.clone(),
             ebm_id: d.plan.ebm_id.clone(),
@@ -153,7 +159,7 @@ impl Pusher {
             let reason = "content changed since its ids were recorded; not sent under the same ids";
             tracing::warn!(delivery = %d.id, endpoint = %d.plan.endpoint, reason);
             self.ledger
-                .transition(d.id, DeliveryState::Cancelled, Some(reason), Utc::now())?;
+                .transition(d.id, DeliveryState::Cancelled, Some(reason), now)?;
             let delivery = self.ledger.delivery(d.id)?.unwrap_or_else(|| d.clone());
             return Ok(DeliveryJob {
                 delivery,

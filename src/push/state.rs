@@ -219,16 +219,17 @@ impl Pusher {
                 wait.retry_for.as_secs()
             ));
         }
-        let (ledger, id, sent) = (
+        let (ledger, id, sent, now) = (
             Arc::clone(&self.ledger),
             d.id,
             d.state == DeliveryState::Sent,
+            self.wire.now(),
         );
         tokio::task::spawn_blocking(move || {
             if sent {
-                ledger.transition(id, DeliveryState::Delivered, Some(&reason), Utc::now())?;
+                ledger.transition(id, DeliveryState::Delivered, Some(&reason), now)?;
             }
-            ledger.note(id, &reason, Utc::now())
+            ledger.note(id, &reason, now)
         })
         .await
         .expect("ledger task")?;

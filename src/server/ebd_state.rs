@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::extract::{Multipart, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::error::AppError;
 use super::state::AppState;
@@ -65,9 +65,9 @@ fn reply(
     desc: &str,
     request: Option<&Ebd>,
     request_id: Option<&str>,
+    now: DateTime<Utc>,
 ) -> Result<Response, AppError> {
     let p = &inbound.profile;
-    let now = Utc::now();
     let day = now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
     let sender = p.sender().map_err(AppError::internal)?;
     let counter = inbound
@@ -113,6 +113,7 @@ pub async fn receive(
             &verdict.desc,
             None,
             verdict.ebdid.as_deref(),
+            state.now(),
         );
     };
     let ebd = package.ebd;
@@ -138,5 +139,12 @@ pub async fn receive(
             ),
         ),
     };
-    reply(&inbound, code, &desc, Some(&ebd), Some(&request_id))
+    reply(
+        &inbound,
+        code,
+        &desc,
+        Some(&ebd),
+        Some(&request_id),
+        state.now(),
+    )
 }
