@@ -52,7 +52,16 @@ struct Inner<T> {
     rng: Mutex<StdRng>,
 }
 
-type Step<T> = Result<T, String>;
+/// Why a delivery's dispatch stopped short: its ledger write failed.
+#[derive(Debug, thiserror::Error)]
+enum StepError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("ledger task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+type Step<T> = Result<T, StepError>;
 
 /// Resolves once shutdown is signalled (never, if the sender is gone without signalling).
 async fn cancelled(rx: &mut watch::Receiver<bool>) {
@@ -186,7 +195,7 @@ impl<T: Transport> Inner<T> {
         let end = self
             .drive_steps(&job, &mut shutdown, &mut progress)
             .await
-            .unwrap_or_else(JobEnd::LedgerFailed);
+            .unwrap_or_else(|e| JobEnd::LedgerFailed(e.to_string()));
         if let JobEnd::LedgerFailed(err) = &end {
             tracing::error!(delivery = job.delivery.id.0, error = %err, "ledger write failed");
         }
@@ -458,10 +467,7 @@ impl<T: Transport> Inner<T> {
         f: impl FnOnce(&dyn Ledger) -> Result<R, LedgerError> + Send + 'static,
     ) -> Step<R> {
         let ledger = Arc::clone(&self.ledger);
-        match tokio::task::spawn_blocking(move || f(&*ledger)).await {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(e) => Err(format!("ledger task failed: {e}")),
-        }
+        Ok(tokio::task::spawn_blocking(move || f(&*ledger)).await??)
     }
 
     fn utc_at(&self, at: Instant) -> DateTime<Utc> {

@@ -42,11 +42,16 @@ pub enum PushError {
     #[error("id: {0}")]
     Id(#[from] IdError),
     #[error("sender: {0}")]
-    Sender(String),
-    #[error("building a package: {0}")]
-    Build(String),
+    Sender(#[from] crate::ebd::profile::ProfileError),
+    #[error("building a package: endpoint `{endpoint}`: {source}")]
+    Build {
+        endpoint: String,
+        source: crate::ebd::BuildError,
+    },
     #[error("media {0}")]
-    Media(String),
+    Media(#[from] crate::loudness::AdjustError),
+    #[error("media {0}")]
+    MediaFiles(#[source] std::io::Error),
     #[error("no campaign `{0}`")]
     UnknownCampaign(String),
     #[error(
@@ -134,9 +139,7 @@ pub struct PreparedRun {
 
 impl Pusher {
     fn sender(&self) -> Result<Ebrid, PushError> {
-        self.profile
-            .sender()
-            .map_err(|e| PushError::Sender(e.to_string()))
+        Ok(self.profile.sender()?)
     }
 
     /// Plan one occurrence of `campaign` and write it to the ledger (blocking: disk and SQLite).
@@ -187,8 +190,7 @@ impl Pusher {
             &project.catalog,
             send_time,
             &mut |item| media.resolve(item),
-        )
-        .map_err(PushError::Media)?;
+        )?;
         let air_by = occurrence
             + TimeDelta::from_std(self.registry.push.air_by).unwrap_or(TimeDelta::minutes(30));
         let by_endpoint: Vec<Vec<Draft>> = drafts.by_endpoint.into_values().collect();

@@ -198,11 +198,14 @@ impl Pusher {
     ) -> Result<Payload, PushError> {
         match self.router.clients.get(endpoint) {
             Some(EndpointClient::Ebd(c)) => {
-                let media = crate::transport::media::media_files(content)
-                    .map_err(|e| PushError::Media(e.to_string()))?;
-                let built = c
-                    .build_broadcast(ids, content, &media)
-                    .map_err(|e| PushError::Build(format!("endpoint `{endpoint}`: {e}")))?;
+                let media =
+                    crate::transport::media::media_files(content).map_err(PushError::MediaFiles)?;
+                let built =
+                    c.build_broadcast(ids, content, &media)
+                        .map_err(|source| PushError::Build {
+                            endpoint: endpoint.to_string(),
+                            source,
+                        })?;
                 Ok(Payload::Ebd(built.bytes))
             }
             Some(EndpointClient::Webhook(_)) => {
@@ -257,9 +260,7 @@ impl Pusher {
     }
 
     fn senders(&self) -> Result<Vec<Ebrid>, PushError> {
-        self.profile
-            .senders()
-            .map_err(|e| PushError::Sender(e.to_string()))
+        Ok(self.profile.senders()?)
     }
 
     /// The sender code of a recorded message id.

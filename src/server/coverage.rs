@@ -35,10 +35,10 @@ impl CoverageQuery {
             self.since.as_deref(),
             now,
         )
-        .map_err(AppError::BadRequest)?;
+        .map_err(AppError::bad_request)?;
         let by = match self.by.as_deref() {
             None => By::County,
-            Some(b) => b.parse::<By>().map_err(AppError::BadRequest)?,
+            Some(b) => b.parse::<By>().map_err(AppError::bad_request)?,
         };
         Ok(coverage::Query {
             from,

@@ -40,6 +40,11 @@ struct Body<'a> {
 }
 
 impl AppError {
+    /// A client's mistake, answered 400 with the error's own message.
+    pub fn bad_request(err: impl std::fmt::Display) -> AppError {
+        AppError::BadRequest(err.to_string())
+    }
+
     pub fn internal(err: impl std::fmt::Display) -> AppError {
         AppError::Internal(err.to_string())
     }
