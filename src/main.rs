@@ -13,10 +13,27 @@ fn main() -> ExitCode {
         // A reader that stopped early (`shengbo plan | head`) is not an error of ours.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", cause_chain(&err));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, joined by `: `; a cause whose text its parent already shows (an
+/// error that prints its source) is not repeated.
+fn cause_chain(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -43,4 +60,37 @@ fn quiet_on_closed_stdout() {
         }
         default(info);
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cause_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read `a.toml`: {0}")]
+    struct Shows(#[source] std::io::Error);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read `a.toml`")]
+    struct Hides(#[source] std::io::Error);
+
+    fn denied() -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::PermissionDenied, "permission denied")
+    }
+
+    #[test]
+    fn every_cause_is_printed_once() {
+        let shown = anyhow::Error::new(Shows(denied())).context("loading the project");
+        assert_eq!(
+            cause_chain(&shown),
+            "loading the project: cannot read `a.toml`: permission denied"
+        );
+        let hidden = anyhow::Error::new(Hides(denied())).context("loading the project");
+        assert_eq!(
+            cause_chain(&hidden),
+            "loading the project: cannot read `a.toml`: permission denied"
+        );
+        let alone = anyhow::anyhow!("no ledger");
+        assert_eq!(cause_chain(&alone), "no ledger");
+    }
 }
