@@ -13,27 +13,10 @@ fn main() -> ExitCode {
         // A reader that stopped early (`shengbo plan | head`) is not an error of ours.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {}", cause_chain(&err));
+            eprintln!("error: {}", shengbo::transport::error_chain(err.as_ref()));
             ExitCode::from(2)
         }
     }
-}
-
-/// The error and its causes, joined by `: `; a cause whose text its parent already shows (an
-/// error that prints its source) is not repeated.
-fn cause_chain(err: &anyhow::Error) -> String {
-    let mut out = String::new();
-    for cause in err.chain() {
-        let text = cause.to_string();
-        if out.contains(&text) {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push_str(": ");
-        }
-        out.push_str(&text);
-    }
-    out
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -64,7 +47,9 @@ fn quiet_on_closed_stdout() {
 
 #[cfg(test)]
 mod tests {
-    use super::cause_chain;
+    fn cause_chain(err: &anyhow::Error) -> String {
+        shengbo::transport::error_chain(err.as_ref())
+    }
 
     #[derive(Debug, thiserror::Error)]
     #[error("cannot read `a.toml`: {0}")]
@@ -79,7 +64,7 @@ mod tests {
     }
 
     #[test]
-    fn every_cause_is_printed_once() {
+    fn the_cli_prints_every_cause_once() {
         let shown = anyhow::Error::new(Shows(denied())).context("loading the project");
         assert_eq!(
             cause_chain(&shown),

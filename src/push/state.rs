@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 use super::{PlayClock, PushError, Pusher};
 use crate::ebd::{CoverageFigure, EbmStateResponse};
 use crate::ledger::{CircuitState, Delivery, DeliveryState, EndpointHealth, RunId, StateReport};
+use crate::transport::ebd::ExchangeError;
 
 /// How long and how often to ask, in play-clock time.
 #[derive(Debug, Clone, Copy)]
@@ -245,7 +246,10 @@ impl Pusher {
 
     /// One `ConnectionCheck` to every EBD endpoint, at most [`CHECKS_AT_ONCE`] at a time;
     /// `last_seen` is kept in the ledger.
-    pub async fn connection_checks(&self, now: DateTime<Utc>) -> Vec<(String, Result<(), String>)> {
+    pub async fn connection_checks(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Vec<(String, Result<(), ExchangeError>)> {
         let mut set = JoinSet::new();
         let at_once = Arc::new(Semaphore::new(CHECKS_AT_ONCE));
         for (id, client) in &self.router.clients {
@@ -255,15 +259,15 @@ impl Pusher {
             let (id, c, at_once) = (id.clone(), c.clone(), at_once.clone());
             set.spawn(async move {
                 let _turn = at_once.acquire_owned().await;
-                (id, c.connection_check(now).await.map_err(|e| e.to_string()))
+                (id, c.connection_check(now).await)
             });
         }
         let mut out = Vec::new();
         while let Some(Ok((id, result))) = set.join_next().await {
             let ledger = Arc::clone(&self.ledger);
-            let (eid, ok) = (id.clone(), result.clone());
-            let _ =
-                tokio::task::spawn_blocking(move || record_health(&*ledger, &eid, ok, now)).await;
+            let (eid, failed) = (id.clone(), result.as_ref().err().map(ToString::to_string));
+            let _ = tokio::task::spawn_blocking(move || record_health(&*ledger, &eid, failed, now))
+                .await;
             out.push((id, result));
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -277,7 +281,7 @@ pub const CHECKS_AT_ONCE: usize = 8;
 fn record_health(
     ledger: &dyn crate::ledger::Ledger,
     endpoint: &str,
-    result: Result<(), String>,
+    failed: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(), crate::ledger::LedgerError> {
     let old = ledger.endpoint_health(endpoint)?;
@@ -289,12 +293,12 @@ fn record_health(
         reason: None,
         updated_at: now,
     });
-    match result {
-        Ok(()) => {
+    match failed {
+        None => {
             h.last_seen = Some(now);
             h.reason = None;
         }
-        Err(e) => h.reason = Some(format!("heartbeat: {e}")),
+        Some(e) => h.reason = Some(format!("heartbeat: {e}")),
     }
     h.updated_at = now;
     ledger.put_endpoint_health(&h)

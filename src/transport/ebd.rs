@@ -46,6 +46,27 @@ pub enum ExchangeError {
     Reply(String),
     #[error("building the request: {0}")]
     Build(#[from] BuildError),
+    #[error("media {0}")]
+    Media(#[source] std::io::Error),
+    #[error("no payload or recipe for delivery `{0}`")]
+    NoRecipe(crate::ledger::DeliveryId),
+    #[error("package `{ebd_id}` rebuilt as {rebuilt}, recorded {recorded}")]
+    Rebuilt {
+        ebd_id: String,
+        rebuilt: String,
+        recorded: String,
+    },
+    #[error("rebuilding the package: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// An endpoint that could not be set up (it is left out; its deliveries say why).
+    #[error("url `{0}` still holds `{{sim}}`: run `shengbo demo`, or pass `--sim URL`")]
+    SimPlaceholder(String),
+    #[error(transparent)]
+    Id(#[from] crate::ebd::IdError),
+    #[error(transparent)]
+    Key(#[from] crate::ebd::keys::KeyError),
+    #[error(transparent)]
+    Secret(#[from] crate::endpoint::SecretError),
 }
 
 impl ExchangeError {
@@ -304,17 +325,15 @@ pub struct Recipe {
 impl EbdClient {
     /// Build a package from its recipe (blocking: may read the clips) and check it is the one
     /// whose digest the ledger recorded.
-    pub fn rebuild(&self, recipe: &Recipe, digest: &str) -> Result<PackageBytes, String> {
-        let media = media_files(&recipe.content).map_err(|e| format!("media {e}"))?;
-        let built = self
-            .build_broadcast(&recipe.ids, &recipe.content, &media)
-            .map_err(|e| e.to_string())?;
+    pub fn rebuild(&self, recipe: &Recipe, digest: &str) -> Result<PackageBytes, ExchangeError> {
+        let media = media_files(&recipe.content).map_err(ExchangeError::Media)?;
+        let built = self.build_broadcast(&recipe.ids, &recipe.content, &media)?;
         if !built.bytes.matches(digest) {
-            return Err(format!(
-                "package `{}` rebuilt as {}, recorded {digest}",
-                recipe.ids.ebd_id,
-                built.bytes.fingerprint()
-            ));
+            return Err(ExchangeError::Rebuilt {
+                ebd_id: recipe.ids.ebd_id.clone(),
+                rebuilt: built.bytes.fingerprint(),
+                recorded: digest.to_string(),
+            });
         }
         Ok(built.bytes)
     }

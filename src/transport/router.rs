@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use super::ebd::{EbdClient, Recipe};
+use super::ebd::{EbdClient, ExchangeError, Recipe};
 use super::webhook::Webhook;
 use crate::dispatch::{AttemptOutcome, DeliveryJob, RetryKind, Transport};
 use crate::ebd::keys::{KeySigner, load_verifying_key};
@@ -39,9 +39,9 @@ impl Router {
                 Ok(c) => {
                     router.clients.insert(e.id.clone(), c);
                 }
-                Err(reason) => {
-                    tracing::error!(endpoint = %e.id, %reason, "endpoint left out");
-                    router.broken.insert(e.id.clone(), reason);
+                Err(err) => {
+                    tracing::error!(endpoint = %e.id, reason = %err, "endpoint left out");
+                    router.broken.insert(e.id.clone(), err.to_string());
                 }
             }
         }
@@ -74,14 +74,16 @@ impl Router {
     }
 
     /// An EBD job's package, built again from its recipe and checked against its record.
-    async fn ebd_bytes(&self, c: &EbdClient, job: &DeliveryJob) -> Result<PackageBytes, String> {
+    async fn ebd_bytes(
+        &self,
+        c: &EbdClient,
+        job: &DeliveryJob,
+    ) -> Result<PackageBytes, ExchangeError> {
         let recipe = self
             .recipe(job.delivery.id)
-            .ok_or_else(|| format!("no payload or recipe for delivery `{}`", job.delivery.id))?;
+            .ok_or(ExchangeError::NoRecipe(job.delivery.id))?;
         let (c, digest) = (c.clone(), job.delivery.plan.payload_digest.clone());
-        tokio::task::spawn_blocking(move || c.rebuild(&recipe, &digest))
-            .await
-            .map_err(|e| e.to_string())?
+        tokio::task::spawn_blocking(move || c.rebuild(&recipe, &digest)).await?
     }
 
     /// One attempt to cancel delivery `d` at its endpoint under package id `cancel_id`: an EBM
@@ -124,27 +126,21 @@ fn endpoint_client(
     e: &Endpoint,
     profile: &Arc<EbdProfile>,
     client: &reqwest::Client,
-) -> Result<EndpointClient, String> {
+) -> Result<EndpointClient, ExchangeError> {
     if e.url.contains(crate::endpoint::SIM_PLACEHOLDER) {
-        return Err(format!(
-            "url `{}` still holds `{{sim}}`: run `shengbo demo`, or pass `--sim URL`",
-            e.url
-        ));
+        return Err(ExchangeError::SimPlaceholder(e.url.clone()));
     }
     match &e.protocol {
         Protocol::Ebd { ebrid, signing } => {
-            let dest = Ebrid::parse(ebrid, profile.id_format).map_err(|err| err.to_string())?;
+            let dest = Ebrid::parse(ebrid, profile.id_format)?;
             let signer: Option<Arc<dyn crate::ebd::Signer>> = match &signing.signer {
                 SignerCfg::None => None,
-                SignerCfg::KeyFile(path) => Some(Arc::new(
-                    KeySigner::load(path, &profile.sm2_dist_id).map_err(|err| err.to_string())?,
-                )),
+                SignerCfg::KeyFile(path) => {
+                    Some(Arc::new(KeySigner::load(path, &profile.sm2_dist_id)?))
+                }
             };
             let peer_key = match &signing.peer_public_key {
-                Some(path) => Some(
-                    load_verifying_key(path, &profile.sm2_dist_id)
-                        .map_err(|err| err.to_string())?,
-                ),
+                Some(path) => Some(load_verifying_key(path, &profile.sm2_dist_id)?),
                 None => None,
             };
             Ok(EndpointClient::Ebd(EbdClient {
@@ -160,7 +156,7 @@ fn endpoint_client(
         Protocol::Webhook { secret } => Ok(EndpointClient::Webhook(Webhook {
             client: client.clone(),
             url: e.url.clone(),
-            secret: secret.resolve().map_err(|err| err.to_string())?,
+            secret: secret.resolve()?,
             timeout: e.timeout,
         })),
     }
@@ -171,9 +167,9 @@ impl Transport for Router {
         match self.clients.get(&job.delivery.plan.endpoint) {
             Some(EndpointClient::Ebd(c)) => match self.ebd_bytes(c, job).await {
                 Ok(package) => c.send_broadcast(&job.delivery.plan.ebd_id, &package).await,
-                Err(detail) => AttemptOutcome::Retryable {
+                Err(err) => AttemptOutcome::Retryable {
                     kind: RetryKind::Other,
-                    detail,
+                    detail: err.to_string(),
                 },
             },
             Some(EndpointClient::Webhook(w)) => {
