@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
@@ -210,7 +210,7 @@ impl<T: Transport> Inner<T> {
         shutdown: &mut watch::Receiver<bool>,
         progress: &mut Progress,
     ) -> Step<JobEnd> {
-        let lead = TimeDelta::from_std(self.config.lead).unwrap_or(TimeDelta::MAX);
+        let lead = super::delta(self.config.lead);
         let not_before = job.delivery.plan.window_start - lead;
         if not_before >= job.delivery.plan.air_by {
             return self
@@ -472,7 +472,7 @@ impl<T: Transport> Inner<T> {
 
     fn utc_at(&self, at: Instant) -> DateTime<Utc> {
         let ahead = at.saturating_duration_since(Instant::now());
-        self.clock.now() + TimeDelta::from_std(ahead).unwrap_or(TimeDelta::MAX)
+        self.clock.now() + super::delta(ahead)
     }
 }
 

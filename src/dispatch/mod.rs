@@ -31,7 +31,7 @@ use crate::ledger::{AttemptResult, Delivery};
 
 pub use backoff::Backoff;
 pub use circuit::{Breaker, BreakerConfig};
-pub use clock::Clock;
+pub use clock::{Clock, delta};
 pub use engine::Dispatcher;
 pub use report::{DispatchReport, JobEnd, JobResult};
 

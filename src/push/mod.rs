@@ -216,7 +216,7 @@ impl Pusher {
         shutdown: Option<&tokio::sync::watch::Receiver<bool>>,
     ) -> std::collections::HashSet<crate::ledger::DeliveryId> {
         let mut withheld = std::collections::HashSet::new();
-        let air_by = TimeDelta::from_std(self.registry.push.air_by).unwrap_or(TimeDelta::MAX);
+        let air_by = crate::dispatch::delta(self.registry.push.air_by);
         for r in runs {
             let cancel_by = r.run.occurrence + air_by;
             match self.break_pairs(r.run.id, cancel_by, clock.now()).await {

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use rand::SeedableRng as _;
 use tokio::sync::watch;
 
@@ -206,8 +206,7 @@ impl Pusher {
                 }
             }
             let wait = backoff.delay(failures, &mut rng);
-            let until = (clock.now() + TimeDelta::from_std(wait).unwrap_or(TimeDelta::MAX))
-                .min(c.cancel_by);
+            let until = (clock.now() + crate::dispatch::delta(wait)).min(c.cancel_by);
             tokio::select! {
                 biased;
                 _ = shutdown.wait_for(|s| *s) => return Ok(()),

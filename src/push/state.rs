@@ -5,11 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use super::{PlayClock, PushError, Pusher};
+use crate::dispatch::delta;
 use crate::ebd::{CoverageFigure, EbmStateResponse};
 use crate::ledger::{CircuitState, Delivery, DeliveryState, EndpointHealth, RunId, StateReport};
 use crate::transport::ebd::ExchangeError;
@@ -302,8 +303,4 @@ fn record_health(
     }
     h.updated_at = now;
     ledger.put_endpoint_health(&h)
-}
-
-fn delta(d: Duration) -> TimeDelta {
-    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }

@@ -34,10 +34,7 @@ impl SequenceStore for LedgerSequence {
         };
         self.ledger
             .next_sequence(name, day)
-            .map_err(|e| SeqError::Io {
-                path: "ledger".into(),
-                source: std::io::Error::other(e),
-            })
+            .map_err(|e| SeqError::Store(Box::new(e)))
     }
 }
 
