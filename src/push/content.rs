@@ -271,6 +271,7 @@ mod tests {
             township_code: "513431100".into(),
             township_name: "新城镇".into(),
             county_code: "513431".into(),
+            villages: Vec::new(),
             start,
             end: start,
             timezone: chrono_tz::Asia::Shanghai,
