@@ -14,7 +14,7 @@ mod search;
 mod village;
 
 pub use population::{PopulationOverride, estimate_by_village_units};
-pub use village::{VillageRef, village_stem};
+pub use village::{Area, VillageRef, village_stem};
 
 /// Where a population figure comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

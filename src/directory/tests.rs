@@ -172,7 +172,10 @@ fn village_estimates_add_up_to_their_township_and_staff_figures_replace_them() {
         .collect();
     assert_eq!(others.len(), t.villages.len() - 1);
     assert!(others[0].population.source.contains("staff-supplied"));
-    assert_eq!(d.area_population("513431102200").unwrap().people, 1234);
-    assert_eq!(d.area_population("513431102").unwrap().people, 9000);
-    assert!(d.area_population("513431102999").is_none());
+    let area = d.area("513431102200").unwrap();
+    assert_eq!(area.population.people, 1234);
+    assert_eq!(area.name, "竹核镇 尼日村村民委员会");
+    assert_eq!(area.township.code, "513431102");
+    assert_eq!(d.area("513431102").unwrap().population.people, 9000);
+    assert!(d.area("513431102999").is_none());
 }

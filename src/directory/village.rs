@@ -180,11 +180,34 @@ impl Directory {
         }
     }
 
-    /// The population of an area: a 9-digit township or a 12-digit village.
-    pub fn area_population(&self, code: &str) -> Option<&Population> {
+    /// An area by code: a 9-digit township or a 12-digit village.
+    pub fn area(&self, code: &str) -> Option<Area<'_>> {
         if is_village_code(code) {
-            return self.village_by_code(code).map(|r| &r.village.population);
+            let r = self.village_by_code(code)?;
+            return Some(Area {
+                name: format!("{} {}", r.township.name, r.village.name),
+                township: r.township,
+                village: Some(r.village),
+                population: &r.village.population,
+            });
         }
-        self.township(code).ok().map(|t| &t.population)
+        let t = self.township(code).ok()?;
+        Some(Area {
+            name: t.name.clone(),
+            township: t,
+            village: None,
+            population: &t.population,
+        })
     }
+}
+
+/// A place broadcasts are counted by: a township targeted whole, or one village of a township
+/// targeted in part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Area<'d> {
+    /// The township's name, or `township village` (`竹核镇 尼日村村民委员会`).
+    pub name: String,
+    pub township: &'d Township,
+    pub village: Option<&'d Village>,
+    pub population: &'d Population,
 }

@@ -154,7 +154,7 @@ impl EbdClient {
             area_codes: cancelled
                 .townships
                 .iter()
-                .map(|t| format!("{t}000"))
+                .map(|t| super::area_code(t))
                 .collect(),
             send_time: now,
             start_time: cancelled.window_start,
