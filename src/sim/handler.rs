@@ -167,10 +167,13 @@ impl SimState {
             return Ok(self.reply_verdict(&verdict, None)?);
         };
         let ebd = &pkg.ebd;
-        if let Err(desc) = check_senders(ebd) {
+        let checked = check_senders(ebd)
+            .map_err(|desc| (ResultCode::ParseFailure, desc))
+            .and_then(|()| super::areas::check_areas(ebd).map_err(|d| (ResultCode::Other, d)));
+        if let Err((code, desc)) = checked {
             tracing::info!(ebdid = %ebd.id, %desc, "package refused");
             let refused = Verdict {
-                code: ResultCode::ParseFailure,
+                code,
                 desc,
                 ebdid: verdict.ebdid.clone(),
                 package: None,
