@@ -162,3 +162,34 @@ async fn the_simulator_refuses_area_codes_outside_the_platforms_county() {
         );
     }
 }
+
+#[test]
+fn a_staff_figure_replaces_a_villages_estimate_and_directory_marks_estimates() {
+    let dir = project(&[("villages.toml", VILLAGES)]);
+    let settings = "[[population]]\ntownship = \"513431102200\"\npeople = 777\nsource = \"村委会 2025 户籍\"\n";
+    std::fs::write(dir.path().join("schedules/settings.toml"), settings).unwrap();
+    let out = run_in(dir.path(), &["check"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("竹核镇 尼日村村民委员会 `513431102200` 777 people (`村委会 2025 户籍`)"),
+        "{text}{}",
+        stderr(&out)
+    );
+    let args = ["directory", "513431102", "--format", "json"];
+    let rows: serde_json::Value =
+        serde_json::from_str(&stdout(&run_in(dir.path(), &args))).unwrap();
+    let rows = rows.as_array().unwrap();
+    // `directory` shows the embedded figures: every village an estimate, adding up to its township.
+    let villages: Vec<&serde_json::Value> =
+        rows.iter().filter(|r| r["level"] == "village").collect();
+    assert!(
+        villages.iter().all(|r| r["estimated"] == true),
+        "{villages:?}"
+    );
+    let sum: u64 = villages
+        .iter()
+        .map(|r| r["population"].as_u64().unwrap())
+        .sum();
+    let township = rows.iter().find(|r| r["code"] == "513431102").unwrap();
+    assert_eq!(Some(sum), township["population"].as_u64());
+}
