@@ -91,6 +91,7 @@ fn rows(out: &mut String, r: &Report) {
     let title = match r.query.by {
         By::County => "按县市",
         By::Township => "按乡镇",
+        By::Village => "按村（社区）",
     };
     let _ = write!(out, "<section id=\"rows\"><h2>{title}</h2>");
     for row in &r.rows {

@@ -152,11 +152,16 @@ impl SimState {
             return Ok(self.reply_verdict(&verdict, None)?);
         };
         let ebd = &pkg.ebd;
-        if let Err(e) = check_senders(ebd) {
-            tracing::info!(ebdid = %ebd.id, desc = %e, "package refused");
+        let checked = check_senders(ebd)
+            .map_err(|e| (ResultCode::ParseFailure, e.to_string()))
+            .and_then(|()| {
+                super::areas::check_areas(ebd).map_err(|e| (ResultCode::Other, e.to_string()))
+            });
+        if let Err((code, desc)) = checked {
+            tracing::info!(ebdid = %ebd.id, %desc, "package refused");
             let refused = Verdict {
-                code: ResultCode::ParseFailure,
-                desc: e.to_string(),
+                code,
+                desc,
                 ebdid: verdict.ebdid.clone(),
                 package: None,
             };

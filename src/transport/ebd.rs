@@ -176,7 +176,7 @@ impl EbdClient {
                 .plan
                 .townships
                 .iter()
-                .map(|t| format!("{t}000"))
+                .map(|t| super::area_code(t))
                 .collect(),
             send_time: now,
             start_time: cancelled.plan.window_start,
