@@ -287,3 +287,24 @@ endpoint-unserved = { $count ->
         [one] 1 township has
        *[other] { $count } townships have
     } no enabled endpoint ({ $list }); their broadcasts cannot be pushed
+
+## broadcasts overlapping on one loudspeaker (src/check/cross.rs)
+check-overlap = campaign `{ $loser }` would start at { $time } in { $township } while `{ $winner }` still plays ({ $from }–{ $until }); { $slots ->
+        [one] 1 broadcast
+       *[other] { $slots } broadcasts
+    } in { $townships ->
+        [one] 1 township
+       *[other] { $townships } townships
+    } over the next { $days } days collide; only one of the two airs each time
+check-overlap-equal = equal priority { $priority }: the one that starts first plays to its end, the other does not air
+check-overlap-help = { $why }; { $fix }
+check-overlap-fix-later = to air both, move the slot of `{ $loser }` to { $time } or later
+check-overlap-fix-earlier = to air both, move the slot of `{ $loser }` earlier so it ends before `{ $winner }` starts, or `{ $winner }` later
+check-overlap-self = campaign `{ $campaign }` would start again at { $time } in { $township } while its broadcast of { $from }–{ $until } still plays ({ $slots ->
+        [one] 1 time
+       *[other] { $slots } times
+    } over the next { $days } days); the later one does not air
+check-overlap-self-fix = its programme lasts up to { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }: space its slots at least that far apart, or air fewer messages per slot

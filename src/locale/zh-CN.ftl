@@ -250,3 +250,12 @@ endpoint-kind-unknown = 未知的终端类型 `{ $kind }`
 endpoint-serves-nothing = 终端 `{ $id }` 不服务任何乡镇
 endpoint-add-targets = 请加上 `counties = ["昭觉县"]` 或 `townships = ["513431100"]`
 endpoint-unserved = { $count } 个乡镇没有启用的终端（{ $list }）；它们的广播无法推送
+
+## 同一喇叭上播出时间重叠 (src/check/cross.rs)
+check-overlap = 活动 `{ $loser }` 将在 { $time } 于 { $township } 开始，而 `{ $winner }` 还在播出（{ $from }–{ $until }）；今后 { $days } 天内有 { $slots } 次冲突，涉及 { $townships } 个乡镇，每次只播其中一个
+check-overlap-equal = 优先级相同（{ $priority }）：先开始的播完，另一个不播出
+check-overlap-help = { $why }；{ $fix }
+check-overlap-fix-later = 要两个都播出，请把 `{ $loser }` 的时段改到 { $time } 或更晚
+check-overlap-fix-earlier = 要两个都播出，请把 `{ $loser }` 的时段提前，在 `{ $winner }` 开始前播完，或把 `{ $winner }` 推后
+check-overlap-self = 活动 `{ $campaign }` 将在 { $time } 于 { $township } 再次开始，而它 { $from }–{ $until } 的那次广播还在播出（今后 { $days } 天内 { $slots } 次）；后一次不播出
+check-overlap-self-fix = 它的节目最长约 { $minutes } 分钟：请把时段间隔至少拉开这么久，或每个时段少播几条消息
