@@ -205,6 +205,20 @@ pub fn plan(
     out
 }
 
+/// The window to plan a single occurrence `at` in, so that it is settled as in a longer plan:
+/// a programme still playing from before it, or one of higher priority starting while it would
+/// play, is in the window. It starts at the top of the hour before `at` (a fixed point, so the
+/// occurrences of one hour are settled alike) and ends an hour after `at`. A chain of
+/// overlapping programmes running longer than that (a slot every minute with programmes over a
+/// minute, which `check` warns about) may be settled differently at its start.
+pub fn occurrence_window(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let hour = at.timestamp().div_euclid(3600) * 3600;
+    let from = DateTime::from_timestamp(hour - 3600, 0).unwrap_or(at);
+    (from, at + chrono::Duration::hours(1))
+}
+
+#[cfg(test)]
+mod overlap_tests;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
