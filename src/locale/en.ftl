@@ -308,3 +308,20 @@ check-overlap-self-fix = its programme lasts up to { $minutes ->
         [one] 1 minute
        *[other] { $minutes } minutes
     }: space its slots at least that far apart, or air fewer messages per slot
+
+## render and play (src/cli/render.rs, src/cli/render/township.rs)
+render-say-what = say what to render: `--message ID`, or `--township CODE` (its next broadcast, or the one at `--at TIME`)
+render-at-invalid = `--at { $at }` is not a time: write `2026-12-01 08:00` (Asia/Shanghai) or RFC 3339 such as `2026-12-01T08:00:00+08:00`
+render-check-errors = warning: `shengbo check` finds { $errors ->
+        [one] 1 error
+       *[other] { $errors } errors
+    }; rendering from the valid campaigns and messages
+render-unknown-township = { $reason }, { $hint }
+render-broadcast = broadcast { $broadcast }
+render-next = no `--at`: the next broadcast from now ({ $now }) is { $broadcast }
+render-next-after = no broadcast starts at { $at }; rendering the next one: { $broadcast }
+render-describe = { $name } `{ $code }` at { $start } ({ $tz }), campaign `{ $campaign }`, { $clips } clips, { $seconds } s
+render-nothing = no broadcast for township `{ $code }` at or after { $at } within { $days } days
+render-nearest-before = ; the nearest before is { $broadcast }
+render-none-before = ; none in the { $days } days before either
+render-skipped-there = ; skipped there: { $reasons }

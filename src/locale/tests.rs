@@ -202,6 +202,10 @@ fn no_literal_messages_in_checks_and_loaders() {
             include_str!("../endpoint/rules.rs"),
         ),
         ("src/lang.rs", include_str!("../lang.rs")),
+        (
+            "src/cli/render/township.rs",
+            include_str!("../cli/render/township.rs"),
+        ),
     ];
     let builders = [
         "::error(",

@@ -259,3 +259,17 @@ check-overlap-fix-later = 要两个都播出，请把 `{ $loser }` 的时段改�
 check-overlap-fix-earlier = 要两个都播出，请把 `{ $loser }` 的时段提前，在 `{ $winner }` 开始前播完，或把 `{ $winner }` 推后
 check-overlap-self = 活动 `{ $campaign }` 将在 { $time } 于 { $township } 再次开始，而它 { $from }–{ $until } 的那次广播还在播出（今后 { $days } 天内 { $slots } 次）；后一次不播出
 check-overlap-self-fix = 它的节目最长约 { $minutes } 分钟：请把时段间隔至少拉开这么久，或每个时段少播几条消息
+
+## render 和 play (src/cli/render.rs, src/cli/render/township.rs)
+render-say-what = 请说明要生成什么：`--message ID`，或 `--township 乡镇`（它的下一次广播，或 `--at 时间` 那一次）
+render-at-invalid = `--at { $at }` 不是时间：请写 `2026-12-01 08:00`（北京时间）或 RFC 3339，例如 `2026-12-01T08:00:00+08:00`
+render-check-errors = 警告：`shengbo check` 发现 { $errors } 个错误；只用没有错误的活动和消息生成
+render-unknown-township = { $reason }，{ $hint }
+render-broadcast = 广播 { $broadcast }
+render-next = 没有 `--at`：从现在（{ $now }）起的下一次广播是 { $broadcast }
+render-next-after = { $at } 没有广播开始；生成下一次：{ $broadcast }
+render-describe = { $name } `{ $code }`，{ $start }（{ $tz }），活动 `{ $campaign }`，{ $clips } 段音频，{ $seconds } 秒
+render-nothing = 乡镇 `{ $code }` 在 { $at } 及之后 { $days } 天内没有广播
+render-nearest-before = ；之前最近的一次是 { $broadcast }
+render-none-before = ；之前 { $days } 天内也没有
+render-skipped-there = ；那里跳过的：{ $reasons }
