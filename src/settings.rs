@@ -130,8 +130,8 @@ impl Settings {
             Ok(src) => Settings::parse(&file, &src),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Settings::default(), vec![]),
             Err(e) => {
-                let d = Diagnostic::error(&file, format!("cannot read the settings: {e}"))
-                    .with_help("every setting keeps its default until the file can be read");
+                let message = crate::t!("settings-unreadable", reason = e.to_string());
+                let d = Diagnostic::error(&file, message).with_help(crate::t!("settings-defaults"));
                 (Settings::default(), vec![d])
             }
         }
@@ -160,7 +160,7 @@ impl Settings {
                 Ok(code) => code,
                 Err(e) => {
                     diag(
-                        format!("population override: {e}"),
+                        crate::t!("population-override", reason = e.to_string()),
                         e.help().map(str::to_string),
                     );
                     continue;
@@ -169,14 +169,17 @@ impl Settings {
             if let Some((_, first)) = seen.iter().find(|(c, _)| *c == code) {
                 let line = self.population_at[*first].as_ref().map_or(0, |l| l.line);
                 diag(
-                    format!("township `{code}` already has a population override"),
-                    Some(format!("the first one is on line {line}; keep one")),
+                    crate::t!("population-twice", code = code.as_str()),
+                    Some(crate::t!("population-first-at", line = line)),
                 );
                 continue;
             }
             seen.push((code, i));
             if let Err(e) = directory.apply_overrides(std::slice::from_ref(o)) {
-                diag(format!("population override: {e}"), None);
+                diag(
+                    crate::t!("population-override", reason = e.to_string()),
+                    None,
+                );
             }
         }
         diags

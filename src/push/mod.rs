@@ -154,12 +154,14 @@ impl Pusher {
         if !project.campaigns.iter().any(|c| c.id == campaign) {
             return Err(PushError::UnknownCampaign(campaign.to_string()));
         }
+        // Wider than the minute: a programme playing on from before it wins over it.
+        let (from, to) = crate::plan::occurrence_window(occurrence);
         let plan = crate::plan::plan(
             &project.campaigns,
             &project.directory,
             &project.catalog,
-            occurrence,
-            occurrence + TimeDelta::minutes(1),
+            from,
+            to,
         );
         let broadcasts: Vec<_> = plan
             .broadcasts
