@@ -9,7 +9,9 @@ use crate::reach::rule::covers;
 /// destination named: no check). The error names the first code outside and the region.
 /// A message addressed to an area outside the platform's own region.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("AreaCode `{outside}` lies outside this platform's region `{region}` (DEST/EBRID `{dest}`)")]
+#[error(
+    "AreaCode `{outside}` lies outside this platform's region `{region}` (DEST/EBRID `{dest}`)"
+)]
 pub(super) struct AreaOutside {
     outside: String,
     region: String,
