@@ -99,7 +99,10 @@ async fn village_codes_go_out_as_area_codes_and_come_back_as_coverage_by_village
     let deliveries = ledger.deliveries_of_run(runs[0].id).unwrap();
     assert_eq!(deliveries.len(), 2, "one pair through 昭觉县's platform");
     for d in &deliveries {
-        assert_eq!(d.townships, ["513431100", "513431102200", "513431102201"]);
+        assert_eq!(
+            d.plan.townships,
+            ["513431100", "513431102200", "513431102201"]
+        );
         assert_eq!(d.state, DeliveryState::Played);
     }
     // The platform's coverage reports name the same areas (the villages by their own codes).
