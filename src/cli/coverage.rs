@@ -148,5 +148,16 @@ pub fn table(r: &Report) -> String {
             f.row.reason.as_deref().unwrap_or("no reason recorded")
         ));
     }
+    for f in &r.cancelled_pairs {
+        out.push_str(&format!(
+            "cancelled pair: run {} {} {} {} half at `{}` — {}\n",
+            f.row.run,
+            f.row.occurrence.to_rfc3339(),
+            f.township_names.join(","),
+            crate::push::pairs::half_name(f.row.lang),
+            f.row.endpoint,
+            f.row.reason.as_deref().unwrap_or("no reason recorded")
+        ));
+    }
     out
 }

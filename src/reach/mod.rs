@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 pub use figures::{Areas, CountyFigures, Figures, by_county, percent, share, tally, thousands};
-pub use rule::{AreaOutcome, Confirmed, best, reported_share, weakest};
+pub use rule::{AreaOutcome, Confirmed, best, reported_share, weakest, withdrawn_half};
 
 use crate::directory::Directory;
 use crate::ledger::{Ledger, LedgerError, ReachRow, Run, RunId, RunState};

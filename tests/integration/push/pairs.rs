@@ -131,6 +131,28 @@ async fn one_language_refused_until_the_deadline_cancels_the_other_which_never_p
     assert!(stats.refused_lang >= 2, "{stats:?}");
     let lines = pair_lines(&cancels, &ds);
     assert_eq!(lines.len(), 1, "{lines:?}");
+    // `coverage` shows the pair on a line of its own, with the reason.
+    let out = crate::util::shengbo()
+        .current_dir(proj.path())
+        .args(["coverage", "--from", "2026-12-01", "--to", "2026-12-02"])
+        .output()
+        .unwrap();
+    let table = crate::util::stdout(&out);
+    let pair: Vec<_> = table
+        .lines()
+        .filter(|l| l.starts_with("cancelled pair: run "))
+        .collect();
+    assert_eq!(pair.len(), 1, "{table}");
+    assert!(
+        pair[0].contains("Yi half at `zhaojue` — cancelled at the platform: Mandarin half expired"),
+        "{table}"
+    );
+    assert!(
+        !table
+            .lines()
+            .any(|l| l.starts_with("failed:") && l.contains("cancelled")),
+        "{table}"
+    );
     assert!(
         lines[0].starts_with("cancelled pair: Yi half at `zhaojue`")
             && lines[0].ends_with("cancelled — Mandarin half expired")
