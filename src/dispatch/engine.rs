@@ -291,6 +291,14 @@ impl<T: Transport> Inner<T> {
                 "ResultCode 0: received, not yet processed".to_string(),
                 JobEnd::Accepted,
             ),
+            AttemptOutcome::Unverified { detail } => (
+                DeliveryState::Sent,
+                format!(
+                    "answer unverified ({detail}); not resent, its state is asked by a signed \
+                     state query"
+                ),
+                JobEnd::Accepted,
+            ),
             AttemptOutcome::Rejected { code, reason } => (
                 DeliveryState::Rejected,
                 format!("ResultCode {code}: {reason}"),

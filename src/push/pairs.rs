@@ -190,7 +190,9 @@ impl Pusher {
                     let why = format!("cancel refused: ResultCode {code}: {reason}");
                     break (CancelState::Refused, why);
                 }
-                AttemptOutcome::Retryable { detail, .. } => {
+                // An unverified answer proves nothing: a cancel is safe to send again.
+                AttemptOutcome::Retryable { detail, .. }
+                | AttemptOutcome::Unverified { detail } => {
                     failures += 1;
                     tracing::info!(delivery = %d.id, %detail, failures, "cancel not through yet");
                     last = detail;

@@ -364,7 +364,13 @@ impl SimState {
         let related = req_id.and_then(|r| EbdId::parse(r, profile.id_format).ok());
         let dest = req.map(|e| e.src.ebrid.clone());
         let ebd = envelope(profile, id, dest, related, now, body).map_err(|e| e.to_string())?;
-        let signer = self.inner.keys.signer.as_deref();
+        let broadcast = req.is_some_and(
+            |e| matches!(&e.body, Body::Ebm(m) if m.basic.msg_type != MsgType::Cancel),
+        );
+        let signer = match self.inner.keys.signer.as_deref() {
+            Some(_) if broadcast && self.inner.config.faults.unsigned_broadcast_replies => None,
+            signer => signer,
+        };
         build_package(&ebd, &[], profile, signer).map_err(|e| e.to_string())
     }
 }

@@ -377,5 +377,6 @@ mod segments;
 mod senders;
 mod serve;
 mod service;
+mod signed;
 mod webhook;
 mod wire;
