@@ -47,13 +47,7 @@ fn refusing_zho() -> Faults {
 /// A simulator with `faults` whose play clock follows `clock` (every virtual second).
 async fn following_sim(clock: Clock, faults: Faults) -> (String, SimState) {
     let (url, state) = sim_with(clock.now(), faults).await;
-    let follower = state.clone();
-    tokio::spawn(async move {
-        loop {
-            follower.clock().set(clock.now());
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-    });
+    super::service::follow(&state, clock);
     (url, state)
 }
 

@@ -36,13 +36,7 @@ async fn unsigned_to_broadcasts(signer: KeySigner, clock: Clock) -> (String, Sim
     let url = format!("http://{}", listener.local_addr().unwrap());
     let router = app(state.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
-    let follower = state.clone();
-    tokio::spawn(async move {
-        loop {
-            follower.clock().set(clock.now());
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-    });
+    super::service::follow(&state, clock);
     (url, state)
 }
 
