@@ -146,14 +146,25 @@ pub fn table(r: &Report) -> String {
         r.totals.reach.townships_estimated,
         r.totals.reach.villages_estimated
     ));
-    for f in &r.failures {
+    // Each line: what, the run, where, then the delivery's own words.
+    let lines = r
+        .failures
+        .iter()
+        .map(|f| (f, format!("{} `{}`", f.row.lang, f.row.state)));
+    let pairs = r.cancelled_pairs.iter().map(|f| {
+        let half = crate::push::pairs::half_name(f.row.lang);
+        (f, format!("{half} half at `{}` —", f.row.endpoint))
+    });
+    for ((f, what), kind) in lines
+        .map(|l| (l, "failed"))
+        .chain(pairs.map(|l| (l, "cancelled pair")))
+    {
+        let sep = if kind == "failed" { ":" } else { "" };
         out.push_str(&format!(
-            "failed: run {} {} {} {} `{}`: {}\n",
+            "{kind}: run {} {} {} {what}{sep} {}\n",
             f.row.run,
             f.row.occurrence.to_rfc3339(),
             f.township_names.join(","),
-            f.row.lang,
-            f.row.state,
             f.row.reason.as_deref().unwrap_or("no reason recorded")
         ));
     }

@@ -31,7 +31,7 @@ use chrono::{DateTime, Utc};
 pub use figures::{
     Areas, CountyFigures, Figures, by_county, percent, share, tally, thousands, village_level,
 };
-pub use rule::{AreaOutcome, Confirmed, best, reported_share, weakest};
+pub use rule::{AreaOutcome, Confirmed, best, reported_share, weakest, withdrawn_half};
 
 use crate::directory::Directory;
 use crate::ledger::{Ledger, LedgerError, ReachRow, Run, RunId, RunState};
