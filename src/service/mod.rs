@@ -209,7 +209,7 @@ pub async fn serve(
             };
             let p =
                 pushing::Pushing::start(&config, &project, Arc::clone(l), clip_base, clock).await?;
-            state = state.with_ebd_inbound(inbound::from_pusher(&p.pusher)?);
+            state = state.with_ebd_inbound(inbound::from_pusher(&p.pusher));
             Some(p)
         }
         _ => None,
