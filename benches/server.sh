@@ -5,6 +5,8 @@
 #
 #   benches/server.sh [seconds=10] [connections=32] [threads=2]
 #
+# SERVE_ARGS="..." passes flags to `serve`. Each shengbo row also gives the server's context
+# switches per request (all its threads, voluntary and not, from /proc).
 # SHENGBO_BIN=path benchmarks that binary instead of building the release one (e.g. an older
 # build, to compare before and after under the same machine load).
 #
@@ -43,7 +45,8 @@ path="/v1/townships/$township/playlist.m3u8"
 
 export SHENGBO_ROOT=$repo SHENGBO_DATA_DIR=$work/data
 token=$("$bin" token add --coordinator --name bench | tail -n 1)
-"$bin" serve --no-schedule --listen 127.0.0.1:18471 --base-url http://127.0.0.1:18471 \
+# shellcheck disable=SC2086
+"$bin" serve --no-schedule --listen 127.0.0.1:18471 --base-url http://127.0.0.1:18471 ${SERVE_ARGS:-} \
     2>"$work/serve.log" &
 server_pid=$!
 for _ in $(seq 300); do curl -fs http://127.0.0.1:18471/healthz >/dev/null && break; sleep 0.1; done
@@ -80,6 +83,9 @@ nginx_etag=$(curl -fsI http://127.0.0.1:18472/playlist.m3u8 | tr -d '\r' | awk -
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -H "If-None-Match: $etag" "http://127.0.0.1:18471$path")" = 304 ]
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $nginx_etag" http://127.0.0.1:18472/playlist.m3u8)" = 304 ]
 
+switches() { # the server's context switches so far, all threads
+    cat /proc/"$server_pid"/task/*/status 2>/dev/null | awk '/ctxt_switches/{n+=$2} END{print n+0}'
+}
 declare -A rate p99s
 run() { # key name url [headers...]
     local key=$1 name=$2 url=$3
@@ -87,7 +93,10 @@ run() { # key name url [headers...]
     local args=()
     for h in "$@"; do args+=(-H "$h"); done
     local out
+    local cs0 cs1
+    cs0=$(switches)
     out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "${args[@]}" "$url")
+    cs1=$(switches)
     local rps p50 p99 non2xx
     rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
     p50=$(awk '$1=="50%"{print $2}' <<<"$out")
@@ -95,14 +104,16 @@ run() { # key name url [headers...]
     non2xx=$(awk '/Non-2xx or 3xx/{print $NF}' <<<"$out")
     rate[$key]=$rps
     p99s[$key]=$p99
-    printf '| %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}"
+    local per="-"
+    [[ $key == s* ]] && per=$(awk -v c=$((cs1 - cs0)) -v r="$rps" -v s="$secs" 'BEGIN { printf "%.2f", c / (r * s) }')
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}" "$per"
 }
 
 bytes=$(wc -c <"$work/www/playlist.m3u8")
 echo "playlist.m3u8 of $township: $bytes bytes; wrk -t$threads -c$conns -d${secs}s; $(nproc) cores; $(date -u +%F); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| target | requests/s | p50 | p99 | non-2xx/3xx |"
-echo "| --- | ---: | ---: | ---: | ---: |"
+echo "| target | requests/s | p50 | p99 | non-2xx/3xx | server switches/request |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 run s200 "shengbo 200 (full)" "http://127.0.0.1:18471$path" "Authorization: Bearer $token"
 run s304 "shengbo 304 (If-None-Match)" "http://127.0.0.1:18471$path" "Authorization: Bearer $token" "If-None-Match: $etag"
 run n200 "nginx 200 (static file)" "http://127.0.0.1:18472/playlist.m3u8"
