@@ -6,12 +6,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use shengbo::dispatch::Clock;
-use shengbo::ebd::assemble::{build_package, envelope};
+use shengbo::ebd::EbdProfile;
 use shengbo::ebd::keys::{KeySigner, generate_key_pair};
-use shengbo::ebd::{Body, EbdId, EbdProfile, EbmId, EbmStateResponse};
 use shengbo::ledger::{DeliveryState, Ledger};
 
-use super::service::{Running, campaign, settled_run, sim_at, t0};
+use super::service::{Running, campaign, played_report, settled_run, sim_at, t0};
 use super::{fast_registry, ledger, project};
 
 const XICHANG: &str = "45134010000000314010101";
@@ -22,20 +21,7 @@ fn report(src: &str, signer: &KeySigner, ebm: &str, n: u32, at: DateTime<Utc>) -
         sender_ebrid: src.to_string(),
         ..EbdProfile::default()
     };
-    let id = EbdId::package(&profile.sender().unwrap(), at.date_naive(), n).unwrap();
-    let body = Body::EbmStateResponse(EbmStateResponse {
-        rpt_time: at,
-        ebm_id: EbmId::parse(ebm, profile.id_format).unwrap(),
-        brd_state_code: 3,
-        brd_state_desc: Some("播发成功".into()),
-        coverage: None,
-        res_brd_info: Vec::new(),
-    });
-    let ebd = envelope(&profile, id, None, None, at, body).unwrap();
-    build_package(&ebd, &[], &profile, Some(signer))
-        .unwrap()
-        .bytes
-        .to_vec()
+    played_report(&profile, ebm, at, n, Some(signer))
 }
 
 /// `registry` with `peer_public_key = key` added to the endpoint `id`.
