@@ -17,7 +17,7 @@ use crate::reach::{self, Areas};
 
 mod text;
 
-pub use text::{parse_instant, parse_since, period, to_csv};
+pub use text::{InstantError, PeriodError, parse_instant, parse_since, period, to_csv};
 
 /// One run (campaign × slot occurrence) and the ledger's reach rows of it.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,16 +58,19 @@ pub enum By {
     Township,
 }
 
+/// A grouping other than `county` or `township`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown grouping `{0}`, expected `county` or `township`")]
+pub struct UnknownGrouping(pub String);
+
 impl std::str::FromStr for By {
-    type Err = String;
+    type Err = UnknownGrouping;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "county" => Ok(By::County),
             "township" => Ok(By::Township),
-            other => Err(format!(
-                "unknown grouping `{other}`, expected `county` or `township`"
-            )),
+            other => Err(UnknownGrouping(other.to_string())),
         }
     }
 }

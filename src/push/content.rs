@@ -102,8 +102,8 @@ pub fn drafts(
     registry: &Registry,
     catalog: &Catalog,
     send_time: DateTime<Utc>,
-    media: &mut dyn FnMut(&PlaylistItem) -> Result<Media, String>,
-) -> Result<Drafts, String> {
+    media: &mut dyn FnMut(&PlaylistItem) -> Result<Media, AdjustError>,
+) -> Result<Drafts, AdjustError> {
     let routing = registry.route(broadcasts.iter().map(|b| b.township_code.as_str()));
     let by_code: HashMap<&str, &Broadcast> = broadcasts
         .iter()
@@ -200,7 +200,7 @@ impl<'a> MediaResolver<'a> {
     }
 
     /// The adjusted clip of one item: gains follow the loudness policy's pair rule.
-    pub fn resolve(&mut self, item: &PlaylistItem) -> Result<Media, String> {
+    pub fn resolve(&mut self, item: &PlaylistItem) -> Result<Media, AdjustError> {
         let key = (item.message.clone(), item.lang);
         if let Some(m) = self.done.get(&key) {
             return Ok(Media {
@@ -210,8 +210,7 @@ impl<'a> MediaResolver<'a> {
         }
         let gain = self.gain(item);
         let source = self.root.join(&item.file);
-        let adjusted = loudness::adjusted_clip(&source, &gain, &self.cache_dir)
-            .map_err(|e: AdjustError| e.to_string())?;
+        let adjusted = loudness::adjusted_clip(&source, &gain, &self.cache_dir)?;
         let media = Media {
             message: item.message.clone(),
             name: format!("{}-{}.wav", item.message, item.lang.code()),

@@ -242,7 +242,7 @@ pub async fn coverage(
     principal: Principal,
 ) -> Result<Response, AppError> {
     principal.require_coordinator()?;
-    let report = report(&state, q.to_query()?).await?;
+    let report = report(&state, q.to_query(state.now())?).await?;
     let list = endpoints(&state).await?;
     Ok((
         [

@@ -110,8 +110,6 @@ pub enum ServiceError {
     LinkKey(#[from] crate::server::signed::SignedUrlError),
     #[error("building the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
-    #[error("state reports in: {0}")]
-    Inbound(String),
     #[error("a start-up task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }

@@ -20,13 +20,17 @@ pub mod webhook;
 
 pub use router::{EndpointClient, Router};
 
-/// An error and its sources on one line.
+/// An error and its sources on one line, joined by `: `; a source whose text its parent
+/// already shows (an error that prints its source) is not repeated.
 pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut src = err.source();
     while let Some(e) = src {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
+        let next = e.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
         src = e.source();
     }
     text

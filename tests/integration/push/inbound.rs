@@ -77,10 +77,17 @@ async fn each_platform_s_report_is_verified_with_the_key_of_the_endpoint_it_name
     let now = clock.now();
 
     // Signed by huili's key but naming xichang as sender: refused (4), nothing recorded.
-    let (code, desc) = post(report(XICHANG, huili, &a.ebm_id, 1, now)).await;
+    let (code, desc) = post(report(XICHANG, huili, &a.plan.ebm_id, 1, now)).await;
     assert_eq!(code, 4, "{desc}");
     // A sender that is no endpoint with a key, signed by a key the service knows: refused.
-    let (code, desc) = post(report(&profile.sender_ebrid, xichang, &a.ebm_id, 2, now)).await;
+    let (code, desc) = post(report(
+        &profile.sender_ebrid,
+        xichang,
+        &a.plan.ebm_id,
+        2,
+        now,
+    ))
+    .await;
     assert_eq!(code, 4, "{desc}");
     assert!(desc.contains(&profile.sender_ebrid), "{desc}");
     assert_eq!(
@@ -89,9 +96,9 @@ async fn each_platform_s_report_is_verified_with_the_key_of_the_endpoint_it_name
     );
 
     // Each platform with its own key: both recorded.
-    let (code, desc) = post(report(XICHANG, xichang, &a.ebm_id, 3, now)).await;
+    let (code, desc) = post(report(XICHANG, xichang, &a.plan.ebm_id, 3, now)).await;
     assert_eq!(code, 1, "{desc}");
-    let (code, desc) = post(report(&huili_ebrid, huili, &b.ebm_id, 4, now)).await;
+    let (code, desc) = post(report(&huili_ebrid, huili, &b.plan.ebm_id, 4, now)).await;
     assert_eq!(code, 1, "{desc}");
     let l = ledger(root);
     for d in [a, b] {
