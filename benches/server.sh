@@ -5,6 +5,8 @@
 #
 #   benches/server.sh [seconds=10] [connections=32] [threads=2]
 #
+# ROUNDS=n alternates the targets n times after the table (see the end): on a shared machine,
+# where the load moves between two 10 s runs, the median of those ratios is the one to trust.
 # SERVE_ARGS="..." passes flags to `serve`. Each shengbo row also gives the server's context
 # switches per request (all its threads, voluntary and not, from /proc).
 # SHENGBO_BIN=path benchmarks that binary instead of building the release one (e.g. an older
@@ -124,3 +126,34 @@ awk -v s200="${rate[s200]}" -v n200="${rate[n200]}" -v s304="${rate[s304]}" -v n
     printf "shengbo/nginx: 200 %.0f%% (goal >= 60%%, p99 %s), 304 %.0f%% (goal >= 80%%, p99 %s); p99 goal < 10 ms\n",
         100 * s200 / n200, p200, 100 * s304 / n304, p304
 }'
+
+# ROUNDS=n (n > 1): then n rounds that alternate the four targets, `seconds` each, so that a
+# change in the machine's load hits shengbo and nginx alike; each round's ratios and their median.
+rounds=${ROUNDS:-1}
+if [ "$rounds" -gt 1 ]; then
+    rps() { # url [headers...]
+        local url=$1 args=()
+        shift
+        for h in "$@"; do args+=(-H "$h"); done
+        wrk -t"$threads" -c"$conns" -d"${secs}s" "${args[@]}" "$url" | awk '/Requests\/sec/{print $2}'
+    }
+    echo
+    echo "Interleaved, $rounds rounds of ${secs}s per target:"
+    echo
+    echo "| round | shengbo 200 | nginx 200 | 200 ratio | shengbo 304 | nginx 304 | 304 ratio |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    : >"$work/ratios"
+    for i in $(seq "$rounds"); do
+        a=$(rps "http://127.0.0.1:18471$path" "Authorization: Bearer $token")
+        b=$(rps "http://127.0.0.1:18472/playlist.m3u8")
+        c=$(rps "http://127.0.0.1:18471$path" "Authorization: Bearer $token" "If-None-Match: $etag")
+        d=$(rps "http://127.0.0.1:18472/playlist.m3u8" "If-None-Match: $nginx_etag")
+        awk -v i="$i" -v a="$a" -v b="$b" -v c="$c" -v d="$d" 'BEGIN {
+            printf "| %d | %.0f | %.0f | %.0f%% | %.0f | %.0f | %.0f%% |\n", i, a, b, 100 * a / b, c, d, 100 * c / d
+        }'
+        awk -v a="$a" -v b="$b" -v c="$c" -v d="$d" 'BEGIN { print 100 * a / b, 100 * c / d }' >>"$work/ratios"
+    done
+    median() { sort -n | awk '{v[NR]=$1} END { printf "%.0f%%", NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2 }'; }
+    echo
+    echo "median shengbo/nginx: 200 $(cut -d' ' -f1 "$work/ratios" | median), 304 $(cut -d' ' -f2 "$work/ratios" | median); load $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
