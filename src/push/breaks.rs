@@ -31,7 +31,10 @@ impl Partners {
                 .iter()
                 .map(|p| {
                     (
-                        (p.delivery.endpoint.as_str(), p.delivery.ebm_id.as_str()),
+                        (
+                            p.delivery.plan.endpoint.as_str(),
+                            p.delivery.plan.ebm_id.as_str(),
+                        ),
                         p.delivery.id,
                     )
                 })
@@ -39,11 +42,11 @@ impl Partners {
             let cancel_by = r.run.occurrence + air_by;
             for p in &r.deliveries {
                 let d = &p.delivery;
-                let Some(related) = &d.related_ebm_id else {
+                let Some(related) = &d.plan.related_ebm_id else {
                     continue;
                 };
-                if let Some(&partner) = by_ebm.get(&(d.endpoint.as_str(), related.as_str())) {
-                    map.insert(d.id, (partner, cancel_by.max(d.air_by)));
+                if let Some(&partner) = by_ebm.get(&(d.plan.endpoint.as_str(), related.as_str())) {
+                    map.insert(d.id, (partner, cancel_by.max(d.plan.air_by)));
                 }
             }
         }
@@ -129,13 +132,13 @@ impl Pusher {
             || !ended_badly
             || self
                 .ledger
-                .cancels(Some(d.run))?
+                .cancels(Some(d.plan.run))?
                 .iter()
                 .any(|c| c.delivery == half)
         {
             return Ok(None);
         }
-        let reason = format!("{} half {}", half_name(b.lang), b.state);
+        let reason = format!("{} half {}", half_name(b.plan.lang), b.state);
         let cancel = self.record_cancel_of(&d, reason, cancel_by, now)?;
         Ok(Some((cancel, d)))
     }
@@ -148,15 +151,15 @@ impl Pusher {
         cancel_by: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Cancel, PushError> {
-        let ebd_id = self.control_ebd_id_for(&d.ebm_id, self.wire.now())?;
+        let ebd_id = self.control_ebd_id_for(&d.plan.ebm_id, self.wire.now())?;
         let new = NewCancel {
             delivery: d.id,
             ebd_id: ebd_id.as_str().to_string(),
             reason,
-            cancel_by: cancel_by.max(d.air_by),
+            cancel_by: cancel_by.max(d.plan.air_by),
         };
         let (cancel, _) = self.ledger.record_cancel(&new, now)?;
-        tracing::warn!(delivery = %d.id, endpoint = %d.endpoint, reason = %cancel.reason,
+        tracing::warn!(delivery = %d.id, endpoint = %d.plan.endpoint, reason = %cancel.reason,
             "cancel of a broken pair's half recorded");
         Ok(cancel)
     }

@@ -34,7 +34,6 @@ pub mod state;
 
 pub use clock::PlayClock;
 pub use content::{Draft, Drafts, MediaResolver};
-pub use prepare::Prepared;
 
 /// What can stop a run from being prepared.
 #[derive(Debug, thiserror::Error)]
@@ -45,11 +44,16 @@ pub enum PushError {
     #[error("id: {0}")]
     Id(#[from] IdError),
     #[error("sender: {0}")]
-    Sender(String),
-    #[error("building a package: {0}")]
-    Build(String),
+    Sender(#[from] crate::ebd::profile::ProfileError),
+    #[error("building a package: endpoint `{endpoint}`: {source}")]
+    Build {
+        endpoint: String,
+        source: crate::ebd::BuildError,
+    },
     #[error("media {0}")]
-    Media(String),
+    Media(#[from] crate::loudness::AdjustError),
+    #[error("media {0}")]
+    MediaFiles(#[source] std::io::Error),
     #[error("no campaign `{0}`")]
     UnknownCampaign(String),
     #[error(
@@ -128,7 +132,7 @@ impl std::fmt::Debug for Pusher {
 #[derive(Debug, Clone)]
 pub struct PreparedRun {
     pub run: Run,
-    pub deliveries: Vec<Prepared>,
+    pub deliveries: Vec<crate::dispatch::DeliveryJob>,
     /// Townships targeted at this occurrence (9-digit codes).
     pub targeted: Vec<String>,
     /// Targeted townships no enabled endpoint serves.
@@ -137,9 +141,7 @@ pub struct PreparedRun {
 
 impl Pusher {
     fn sender(&self) -> Result<Ebrid, PushError> {
-        self.profile
-            .sender()
-            .map_err(|e| PushError::Sender(e.to_string()))
+        Ok(self.profile.sender()?)
     }
 
     /// Plan one occurrence of `campaign` and write it to the ledger (blocking: disk and SQLite).
@@ -154,12 +156,14 @@ impl Pusher {
         if !project.campaigns.iter().any(|c| c.id == campaign) {
             return Err(PushError::UnknownCampaign(campaign.to_string()));
         }
+        // Wider than the minute: a programme playing on from before it wins over it.
+        let (from, to) = crate::plan::occurrence_window(occurrence);
         let plan = crate::plan::plan(
             &project.campaigns,
             &project.directory,
             &project.catalog,
-            occurrence,
-            occurrence + TimeDelta::minutes(1),
+            from,
+            to,
         );
         let broadcasts: Vec<_> = plan
             .broadcasts
@@ -190,8 +194,7 @@ impl Pusher {
             &project.catalog,
             send_time,
             &mut |item| media.resolve(item),
-        )
-        .map_err(PushError::Media)?;
+        )?;
         let air_by = occurrence
             + TimeDelta::from_std(self.registry.push.air_by).unwrap_or(TimeDelta::minutes(30));
         let by_endpoint: Vec<Vec<Draft>> = drafts.by_endpoint.into_values().collect();
@@ -217,7 +220,7 @@ impl Pusher {
         shutdown: Option<&tokio::sync::watch::Receiver<bool>>,
     ) -> std::collections::HashSet<crate::ledger::DeliveryId> {
         let mut withheld = std::collections::HashSet::new();
-        let air_by = TimeDelta::from_std(self.registry.push.air_by).unwrap_or(TimeDelta::MAX);
+        let air_by = crate::dispatch::delta(self.registry.push.air_by);
         for r in runs {
             let cancel_by = r.run.occurrence + air_by;
             match self.break_pairs(r.run.id, cancel_by, clock.now()).await {
@@ -325,7 +328,6 @@ impl Pusher {
             .flat_map(|r| std::mem::take(&mut r.deliveries))
             .filter(|p| p.delivery.state == crate::ledger::DeliveryState::Pending)
             .filter(|p| !withheld.contains(&p.delivery.id))
-            .map(Prepared::into_job)
             .collect();
         let (ends, ended) = tokio::sync::mpsc::unbounded_channel();
         let (report, ()) = tokio::join!(

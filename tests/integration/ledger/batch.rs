@@ -35,15 +35,18 @@ fn a_batch_is_recorded_whole_or_not_at_all() {
     let created: Vec<bool> = recorded.iter().map(|(_, c)| *c).collect();
     assert_eq!(created, [false, true, true]);
     assert_eq!(
-        (recorded[0].0.id, &recorded[0].0.ebd_id),
-        (first.id, &first.ebd_id),
+        (recorded[0].0.id, &recorded[0].0.plan.ebd_id),
+        (first.id, &first.plan.ebd_id),
         "a repeated delivery keeps its first ids"
     );
-    assert_eq!(recorded[2].0.townships, ["513431101"]);
+    assert_eq!(recorded[2].0.plan.townships, ["513431101"]);
     // Durable after reopening, in the order given.
     drop(l);
     let again = open(&path).deliveries_of_run(run).unwrap();
-    let ids: Vec<_> = again.iter().map(|d| d.ebd_id.clone()).collect();
-    let want: Vec<_> = recorded.iter().map(|(d, _)| d.ebd_id.clone()).collect();
+    let ids: Vec<_> = again.iter().map(|d| d.plan.ebd_id.clone()).collect();
+    let want: Vec<_> = recorded
+        .iter()
+        .map(|(d, _)| d.plan.ebd_id.clone())
+        .collect();
     assert_eq!(ids, want);
 }

@@ -77,7 +77,7 @@ fn state_of(ds: &[Delivery], lang: Lang, repeat: u32) -> DeliveryState {
 
 fn half(ds: &[Delivery], lang: Lang, repeat: u32) -> &Delivery {
     ds.iter()
-        .find(|d| d.lang == lang && d.repeat == repeat)
+        .find(|d| d.plan.lang == lang && d.plan.repeat == repeat)
         .unwrap_or_else(|| panic!("no {lang:?} half of repeat {repeat}: {ds:?}"))
 }
 
@@ -97,7 +97,7 @@ async fn one_language_refused_until_the_deadline_cancels_the_other_which_never_p
     let (yi, zh) = (half(&ds, Lang::Ii, 0), half(&ds, Lang::Zh, 0));
     assert_eq!(zh.state, DeliveryState::Expired, "{zh:?}");
     assert_eq!(
-        zh.air_by, yi.window_start,
+        zh.plan.air_by, yi.plan.window_start,
         "the pair's deadline is its first half's play window"
     );
     let zh_attempts = ledger(proj.path()).attempts(zh.id).unwrap();
@@ -105,7 +105,11 @@ async fn one_language_refused_until_the_deadline_cancels_the_other_which_never_p
         zh_attempts.len() > 1,
         "refused again and again: {zh_attempts:?}"
     );
-    assert!(zh_attempts.iter().all(|a| a.started_at <= yi.window_start));
+    assert!(
+        zh_attempts
+            .iter()
+            .all(|a| a.started_at <= yi.plan.window_start)
+    );
     assert!(
         yi.reason
             .as_deref()
@@ -118,7 +122,7 @@ async fn one_language_refused_until_the_deadline_cancels_the_other_which_never_p
     assert!(ledger(proj.path()).cancels(None).unwrap().is_empty());
 
     // The platform stopped the Yi message: it answers BrdStateCode 5, not played.
-    let report = state.report(&yi.ebm_id).unwrap();
+    let report = state.report(&yi.plan.ebm_id).unwrap();
     assert_eq!(report.state, BrdState::Cancelled);
     let stats = state.stats();
     assert_eq!(stats.cancels, 1);
@@ -162,7 +166,7 @@ async fn with_repeats_a_broken_pair_is_cancelled_while_later_pairs_still_go_out(
     let (sim, state) = following_sim(clock, refusing_zho()).await;
     let service = Running::start(proj.path(), &sim, clock, true, 3600).await;
     let (ds, _) = until(proj.path(), |ds| ds.len() == 4).await;
-    let second = half(&ds, Lang::Ii, 1).window_start;
+    let second = half(&ds, Lang::Ii, 1).plan.window_start;
     assert!(
         second - slot() > TimeDelta::seconds(10),
         "the second pair's deadline is its Yi window, well after the first's: {ds:?}"
@@ -197,8 +201,11 @@ async fn with_repeats_a_broken_pair_is_cancelled_while_later_pairs_still_go_out(
     assert_eq!(cancels.len(), 2, "{cancels:?}");
     assert!(cancels.iter().all(|c| c.state == CancelState::Done));
     assert_eq!(state.stats().cancels, 2);
-    for d in ds.iter().filter(|d| d.lang == Lang::Ii) {
-        assert_eq!(state.report(&d.ebm_id).unwrap().state, BrdState::Cancelled);
+    for d in ds.iter().filter(|d| d.plan.lang == Lang::Ii) {
+        assert_eq!(
+            state.report(&d.plan.ebm_id).unwrap().state,
+            BrdState::Cancelled
+        );
     }
 }
 
@@ -274,7 +281,10 @@ async fn stopped_dead_between_the_expiry_and_the_cancel_still_cancels_once_after
     .await;
     assert_eq!(state.stats().cancels, 1);
     assert_eq!(
-        state.report(&half(&ds, Lang::Ii, 0).ebm_id).unwrap().state,
+        state
+            .report(&half(&ds, Lang::Ii, 0).plan.ebm_id)
+            .unwrap()
+            .state,
         BrdState::Cancelled
     );
     assert_eq!(settled[0].ebd_id, pending[0].ebd_id, "the same package id");
