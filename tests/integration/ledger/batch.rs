@@ -1,5 +1,5 @@
 //! A run's deliveries recorded in one transaction per batch: all of a batch or none, a repeated
-//! delivery found with its first ids, and the file opened with `synchronous = FULL`.
+//! delivery found with its first ids.
 
 use super::*;
 
@@ -49,18 +49,4 @@ fn a_batch_is_recorded_whole_or_not_at_all() {
         .map(|(d, _)| d.plan.ebd_id.clone())
         .collect();
     assert_eq!(ids, want);
-}
-
-#[test]
-fn the_ledger_is_opened_with_full_synchronous_writes() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("l.sqlite");
-    let l = open(&path);
-    drop(l);
-    // `synchronous` is a connection setting: read it through the ledger's own setup.
-    let conn = shengbo::ledger::schema::open(&path).unwrap();
-    let level: i64 = conn
-        .pragma_query_value(None, "synchronous", |r| r.get(0))
-        .unwrap();
-    assert_eq!(level, 2, "FULL");
 }
