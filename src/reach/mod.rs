@@ -27,7 +27,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-pub use figures::{Areas, CountyFigures, Figures, by_county, percent, share, tally, thousands};
+pub use figures::{
+    Areas, CountyFigures, Figures, by_county, percent, percentage, share, tally, thousands,
+};
 pub use rule::{AreaOutcome, Confirmed, best, reported_share, weakest};
 
 use crate::directory::Directory;
