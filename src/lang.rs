@@ -70,7 +70,7 @@ impl fmt::Display for Lang {
 
 /// A language code that is neither `ii` nor `zh`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown language `{0}`, expected `ii` (Nuosu Yi) or `zh` (Mandarin)")]
+#[error("{}", crate::t!("lang-unknown", code = .0.as_str()))]
 pub struct UnknownLang(pub String);
 
 impl FromStr for Lang {

@@ -130,8 +130,8 @@ impl Settings {
             Ok(src) => Settings::parse(&file, &src),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Settings::default(), vec![]),
             Err(e) => {
-                let d = Diagnostic::error(&file, format!("cannot read the settings: {e}"))
-                    .with_help("every setting keeps its default until the file can be read");
+                let message = crate::t!("settings-unreadable", reason = e.to_string());
+                let d = Diagnostic::error(&file, message).with_help(crate::t!("settings-defaults"));
                 (Settings::default(), vec![d])
             }
         }
@@ -151,11 +151,16 @@ impl Settings {
                 d.help = help;
                 diags.push(d);
             };
-            let code = match directory.township(&o.township) {
-                Ok(t) => t.code.clone(),
+            // A 12-digit village code replaces that village's estimate.
+            let found = match directory.village_by_code(o.township.trim()) {
+                Some(r) => Ok(r.village.code.clone()),
+                None => directory.township(&o.township).map(|t| t.code.clone()),
+            };
+            let code = match found {
+                Ok(code) => code,
                 Err(e) => {
                     diag(
-                        format!("population override: {e}"),
+                        crate::t!("population-override", reason = e.to_string()),
                         e.help().map(str::to_string),
                     );
                     continue;
@@ -164,14 +169,17 @@ impl Settings {
             if let Some((_, first)) = seen.iter().find(|(c, _)| *c == code) {
                 let line = self.population_at[*first].as_ref().map_or(0, |l| l.line);
                 diag(
-                    format!("township `{code}` already has a population override"),
-                    Some(format!("the first one is on line {line}; keep one")),
+                    crate::t!("population-twice", code = code.as_str()),
+                    Some(crate::t!("population-first-at", line = line)),
                 );
                 continue;
             }
             seen.push((code, i));
             if let Err(e) = directory.apply_overrides(std::slice::from_ref(o)) {
-                diag(format!("population override: {e}"), None);
+                diag(
+                    crate::t!("population-override", reason = e.to_string()),
+                    None,
+                );
             }
         }
         diags

@@ -97,11 +97,13 @@ pub fn judge_clip(
         Err(e @ (DecodeError::Truncated(_) | DecodeError::Corrupt { .. } | DecodeError::Empty)) => {
             r.rejected.push(e.to_string());
         }
-        Err(e) => r.rejected.push(format!("cannot be decoded: {e}")),
+        Err(e) => r
+            .rejected
+            .push(crate::t!("gate-undecodable", reason = e.to_string())),
         Ok(rec) => judge_audio(cfg, rec, &mut r),
     }
     if let Some(note) = stand_in {
-        r.warnings.push(format!("stand-in: {note}"));
+        r.warnings.push(crate::t!("gate-stand-in", note = note));
     }
     r.verdict()
 }
@@ -109,20 +111,21 @@ pub fn judge_clip(
 fn judge_audio(cfg: &GateConfig, rec: &ProbeRecord, r: &mut Reasons) {
     let (p, a) = (&rec.probe, &rec.analysis);
     if p.frames == 0 {
-        r.rejected
-            .push("the clip is empty: it holds no audio".into());
+        r.rejected.push(crate::t!("gate-empty"));
         return;
     }
     if p.duration_s < cfg.min_duration_s {
-        r.rejected.push(format!(
-            "the clip is too short: {:.2} s, the minimum is {} s",
-            p.duration_s, cfg.min_duration_s
+        r.rejected.push(crate::t!(
+            "gate-too-short",
+            seconds = format!("{:.2}", p.duration_s),
+            min = cfg.min_duration_s
         ));
     }
     if p.duration_s > cfg.max_duration_s {
-        r.rejected.push(format!(
-            "the clip is too long: {:.1} s, the maximum is {} s",
-            p.duration_s, cfg.max_duration_s
+        r.rejected.push(crate::t!(
+            "gate-too-long",
+            seconds = format!("{:.1}", p.duration_s),
+            max = cfg.max_duration_s
         ));
     }
     if let Some(reason) = too_quiet(cfg, p.lufs) {
@@ -130,28 +133,30 @@ fn judge_audio(cfg: &GateConfig, rec: &ProbeRecord, r: &mut Reasons) {
     }
     let silent = silent_fraction(cfg, rec);
     if silent > cfg.max_silent_fraction {
-        r.rejected.push(format!(
-            "the clip is mostly silent: {:.0}% of it is below {} dBFS (at most {:.0}% allowed)",
-            silent * 100.0,
-            cfg.silence_dbfs,
-            cfg.max_silent_fraction * 100.0
+        r.rejected.push(crate::t!(
+            "gate-mostly-silent",
+            percent = format!("{:.0}", silent * 100.0),
+            level = cfg.silence_dbfs,
+            allowed = format!("{:.0}", cfg.max_silent_fraction * 100.0)
         ));
     }
     if a.max_full_scale_run >= cfg.clip_run_samples {
-        r.rejected.push(format!(
-            "the clip is clipped: {} consecutive samples at full scale",
-            a.max_full_scale_run
+        r.rejected.push(crate::t!(
+            "gate-clipped-run",
+            samples = a.max_full_scale_run
         ));
     } else if a.samples_near_full_scale >= clip_count_limit(cfg, p.frames * u64::from(p.channels)) {
-        r.rejected.push(format!(
-            "the clip is clipped: {} samples at or above {} dBFS",
-            a.samples_near_full_scale, cfg.clip_peak_dbfs
+        r.rejected.push(crate::t!(
+            "gate-clipped-peaks",
+            samples = a.samples_near_full_scale,
+            level = cfg.clip_peak_dbfs
         ));
     }
     if a.bad_packets > 0 {
-        r.warnings.push(format!(
-            "{} damaged audio packet(s) of {} were skipped",
-            a.bad_packets, a.packets
+        r.warnings.push(crate::t!(
+            "gate-bad-packets",
+            bad = a.bad_packets,
+            packets = a.packets
         ));
     }
 }
@@ -159,12 +164,13 @@ fn judge_audio(cfg: &GateConfig, rec: &ProbeRecord, r: &mut Reasons) {
 /// The reason a clip of integrated loudness `lufs` is rejected as (nearly) silent, if it is.
 fn too_quiet(cfg: &GateConfig, lufs: f64) -> Option<String> {
     if !lufs.is_finite() || lufs <= crate::loudness::SILENT_LUFS {
-        return Some("the clip is silent: it has no measurable loudness".into());
+        return Some(crate::t!("gate-silent"));
     }
     (lufs < cfg.min_lufs).then(|| {
-        format!(
-            "the clip is nearly silent: {lufs:.1} LUFS, below the minimum of {} LUFS",
-            cfg.min_lufs
+        crate::t!(
+            "gate-nearly-silent",
+            lufs = format!("{lufs:.1}"),
+            min = cfg.min_lufs
         )
     })
 }
@@ -198,19 +204,19 @@ pub fn judge_pair(cfg: &GateConfig, ii: Option<&ProbeRecord>, zh: Option<&ProbeR
     }
     if let (Some(a), Some(b)) = (ii, zh) {
         if a.probe.sha256 == b.probe.sha256 {
-            r.rejected
-                .push("both languages are the same file (identical sha256)".into());
+            r.rejected.push(crate::t!("gate-same-file"));
         } else if same_audio(cfg, a, b) {
-            r.rejected
-                .push("both languages are the same audio (the decoded sound matches)".into());
+            r.rejected.push(crate::t!("gate-same-audio"));
         }
         let (da, db) = (a.probe.duration_s, b.probe.duration_s);
         let ratio = da.max(db) / da.min(db).max(1e-9);
         if ratio > cfg.pair_duration_ratio {
-            r.warnings.push(format!(
-                "the two languages differ a lot in length: `ii` {da:.1} s, `zh` {db:.1} s \
-                 (ratio {ratio:.1}, more than {})",
-                cfg.pair_duration_ratio
+            r.warnings.push(crate::t!(
+                "gate-lengths-differ",
+                ii = format!("{da:.1}"),
+                zh = format!("{db:.1}"),
+                ratio = format!("{ratio:.1}"),
+                max = cfg.pair_duration_ratio
             ));
         }
     }
@@ -219,11 +225,10 @@ pub fn judge_pair(cfg: &GateConfig, ii: Option<&ProbeRecord>, zh: Option<&ProbeR
 
 /// The reason given when a message has no recording in `lang`.
 pub fn missing_reason(lang: Lang) -> String {
-    let name = match lang {
-        Lang::Ii => "Nuosu Yi",
-        Lang::Zh => "Mandarin",
-    };
-    format!("no {name} (`{lang}`) recording")
+    match lang {
+        Lang::Ii => crate::t!("gate-no-ii"),
+        Lang::Zh => crate::t!("gate-no-zh"),
+    }
 }
 
 /// Envelope blocks the two clips may be offset by (encoder delay), each way.
@@ -276,7 +281,9 @@ mod tests {
     use crate::catalog::Probe;
     use crate::catalog::probe::Analysis;
 
+    /// A probe record; the test reads its verdicts in English.
     fn rec(secs: f64, env: Vec<(f32, f32)>, sha: &str) -> ProbeRecord {
+        crate::locale::set_thread(crate::locale::Locale::En);
         ProbeRecord {
             probe: Probe {
                 container: "wav".into(),

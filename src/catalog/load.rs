@@ -18,11 +18,9 @@ use crate::lang::Lang;
 /// Why the catalog could not be loaded at all (problems with single clips are verdicts).
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error(
-        "no `audio` folder in `{0}`: recordings go in `audio/<message-id>/ii.<ext>` and `zh.<ext>`"
-    )]
+    #[error("{}", crate::t!("catalog-no-audio", root = .0.display().to_string()))]
     NoAudioDir(PathBuf),
-    #[error("cannot read `{path}`: {source}")]
+    #[error("{}", crate::t!("cannot-read", path = path.display().to_string(), reason = source.to_string()))]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -92,9 +90,9 @@ fn scan(root: &Path, diags: &mut Vec<Diagnostic>) -> Result<Vec<Folder>, LoadErr
             diags.push(
                 Diagnostic::warning(
                     &rel_dir,
-                    format!("message id `{id}` is not lowercase ascii"),
+                    crate::t!("catalog-id-not-ascii", id = id.as_str()),
                 )
-                .with_help("use letters a-z, digits and `-`, e.g. `police-impersonation`"),
+                .with_help(crate::t!("catalog-id-letters")),
             );
         }
         let mut folder = Folder {
@@ -118,10 +116,11 @@ fn scan(root: &Path, diags: &mut Vec<Diagnostic>) -> Result<Vec<Folder>, LoadErr
                     folder.clips.entry(lang).or_default().push(rel);
                 }
                 _ => diags.push(
-                    Diagnostic::warning(&rel, format!("unknown file `{name}` in a message folder"))
-                        .with_help(
-                            "a message folder holds `message.toml`, `ii.<ext>` and `zh.<ext>`",
-                        ),
+                    Diagnostic::warning(
+                        &rel,
+                        crate::t!("catalog-unknown-file", name = name.as_str()),
+                    )
+                    .with_help(crate::t!("catalog-folder-holds")),
                 ),
             }
         }
@@ -185,16 +184,17 @@ fn assemble(
     let meta = read_meta(root, &folder, diags);
     let mut pair_rejections = Vec::new();
     if meta.is_none() {
-        pair_rejections.push("`message.toml` is missing or has errors".to_string());
+        pair_rejections.push(crate::t!("catalog-meta-broken"));
     }
     let mut clips = BTreeMap::new();
     let mut records: BTreeMap<Lang, &ProbeRecord> = BTreeMap::new();
     for (lang, files) in &folder.clips {
         if files.len() > 1 {
             let names: Vec<String> = files.iter().map(|f| format!("`{}`", f.display())).collect();
-            pair_rejections.push(format!(
-                "more than one `{lang}` recording: {}",
-                names.join(", ")
+            pair_rejections.push(crate::t!(
+                "catalog-two-recordings",
+                lang = lang.code(),
+                files = names.join(", ")
             ));
         }
         let file = &files[0];
@@ -283,11 +283,8 @@ fn read_meta(root: &Path, folder: &Folder, diags: &mut Vec<Diagnostic>) -> Optio
     let Some(rel) = &folder.toml else {
         let dir = PathBuf::from("audio").join(&folder.id);
         diags.push(
-            Diagnostic::error(
-                dir,
-                format!("message `{}` has no `message.toml`", folder.id),
-            )
-            .with_help("add `message.toml` with `title_zh`, `topic` and `[text]`"),
+            Diagnostic::error(dir, crate::t!("catalog-no-meta", id = folder.id.as_str()))
+                .with_help(crate::t!("catalog-add-meta")),
         );
         return None;
     };
@@ -332,6 +329,7 @@ mod tests {
 
     #[test]
     fn missing_folder_and_stray_files() {
+        crate::locale::set_thread(crate::locale::Locale::En);
         let dir = tempfile::tempdir().unwrap();
         let err = Catalog::load(dir.path(), &GateConfig::default(), None).unwrap_err();
         assert!(matches!(err, LoadError::NoAudioDir(_)));

@@ -82,7 +82,7 @@ pub fn parse(file: &Path, src: &str) -> Result<MessageMeta, Vec<Diagnostic>> {
     };
     for (field, value) in [("title_zh", &raw.title_zh), ("topic", &raw.topic)] {
         if value.get_ref().trim().is_empty() {
-            err(value.span(), format!("`{field}` must not be empty"));
+            err(value.span(), crate::t!("meta-empty", key = field));
         }
     }
     let text = lang_table(&raw.text.get_ref().clone(), "text", &mut err);
@@ -90,7 +90,11 @@ pub fn parse(file: &Path, src: &str) -> Result<MessageMeta, Vec<Diagnostic>> {
         if !text.contains_key(&lang) {
             err(
                 raw.text.span(),
-                format!("`[text]` has no `{lang}` entry ({})", lang.name_zh()),
+                crate::t!(
+                    "meta-text-missing",
+                    lang = lang.code(),
+                    name = lang.name_zh()
+                ),
             );
         }
     }
@@ -103,7 +107,11 @@ pub fn parse(file: &Path, src: &str) -> Result<MessageMeta, Vec<Diagnostic>> {
     {
         err(
             span.span(),
-            format!("`valid_until` {until} is before `valid_from` {from}"),
+            crate::t!(
+                "meta-until-before-from",
+                until = until.to_string(),
+                from = from.to_string()
+            ),
         );
     }
     if !diags.is_empty() {
@@ -132,12 +140,16 @@ fn lang_table(
     for (key, value) in table {
         match key.get_ref().parse::<Lang>() {
             Ok(lang) if value.get_ref().trim().is_empty() => {
-                err(value.span(), format!("`{name}.{lang}` must not be empty"));
+                let key = format!("{name}.{lang}");
+                err(value.span(), crate::t!("meta-empty", key = key));
             }
             Ok(lang) => {
                 out.insert(lang, value.get_ref().trim().to_string());
             }
-            Err(e) => err(key.span(), format!("in `[{name}]`: {e}")),
+            Err(e) => err(
+                key.span(),
+                crate::t!("meta-in-table", table = name, reason = e.to_string()),
+            ),
         }
     }
     out
@@ -155,10 +167,7 @@ fn date(
         _ => None,
     };
     if day.is_none() {
-        err(
-            value.span(),
-            format!("expected a date such as `2026-01-31`, found `{dt}`"),
-        );
+        err(value.span(), crate::t!("meta-date", text = dt.to_string()));
     }
     day
 }
@@ -214,6 +223,7 @@ ii = "synthetic"
 
     #[test]
     fn validation_reports_all_problems() {
+        crate::locale::set_thread(crate::locale::Locale::En);
         let src = GOOD
             .replace("zh = \"请注意\"", "en = \"hello\"")
             .replace("valid_until = 2026-12-31", "valid_until = 2025-01-01");
@@ -234,6 +244,7 @@ ii = "synthetic"
 
     #[test]
     fn a_time_is_not_a_date() {
+        crate::locale::set_thread(crate::locale::Locale::En);
         let src = GOOD.replace("2026-01-01", "2026-01-01T08:00:00");
         let diags = parse(file(), &src).unwrap_err();
         assert!(

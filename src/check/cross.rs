@@ -10,7 +10,7 @@ use super::CONFLICT_WINDOW_DAYS;
 use crate::catalog::{Catalog, Message, Verdict};
 use crate::diag::{Diagnostic, Severity, did_you_mean};
 use crate::directory::Directory;
-use crate::plan::{self, Conflict, message_items, only_missing_languages};
+use crate::plan::{self, Conflict, ConflictKind, message_items, only_missing_languages};
 use crate::schedule::Campaign;
 
 /// Cross-check loaded campaigns against the catalog and directory. `sources` holds each
@@ -35,8 +35,9 @@ pub fn cross_check(
         let src = sources.get(&c.file).map(String::as_str);
         check_campaign_messages(c, catalog, src, &mut out);
     }
-    // Day by day, keeping only the conflicts (same-minute starts never straddle a day): a
-    // month of the prefecture's broadcasts is ~100,000 rows, about 30 MB nothing here needs.
+    // Day by day, keeping only the conflicts: a month of the prefecture's broadcasts is
+    // ~100,000 rows, about 30 MB nothing here needs. (A programme still playing across
+    // midnight is settled by `plan` and the service, which plan across it, not reported here.)
     let day = chrono::Duration::days(1);
     let conflicts: Vec<Conflict> = (0..CONFLICT_WINDOW_DAYS)
         .flat_map(|d| {
@@ -182,39 +183,74 @@ fn check_conflicts(
     directory: &Directory,
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut pairs: BTreeMap<(&str, &str), Vec<&Conflict>> = BTreeMap::new();
+    let mut pairs: BTreeMap<(&str, &str, bool), Vec<&Conflict>> = BTreeMap::new();
     for c in conflicts {
-        pairs.entry((&c.loser, &c.winner)).or_default().push(c);
+        let overlap = matches!(c.kind, ConflictKind::Overlap { .. });
+        pairs
+            .entry((&c.loser, &c.winner, overlap))
+            .or_default()
+            .push(c);
     }
-    for ((loser, winner), list) in pairs {
+    for ((loser, winner, _), list) in pairs {
         let Some(camp) = campaigns.iter().find(|c| c.id == loser) else {
             continue;
         };
         let first = list[0];
         let towns: BTreeSet<&str> = list.iter().map(|c| c.township_code.as_str()).collect();
         let local = first.minute.with_timezone(&camp.timezone).format("%H:%M");
-        let text = crate::t!(
-            "check-conflict",
-            loser = loser,
-            winner = winner,
-            slots = list.len(),
-            townships = towns.len(),
-            days = CONFLICT_WINDOW_DAYS,
-            time = local.to_string(),
-            township = crate::directory::lookup::township_label(directory, &first.township_code),
-        );
-        let why = if first.winner_priority > first.loser_priority {
-            crate::t!(
-                "check-conflict-priority",
-                winner = winner,
-                high = first.winner_priority,
-                low = first.loser_priority
-            )
-        } else {
-            crate::t!("check-conflict-equal", priority = first.winner_priority)
+        let township = crate::directory::lookup::township_label(directory, &first.township_code);
+        let (text, why) = match first.kind {
+            ConflictKind::SameMinute => {
+                let text = crate::t!(
+                    "check-conflict",
+                    loser = loser,
+                    winner = winner,
+                    slots = list.len(),
+                    townships = towns.len(),
+                    days = CONFLICT_WINDOW_DAYS,
+                    time = local.to_string(),
+                    township = township,
+                );
+                let why = if first.winner_priority > first.loser_priority {
+                    crate::t!(
+                        "check-conflict-priority",
+                        winner = winner,
+                        high = first.winner_priority,
+                        low = first.loser_priority
+                    )
+                } else {
+                    crate::t!("check-conflict-equal", priority = first.winner_priority)
+                };
+                (text, why)
+            }
+            ConflictKind::Overlap {
+                winner_start,
+                winner_end,
+                loser_start,
+            } => {
+                let counts = OverlapCounts {
+                    slots: list.len(),
+                    townships: towns.len(),
+                    township,
+                };
+                let times = (winner_start, winner_end, loser_start);
+                overlap_text(camp, first, times, counts)
+            }
         };
         let mut d = Diagnostic::warning(&camp.file, text).with_help(why);
-        if let Some((src, i)) = sources
+        if let ConflictKind::Overlap { loser_start, .. } = first.kind {
+            // At the slot that would start while the other plays: that is the line to move.
+            let second = chrono::Duration::seconds(1);
+            d.location = camp
+                .slots
+                .iter()
+                .find(|s| {
+                    !s.schedule
+                        .occurrences(camp.timezone, loser_start, loser_start + second)
+                        .is_empty()
+                })
+                .map(|s| s.location.clone());
+        } else if let Some((src, i)) = sources
             .get(&camp.file)
             .and_then(|src| key_offset(src, "priority").map(|i| (src, i)))
         {
@@ -222,6 +258,72 @@ fn check_conflicts(
         }
         out.push(d);
     }
+}
+
+/// How many broadcasts an overlap costs, and the first township it happens in.
+struct OverlapCounts {
+    slots: usize,
+    townships: usize,
+    township: String,
+}
+
+/// The warning and its fix for a broadcast that would start while another still plays: who
+/// airs and why, and the first minute the loser could start instead (or, for a campaign
+/// overlapping itself, how far apart its slots must be).
+fn overlap_text(
+    camp: &Campaign,
+    first: &Conflict,
+    (winner_start, winner_end, loser_start): (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>),
+    counts: OverlapCounts,
+) -> (String, String) {
+    let tz = camp.timezone;
+    let hms = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M:%S").to_string();
+    let hm = |t: DateTime<Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
+    let (winner, loser) = (first.winner.as_str(), first.loser.as_str());
+    if winner == loser {
+        let text = crate::t!(
+            "check-overlap-self",
+            campaign = loser,
+            time = hm(loser_start),
+            township = counts.township,
+            from = hms(winner_start),
+            until = hms(winner_end),
+            slots = counts.slots,
+            days = CONFLICT_WINDOW_DAYS,
+        );
+        let minutes = ((winner_end - winner_start).num_seconds() + 59) / 60;
+        return (text, crate::t!("check-overlap-self-fix", minutes = minutes));
+    }
+    let text = crate::t!(
+        "check-overlap",
+        loser = loser,
+        winner = winner,
+        time = hm(loser_start),
+        township = counts.township,
+        from = hms(winner_start),
+        until = hms(winner_end),
+        slots = counts.slots,
+        townships = counts.townships,
+        days = CONFLICT_WINDOW_DAYS,
+    );
+    let why = if first.winner_priority > first.loser_priority {
+        crate::t!(
+            "check-conflict-priority",
+            winner = winner,
+            high = first.winner_priority,
+            low = first.loser_priority
+        )
+    } else {
+        crate::t!("check-overlap-equal", priority = first.winner_priority)
+    };
+    let fix = if loser_start > winner_start {
+        // The first whole minute after the winner ends.
+        let free = winner_end + chrono::Duration::seconds(59);
+        crate::t!("check-overlap-fix-later", loser = loser, time = hm(free))
+    } else {
+        crate::t!("check-overlap-fix-earlier", loser = loser, winner = winner)
+    };
+    (text, crate::t!("check-overlap-help", why = why, fix = fix))
 }
 
 /// Where a line of `src` starts with `key =` (not in a comment or a value), as a byte offset.

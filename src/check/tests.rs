@@ -5,6 +5,7 @@ use chrono::TimeZone;
 use super::*;
 use crate::catalog::Verdict;
 use crate::catalog::gate::missing_reason;
+use crate::diag::Severity;
 use crate::lang::Lang;
 use crate::plan::tests::{campaign, catalog, message};
 
@@ -116,6 +117,53 @@ fn same_minute_is_a_warning_at_the_losers_priority() {
          over the next 35 days, first at 08:00 in 昭觉县 新城镇 `513431100`); `b` airs"
     );
     assert_eq!(d.help.as_deref(), Some("`b` has priority 3 over 1"));
+}
+
+#[test]
+fn a_broadcast_starting_while_another_plays_is_named_with_its_fix() {
+    crate::locale::set_thread(crate::locale::Locale::En);
+    // 07:30:00–07:31:30 on 新城镇, and a 07:31 slot of another campaign there.
+    let cat = catalog(vec![message("fundraising", 44.0, 44.0)]);
+    let a = campaign("a", &["30 7 * * *"], &["fundraising"], &["513431100"]);
+    let b = campaign("b", &["31 7 * * *"], &["fundraising"], &["513431100"]);
+    let dir = Directory::liangshan();
+    let diags = cross_check(&[a, b], &cat, &dir, &sources("schedules/b.toml"), from());
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let d = &diags[0];
+    assert_eq!(
+        (d.severity, d.file.as_path()),
+        (Severity::Warning, Path::new("schedules/b.toml"))
+    );
+    assert_eq!(d.location.as_ref().unwrap().source_line, "31 7 * * *");
+    assert_eq!(
+        d.message,
+        "campaign `b` would start at 07:31 in 昭觉县 新城镇 `513431100` while `a` still plays \
+         (07:30:00–07:31:30); 35 broadcasts in 1 township over the next 35 days collide; only \
+         one of the two airs each time"
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some(
+            "equal priority 0: the one that starts first plays to its end, the other does not \
+             air; to air both, move the slot of `b` to 07:32 or later"
+        )
+    );
+    // A campaign whose programme outlasts its own slot spacing is told how far apart to put them.
+    let every = campaign("c", &["*/1 7 * * *"], &["fundraising"], &["513431100"]);
+    let diags = cross_check(&[every], &cat, &dir, &sources("schedules/c.toml"), from());
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert!(
+        diags[0]
+            .message
+            .starts_with("campaign `c` would start again at 07:01"),
+        "{}",
+        diags[0].message
+    );
+    let zh = crate::locale::scoped(crate::locale::Locale::Zh, || {
+        let every = campaign("c", &["*/1 7 * * *"], &["fundraising"], &["513431100"]);
+        cross_check(&[every], &cat, &dir, &sources("schedules/c.toml"), from())
+    });
+    assert!(zh[0].help.as_deref().unwrap().contains("2 分钟"), "{zh:?}");
 }
 
 #[test]

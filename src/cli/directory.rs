@@ -41,7 +41,7 @@ pub struct Row {
     pub county: String,
     /// The township a village belongs to (empty for counties and townships).
     pub township: String,
-    /// People, where the directory has a figure (villages have none).
+    /// People, where the directory has a figure (a village's is an estimate unless staff gave one).
     pub population: Option<u64>,
     pub estimated: bool,
     /// Endpoint ids serving the place (for a county: any of its townships), `;`-joined in CSV.
@@ -145,8 +145,8 @@ pub fn rows(
                     name: v.name.clone(),
                     county: c.name.clone(),
                     township: t.name.clone(),
-                    population: None,
-                    estimated: false,
+                    population: Some(v.population.people),
+                    estimated: v.population.estimated,
                     endpoints: endpoints.clone(),
                     campaigns: campaigns.clone(),
                 });

@@ -21,8 +21,9 @@ pub use township::{Pick, SEARCH_DAYS, parse_at, pick};
 /// What to render; shared with `shengbo play`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Selection {
-    /// Township (9-digit code or name) whose broadcast to render; needs `--at`.
-    #[arg(long, requires = "at", conflicts_with = "message")]
+    /// Township (9-digit code or name) whose broadcast to render: the one at `--at`, or
+    /// without `--at` its next broadcast from now (the output says which).
+    #[arg(long, conflicts_with = "message")]
     pub township: Option<String>,
     /// The slot time: `2026-12-01 08:00` (Asia/Shanghai) or RFC 3339; without a broadcast
     /// starting then, the next one after it is rendered (and the output says so).
@@ -209,8 +210,8 @@ pub fn render_selected(
 pub fn select(global: &Global, sel: &Selection) -> anyhow::Result<Result<Selected, InputProblem>> {
     match (&sel.message[..], &sel.township, &sel.at) {
         ([_, ..], _, _) => messages_selected(global, sel),
-        ([], Some(township), Some(at)) => township::selected(global, township, at),
-        _ => anyhow::bail!("say what to render: `--message ID`, or `--township CODE --at TIME`"),
+        ([], Some(township), at) => township::selected(global, township, at.as_deref()),
+        _ => anyhow::bail!("{}", crate::t!("render-say-what")),
     }
 }
 

@@ -6,12 +6,16 @@ use super::*;
 use crate::lang::Lang;
 use crate::ledger::{DeliveryState, ReportedCoverage};
 
-fn at(day: u32, hour: u32) -> DateTime<Utc> {
+pub(super) fn at(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0).unwrap()
 }
 
 /// A run of one airing per township, each in `state`, reported at 50% coverage when played.
-fn run(id: i64, occurrence: DateTime<Utc>, outcomes: &[(&str, DeliveryState)]) -> RunOutcome {
+pub(super) fn run(
+    id: i64,
+    occurrence: DateTime<Utc>,
+    outcomes: &[(&str, DeliveryState)],
+) -> RunOutcome {
     RunOutcome {
         run: id,
         campaign: "winter".into(),
@@ -26,7 +30,7 @@ fn run(id: i64, occurrence: DateTime<Utc>, outcomes: &[(&str, DeliveryState)]) -
                 coverage: (*state == DeliveryState::Played).then(|| ReportedCoverage {
                     rate: Some(0.5),
                     terminals: None,
-                    area_codes: vec![format!("{t}000")],
+                    area_codes: vec![crate::transport::area_code(t)],
                     townships: vec![t.to_string()],
                 }),
             })
@@ -34,7 +38,7 @@ fn run(id: i64, occurrence: DateTime<Utc>, outcomes: &[(&str, DeliveryState)]) -
     }
 }
 
-fn query(by: By) -> Query {
+pub(super) fn query(by: By) -> Query {
     Query {
         from: at(1, 0),
         to: at(30, 0),
@@ -174,4 +178,40 @@ fn nothing_targeted_has_no_percentage() {
     assert_eq!(r.totals.pct_targeted_reached, None);
     assert_eq!(r.totals.pct_area_reached, Some(0.0));
     assert!(r.rows.is_empty());
+}
+
+#[test]
+fn a_cancelled_pair_is_a_line_of_its_own_and_still_counted() {
+    let dir = Directory::liangshan();
+    let ts = townships(&dir, "513431", 1);
+    let failure = |lang, state: &str, reason: &str| FailureRow {
+        run: 1,
+        occurrence: at(2, 1),
+        campaign: "winter".into(),
+        endpoint: "zhaojue".into(),
+        lang,
+        townships: vec![ts[0].0.clone()],
+        state: state.into(),
+        reason: Some(reason.into()),
+    };
+    let inputs = Inputs {
+        runs: vec![run(1, at(2, 1), &[(&ts[0].0, DeliveryState::Cancelled)])],
+        failures: vec![
+            failure(Lang::Ii, "cancelled", "Mandarin half expired"),
+            failure(Lang::Zh, "expired", "air-by passed"),
+        ],
+    };
+    let r = aggregate(&inputs, &dir, &query(By::County));
+    assert_eq!(r.cancelled_pairs.len(), 1, "{:?}", r.cancelled_pairs);
+    let c = &r.cancelled_pairs[0];
+    assert_eq!((c.row.lang, c.row.state.as_str()), (Lang::Ii, "cancelled"));
+    assert_eq!(c.row.reason.as_deref(), Some("Mandarin half expired"));
+    assert_eq!(
+        c.township_names,
+        [dir.township(&ts[0].0).unwrap().name.clone()]
+    );
+    assert_eq!(r.failures.len(), 1, "the expired half stays a failure");
+    assert_eq!(r.failures[0].row.state, "expired");
+    assert_eq!(r.totals.failures.get("cancelled"), Some(&1));
+    assert_eq!(r.totals.reach.population_reached, 0);
 }

@@ -182,6 +182,7 @@ pub fn to_csv(report: &Report) -> String {
     let level = match report.query.by {
         By::County => "county",
         By::Township => "township",
+        By::Village => "village",
     };
     for row in &report.rows {
         write(level, &row.code, &row.name, &row.figures);

@@ -74,7 +74,7 @@ pub fn load(
         Ok(src) => parse_str(&shown, &src, root, directory),
         Err(e) => Err(vec![Diagnostic::error(
             shown,
-            format!("cannot read the endpoint registry: {e}"),
+            crate::t!("endpoint-unreadable", reason = e.to_string()),
         )]),
     }
 }
@@ -104,10 +104,8 @@ pub fn parse_str(
     let mut endpoints = Vec::new();
     for e in raw.endpoint {
         if !seen.insert(e.id.get_ref().clone()) {
-            cx.err(
-                &e.id,
-                format!("endpoint id `{}` is used twice", e.id.get_ref()),
-            );
+            let msg = crate::t!("endpoint-id-twice", id = e.id.get_ref().as_str());
+            cx.err(&e.id, msg);
             continue;
         }
         if let Some(ep) = cx.endpoint(e, directory) {
@@ -157,10 +155,8 @@ impl Cx<'_> {
         let Some(v) = v else { return default };
         let x = *v.get_ref();
         if !(x > 0.0 && x <= max) {
-            self.err(
-                &v,
-                format!("`{name}` must be above 0 and at most {max}, not `{x}`"),
-            );
+            let msg = crate::t!("endpoint-secs-range", key = name, max = max, value = x);
+            self.err(&v, msg);
             return default;
         }
         Duration::from_secs_f64(x)
@@ -170,10 +166,8 @@ impl Cx<'_> {
         let Some(v) = v else { return default };
         let x = *v.get_ref();
         if !(1..=max).contains(&x) {
-            self.err(
-                &v,
-                format!("`{name}` must be between 1 and {max}, not `{x}`"),
-            );
+            let msg = crate::t!("endpoint-count-range", key = name, max = max, value = x);
+            self.err(&v, msg);
             return default;
         }
         x as u64
@@ -230,10 +224,8 @@ impl Cx<'_> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
-            self.err(
-                &e.id,
-                format!("endpoint id `{id}` must be letters, digits, `-` or `_`"),
-            );
+            let msg = crate::t!("endpoint-id-invalid", id = id.as_str());
+            self.err(&e.id, msg);
         }
         self.check_url(&e.url);
         let townships = self.serves(&e, directory);
@@ -249,10 +241,11 @@ impl Cx<'_> {
             "webhook" => self.webhook(&e),
             other => {
                 let help = crate::diag::did_you_mean(other, ["ebd", "webhook"])
-                    .map_or("expected `ebd` or `webhook`".to_string(), |s| {
-                        format!("did you mean `{s}`?")
+                    .map_or(crate::t!("endpoint-kind-expected"), |s| {
+                        crate::t!("did-you-mean", name = s)
                     });
-                self.err_help(&e.kind, format!("unknown endpoint kind `{other}`"), help);
+                let msg = crate::t!("endpoint-kind-unknown", kind = other);
+                self.err_help(&e.kind, msg, help);
                 None
             }
         };
@@ -291,8 +284,8 @@ impl Cx<'_> {
         if codes.is_empty() && e.counties.is_empty() && e.townships.is_empty() {
             self.err_help(
                 &e.id,
-                format!("endpoint `{}` serves no township", e.id.get_ref()),
-                "add `counties = [\"昭觉县\"]` or `townships = [\"513431100\"]`",
+                crate::t!("endpoint-serves-nothing", id = e.id.get_ref().as_str()),
+                crate::t!("endpoint-add-targets"),
             );
         }
         codes.into_iter().collect()
@@ -300,7 +293,7 @@ impl Cx<'_> {
 
     fn lookup_err(&mut self, at: &Spanned<String>, err: &crate::directory::LookupError) {
         match err.suggestion() {
-            Some(s) => self.err_help(at, err.to_string(), format!("did you mean `{s}`?")),
+            Some(s) => self.err_help(at, err.to_string(), crate::t!("did-you-mean", name = s)),
             None => self.err(at, err.to_string()),
         }
     }
@@ -314,7 +307,11 @@ impl Cx<'_> {
         let more = if unserved.len() > 5 { ", …" } else { "" };
         self.diags.push(Diagnostic::warning(
             self.file,
-            format!("{} townships have no enabled endpoint ({}{more}); their broadcasts cannot be pushed", unserved.len(), first.join(", ")),
+            crate::t!(
+                "endpoint-unserved",
+                count = unserved.len(),
+                list = format!("{}{more}", first.join(", "))
+            ),
         ));
     }
 }

@@ -23,8 +23,8 @@ impl Cx<'_> {
             if let Some(v) = v {
                 self.err_help(
                     v,
-                    format!("`{name}` holds a literal secret; secrets are never written in this file"),
-                    "name it instead: `secret_env = \"VAR\"` or `secret_file = \"/path/outside/the/project\"` (webhooks), `key_file = \"/path\"` (EBD signing)",
+                    crate::t!("endpoint-literal-secret", key = name),
+                    crate::t!("endpoint-name-secret"),
                 );
             }
         }
@@ -34,15 +34,13 @@ impl Cx<'_> {
         let text = url.get_ref().replace(SIM_PLACEHOLDER, "http://127.0.0.1:1");
         match reqwest::Url::parse(&text) {
             Ok(u) if u.scheme() != "http" && u.scheme() != "https" => {
-                self.err(
-                    url,
-                    format!("url `{}` must be http or https", url.get_ref()),
-                );
+                let msg = crate::t!("endpoint-url-scheme", url = url.get_ref().as_str());
+                self.err(url, msg);
             }
             Ok(u) if u.password().is_some() => self.err_help(
                 url,
-                "url holds a password; secrets are never written in this file",
-                "use `secret_env` or `secret_file`",
+                crate::t!("endpoint-url-password"),
+                crate::t!("endpoint-use-secret"),
             ),
             Ok(u) => {
                 let leaky = u.query_pairs().any(|(k, _)| {
@@ -54,12 +52,19 @@ impl Cx<'_> {
                 if leaky {
                     self.err_help(
                         url,
-                        "url query holds a credential; secrets are never written in this file",
-                        "use `secret_env` or `secret_file`",
+                        crate::t!("endpoint-url-query"),
+                        crate::t!("endpoint-use-secret"),
                     );
                 }
             }
-            Err(err) => self.err(url, format!("url `{}` is not valid: {err}", url.get_ref())),
+            Err(err) => {
+                let msg = crate::t!(
+                    "endpoint-url-invalid",
+                    url = url.get_ref().as_str(),
+                    reason = err.to_string()
+                );
+                self.err(url, msg);
+            }
         }
     }
 
@@ -69,17 +74,14 @@ impl Cx<'_> {
             ("secret_file", &e.secret_file),
         ] {
             if let Some(v) = v {
-                self.err(
-                    v,
-                    format!("`{name}` is for webhooks; EBD endpoints sign with `signer`"),
-                );
+                self.err(v, crate::t!("endpoint-webhook-only", key = name));
             }
         }
         let Some(ebrid) = &e.ebrid else {
             self.err_help(
                 &e.kind,
-                "an `ebd` endpoint needs `ebrid`, the platform's resource code",
-                "23 digits, e.g. `45134310000000314010101`",
+                crate::t!("endpoint-ebd-needs-ebrid"),
+                crate::t!("endpoint-ebrid-example"),
             );
             return None;
         };
@@ -91,24 +93,21 @@ impl Cx<'_> {
             Some("key-file") => match &e.key_file {
                 Some(k) => Signer::KeyFile(self.outside_root(k)?),
                 None => {
-                    self.err(
-                        e.signer.as_ref()?,
-                        "signer `key-file` needs `key_file`, a path outside the project",
-                    );
+                    self.err(e.signer.as_ref()?, crate::t!("endpoint-signer-needs-key"));
                     return None;
                 }
             },
             Some(other) => {
                 self.err_help(
                     e.signer.as_ref()?,
-                    format!("unknown signer `{other}`"),
-                    "expected `none` or `key-file`",
+                    crate::t!("endpoint-signer-unknown", signer = other),
+                    crate::t!("endpoint-signer-expected"),
                 );
                 return None;
             }
         };
         if let (Signer::None, Some(k)) = (&signer, &e.key_file) {
-            self.err(k, "`key_file` is set but `signer` is not `key-file`");
+            self.err(k, crate::t!("endpoint-key-without-signer"));
         }
         let peer_public_key = e
             .peer_public_key
@@ -130,7 +129,7 @@ impl Cx<'_> {
             ("key_file", &e.key_file),
         ] {
             if let Some(v) = v {
-                self.err(v, format!("`{name}` is for `ebd` endpoints"));
+                self.err(v, crate::t!("endpoint-ebd-only", key = name));
             }
         }
         let secret = match (&e.secret_env, &e.secret_file) {
@@ -141,21 +140,25 @@ impl Cx<'_> {
                         .chars()
                         .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
                 if !ok {
-                    self.err_help(v, format!("`secret_env` must name an environment variable, not `{name}`"), "upper-case letters, digits and `_`; the secret itself is never written here");
+                    self.err_help(
+                        v,
+                        crate::t!("endpoint-secret-env-name", name = name.as_str()),
+                        crate::t!("endpoint-secret-env-letters"),
+                    );
                     return None;
                 }
                 SecretRef::Env(name.clone())
             }
             (None, Some(f)) => SecretRef::File(self.outside_root(f)?),
             (Some(v), Some(_)) => {
-                self.err(v, "give `secret_env` or `secret_file`, not both");
+                self.err(v, crate::t!("endpoint-secret-both"));
                 return None;
             }
             (None, None) => {
                 self.err_help(
                     &e.kind,
-                    "a `webhook` endpoint needs `secret_env` or `secret_file` for its signature",
-                    "e.g. `secret_env = \"SHENGBO_WEBHOOK_SECRET\"`",
+                    crate::t!("endpoint-webhook-needs-secret"),
+                    crate::t!("endpoint-secret-example"),
                 );
                 return None;
             }
@@ -169,11 +172,8 @@ impl Cx<'_> {
         if !path.is_absolute() {
             self.err_help(
                 p,
-                format!(
-                    "`{}` must be an absolute path outside the project",
-                    p.get_ref()
-                ),
-                "keys and secrets live outside the repository, e.g. `/etc/shengbo/`",
+                crate::t!("endpoint-path-relative", path = p.get_ref().as_str()),
+                crate::t!("endpoint-secrets-outside"),
             );
             return None;
         }
@@ -184,11 +184,8 @@ impl Cx<'_> {
         if path.starts_with(&root) || path.starts_with(self.root) {
             self.err_help(
                 p,
-                format!(
-                    "`{}` lies inside the project; keys and secrets must not",
-                    p.get_ref()
-                ),
-                "move it outside the repository, e.g. `/etc/shengbo/`",
+                crate::t!("endpoint-path-inside", path = p.get_ref().as_str()),
+                crate::t!("endpoint-move-outside"),
             );
             return None;
         }
@@ -199,14 +196,10 @@ impl Cx<'_> {
 /// A resource code: 23 digits (2018) or 18 (2017), level 1–6 first.
 pub(super) fn check_ebrid(value: &str) -> Result<(), String> {
     if !value.bytes().all(|b| b.is_ascii_digit()) || !(value.len() == 23 || value.len() == 18) {
-        return Err(format!(
-            "resource code `{value}` must be 23 digits (or 18 in the 2017 format)"
-        ));
+        return Err(crate::t!("ebrid-length", code = value));
     }
     if !(b'1'..=b'6').contains(&value.as_bytes()[0]) {
-        return Err(format!(
-            "resource code `{value}` must start with a level 1–6"
-        ));
+        return Err(crate::t!("ebrid-level", code = value));
     }
     Ok(())
 }

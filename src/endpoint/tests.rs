@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use super::*;
 
+/// Parse in English: the tests read the messages.
 fn parse(src: &str) -> Result<(Registry, Vec<Diagnostic>), Vec<Diagnostic>> {
+    crate::locale::set_thread(crate::locale::Locale::En);
     parse_str(
         Path::new("schedules/endpoints.toml"),
         src,

@@ -114,6 +114,17 @@ pub trait Ledger: Send + Sync {
     /// delivery for this endpoint and segment, that one is returned unchanged (its ids are the
     /// ones to send) and the flag is false.
     fn record_delivery(&self, new: &NewDelivery, now: DateTime<Utc>) -> Result<(Delivery, bool)>;
+    /// [`Ledger::record_delivery`] for each of `news` (a run's deliveries, recorded before any
+    /// is sent), in one transaction where the store has them: all recorded, or none.
+    fn record_deliveries(
+        &self,
+        news: &[NewDelivery],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Delivery, bool)>> {
+        news.iter()
+            .map(|new| self.record_delivery(new, now))
+            .collect()
+    }
     fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>>;
     fn deliveries_of_run(&self, run: RunId) -> Result<Vec<Delivery>>;
     /// Move a delivery to `to`, with a reason. Returns false if it already was in `to`.

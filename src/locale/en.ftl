@@ -95,8 +95,14 @@ lookup-county-code-in-townships = `{ $query }` is the code of county { $name }, 
 lookup-use-counties = to target the whole county write it under `counties = ["{ $query }"]`
 lookup-township-code-in-counties = `{ $query }` is the code of township { $name } ({ $county }), not of a county
 lookup-use-townships = write it under `townships = ["{ $query }"]`
-lookup-village = `{ $query }` is a village of { $township } `{ $code }` in { $county }; loudspeakers are targeted by township
-lookup-use-township = write its township `{ $code }` ({ $township })
+lookup-village = `{ $query }` is a village of { $township } `{ $code }` in { $county }, not a township
+lookup-use-township = write its township `{ $code }` ({ $township }), or, to reach this village alone, `villages = ["{ $query }"]` under `[targets]`
+lookup-unknown-village = unknown village `{ $query }`
+lookup-ambiguous-village = `{ $query }` names { $count } villages ({ $list }); use a 12-digit code or `township/village`
+lookup-township-in-villages = `{ $query }` is the township { $name } `{ $code }` ({ $county }), not a village
+lookup-expected-village = expected a 12-digit village code, a village name or `township/village` such as `竹核镇/尼日村`
+lookup-suggest-village = did you mean { $name } `{ $code }` ({ $county } { $township })?
+targets-village-in-whole-township = the township { $township } of { $village } is targeted whole; this adds no village
 lookup-suggest = did you mean { $name } `{ $code }` ({ $county })?
 lookup-suggest-county = did you mean { $name } `{ $code }`?
 lookup-expected-county = expected a 6-digit county code or a county name such as `昭觉县`
@@ -155,3 +161,173 @@ date-write-as = write `{ $date }`
 ## crontab lines (src/check/forms.rs, src/schedule/programme.rs)
 cron-invalid = invalid cron `{ $cron }`: { $reason }
 cron-write-as = write `{ $line }`
+
+## campaign keys (src/schedule/validate.rs, src/schedule/programme.rs)
+campaign-name-expected = a campaign name such as `全州防诈骗宣传`
+campaign-id-from-file = file name `{ $stem }` is not a valid campaign id, expected an `id` key such as `id = "prefecture-wide"` (lowercase letters, digits, `-`, `_`)
+campaign-id-invalid = invalid campaign id `{ $id }`, expected lowercase letters, digits, `-` or `_`
+campaign-ended = campaign ended on { $until } (today is { $today } in { $tz }); it will not air again
+key-empty = `{ $key }` is empty, expected { $expected }
+key-missing = missing key `{ $key }`, expected { $expected }
+date-not-a-date = invalid `{ $key }` `{ $text }`, expected a date such as `2026-12-01` (no time of day)
+valid-until-before-from = `valid_until` { $until } is before `valid_from` { $from }, expected a date on or after it
+rotation-round-robin-days = round-robin turns count every slot firing, also on days this campaign does not run: a township with market days every other day may hear the same message each time
+rotation-use-all = use `rotation = "all"` to air every message on each day it runs
+rotation-unknown = unknown rotation `{ $rotation }`, expected `all` or `round-robin`
+messages-missing = missing key `messages`, expected a list of message ids such as `messages = ["police-impersonation"]`
+messages-empty = `messages` is empty, expected at least one message id
+message-id-invalid = invalid message id `{ $id }`, expected the name of a folder in `audio/` (lowercase letters, digits, `-`, `_`)
+message-listed-twice = message `{ $id }` is listed twice
+order-twice = language `{ $code }` is listed twice in `order`
+order-unknown = unknown language `{ $code }` in `order`, expected `ii` (Nuosu Yi) or `zh` (Mandarin)
+order-empty = `order` is empty, expected `["ii", "zh"]`
+order-single = `order` names one language, expected both (`["ii", "zh"]`) unless `allow_single_language = true`
+gap-out-of-range = `gap_s` { $value } out of range, expected seconds from 0 to { $max }
+whole-out-of-range = `{ $key }` { $value } out of range, expected a whole number from { $lo } to { $hi }
+slots-missing = missing `[[slots]]`, expected at least one slot such as `[[slots]]` with `cron = "0 8 * * *"`
+slot-cron-missing = missing key `cron` in `[[slots]]`, expected a crontab line such as `cron = "0 8 * * *"`
+slot-twice = slot `{ $cron }` is listed twice; it fires once
+
+## settings values (src/settings/checks.rs)
+settings-out-of-range = `{ $key }` in `[{ $section }]` is `{ $value }`: expected { $expected }
+settings-use-default = leave it out for the default, `{ $default }`
+settings-gate-durations = `min_duration_s` in `[gate]` ({ $min }) must be below `max_duration_s` ({ $max })
+settings-ebd = `[ebd]`: { $reason }
+settings-ebd-defaults = every `[ebd]` key keeps its default until this is fixed
+settings-ebd-extra-left-out = this code is left out; each one is a { $digits }-digit resource code of ours, named once
+expect-positive-seconds = a positive number of seconds
+expect-seconds = zero or more seconds
+expect-silence-level = a level below 0 dBFS, such as `-45`
+expect-share = a share between 0 and 1
+expect-peak-level = a level at or below 0 dBFS
+expect-min-lufs = a loudness between -70 and 0 LUFS, such as `-45`
+expect-ratio = a ratio of 1 or more
+expect-at-least-one = at least 1
+expect-target-lufs = a loudness between -70 and 0 LUFS, such as `-16`
+expect-true-peak = a ceiling between -70 and 0 dBTP, such as `-1`
+expect-lu = zero or more LU
+population-township-empty = `township` must not be empty
+population-people-zero = `people` must be above 0
+population-source-empty = `source` must not be empty
+population-name-source = say where the figure comes from, e.g. `乡政府 2024 户籍统计`
+settings-unreadable = cannot read the settings: { $reason }
+settings-defaults = every setting keeps its default until the file can be read
+population-override = population override: { $reason }
+population-twice = township `{ $code }` already has a population override
+population-first-at = the first one is on line { $line }; keep one
+
+## the message catalog and its audio gate (src/catalog/)
+cannot-read = cannot read `{ $path }`: { $reason }
+catalog-no-audio = no `audio` folder in `{ $root }`: recordings go in `audio/<message-id>/ii.<ext>` and `zh.<ext>`
+catalog-id-not-ascii = message id `{ $id }` is not lowercase ascii
+catalog-id-letters = use letters a-z, digits and `-`, e.g. `police-impersonation`
+catalog-unknown-file = unknown file `{ $name }` in a message folder
+catalog-folder-holds = a message folder holds `message.toml`, `ii.<ext>` and `zh.<ext>`
+catalog-meta-broken = `message.toml` is missing or has errors
+catalog-two-recordings = more than one `{ $lang }` recording: { $files }
+catalog-no-meta = message `{ $id }` has no `message.toml`
+catalog-add-meta = add `message.toml` with `title_zh`, `topic` and `[text]`
+gate-undecodable = cannot be decoded: { $reason }
+gate-stand-in = stand-in: { $note }
+gate-empty = the clip is empty: it holds no audio
+gate-too-short = the clip is too short: { $seconds } s, the minimum is { $min } s
+gate-too-long = the clip is too long: { $seconds } s, the maximum is { $max } s
+gate-mostly-silent = the clip is mostly silent: { $percent }% of it is below { $level } dBFS (at most { $allowed }% allowed)
+gate-clipped-run = the clip is clipped: { $samples } consecutive samples at full scale
+gate-clipped-peaks = the clip is clipped: { $samples } samples at or above { $level } dBFS
+gate-bad-packets = { $bad ->
+        [one] 1 damaged audio packet
+       *[other] { $bad } damaged audio packets
+    } of { $packets } skipped
+gate-silent = the clip is silent: it has no measurable loudness
+gate-nearly-silent = the clip is nearly silent: { $lufs } LUFS, below the minimum of { $min } LUFS
+gate-same-file = both languages are the same file (identical sha256)
+gate-same-audio = both languages are the same audio (the decoded sound matches)
+gate-lengths-differ = the two languages differ a lot in length: `ii` { $ii } s, `zh` { $zh } s (ratio { $ratio }, more than { $max })
+gate-no-ii = no Nuosu Yi (`ii`) recording
+gate-no-zh = no Mandarin (`zh`) recording
+meta-empty = `{ $key }` must not be empty
+meta-text-missing = `[text]` has no `{ $lang }` entry ({ $name })
+meta-until-before-from = `valid_until` { $until } is before `valid_from` { $from }
+meta-in-table = in `[{ $table }]`: { $reason }
+meta-date = expected a date such as `2026-01-31`, found `{ $text }`
+lang-unknown = unknown language `{ $code }`, expected `ii` (Nuosu Yi) or `zh` (Mandarin)
+
+## schedules/endpoints.toml (src/endpoint/)
+endpoint-literal-secret = `{ $key }` holds a literal secret; secrets are never written in this file
+endpoint-name-secret = name it instead: `secret_env = "VAR"` or `secret_file = "/path/outside/the/project"` (webhooks), `key_file = "/path"` (EBD signing)
+endpoint-url-scheme = url `{ $url }` must be http or https
+endpoint-url-password = url holds a password; secrets are never written in this file
+endpoint-url-query = url query holds a credential; secrets are never written in this file
+endpoint-use-secret = use `secret_env` or `secret_file`
+endpoint-url-invalid = url `{ $url }` is not valid: { $reason }
+endpoint-webhook-only = `{ $key }` is for webhooks; EBD endpoints sign with `signer`
+endpoint-ebd-needs-ebrid = an `ebd` endpoint needs `ebrid`, the platform's resource code
+endpoint-ebrid-example = 23 digits, e.g. `45134310000000314010101`
+endpoint-signer-needs-key = signer `key-file` needs `key_file`, a path outside the project
+endpoint-signer-unknown = unknown signer `{ $signer }`
+endpoint-signer-expected = expected `none` or `key-file`
+endpoint-key-without-signer = `key_file` is set but `signer` is not `key-file`
+endpoint-ebd-only = `{ $key }` is for `ebd` endpoints
+endpoint-secret-env-name = `secret_env` must name an environment variable, not `{ $name }`
+endpoint-secret-env-letters = upper-case letters, digits and `_`; the secret itself is never written here
+endpoint-secret-both = give `secret_env` or `secret_file`, not both
+endpoint-webhook-needs-secret = a `webhook` endpoint needs `secret_env` or `secret_file` for its signature
+endpoint-secret-example = e.g. `secret_env = "SHENGBO_WEBHOOK_SECRET"`
+endpoint-path-relative = `{ $path }` must be an absolute path outside the project
+endpoint-secrets-outside = keys and secrets live outside the repository, e.g. `/etc/shengbo/`
+endpoint-path-inside = `{ $path }` lies inside the project; keys and secrets must not
+endpoint-move-outside = move it outside the repository, e.g. `/etc/shengbo/`
+ebrid-length = resource code `{ $code }` must be 23 digits (or 18 in the 2017 format)
+ebrid-level = resource code `{ $code }` must start with a level 1–6
+endpoint-unreadable = cannot read the endpoint registry: { $reason }
+endpoint-id-twice = endpoint id `{ $id }` is used twice
+endpoint-secs-range = `{ $key }` must be above 0 and at most { $max }, not `{ $value }`
+endpoint-count-range = `{ $key }` must be between 1 and { $max }, not `{ $value }`
+endpoint-id-invalid = endpoint id `{ $id }` must be letters, digits, `-` or `_`
+endpoint-kind-expected = expected `ebd` or `webhook`
+endpoint-kind-unknown = unknown endpoint kind `{ $kind }`
+endpoint-serves-nothing = endpoint `{ $id }` serves no township
+endpoint-add-targets = add `counties = ["昭觉县"]` or `townships = ["513431100"]`
+endpoint-unserved = { $count ->
+        [one] 1 township has
+       *[other] { $count } townships have
+    } no enabled endpoint ({ $list }); their broadcasts cannot be pushed
+
+## broadcasts overlapping on one loudspeaker (src/check/cross.rs)
+check-overlap = campaign `{ $loser }` would start at { $time } in { $township } while `{ $winner }` still plays ({ $from }–{ $until }); { $slots ->
+        [one] 1 broadcast
+       *[other] { $slots } broadcasts
+    } in { $townships ->
+        [one] 1 township
+       *[other] { $townships } townships
+    } over the next { $days } days collide; only one of the two airs each time
+check-overlap-equal = equal priority { $priority }: the one that starts first plays to its end, the other does not air
+check-overlap-help = { $why }; { $fix }
+check-overlap-fix-later = to air both, move the slot of `{ $loser }` to { $time } or later
+check-overlap-fix-earlier = to air both, move the slot of `{ $loser }` earlier so it ends before `{ $winner }` starts, or `{ $winner }` later
+check-overlap-self = campaign `{ $campaign }` would start again at { $time } in { $township } while its broadcast of { $from }–{ $until } still plays ({ $slots ->
+        [one] 1 time
+       *[other] { $slots } times
+    } over the next { $days } days); the later one does not air
+check-overlap-self-fix = its programme lasts up to { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }: space its slots at least that far apart, or air fewer messages per slot
+
+## render and play (src/cli/render.rs, src/cli/render/township.rs)
+render-say-what = say what to render: `--message ID`, or `--township CODE` (its next broadcast, or the one at `--at TIME`)
+render-at-invalid = `--at { $at }` is not a time: write `2026-12-01 08:00` (Asia/Shanghai) or RFC 3339 such as `2026-12-01T08:00:00+08:00`
+render-check-errors = warning: `shengbo check` finds { $errors ->
+        [one] 1 error
+       *[other] { $errors } errors
+    }; rendering from the valid campaigns and messages
+render-unknown-township = { $reason }, { $hint }
+render-broadcast = broadcast { $broadcast }
+render-next = no `--at`: the next broadcast from now ({ $now }) is { $broadcast }
+render-next-after = no broadcast starts at { $at }; rendering the next one: { $broadcast }
+render-describe = { $name } `{ $code }` at { $start } ({ $tz }), campaign `{ $campaign }`, { $clips } clips, { $seconds } s
+render-nothing = no broadcast for township `{ $code }` at or after { $at } within { $days } days
+render-nearest-before = ; the nearest before is { $broadcast }
+render-none-before = ; none in the { $days } days before either
+render-skipped-there = ; skipped there: { $reasons }

@@ -73,8 +73,14 @@ lookup-county-code-in-townships = `{ $query }` 是县市 { $name } 的代码，�
 lookup-use-counties = 要覆盖整个县，请写在 `counties = ["{ $query }"]` 里
 lookup-township-code-in-counties = `{ $query }` 是乡镇 { $name }（{ $county }）的代码，不是县市的
 lookup-use-townships = 请写在 `townships = ["{ $query }"]` 里
-lookup-village = `{ $query }` 是 { $county } { $township } `{ $code }` 下的村（社区）；广播按乡镇投放
-lookup-use-township = 请写它所属的乡镇 `{ $code }`（{ $township }）
+lookup-village = `{ $query }` 是 { $county } { $township } `{ $code }` 下的村（社区），不是乡镇
+lookup-use-township = 请写它所属的乡镇 `{ $code }`（{ $township }）；只对这个村广播请写在 `[targets]` 的 `villages = ["{ $query }"]` 里
+lookup-unknown-village = 未知的村（社区） `{ $query }`
+lookup-ambiguous-village = `{ $query }` 对应 { $count } 个村（社区）（{ $list }）；请写 12 位代码或 `乡镇/村`
+lookup-township-in-villages = `{ $query }` 是乡镇 { $name } `{ $code }`（{ $county }），不是村
+lookup-expected-village = 应为 12 位村代码、村名或 `乡镇/村`，例如 `竹核镇/尼日村`
+lookup-suggest-village = 是不是 { $name } `{ $code }`（{ $county } { $township }）？
+targets-village-in-whole-township = { $village } 所在的乡镇 { $township } 已整体列入目标，这一项不增加任何村
 lookup-suggest = 是不是 { $name } `{ $code }`（{ $county }）？
 lookup-suggest-county = 是不是 { $name } `{ $code }`？
 lookup-expected-county = 应为 6 位县市代码或县市名称，例如 `昭觉县`
@@ -124,3 +130,152 @@ date-write-as = 请写成 `{ $date }`
 ## crontab 行 (src/check/forms.rs, src/schedule/programme.rs)
 cron-invalid = crontab 行 `{ $cron }` 无效：{ $reason }
 cron-write-as = 请写成 `{ $line }`
+
+## 活动的键 (src/schedule/validate.rs, src/schedule/programme.rs)
+campaign-name-expected = 活动名称，例如 `全州防诈骗宣传`
+campaign-id-from-file = 文件名 `{ $stem }` 不能作为活动 id，请加一个 `id` 键，例如 `id = "prefecture-wide"`（小写字母、数字、`-`、`_`）
+campaign-id-invalid = 活动 id `{ $id }` 无效，只能用小写字母、数字、`-` 或 `_`
+campaign-ended = 活动已于 { $until } 结束（{ $tz } 今天是 { $today }），不会再播出
+key-empty = `{ $key }` 是空的，应为{ $expected }
+key-missing = 缺少键 `{ $key }`，应为{ $expected }
+date-not-a-date = `{ $key }` 的值 `{ $text }` 无效，应为日期，例如 `2026-12-01`（不带时间）
+valid-until-before-from = `valid_until` { $until } 早于 `valid_from` { $from }，应为同一天或之后的日期
+rotation-round-robin-days = 轮播（round-robin）按每次时段触发计数，活动不播出的日子也算：隔天逢集的乡镇可能每次都听到同一条消息
+rotation-use-all = 用 `rotation = "all"`，在播出的每一天播出全部消息
+rotation-unknown = 未知的轮播方式 `{ $rotation }`，应为 `all` 或 `round-robin`
+messages-missing = 缺少键 `messages`，应为消息 id 列表，例如 `messages = ["police-impersonation"]`
+messages-empty = `messages` 是空的，至少要有一个消息 id
+message-id-invalid = 消息 id `{ $id }` 无效，应为 `audio/` 里某个文件夹的名字（小写字母、数字、`-`、`_`）
+message-listed-twice = 消息 `{ $id }` 列了两次
+order-twice = 语言 `{ $code }` 在 `order` 里列了两次
+order-unknown = `order` 里的语言 `{ $code }` 未知，应为 `ii`（彝语）或 `zh`（普通话）
+order-empty = `order` 是空的，应为 `["ii", "zh"]`
+order-single = `order` 只有一种语言，应为两种（`["ii", "zh"]`），除非设置 `allow_single_language = true`
+gap-out-of-range = `gap_s` { $value } 超出范围，应为 0 到 { $max } 秒
+whole-out-of-range = `{ $key }` { $value } 超出范围，应为 { $lo } 到 { $hi } 之间的整数
+slots-missing = 缺少 `[[slots]]`，至少要有一个时段，例如 `[[slots]]` 下写 `cron = "0 8 * * *"`
+slot-cron-missing = `[[slots]]` 缺少键 `cron`，应为 crontab 行，例如 `cron = "0 8 * * *"`
+slot-twice = 时段 `{ $cron }` 列了两次，只会触发一次
+
+## 设置的取值 (src/settings/checks.rs)
+settings-out-of-range = `[{ $section }]` 里的 `{ $key }` 是 `{ $value }`：应为{ $expected }
+settings-use-default = 删掉这一行即用默认值 `{ $default }`
+settings-gate-durations = `[gate]` 里的 `min_duration_s`（{ $min }）必须小于 `max_duration_s`（{ $max }）
+settings-ebd = `[ebd]`：{ $reason }
+settings-ebd-defaults = 改正之前，`[ebd]` 的所有键都用默认值
+settings-ebd-extra-left-out = 这个编码不会使用；每个都应是本方的 { $digits } 位资源编码，且只写一次
+expect-positive-seconds = 正的秒数
+expect-seconds = 零或更多秒
+expect-silence-level = 低于 0 dBFS 的电平，例如 `-45`
+expect-share = 0 到 1 之间的比例
+expect-peak-level = 不高于 0 dBFS 的电平
+expect-min-lufs = -70 到 0 LUFS 之间的响度，例如 `-45`
+expect-ratio = 1 或更大的比值
+expect-at-least-one = 至少为 1
+expect-target-lufs = -70 到 0 LUFS 之间的响度，例如 `-16`
+expect-true-peak = -70 到 0 dBTP 之间的上限，例如 `-1`
+expect-lu = 零或更多 LU
+population-township-empty = `township` 不能为空
+population-people-zero = `people` 必须大于 0
+population-source-empty = `source` 不能为空
+population-name-source = 请写明数字的来源，例如 `乡政府 2024 户籍统计`
+settings-unreadable = 无法读取设置文件：{ $reason }
+settings-defaults = 文件能读取之前，所有设置都用默认值
+population-override = 人口修正：{ $reason }
+population-twice = 乡镇 `{ $code }` 已经有一条人口修正
+population-first-at = 第一条在第 { $line } 行；只保留一条
+
+## 消息目录与音频检测 (src/catalog/)
+cannot-read = 无法读取 `{ $path }`：{ $reason }
+catalog-no-audio = `{ $root }` 里没有 `audio` 文件夹：录音应放在 `audio/<消息 id>/ii.<扩展名>` 和 `zh.<扩展名>`
+catalog-id-not-ascii = 消息 id `{ $id }` 不是小写英文字母
+catalog-id-letters = 请用字母 a-z、数字和 `-`，例如 `police-impersonation`
+catalog-unknown-file = 消息文件夹里有未知文件 `{ $name }`
+catalog-folder-holds = 消息文件夹里应有 `message.toml`、`ii.<扩展名>` 和 `zh.<扩展名>`
+catalog-meta-broken = `message.toml` 缺失或有错误
+catalog-two-recordings = `{ $lang }` 的录音不止一个：{ $files }
+catalog-no-meta = 消息 `{ $id }` 没有 `message.toml`
+catalog-add-meta = 请添加 `message.toml`，写上 `title_zh`、`topic` 和 `[text]`
+gate-undecodable = 无法解码：{ $reason }
+gate-stand-in = 临时替代录音：{ $note }
+gate-empty = 音频是空的：没有声音
+gate-too-short = 音频太短：{ $seconds } 秒，最短 { $min } 秒
+gate-too-long = 音频太长：{ $seconds } 秒，最长 { $max } 秒
+gate-mostly-silent = 音频大部分是静音：{ $percent }% 低于 { $level } dBFS（最多允许 { $allowed }%）
+gate-clipped-run = 音频削波：连续 { $samples } 个采样达到满幅
+gate-clipped-peaks = 音频削波：{ $samples } 个采样达到或超过 { $level } dBFS
+gate-bad-packets = { $packets } 个音频包中有 { $bad } 个损坏，已跳过
+gate-silent = 音频是静音：测不到响度
+gate-nearly-silent = 音频几乎是静音：{ $lufs } LUFS，低于最低的 { $min } LUFS
+gate-same-file = 两种语言是同一个文件（sha256 相同）
+gate-same-audio = 两种语言是同一段声音（解码后的声音相同）
+gate-lengths-differ = 两种语言的长度相差很大：`ii` { $ii } 秒，`zh` { $zh } 秒（比值 { $ratio }，超过 { $max }）
+gate-no-ii = 没有彝语（`ii`）录音
+gate-no-zh = 没有普通话（`zh`）录音
+meta-empty = `{ $key }` 不能为空
+meta-text-missing = `[text]` 里没有 `{ $lang }`（{ $name }）
+meta-until-before-from = `valid_until` { $until } 早于 `valid_from` { $from }
+meta-in-table = `[{ $table }]` 里：{ $reason }
+meta-date = 应为日期，例如 `2026-01-31`，实际是 `{ $text }`
+lang-unknown = 未知的语言 `{ $code }`，应为 `ii`（彝语）或 `zh`（普通话）
+
+## schedules/endpoints.toml (src/endpoint/)
+endpoint-literal-secret = `{ $key }` 里直接写了密钥；这个文件里从不写密钥
+endpoint-name-secret = 请改为指明密钥在哪里：`secret_env = "VAR"` 或 `secret_file = "/项目外的/路径"`（webhook），`key_file = "/路径"`（EBD 签名）
+endpoint-url-scheme = 地址 `{ $url }` 必须是 http 或 https
+endpoint-url-password = 地址里有密码；这个文件里从不写密钥
+endpoint-url-query = 地址的查询参数里有凭据；这个文件里从不写密钥
+endpoint-use-secret = 请用 `secret_env` 或 `secret_file`
+endpoint-url-invalid = 地址 `{ $url }` 无效：{ $reason }
+endpoint-webhook-only = `{ $key }` 只用于 webhook；EBD 终端用 `signer` 签名
+endpoint-ebd-needs-ebrid = `ebd` 终端需要 `ebrid`，即平台的资源编码
+endpoint-ebrid-example = 23 位数字，例如 `45134310000000314010101`
+endpoint-signer-needs-key = 签名方式 `key-file` 需要 `key_file`，即项目外的路径
+endpoint-signer-unknown = 未知的签名方式 `{ $signer }`
+endpoint-signer-expected = 应为 `none` 或 `key-file`
+endpoint-key-without-signer = 设置了 `key_file`，但 `signer` 不是 `key-file`
+endpoint-ebd-only = `{ $key }` 只用于 `ebd` 终端
+endpoint-secret-env-name = `secret_env` 应为环境变量名，而不是 `{ $name }`
+endpoint-secret-env-letters = 大写字母、数字和 `_`；密钥本身从不写在这里
+endpoint-secret-both = `secret_env` 和 `secret_file` 只能写一个
+endpoint-webhook-needs-secret = `webhook` 终端需要 `secret_env` 或 `secret_file` 来签名
+endpoint-secret-example = 例如 `secret_env = "SHENGBO_WEBHOOK_SECRET"`
+endpoint-path-relative = `{ $path }` 必须是项目外的绝对路径
+endpoint-secrets-outside = 密钥和私钥放在仓库之外，例如 `/etc/shengbo/`
+endpoint-path-inside = `{ $path }` 在项目里面；密钥和私钥不能放在项目里
+endpoint-move-outside = 请移到仓库之外，例如 `/etc/shengbo/`
+ebrid-length = 资源编码 `{ $code }` 必须是 23 位数字（2017 版为 18 位）
+ebrid-level = 资源编码 `{ $code }` 必须以级别 1–6 开头
+endpoint-unreadable = 无法读取终端登记表：{ $reason }
+endpoint-id-twice = 终端 id `{ $id }` 用了两次
+endpoint-secs-range = `{ $key }` 必须大于 0 且不超过 { $max }，而不是 `{ $value }`
+endpoint-count-range = `{ $key }` 必须在 1 到 { $max } 之间，而不是 `{ $value }`
+endpoint-id-invalid = 终端 id `{ $id }` 只能用字母、数字、`-` 或 `_`
+endpoint-kind-expected = 应为 `ebd` 或 `webhook`
+endpoint-kind-unknown = 未知的终端类型 `{ $kind }`
+endpoint-serves-nothing = 终端 `{ $id }` 不服务任何乡镇
+endpoint-add-targets = 请加上 `counties = ["昭觉县"]` 或 `townships = ["513431100"]`
+endpoint-unserved = { $count } 个乡镇没有启用的终端（{ $list }）；它们的广播无法推送
+
+## 同一喇叭上播出时间重叠 (src/check/cross.rs)
+check-overlap = 活动 `{ $loser }` 将在 { $time } 于 { $township } 开始，而 `{ $winner }` 还在播出（{ $from }–{ $until }）；今后 { $days } 天内有 { $slots } 次冲突，涉及 { $townships } 个乡镇，每次只播其中一个
+check-overlap-equal = 优先级相同（{ $priority }）：先开始的播完，另一个不播出
+check-overlap-help = { $why }；{ $fix }
+check-overlap-fix-later = 要两个都播出，请把 `{ $loser }` 的时段改到 { $time } 或更晚
+check-overlap-fix-earlier = 要两个都播出，请把 `{ $loser }` 的时段提前，在 `{ $winner }` 开始前播完，或把 `{ $winner }` 推后
+check-overlap-self = 活动 `{ $campaign }` 将在 { $time } 于 { $township } 再次开始，而它 { $from }–{ $until } 的那次广播还在播出（今后 { $days } 天内 { $slots } 次）；后一次不播出
+check-overlap-self-fix = 它的节目最长约 { $minutes } 分钟：请把时段间隔至少拉开这么久，或每个时段少播几条消息
+
+## render 和 play (src/cli/render.rs, src/cli/render/township.rs)
+render-say-what = 请说明要生成什么：`--message ID`，或 `--township 乡镇`（它的下一次广播，或 `--at 时间` 那一次）
+render-at-invalid = `--at { $at }` 不是时间：请写 `2026-12-01 08:00`（北京时间）或 RFC 3339，例如 `2026-12-01T08:00:00+08:00`
+render-check-errors = 警告：`shengbo check` 发现 { $errors } 个错误；只用没有错误的活动和消息生成
+render-unknown-township = { $reason }，{ $hint }
+render-broadcast = 广播 { $broadcast }
+render-next = 没有 `--at`：从现在（{ $now }）起的下一次广播是 { $broadcast }
+render-next-after = { $at } 没有广播开始；生成下一次：{ $broadcast }
+render-describe = { $name } `{ $code }`，{ $start }（{ $tz }），活动 `{ $campaign }`，{ $clips } 段音频，{ $seconds } 秒
+render-nothing = 乡镇 `{ $code }` 在 { $at } 及之后 { $days } 天内没有广播
+render-nearest-before = ；之前最近的一次是 { $broadcast }
+render-none-before = ；之前 { $days } 天内也没有
+render-skipped-there = ；那里跳过的：{ $reasons }

@@ -13,7 +13,7 @@ use crate::schedule::{Campaign, Rotation};
 
 use super::days::Days;
 use super::programme::{assemble, message_items, valid_on};
-use super::{Broadcast, Conflict, Plan, PlaylistItem, Skip, SkipReason};
+use super::{Broadcast, Conflict, ConflictKind, Plan, PlaylistItem, Skip, SkipReason};
 
 /// A campaign message checked against the catalog once: its clips, or `None` if it never airs.
 struct Prepared<'a> {
@@ -93,6 +93,7 @@ pub(super) fn campaign(
                 township_code: town.code.clone(),
                 township_name: town.name.clone(),
                 county_code: town.county_code.clone(),
+                villages: c.villages.get(&town.code).cloned().unwrap_or_default(),
                 start: t,
                 end,
                 timezone: c.timezone,
@@ -254,8 +255,9 @@ fn slot_occurrences(
     all
 }
 
-/// Keep one broadcast per township per minute: highest priority, then smallest campaign id.
-/// The others become conflicts. Then sort by (start, township, campaign).
+/// Keep one broadcast per township per minute: highest priority, then smallest campaign id;
+/// then no two programmes playing at once on one loudspeaker ([`resolve_overlaps`]). The others
+/// become conflicts. Then sort by (start, township, campaign).
 pub(super) fn resolve_conflicts(out: &mut Plan) {
     let b = &out.broadcasts;
     let mut idx: Vec<usize> = (0..b.len()).collect();
@@ -285,6 +287,7 @@ pub(super) fn resolve_conflicts(out: &mut Plan) {
             winner = Some(i);
         } else if let Some(w) = winner.map(|w| &b[w]) {
             out.conflicts.push(Conflict {
+                kind: ConflictKind::SameMinute,
                 township_code: v.township_code.clone(),
                 minute: Utc.timestamp_opt(minute(v.start) * 60, 0).unwrap(),
                 winner: w.campaign.clone(),
@@ -296,12 +299,60 @@ pub(super) fn resolve_conflicts(out: &mut Plan) {
     }
     let mut keep_iter = keep.into_iter();
     out.broadcasts.retain(|_| keep_iter.next().unwrap_or(true));
+    resolve_overlaps(out);
     out.broadcasts.sort_by(|x, y| {
         (x.start, &x.township_code, &x.campaign).cmp(&(y.start, &y.township_code, &y.campaign))
     });
     out.conflicts.sort_by(|x, y| {
         (x.minute, &x.township_code, &x.loser).cmp(&(y.minute, &y.township_code, &y.loser))
     });
+}
+
+/// One programme at a time per township: walking each township's broadcasts by start, one
+/// that starts before the playing one ends collides with it. The higher priority airs; on equal
+/// priority the one playing goes on to its end. A broadcast ends when its last clip does, so one
+/// starting exactly then does not collide.
+fn resolve_overlaps(out: &mut Plan) {
+    let b = &out.broadcasts;
+    let mut idx: Vec<usize> = (0..b.len()).collect();
+    idx.sort_by(|&x, &y| {
+        let key = |i: usize| (&b[i].township_code, b[i].start, &b[i].campaign);
+        key(x).cmp(&key(y))
+    });
+    let mut keep = vec![true; b.len()];
+    let mut playing: Option<usize> = None;
+    for &i in &idx {
+        let v = &b[i];
+        let Some(p) =
+            playing.filter(|&p| b[p].township_code == v.township_code && v.start < b[p].end)
+        else {
+            playing = Some(i);
+            continue;
+        };
+        let (w, l) = if v.priority > b[p].priority {
+            (i, p)
+        } else {
+            (p, i)
+        };
+        keep[l] = false;
+        playing = Some(w);
+        let (win, lose) = (&b[w], &b[l]);
+        out.conflicts.push(Conflict {
+            kind: ConflictKind::Overlap {
+                winner_start: win.start,
+                winner_end: win.end,
+                loser_start: lose.start,
+            },
+            township_code: lose.township_code.clone(),
+            minute: Utc.timestamp_opt(minute(lose.start) * 60, 0).unwrap(),
+            winner: win.campaign.clone(),
+            winner_priority: win.priority,
+            loser: lose.campaign.clone(),
+            loser_priority: lose.priority,
+        });
+    }
+    let mut keep_iter = keep.into_iter();
+    out.broadcasts.retain(|_| keep_iter.next().unwrap_or(true));
 }
 
 /// Minutes since the Unix epoch.

@@ -5,7 +5,9 @@
 //! campaign's valid dates, the programme of each occurrence (messages chosen by rotation, each
 //! as its language pair in the campaign's order, repeats, gaps), then one broadcast per targeted
 //! township unless the start falls in that township's quiet hours. When two campaigns want one
-//! township in the same minute the higher priority wins (ties: the smaller campaign id).
+//! township in the same minute the higher priority wins (ties: the smaller campaign id); when one
+//! would start while another still plays on that township's loudspeaker, the higher priority
+//! airs and the other does not (ties: the one that starts first plays to its end).
 
 use std::fmt;
 
@@ -49,6 +51,9 @@ pub struct Broadcast {
     pub township_code: String,
     pub township_name: String,
     pub county_code: String,
+    /// The 12-digit codes of the villages it is for, when the campaign targets the township in
+    /// part; empty when the whole township hears it.
+    pub villages: Vec<String>,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     /// The campaign's zone, for showing times as staff think of them.
@@ -144,9 +149,11 @@ pub struct Skip {
     pub reason: SkipReason,
 }
 
-/// Two campaigns wanting one township in the same minute; the loser does not air.
+/// Two broadcasts wanting one township's loudspeaker at once; the loser does not air.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Conflict {
+    /// Same-minute starts, or one starting while the other still plays.
+    pub kind: ConflictKind,
     pub township_code: String,
     /// The minute both start in (UTC, seconds zeroed).
     pub minute: DateTime<Utc>,
@@ -154,6 +161,22 @@ pub struct Conflict {
     pub winner_priority: i32,
     pub loser: String,
     pub loser_priority: i32,
+}
+
+/// How two broadcasts collide on one loudspeaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConflictKind {
+    /// Both start in the same minute: the higher priority airs (ties: the smaller campaign id).
+    SameMinute,
+    /// The loser starts at `loser_start`, while the winner (`winner_start`–`winner_end`) still
+    /// plays, or the winner starts while the loser would still play. The higher priority airs;
+    /// on equal priority the one that starts first plays to its end.
+    Overlap {
+        winner_start: DateTime<Utc>,
+        winner_end: DateTime<Utc>,
+        loser_start: DateTime<Utc>,
+    },
 }
 
 /// Everything that airs in the window, and everything that does not with its reason.
@@ -185,6 +208,20 @@ pub fn plan(
     out
 }
 
+/// The window to plan a single occurrence `at` in, so that it is settled as in a longer plan:
+/// a programme still playing from before it, or one of higher priority starting while it would
+/// play, is in the window. It starts at the top of the hour before `at` (a fixed point, so the
+/// occurrences of one hour are settled alike) and ends an hour after `at`. A chain of
+/// overlapping programmes running longer than that (a slot every minute with programmes over a
+/// minute, which `check` warns about) may be settled differently at its start.
+pub fn occurrence_window(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let hour = at.timestamp().div_euclid(3600) * 3600;
+    let from = DateTime::from_timestamp(hour - 3600, 0).unwrap_or(at);
+    (from, at + chrono::Duration::hours(1))
+}
+
+#[cfg(test)]
+mod overlap_tests;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

@@ -186,8 +186,24 @@ proptest! {
         }
         // Every conflict's loser had no higher priority than its winner.
         for x in &p.conflicts {
-            prop_assert!(x.winner_priority > x.loser_priority
-                || (x.winner_priority == x.loser_priority && x.winner < x.loser));
+            match x.kind {
+                ConflictKind::SameMinute => prop_assert!(x.winner_priority > x.loser_priority
+                    || (x.winner_priority == x.loser_priority && x.winner < x.loser)),
+                ConflictKind::Overlap { winner_start, loser_start, .. } => prop_assert!(
+                    x.winner_priority > x.loser_priority
+                        || (x.winner_priority == x.loser_priority && winner_start <= loser_start)
+                ),
+            }
+        }
+        // Never two programmes at once on one township's loudspeaker.
+        let mut by_town: std::collections::BTreeMap<&str, Vec<&Broadcast>> = Default::default();
+        for b in &p.broadcasts {
+            by_town.entry(&b.township_code).or_default().push(b);
+        }
+        for list in by_town.values() {
+            for w in list.windows(2) {
+                prop_assert!(w[0].end <= w[1].start, "{} overlaps {}", w[0].campaign, w[1].campaign);
+            }
         }
     }
 }

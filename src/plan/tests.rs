@@ -10,8 +10,8 @@ use crate::diag::Location;
 use crate::schedule::cron::CronSchedule;
 use crate::schedule::{QuietHours, Rotation, Slot};
 
-const T1: &str = "513431100";
-const T2: &str = "513431101";
+pub(crate) const T1: &str = "513431100";
+pub(crate) const T2: &str = "513431101";
 
 pub(crate) fn clip(message: &str, lang: Lang, duration_s: f64) -> Clip {
     Clip {
@@ -91,6 +91,7 @@ pub(crate) fn campaign(
             })
             .collect(),
         townships: townships.iter().map(|s| s.to_string()).collect(),
+        villages: BTreeMap::new(),
         quiet_hours: Vec::new(),
         quiet_overrides: BTreeMap::new(),
         priority: 0,
@@ -107,7 +108,7 @@ fn day(d: u32) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn run(campaigns: &[Campaign], cat: &Catalog, from: u32, to: u32) -> Plan {
+pub(crate) fn run(campaigns: &[Campaign], cat: &Catalog, from: u32, to: u32) -> Plan {
     plan(campaigns, &Directory::liangshan(), cat, day(from), day(to))
 }
 

@@ -18,14 +18,11 @@ pub(crate) fn messages(
     raw: Option<&SpannedList>,
 ) -> (Vec<String>, Vec<Location>) {
     let Some(list) = raw else {
-        ctx.missing("campaign", 0..0, "missing key `messages`, expected a list of message ids such as `messages = [\"police-impersonation\"]`");
+        ctx.missing("campaign", 0..0, &crate::t!("messages-missing"));
         return (Vec::new(), Vec::new());
     };
     if list.get_ref().is_empty() {
-        ctx.error(
-            list.span(),
-            "`messages` is empty, expected at least one message id",
-        );
+        ctx.error(list.span(), crate::t!("messages-empty"));
     }
     let mut seen = BTreeSet::new();
     let mut ids = Vec::new();
@@ -33,9 +30,12 @@ pub(crate) fn messages(
     for m in list.get_ref() {
         let id = m.get_ref();
         if !is_id(id) {
-            ctx.error(m.span(), format!("invalid message id `{id}`, expected the name of a folder in `audio/` (lowercase letters, digits, `-`, `_`)"));
+            ctx.error(m.span(), crate::t!("message-id-invalid", id = id.as_str()));
         } else if !seen.insert(id.clone()) {
-            ctx.error(m.span(), format!("message `{id}` is listed twice"));
+            ctx.error(
+                m.span(),
+                crate::t!("message-listed-twice", id = id.as_str()),
+            );
         } else {
             ids.push(id.clone());
             locations.push(ctx.location(m.span()));
@@ -49,10 +49,10 @@ pub(crate) fn rotation(ctx: &mut Ctx<'_>, raw: Option<&Spanned<String>>) -> Rota
         None | Some("all") => Rotation::All,
         Some("round-robin") => Rotation::RoundRobin,
         Some(other) => {
-            let hint =
-                did_you_mean(other, ["all", "round-robin"]).map(|n| format!("did you mean `{n}`?"));
+            let hint = did_you_mean(other, ["all", "round-robin"])
+                .map(|n| crate::t!("did-you-mean", name = n));
             let span = raw.map(Spanned::span).unwrap_or_default();
-            let msg = format!("unknown rotation `{other}`, expected `all` or `round-robin`");
+            let msg = crate::t!("rotation-unknown", rotation = other);
             Ctx::help(ctx.error(span, msg), hint);
             Rotation::All
         }
@@ -69,28 +69,23 @@ pub(crate) fn order(ctx: &mut Ctx<'_>, raw: Option<&SpannedList>, allow_single: 
             code @ ("ii" | "zh") => {
                 let lang: Lang = code.parse().expect("known code");
                 if langs.contains(&lang) {
-                    ctx.error(
-                        item.span(),
-                        format!("language `{code}` is listed twice in `order`"),
-                    );
+                    ctx.error(item.span(), crate::t!("order-twice", code = code));
                 } else {
                     langs.push(lang);
                 }
             }
             other => {
-                let msg = format!(
-                    "unknown language `{other}` in `order`, expected `ii` (Nuosu Yi) or `zh` (Mandarin)"
-                );
+                let msg = crate::t!("order-unknown", code = other);
                 ctx.error(item.span(), msg);
             }
         }
     }
     match (list.get_ref().len(), allow_single) {
         (0, _) => {
-            ctx.error(list.span(), "`order` is empty, expected `[\"ii\", \"zh\"]`");
+            ctx.error(list.span(), crate::t!("order-empty"));
         }
         (1, false) if !langs.is_empty() => {
-            let msg = "`order` names one language, expected both (`[\"ii\", \"zh\"]`) unless `allow_single_language = true`";
+            let msg = crate::t!("order-single");
             ctx.error(list.span(), msg);
         }
         _ => {}
@@ -106,7 +101,7 @@ pub(crate) fn gap(ctx: &mut Ctx<'_>, raw: Option<&Spanned<f64>>) -> f64 {
     if !(0.0..=MAX_GAP_S).contains(&v) {
         ctx.error(
             raw.span(),
-            format!("`gap_s` {v} out of range, expected seconds from 0 to {MAX_GAP_S}"),
+            crate::t!("gap-out-of-range", value = v, max = MAX_GAP_S),
         );
         return DEFAULT_GAP_S;
     }
@@ -127,21 +122,21 @@ pub(crate) fn bounded(
     let (lo, hi) = range.into_inner();
     ctx.error(
         raw.span(),
-        format!("`{key}` {v} out of range, expected a whole number from {lo} to {hi}"),
+        crate::t!("whole-out-of-range", key = key, value = v, lo = lo, hi = hi),
     );
     None
 }
 
 pub(crate) fn slots(ctx: &mut Ctx<'_>, raw: Option<&Spanned<Vec<Spanned<RawSlot>>>>) -> Vec<Slot> {
     let Some(list) = raw.filter(|l| !l.get_ref().is_empty()) else {
-        ctx.missing("campaign", 0..0, "missing `[[slots]]`, expected at least one slot such as `[[slots]]` with `cron = \"0 8 * * *\"`");
+        ctx.missing("campaign", 0..0, &crate::t!("slots-missing"));
         return Vec::new();
     };
     let mut out: Vec<Slot> = Vec::new();
     for slot in list.get_ref() {
         let Some(cron) = &slot.get_ref().cron else {
-            let msg = "missing key `cron` in `[[slots]]`, expected a crontab line such as `cron = \"0 8 * * *\"`";
-            ctx.missing("[[slots]]", slot.span(), msg);
+            let msg = crate::t!("slot-cron-missing");
+            ctx.missing("[[slots]]", slot.span(), &msg);
             continue;
         };
         let span = cron.span();
@@ -150,10 +145,8 @@ pub(crate) fn slots(ctx: &mut Ctx<'_>, raw: Option<&Spanned<Vec<Spanned<RawSlot>
         match CronSchedule::parse(cron.get_ref()) {
             Ok(schedule) if out.iter().any(|s| s.expr.trim() == cron.get_ref().trim()) => {
                 let _ = schedule;
-                ctx.warning(
-                    span,
-                    format!("slot `{}` is listed twice; it fires once", cron.get_ref()),
-                );
+                let msg = crate::t!("slot-twice", cron = cron.get_ref().as_str());
+                ctx.warning(span, msg);
             }
             Ok(schedule) => out.push(Slot {
                 expr: cron.get_ref().clone(),

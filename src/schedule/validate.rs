@@ -33,7 +33,7 @@ pub(crate) fn campaign(
         ctx,
         raw.name.as_ref(),
         "name",
-        "a campaign name such as `全州防诈骗宣传`",
+        crate::t!("campaign-name-expected"),
     );
     let timezone = timezone(ctx, raw.timezone.as_ref());
     let valid_from = raw
@@ -56,7 +56,10 @@ pub(crate) fn campaign(
         .map_or(DEFAULT_PRIORITY, |v| v as i32);
     let slots = slots(ctx, raw.slots.as_ref());
     let quiet_hours = targets::quiet_list(ctx, raw.quiet_hours.as_ref());
-    let townships = targets::resolve(ctx, raw.targets.as_ref(), directory);
+    let targets::Resolved {
+        townships,
+        villages,
+    } = targets::resolve(ctx, raw.targets.as_ref(), directory);
     let quiet_overrides =
         targets::overrides(ctx, raw.quiet_overrides.as_ref(), directory, &townships);
     targets::check_slots_quiet(ctx, &slots, &quiet_hours, &quiet_overrides, &townships);
@@ -64,9 +67,8 @@ pub(crate) fn campaign(
     if let (super::Rotation::RoundRobin, Some(r), Some(d)) = (rotation, &raw.rotation, &days)
         && (d.market || !d.within.is_empty())
     {
-        let msg = "round-robin turns count every slot firing, also on days this campaign does not run: a township with market days every other day may hear the same message each time";
-        ctx.warning(r.span(), msg).help =
-            Some("use `rotation = \"all\"` to air every message on each day it runs".into());
+        let msg = crate::t!("rotation-round-robin-days");
+        ctx.warning(r.span(), msg).help = Some(crate::t!("rotation-use-all"));
     }
     if ctx.has_errors() {
         return None;
@@ -88,6 +90,7 @@ pub(crate) fn campaign(
         repeats,
         slots,
         townships,
+        villages,
         quiet_hours,
         quiet_overrides,
         priority,
@@ -111,17 +114,17 @@ fn id(ctx: &mut Ctx<'_>, raw: Option<&Spanned<String>>) -> (String, Option<Locat
             .map(|s| s.to_string_lossy().into_owned());
         let stem = stem.unwrap_or_default();
         if !is_id(&stem) {
-            ctx.error(0..0, format!("file name `{stem}` is not a valid campaign id, expected an `id` key such as `id = \"prefecture-wide\"` (lowercase letters, digits, `-`, `_`)"));
+            ctx.error(
+                0..0,
+                crate::t!("campaign-id-from-file", stem = stem.as_str()),
+            );
         }
         return (stem, None);
     };
     if !is_id(raw.get_ref()) {
         ctx.error(
             raw.span(),
-            format!(
-                "invalid campaign id `{}`, expected lowercase letters, digits, `-` or `_`",
-                raw.get_ref()
-            ),
+            crate::t!("campaign-id-invalid", id = raw.get_ref().as_str()),
         );
     }
     (raw.get_ref().clone(), Some(ctx.location(raw.span())))
@@ -131,20 +134,20 @@ fn text_required(
     ctx: &mut Ctx<'_>,
     raw: Option<&Spanned<String>>,
     key: &str,
-    expected: &str,
+    expected: String,
 ) -> String {
     match raw {
         Some(v) if !v.get_ref().trim().is_empty() => v.get_ref().trim().to_string(),
         Some(v) => {
-            ctx.error(v.span(), format!("`{key}` is empty, expected {expected}"));
+            ctx.error(
+                v.span(),
+                crate::t!("key-empty", key = key, expected = expected),
+            );
             String::new()
         }
         None => {
-            ctx.missing(
-                "campaign",
-                0..0,
-                &format!("missing key `{key}`, expected {expected}"),
-            );
+            let msg = crate::t!("key-missing", key = key, expected = expected);
+            ctx.missing("campaign", 0..0, &msg);
             String::new()
         }
     }
@@ -177,7 +180,8 @@ pub(crate) fn date(ctx: &mut Ctx<'_>, raw: &Spanned<toml::Value>, key: &str) -> 
         toml::Value::String(s) => s.clone(),
         other => {
             let shown = other.to_string();
-            ctx.error(raw.span(), format!("invalid `{key}` `{shown}`, expected a date such as `2026-12-01` (no time of day)"));
+            let msg = crate::t!("date-not-a-date", key = key, text = shown.as_str());
+            ctx.error(raw.span(), msg);
             return None;
         }
     };
@@ -203,16 +207,22 @@ fn window(
     };
     let Some(until) = until else { return };
     if let Some(from) = from.filter(|f| *f > until) {
-        let msg = format!(
-            "`valid_until` {until} is before `valid_from` {from}, expected a date on or after it"
+        let msg = crate::t!(
+            "valid-until-before-from",
+            until = until.to_string(),
+            from = from.to_string()
         );
         ctx.error(until_span, msg);
         return;
     }
     let today = now.with_timezone(&tz).date_naive();
     if until < today {
-        let msg =
-            format!("campaign ended on {until} (today is {today} in {tz}); it will not air again");
+        let msg = crate::t!(
+            "campaign-ended",
+            until = until.to_string(),
+            today = today.to_string(),
+            tz = tz.name()
+        );
         ctx.warning(until_span, msg);
     }
 }
@@ -229,6 +239,7 @@ mod tests {
     use crate::schedule::{Rotation, parse_at};
 
     fn parse(extra: &str) -> (Option<Campaign>, Vec<Diagnostic>) {
+        crate::locale::set_thread(crate::locale::Locale::En);
         let src = format!(
             "name = \"x\"\nmessages = [\"a\"]\n{extra}\n[targets]\ncounties = [\"布拖县\"]\n\n[[slots]]\ncron = \"0 8 * * *\"\n"
         );

@@ -91,6 +91,7 @@ fn rows(out: &mut String, r: &Report) {
     let title = match r.query.by {
         By::County => "按县市",
         By::Township => "按乡镇",
+        By::Village => "按村（社区）",
     };
     let _ = write!(out, "<section id=\"rows\"><h2>{title}</h2>");
     for row in &r.rows {
@@ -125,12 +126,12 @@ fn row_html(out: &mut String, row: &Row) {
 
 fn failures(out: &mut String, r: &Report) {
     out.push_str("<section id=\"failures\"><h2>失败与过期</h2>");
-    if r.failures.is_empty() {
+    if r.failures.is_empty() && r.cancelled_pairs.is_empty() {
         out.push_str("<p>无</p></section>");
         return;
     }
     out.push_str("<table><tr><th>时间</th><th>活动</th><th>乡镇</th><th>语言</th><th>接收端</th><th>状态</th><th>原因</th></tr>");
-    for f in &r.failures {
+    for f in r.failures.iter().chain(&r.cancelled_pairs) {
         let _ = write!(
             out,
             "<tr class=\"bad\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -62,7 +62,8 @@ impl<'a> Spans<'a> {
     }
 }
 
-/// One numeric key of a section: its name, where it lives, what is allowed, what to write.
+/// One numeric key of a section: its name, where it lives, what is allowed, and the id of the
+/// catalogue message saying what to write.
 type Field<C, T> = (
     &'static str,
     fn(&mut C) -> &mut T,
@@ -75,49 +76,49 @@ const GATE_NUMBERS: [Field<GateConfig, f64>; 8] = [
         "max_duration_s",
         |g| &mut g.max_duration_s,
         positive,
-        "a positive number of seconds",
+        "expect-positive-seconds",
     ),
     (
         "min_duration_s",
         |g| &mut g.min_duration_s,
         non_negative,
-        "zero or more seconds",
+        "expect-seconds",
     ),
     (
         "silence_dbfs",
         |g| &mut g.silence_dbfs,
         |x| x.is_finite() && x < 0.0,
-        "a level below 0 dBFS, such as `-45`",
+        "expect-silence-level",
     ),
     (
         "max_silent_fraction",
         |g| &mut g.max_silent_fraction,
         fraction,
-        "a share between 0 and 1",
+        "expect-share",
     ),
     (
         "clip_peak_dbfs",
         |g| &mut g.clip_peak_dbfs,
         |x| x.is_finite() && x <= 0.0,
-        "a level at or below 0 dBFS",
+        "expect-peak-level",
     ),
     (
         "clip_peak_fraction",
         |g| &mut g.clip_peak_fraction,
         fraction,
-        "a share between 0 and 1",
+        "expect-share",
     ),
     (
         "min_lufs",
         |g| &mut g.min_lufs,
         |x| x > -70.0 && x < 0.0,
-        "a loudness between -70 and 0 LUFS, such as `-45`",
+        "expect-min-lufs",
     ),
     (
         "pair_duration_ratio",
         |g| &mut g.pair_duration_ratio,
         |x| x.is_finite() && x >= 1.0,
-        "a ratio of 1 or more",
+        "expect-ratio",
     ),
 ];
 
@@ -126,13 +127,13 @@ const GATE_COUNTS: [Field<GateConfig, u64>; 2] = [
         "clip_run_samples",
         |g| &mut g.clip_run_samples,
         |n| n >= 1,
-        "at least 1",
+        "expect-at-least-one",
     ),
     (
         "clip_peak_count",
         |g| &mut g.clip_peak_count,
         |n| n >= 1,
-        "at least 1",
+        "expect-at-least-one",
     ),
 ];
 
@@ -141,19 +142,19 @@ const LOUDNESS_NUMBERS: [Field<LoudnessConfig, f64>; 3] = [
         "target_lufs",
         |l| &mut l.target_lufs,
         |x| x > -70.0 && x < 0.0,
-        "a loudness between -70 and 0 LUFS, such as `-16`",
+        "expect-target-lufs",
     ),
     (
         "max_true_peak_dbtp",
         |l| &mut l.max_true_peak_dbtp,
         |x| x > -70.0 && x <= 0.0,
-        "a ceiling between -70 and 0 dBTP, such as `-1`",
+        "expect-true-peak",
     ),
     (
         "pair_tolerance_lu",
         |l| &mut l.pair_tolerance_lu,
         non_negative,
-        "zero or more LU",
+        "expect-lu",
     ),
 ];
 
@@ -184,12 +185,15 @@ fn check_fields<C: Default, T: Copy + std::fmt::Display>(
             continue;
         }
         let default = *get(&mut defaults);
-        let message = format!("`{key}` in `[{section}]` is `{value}`: expected {expected}");
-        diags.push(
-            spans
-                .error(spans.of(section, key), message)
-                .with_help(format!("leave it out for the default, `{default}`")),
+        let message = crate::t!(
+            "settings-out-of-range",
+            key = *key,
+            section = section,
+            value = value.to_string(),
+            expected = crate::t!(expected)
         );
+        let help = crate::t!("settings-use-default", default = default.to_string());
+        diags.push(spans.error(spans.of(section, key), message).with_help(help));
         *value = default;
     }
 }
@@ -203,9 +207,10 @@ pub(super) fn gate(
     check_fields("gate", &mut g, &GATE_NUMBERS, spans, diags);
     check_fields("gate", &mut g, &GATE_COUNTS, spans, diags);
     if g.min_duration_s >= g.max_duration_s {
-        let message = format!(
-            "`min_duration_s` in `[gate]` ({}) must be below `max_duration_s` ({})",
-            g.min_duration_s, g.max_duration_s
+        let message = crate::t!(
+            "settings-gate-durations",
+            min = g.min_duration_s.to_string(),
+            max = g.max_duration_s.to_string()
         );
         diags.push(spans.error(spans.of("gate", "min_duration_s"), message));
         let d = GateConfig::default();
@@ -232,21 +237,19 @@ pub(super) fn population(
 ) -> Option<(PopulationOverride, Location)> {
     let mut ok = true;
     if o.township.get_ref().trim().is_empty() {
-        diags.push(spans.error(
-            Some(o.township.span()),
-            "`township` must not be empty".into(),
-        ));
+        let message = crate::t!("population-township-empty");
+        diags.push(spans.error(Some(o.township.span()), message));
         ok = false;
     }
     if *o.people.get_ref() == 0 {
-        let message = "`people` must be above 0".to_string();
+        let message = crate::t!("population-people-zero");
         diags.push(spans.error(Some(o.people.span()), message));
         ok = false;
     }
     if o.source.get_ref().trim().is_empty() {
         let d = spans
-            .error(Some(o.source.span()), "`source` must not be empty".into())
-            .with_help("say where the figure comes from, e.g. `乡政府 2024 户籍统计`");
+            .error(Some(o.source.span()), crate::t!("population-source-empty"))
+            .with_help(crate::t!("population-name-source"));
         diags.push(d);
         ok = false;
     }
@@ -275,8 +278,8 @@ pub(super) fn ebd(mut p: EbdProfile, spans: &Spans<'_>, diags: &mut Vec<Diagnost
         Err(e) => {
             let at = spans.of("ebd", e.key()).or_else(|| spans.section("ebd"));
             let d = spans
-                .error(at, format!("`[ebd]`: {e}"))
-                .with_help("every `[ebd]` key keeps its default until this is fixed");
+                .error(at, crate::t!("settings-ebd", reason = e.to_string()))
+                .with_help(crate::t!("settings-ebd-defaults"));
             diags.push(d);
             return EbdProfile::default();
         }
@@ -289,11 +292,12 @@ pub(super) fn ebd(mut p: EbdProfile, spans: &Spans<'_>, diags: &mut Vec<Diagnost
             }
             Err(e) => {
                 let at = spans.item("ebd", "extra_sender_ebrids", index);
-                let help = format!(
-                    "this code is left out; each one is a {}-digit resource code of ours, named once",
-                    p.id_format.ebrid_len()
+                let help = crate::t!(
+                    "settings-ebd-extra-left-out",
+                    digits = p.id_format.ebrid_len()
                 );
-                diags.push(spans.error(at, format!("`[ebd]`: {e}")).with_help(help));
+                let message = crate::t!("settings-ebd", reason = e.to_string());
+                diags.push(spans.error(at, message).with_help(help));
             }
         }
     }

@@ -4,7 +4,9 @@ use std::path::Path;
 
 use super::*;
 
+/// Parse in English: the tests read the messages.
 fn parse(src: &str) -> (Settings, Vec<Diagnostic>) {
+    crate::locale::set_thread(crate::locale::Locale::En);
     Settings::parse(Path::new("schedules/settings.toml"), src)
 }
 

@@ -152,11 +152,16 @@ impl SimState {
             return Ok(self.reply_verdict(&verdict, None)?);
         };
         let ebd = &pkg.ebd;
-        if let Err(e) = check_senders(ebd) {
-            tracing::info!(ebdid = %ebd.id, desc = %e, "package refused");
+        let checked = check_senders(ebd)
+            .map_err(|e| (ResultCode::ParseFailure, e.to_string()))
+            .and_then(|()| {
+                super::areas::check_areas(ebd).map_err(|e| (ResultCode::Other, e.to_string()))
+            });
+        if let Err((code, desc)) = checked {
+            tracing::info!(ebdid = %ebd.id, %desc, "package refused");
             let refused = Verdict {
-                code: ResultCode::ParseFailure,
-                desc: e.to_string(),
+                code,
+                desc,
                 ebdid: verdict.ebdid.clone(),
                 package: None,
             };
@@ -345,10 +350,17 @@ impl SimState {
         let profile = &self.inner.config.profile;
         let related = req_id.and_then(|r| EbdId::parse(r, profile.id_format).ok());
         let dest = req.map(|e| e.src.ebrid.clone());
+        let broadcast = req.is_some_and(
+            |e| matches!(&e.body, Body::Ebm(m) if m.basic.msg_type != MsgType::Cancel),
+        );
+        let signer = match self.inner.keys.signer.as_deref() {
+            Some(_) if broadcast && self.inner.config.faults.unsigned_broadcast_replies => None,
+            signer => signer,
+        };
         reply_package(
             profile,
             &self.inner.seq,
-            self.inner.keys.signer.as_deref(),
+            signer,
             (dest, related),
             self.inner.clock.now(),
             body,

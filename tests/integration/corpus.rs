@@ -2,6 +2,8 @@
 //! `schedules/` and an `expect.toml` naming the file, line (0: no position), severity and a
 //! piece of the suggestion. `check` runs over every case with the repository's `audio/`; each
 //! case must give its diagnostic, and no other for that file (one mistake, one diagnostic).
+//! `tests/corpus-valid/<case>/` holds valid but unusual projects: `check` must say nothing
+//! about their schedules.
 
 use std::path::{Path, PathBuf};
 
@@ -56,31 +58,43 @@ fn parse(out: &str) -> Vec<Printed> {
     found
 }
 
-fn cases() -> Vec<PathBuf> {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+/// The case folders of `tests/<corpus>` holding `file`.
+fn cases_in(corpus: &str, file: &str) -> Vec<PathBuf> {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(corpus);
     let mut cases: Vec<PathBuf> = std::fs::read_dir(corpus)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.join("expect.toml").is_file())
+        .filter(|p| p.join(file).exists())
         .collect();
     cases.sort();
     cases
 }
 
-fn judge(case: &Path, data: &Path) -> Result<(), String> {
-    let text = std::fs::read_to_string(case.join("expect.toml")).unwrap();
-    let expect: Expect = toml::from_str(&text).map_err(|e| format!("expect.toml: {e}"))?;
+fn cases() -> Vec<PathBuf> {
+    cases_in("corpus", "expect.toml")
+}
+
+/// `check --lang en` over a case's `schedules/` with the repository's `audio/`.
+fn check(case: &Path, data: &Path) -> std::process::Output {
     let project = tempfile::tempdir().unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     copy_dir(&repo.join("audio"), &project.path().join("audio"));
     copy_dir(&case.join("schedules"), &project.path().join("schedules"));
-    let out = shengbo()
+    shengbo()
         .args(["check", "--lang", "en"])
         .env("SHENGBO_ROOT", project.path())
         .env("SHENGBO_DATA_DIR", data)
         .env_remove("RUST_LOG")
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn judge(case: &Path, data: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(case.join("expect.toml")).unwrap();
+    let expect: Expect = toml::from_str(&text).map_err(|e| format!("expect.toml: {e}"))?;
+    let out = check(case, data);
     let printed = stdout(&out);
     let want_code = if expect.severity == "error" { 1 } else { 0 };
     if out.status.code() != Some(want_code) {
@@ -134,4 +148,26 @@ fn check_gives_each_broken_project_its_one_right_diagnostic() {
         cases.len(),
         failures.join("\n\n")
     );
+}
+
+#[test]
+fn check_says_nothing_about_valid_but_unusual_projects() {
+    let data = tempfile::tempdir().unwrap();
+    let cases = cases_in("corpus-valid", "schedules");
+    assert!(cases.len() >= 6, "{} cases", cases.len());
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            let name = case.file_name().unwrap().to_string_lossy().into_owned();
+            let out = check(case, data.path());
+            let printed = stdout(&out);
+            let about_schedules: Vec<Printed> = parse(&printed)
+                .into_iter()
+                .filter(|p| p.file.starts_with("schedules"))
+                .collect();
+            (out.status.code() != Some(0) || !about_schedules.is_empty())
+                .then(|| format!("{name}: exit {:?}\n{about_schedules:#?}", out.status.code()))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -506,5 +506,6 @@ fn bench_a_prefecture_run() {
     );
 }
 
+mod batch;
 mod cancels;
 mod segments;

@@ -380,5 +380,6 @@ mod segments;
 mod senders;
 mod serve;
 mod service;
+mod signed;
 mod webhook;
 mod wire;

@@ -96,7 +96,7 @@ fn mono_channel(pcm: &Pcm, c: usize) -> Vec<f32> {
 
 /// A project with one message: Yi 440 Hz quiet (22.05 kHz mono), Mandarin 880 Hz loud
 /// (44.1 kHz stereo).
-fn project() -> (tempfile::TempDir, u64, u64) {
+pub(crate) fn project() -> (tempfile::TempDir, u64, u64) {
     let dir = tempfile::tempdir().unwrap();
     let (yi_frames, zh_frames) = (22_050 * 4 + 17, 44_100 * 3 + 5);
     let yi = tone(22_050, 1, 440.0, 0.045, yi_frames);
@@ -368,6 +368,8 @@ fn township_render_names_an_unknown_township_with_a_suggestion() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("北城街道"), "{}", stderr(&out));
 }
+
+mod next;
 
 #[cfg(not(feature = "audio-device"))]
 #[test]

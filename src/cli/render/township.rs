@@ -1,6 +1,7 @@
-//! `--township CODE|NAME --at TIME` for `render` and `play`: the project loaded the one way
-//! ([`crate::check::load`]), the township planned for the days around `--at`, and the broadcast
-//! starting then — or the next one after it — turned into a programme.
+//! `--township CODE|NAME [--at TIME]` for `render` and `play`: the project loaded the one way
+//! ([`crate::check::load`]), the township planned for the days around `--at` (now when it is
+//! left out), and the broadcast starting then — or the next one after it — turned into a
+//! programme.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,12 +40,7 @@ pub fn parse_at(s: &str) -> Result<DateTime<Utc>, InputProblem> {
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
         .map(|local| crate::schedule::cron::place_in_zone(AT_TZ, local))
-        .ok_or_else(|| {
-            InputProblem(format!(
-                "`--at {s}` is not a time: write `2026-12-01 08:00` (Asia/Shanghai) or RFC 3339 \
-                 such as `2026-12-01T08:00:00+08:00`"
-            ))
-        })
+        .ok_or_else(|| InputProblem(crate::t!("render-at-invalid", at = s)))
 }
 
 /// Which broadcast `--at` selects.
@@ -70,46 +66,54 @@ pub fn pick(broadcasts: &[Broadcast], at: DateTime<Utc>) -> Pick<'_> {
     }
 }
 
-/// Plan `township` over `[at − SEARCH_DAYS, at + SEARCH_DAYS)` and select its broadcast.
+/// Plan `township` over `[at − SEARCH_DAYS, at + SEARCH_DAYS)` and select its broadcast; no
+/// `at` means now, and the next broadcast from now.
 pub(super) fn selected(
     global: &Global,
     township: &str,
-    at: &str,
+    at: Option<&str>,
 ) -> anyhow::Result<Result<Selected, InputProblem>> {
-    let at = match parse_at(at) {
+    let now = Utc::now();
+    let given = at.is_some();
+    let at = match at.map(parse_at).unwrap_or(Ok(now)) {
         Ok(t) => t,
         Err(problem) => return Ok(Err(problem)),
     };
     let cache = global.data_dir().probe_cache();
-    let inputs = check::load(&global.root, Some(&cache), Utc::now())
+    let inputs = check::load(&global.root, Some(&cache), now)
         .with_context(|| format!("cannot load `{}`", global.root.display()))?;
     let errors = inputs.diagnostics.iter().filter(|d| d.is_error()).count();
     if errors > 0 {
-        eprintln!(
-            "warning: `shengbo check` finds {errors} error(s); rendering from the valid \
-             campaigns and messages"
-        );
+        eprintln!("{}", crate::t!("render-check-errors", errors = errors));
     }
     let code = match inputs.directory.township(township) {
         Ok(t) => t.code.clone(),
         Err(e) => {
-            let hint = e.suggestion().map(|s| format!(", did you mean `{s}`?"));
-            let problem = format!("{e}{}", hint.unwrap_or_default());
+            let problem = match e.suggestion() {
+                Some(s) => crate::t!(
+                    "render-unknown-township",
+                    reason = e.to_string(),
+                    hint = crate::t!("did-you-mean", name = s)
+                ),
+                None => e.to_string(),
+            };
             return Ok(Err(InputProblem(problem)));
         }
     };
     let planned = plan_township(&inputs, &code, at);
     let b = match pick(&planned.broadcasts, at) {
         Pick::Exact(b) => {
-            println!("broadcast {}", describe(b));
+            println!("{}", crate::t!("render-broadcast", broadcast = describe(b)));
+            b
+        }
+        Pick::Next(b) if !given => {
+            let line = crate::t!("render-next", now = local(at), broadcast = describe(b));
+            println!("{line}");
             b
         }
         Pick::Next(b) => {
-            let then = local(at);
-            println!(
-                "no broadcast starts at {then}; rendering the next one: {}",
-                describe(b)
-            );
+            let line = crate::t!("render-next-after", at = local(at), broadcast = describe(b));
+            println!("{line}");
             b
         }
         Pick::Nothing { before } => return Ok(Err(nothing(&planned, &code, at, before))),
@@ -162,29 +166,31 @@ fn local(t: DateTime<Utc>) -> String {
 /// `城北镇 `513431100` at 2026-12-01 08:00:00 +08:00 (Asia/Shanghai), campaign `x`, 4 clips,
 /// 41.3 s`
 fn describe(b: &Broadcast) -> String {
-    format!(
-        "{} `{}` at {} ({}), campaign `{}`, {} clips, {:.3} s",
-        b.township_name,
-        b.township_code,
-        b.local_start().format("%Y-%m-%d %H:%M:%S %:z"),
-        b.timezone.name(),
-        b.campaign,
-        b.items.len(),
-        b.duration_s()
+    crate::t!(
+        "render-describe",
+        name = b.township_name.as_str(),
+        code = b.township_code.as_str(),
+        start = b.local_start().format("%Y-%m-%d %H:%M:%S %:z").to_string(),
+        tz = b.timezone.name(),
+        campaign = b.campaign.as_str(),
+        clips = b.items.len(),
+        seconds = format!("{:.3}", b.duration_s())
     )
 }
 
 /// The error when nothing airs at or after `at`: the last broadcast before it, and why
 /// broadcasts the campaigns ask for there were skipped.
 fn nothing(p: &Plan, code: &str, at: DateTime<Utc>, before: Option<&Broadcast>) -> InputProblem {
-    let mut text = format!(
-        "no broadcast for township `{code}` at or after {} within {SEARCH_DAYS} days",
-        local(at)
+    let mut text = crate::t!(
+        "render-nothing",
+        code = code,
+        at = local(at),
+        days = SEARCH_DAYS
     );
-    match before {
-        Some(b) => text.push_str(&format!("; the nearest before is {}", describe(b))),
-        None => text.push_str(&format!("; none in the {SEARCH_DAYS} days before either")),
-    }
+    text.push_str(&match before {
+        Some(b) => crate::t!("render-nearest-before", broadcast = describe(b)),
+        None => crate::t!("render-none-before", days = SEARCH_DAYS),
+    });
     let mut reasons: Vec<String> = p
         .skipped
         .iter()
@@ -193,7 +199,10 @@ fn nothing(p: &Plan, code: &str, at: DateTime<Utc>, before: Option<&Broadcast>) 
         .collect();
     reasons.dedup();
     if !reasons.is_empty() {
-        text.push_str(&format!("; skipped there: {}", reasons.join(", ")));
+        text.push_str(&crate::t!(
+            "render-skipped-there",
+            reasons = reasons.join(", ")
+        ));
     }
     InputProblem(text)
 }
@@ -214,6 +223,7 @@ mod tests {
             township_code: "513401001".into(),
             township_name: "北城街道".into(),
             county_code: "513401".into(),
+            villages: Vec::new(),
             start: at(start),
             end: at(start) + Duration::seconds(30),
             timezone: AT_TZ,
@@ -223,6 +233,7 @@ mod tests {
 
     #[test]
     fn at_is_rfc3339_or_shanghai_local() {
+        crate::locale::set_thread(crate::locale::Locale::En);
         let want = at("2026-12-01T08:00:00+08:00");
         for s in [
             "2026-12-01 08:00",
@@ -238,6 +249,7 @@ mod tests {
 
     #[test]
     fn picks_exact_then_next_then_names_the_last_before() {
+        crate::locale::set_thread(crate::locale::Locale::En);
         let list = [
             broadcast("2026-12-01T07:30:00+08:00"),
             broadcast("2026-12-01T19:00:00+08:00"),

@@ -99,14 +99,17 @@ fn broadcasts(bodies: &[(String, Vec<u8>)]) -> Vec<Sent> {
     out
 }
 
-fn campaign() -> String {
+/// The drill, hourly at `at`'s minute: its programme (over two minutes) would overlap itself
+/// if it fired every minute, and a programme never starts while another plays.
+fn campaign(at: DateTime<Utc>) -> String {
     let messages: Vec<String> = MESSAGES.iter().map(|m| format!("\"{m}\"")).collect();
     format!(
         "id = \"drill\"\nname = \"drill\"\nmessages = [{}]\nrotation = \"all\"\n\
          order = [\"ii\", \"zh\"]\ngap_s = {GAP_S}.0\nrepeats = {REPEATS}\nquiet_hours = []\n\
-         [targets]\ncounties = [\"昭觉县\"]\n[[slots]]\nlabel = \"every minute\"\n\
-         cron = \"* * * * *\"\n",
-        messages.join(", ")
+         [targets]\ncounties = [\"昭觉县\"]\n[[slots]]\nlabel = \"hourly\"\n\
+         cron = \"{} * * * *\"\n",
+        messages.join(", "),
+        at.minute()
     )
 }
 
@@ -114,8 +117,9 @@ fn campaign() -> String {
 async fn each_airing_is_one_ebm_in_pair_order_without_overlap() {
     let sim = start_sim(Faults::default(), 120.0).await;
     let (proxy_url, proxy) = start_proxy(&sim.url).await;
-    let proj = project(&campaign(), None);
-    let out = run_once(proj.path(), &proxy_url, this_minute(), &[]).await;
+    let at = this_minute();
+    let proj = project(&campaign(at), None);
+    let out = run_once(proj.path(), &proxy_url, at, &[]).await;
     util::assert_exit(&out, 0);
 
     let sent = broadcasts(&proxy.bodies.lock().unwrap());

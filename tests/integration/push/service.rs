@@ -46,6 +46,17 @@ pub async fn sim_with(at: DateTime<Utc>, faults: Faults) -> (String, SimState) {
     (sim.url, sim.state)
 }
 
+/// Keep `state`'s manual play clock on `clock`, every virtual second.
+pub fn follow(state: &SimState, clock: Clock) {
+    let follower = state.clone();
+    tokio::spawn(async move {
+        loop {
+            follower.clock().set(clock.now());
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+}
+
 /// A running service and the way to stop it.
 pub struct Running {
     pub url: String,
