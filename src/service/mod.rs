@@ -110,11 +110,6 @@ pub enum ServiceError {
     LinkKey(#[from] crate::server::signed::SignedUrlError),
     #[error("building the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
-    #[error(
-        "state reports in: endpoints `{first}` and `{second}` have different peer keys; one \
-         inbound route verifies one"
-    )]
-    PeerKeys { first: String, second: String },
     #[error("a start-up task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }
@@ -212,7 +207,7 @@ pub async fn serve(
             };
             let p =
                 pushing::Pushing::start(&config, &project, Arc::clone(l), clip_base, clock).await?;
-            state = state.with_ebd_inbound(inbound::from_pusher(&p.pusher)?);
+            state = state.with_ebd_inbound(inbound::from_pusher(&p.pusher));
             Some(p)
         }
         _ => None,
