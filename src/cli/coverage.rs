@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 
 use super::Global;
-use super::run::{pad, percent};
+use super::run::pad;
 use crate::coverage::{self, By, Figures, Report};
 use crate::directory::Directory;
 
@@ -82,7 +82,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
 fn line(name: &str, f: &Figures) -> String {
     let failures: u32 = f.failures.values().sum();
     let r = &f.reach;
-    let pct = |p: Option<f64>| percent(p.map(|p| p / 100.0));
+    let pct = |p: Option<f64>| crate::reach::percentage(p, "-");
     format!(
         "{} {:>9} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>5}\n",
         pad(name, 26),

@@ -32,7 +32,7 @@ pub fn esc(s: &str) -> String {
 }
 
 fn pct(p: Option<f64>) -> String {
-    p.map_or("—".to_string(), |p| crate::reach::percent(p / 100.0))
+    crate::reach::percentage(p, "—")
 }
 
 /// An instant as Beijing time, the way staff read it: `2026-11-27 19:00`.
