@@ -57,6 +57,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     config.sim = args.sim;
     config.schedule = !args.no_schedule;
     config.limits = args.edge.limits();
+    config.ledger = global.ledger()?;
     match rt.block_on(crate::service::serve(
         config,
         Clock::system(),
