@@ -597,4 +597,5 @@ fn bench_a_prefecture_run() {
 }
 
 mod cancels;
+mod migrate;
 mod segments;
