@@ -229,4 +229,9 @@ pub trait Ledger: Send + Sync {
         detail: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool>;
+
+    /// Whether the store answers now (for `/readyz`): a cheap read by default.
+    fn ping(&self) -> Result<()> {
+        self.run(RunId(0)).map(drop)
+    }
 }

@@ -598,4 +598,5 @@ fn bench_a_prefecture_run() {
 
 mod cancels;
 mod migrate;
+mod ready;
 mod segments;

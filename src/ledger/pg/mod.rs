@@ -66,19 +66,11 @@ impl PgLedger {
     /// database as needed, and start the workers.
     pub fn open(config: postgres::Config) -> Result<PgLedger> {
         let target = describe(&config);
-        let mut first =
-            config
-                .connect(postgres::NoTls)
-                .map_err(|source| LedgerError::PgConnect {
-                    target: target.clone(),
-                    source,
-                })?;
-        schema::migrate(&mut first, &target)?;
-        drop(first);
-        Ok(PgLedger {
-            pool: Pool::start(config, CONNECTIONS, target.clone()),
-            target,
-        })
+        // Even the first connection is made by a worker: `open` may be called on any thread.
+        let pool = Pool::start(config, CONNECTIONS, target.clone());
+        let t = target.clone();
+        pool.call(move |c| schema::migrate(c, &t))?;
+        Ok(PgLedger { pool, target })
     }
 
     /// The database as named in messages.
@@ -94,6 +86,11 @@ impl PgLedger {
 }
 
 impl Ledger for PgLedger {
+    fn ping(&self) -> Result<()> {
+        self.pool
+            .call(|c| Ok(c.simple_query("SELECT 1").map(drop)?))
+    }
+
     fn open_run(
         &self,
         campaign: &str,

@@ -12,18 +12,26 @@
 //! spans two connections.
 //!
 //! A worker whose connection broke (a PostgreSQL restart, a network cut) connects again before
-//! its next job: the job that saw the break fails with the error, the next one goes on.
+//! its next job: the job that saw the break fails with the error, the next one goes on. A
+//! break seen by one worker makes every other worker check its own connection (one round trip)
+//! before its next job, so after an outage one job fails, not one per connection.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use postgres::{Client, Config, NoTls};
 
 use super::super::{LedgerError, Result};
 
-/// A job: one closure run on a worker's connection.
-type Job = Box<dyn FnOnce(Result<&mut Client>) + Send>;
+/// A job: one closure run on a worker's connection; true when it failed on the connection
+/// itself (not on a statement the database refused).
+type Job = Box<dyn FnOnce(Result<&mut Client>) -> bool + Send>;
+
+/// How long a worker waits for its connection to answer a check.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The workers and the queue they take jobs from.
 pub(super) struct Pool {
@@ -38,12 +46,14 @@ impl Pool {
     pub(super) fn start(config: Config, size: usize, target: String) -> Pool {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
+        let breaks = Arc::new(AtomicU64::new(0));
         let workers = (0..size.max(1))
             .map(|i| {
                 let (rx, config, target) = (Arc::clone(&rx), config.clone(), target.clone());
+                let breaks = Arc::clone(&breaks);
                 std::thread::Builder::new()
                     .name(format!("ledger-pg-{i}"))
-                    .spawn(move || work(&rx, &config, &target))
+                    .spawn(move || work(&rx, &config, &target, &breaks))
                     .expect("spawning a ledger worker thread")
             })
             .collect();
@@ -61,7 +71,14 @@ impl Pool {
     ) -> Result<T> {
         let (tx, rx) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |client| {
-            let _ = tx.send(client.and_then(f));
+            let out = client.and_then(f);
+            let broken = match &out {
+                Err(LedgerError::Postgres(e)) => e.as_db_error().is_none(),
+                Err(LedgerError::PgConnect { .. }) => true,
+                _ => false,
+            };
+            let _ = tx.send(out);
+            broken
         });
         let sent = self
             .queue
@@ -92,16 +109,27 @@ impl Drop for Pool {
     }
 }
 
-/// A worker: take jobs until the queue closes, (re)connecting when its connection is gone.
-fn work(rx: &Mutex<Receiver<Job>>, config: &Config, target: &str) {
+/// A worker: take jobs until the queue closes, (re)connecting when its connection is gone;
+/// `breaks` counts connection failures seen by any worker.
+fn work(rx: &Mutex<Receiver<Job>>, config: &Config, target: &str, breaks: &AtomicU64) {
     let mut client: Option<Client> = None;
+    let mut seen = 0;
     loop {
         let job = match rx.lock().unwrap_or_else(|e| e.into_inner()).recv() {
             Ok(job) => job,
             Err(_) => return,
         };
+        let now = breaks.load(Ordering::Acquire);
+        if now != seen {
+            seen = now;
+            if client
+                .as_mut()
+                .is_some_and(|c| c.is_valid(CHECK_TIMEOUT).is_err())
+            {
+                client = None;
+            }
+        }
         if client.as_ref().is_some_and(Client::is_closed) {
-            tracing::warn!(target, "ledger connection lost; connecting again");
             client = None;
         }
         if client.is_none() {
@@ -112,12 +140,17 @@ fn work(rx: &Mutex<Receiver<Job>>, config: &Config, target: &str) {
                         target: target.to_string(),
                         source,
                     }));
+                    seen = breaks.fetch_add(1, Ordering::AcqRel) + 1;
                     continue;
                 }
             }
         }
-        if let Some(c) = client.as_mut() {
-            job(Ok(c));
+        if let Some(c) = client.as_mut()
+            && job(Ok(c))
+        {
+            tracing::warn!(target, "ledger connection broken; connecting again");
+            client = None;
+            seen = breaks.fetch_add(1, Ordering::AcqRel) + 1;
         }
     }
 }
