@@ -600,3 +600,4 @@ mod cancels;
 mod migrate;
 mod ready;
 mod segments;
+mod shared;

@@ -1,0 +1,55 @@
+//! A whole `run --once` with the ledger on PostgreSQL (`--ledger postgres://…`) against the
+//! simulator, then a second process at the same slot on the same database: it finds the run
+//! and its deliveries, adds no run and no id, and sends nothing again.
+
+use shengbo::ledger::DeliveryState;
+use shengbo::sim::Faults;
+
+use super::Store;
+use crate::push;
+use crate::util;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_on_postgres_reaches_everyone_and_a_second_instance_adds_nothing() {
+    let url = util::pg::fresh_database();
+    let sim = push::start_sim(Faults::default(), 120.0).await;
+    let proj = push::project(&push::drill_campaign("all = true"), None);
+    let at = push::this_minute();
+    let out = push::run_once(proj.path(), &sim.url, at, &["--ledger", &url]).await;
+    let stdout = util::stdout(&out);
+    util::assert_exit(&out, 0);
+    assert!(
+        stdout.contains("(100.0%) in 304 of 304 targeted townships"),
+        "{stdout}"
+    );
+    assert!(
+        !proj.path().join(".shengbo/ledger.sqlite").exists(),
+        "no SQLite ledger beside the database"
+    );
+    let ledger = Store::Postgres(url.clone()).open();
+    let all = || {
+        let runs = ledger
+            .runs(at, at + chrono::TimeDelta::minutes(1), None)
+            .unwrap();
+        assert_eq!(runs.len(), 1);
+        ledger.deliveries_of_run(runs[0].id).unwrap()
+    };
+    let first = all();
+    assert_eq!(
+        first.len(),
+        34,
+        "17 county platforms × one Yi–Mandarin pair"
+    );
+    assert!(first.iter().all(|d| d.state == DeliveryState::Played));
+    assert_eq!(sim.state.stats().messages, 34);
+
+    let again = push::run_once(proj.path(), &sim.url, at, &["--ledger", &url]).await;
+    util::assert_exit(&again, 0);
+    let ids = |v: &[shengbo::ledger::Delivery]| {
+        v.iter()
+            .map(|d| (d.id, d.ebd_id.clone(), d.ebm_id.clone(), d.state))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&all()), ids(&first), "same run, same ids, same states");
+    assert_eq!(sim.state.stats().messages, 34, "nothing sent twice");
+}
