@@ -553,13 +553,24 @@ fn reach_from_the_ledger_matches_hand_computation(store: &Store) {
     assert_eq!(l.reach_rows(t(9, 0), t(11, 0), Some("c")).unwrap(), rows);
 }
 
-/// Throughput of one prefecture-sized run (304 townships × 2 languages), not a pass/fail test:
+/// Throughput of one prefecture-sized run (304 townships × 2 languages) on each store, not a
+/// pass/fail test (`BENCHMARKS.md`, "Ledger stores"):
 /// `cargo test --release --test integration ledger::bench_a_prefecture_run -- --ignored --nocapture`
-#[test]
-#[ignore = "benchmark: run by hand in release"]
-fn bench_a_prefecture_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let l = open(&dir.path().join("l.sqlite"));
+mod bench_a_prefecture_run {
+    #[test]
+    #[ignore = "benchmark: run by hand in release"]
+    fn sqlite() {
+        super::bench_a_prefecture_run(&super::Store::sqlite())
+    }
+    #[test]
+    #[ignore = "benchmark: run by hand in release"]
+    fn postgres() {
+        super::bench_a_prefecture_run(&super::Store::postgres())
+    }
+}
+
+fn bench_a_prefecture_run(store: &Store) {
+    let l = store.open();
     let start = std::time::Instant::now();
     let (run, _) = l.open_run("bench", t(10, 0), 304, t(9, 0)).unwrap();
     let mut ids = Vec::new();
@@ -591,8 +602,9 @@ fn bench_a_prefecture_run() {
     let queried = start.elapsed();
     assert_eq!((rows.len(), summary.deliveries), (608, 608));
     println!(
-        "608 deliveries (+ counters) written in {written:?}; + 608 attempts and transitions by \
-         {settled:?}; reach inputs and summary by {queried:?}"
+        "{}: 608 deliveries (+ counters) written in {written:?}; + 608 attempts and transitions by \
+         {settled:?}; reach inputs and summary by {queried:?}",
+        store.url().split(':').next().unwrap_or_default()
     );
 }
 
