@@ -375,7 +375,7 @@ mod reload;
 mod resume;
 mod segments;
 mod senders;
-mod serve;
+pub(crate) mod serve;
 mod service;
 mod webhook;
 mod wire;

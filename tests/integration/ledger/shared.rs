@@ -53,3 +53,51 @@ async fn a_run_on_postgres_reaches_everyone_and_a_second_instance_adds_nothing()
     assert_eq!(ids(&all()), ids(&first), "same run, same ids, same states");
     assert_eq!(sim.state.stats().messages, 34, "nothing sent twice");
 }
+
+/// `SHENGBO_LEDGER=postgres://… shengbo serve`: the cron loop pushes the next slot with the
+/// ledger in the database (the smoke test of `push/serve.rs`, on PostgreSQL).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_with_the_ledger_on_postgres_pushes_the_next_slot() {
+    use chrono::Timelike;
+    use std::time::{Duration, Instant};
+
+    let url = util::pg::fresh_database();
+    let sim = push::start_sim(Faults::default(), 120.0).await;
+    let started = chrono::Utc::now();
+    let minute = (started + chrono::Duration::minutes(30)).minute();
+    let cfg = "lead_time_s = 3600\nair_by_s = 60\nbackoff_base_ms = 20\nbackoff_cap_s = 0.2";
+    let proj = push::project(
+        &push::serve::hourly("hourly", minute),
+        Some(&push::fast_registry(cfg, "5")),
+    );
+    let child = push::serve::serve(proj.path(), &sim.url)
+        .env("SHENGBO_LEDGER", &url)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ledger = Store::Postgres(url).open();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let delivered = loop {
+        assert!(Instant::now() < deadline, "the slot was never pushed");
+        let runs = ledger
+            .runs(
+                started,
+                started + chrono::Duration::hours(2),
+                Some("hourly"),
+            )
+            .unwrap();
+        let done = runs.first().and_then(|r| {
+            let ds = ledger.deliveries_of_run(r.id).unwrap();
+            let sent = ds.len() == 2 && ds.iter().all(|d| d.state != DeliveryState::Pending);
+            sent.then_some(ds)
+        });
+        if let Some(ds) = done {
+            break ds;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(delivered.iter().all(|d| d.endpoint == "zhaojue"));
+    assert_eq!(sim.state.stats().messages, 2);
+    assert!(!proj.path().join(".shengbo/ledger.sqlite").exists());
+    push::serve::stop(child).await;
+}
