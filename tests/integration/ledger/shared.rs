@@ -101,3 +101,16 @@ async fn serve_with_the_ledger_on_postgres_pushes_the_next_slot() {
     assert!(!proj.path().join(".shengbo/ledger.sqlite").exists());
     push::serve::stop(child).await;
 }
+
+/// The instance name is checked before anything starts.
+#[test]
+fn a_bad_instance_name_is_refused_with_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = util::run_in(dir.path(), &["serve", "--instance", "county b!"]);
+    util::assert_exit(&out, 2);
+    let err = util::stderr(&out);
+    assert!(
+        err.contains("county b!") && err.contains("1–64 characters"),
+        "{err}"
+    );
+}
