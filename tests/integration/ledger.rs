@@ -2,7 +2,6 @@
 //! PostgreSQL database (a throwaway cluster, `util::pg`): every test runs against both stores.
 
 use std::path::Path;
-use std::sync::{Arc, Barrier};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use shengbo::lang::Lang;
@@ -12,62 +11,16 @@ use shengbo::ledger::{
 };
 use shengbo::reach::Confirmed;
 
+#[macro_use]
+mod stores;
+pub use stores::{Store, race};
+
 fn t(h: u32, m: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 27, h, m, 0).unwrap()
 }
 
 fn open(path: &Path) -> SqliteLedger {
     SqliteLedger::open(path).unwrap()
-}
-
-/// One store for one test: a SQLite file in a fresh folder, or a fresh PostgreSQL database.
-/// Opening it again is what a restart does.
-pub enum Store {
-    Sqlite(tempfile::TempDir),
-    Postgres(String),
-}
-
-impl Store {
-    pub fn sqlite() -> Store {
-        Store::Sqlite(tempfile::tempdir().unwrap())
-    }
-
-    pub fn postgres() -> Store {
-        Store::Postgres(crate::util::pg::fresh_database())
-    }
-
-    /// The `--ledger` value naming this store.
-    pub fn url(&self) -> String {
-        match self {
-            Store::Sqlite(dir) => {
-                format!("sqlite:{}", dir.path().join("data/ledger.sqlite").display())
-            }
-            Store::Postgres(url) => url.clone(),
-        }
-    }
-
-    pub fn open(&self) -> Arc<dyn Ledger> {
-        LedgerTarget::parse(&self.url(), |_| None)
-            .unwrap()
-            .open()
-            .unwrap()
-    }
-}
-
-/// Each named test function (taking `&Store`) as two tests, `NAME::sqlite` and `NAME::postgres`.
-macro_rules! both_stores {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[test]
-            fn sqlite() {
-                super::$name(&super::Store::sqlite())
-            }
-            #[test]
-            fn postgres() {
-                super::$name(&super::Store::postgres())
-            }
-        }
-    )*};
 }
 
 both_stores!(
@@ -266,23 +219,8 @@ fn a_settled_attempt_writes_its_state_and_health_together(store: &Store) {
 
 fn racing_open_run_creates_one_run(store: &Store) {
     drop(store.open()); // migrate once so the racers time only open_run
-    let barrier = Barrier::new(4);
-    let results: Vec<(RunId, bool)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..4)
-            .map(|_| {
-                s.spawn(|| {
-                    let l = store.open();
-                    barrier.wait();
-                    (0..20)
-                        .map(|_| l.open_run("daily", t(8, 0), 5, t(7, 0)).unwrap())
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
+    let results: Vec<(RunId, bool)> = race(store, 4, 20, |l| {
+        l.open_run("daily", t(8, 0), 5, t(7, 0)).unwrap()
     });
     assert_eq!(results.iter().filter(|(_, created)| *created).count(), 1);
     let first = results[0].0;
@@ -382,53 +320,6 @@ fn a_newer_file_is_refused_with_a_clear_message() {
     let err = SqliteLedger::open(&path).unwrap_err();
     assert!(
         matches!(err, LedgerError::NewerSchema { found: 99, .. }),
-        "{err}"
-    );
-    assert!(err.to_string().contains("schema version 99"), "{err}");
-}
-
-#[test]
-fn an_empty_database_is_migrated_and_reopening_is_idempotent() {
-    let url = crate::util::pg::fresh_database();
-    let store = Store::Postgres(url.clone());
-    let version = || -> i64 {
-        let url = url.clone();
-        std::thread::spawn(move || {
-            let mut c = crate::util::pg::client(&url);
-            c.query_one("SELECT version FROM ledger_schema", &[])
-                .unwrap()
-                .get(0)
-        })
-        .join()
-        .unwrap()
-    };
-    let (run, _) = store.open().open_run("c", t(10, 0), 1, t(9, 0)).unwrap();
-    let current = i64::from(shengbo::ledger::schema::current_version());
-    assert_eq!(version(), current);
-    let l = store.open();
-    assert_eq!(version(), current);
-    assert_eq!(l.open_run("c", t(10, 0), 1, t(9, 5)).unwrap(), (run, false));
-}
-
-#[test]
-fn a_newer_database_is_refused_with_a_clear_message() {
-    let url = crate::util::pg::fresh_database();
-    drop(Store::Postgres(url.clone()).open());
-    let u = url.clone();
-    std::thread::spawn(move || {
-        let mut c = crate::util::pg::client(&u);
-        c.execute("UPDATE ledger_schema SET version = 99", &[])
-            .unwrap();
-    })
-    .join()
-    .unwrap();
-    let err = LedgerTarget::parse(&url, |_| None)
-        .unwrap()
-        .open()
-        .map(drop)
-        .unwrap_err();
-    assert!(
-        matches!(err, LedgerError::PgNewerSchema { found: 99, .. }),
         "{err}"
     );
     assert!(err.to_string().contains("schema version 99"), "{err}");
@@ -610,6 +501,5 @@ fn bench_a_prefecture_run(store: &Store) {
 
 mod cancels;
 mod migrate;
-mod ready;
 mod segments;
 mod shared;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use postgres::types::ToSql;
 use postgres::{GenericClient, Row};
 
-use super::super::queries::{ms, parse_state};
+use super::super::queries::{failure, ms, parse_state, split_codes};
 use super::super::{
     Attempt, AttemptResult, CircuitState, Delivery, DeliveryId, DeliveryState, EndpointHealth,
     Failure, LedgerError, ReachRow, ReportedCoverage, Result, Run, RunId, RunState, RunSummary,
@@ -156,14 +156,6 @@ pub(super) fn attempts(c: &mut impl GenericClient, delivery: DeliveryId) -> Resu
         });
     }
     Ok(out)
-}
-
-fn split_codes(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 pub(super) fn state_reports(
@@ -340,17 +332,7 @@ pub(super) fn failures(c: &mut impl GenericClient, run: Option<RunId>) -> Result
     let mut out = Vec::with_capacity(deliveries.len());
     for d in deliveries {
         let attempts = attempts(c, d.id)?;
-        out.push(Failure {
-            delivery: d.id,
-            run: d.run,
-            endpoint: d.endpoint,
-            lang: d.lang,
-            townships: d.townships,
-            state: d.state,
-            reason: d.reason,
-            last_error: attempts.last().and_then(|a| a.error.clone()),
-            attempts: u32::try_from(attempts.len()).unwrap_or(u32::MAX),
-        });
+        out.push(failure(d, &attempts));
     }
     Ok(out)
 }

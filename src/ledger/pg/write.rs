@@ -8,8 +8,11 @@ use postgres::{GenericClient, Row};
 
 use super::super::cancels::{Cancel, CancelState, NewCancel};
 use super::super::queries::ms;
+use super::super::sequences::day_key;
+use super::super::write::report_target;
 use super::super::{
-    DeliveryId, DeliveryState, EndpointHealth, LedgerError, NewAttempt, Result, RunId,
+    Delivery, DeliveryId, DeliveryState, EndpointHealth, LedgerError, NewAttempt, NewDelivery,
+    Result, RunId, StateReport,
 };
 use super::queries::{self, small, time};
 
@@ -91,10 +94,6 @@ pub(super) fn upsert_health(
         ],
     )?;
     Ok(())
-}
-
-fn day_key(day: NaiveDate) -> String {
-    day.format("%Y-%m-%d").to_string()
 }
 
 /// The next value of `kind` for `day`: unbounded with `max` = `None`; else `None` once `max`
@@ -216,4 +215,104 @@ pub(super) fn settle_cancel(
         transition_in(c, id, DeliveryState::Cancelled, Some(&reason), now)?;
     }
     Ok(true)
+}
+
+/// Write a delivery and its townships unless the run has one for its endpoint and segment;
+/// the recorded one and whether this call created it. One transaction.
+pub(super) fn record_delivery(
+    c: &mut postgres::Client,
+    new: &NewDelivery,
+    now: DateTime<Utc>,
+) -> Result<(Delivery, bool)> {
+    let mut tx = c.transaction()?;
+    let inserted = tx.query_opt(
+        "INSERT INTO deliveries (run_id, endpoint, lang, message, ebd_id, ebm_id,
+             related_ebm_id, window_start_ms, window_end_ms, air_by_ms, payload_digest,
+             created_ms, updated_ms, segment, repeat_index)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)
+         ON CONFLICT (run_id, endpoint, segment) DO NOTHING RETURNING id",
+        &[
+            &new.run.0,
+            &new.endpoint,
+            &new.lang.code(),
+            &new.message,
+            &new.ebd_id,
+            &new.ebm_id,
+            &new.related_ebm_id,
+            &ms(new.window_start),
+            &ms(new.window_end),
+            &ms(new.air_by),
+            &new.payload_digest,
+            &ms(now),
+            &i64::from(new.segment),
+            &i64::from(new.repeat),
+        ],
+    )?;
+    let created = inserted.is_some();
+    if let Some(row) = inserted {
+        let id: i64 = row.get(0);
+        for township in &new.townships {
+            tx.execute(
+                "INSERT INTO delivery_townships (delivery_id, township) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING",
+                &[&id, township],
+            )?;
+        }
+    }
+    let found = queries::deliveries_where(
+        &mut tx,
+        "d.run_id = $1 AND d.endpoint = $2 AND d.segment = $3",
+        &[&new.run.0, &new.endpoint, &i64::from(new.segment)],
+    )?
+    .pop();
+    let delivery = found.ok_or(LedgerError::UnknownRun(new.run))?;
+    tx.commit()?;
+    Ok((delivery, created))
+}
+
+/// Store a state report; move the delivery its EBMID names when the report proves progress.
+/// One transaction.
+pub(super) fn record_state_report(
+    c: &mut postgres::Client,
+    report: &StateReport,
+) -> Result<Option<DeliveryId>> {
+    let mut tx = c.transaction()?;
+    let found = tx.query_opt(
+        "SELECT id, state FROM deliveries WHERE ebm_id = $1 FOR UPDATE",
+        &[&report.ebm_id],
+    )?;
+    let found = found.map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
+    tx.execute(
+        "INSERT INTO state_reports (delivery_id, ebm_id, reported_ms, brd_state_code,
+             description, coverage_rate, area_codes, terminals, raw)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &[
+            &found.as_ref().map(|f| f.0),
+            &report.ebm_id,
+            &ms(report.reported_at),
+            &i64::from(report.brd_state_code),
+            &report.description,
+            &report.coverage_rate,
+            &report.area_codes.join(","),
+            &report
+                .terminals
+                .map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
+            &report.raw,
+        ],
+    )?;
+    let Some((id, state)) = found else {
+        tx.commit()?;
+        tracing::warn!(ebm_id = %report.ebm_id, "state report for an unknown message");
+        return Ok(None);
+    };
+    let from = super::super::queries::parse_state(&state)?;
+    if let Some(to) = report_target(from, report.brd_state_code) {
+        let reason = format!("BrdStateCode {}", report.brd_state_code);
+        tx.execute(
+            "UPDATE deliveries SET state = $1, reason = $2, updated_ms = $3 WHERE id = $4",
+            &[&to.as_str(), &reason, &ms(report.reported_at), &id],
+        )?;
+    }
+    tx.commit()?;
+    Ok(Some(DeliveryId(id)))
 }

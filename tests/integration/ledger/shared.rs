@@ -1,13 +1,76 @@
-//! A whole `run --once` with the ledger on PostgreSQL (`--ledger postgres://…`) against the
-//! simulator, then a second process at the same slot on the same database: it finds the run
-//! and its deliveries, adds no run and no id, and sends nothing again.
+//! Several instances, one database: counters handed out once across instances; `/readyz`
+//! saying whether an instance reaches its database (and the connection recovering when it
+//! answers again); a whole `run --once` on PostgreSQL against the simulator, then a second
+//! process at the same slot on the same database adding no run, no id and no send; `serve` on
+//! PostgreSQL; the instance name checked.
 
+use axum::http::StatusCode;
 use shengbo::ledger::DeliveryState;
 use shengbo::sim::Faults;
 
-use super::Store;
+use super::{LedgerError, LedgerTarget, Store, race, t};
 use crate::push;
+use crate::server::{Fixture, get};
 use crate::util;
+
+both_stores!(two_instances_never_hand_out_one_counter_value_twice);
+
+/// Two ledgers on one store (two instances) draw the same counter at once: every value once.
+fn two_instances_never_hand_out_one_counter_value_twice(store: &Store) {
+    let day = t(9, 0).date_naive();
+    let drawn: Vec<u32> = race(store, 2, 60, |l| {
+        l.next_sequence_within("ebm", day, 120).unwrap().unwrap()
+    });
+    let mut sorted = drawn.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (1..=120).collect::<Vec<u32>>());
+    let l = store.open();
+    assert_eq!(l.next_sequence_within("ebm", day, 120).unwrap(), None);
+}
+
+fn admin(sql: String) {
+    std::thread::spawn(move || {
+        util::pg::client(&util::pg::url("postgres"))
+            .batch_execute(&sql)
+            .unwrap()
+    })
+    .join()
+    .unwrap();
+}
+
+#[tokio::test]
+async fn readyz_says_whether_the_database_answers() {
+    let url = util::pg::fresh_database();
+    let name = url.rsplit('/').next().unwrap().to_string();
+    let ledger = Store::Postgres(url.clone()).open();
+    let f = Fixture::new();
+    let state = f
+        .state
+        .clone()
+        .with_records(shengbo::server::records::shared(ledger.clone(), None));
+    let ready = get(&state, "/readyz", None, &[]).await;
+    assert_eq!(ready.status, StatusCode::OK);
+
+    // The database goes away (its connections cut): not ready, and the reason says why.
+    admin(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';
+         ALTER DATABASE {name} RENAME TO {name}_away"
+    ));
+    let gone = get(&state, "/readyz", None, &[]).await;
+    assert_eq!(
+        gone.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        gone.text()
+    );
+    assert!(gone.text().contains("ledger"), "{}", gone.text());
+
+    // It is back: the next check connects again and the instance is ready, its rows intact.
+    admin(format!("ALTER DATABASE {name}_away RENAME TO {name}"));
+    let back = get(&state, "/readyz", None, &[]).await;
+    assert_eq!(back.status, StatusCode::OK, "{}", back.text());
+    assert!(ledger.open_run("c", t(10, 0), 1, t(9, 0)).unwrap().1);
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_on_postgres_reaches_everyone_and_a_second_instance_adds_nothing() {
@@ -113,4 +176,51 @@ fn a_bad_instance_name_is_refused_with_the_rule() {
         err.contains("county b!") && err.contains("1–64 characters"),
         "{err}"
     );
+}
+
+#[test]
+fn an_empty_database_is_migrated_and_reopening_is_idempotent() {
+    let url = crate::util::pg::fresh_database();
+    let store = Store::Postgres(url.clone());
+    let version = || -> i64 {
+        let url = url.clone();
+        std::thread::spawn(move || {
+            let mut c = crate::util::pg::client(&url);
+            c.query_one("SELECT version FROM ledger_schema", &[])
+                .unwrap()
+                .get(0)
+        })
+        .join()
+        .unwrap()
+    };
+    let (run, _) = store.open().open_run("c", t(10, 0), 1, t(9, 0)).unwrap();
+    let current = i64::from(shengbo::ledger::schema::current_version());
+    assert_eq!(version(), current);
+    let l = store.open();
+    assert_eq!(version(), current);
+    assert_eq!(l.open_run("c", t(10, 0), 1, t(9, 5)).unwrap(), (run, false));
+}
+
+#[test]
+fn a_newer_database_is_refused_with_a_clear_message() {
+    let url = crate::util::pg::fresh_database();
+    drop(Store::Postgres(url.clone()).open());
+    let u = url.clone();
+    std::thread::spawn(move || {
+        let mut c = crate::util::pg::client(&u);
+        c.execute("UPDATE ledger_schema SET version = 99", &[])
+            .unwrap();
+    })
+    .join()
+    .unwrap();
+    let err = LedgerTarget::parse(&url, |_| None)
+        .unwrap()
+        .open()
+        .map(drop)
+        .unwrap_err();
+    assert!(
+        matches!(err, LedgerError::PgNewerSchema { found: 99, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("schema version 99"), "{err}");
 }
