@@ -52,8 +52,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    let ledger_path = global.data_dir().ledger();
-    if !ledger_path.exists() {
+    let target = global.ledger()?;
+    if let crate::ledger::LedgerTarget::Sqlite(ledger_path) = &target
+        && !ledger_path.exists()
+    {
         eprintln!(
             "error: no ledger at `{}`: nothing has been run with this data directory yet \
              (run `shengbo run` or `shengbo serve`, or pass `--data-dir`)",
@@ -61,7 +63,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
-    let records = crate::server::records::open(&ledger_path)?;
+    let file = target.sqlite_file();
+    let records = crate::server::records::shared(target.open()?, file);
     let inputs = records.coverage_inputs(from, to, args.campaign.as_deref())?;
     let directory = Directory::liangshan();
     let query = coverage::Query {

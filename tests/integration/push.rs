@@ -379,7 +379,7 @@ mod reload;
 mod resume;
 mod segments;
 mod senders;
-mod serve;
+pub(crate) mod serve;
 mod service;
 mod signed;
 mod webhook;
