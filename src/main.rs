@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         // A reader that stopped early (`shengbo plan | head`) is not an error of ours.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", shengbo::transport::error_chain(err.as_ref()));
             ExitCode::from(2)
         }
     }
@@ -43,4 +43,39 @@ fn quiet_on_closed_stdout() {
         }
         default(info);
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    fn cause_chain(err: &anyhow::Error) -> String {
+        shengbo::transport::error_chain(err.as_ref())
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read `a.toml`: {0}")]
+    struct Shows(#[source] std::io::Error);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read `a.toml`")]
+    struct Hides(#[source] std::io::Error);
+
+    fn denied() -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::PermissionDenied, "permission denied")
+    }
+
+    #[test]
+    fn the_cli_prints_every_cause_once() {
+        let shown = anyhow::Error::new(Shows(denied())).context("loading the project");
+        assert_eq!(
+            cause_chain(&shown),
+            "loading the project: cannot read `a.toml`: permission denied"
+        );
+        let hidden = anyhow::Error::new(Hides(denied())).context("loading the project");
+        assert_eq!(
+            cause_chain(&hidden),
+            "loading the project: cannot read `a.toml`: permission denied"
+        );
+        let alone = anyhow::anyhow!("no ledger");
+        assert_eq!(cause_chain(&alone), "no ledger");
+    }
 }

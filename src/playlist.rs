@@ -263,6 +263,7 @@ mod tests {
             township_code: "513431100".to_string(),
             township_name: "新城镇".to_string(),
             county_code: "513431".to_string(),
+            villages: Vec::new(),
             start,
             end: start + chrono::Duration::milliseconds(64_250),
             timezone: chrono_tz::Asia::Shanghai,

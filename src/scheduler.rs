@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::dispatch::Clock;
+use crate::dispatch::{Clock, delta};
 use crate::push::Project;
 use crate::schedule::Campaign;
 
@@ -60,10 +60,6 @@ pub struct CronLoop<R> {
     pub config: LoopConfig,
     /// The current project; a new value (a reload) makes the loop look again.
     pub project: watch::Receiver<Arc<Project>>,
-}
-
-fn delta(d: Duration) -> TimeDelta {
-    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
 
 /// Occurrences of all campaigns in `(after, until]`, in time order, with the campaign id.

@@ -151,8 +151,13 @@ impl Settings {
                 d.help = help;
                 diags.push(d);
             };
-            let code = match directory.township(&o.township) {
-                Ok(t) => t.code.clone(),
+            // A 12-digit village code replaces that village's estimate.
+            let found = match directory.village_by_code(o.township.trim()) {
+                Some(r) => Ok(r.village.code.clone()),
+                None => directory.township(&o.township).map(|t| t.code.clone()),
+            };
+            let code = match found {
+                Ok(code) => code,
                 Err(e) => {
                     diag(
                         crate::t!("population-override", reason = e.to_string()),

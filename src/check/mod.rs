@@ -206,19 +206,19 @@ pub fn population_notes(inputs: &Inputs) -> Vec<String> {
     let estimates = Directory::liangshan();
     let mut notes = Vec::new();
     for o in &inputs.settings.population {
-        let Ok(t) = inputs.directory.township(&o.township) else {
+        // A township by code or name, or a village by its 12-digit code.
+        let Some(t) = inputs.directory.area(o.township.trim()) else {
             continue;
         };
         if t.population.estimated || t.population.source != o.source {
             continue;
         }
-        let was = estimates
-            .township(&t.code)
-            .map_or(0, |e| e.population.people);
+        let code = t.village.map_or(&t.township.code, |v| &v.code);
+        let was = estimates.area(code).map_or(0, |e| e.population.people);
         notes.push(crate::t!(
             "check-population-note",
             name = &t.name,
-            code = &t.code,
+            code = code,
             people = t.population.people,
             source = &o.source,
             was = was,

@@ -11,7 +11,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use serde::Serialize;
-use unicode_width::UnicodeWidthStr;
 
 use super::Global;
 use crate::catalog::gate::GateConfig;
@@ -203,7 +202,7 @@ fn table(rows: &[Row]) -> String {
         "STATUS",
         "REASON",
     ];
-    let mut cells: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
+    let mut cells: Vec<Vec<String>> = Vec::new();
     for r in rows {
         let num =
             |v: Option<f64>, unit: &str| v.map_or("-".to_string(), |v| format!("{v:.1}{unit}"));
@@ -236,27 +235,13 @@ fn table(rows: &[Row]) -> String {
             r.reason.clone().unwrap_or_default(),
         ]);
     }
-    let cols = header.len();
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| cells.iter().map(|row| row[c].width()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in &cells {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            line.push_str(cell);
-            if c + 1 < cols {
-                line.push_str(&" ".repeat(widths[c] - cell.width() + 2));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    super::plan::table::render(&header, &cells, &[])
 }
 
 #[cfg(test)]
 mod tests {
+    use unicode_width::UnicodeWidthStr;
+
     use super::*;
 
     fn sample_row(message: &str, reason: Option<&str>) -> Row {

@@ -21,7 +21,7 @@ pub struct Args {
     /// The period as a span back from `--to`: `7d`, `24h`, `2w` (default 7d).
     #[arg(long, conflicts_with = "from")]
     pub since: Option<String>,
-    /// One row per county or per township: `county` or `township`.
+    /// One row per county, township or village: `county`, `township` or `village`.
     #[arg(long, default_value = "county")]
     pub by: By,
     /// Only this campaign's runs.
@@ -86,7 +86,11 @@ fn line(name: &str, f: &Figures) -> String {
     format!(
         "{} {:>9} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>5}\n",
         pad(name, 26),
-        format!("{}/{}", r.townships_reached, r.townships_targeted),
+        format!(
+            "{}/{}",
+            r.townships_reached + r.villages_reached,
+            r.townships_targeted + r.villages_targeted
+        ),
         r.population_targeted,
         r.population_reached,
         r.population_played,
@@ -114,7 +118,11 @@ pub fn table(r: &Report) -> String {
     out.push_str(&format!(
         "{} {:>9} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>5}\n",
         pad("area", 26),
-        "townships",
+        if r.query.by == By::Village {
+            "villages"
+        } else {
+            "townships"
+        },
         "targeted",
         "reached",
         "played",
@@ -132,10 +140,11 @@ pub fn table(r: &Report) -> String {
         "%tgt: of the population targeted ({}); %area: of each area's population (total: the \
          prefecture's {}); reached: people × the coverage the platforms reported; no-report: \
          reached people not confirmed by a coverage report (counted whole); {} targeted \
-         townships have estimated populations\n",
+         townships and {} villages have estimated populations\n",
         r.totals.reach.population_targeted,
         r.totals.population_area,
-        r.totals.reach.townships_estimated
+        r.totals.reach.townships_estimated,
+        r.totals.reach.villages_estimated
     ));
     for f in &r.failures {
         out.push_str(&format!(

@@ -56,7 +56,7 @@ async fn demo(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         None => Utc::now(),
     };
     let data = global.data_dir();
-    let project = load_project(&global.root, &data)?;
+    let project = Arc::new(load_project(&global.root, &data)?);
     anyhow::ensure!(
         !project.campaigns.is_empty(),
         "no valid campaign in `schedules/`"
@@ -157,7 +157,7 @@ fn own_sim_only(registry: &crate::endpoint::Registry, sim_url: &str) -> anyhow::
 /// Push every campaign firing at `at`, with the dispatcher's clock set just before it.
 async fn one_slot(
     pusher: &Pusher,
-    project: &Project,
+    project: &Arc<Project>,
     at: DateTime<Utc>,
     campaigns: &[String],
     play: PlayClock,
@@ -169,8 +169,10 @@ async fn one_slot(
     for c in campaigns {
         // The run (its SendTime and the dates in its ids) is dated by the real clock.
         let now = pusher.wire.now();
+        let (p, project, c) = (pusher.clone(), Arc::clone(project), c.clone());
         let prepared =
-            tokio::task::block_in_place(|| pusher.prepare_occurrence(project, c, at, now))?;
+            tokio::task::spawn_blocking(move || p.prepare_occurrence(&project, &c, at, now))
+                .await??;
         runs.extend(prepared);
     }
     let dispatcher = pusher.dispatcher(Clock::starting_at(virtual_now));

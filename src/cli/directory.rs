@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::Global;
-use super::run::pad;
 use crate::directory::lookup::matches;
 use crate::directory::{County, Directory, Township};
 use crate::schedule::Campaign;
@@ -42,7 +41,7 @@ pub struct Row {
     pub county: String,
     /// The township a village belongs to (empty for counties and townships).
     pub township: String,
-    /// People, where the directory has a figure (villages have none).
+    /// People, where the directory has a figure (a village's is an estimate unless staff gave one).
     pub population: Option<u64>,
     pub estimated: bool,
     /// Endpoint ids serving the place (for a county: any of its townships), `;`-joined in CSV.
@@ -146,8 +145,8 @@ pub fn rows(
                     name: v.name.clone(),
                     county: c.name.clone(),
                     township: t.name.clone(),
-                    population: None,
-                    estimated: false,
+                    population: Some(v.population.people),
+                    estimated: v.population.estimated,
                     endpoints: endpoints.clone(),
                     campaigns: campaigns.clone(),
                 });
@@ -199,20 +198,9 @@ pub fn table(rows: &[Row]) -> String {
             ]
         })
         .collect();
-    let mut widths = head
-        .clone()
-        .map(|h| unicode_width::UnicodeWidthStr::width(h.as_str()));
-    for row in &cells {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(unicode_width::UnicodeWidthStr::width(cell.as_str()));
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(&head).chain(&cells) {
-        let line: Vec<String> = row.iter().zip(widths).map(|(c, w)| pad(c, w)).collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
+    let head: Vec<&str> = head.iter().map(String::as_str).collect();
+    let cells: Vec<Vec<String>> = cells.into_iter().map(Vec::from).collect();
+    let mut out = super::plan::table::render(&head, &cells, &[]);
     let count = |level: &str| rows.iter().filter(|r| r.level == level).count();
     out.push_str(&crate::t!(
         "dir-count",

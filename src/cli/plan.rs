@@ -43,6 +43,9 @@ pub struct Args {
     /// Only this township (9-digit code, name, or `county/township`).
     #[arg(long)]
     pub township: Option<String>,
+    /// Only what this village hears (12-digit code, name, or `township/village`).
+    #[arg(long)]
+    pub village: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Count broadcasts per county per day instead of listing them.
@@ -68,8 +71,21 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let cache = global.data_dir().probe_cache();
     let inputs = check::load(&global.root, Some(&cache), now)
         .with_context(|| format!("cannot plan `{}`", global.root.display()))?;
-    let Some(only) = targets(&inputs.directory, &args) else {
+    let Some(mut only) = targets(&inputs.directory, &args) else {
         return Ok(ExitCode::from(1));
+    };
+    let village = match args.village.as_deref().map(|q| inputs.directory.village(q)) {
+        Some(Err(e)) => {
+            lookup_failed(&e);
+            return Ok(ExitCode::from(1));
+        }
+        Some(Ok(v)) => {
+            let t = &v.township.code;
+            let keep = only.as_ref().is_none_or(|codes| codes.contains(t));
+            only = Some(if keep { vec![t.clone()] } else { Vec::new() });
+            Some(v.village.code.clone())
+        }
+        None => None,
     };
     let report = check::run(&inputs, now);
     if report.errors() > 0 {
@@ -77,7 +93,13 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     }
     let campaigns = restrict(&inputs.campaigns, only.as_deref());
     let (from, to) = (midnight(from_day), midnight(to_day));
-    let planned = plan::plan(&campaigns, &inputs.directory, &inputs.catalog, from, to);
+    let mut planned = plan::plan(&campaigns, &inputs.directory, &inputs.catalog, from, to);
+    if let Some(code) = &village {
+        // The township's broadcasts that reach the village: all but those for other villages.
+        planned
+            .broadcasts
+            .retain(|b| b.villages.is_empty() || b.villages.contains(code));
+    }
     let mut text = render(&planned, &inputs.directory, &args)?;
     let notes = check::population_notes(&inputs);
     if args.format == Format::Table && !notes.is_empty() {
@@ -204,6 +226,7 @@ fn broadcasts_csv(records: &[BroadcastRecord]) -> anyhow::Result<String> {
         "duration_s",
         "items",
         "reason",
+        "villages",
     ])?;
     for r in records {
         let items: Vec<String> = r
@@ -222,6 +245,7 @@ fn broadcasts_csv(records: &[BroadcastRecord]) -> anyhow::Result<String> {
             &r.duration_s.to_string(),
             &items.join(" "),
             r.reason.as_deref().unwrap_or(""),
+            &r.villages.join(" "),
         ])?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)

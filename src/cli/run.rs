@@ -128,7 +128,7 @@ fn unsettled(pusher: &Pusher, r: &PreparedRun) -> anyhow::Result<usize> {
         .filter(|d| !d.state.is_final())
         .filter(|d| {
             let webhook = matches!(
-                pusher.router.clients.get(&d.endpoint),
+                pusher.router.clients.get(&d.plan.endpoint),
                 Some(crate::transport::EndpointClient::Webhook(_))
             );
             !(webhook && d.state == crate::ledger::DeliveryState::Delivered)

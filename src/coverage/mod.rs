@@ -1,5 +1,5 @@
-//! Coverage: pure aggregation of ledger outcomes into population-weighted reach — by county or
-//! township, over a period — with every denominator stated. Values in, values out.
+//! Coverage: pure aggregation of ledger outcomes into population-weighted reach — by county,
+//! township or village, over a period — with every denominator stated. Values in, values out.
 //!
 //! Reach follows the one rule of [`crate::reach`]: a township is reached in a run when every
 //! airing was confirmed, its people scaled by the platform's coverage report (whole, and marked,
@@ -14,10 +14,11 @@ use crate::directory::Directory;
 use crate::lang::Lang;
 use crate::ledger::{ReachRow, RunId};
 use crate::reach::{self, Areas};
+use crate::transport::township_of;
 
 mod text;
 
-pub use text::{parse_instant, parse_since, period, to_csv};
+pub use text::{InstantError, PeriodError, parse_instant, parse_since, period, to_csv};
 
 /// One run (campaign × slot occurrence) and the ledger's reach rows of it.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,25 +50,31 @@ pub struct Inputs {
     pub failures: Vec<FailureRow>,
 }
 
-/// Rows of the report: one per county or one per township.
+/// Rows of the report: one per county, township or village.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum By {
     #[default]
     County,
     Township,
+    /// One row per village: a township targeted whole counts in each of its villages.
+    Village,
 }
 
+/// A grouping other than `county`, `township` or `village`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown grouping `{0}`, expected `county`, `township` or `village`")]
+pub struct UnknownGrouping(pub String);
+
 impl std::str::FromStr for By {
-    type Err = String;
+    type Err = UnknownGrouping;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "county" => Ok(By::County),
             "township" => Ok(By::Township),
-            other => Err(format!(
-                "unknown grouping `{other}`, expected `county` or `township`"
-            )),
+            "village" => Ok(By::Village),
+            other => Err(UnknownGrouping(other.to_string())),
         }
     }
 }
@@ -173,13 +180,18 @@ fn count_failures(f: &mut Figures, failures: &[FailureRow], keep: impl Fn(&str) 
     }
 }
 
+/// A township's row (its own villages too), or a village's (its township's failures too).
 fn township_row(code: &str, best: &Areas, directory: &Directory, failures: &[FailureRow]) -> Row {
     let (name, county_code, people) = directory
-        .township(code)
-        .map(|t| (t.name.clone(), t.county_code.clone(), t.population.people))
-        .unwrap_or_else(|_| (code.to_string(), String::new(), 0));
-    let mut f = figures(best, directory, people, |c| c == code);
-    count_failures(&mut f, failures, |c| c == code);
+        .area(code)
+        .map(|a| {
+            let county = a.township.county_code.clone();
+            (a.name, county, a.population.people)
+        })
+        .unwrap_or_else(|| (code.to_string(), String::new(), 0));
+    let within = |c: &str| c == code || township_of(c) == code;
+    let mut f = figures(best, directory, people, within);
+    count_failures(&mut f, failures, |c| within(c) || c == township_of(code));
     Row {
         code: code.to_string(),
         name,
@@ -202,8 +214,8 @@ fn county_rows(best: &Areas, directory: &Directory, failures: &[FailureRow]) -> 
             let in_county = |c: &str| c.starts_with(cc.as_str());
             let mut f = figures(best, directory, people, in_county);
             count_failures(&mut f, failures, in_county);
-            let townships = best
-                .keys()
+            let townships = townships(best)
+                .into_iter()
                 .filter(|c| in_county(c))
                 .map(|c| township_row(c, best, directory, failures))
                 .collect();
@@ -216,6 +228,11 @@ fn county_rows(best: &Areas, directory: &Directory, failures: &[FailureRow]) -> 
             }
         })
         .collect()
+}
+
+/// The townships of the areas, whole or in part, in code order.
+fn townships(best: &Areas) -> BTreeSet<&str> {
+    best.keys().map(|c| township_of(c)).collect()
 }
 
 fn series(runs: &[(&RunOutcome, Areas)], directory: &Directory) -> Vec<DayPoint> {
@@ -245,6 +262,9 @@ fn denominators(by: By) -> BTreeMap<&'static str, String> {
     let area = match by {
         By::County => "each row: the county's whole population (2020 census)",
         By::Township => "each row: the township's population",
+        By::Village => {
+            "each row: the village's population (an estimate: its township's people shared evenly by its village-level units, unless staff gave a figure); a township targeted whole counts in each of its villages"
+        }
     };
     BTreeMap::from([
         (
@@ -285,10 +305,17 @@ pub fn aggregate(inputs: &Inputs, directory: &Directory, query: &Query) -> Repor
     count_failures(&mut totals, &failures, |_| true);
     let rows = match query.by {
         By::County => county_rows(&best, directory, &failures),
-        By::Township => best
-            .keys()
+        By::Township => townships(&best)
+            .into_iter()
             .map(|c| township_row(c, &best, directory, &failures))
             .collect(),
+        By::Village => {
+            let villages = reach::village_level(&best, directory, true);
+            villages
+                .keys()
+                .map(|c| township_row(c, &villages, directory, &failures))
+                .collect()
+        }
     };
     let failure_lines = failures
         .into_iter()
@@ -296,7 +323,7 @@ pub fn aggregate(inputs: &Inputs, directory: &Directory, query: &Query) -> Repor
             township_names: row
                 .townships
                 .iter()
-                .map(|c| directory.township(c).map_or(c.clone(), |t| t.name.clone()))
+                .map(|c| directory.area(c).map_or(c.clone(), |a| a.name))
                 .collect(),
             row,
         })
@@ -314,3 +341,5 @@ pub fn aggregate(inputs: &Inputs, directory: &Directory, query: &Query) -> Repor
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod village_tests;

@@ -6,12 +6,16 @@ use super::*;
 use crate::lang::Lang;
 use crate::ledger::{DeliveryState, ReportedCoverage};
 
-fn at(day: u32, hour: u32) -> DateTime<Utc> {
+pub(super) fn at(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0).unwrap()
 }
 
 /// A run of one airing per township, each in `state`, reported at 50% coverage when played.
-fn run(id: i64, occurrence: DateTime<Utc>, outcomes: &[(&str, DeliveryState)]) -> RunOutcome {
+pub(super) fn run(
+    id: i64,
+    occurrence: DateTime<Utc>,
+    outcomes: &[(&str, DeliveryState)],
+) -> RunOutcome {
     RunOutcome {
         run: id,
         campaign: "winter".into(),
@@ -26,7 +30,7 @@ fn run(id: i64, occurrence: DateTime<Utc>, outcomes: &[(&str, DeliveryState)]) -
                 coverage: (*state == DeliveryState::Played).then(|| ReportedCoverage {
                     rate: Some(0.5),
                     terminals: None,
-                    area_codes: vec![format!("{t}000")],
+                    area_codes: vec![crate::transport::area_code(t)],
                     townships: vec![t.to_string()],
                 }),
             })
@@ -34,7 +38,7 @@ fn run(id: i64, occurrence: DateTime<Utc>, outcomes: &[(&str, DeliveryState)]) -
     }
 }
 
-fn query(by: By) -> Query {
+pub(super) fn query(by: By) -> Query {
     Query {
         from: at(1, 0),
         to: at(30, 0),

@@ -9,15 +9,45 @@ use super::{By, Figures, Report};
 /// date after it stay far inside what the calendar can represent.
 pub const MAX_SINCE_DAYS: i64 = 36_525;
 
-/// A `--since` span: `7d`, `24h`, `90m`, `2w`; at most [`MAX_SINCE_DAYS`] days. Errors name
-/// the parameter (`since`), the same word for the flag and the query string.
-pub fn parse_since(s: &str) -> Result<chrono::Duration, String> {
-    let bad = || {
-        format!(
-            "`since`: `{}` is not a span like `7d`, `24h`, `90m` or `2w`",
-            s.escape_debug()
-        )
-    };
+/// Why a period (`from`, `to`, `since`) was refused. Every message names the parameter, the
+/// same word for the flag and the query string.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    #[error("`since`: `{}` is not a span like `7d`, `24h`, `90m` or `2w`", .0.escape_debug())]
+    NotASpan(String),
+    #[error("`since`: `{}` is longer than {MAX_SINCE_DAYS} days (100 years)", .0.escape_debug())]
+    SinceTooLong(String),
+    #[error("`since`: `{since}` before `{to}` is earlier than any date")]
+    SinceBeforeAnyDate { since: String, to: DateTime<Utc> },
+    /// `from` or `to` is not an instant in [`YEARS`].
+    #[error("`{name}`: {problem}")]
+    Bound {
+        name: &'static str,
+        problem: InstantError,
+    },
+    #[error("give either `since` or `from`, not both")]
+    SinceAndFrom,
+    #[error("the period is empty: `{from}` is not before `{to}`")]
+    Empty {
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    },
+}
+
+/// Why a text is not a period bound.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InstantError {
+    #[error("`{}` is neither a date (`2026-11-27`) nor an RFC 3339 time", .0.escape_debug())]
+    Unreadable(String),
+    #[error("`{0}` has no midnight in Asia/Shanghai")]
+    NoMidnight(String),
+    #[error("`{}` is outside the years {}–{}", .0.escape_debug(), YEARS.start(), YEARS.end())]
+    OutsideYears(String),
+}
+
+/// A `--since` span: `7d`, `24h`, `90m`, `2w`; at most [`MAX_SINCE_DAYS`] days.
+pub fn parse_since(s: &str) -> Result<chrono::Duration, PeriodError> {
+    let bad = || PeriodError::NotASpan(s.to_string());
     let Some((last, _)) = s.char_indices().next_back() else {
         return Err(bad());
     };
@@ -37,10 +67,7 @@ pub fn parse_since(s: &str) -> Result<chrono::Duration, String> {
     match n.checked_mul(minutes_per) {
         Some(0) => Err(bad()),
         Some(m) if m <= max_minutes => Ok(chrono::Duration::minutes(m)),
-        _ => Err(format!(
-            "`since`: `{}` is longer than {MAX_SINCE_DAYS} days (100 years)",
-            s.escape_debug()
-        )),
+        _ => Err(PeriodError::SinceTooLong(s.to_string())),
     }
 }
 
@@ -48,29 +75,20 @@ pub fn parse_since(s: &str) -> Result<chrono::Duration, String> {
 pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
 
 /// A period bound: RFC 3339, or a date (`2026-11-27`, midnight Asia/Shanghai), in [`YEARS`].
-pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, InstantError> {
     let t = match DateTime::parse_from_rfc3339(s) {
         Ok(t) => t.with_timezone(&Utc),
         Err(_) => {
-            let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-                format!(
-                    "`{}` is neither a date (`2026-11-27`) nor an RFC 3339 time",
-                    s.escape_debug()
-                )
-            })?;
+            let day = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| InstantError::Unreadable(s.to_string()))?;
             day.and_hms_opt(0, 0, 0)
                 .and_then(|t| t.and_local_timezone(chrono_tz::Asia::Shanghai).single())
                 .map(|t| t.with_timezone(&Utc))
-                .ok_or_else(|| format!("`{s}` has no midnight in Asia/Shanghai"))?
+                .ok_or_else(|| InstantError::NoMidnight(s.to_string()))?
         }
     };
     if !YEARS.contains(&t.year()) {
-        return Err(format!(
-            "`{}` is outside the years {}–{}",
-            s.escape_debug(),
-            YEARS.start(),
-            YEARS.end()
-        ));
+        return Err(InstantError::OutsideYears(s.to_string()));
     }
     Ok(t)
 }
@@ -81,27 +99,30 @@ pub fn period(
     to: Option<&str>,
     since: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+) -> Result<(DateTime<Utc>, DateTime<Utc>), PeriodError> {
     if since.is_some() && from.is_some() {
-        return Err("give either `since` or `from`, not both".to_string());
+        return Err(PeriodError::SinceAndFrom);
     }
-    let named = |name: &str, v: &str| parse_instant(v).map_err(|e| format!("`{name}`: {e}"));
+    let named = |name: &'static str, v: &str| {
+        parse_instant(v).map_err(|problem| PeriodError::Bound { name, problem })
+    };
     let to = to.map(|t| named("to", t)).transpose()?.unwrap_or(now);
     let from = match (from, since) {
         (Some(f), _) => named("from", f)?,
         (None, Some(s)) => {
             let span = parse_since(s)?;
             to.checked_sub_signed(span)
-                .ok_or_else(|| format!("`since`: `{s}` before `{to}` is earlier than any date"))?
+                .ok_or_else(|| PeriodError::SinceBeforeAnyDate {
+                    since: s.to_string(),
+                    to,
+                })?
         }
         (None, None) => to
             .checked_sub_signed(chrono::Duration::days(7))
             .unwrap_or(DateTime::<Utc>::MIN_UTC),
     };
     if from >= to {
-        return Err(format!(
-            "the period is empty: `{from}` is not before `{to}`"
-        ));
+        return Err(PeriodError::Empty { from, to });
     }
     Ok((from, to))
 }
@@ -161,6 +182,7 @@ pub fn to_csv(report: &Report) -> String {
     let level = match report.query.by {
         By::County => "county",
         By::Township => "township",
+        By::Village => "village",
     };
     for row in &report.rows {
         write(level, &row.code, &row.name, &row.figures);

@@ -57,6 +57,11 @@ pub(super) fn liangshan() -> Directory {
             .push(Village {
                 code: v.village_code,
                 name: v.village_name,
+                population: Population {
+                    people: 0,
+                    estimated: true,
+                    source: String::new(),
+                },
             });
     }
 

@@ -2,7 +2,7 @@
 //! names, populations and where each figure comes from), embedded in the binary so a fresh
 //! clone needs nothing else. Provenance: `src/directory/data/README.md`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use serde::Serialize;
@@ -11,8 +11,10 @@ mod load;
 pub mod lookup;
 mod population;
 mod search;
+mod village;
 
 pub use population::{PopulationOverride, estimate_by_village_units};
+pub use village::{Area, VillageRef, village_stem};
 
 /// Where a population figure comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -38,6 +40,8 @@ pub struct Village {
     /// 12-digit village code.
     pub code: String,
     pub name: String,
+    /// An estimate (its township's people shared evenly) unless staff supplied a figure.
+    pub population: Population,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -87,6 +91,7 @@ pub enum LookupError {
 pub enum Level {
     County,
     Township,
+    Village,
 }
 
 /// What to type instead of an unknown name, and the sentence that offers it.
@@ -106,11 +111,20 @@ impl std::fmt::Display for LookupError {
                 query,
                 ..
             } => crate::t!("lookup-unknown-county", query = query),
+            LookupError::Unknown {
+                what: Level::Village,
+                query,
+                ..
+            } => crate::t!("lookup-unknown-village", query = query),
             LookupError::Unknown { query, .. } => {
                 crate::t!("lookup-unknown-township", query = query)
             }
             LookupError::Ambiguous { query, codes } => crate::t!(
-                "lookup-ambiguous",
+                if codes.iter().all(|c| c.len() == 12) {
+                    "lookup-ambiguous-village"
+                } else {
+                    "lookup-ambiguous"
+                },
                 query = query,
                 count = codes.len(),
                 list = codes.join(", ")
@@ -148,6 +162,8 @@ pub struct Directory {
     counties: Vec<County>,
     townships: Vec<Township>,
     township_index: BTreeMap<String, usize>,
+    /// Village code → (township, village) positions.
+    village_index: HashMap<String, (usize, usize)>,
 }
 
 impl Directory {
@@ -158,7 +174,18 @@ impl Directory {
         LIANGSHAN.clone()
     }
 
-    fn new(counties: Vec<County>, townships: Vec<Township>) -> Directory {
+    fn new(counties: Vec<County>, mut townships: Vec<Township>) -> Directory {
+        townships.iter_mut().for_each(village::estimate_villages);
+        let village_index = townships
+            .iter()
+            .enumerate()
+            .flat_map(|(i, t)| {
+                t.villages
+                    .iter()
+                    .enumerate()
+                    .map(move |(j, v)| (v.code.clone(), (i, j)))
+            })
+            .collect();
         let township_index = townships
             .iter()
             .enumerate()
@@ -168,6 +195,7 @@ impl Directory {
             counties,
             townships,
             township_index,
+            village_index,
         }
     }
 
@@ -237,16 +265,23 @@ impl Directory {
             .find(|c| c.code == township.county_code)
     }
 
-    /// Replace estimated township populations with staff-supplied figures.
+    /// Replace estimated township (or, by 12-digit code, village) populations with
+    /// staff-supplied figures; a township's villages are estimated again from its new figure.
     pub fn apply_overrides(&mut self, overrides: &[PopulationOverride]) -> Result<(), LookupError> {
         for o in overrides {
-            let code = self.township(&o.township)?.code.clone();
-            let i = self.township_index[&code];
-            self.townships[i].population = Population {
+            let figure = Population {
                 people: o.people,
                 estimated: false,
                 source: o.source.clone(),
             };
+            if let Some(&(t, v)) = self.village_index.get(o.township.trim()) {
+                self.townships[t].villages[v].population = figure;
+                continue;
+            }
+            let code = self.township(&o.township)?.code.clone();
+            let i = self.township_index[&code];
+            self.townships[i].population = figure;
+            village::estimate_villages(&mut self.townships[i]);
         }
         Ok(())
     }

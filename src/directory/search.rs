@@ -2,7 +2,7 @@
 //! level, a village's name, or the clearly closest name ([`super::lookup`]).
 
 use super::lookup::{best, stem};
-use super::{County, Directory, Level, LookupError, Suggestion, Township};
+use super::{County, Directory, Level, LookupError, Suggestion, Township, village_stem};
 use crate::diag::did_you_mean;
 
 fn is_code(q: &str, len: usize) -> bool {
@@ -106,6 +106,7 @@ fn township_suggestion(dir: &Directory, t: &Township) -> Suggestion {
 /// that name lies in one township).
 struct VillageHit<'d> {
     name: &'d str,
+    code: &'d str,
     township: &'d Township,
 }
 
@@ -121,7 +122,16 @@ impl VillageHit<'_> {
                 code = &t.code,
                 county = county
             ),
-            help: crate::t!("lookup-use-township", code = &t.code, township = &t.name),
+            help: crate::t!(
+                "lookup-use-township",
+                code = &t.code,
+                township = &t.name,
+                query = if query.contains('/') {
+                    self.code
+                } else {
+                    query.as_str()
+                }
+            ),
             query,
         }
     }
@@ -145,11 +155,12 @@ fn village<'d>(
                 if by_code {
                     v.code == q
                 } else {
-                    v.name == q || stem(&v.name) == q_stem
+                    v.name == q || village_stem(&v.name) == village_stem(q)
                 }
             })
             .map(move |v| VillageHit {
                 name: v.name.as_str(),
+                code: v.code.as_str(),
                 township: t,
             })
     });

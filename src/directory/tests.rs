@@ -89,3 +89,93 @@ fn overrides_replace_estimates() {
     assert_eq!(t.population.people, 12_345);
     assert!(!t.population.estimated);
 }
+
+#[test]
+fn villages_are_found_by_code_name_and_township() {
+    crate::locale::set_thread(crate::locale::Locale::En);
+    let d = Directory::liangshan();
+    let by_code = d.village("513431102200").unwrap();
+    assert_eq!(by_code.village.name, "尼日村村民委员会");
+    assert_eq!(by_code.township.code, "513431102");
+    for q in [
+        "尼日村",
+        "尼日村村民委员会",
+        "竹核镇/尼日村",
+        "昭觉县/竹核镇/尼日村",
+    ] {
+        assert_eq!(d.village(q).unwrap().village.code, "513431102200", "{q}");
+    }
+    let community = d.village("513431100001").unwrap().village;
+    assert!(community.is_community() && !by_code.village.is_community());
+    // A name that repeats across townships asks for the township.
+    let repeated = d
+        .townships()
+        .iter()
+        .flat_map(|t| &t.villages)
+        .find(|v| {
+            let n = village_stem(&v.name);
+            d.townships()
+                .iter()
+                .flat_map(|t| &t.villages)
+                .filter(|o| village_stem(&o.name) == n)
+                .count()
+                > 1
+        })
+        .unwrap();
+    let e = d.village(&repeated.name).unwrap_err();
+    assert!(
+        matches!(&e, LookupError::Ambiguous { codes, .. } if codes.len() > 1),
+        "{e}"
+    );
+    assert!(e.to_string().contains("township/village"), "{e}");
+}
+
+#[test]
+fn unknown_villages_get_a_chinese_did_you_mean_and_townships_are_named() {
+    crate::locale::set_thread(crate::locale::Locale::En);
+    let d = Directory::liangshan();
+    // 泥 for 尼: the same sound, one slip.
+    let e = d.village("竹核镇/泥日村").unwrap_err();
+    assert_eq!(e.suggestion(), Some("尼日村村民委员会"), "{e}");
+    assert!(e.help().unwrap().contains("513431102200"), "{e:?}");
+    assert!(e.to_string().contains("unknown village"), "{e}");
+    let e = d.village("竹核镇").unwrap_err();
+    assert!(matches!(e, LookupError::Misplaced { .. }), "{e:?}");
+    assert!(e.to_string().contains("not a village"), "{e}");
+    let e = d.village("513431102999").unwrap_err();
+    assert!(e.suggestion().is_some_and(|s| s.contains('村')), "{e:?}");
+}
+
+#[test]
+fn village_estimates_add_up_to_their_township_and_staff_figures_replace_them() {
+    let mut d = Directory::liangshan();
+    for t in d.townships() {
+        let sum: u64 = t.villages.iter().map(|v| v.population.people).sum();
+        assert_eq!(sum, t.population.people, "{}", t.name);
+        assert!(t.villages.iter().all(|v| v.population.estimated));
+    }
+    let village = |o: &str, p: u64| PopulationOverride {
+        township: o.into(),
+        people: p,
+        source: "村委会 2024 户籍".into(),
+    };
+    d.apply_overrides(&[village("513431102200", 1234), village("竹核镇", 9000)])
+        .unwrap();
+    let t = d.township("513431102").unwrap();
+    assert_eq!(t.population.people, 9000);
+    let own = &d.village("513431102200").unwrap().village.population;
+    assert_eq!((own.people, own.estimated), (1234, false));
+    let others: Vec<&Village> = t
+        .villages
+        .iter()
+        .filter(|v| v.population.estimated)
+        .collect();
+    assert_eq!(others.len(), t.villages.len() - 1);
+    assert!(others[0].population.source.contains("staff-supplied"));
+    let area = d.area("513431102200").unwrap();
+    assert_eq!(area.population.people, 1234);
+    assert_eq!(area.name, "竹核镇 尼日村村民委员会");
+    assert_eq!(area.township.code, "513431102");
+    assert_eq!(d.area("513431102").unwrap().population.people, 9000);
+    assert!(d.area("513431102999").is_none());
+}

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
 use crate::ledger::{CircuitState, EndpointHealth};
@@ -86,8 +86,7 @@ impl Breaker {
         let state = match health.circuit {
             CircuitState::Closed => State::Closed,
             CircuitState::Open | CircuitState::HalfOpen => {
-                let reopen = health.updated_at
-                    + TimeDelta::from_std(config.cool_down).unwrap_or(TimeDelta::MAX);
+                let reopen = health.updated_at + super::delta(config.cool_down);
                 let left = (reopen - now_utc).to_std().unwrap_or(Duration::ZERO);
                 State::Open { until: now + left }
             }
@@ -179,6 +178,8 @@ impl Breaker {
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeDelta;
+
     use super::*;
 
     const CFG: BreakerConfig = BreakerConfig {

@@ -4,6 +4,12 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use tokio::time::Instant;
 
+/// A std duration as a chrono one: how every loop adds a configured duration to an instant
+/// (beyond chrono's range, the largest it holds).
+pub fn delta(d: std::time::Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     origin: Instant,
@@ -25,7 +31,7 @@ impl Clock {
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        let elapsed = TimeDelta::from_std(self.origin.elapsed()).unwrap_or(TimeDelta::MAX);
+        let elapsed = delta(self.origin.elapsed());
         self.origin_utc + elapsed
     }
 

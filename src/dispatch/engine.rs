@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
@@ -52,7 +52,16 @@ struct Inner<T> {
     rng: Mutex<StdRng>,
 }
 
-type Step<T> = Result<T, String>;
+/// Why a delivery's dispatch stopped short: its ledger write failed.
+#[derive(Debug, thiserror::Error)]
+enum StepError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("ledger task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+type Step<T> = Result<T, StepError>;
 
 /// Resolves once shutdown is signalled (never, if the sender is gone without signalling).
 async fn cancelled(rx: &mut watch::Receiver<bool>) {
@@ -130,7 +139,7 @@ impl<T: Transport> Dispatcher<T> {
         mut jobs: Vec<DeliveryJob>,
         mut shutdown: watch::Receiver<bool>,
     ) -> DispatchReport {
-        jobs.sort_by_key(|j| j.window_start);
+        jobs.sort_by_key(|j| j.delivery.plan.window_start);
         let mut queue = jobs.into_iter().peekable();
         let live = Arc::new(Semaphore::new(self.inner.config.max_live.max(1)));
         let mut set = JoinSet::new();
@@ -160,7 +169,7 @@ impl<T: Transport> Dispatcher<T> {
             }
         }
         for job in queue {
-            let result = JobResult::new(job.delivery, JobEnd::Interrupted, Progress::default());
+            let result = JobResult::new(job.delivery.id, JobEnd::Interrupted, Progress::default());
             as_run(&job, &result);
             report.jobs.push(result);
         }
@@ -186,11 +195,11 @@ impl<T: Transport> Inner<T> {
         let end = self
             .drive_steps(&job, &mut shutdown, &mut progress)
             .await
-            .unwrap_or_else(JobEnd::LedgerFailed);
+            .unwrap_or_else(|e| JobEnd::LedgerFailed(e.to_string()));
         if let JobEnd::LedgerFailed(err) = &end {
-            tracing::error!(delivery = job.delivery.0, error = %err, "ledger write failed");
+            tracing::error!(delivery = job.delivery.id.0, error = %err, "ledger write failed");
         }
-        let result = JobResult::new(job.delivery, end, progress);
+        let result = JobResult::new(job.delivery.id, end, progress);
         as_run(&job, &result);
         result
     }
@@ -201,9 +210,9 @@ impl<T: Transport> Inner<T> {
         shutdown: &mut watch::Receiver<bool>,
         progress: &mut Progress,
     ) -> Step<JobEnd> {
-        let lead = TimeDelta::from_std(self.config.lead).unwrap_or(TimeDelta::MAX);
-        let not_before = job.window_start - lead;
-        if not_before >= job.air_by {
+        let lead = super::delta(self.config.lead);
+        let not_before = job.delivery.plan.window_start - lead;
+        if not_before >= job.delivery.plan.air_by {
             return self
                 .expire(job, "the lead time opens only after the air-by deadline")
                 .await;
@@ -212,23 +221,28 @@ impl<T: Transport> Inner<T> {
             return Ok(JobEnd::Interrupted);
         }
         loop {
-            if self.clock.now() >= job.air_by {
+            if self.clock.now() >= job.delivery.plan.air_by {
                 let why = expiry_reason(job, progress);
                 return self.expire(job, &why).await;
             }
             let permits = tokio::select! {
                 biased;
                 () = cancelled(shutdown) => return Ok(JobEnd::Interrupted),
-                () = sleep_until(self.clock.instant_at(job.air_by)) => continue,
-                permits = self.permits(&job.endpoint) => permits,
+                () = sleep_until(self.clock.instant_at(job.delivery.plan.air_by)) => continue,
+                permits = self.permits(&job.delivery.plan.endpoint) => permits,
             };
-            if let Permit::Wait { until, reason } = self.breaker_permit(&job.endpoint).await? {
+            if let Permit::Wait { until, reason } =
+                self.breaker_permit(&job.delivery.plan.endpoint).await?
+            {
                 drop(permits);
-                let why = format!("endpoint `{}` circuit open: {reason}", job.endpoint);
-                if self.utc_at(until) >= job.air_by {
+                let why = format!(
+                    "endpoint `{}` circuit open: {reason}",
+                    job.delivery.plan.endpoint
+                );
+                if self.utc_at(until) >= job.delivery.plan.air_by {
                     return self.expire(job, &why).await;
                 }
-                self.note(job.delivery, why).await?;
+                self.note(job.delivery.id, why).await?;
                 if sleep_or_stop(until, shutdown).await {
                     return Ok(JobEnd::Interrupted);
                 }
@@ -244,7 +258,7 @@ impl<T: Transport> Inner<T> {
                 .backoff
                 .delay(progress.attempts, &mut *lock(&self.rng));
             let wake = Instant::now() + delay;
-            if self.utc_at(wake) >= job.air_by {
+            if self.utc_at(wake) >= job.delivery.plan.air_by {
                 let why = expiry_reason(job, progress);
                 return self.expire(job, &why).await;
             }
@@ -280,11 +294,11 @@ impl<T: Transport> Inner<T> {
             ),
             AttemptOutcome::Retryable { detail, .. } => {
                 let change = lock(&self.breakers)
-                    .entry(job.endpoint.clone())
+                    .entry(job.delivery.plan.endpoint.clone())
                     .or_insert_with(|| Breaker::new(self.config.breaker))
                     .failure(Instant::now(), &detail);
                 let opened = change.is_some();
-                let health = self.health(&job.endpoint, change, None);
+                let health = self.health(&job.delivery.plan.endpoint, change, None);
                 self.ledger(move |l| {
                     l.record_settled(&Settled {
                         attempt,
@@ -294,16 +308,16 @@ impl<T: Transport> Inner<T> {
                 })
                 .await?;
                 if opened {
-                    tracing::warn!(endpoint = %job.endpoint, detail = %detail, "circuit opened");
+                    tracing::warn!(endpoint = %job.delivery.plan.endpoint, detail = %detail, "circuit opened");
                 }
                 progress.last_detail = Some(detail);
                 return Ok(None);
             }
         };
         let change = lock(&self.breakers)
-            .get_mut(&job.endpoint)
+            .get_mut(&job.delivery.plan.endpoint)
             .and_then(Breaker::success);
-        let health = self.health(&job.endpoint, change, Some(self.clock.now()));
+        let health = self.health(&job.delivery.plan.endpoint, change, Some(self.clock.now()));
         self.ledger(move |l| {
             l.record_settled(&Settled {
                 attempt,
@@ -336,7 +350,7 @@ impl<T: Transport> Inner<T> {
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         progress.latency_ms = latency_ms;
         let attempt = NewAttempt {
-            delivery: job.delivery,
+            delivery: job.delivery.id,
             started_at,
             finished_at: self.clock.now(),
             result: outcome.to_record(),
@@ -429,7 +443,7 @@ impl<T: Transport> Inner<T> {
     }
 
     async fn expire(&self, job: &DeliveryJob, why: &str) -> Step<JobEnd> {
-        self.transition(job.delivery, DeliveryState::Expired, why.to_string())
+        self.transition(job.delivery.id, DeliveryState::Expired, why.to_string())
             .await?;
         Ok(JobEnd::Expired {
             reason: why.to_string(),
@@ -453,15 +467,12 @@ impl<T: Transport> Inner<T> {
         f: impl FnOnce(&dyn Ledger) -> Result<R, LedgerError> + Send + 'static,
     ) -> Step<R> {
         let ledger = Arc::clone(&self.ledger);
-        match tokio::task::spawn_blocking(move || f(&*ledger)).await {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(e) => Err(format!("ledger task failed: {e}")),
-        }
+        Ok(tokio::task::spawn_blocking(move || f(&*ledger)).await??)
     }
 
     fn utc_at(&self, at: Instant) -> DateTime<Utc> {
         let ahead = at.saturating_duration_since(Instant::now());
-        self.clock.now() + TimeDelta::from_std(ahead).unwrap_or(TimeDelta::MAX)
+        self.clock.now() + super::delta(ahead)
     }
 }
 
@@ -469,7 +480,7 @@ fn expiry_reason(job: &DeliveryJob, p: &Progress) -> String {
     let last = p.last_detail.as_deref().unwrap_or("none");
     format!(
         "air-by deadline {} reached after {} attempts, last failure: {last}",
-        job.air_by.format("%Y-%m-%d %H:%M:%S UTC"),
+        job.delivery.plan.air_by.format("%Y-%m-%d %H:%M:%S UTC"),
         p.attempts
     )
 }

@@ -27,55 +27,27 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
-use crate::lang::Lang;
-use crate::ledger::{AttemptResult, Delivery, DeliveryId, RunId};
+use crate::ledger::{AttemptResult, Delivery};
 
 pub use backoff::Backoff;
 pub use circuit::{Breaker, BreakerConfig};
-pub use clock::Clock;
+pub use clock::{Clock, delta};
 pub use engine::Dispatcher;
 pub use report::{DispatchReport, JobEnd, JobResult};
 
-/// One delivery as the transport sees it: the ids fixed in the ledger (identical on every retry)
-/// and the payload bytes built once before the first attempt.
+/// One delivery as the transport sees it: the delivery as recorded (its ids identical on every
+/// retry) and the payload bytes built once before the first attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryJob {
-    pub delivery: DeliveryId,
-    pub run: RunId,
-    pub endpoint: String,
-    pub lang: Lang,
-    pub townships: Vec<String>,
-    pub ebd_id: String,
-    pub ebm_id: String,
-    pub related_ebm_id: Option<String>,
-    pub window_start: DateTime<Utc>,
-    pub window_end: DateTime<Utc>,
-    pub air_by: DateTime<Utc>,
-    pub payload_digest: String,
+    pub delivery: Delivery,
     /// The bytes to send (an EBD tar package, a JSON body, …), never rebuilt between retries.
     pub payload: Arc<[u8]>,
 }
 
 impl DeliveryJob {
     /// The job for a recorded delivery and its payload.
-    pub fn new(delivery: &Delivery, payload: Arc<[u8]>) -> DeliveryJob {
-        DeliveryJob {
-            delivery: delivery.id,
-            run: delivery.run,
-            endpoint: delivery.endpoint.clone(),
-            lang: delivery.lang,
-            townships: delivery.townships.clone(),
-            ebd_id: delivery.ebd_id.clone(),
-            ebm_id: delivery.ebm_id.clone(),
-            related_ebm_id: delivery.related_ebm_id.clone(),
-            window_start: delivery.window_start,
-            window_end: delivery.window_end,
-            air_by: delivery.air_by,
-            payload_digest: delivery.payload_digest.clone(),
-            payload,
-        }
+    pub fn new(delivery: Delivery, payload: Arc<[u8]>) -> DeliveryJob {
+        DeliveryJob { delivery, payload }
     }
 }
 

@@ -110,9 +110,9 @@ pub(super) fn collect(
         .remove(&err.id())
         .expect("every task's job is kept until it is collected");
     if err.is_panic() {
-        tracing::error!(delivery = job.delivery.0, "dispatch task panicked");
+        tracing::error!(delivery = job.delivery.id.0, "dispatch task panicked");
     }
-    let result = JobResult::new(job.delivery, JobEnd::Abandoned, Progress::default());
+    let result = JobResult::new(job.delivery.id, JobEnd::Abandoned, Progress::default());
     as_run(&job, &result);
     result
 }
@@ -121,13 +121,13 @@ pub(super) fn collect(
 pub(super) fn as_run(job: &DeliveryJob, r: &JobResult) {
     tracing::info!(
         target: "shengbo::asrun",
-        run = job.run.0,
-        delivery = job.delivery.0,
-        endpoint = %job.endpoint,
-        townships = job.townships.len(),
-        lang = %job.lang,
-        ebd_id = %job.ebd_id,
-        ebm_id = %job.ebm_id,
+        run = job.delivery.plan.run.0,
+        delivery = job.delivery.id.0,
+        endpoint = %job.delivery.plan.endpoint,
+        townships = job.delivery.plan.townships.len(),
+        lang = %job.delivery.plan.lang,
+        ebd_id = %job.delivery.plan.ebd_id,
+        ebm_id = %job.delivery.plan.ebm_id,
         outcome = r.end.name(),
         attempts = r.attempts,
         latency_ms = r.latency_ms,

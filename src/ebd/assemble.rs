@@ -215,6 +215,32 @@ fn basic_info(profile: &EbdProfile, msg_type: MsgType, spec: &EbmSpec) -> MsgBas
     }
 }
 
+/// Why a reply package could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplyError {
+    #[error("sender: {0}")]
+    Sender(#[from] ProfileError),
+    #[error("reply id: {0}")]
+    Id(#[from] super::seq::AllocError),
+    #[error(transparent)]
+    Build(#[from] BuildError),
+}
+
+/// A package from our first sender code carrying `body` at `now` — a reply to the package
+/// `related` from `dest`, when given — with a fresh EBDID from `seq`, signed when `signer` is.
+pub fn reply_package(
+    profile: &EbdProfile,
+    seq: &dyn super::seq::SequenceStore,
+    signer: Option<&dyn Signer>,
+    (dest, related): (Option<Ebrid>, Option<EbdId>),
+    now: DateTime<Utc>,
+    body: Body,
+) -> Result<BuiltPackage, ReplyError> {
+    let id = super::seq::next_ebdid(seq, &profile.sender()?, now)?;
+    let ebd = envelope(profile, id, dest, related, now, body)?;
+    Ok(build_package(&ebd, &[], profile, signer)?)
+}
+
 /// An envelope from us around `body`: `SRC/EBRID` is the sender code inside `id`, which must be
 /// one of the profile's sender codes.
 pub fn envelope(

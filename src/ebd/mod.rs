@@ -36,9 +36,7 @@ pub use model::*;
 pub use outcome::{BrdState, Delivery, ResultCode, delivery_of};
 pub use package::{Limits, PackageError, RawPackage};
 pub use profile::{DigestEncoding, EbdProfile, SignatureShape};
-pub use seq::{
-    FileSequence, MemorySequence, SeqKind, SequenceStore, beijing_day, next_ebdid, next_ebmid,
-};
+pub use seq::{MemorySequence, SeqKind, SequenceStore, beijing_day, next_ebdid, next_ebmid};
 pub use sign::{SignError, SignatureFile};
 pub use validate::{InboundConfig, InboundPackage, Verdict, validate_package};
 pub use xml_read::{XmlError, parse_ebd};

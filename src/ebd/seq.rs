@@ -1,10 +1,7 @@
 //! Daily sequence counters for package and message ids, behind [`SequenceStore`] so they survive
-//! restarts: a crash-safe file store under the data dir, and an in-memory one for tests.
+//! restarts: the ledger's sequences (`crate::service::inbound`), and an in-memory one for tests.
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -28,13 +25,6 @@ impl SeqKind {
             SeqKind::Ebm => 9_999,
         }
     }
-
-    fn key(self) -> &'static str {
-        match self {
-            SeqKind::Ebd => "ebd",
-            SeqKind::Ebm => "ebm",
-        }
-    }
 }
 
 /// Why a sequence number could not be handed out.
@@ -52,17 +42,9 @@ pub enum SeqError {
         day: NaiveDate,
         latest: NaiveDate,
     },
-    #[error("counter file `{path}`: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("counter file `{path}` line {line}: cannot read `{text}`")]
-    Corrupt {
-        path: PathBuf,
-        line: usize,
-        text: String,
-    },
+    /// The store behind the counters failed (the ledger's sequences).
+    #[error("counter store: {0}")]
+    Store(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Hands out daily counters starting at 1. A number once returned is never returned again for
@@ -107,125 +89,6 @@ impl SequenceStore for MemorySequence {
     fn next(&self, kind: SeqKind, day: NaiveDate) -> Result<u32, SeqError> {
         let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
         advance(&mut c, kind, day)
-    }
-}
-
-/// Counters in one small text file (`<kind> <YYYY-MM-DD> <n>` per line), rewritten by write to a
-/// temporary file, fsync, rename and directory fsync: after a crash the file holds either the old
-/// or the new value, and a number is persisted before it is handed out. An exclusive lock on
-/// `ebd-sequence.lock` serialises processes sharing the data dir.
-#[derive(Debug)]
-pub struct FileSequence {
-    path: PathBuf,
-    lock: Mutex<()>,
-}
-
-impl FileSequence {
-    /// A store at `dir/ebd-sequence.txt`; creates `dir` if missing.
-    pub fn open(dir: &Path) -> Result<FileSequence, SeqError> {
-        fs::create_dir_all(dir).map_err(|source| SeqError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let store = FileSequence {
-            path: dir.join("ebd-sequence.txt"),
-            lock: Mutex::new(()),
-        };
-        store.load()?;
-        Ok(store)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn io(&self, source: std::io::Error) -> SeqError {
-        SeqError::Io {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
-    fn load(&self) -> Result<Counters, SeqError> {
-        let text = match fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Counters::new()),
-            Err(e) => return Err(self.io(e)),
-        };
-        parse_counters(&text).map_err(|(line, text)| SeqError::Corrupt {
-            path: self.path.clone(),
-            line,
-            text,
-        })
-    }
-
-    fn store(&self, c: &Counters) -> Result<(), SeqError> {
-        let mut text = String::new();
-        for ((kind, day), n) in c {
-            text.push_str(&format!("{} {day} {n}\n", kind.key()));
-        }
-        let tmp = self.path.with_extension("txt.tmp");
-        let mut f = fs::File::create(&tmp).map_err(|e| self.io(e))?;
-        f.write_all(text.as_bytes()).map_err(|e| self.io(e))?;
-        f.sync_all().map_err(|e| self.io(e))?;
-        drop(f);
-        fs::rename(&tmp, &self.path).map_err(|e| self.io(e))?;
-        if let Some(dir) = self.path.parent()
-            && let Ok(d) = fs::File::open(dir)
-        {
-            // best effort: not every platform can fsync a directory
-            let _ = d.sync_all();
-        }
-        Ok(())
-    }
-}
-
-fn parse_counters(text: &str) -> Result<Counters, (usize, String)> {
-    let mut c = Counters::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = || (i + 1, line.to_owned());
-        let mut parts = line.split_whitespace();
-        let kind = match parts.next() {
-            Some("ebd") => SeqKind::Ebd,
-            Some("ebm") => SeqKind::Ebm,
-            _ => return Err(bad()),
-        };
-        let day = parts
-            .next()
-            .and_then(|d| d.parse::<NaiveDate>().ok())
-            .ok_or_else(bad)?;
-        let n = parts
-            .next()
-            .and_then(|n| n.parse::<u32>().ok())
-            .ok_or_else(bad)?;
-        if parts.next().is_some() {
-            return Err(bad());
-        }
-        c.insert((kind, day), n);
-    }
-    Ok(c)
-}
-
-impl SequenceStore for FileSequence {
-    fn next(&self, kind: SeqKind, day: NaiveDate) -> Result<u32, SeqError> {
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        let lock_path = self.path.with_extension("lock");
-        let lock_file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| self.io(e))?;
-        lock_file.lock().map_err(|e| self.io(e))?;
-        let mut c = self.load()?;
-        let n = advance(&mut c, kind, day)?;
-        self.store(&c)?;
-        drop(lock_file);
-        tracing::debug!(kind = ?kind, %day, n, "sequence allocated");
-        Ok(n)
     }
 }
 
@@ -289,56 +152,16 @@ mod tests {
     }
 
     #[test]
-    fn file_survives_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = FileSequence::open(dir.path()).unwrap();
-        assert_eq!(s.next(SeqKind::Ebm, day(27)).unwrap(), 1);
-        assert_eq!(s.next(SeqKind::Ebm, day(27)).unwrap(), 2);
-        drop(s);
-        let s = FileSequence::open(dir.path()).unwrap();
-        assert_eq!(s.next(SeqKind::Ebm, day(27)).unwrap(), 3);
-        assert_eq!(s.next(SeqKind::Ebd, day(27)).unwrap(), 1);
-        assert!(!dir.path().join("ebd-sequence.txt.tmp").exists());
-    }
-
-    #[test]
-    fn two_stores_on_one_dir_never_hand_out_the_same_number() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = std::sync::Arc::new(FileSequence::open(dir.path()).unwrap());
-        let b = std::sync::Arc::new(FileSequence::open(dir.path()).unwrap());
-        let handles: Vec<_> = [a, b]
-            .into_iter()
-            .map(|s| {
-                std::thread::spawn(move || {
-                    (0..50)
-                        .map(|_| s.next(SeqKind::Ebd, day(27)).unwrap())
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        let mut all: Vec<u32> = handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect();
-        all.sort_unstable();
-        assert_eq!(all, (1..=100).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn exhausted_and_corrupt_are_errors() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("ebd-sequence.txt"), "ebm 2025-11-27 9999\n").unwrap();
-        let s = FileSequence::open(dir.path()).unwrap();
+    fn an_exhausted_counter_is_an_error_until_the_next_day() {
+        let s = MemorySequence::default();
+        for n in 1..=SeqKind::Ebm.max() {
+            assert_eq!(s.next(SeqKind::Ebm, day(27)).unwrap(), n);
+        }
         assert!(matches!(
             s.next(SeqKind::Ebm, day(27)),
             Err(SeqError::Exhausted { max: 9999, .. })
         ));
         assert_eq!(s.next(SeqKind::Ebm, day(28)).unwrap(), 1);
-        std::fs::write(dir.path().join("ebd-sequence.txt"), "ebm yesterday 3\n").unwrap();
-        assert!(matches!(
-            FileSequence::open(dir.path()),
-            Err(SeqError::Corrupt { line: 1, .. })
-        ));
     }
 
     #[test]

@@ -9,8 +9,8 @@ use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 
 use super::{
     Attempt, AttemptResult, CircuitState, Delivery, DeliveryId, DeliveryState, EndpointHealth,
-    Failure, LedgerError, ReachRow, ReportedCoverage, Result, Run, RunId, RunState, RunSummary,
-    StateReport, TownshipOutcome,
+    Failure, LedgerError, NewDelivery, ReachRow, ReportedCoverage, Result, Run, RunId, RunState,
+    RunSummary, StateReport, TownshipOutcome,
 };
 
 /// An instant as stored: UTC milliseconds since the epoch.
@@ -97,20 +97,22 @@ fn delivery_row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
     let lang: String = row.get(3)?;
     Ok(Delivery {
         id: DeliveryId(row.get(0)?),
-        run: RunId(row.get(1)?),
-        endpoint: row.get(2)?,
-        segment: row.get(16)?,
-        lang: lang.parse().map_err(|_| bad(3, "deliveries.lang", &lang))?,
-        message: row.get(4)?,
-        repeat: row.get(17)?,
-        townships: Vec::new(),
-        ebd_id: row.get(5)?,
-        ebm_id: row.get(6)?,
-        related_ebm_id: row.get(7)?,
-        window_start: time(row, 8)?,
-        window_end: time(row, 9)?,
-        air_by: time(row, 10)?,
-        payload_digest: row.get(11)?,
+        plan: NewDelivery {
+            run: RunId(row.get(1)?),
+            endpoint: row.get(2)?,
+            segment: row.get(16)?,
+            lang: lang.parse().map_err(|_| bad(3, "deliveries.lang", &lang))?,
+            message: row.get(4)?,
+            repeat: row.get(17)?,
+            townships: Vec::new(),
+            ebd_id: row.get(5)?,
+            ebm_id: row.get(6)?,
+            related_ebm_id: row.get(7)?,
+            window_start: time(row, 8)?,
+            window_end: time(row, 9)?,
+            air_by: time(row, 10)?,
+            payload_digest: row.get(11)?,
+        },
         state: state(row, 12)?,
         reason: row.get(13)?,
         created_at: time(row, 14)?,
@@ -144,7 +146,7 @@ pub fn deliveries_where(
         .query_map(p, delivery_row)?
         .collect::<rusqlite::Result<_>>()?;
     for d in &mut out {
-        d.townships = townships_of(conn, d.id)?;
+        d.plan.townships = townships_of(conn, d.id)?;
     }
     Ok(out)
 }
@@ -380,10 +382,10 @@ pub fn failures(conn: &Connection, run: Option<RunId>) -> Result<Vec<Failure>> {
         let attempts = attempts(conn, d.id)?;
         out.push(Failure {
             delivery: d.id,
-            run: d.run,
-            endpoint: d.endpoint,
-            lang: d.lang,
-            townships: d.townships,
+            run: d.plan.run,
+            endpoint: d.plan.endpoint,
+            lang: d.plan.lang,
+            townships: d.plan.townships,
             state: d.state,
             reason: d.reason,
             last_error: attempts.last().and_then(|a| a.error.clone()),

@@ -48,8 +48,10 @@ pub struct Run {
     pub state: RunState,
 }
 
-/// A delivery to write before sending. Its ids are fixed here and reused on every retry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a delivery is: one run × endpoint × segment with the ids fixed before the first send and
+/// reused on every retry. Written as is ([`Ledger::record_delivery`](super::Ledger)), and the
+/// `plan` of every recorded [`Delivery`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewDelivery {
     pub run: RunId,
     pub endpoint: String,
@@ -76,24 +78,13 @@ pub struct NewDelivery {
     pub payload_digest: String,
 }
 
-/// A delivery as recorded.
+/// A delivery as recorded: its id, what it is, and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Delivery {
     pub id: DeliveryId,
-    pub run: RunId,
-    pub endpoint: String,
-    pub segment: u32,
-    pub lang: Lang,
-    pub message: String,
-    pub repeat: u32,
-    pub townships: Vec<String>,
-    pub ebd_id: String,
-    pub ebm_id: String,
-    pub related_ebm_id: Option<String>,
-    pub window_start: DateTime<Utc>,
-    pub window_end: DateTime<Utc>,
-    pub air_by: DateTime<Utc>,
-    pub payload_digest: String,
+    /// Everything fixed when it was written.
+    #[serde(flatten)]
+    pub plan: NewDelivery,
     pub state: DeliveryState,
     /// Why it is in this state, or why it is waiting.
     pub reason: Option<String>,

@@ -95,8 +95,14 @@ lookup-county-code-in-townships = `{ $query }` is the code of county { $name }, 
 lookup-use-counties = to target the whole county write it under `counties = ["{ $query }"]`
 lookup-township-code-in-counties = `{ $query }` is the code of township { $name } ({ $county }), not of a county
 lookup-use-townships = write it under `townships = ["{ $query }"]`
-lookup-village = `{ $query }` is a village of { $township } `{ $code }` in { $county }; loudspeakers are targeted by township
-lookup-use-township = write its township `{ $code }` ({ $township })
+lookup-village = `{ $query }` is a village of { $township } `{ $code }` in { $county }, not a township
+lookup-use-township = write its township `{ $code }` ({ $township }), or, to reach this village alone, `villages = ["{ $query }"]` under `[targets]`
+lookup-unknown-village = unknown village `{ $query }`
+lookup-ambiguous-village = `{ $query }` names { $count } villages ({ $list }); use a 12-digit code or `township/village`
+lookup-township-in-villages = `{ $query }` is the township { $name } `{ $code }` ({ $county }), not a village
+lookup-expected-village = expected a 12-digit village code, a village name or `township/village` such as `竹核镇/尼日村`
+lookup-suggest-village = did you mean { $name } `{ $code }` ({ $county } { $township })?
+targets-village-in-whole-township = the township { $township } of { $village } is targeted whole; this adds no village
 lookup-suggest = did you mean { $name } `{ $code }` ({ $county })?
 lookup-suggest-county = did you mean { $name } `{ $code }`?
 lookup-expected-county = expected a 6-digit county code or a county name such as `昭觉县`

@@ -73,8 +73,14 @@ lookup-county-code-in-townships = `{ $query }` 是县市 { $name } 的代码，�
 lookup-use-counties = 要覆盖整个县，请写在 `counties = ["{ $query }"]` 里
 lookup-township-code-in-counties = `{ $query }` 是乡镇 { $name }（{ $county }）的代码，不是县市的
 lookup-use-townships = 请写在 `townships = ["{ $query }"]` 里
-lookup-village = `{ $query }` 是 { $county } { $township } `{ $code }` 下的村（社区）；广播按乡镇投放
-lookup-use-township = 请写它所属的乡镇 `{ $code }`（{ $township }）
+lookup-village = `{ $query }` 是 { $county } { $township } `{ $code }` 下的村（社区），不是乡镇
+lookup-use-township = 请写它所属的乡镇 `{ $code }`（{ $township }）；只对这个村广播请写在 `[targets]` 的 `villages = ["{ $query }"]` 里
+lookup-unknown-village = 未知的村（社区） `{ $query }`
+lookup-ambiguous-village = `{ $query }` 对应 { $count } 个村（社区）（{ $list }）；请写 12 位代码或 `乡镇/村`
+lookup-township-in-villages = `{ $query }` 是乡镇 { $name } `{ $code }`（{ $county }），不是村
+lookup-expected-village = 应为 12 位村代码、村名或 `乡镇/村`，例如 `竹核镇/尼日村`
+lookup-suggest-village = 是不是 { $name } `{ $code }`（{ $county } { $township }）？
+targets-village-in-whole-township = { $village } 所在的乡镇 { $township } 已整体列入目标，这一项不增加任何村
 lookup-suggest = 是不是 { $name } `{ $code }`（{ $county }）？
 lookup-suggest-county = 是不是 { $name } `{ $code }`？
 lookup-expected-county = 应为 6 位县市代码或县市名称，例如 `昭觉县`

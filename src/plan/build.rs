@@ -93,6 +93,7 @@ pub(super) fn campaign(
                 township_code: town.code.clone(),
                 township_name: town.name.clone(),
                 county_code: town.county_code.clone(),
+                villages: c.villages.get(&town.code).cloned().unwrap_or_default(),
                 start: t,
                 end,
                 timezone: c.timezone,

@@ -51,6 +51,9 @@ pub struct Broadcast {
     pub township_code: String,
     pub township_name: String,
     pub county_code: String,
+    /// The 12-digit codes of the villages it is for, when the campaign targets the township in
+    /// part; empty when the whole township hears it.
+    pub villages: Vec<String>,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     /// The campaign's zone, for showing times as staff think of them.

@@ -91,6 +91,7 @@ pub(crate) fn campaign(
             })
             .collect(),
         townships: townships.iter().map(|s| s.to_string()).collect(),
+        villages: BTreeMap::new(),
         quiet_hours: Vec::new(),
         quiet_overrides: BTreeMap::new(),
         priority: 0,

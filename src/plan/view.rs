@@ -19,6 +19,9 @@ pub struct BroadcastRecord {
     pub township_code: String,
     pub township_name: String,
     pub county_code: String,
+    /// The 12-digit codes of the villages it is for; absent when the whole township hears it.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub villages: Vec<String>,
     pub start: String,
     pub end: String,
     pub timezone: String,
@@ -50,6 +53,7 @@ impl From<&Broadcast> for BroadcastRecord {
             township_code: b.township_code.clone(),
             township_name: b.township_name.clone(),
             county_code: b.county_code.clone(),
+            villages: b.villages.clone(),
             start: b
                 .local_start()
                 .to_rfc3339_opts(SecondsFormat::AutoSi, false),

@@ -32,7 +32,6 @@ pub mod state;
 
 pub use clock::PlayClock;
 pub use content::{Draft, Drafts, MediaResolver};
-pub use prepare::Prepared;
 
 /// What can stop a run from being prepared.
 #[derive(Debug, thiserror::Error)]
@@ -43,11 +42,16 @@ pub enum PushError {
     #[error("id: {0}")]
     Id(#[from] IdError),
     #[error("sender: {0}")]
-    Sender(String),
-    #[error("building a package: {0}")]
-    Build(String),
+    Sender(#[from] crate::ebd::profile::ProfileError),
+    #[error("building a package: endpoint `{endpoint}`: {source}")]
+    Build {
+        endpoint: String,
+        source: crate::ebd::BuildError,
+    },
     #[error("media {0}")]
-    Media(String),
+    Media(#[from] crate::loudness::AdjustError),
+    #[error("media {0}")]
+    MediaFiles(#[source] std::io::Error),
     #[error("no campaign `{0}`")]
     UnknownCampaign(String),
     #[error(
@@ -126,7 +130,7 @@ impl std::fmt::Debug for Pusher {
 #[derive(Debug, Clone)]
 pub struct PreparedRun {
     pub run: Run,
-    pub deliveries: Vec<Prepared>,
+    pub deliveries: Vec<crate::dispatch::DeliveryJob>,
     /// Townships targeted at this occurrence (9-digit codes).
     pub targeted: Vec<String>,
     /// Targeted townships no enabled endpoint serves.
@@ -135,9 +139,7 @@ pub struct PreparedRun {
 
 impl Pusher {
     fn sender(&self) -> Result<Ebrid, PushError> {
-        self.profile
-            .sender()
-            .map_err(|e| PushError::Sender(e.to_string()))
+        Ok(self.profile.sender()?)
     }
 
     /// Plan one occurrence of `campaign` and write it to the ledger (blocking: disk and SQLite).
@@ -190,8 +192,7 @@ impl Pusher {
             &project.catalog,
             send_time,
             &mut |item| media.resolve(item),
-        )
-        .map_err(PushError::Media)?;
+        )?;
         let air_by = occurrence
             + TimeDelta::from_std(self.registry.push.air_by).unwrap_or(TimeDelta::minutes(30));
         let by_endpoint: Vec<Vec<Draft>> = drafts.by_endpoint.into_values().collect();
@@ -217,7 +218,7 @@ impl Pusher {
         shutdown: Option<&tokio::sync::watch::Receiver<bool>>,
     ) -> std::collections::HashSet<crate::ledger::DeliveryId> {
         let mut withheld = std::collections::HashSet::new();
-        let air_by = TimeDelta::from_std(self.registry.push.air_by).unwrap_or(TimeDelta::MAX);
+        let air_by = crate::dispatch::delta(self.registry.push.air_by);
         for r in runs {
             let cancel_by = r.run.occurrence + air_by;
             match self.break_pairs(r.run.id, cancel_by, clock.now()).await {
@@ -323,7 +324,6 @@ impl Pusher {
             .flat_map(|r| std::mem::take(&mut r.deliveries))
             .filter(|p| p.delivery.state == crate::ledger::DeliveryState::Pending)
             .filter(|p| !withheld.contains(&p.delivery.id))
-            .map(Prepared::into_job)
             .collect();
         let report = dispatcher.dispatch(jobs, shutdown.clone()).await;
         self.router

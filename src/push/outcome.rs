@@ -72,11 +72,12 @@ pub fn build(
     let mut townships: BTreeMap<String, TownshipRow> = BTreeMap::new();
     for r in rows {
         let row = townships.entry(r.township.clone()).or_insert_with(|| {
-            let t = directory.township(&r.township).ok();
+            let area = directory.area(&r.township);
+            let county_code = area.as_ref().map(|a| a.township.county_code.clone());
             TownshipRow {
                 code: r.township.clone(),
-                name: t.map(|t| t.name.clone()).unwrap_or_default(),
-                county_code: t.map(|t| t.county_code.clone()).unwrap_or_default(),
+                name: area.map(|a| a.name).unwrap_or_default(),
+                county_code: county_code.unwrap_or_default(),
                 states: BTreeMap::new(),
                 reason: None,
             }

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use rand::SeedableRng as _;
 use tokio::sync::watch;
 
@@ -47,17 +47,17 @@ pub fn broken_halves(deliveries: &[Delivery]) -> Vec<Broken> {
     };
     let mut out = Vec::new();
     for d in deliveries.iter().filter(|d| bad(d.state)) {
-        let Some(related) = &d.related_ebm_id else {
+        let Some(related) = &d.plan.related_ebm_id else {
             continue;
         };
         let partner = deliveries
             .iter()
-            .find(|p| &p.ebm_id == related && p.endpoint == d.endpoint);
+            .find(|p| &p.plan.ebm_id == related && p.plan.endpoint == d.plan.endpoint);
         if let Some(p) = partner.filter(|p| !p.state.is_final()) {
             out.push(Broken {
                 half: p.id,
                 unsent: p.state == DeliveryState::Pending,
-                reason: format!("{} half {}", half_name(d.lang), d.state),
+                reason: format!("{} half {}", half_name(d.plan.lang), d.state),
             });
         }
     }
@@ -124,15 +124,15 @@ impl Pusher {
             let Some(d) = deliveries.iter().find(|d| d.id == b.half) else {
                 continue;
             };
-            let ebd_id = self.control_ebd_id_for(&d.ebm_id, self.wire.now())?;
+            let ebd_id = self.control_ebd_id_for(&d.plan.ebm_id, self.wire.now())?;
             let new = NewCancel {
                 delivery: b.half,
                 ebd_id: ebd_id.as_str().to_string(),
                 reason: b.reason.clone(),
-                cancel_by: cancel_by.max(d.air_by),
+                cancel_by: cancel_by.max(d.plan.air_by),
             };
             self.ledger.record_cancel(&new, now)?;
-            tracing::warn!(delivery = %b.half, endpoint = %d.endpoint, reason = %b.reason,
+            tracing::warn!(delivery = %b.half, endpoint = %d.plan.endpoint, reason = %b.reason,
                 "cancel of a broken pair's half recorded");
         }
         Ok(stopped)
@@ -206,8 +206,7 @@ impl Pusher {
                 }
             }
             let wait = backoff.delay(failures, &mut rng);
-            let until = (clock.now() + TimeDelta::from_std(wait).unwrap_or(TimeDelta::MAX))
-                .min(c.cancel_by);
+            let until = (clock.now() + crate::dispatch::delta(wait)).min(c.cancel_by);
             tokio::select! {
                 biased;
                 _ = shutdown.wait_for(|s| *s) => return Ok(()),
@@ -221,10 +220,10 @@ impl Pusher {
             .expect("ledger task")?;
         match to {
             CancelState::Done => {
-                tracing::info!(delivery = %d.id, endpoint = %d.endpoint, reason = %c.reason, "half of a broken pair cancelled");
+                tracing::info!(delivery = %d.id, endpoint = %d.plan.endpoint, reason = %c.reason, "half of a broken pair cancelled");
             }
             _ => {
-                tracing::error!(delivery = %d.id, endpoint = %d.endpoint, reason = %c.reason, %detail, "half a pair may air alone");
+                tracing::error!(delivery = %d.id, endpoint = %d.plan.endpoint, reason = %c.reason, %detail, "half a pair may air alone");
             }
         }
         Ok(())
@@ -241,9 +240,9 @@ pub fn pair_lines(cancels: &[Cancel], deliveries: &[Delivery]) -> Vec<String> {
         };
         let at = format!(
             "{} half at `{}` (townships {})",
-            half_name(d.lang),
-            d.endpoint,
-            d.townships.join(", ")
+            half_name(d.plan.lang),
+            d.plan.endpoint,
+            d.plan.townships.join(", ")
         );
         let detail = c.detail.as_deref().unwrap_or("");
         out.push(match (c.state, d.state) {
@@ -276,6 +275,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::ledger::NewDelivery;
 
     fn t(m: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 12, 4, 10, m, s).unwrap()
@@ -284,20 +284,22 @@ mod tests {
     fn half(id: i64, lang: Lang, state: DeliveryState, partner: i64) -> Delivery {
         Delivery {
             id: DeliveryId(id),
-            run: RunId(1),
-            endpoint: "zhaojue".into(),
-            segment: id as u32,
-            lang,
-            message: "m".into(),
-            repeat: 0,
-            townships: vec!["513431100".into()],
-            ebd_id: format!("ebd{id}"),
-            ebm_id: format!("ebm{id}"),
-            related_ebm_id: Some(format!("ebm{partner}")),
-            window_start: t(0, 0),
-            window_end: t(0, 30),
-            air_by: t(0, 0),
-            payload_digest: String::new(),
+            plan: NewDelivery {
+                run: RunId(1),
+                endpoint: "zhaojue".into(),
+                segment: id as u32,
+                lang,
+                message: "m".into(),
+                repeat: 0,
+                townships: vec!["513431100".into()],
+                ebd_id: format!("ebd{id}"),
+                ebm_id: format!("ebm{id}"),
+                related_ebm_id: Some(format!("ebm{partner}")),
+                window_start: t(0, 0),
+                window_end: t(0, 30),
+                air_by: t(0, 0),
+                payload_digest: String::new(),
+            },
             state,
             reason: None,
             created_at: t(0, 0),

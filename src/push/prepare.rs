@@ -24,19 +24,6 @@ use crate::transport::ebd::Ids;
 use crate::transport::router::EndpointClient;
 use crate::transport::{Content, webhook};
 
-/// A recorded delivery and the bytes it sends.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    pub delivery: Delivery,
-    pub payload: Arc<[u8]>,
-}
-
-impl Prepared {
-    pub fn into_job(self) -> DeliveryJob {
-        DeliveryJob::new(&self.delivery, self.payload)
-    }
-}
-
 impl Pusher {
     /// Record every draft of `run` (idempotent) and return the deliveries with their payloads.
     /// `by_endpoint` holds each endpoint's segments in airing order; a segment and its partner
@@ -47,12 +34,12 @@ impl Pusher {
         by_endpoint: &[Vec<Draft>],
         air_by: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Prepared>, PushError> {
+    ) -> Result<Vec<DeliveryJob>, PushError> {
         let existing: HashMap<(String, u32), Delivery> = self
             .ledger
             .deliveries_of_run(run.id)?
             .into_iter()
-            .map(|d| ((d.endpoint.clone(), d.segment), d))
+            .map(|d| ((d.plan.endpoint.clone(), d.plan.segment), d))
             .collect();
         let mut out = Vec::new();
         for segments in by_endpoint {
@@ -70,7 +57,7 @@ impl Pusher {
         existing: &HashMap<(String, u32), Delivery>,
         air_by: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Prepared>, PushError> {
+    ) -> Result<Vec<DeliveryJob>, PushError> {
         let day = beijing_day(run.created_at);
         let found: Vec<Option<&Delivery>> = pair
             .iter()
@@ -79,12 +66,16 @@ impl Pusher {
         let mut ebm_ids = Vec::new();
         for (i, f) in found.iter().enumerate() {
             // A partner recorded before a crash already names this message's id: keep it.
-            let promised = found
-                .iter()
-                .enumerate()
-                .find_map(|(j, o)| (j != i).then_some(*o).flatten()?.related_ebm_id.clone());
+            let promised = found.iter().enumerate().find_map(|(j, o)| {
+                (j != i)
+                    .then_some(*o)
+                    .flatten()?
+                    .plan
+                    .related_ebm_id
+                    .clone()
+            });
             ebm_ids.push(match (f, promised) {
-                (Some(d), _) => d.ebm_id.clone(),
+                (Some(d), _) => d.plan.ebm_id.clone(),
                 (None, Some(p)) => p,
                 (None, None) => self.fresh_ebm(day)?,
             });
@@ -98,7 +89,7 @@ impl Pusher {
         for (i, draft) in pair.iter().enumerate() {
             let related = (pair.len() == 2).then(|| ebm_ids[1 - i].clone());
             let prepared = match found[i] {
-                Some(d) => self.reuse(d, draft)?,
+                Some(d) => self.reuse(d, draft, now)?,
                 None => {
                     let ids = Ids {
                         ebd_id: self.fresh_ebd(&ebm_ids[i], day)?,
@@ -120,7 +111,7 @@ impl Pusher {
         ids: Ids,
         air_by: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<Prepared, PushError> {
+    ) -> Result<DeliveryJob, PushError> {
         let payload = self.payload(&draft.endpoint, &ids, &draft.content)?;
         let new = NewDelivery {
             run: run.id,
@@ -141,36 +132,42 @@ impl Pusher {
         let (delivery, created) = self.ledger.record_delivery(&new, now)?;
         if !created {
             // Another process recorded it first: send its ids, not ours.
-            return self.reuse(&delivery, draft);
+            return self.reuse(&delivery, draft, now);
         }
         let payload = self.hold(&delivery, ids_of(&delivery), &draft.content, payload);
-        Ok(Prepared { delivery, payload })
+        Ok(DeliveryJob { delivery, payload })
     }
 
-    /// Rebuild a recorded delivery's payload from its stored ids.
-    fn reuse(&self, d: &Delivery, draft: &Draft) -> Result<Prepared, PushError> {
+    /// Rebuild a recorded delivery's payload from its stored ids; a changed one is cancelled
+    /// at `now`.
+    fn reuse(
+        &self,
+        d: &Delivery,
+        draft: &Draft,
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryJob, PushError> {
         let ids = Ids {
-            ebd_id: d.ebd_id.clone(),
-            ebm_id: d.ebm_id.clone(),
-            related_ebm_id: d.related_ebm_id.clone(),
+            ebd_id: d.plan.ebd_id.clone(),
+            ebm_id: d.plan.ebm_id.clone(),
+            related_ebm_id: d.plan.related_ebm_id.clone(),
         };
-        let payload = self.payload(&d.endpoint, &ids, &draft.content)?;
+        let payload = self.payload(&d.plan.endpoint, &ids, &draft.content)?;
         if !d.state.is_final()
             && d.state == DeliveryState::Pending
-            && !payload.matches(&d.payload_digest)
+            && !payload.matches(&d.plan.payload_digest)
         {
             let reason = "content changed since its ids were recorded; not sent under the same ids";
-            tracing::warn!(delivery = %d.id, endpoint = %d.endpoint, reason);
+            tracing::warn!(delivery = %d.id, endpoint = %d.plan.endpoint, reason);
             self.ledger
-                .transition(d.id, DeliveryState::Cancelled, Some(reason), Utc::now())?;
+                .transition(d.id, DeliveryState::Cancelled, Some(reason), now)?;
             let delivery = self.ledger.delivery(d.id)?.unwrap_or_else(|| d.clone());
-            return Ok(Prepared {
+            return Ok(DeliveryJob {
                 delivery,
                 payload: Arc::from(Vec::new()),
             });
         }
         let payload = self.hold(d, ids, &draft.content, payload);
-        Ok(Prepared {
+        Ok(DeliveryJob {
             delivery: d.clone(),
             payload,
         })
@@ -201,11 +198,14 @@ impl Pusher {
     ) -> Result<Payload, PushError> {
         match self.router.clients.get(endpoint) {
             Some(EndpointClient::Ebd(c)) => {
-                let media = crate::transport::media::media_files(content)
-                    .map_err(|e| PushError::Media(e.to_string()))?;
-                let built = c
-                    .build_broadcast(ids, content, &media)
-                    .map_err(|e| PushError::Build(format!("endpoint `{endpoint}`: {e}")))?;
+                let media =
+                    crate::transport::media::media_files(content).map_err(PushError::MediaFiles)?;
+                let built =
+                    c.build_broadcast(ids, content, &media)
+                        .map_err(|source| PushError::Build {
+                            endpoint: endpoint.to_string(),
+                            source,
+                        })?;
                 Ok(Payload::Ebd(built.bytes))
             }
             Some(EndpointClient::Webhook(_)) => {
@@ -260,9 +260,7 @@ impl Pusher {
     }
 
     fn senders(&self) -> Result<Vec<Ebrid>, PushError> {
-        self.profile
-            .senders()
-            .map_err(|e| PushError::Sender(e.to_string()))
+        Ok(self.profile.senders()?)
     }
 
     /// The sender code of a recorded message id.
@@ -309,9 +307,9 @@ fn pairs(segments: &[Draft]) -> Vec<Vec<Draft>> {
 
 fn ids_of(d: &Delivery) -> Ids {
     Ids {
-        ebd_id: d.ebd_id.clone(),
-        ebm_id: d.ebm_id.clone(),
-        related_ebm_id: d.related_ebm_id.clone(),
+        ebd_id: d.plan.ebd_id.clone(),
+        ebm_id: d.plan.ebm_id.clone(),
+        related_ebm_id: d.plan.related_ebm_id.clone(),
     }
 }
 

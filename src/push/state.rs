@@ -5,13 +5,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use super::{PlayClock, PushError, Pusher};
+use crate::dispatch::delta;
 use crate::ebd::{CoverageFigure, EbmStateResponse};
 use crate::ledger::{CircuitState, Delivery, DeliveryState, EndpointHealth, RunId, StateReport};
+use crate::transport::ebd::ExchangeError;
 
 /// How long and how often to ask, in play-clock time.
 #[derive(Debug, Clone, Copy)]
@@ -92,9 +94,9 @@ impl Pusher {
             .expect("ledger task")?;
         let mut due: Vec<Delivery> = all
             .into_iter()
-            .filter(|d| awaiting(d) && self.router.ebd(&d.endpoint).is_some())
+            .filter(|d| awaiting(d) && self.router.ebd(&d.plan.endpoint).is_some())
             .collect();
-        due.sort_by_key(|d| d.window_end);
+        due.sort_by_key(|d| d.plan.window_end);
         let gate = Arc::new(Semaphore::new(wait.concurrency.max(1)));
         // Follow-ups start in window order when due, at most this many alive at once: one
         // waiting is a ledger row here, not a task (a run to 10,000 endpoints has 20,000).
@@ -106,7 +108,7 @@ impl Pusher {
                 biased;
                 _ = stop.wait_for(|s| *s) => break,
                 slot = async {
-                    let wait_real = clock.real_until(d.window_end + delta(wait.grace));
+                    let wait_real = clock.real_until(d.plan.window_end + delta(wait.grace));
                     if !wait_real.is_zero() {
                         tokio::time::sleep(wait_real).await;
                     }
@@ -141,11 +143,11 @@ impl Pusher {
         wait: StateWait,
         gate: Arc<Semaphore>,
     ) -> Result<(), PushError> {
-        let Some(client) = self.router.ebd(&d.endpoint) else {
+        let Some(client) = self.router.ebd(&d.plan.endpoint) else {
             return Ok(());
         };
-        let first = d.window_end + delta(wait.grace);
-        let give_up = d.window_end + delta(wait.max_after);
+        let first = d.plan.window_end + delta(wait.grace);
+        let give_up = d.plan.window_end + delta(wait.max_after);
         clock.sleep_until(first).await;
         let backoff = super::dispatch_config(&self.registry).backoff;
         let started = self.wire.now();
@@ -159,13 +161,13 @@ impl Pusher {
                 let _permit = gate.acquire().await.expect("semaphore open");
                 let id = self
                     .blocking({
-                        let (this, ebm) = (self.clone(), d.ebm_id.clone());
+                        let (this, ebm) = (self.clone(), d.plan.ebm_id.clone());
                         move || this.control_ebd_id_for(&ebm, now)
                     })
                     .await?;
                 // Boxed: a follow-up waiting for its window stays small; only one asking holds
                 // the request's state.
-                Box::pin(client.state_request(id, &d.ebm_id, now)).await
+                Box::pin(client.state_request(id, &d.plan.ebm_id, now)).await
             };
             match asked {
                 Ok((resp, raw)) => {
@@ -174,7 +176,7 @@ impl Pusher {
                     tokio::task::spawn_blocking(move || ledger.record_state_report(&report))
                         .await
                         .expect("ledger task")?;
-                    tracing::info!(delivery = %d.id, ebm = %d.ebm_id, state = resp.brd_state_code, "state reported");
+                    tracing::info!(delivery = %d.id, ebm = %d.plan.ebm_id, state = resp.brd_state_code, "state reported");
                     if matches!(resp.brd_state_code, 3..=5) {
                         return Ok(());
                     }
@@ -219,16 +221,17 @@ impl Pusher {
                 wait.retry_for.as_secs()
             ));
         }
-        let (ledger, id, sent) = (
+        let (ledger, id, sent, now) = (
             Arc::clone(&self.ledger),
             d.id,
             d.state == DeliveryState::Sent,
+            self.wire.now(),
         );
         tokio::task::spawn_blocking(move || {
             if sent {
-                ledger.transition(id, DeliveryState::Delivered, Some(&reason), Utc::now())?;
+                ledger.transition(id, DeliveryState::Delivered, Some(&reason), now)?;
             }
-            ledger.note(id, &reason, Utc::now())
+            ledger.note(id, &reason, now)
         })
         .await
         .expect("ledger task")?;
@@ -244,7 +247,10 @@ impl Pusher {
 
     /// One `ConnectionCheck` to every EBD endpoint, at most [`CHECKS_AT_ONCE`] at a time;
     /// `last_seen` is kept in the ledger.
-    pub async fn connection_checks(&self, now: DateTime<Utc>) -> Vec<(String, Result<(), String>)> {
+    pub async fn connection_checks(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Vec<(String, Result<(), ExchangeError>)> {
         let mut set = JoinSet::new();
         let at_once = Arc::new(Semaphore::new(CHECKS_AT_ONCE));
         for (id, client) in &self.router.clients {
@@ -254,15 +260,15 @@ impl Pusher {
             let (id, c, at_once) = (id.clone(), c.clone(), at_once.clone());
             set.spawn(async move {
                 let _turn = at_once.acquire_owned().await;
-                (id, c.connection_check(now).await.map_err(|e| e.to_string()))
+                (id, c.connection_check(now).await)
             });
         }
         let mut out = Vec::new();
         while let Some(Ok((id, result))) = set.join_next().await {
             let ledger = Arc::clone(&self.ledger);
-            let (eid, ok) = (id.clone(), result.clone());
-            let _ =
-                tokio::task::spawn_blocking(move || record_health(&*ledger, &eid, ok, now)).await;
+            let (eid, failed) = (id.clone(), result.as_ref().err().map(ToString::to_string));
+            let _ = tokio::task::spawn_blocking(move || record_health(&*ledger, &eid, failed, now))
+                .await;
             out.push((id, result));
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -276,7 +282,7 @@ pub const CHECKS_AT_ONCE: usize = 8;
 fn record_health(
     ledger: &dyn crate::ledger::Ledger,
     endpoint: &str,
-    result: Result<(), String>,
+    failed: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(), crate::ledger::LedgerError> {
     let old = ledger.endpoint_health(endpoint)?;
@@ -288,17 +294,13 @@ fn record_health(
         reason: None,
         updated_at: now,
     });
-    match result {
-        Ok(()) => {
+    match failed {
+        None => {
             h.last_seen = Some(now);
             h.reason = None;
         }
-        Err(e) => h.reason = Some(format!("heartbeat: {e}")),
+        Some(e) => h.reason = Some(format!("heartbeat: {e}")),
     }
     h.updated_at = now;
     ledger.put_endpoint_health(&h)
-}
-
-fn delta(d: Duration) -> TimeDelta {
-    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }

@@ -8,7 +8,8 @@ use serde::Serialize;
 use super::rule::{AreaOutcome, Confirmed};
 use crate::directory::Directory;
 
-/// Each targeted township's outcome (over one run, or its best run of several), by 9-digit code.
+/// Each targeted area's outcome (over one run, or its best run of several), by code: a
+/// township targeted whole (9 digits) or a village of a township targeted in part (12).
 pub type Areas = BTreeMap<String, AreaOutcome>;
 
 /// Population reached, with its denominator.
@@ -32,8 +33,53 @@ pub struct Figures {
     pub population_unreported: u64,
     /// Targeted townships whose population is an estimate, not a published count.
     pub townships_estimated: u32,
-    /// Targeted township codes the directory does not know (counted as 0 people).
+    /// Targeted area codes the directory does not know (counted as 0 people).
     pub unknown_townships: Vec<String>,
+    /// Villages targeted on their own (their township targeted in part), reached and played;
+    /// counted apart from the townships above, their people in the same totals.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub villages_targeted: u32,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub villages_reached: u32,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub villages_played: u32,
+    /// Those of them whose population is an estimate (every one unless staff gave a figure).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub villages_estimated: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// Areas with each township that is also targeted in part (in another run) replaced by its
+/// villages, each the better of its own outcome and the township's, so no one counts twice.
+pub fn village_level(areas: &Areas, directory: &Directory, all: bool) -> Areas {
+    let split: std::collections::BTreeSet<&str> = areas
+        .keys()
+        .filter(|c| c.len() == 12)
+        .map(|c| &c[..9])
+        .collect();
+    let mut out = Areas::new();
+    for (code, outcome) in areas {
+        let township = directory
+            .township(code)
+            .ok()
+            .filter(|t| !t.villages.is_empty());
+        match township {
+            Some(t) if code.len() == 9 && (all || split.contains(code.as_str())) => {
+                for v in &t.villages {
+                    let slot = out.entry(v.code.clone()).or_insert(*outcome);
+                    *slot = super::best(*slot, *outcome);
+                }
+            }
+            _ => {
+                let slot = out.entry(code.clone()).or_insert(*outcome);
+                *slot = super::best(*slot, *outcome);
+            }
+        }
+    }
+    out
 }
 
 impl Figures {
@@ -71,39 +117,54 @@ pub fn percent(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
 }
 
-/// The figures of `areas`. People are summed unrounded and rounded once, so a total does not
-/// depend on how its parts were grouped.
+/// The figures of `areas` (see [`village_level`] for a township also targeted in part). People
+/// are summed unrounded and rounded once, so a total does not depend on how its parts were
+/// grouped.
 pub fn tally<'a>(
     areas: impl IntoIterator<Item = (&'a String, &'a AreaOutcome)>,
     directory: &Directory,
 ) -> Figures {
+    let areas: Areas = areas.into_iter().map(|(c, o)| (c.clone(), *o)).collect();
     let mut f = Figures::default();
     let (mut reached, mut played) = (0.0_f64, 0.0_f64);
-    for (code, outcome) in areas {
-        let people = match directory.township(code) {
-            Ok(t) => {
-                f.townships_estimated += u32::from(t.population.estimated);
-                t.population.people
+    for (code, outcome) in &village_level(&areas, directory, false) {
+        let area = directory.area(code);
+        let village = area.as_ref().is_some_and(|a| a.village.is_some());
+        let people = match &area {
+            Some(a) if village => {
+                f.villages_estimated += u32::from(a.population.estimated);
+                a.population.people
             }
-            Err(_) => {
+            Some(a) => {
+                f.townships_estimated += u32::from(a.population.estimated);
+                a.population.people
+            }
+            None => {
                 f.unknown_townships.push(code.clone());
                 0
             }
         };
-        f.townships_targeted += 1;
+        let count = |township: &mut u32, villages: &mut u32| {
+            if village {
+                *villages += 1;
+            } else {
+                *township += 1;
+            }
+        };
+        count(&mut f.townships_targeted, &mut f.villages_targeted);
         f.population_targeted += people;
         if outcome.level.is_none() {
             continue;
         }
         let counted = people as f64 * outcome.share();
-        f.townships_reached += 1;
+        count(&mut f.townships_reached, &mut f.villages_reached);
         reached += counted;
         if outcome.unreported() {
-            f.townships_unreported += 1;
+            f.townships_unreported += u32::from(!village);
             f.population_unreported += people;
         }
         if outcome.level == Some(Confirmed::Played) {
-            f.townships_played += 1;
+            count(&mut f.townships_played, &mut f.villages_played);
             played += counted;
         }
     }

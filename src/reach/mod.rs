@@ -1,7 +1,7 @@
 //! Reach: the one rule for how many people a broadcast reached, used by `run`'s output,
 //! `coverage` (CLI, `/v1/coverage`, the page), `demo` and the metrics.
 //!
-//! - An area (township) counts as reached in a run only when every airing of its programme —
+//! - An area (a township targeted whole, or a village of a township targeted in part) counts as reached in a run only when every airing of its programme —
 //!   both halves of every pair, every repeat — is confirmed (delivered or played); an airing
 //!   sent through several endpoints takes its best one.
 //! - Its figure is its population scaled by the platform's coverage report for the message
@@ -9,7 +9,8 @@
 //!   message over the areas in its `AreaCode`. A run takes the lowest share of its airings.
 //!   Where no report covers an airing, the area counts whole and is marked as not confirmed
 //!   by a report (`townships_unreported`, `population_unreported`).
-//! - Across runs an area counts once, by its best run.
+//! - Across runs an area counts once, by its best run; a township targeted whole in one run and
+//!   in part in another counts village by village, each by its best run.
 //!
 //! Installed terminals are one per village (the directory's villages), the only count known.
 //!
@@ -27,18 +28,22 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-pub use figures::{Areas, CountyFigures, Figures, by_county, percent, share, tally, thousands};
+pub use figures::{
+    Areas, CountyFigures, Figures, by_county, percent, share, tally, thousands, village_level,
+};
 pub use rule::{AreaOutcome, Confirmed, best, reported_share, weakest};
 
 use crate::directory::Directory;
 use crate::ledger::{Ledger, LedgerError, ReachRow, Run, RunId, RunState};
 
-/// Terminals installed in a township: one per village (at least one).
-pub fn installed(directory: &Directory, township: &str) -> Option<u64> {
-    directory
-        .township(township)
-        .ok()
-        .map(|t| t.villages.len().max(1) as u64)
+/// Terminals installed in an area: one per village of a township (at least one), one in a
+/// village.
+pub fn installed(directory: &Directory, area: &str) -> Option<u64> {
+    let area = directory.area(area)?;
+    Some(match area.village {
+        Some(_) => 1,
+        None => area.township.villages.len().max(1) as u64,
+    })
 }
 
 /// Each run's areas from the ledger's reach rows: per township the weakest airing, each airing

@@ -99,31 +99,32 @@ pub fn best(a: AreaOutcome, b: AreaOutcome) -> AreaOutcome {
 }
 
 /// Whether a region code (`AreaCode`: 12 digits; shorter codes are read padded with zeros)
-/// covers a 9-digit township: the township itself or one of its villages, or the county,
-/// prefecture or province it lies in.
-pub fn covers(area: &str, township: &str) -> bool {
+/// covers a target area: a 9-digit township is covered by itself or one of its villages, a
+/// 12-digit village by itself or its township; both by the county, prefecture or province
+/// they lie in.
+pub fn covers(area: &str, target: &str) -> bool {
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     if area.is_empty()
         || area.len() > 12
-        || township.len() != 9
+        || !matches!(target.len(), 9 | 12)
         || !digits(area)
-        || !digits(township)
+        || !digits(target)
     {
         return false;
     }
     let area = format!("{area:0<12}");
-    if area[..9] == *township {
+    if area == target || (target.len() == 9 && area[..9] == *target) {
         return true;
     }
-    [6, 4, 2]
+    [9, 6, 4, 2]
         .iter()
-        .any(|&n| area[n..].bytes().all(|b| b == b'0') && area[..n] == township[..n])
+        .any(|&n| area[n..].bytes().all(|b| b == b'0') && area[..n] == target[..n])
 }
 
-/// The share of a township's people a coverage report says the message reached: its
+/// The share of an area's people a coverage report says the message reached: its
 /// `CoverageRate` (when within 0–1), or else terminals played ÷ terminals installed over the
-/// townships it covers (capped at 1). `None` when the report does not cover the township or gives neither figure
-/// (or an installed count is unknown).
+/// areas it covers (capped at 1). `None` when the report does not cover the area or gives
+/// neither figure (or an installed count is unknown).
 pub fn reported_share(
     report: &ReportedCoverage,
     township: &str,

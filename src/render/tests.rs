@@ -215,6 +215,7 @@ fn broadcast_becomes_programme_with_root_relative_files() {
         township_code: "513401001".into(),
         township_name: "新村".into(),
         county_code: "513401".into(),
+        villages: Vec::new(),
         start: at.into(),
         end: at.into(),
         timezone: chrono_tz::Asia::Shanghai,

@@ -111,6 +111,9 @@ pub struct Campaign {
     pub slots: Vec<Slot>,
     /// Resolved 9-digit township codes targeted, sorted.
     pub townships: Vec<String>,
+    /// Township code → the 12-digit codes of its targeted villages, for the townships targeted
+    /// in part only; a township absent here is targeted whole.
+    pub villages: BTreeMap<String, Vec<String>>,
     pub quiet_hours: Vec<QuietHours>,
     /// Per-township quiet hours replacing the campaign's.
     pub quiet_overrides: BTreeMap<String, Vec<QuietHours>>,

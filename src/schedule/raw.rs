@@ -57,6 +57,9 @@ pub struct RawTargets {
     pub townships: Option<SpannedList>,
     pub exclude_counties: Option<SpannedList>,
     pub exclude_townships: Option<SpannedList>,
+    /// Villages (村) and communities (社区) by 12-digit code, name or `township/village`.
+    pub villages: Option<SpannedList>,
+    pub exclude_villages: Option<SpannedList>,
 }
 
 /// One `[[slots]]` entry.
@@ -89,12 +92,14 @@ pub const CAMPAIGN_KEYS: [&str; 17] = [
     "days",
 ];
 /// Keys accepted in `[targets]`.
-pub const TARGET_KEYS: [&str; 5] = [
+pub const TARGET_KEYS: [&str; 7] = [
     "all",
     "counties",
     "townships",
     "exclude_counties",
     "exclude_townships",
+    "villages",
+    "exclude_villages",
 ];
 /// Keys accepted in each `[[slots]]` entry.
 pub const SLOT_KEYS: [&str; 3] = ["cron", "label", "days"];

@@ -11,7 +11,7 @@ use super::ctx::Ctx;
 use super::raw::{RawTargets, SpannedList};
 use super::{QuietHours, Slot};
 use crate::diag::Diagnostic;
-use crate::directory::{Directory, LookupError};
+use crate::directory::{Directory, LookupError, VillageRef};
 
 /// Quiet hours when a campaign does not say: no broadcasts from 22:00 to 06:30 local time.
 pub const DEFAULT_QUIET_HOURS: &str = "22:00-06:30";
@@ -59,6 +59,32 @@ fn lookup_failed(ctx: &mut Ctx<'_>, span: Range<usize>, e: &LookupError, expecte
 
 const COUNTY_EXPECTED: &str = "lookup-expected-county";
 const TOWNSHIP_EXPECTED: &str = "lookup-expected-township";
+const VILLAGE_EXPECTED: &str = "lookup-expected-village";
+
+fn villages<'d>(
+    ctx: &mut Ctx<'_>,
+    list: Option<&SpannedList>,
+    dir: &'d Directory,
+) -> Vec<(Range<usize>, VillageRef<'d>)> {
+    let mut out = Vec::new();
+    for item in list.map(|l| l.get_ref().as_slice()).unwrap_or_default() {
+        match dir.village(item.get_ref()) {
+            Ok(v) => out.push((item.span(), v)),
+            Err(e) => lookup_failed(ctx, item.span(), &e, VILLAGE_EXPECTED),
+        }
+    }
+    out
+}
+
+/// What a campaign targets: every township it reaches, and the ones it reaches in part.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Resolved {
+    /// Sorted 9-digit codes of every township reached, whole or in part.
+    pub townships: Vec<String>,
+    /// Township code → the sorted 12-digit codes of its targeted villages, for the townships
+    /// reached in part only (`villages`, or `exclude_villages` within a whole township).
+    pub villages: BTreeMap<String, Vec<String>>,
+}
 
 fn counties<'d>(
     ctx: &mut Ctx<'_>,
@@ -93,16 +119,18 @@ fn townships<'d>(
     out
 }
 
-/// The sorted township codes a campaign targets: `all`, `counties` and `townships`, less
-/// `exclude_counties` and `exclude_townships`.
+/// What a campaign targets: `all`, `counties`, `townships` and `villages`, less
+/// `exclude_counties`, `exclude_townships` and `exclude_villages`. A village of a township
+/// targeted whole adds nothing (warned); excluding one from a whole township leaves the
+/// township's other villages.
 pub(crate) fn resolve(
     ctx: &mut Ctx<'_>,
     raw: Option<&Spanned<RawTargets>>,
     dir: &Directory,
-) -> Vec<String> {
+) -> Resolved {
     let Some(raw) = raw else {
         ctx.missing("campaign", 0..0, &crate::t!("targets-missing"));
-        return Vec::new();
+        return Resolved::default();
     };
     let t = raw.get_ref();
     let errors_before = ctx.diags.iter().filter(|d| d.is_error()).count();
@@ -125,12 +153,29 @@ pub(crate) fn resolve(
             .flatten()
             .flat_map(|(_, codes)| codes.iter().copied()),
     );
+    let mut partial: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (span, v) in villages(ctx, t.villages.as_ref(), dir) {
+        if set.contains(v.township.code.as_str()) {
+            let msg = crate::t!(
+                "targets-village-in-whole-township",
+                village = &v.village.name,
+                township = &v.township.name
+            );
+            ctx.warning(span, msg);
+        } else {
+            let codes = partial.entry(&v.township.code).or_default();
+            codes.insert(&v.village.code);
+        }
+    }
     let excluded = [
         counties(ctx, t.exclude_counties.as_ref(), dir),
         townships(ctx, t.exclude_townships.as_ref(), dir),
     ];
     for (span, codes) in excluded.iter().flatten() {
-        let removed = codes.iter().filter(|c| set.remove(*c)).count();
+        let removed = codes
+            .iter()
+            .filter(|c| set.remove(*c) | partial.remove(*c).is_some())
+            .count();
         if removed == 0 {
             let text = ctx.src[ctx.inner(span.clone())].to_string();
             ctx.warning(
@@ -139,11 +184,42 @@ pub(crate) fn resolve(
             );
         }
     }
+    for (span, v) in villages(ctx, t.exclude_villages.as_ref(), dir) {
+        let township = v.township.code.as_str();
+        if set.remove(township) {
+            let rest = v.township.villages.iter().map(|o| o.code.as_str());
+            partial.insert(township, rest.collect());
+        }
+        let removed = partial
+            .get_mut(township)
+            .is_some_and(|codes| codes.remove(v.village.code.as_str()));
+        if !removed {
+            let text = ctx.src[ctx.inner(span.clone())].to_string();
+            ctx.warning(span, crate::t!("targets-excluded-untargeted", text = text));
+        }
+    }
+    partial.retain(|_, codes| !codes.is_empty());
     let errors_now = ctx.diags.iter().filter(|d| d.is_error()).count();
-    if set.is_empty() && errors_now == errors_before && !ctx.dropped.contains(&"[targets]") {
+    if set.is_empty()
+        && partial.is_empty()
+        && errors_now == errors_before
+        && !ctx.dropped.contains(&"[targets]")
+    {
         ctx.error(raw.span(), crate::t!("targets-none"));
     }
-    set.into_iter().map(str::to_string).collect()
+    set.extend(partial.keys());
+    Resolved {
+        townships: set.into_iter().map(str::to_string).collect(),
+        villages: partial
+            .into_iter()
+            .map(|(t, codes)| {
+                (
+                    t.to_string(),
+                    codes.into_iter().map(str::to_string).collect(),
+                )
+            })
+            .collect(),
+    }
 }
 
 /// `[quiet_overrides]`: township → quiet hours replacing the campaign's there.
@@ -265,3 +341,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod village_tests;

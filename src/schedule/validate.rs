@@ -56,7 +56,10 @@ pub(crate) fn campaign(
         .map_or(DEFAULT_PRIORITY, |v| v as i32);
     let slots = slots(ctx, raw.slots.as_ref());
     let quiet_hours = targets::quiet_list(ctx, raw.quiet_hours.as_ref());
-    let townships = targets::resolve(ctx, raw.targets.as_ref(), directory);
+    let targets::Resolved {
+        townships,
+        villages,
+    } = targets::resolve(ctx, raw.targets.as_ref(), directory);
     let quiet_overrides =
         targets::overrides(ctx, raw.quiet_overrides.as_ref(), directory, &townships);
     targets::check_slots_quiet(ctx, &slots, &quiet_hours, &quiet_overrides, &townships);
@@ -87,6 +90,7 @@ pub(crate) fn campaign(
         repeats,
         slots,
         townships,
+        villages,
         quiet_hours,
         quiet_overrides,
         priority,

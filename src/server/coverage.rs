@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::auth::Principal;
@@ -27,17 +27,18 @@ pub struct CoverageQuery {
 }
 
 impl CoverageQuery {
-    pub fn to_query(&self) -> Result<coverage::Query, AppError> {
+    /// The query, a missing period defaulting to the one that ends at `now` (the state's clock).
+    pub fn to_query(&self, now: DateTime<Utc>) -> Result<coverage::Query, AppError> {
         let (from, to) = coverage::period(
             self.from.as_deref(),
             self.to.as_deref(),
             self.since.as_deref(),
-            Utc::now(),
+            now,
         )
-        .map_err(AppError::BadRequest)?;
+        .map_err(AppError::bad_request)?;
         let by = match self.by.as_deref() {
             None => By::County,
-            Some(b) => b.parse::<By>().map_err(AppError::BadRequest)?,
+            Some(b) => b.parse::<By>().map_err(AppError::bad_request)?,
         };
         Ok(coverage::Query {
             from,
@@ -94,7 +95,7 @@ pub async fn json_or_csv(
             "unknown format `{format}`, expected `json` or `csv`"
         )));
     }
-    let report = report(&state, q.to_query()?).await?;
+    let report = report(&state, q.to_query(state.now())?).await?;
     Ok(if format == "csv" {
         (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],

@@ -11,14 +11,14 @@ use std::sync::Arc;
 use axum::extract::{Multipart, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::error::AppError;
 use super::state::AppState;
-use crate::ebd::assemble::{build_package, envelope};
+use crate::ebd::assemble::reply_package;
 use crate::ebd::{
-    Body, Ebd, EbdId, EbdProfile, EbdResponse, InboundConfig, ResultCode, SeqKind, SequenceStore,
-    Signer, validate_package,
+    Body, Ebd, EbdId, EbdProfile, EbdResponse, InboundConfig, ResultCode, SequenceStore, Signer,
+    validate_package,
 };
 
 /// How inbound packages are checked and answered.
@@ -43,19 +43,26 @@ impl std::fmt::Debug for EbdInbound {
     }
 }
 
-/// The first `.tar` file part of a multipart body.
-async fn tar_part(mut multipart: Multipart) -> Result<Vec<u8>, AppError> {
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        AppError::BadRequest(format!("multipart body: {}", e.body_text()))
-    };
-    while let Some(field) = multipart.next_field().await.map_err(bad)? {
-        if field.file_name().is_some_and(|n| n.ends_with(".tar")) {
-            return Ok(field.bytes().await.map_err(bad)?.to_vec());
+/// Why a multipart body carried no package.
+#[derive(Debug, thiserror::Error)]
+pub enum TarPartError {
+    #[error("multipart body: {}", .0.body_text())]
+    Body(#[from] axum::extract::multipart::MultipartError),
+    #[error("no file part ending in `.tar` in the multipart body")]
+    Missing,
+}
+
+/// The first `.tar` file part of a multipart body, as the EBD profile sends packages.
+pub async fn tar_part(mut multipart: Multipart) -> Result<Vec<u8>, TarPartError> {
+    while let Some(field) = multipart.next_field().await? {
+        if field
+            .file_name()
+            .is_some_and(|n| n.to_ascii_lowercase().ends_with(".tar"))
+        {
+            return Ok(field.bytes().await?.to_vec());
         }
     }
-    Err(AppError::BadRequest(
-        "no file part ending in `.tar` in the multipart body".to_string(),
-    ))
+    Err(TarPartError::Missing)
 }
 
 /// An `EBDResponse` package answering `request` (when it could be parsed).
@@ -65,25 +72,23 @@ fn reply(
     desc: &str,
     request: Option<&Ebd>,
     request_id: Option<&str>,
+    now: DateTime<Utc>,
 ) -> Result<Response, AppError> {
-    let p = &inbound.profile;
-    let now = Utc::now();
-    let day = now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
-    let sender = p.sender().map_err(AppError::internal)?;
-    let counter = inbound
-        .seq
-        .next(SeqKind::Ebd, day)
-        .map_err(AppError::internal)?;
-    let id = EbdId::package(&sender, day, counter).map_err(AppError::internal)?;
-    let related = request_id.and_then(|r| EbdId::parse(r, p.id_format).ok());
+    let related = request_id.and_then(|r| EbdId::parse(r, inbound.profile.id_format).ok());
     let body = Body::EbdResponse(EbdResponse {
         result_code: code.code(),
         result_desc: desc.to_string(),
     });
     let dest = request.map(|e| e.src.ebrid.clone());
-    let ebd = envelope(p, id, dest, related, now, body).map_err(AppError::internal)?;
-    let built =
-        build_package(&ebd, &[], p, inbound.signer.as_deref()).map_err(AppError::internal)?;
+    let built = reply_package(
+        &inbound.profile,
+        &*inbound.seq,
+        inbound.signer.as_deref(),
+        (dest, related),
+        now,
+        body,
+    )
+    .map_err(AppError::internal)?;
     let disposition = format!("attachment; filename=\"{}\"", built.name);
     Ok((
         [
@@ -104,7 +109,7 @@ pub async fn receive(
             "this server does not take state reports (read-only mirror)".to_string(),
         ));
     };
-    let bytes = tar_part(multipart).await?;
+    let bytes = tar_part(multipart).await.map_err(AppError::bad_request)?;
     let verdict = validate_package(&bytes, &inbound.config);
     let Some(package) = verdict.package.filter(|_| verdict.code == ResultCode::Ok) else {
         return reply(
@@ -113,6 +118,7 @@ pub async fn receive(
             &verdict.desc,
             None,
             verdict.ebdid.as_deref(),
+            state.now(),
         );
     };
     let ebd = package.ebd;
@@ -138,5 +144,12 @@ pub async fn receive(
             ),
         ),
     };
-    reply(&inbound, code, &desc, Some(&ebd), Some(&request_id))
+    reply(
+        &inbound,
+        code,
+        &desc,
+        Some(&ebd),
+        Some(&request_id),
+        state.now(),
+    )
 }

@@ -29,7 +29,7 @@ pub enum AppError {
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 #[derive(Serialize)]
@@ -40,8 +40,14 @@ struct Body<'a> {
 }
 
 impl AppError {
-    pub fn internal(err: impl std::fmt::Display) -> AppError {
-        AppError::Internal(err.to_string())
+    /// A client's mistake, answered 400 with the error's own message.
+    pub fn bad_request(err: impl std::fmt::Display) -> AppError {
+        AppError::BadRequest(err.to_string())
+    }
+
+    /// A failure of ours, logged with its sources and answered 500 without details.
+    pub fn internal(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> AppError {
+        AppError::Internal(err.into())
     }
 
     pub fn status(&self) -> StatusCode {
@@ -75,6 +81,7 @@ impl IntoResponse for AppError {
         let (message, suggestion) = match &self {
             AppError::Internal(detail) => {
                 // Logged here, inside the request span; the client learns nothing internal.
+                let detail = crate::transport::error_chain(&**detail);
                 tracing::error!(error = %detail, "request failed");
                 ("internal error", None)
             }

@@ -91,6 +91,7 @@ fn rows(out: &mut String, r: &Report) {
     let title = match r.query.by {
         By::County => "按县市",
         By::Township => "按乡镇",
+        By::Village => "按村（社区）",
     };
     let _ = write!(out, "<section id=\"rows\"><h2>{title}</h2>");
     for row in &r.rows {
@@ -242,7 +243,7 @@ pub async fn coverage(
     principal: Principal,
 ) -> Result<Response, AppError> {
     principal.require_coordinator()?;
-    let report = report(&state, q.to_query()?).await?;
+    let report = report(&state, q.to_query(state.now())?).await?;
     let list = endpoints(&state).await?;
     Ok((
         [

@@ -20,7 +20,7 @@ pub struct LedgerRecords {
 
 /// Open the SQLite ledger at `path` as records.
 pub fn open(path: &Path) -> Result<Arc<dyn Records>, RecordsError> {
-    let ledger = SqliteLedger::open(path).map_err(err)?;
+    let ledger = SqliteLedger::open(path)?;
     Ok(shared(Arc::new(ledger), Some(path.to_path_buf())))
 }
 
@@ -43,10 +43,6 @@ impl std::fmt::Debug for LedgerRecords {
     }
 }
 
-fn err(e: impl std::fmt::Display) -> RecordsError {
-    RecordsError(e.to_string())
-}
-
 impl Records for LedgerRecords {
     fn coverage_inputs(
         &self,
@@ -55,9 +51,9 @@ impl Records for LedgerRecords {
         campaign: Option<&str>,
     ) -> Result<Inputs, RecordsError> {
         let mut inputs = Inputs::default();
-        for run in self.ledger.runs(from, to, campaign).map_err(err)? {
-            let rows = self.ledger.run_reach_rows(run.id).map_err(err)?;
-            for f in self.ledger.failures(Some(run.id)).map_err(err)? {
+        for run in self.ledger.runs(from, to, campaign)? {
+            let rows = self.ledger.run_reach_rows(run.id)?;
+            for f in self.ledger.failures(Some(run.id))? {
                 inputs.failures.push(FailureRow {
                     run: run.id.0,
                     occurrence: run.occurrence,
@@ -80,7 +76,7 @@ impl Records for LedgerRecords {
     }
 
     fn endpoints(&self) -> Result<Vec<EndpointStatus>, RecordsError> {
-        let list = self.ledger.endpoint_healths().map_err(err)?;
+        let list = self.ledger.endpoint_healths()?;
         Ok(list
             .into_iter()
             .map(|h| EndpointStatus {
@@ -97,7 +93,7 @@ impl Records for LedgerRecords {
         &self,
         report: &crate::ledger::StateReport,
     ) -> Result<Option<i64>, RecordsError> {
-        let found = self.ledger.record_state_report(report).map_err(err)?;
+        let found = self.ledger.record_state_report(report)?;
         Ok(found.map(|d| d.0))
     }
 
@@ -106,9 +102,8 @@ impl Records for LedgerRecords {
         let Some(file) = &self.file else {
             return Ok(());
         };
-        let conn = rusqlite::Connection::open(file).map_err(err)?;
-        conn.busy_timeout(Duration::from_secs(2)).map_err(err)?;
-        conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;")
-            .map_err(err)
+        let conn = rusqlite::Connection::open(file)?;
+        conn.busy_timeout(Duration::from_secs(2))?;
+        Ok(conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;")?)
     }
 }

@@ -174,8 +174,13 @@ impl Snapshot {
 
 /// A failure of the records behind coverage and state reports.
 #[derive(Debug, thiserror::Error)]
-#[error("records: {0}")]
-pub struct RecordsError(pub String);
+pub enum RecordsError {
+    #[error("records: {0}")]
+    Ledger(#[from] crate::ledger::LedgerError),
+    /// The write check's own connection.
+    #[error("records: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
 
 /// An endpoint's health as the records know it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

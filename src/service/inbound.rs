@@ -34,10 +34,7 @@ impl SequenceStore for LedgerSequence {
         };
         self.ledger
             .next_sequence(name, day)
-            .map_err(|e| SeqError::Io {
-                path: "ledger".into(),
-                source: std::io::Error::other(e),
-            })
+            .map_err(|e| SeqError::Store(Box::new(e)))
     }
 }
 
@@ -60,10 +57,10 @@ pub fn from_pusher(pusher: &Pusher) -> Result<EbdInbound, ServiceError> {
         .collect();
     keys.dedup_by(|a, b| a.1.to_sec1_bytes() == b.1.to_sec1_bytes());
     if keys.len() > 1 {
-        return Err(ServiceError::Inbound(format!(
-            "endpoints `{}` and `{}` have different peer keys; one inbound route verifies one",
-            keys[0].0, keys[1].0
-        )));
+        return Err(ServiceError::PeerKeys {
+            first: keys[0].0.clone(),
+            second: keys[1].0.clone(),
+        });
     }
     let signer = ebd.iter().find_map(|(_, c)| c.signer.clone());
     Ok(EbdInbound {

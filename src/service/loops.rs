@@ -27,7 +27,7 @@ pub async fn follow_up(
             Ok(Err(e)) => return tracing::error!(error = %e, "unsettled deliveries not read"),
             Err(e) => return tracing::error!(error = %e, "unsettled deliveries not read"),
         };
-    let mut runs: Vec<_> = waiting.iter().map(|d| d.run).collect();
+    let mut runs: Vec<_> = waiting.iter().map(|d| d.plan.run).collect();
     runs.sort();
     runs.dedup();
     if !runs.is_empty() {

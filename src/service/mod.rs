@@ -110,8 +110,11 @@ pub enum ServiceError {
     LinkKey(#[from] crate::server::signed::SignedUrlError),
     #[error("building the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
-    #[error("state reports in: {0}")]
-    Inbound(String),
+    #[error(
+        "state reports in: endpoints `{first}` and `{second}` have different peer keys; one \
+         inbound route verifies one"
+    )]
+    PeerKeys { first: String, second: String },
     #[error("a start-up task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }

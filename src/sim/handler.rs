@@ -11,12 +11,13 @@ use axum::response::{IntoResponse, Response};
 use rand::Rng;
 
 use super::{SimState, lock};
-use crate::ebd::assemble::{BuiltPackage, build_package, envelope};
+use crate::ebd::assemble::{BuiltPackage, ReplyError, reply_package};
 use crate::ebd::package::{Limits, read_package};
 use crate::ebd::{
     Body, Ebd, EbdId, EbdResponse, EbmBrdLog, EbmStateResponse, MsgType, ResultCode, Verdict,
-    next_ebdid, validate_package,
+    validate_package,
 };
+use crate::server::ebd_state::tar_part;
 
 fn plain(status: StatusCode, text: String) -> Response {
     (status, text).into_response()
@@ -45,10 +46,10 @@ pub(super) async fn receive(State(sim): State<SimState>, multipart: Multipart) -
     }
     let bytes = match tar_part(multipart).await {
         Ok(b) => b,
-        Err(msg) => {
+        Err(e) => {
             lock(&sim.inner.stats).bad_requests += 1;
-            tracing::info!(%msg, "request refused");
-            return plain(StatusCode::BAD_REQUEST, msg);
+            tracing::info!(error = %e, "request refused");
+            return plain(StatusCode::BAD_REQUEST, e.to_string());
         }
     };
     let state = sim.clone();
@@ -70,8 +71,8 @@ pub(super) async fn receive(State(sim): State<SimState>, multipart: Multipart) -
             tracing::info!(%msg, "request refused for now");
             plain(StatusCode::SERVICE_UNAVAILABLE, msg)
         }
-        Ok(Err(Unanswered::Internal(msg))) => {
-            tracing::error!(error = %msg, "simulator could not build its reply");
+        Ok(Err(Unanswered::Internal(e))) => {
+            tracing::error!(error = %e, "simulator could not build its reply");
             plain(StatusCode::INTERNAL_SERVER_ERROR, "simulator error".into())
         }
         Err(e) => {
@@ -82,52 +83,39 @@ pub(super) async fn receive(State(sim): State<SimState>, multipart: Multipart) -
 }
 
 /// Why a package got no reply tar.
+#[derive(Debug, thiserror::Error)]
 enum Unanswered {
     /// An injected refusal answered HTTP 503 (the sender retries).
+    #[error("{0}")]
     Unavailable(String),
     /// The simulator failed to build its reply.
-    Internal(String),
+    #[error(transparent)]
+    Internal(#[from] ReplyError),
 }
 
-impl From<String> for Unanswered {
-    fn from(m: String) -> Unanswered {
-        Unanswered::Internal(m)
-    }
-}
-
-async fn tar_part(mut multipart: Multipart) -> Result<Vec<u8>, String> {
-    loop {
-        let field = multipart
-            .next_field()
-            .await
-            .map_err(|e| format!("multipart body: {e}"))?;
-        let Some(field) = field else {
-            return Err("no file part whose name ends in `.tar`".into());
-        };
-        let is_tar = field
-            .file_name()
-            .is_some_and(|n| n.to_ascii_lowercase().ends_with(".tar"));
-        let data = field
-            .bytes()
-            .await
-            .map_err(|e| format!("multipart body: {e}"))?;
-        if is_tar {
-            return Ok(data.to_vec());
-        }
-    }
+/// An id in a package from another sender than its `SRC/EBRID`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} `{id}` is from sender `{sender}`, SRC/EBRID is `{src}`")]
+pub(super) struct SenderMismatch {
+    what: &'static str,
+    id: String,
+    sender: String,
+    src: String,
 }
 
 /// The sender checks of the id layouts: the sender code inside the EBDID, inside a broadcast's
 /// EBMID and inside the EBMID a state request asks about are all the package's `SRC/EBRID`
 /// (a sender asks only about its own messages). A pair's `RelatedInfo` may name another code.
-pub(super) fn check_senders(ebd: &Ebd) -> Result<(), String> {
+pub(super) fn check_senders(ebd: &Ebd) -> Result<(), SenderMismatch> {
     let src = &ebd.src.ebrid;
+    let mismatch = |what, id: &dyn std::fmt::Display, sender: &crate::ebd::Ebrid| SenderMismatch {
+        what,
+        id: id.to_string(),
+        sender: sender.to_string(),
+        src: src.to_string(),
+    };
     if ebd.id.sender() != src {
-        return Err(format!(
-            "EBDID `{}` is from sender `{}`, SRC/EBRID is `{src}`",
-            ebd.id,
-            ebd.id.sender()
-        ));
+        return Err(mismatch("EBDID", &ebd.id, ebd.id.sender()));
     }
     let (what, ebm_id) = match &ebd.body {
         Body::Ebm(ebm) => ("EBMID", &ebm.id),
@@ -135,10 +123,7 @@ pub(super) fn check_senders(ebd: &Ebd) -> Result<(), String> {
         _ => return Ok(()),
     };
     if ebm_id.sender() != src {
-        return Err(format!(
-            "{what} `{ebm_id}` is from sender `{}`, SRC/EBRID is `{src}`",
-            ebm_id.sender()
-        ));
+        return Err(mismatch(what, ebm_id, ebm_id.sender()));
     }
     Ok(())
 }
@@ -167,10 +152,15 @@ impl SimState {
             return Ok(self.reply_verdict(&verdict, None)?);
         };
         let ebd = &pkg.ebd;
-        if let Err(desc) = check_senders(ebd) {
+        let checked = check_senders(ebd)
+            .map_err(|e| (ResultCode::ParseFailure, e.to_string()))
+            .and_then(|()| {
+                super::areas::check_areas(ebd).map_err(|e| (ResultCode::Other, e.to_string()))
+            });
+        if let Err((code, desc)) = checked {
             tracing::info!(ebdid = %ebd.id, %desc, "package refused");
             let refused = Verdict {
-                code: ResultCode::ParseFailure,
+                code,
                 desc,
                 ebdid: verdict.ebdid.clone(),
                 package: None,
@@ -201,7 +191,7 @@ impl SimState {
                     .config
                     .profile
                     .sender()
-                    .map_err(|e| e.to_string())?;
+                    .map_err(ReplyError::Sender)?;
                 let now = self.inner.clock.now();
                 let items =
                     lock(&self.inner.playback).log(r.params.start, r.params.end, now, &platform);
@@ -342,7 +332,7 @@ impl SimState {
         })
     }
 
-    fn reply_verdict(&self, v: &Verdict, req: Option<&Ebd>) -> Result<BuiltPackage, String> {
+    fn reply_verdict(&self, v: &Verdict, req: Option<&Ebd>) -> Result<BuiltPackage, ReplyError> {
         self.count_code(v.code);
         let body = Body::EbdResponse(EbdResponse {
             result_code: v.code.code(),
@@ -356,16 +346,18 @@ impl SimState {
         body: Body,
         req: Option<&Ebd>,
         req_id: Option<&str>,
-    ) -> Result<BuiltPackage, String> {
+    ) -> Result<BuiltPackage, ReplyError> {
         let profile = &self.inner.config.profile;
-        let now = self.inner.clock.now();
-        let sender = profile.sender().map_err(|e| e.to_string())?;
-        let id = next_ebdid(&self.inner.seq, &sender, now).map_err(|e| e.to_string())?;
         let related = req_id.and_then(|r| EbdId::parse(r, profile.id_format).ok());
         let dest = req.map(|e| e.src.ebrid.clone());
-        let ebd = envelope(profile, id, dest, related, now, body).map_err(|e| e.to_string())?;
-        let signer = self.inner.keys.signer.as_deref();
-        build_package(&ebd, &[], profile, signer).map_err(|e| e.to_string())
+        reply_package(
+            profile,
+            &self.inner.seq,
+            self.inner.keys.signer.as_deref(),
+            (dest, related),
+            self.inner.clock.now(),
+            body,
+        )
     }
 }
 
@@ -374,7 +366,7 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
-    use crate::ebd::assemble::{EbmSpec, broadcast_ebm};
+    use crate::ebd::assemble::{EbmSpec, broadcast_ebm, envelope};
     use crate::ebd::model::parse_time;
     use crate::ebd::{EbdProfile, EbmId, EbmStateRequest, Ebrid};
 
@@ -427,10 +419,11 @@ mod tests {
     fn ids_of_another_sender_than_src_are_refused() {
         let primary = EbdProfile::default().sender_ebrid;
         let err = check_senders(&broadcast(SECOND, &primary)).unwrap_err();
-        assert!(err.starts_with("EBMID"), "{err}");
+        assert!(err.to_string().starts_with("EBMID"), "{err}");
         let mut ebd = broadcast(SECOND, SECOND);
         ebd.src.ebrid = code(&primary);
         let err = check_senders(&ebd).unwrap_err();
+        let err = err.to_string();
         assert!(err.starts_with("EBDID") && err.contains(SECOND), "{err}");
     }
 
@@ -446,6 +439,6 @@ mod tests {
         };
         ask(SECOND, SECOND).unwrap();
         let err = ask(&p.sender_ebrid, SECOND).unwrap_err();
-        assert!(err.starts_with("asked EBMID"), "{err}");
+        assert!(err.to_string().starts_with("asked EBMID"), "{err}");
     }
 }

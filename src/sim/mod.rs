@@ -1,14 +1,17 @@
 //! The loopback simulator of county emergency-broadcast platforms: an axum app that takes EBD
 //! packages exactly as a real platform does (multipart POST, first `.tar` file part), validates
 //! them with [`crate::ebd::validate`] and checks that the package's EBDID, its EBMID and its
-//! `SRC/EBRID` name the same sender code (ResultCode 2 otherwise), answers with a signed response
+//! `SRC/EBRID` name the same sender code (ResultCode 2 otherwise) and that every `AreaCode` lies
+//! in the destination's region (ResultCode 5 otherwise, `areas`), answers with a signed response
 //! tar, keeps each message's playback state over (optionally accelerated) time, answers state
-//! and log requests with coverage from terminals per township, and injects faults on request.
+//! and log requests with coverage from terminals per township or village, and injects faults on
+//! request.
 //!
 //! - [`config`] — identity, terminals, speed, faults.
 //! - [`playback`] — per-message states and the clock.
 //! - `handler` — the HTTP edge.
 
+mod areas;
 pub mod config;
 mod handler;
 pub mod playback;

@@ -46,6 +46,27 @@ pub enum ExchangeError {
     Reply(String),
     #[error("building the request: {0}")]
     Build(#[from] BuildError),
+    #[error("media {0}")]
+    Media(#[source] std::io::Error),
+    #[error("no payload or recipe for delivery `{0}`")]
+    NoRecipe(crate::ledger::DeliveryId),
+    #[error("package `{ebd_id}` rebuilt as {rebuilt}, recorded {recorded}")]
+    Rebuilt {
+        ebd_id: String,
+        rebuilt: String,
+        recorded: String,
+    },
+    #[error("rebuilding the package: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// An endpoint that could not be set up (it is left out; its deliveries say why).
+    #[error("url `{0}` still holds `{{sim}}`: run `shengbo demo`, or pass `--sim URL`")]
+    SimPlaceholder(String),
+    #[error(transparent)]
+    Id(#[from] crate::ebd::IdError),
+    #[error(transparent)]
+    Key(#[from] crate::ebd::keys::KeyError),
+    #[error(transparent)]
+    Secret(#[from] crate::endpoint::SecretError),
 }
 
 impl ExchangeError {
@@ -146,19 +167,20 @@ impl EbdClient {
             BuildError::Profile(crate::ebd::profile::ProfileError::SenderEbrid(e))
         };
         let spec = EbmSpec {
-            id: EbmId::parse(&cancelled.ebm_id, p.id_format).map_err(bad)?,
+            id: EbmId::parse(&cancelled.plan.ebm_id, p.id_format).map_err(bad)?,
             related: None,
-            lang: cancelled.lang,
-            title: format!("取消 {}", cancelled.message),
+            lang: cancelled.plan.lang,
+            title: format!("取消 {}", cancelled.plan.message),
             desc: None,
             area_codes: cancelled
+                .plan
                 .townships
                 .iter()
-                .map(|t| format!("{t}000"))
+                .map(|t| super::area_code(t))
                 .collect(),
             send_time: now,
-            start_time: cancelled.window_start,
-            end_time: cancelled.window_end,
+            start_time: cancelled.plan.window_start,
+            end_time: cancelled.plan.window_end,
         };
         let ebm = cancel_ebm(p, &broadcast_ebm(p, &spec, &[])?, now);
         let id = EbdId::parse(ebd_id, p.id_format).map_err(bad)?;
@@ -303,17 +325,15 @@ pub struct Recipe {
 impl EbdClient {
     /// Build a package from its recipe (blocking: may read the clips) and check it is the one
     /// whose digest the ledger recorded.
-    pub fn rebuild(&self, recipe: &Recipe, digest: &str) -> Result<PackageBytes, String> {
-        let media = media_files(&recipe.content).map_err(|e| format!("media {e}"))?;
-        let built = self
-            .build_broadcast(&recipe.ids, &recipe.content, &media)
-            .map_err(|e| e.to_string())?;
+    pub fn rebuild(&self, recipe: &Recipe, digest: &str) -> Result<PackageBytes, ExchangeError> {
+        let media = media_files(&recipe.content).map_err(ExchangeError::Media)?;
+        let built = self.build_broadcast(&recipe.ids, &recipe.content, &media)?;
         if !built.bytes.matches(digest) {
-            return Err(format!(
-                "package `{}` rebuilt as {}, recorded {digest}",
-                recipe.ids.ebd_id,
-                built.bytes.fingerprint()
-            ));
+            return Err(ExchangeError::Rebuilt {
+                ebd_id: recipe.ids.ebd_id.clone(),
+                rebuilt: built.bytes.fingerprint(),
+                recorded: digest.to_string(),
+            });
         }
         Ok(built.bytes)
     }

@@ -20,13 +20,17 @@ pub mod webhook;
 
 pub use router::{EndpointClient, Router};
 
-/// An error and its sources on one line.
+/// An error and its sources on one line, joined by `: `; a source whose text its parent
+/// already shows (an error that prints its source) is not repeated.
 pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut src = err.source();
     while let Some(e) = src {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
+        let next = e.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
         src = e.source();
     }
     text
@@ -56,7 +60,8 @@ pub struct Content {
     pub lang: Lang,
     pub title: String,
     pub description: Option<String>,
-    /// 9-digit township codes served by this delivery.
+    /// The areas this delivery serves: the 9-digit code of each township targeted whole, and
+    /// the 12-digit codes of the villages of each township targeted in part.
     pub townships: Vec<String>,
     pub window_start: DateTime<Utc>,
     pub window_end: DateTime<Utc>,
@@ -66,10 +71,34 @@ pub struct Content {
 }
 
 impl Content {
-    /// 12-digit region codes of the townships (`AreaCode`).
+    /// 12-digit region codes of the areas (`AreaCode`): a township's `…000`, a village's own.
     pub fn area_codes(&self) -> Vec<String> {
-        self.townships.iter().map(|t| format!("{t:0<12}")).collect()
+        self.townships.iter().map(|t| area_code(t)).collect()
     }
+
+    /// The 12-digit codes of the villages served, when townships are targeted in part.
+    pub fn villages(&self) -> Vec<&str> {
+        let villages = self.townships.iter().filter(|t| t.len() == 12);
+        villages.map(String::as_str).collect()
+    }
+
+    /// The distinct 9-digit townships served, whole or in part.
+    pub fn township_codes(&self) -> Vec<&str> {
+        let mut codes: Vec<&str> = self.townships.iter().map(|t| township_of(t)).collect();
+        codes.dedup();
+        codes
+    }
+}
+
+/// The 12-digit region code (`AreaCode`) of an area: a township's code padded with zeros, a
+/// village's code as it is.
+pub fn area_code(area: &str) -> String {
+    format!("{area:0<12}")
+}
+
+/// The township of an area: a township's own code, a village's first 9 digits.
+pub fn township_of(area: &str) -> &str {
+    area.get(..9).unwrap_or(area)
 }
 
 static PROVIDER: Once = Once::new();

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use super::ebd::{EbdClient, Recipe};
+use super::ebd::{EbdClient, ExchangeError, Recipe};
 use super::webhook::Webhook;
 use crate::dispatch::{AttemptOutcome, DeliveryJob, RetryKind, Transport};
 use crate::ebd::keys::{KeySigner, load_verifying_key};
@@ -39,9 +39,9 @@ impl Router {
                 Ok(c) => {
                     router.clients.insert(e.id.clone(), c);
                 }
-                Err(reason) => {
-                    tracing::error!(endpoint = %e.id, %reason, "endpoint left out");
-                    router.broken.insert(e.id.clone(), reason);
+                Err(err) => {
+                    tracing::error!(endpoint = %e.id, reason = %err, "endpoint left out");
+                    router.broken.insert(e.id.clone(), err.to_string());
                 }
             }
         }
@@ -74,14 +74,16 @@ impl Router {
     }
 
     /// An EBD job's package, built again from its recipe and checked against its record.
-    async fn ebd_bytes(&self, c: &EbdClient, job: &DeliveryJob) -> Result<PackageBytes, String> {
+    async fn ebd_bytes(
+        &self,
+        c: &EbdClient,
+        job: &DeliveryJob,
+    ) -> Result<PackageBytes, ExchangeError> {
         let recipe = self
-            .recipe(job.delivery)
-            .ok_or_else(|| format!("no payload or recipe for delivery `{}`", job.delivery))?;
-        let (c, digest) = (c.clone(), job.payload_digest.clone());
-        tokio::task::spawn_blocking(move || c.rebuild(&recipe, &digest))
-            .await
-            .map_err(|e| e.to_string())?
+            .recipe(job.delivery.id)
+            .ok_or(ExchangeError::NoRecipe(job.delivery.id))?;
+        let (c, digest) = (c.clone(), job.delivery.plan.payload_digest.clone());
+        tokio::task::spawn_blocking(move || c.rebuild(&recipe, &digest)).await?
     }
 
     /// One attempt to cancel delivery `d` at its endpoint under package id `cancel_id`: an EBM
@@ -93,7 +95,7 @@ impl Router {
         reason: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> AttemptOutcome {
-        match self.clients.get(&d.endpoint) {
+        match self.clients.get(&d.plan.endpoint) {
             Some(EndpointClient::Ebd(c)) => match c.build_cancel(cancel_id, d, now) {
                 Ok(pkg) => c.send_broadcast(cancel_id, &pkg.bytes).await,
                 Err(e) => AttemptOutcome::Retryable {
@@ -102,12 +104,12 @@ impl Router {
                 },
             },
             Some(EndpointClient::Webhook(w)) => {
-                let body = super::webhook::cancel_body(cancel_id, &d.ebm_id, reason);
+                let body = super::webhook::cancel_body(cancel_id, &d.plan.ebm_id, reason);
                 w.send(cancel_id, body).await
             }
             None => AttemptOutcome::Retryable {
                 kind: RetryKind::Other,
-                detail: format!("endpoint `{}` is not in the registry", d.endpoint),
+                detail: format!("endpoint `{}` is not in the registry", d.plan.endpoint),
             },
         }
     }
@@ -124,27 +126,21 @@ fn endpoint_client(
     e: &Endpoint,
     profile: &Arc<EbdProfile>,
     client: &reqwest::Client,
-) -> Result<EndpointClient, String> {
+) -> Result<EndpointClient, ExchangeError> {
     if e.url.contains(crate::endpoint::SIM_PLACEHOLDER) {
-        return Err(format!(
-            "url `{}` still holds `{{sim}}`: run `shengbo demo`, or pass `--sim URL`",
-            e.url
-        ));
+        return Err(ExchangeError::SimPlaceholder(e.url.clone()));
     }
     match &e.protocol {
         Protocol::Ebd { ebrid, signing } => {
-            let dest = Ebrid::parse(ebrid, profile.id_format).map_err(|err| err.to_string())?;
+            let dest = Ebrid::parse(ebrid, profile.id_format)?;
             let signer: Option<Arc<dyn crate::ebd::Signer>> = match &signing.signer {
                 SignerCfg::None => None,
-                SignerCfg::KeyFile(path) => Some(Arc::new(
-                    KeySigner::load(path, &profile.sm2_dist_id).map_err(|err| err.to_string())?,
-                )),
+                SignerCfg::KeyFile(path) => {
+                    Some(Arc::new(KeySigner::load(path, &profile.sm2_dist_id)?))
+                }
             };
             let peer_key = match &signing.peer_public_key {
-                Some(path) => Some(
-                    load_verifying_key(path, &profile.sm2_dist_id)
-                        .map_err(|err| err.to_string())?,
-                ),
+                Some(path) => Some(load_verifying_key(path, &profile.sm2_dist_id)?),
                 None => None,
             };
             Ok(EndpointClient::Ebd(EbdClient {
@@ -160,7 +156,7 @@ fn endpoint_client(
         Protocol::Webhook { secret } => Ok(EndpointClient::Webhook(Webhook {
             client: client.clone(),
             url: e.url.clone(),
-            secret: secret.resolve().map_err(|err| err.to_string())?,
+            secret: secret.resolve()?,
             timeout: e.timeout,
         })),
     }
@@ -168,20 +164,29 @@ fn endpoint_client(
 
 impl Transport for Router {
     async fn send(&self, job: &DeliveryJob) -> AttemptOutcome {
-        match self.clients.get(&job.endpoint) {
+        match self.clients.get(&job.delivery.plan.endpoint) {
             Some(EndpointClient::Ebd(c)) => match self.ebd_bytes(c, job).await {
-                Ok(package) => c.send_broadcast(&job.ebd_id, &package).await,
-                Err(detail) => AttemptOutcome::Retryable {
+                Ok(package) => c.send_broadcast(&job.delivery.plan.ebd_id, &package).await,
+                Err(err) => AttemptOutcome::Retryable {
                     kind: RetryKind::Other,
-                    detail,
+                    detail: err.to_string(),
                 },
             },
-            Some(EndpointClient::Webhook(w)) => w.send(&job.ebd_id, job.payload.to_vec()).await,
+            Some(EndpointClient::Webhook(w)) => {
+                w.send(&job.delivery.plan.ebd_id, job.payload.to_vec())
+                    .await
+            }
             None => AttemptOutcome::Retryable {
                 kind: RetryKind::Other,
-                detail: match self.broken.get(&job.endpoint) {
-                    Some(reason) => format!("endpoint `{}` unavailable: {reason}", job.endpoint),
-                    None => format!("endpoint `{}` is not in the registry", job.endpoint),
+                detail: match self.broken.get(&job.delivery.plan.endpoint) {
+                    Some(reason) => format!(
+                        "endpoint `{}` unavailable: {reason}",
+                        job.delivery.plan.endpoint
+                    ),
+                    None => format!(
+                        "endpoint `{}` is not in the registry",
+                        job.delivery.plan.endpoint
+                    ),
                 },
             },
         }

@@ -30,7 +30,10 @@ struct Body<'a> {
     campaign: &'a str,
     lang: &'a str,
     title: &'a str,
-    townships: &'a [String],
+    townships: Vec<&'a str>,
+    /// The 12-digit codes of the villages, when townships are targeted in part.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    villages: Vec<&'a str>,
     area_codes: Vec<String>,
     window: Window,
     items: Vec<Item<'a>>,
@@ -105,7 +108,8 @@ pub fn body(ids: &super::ebd::Ids, content: &Content, clips: &ClipLinks) -> Vec<
         campaign: &content.campaign,
         lang: content.lang.code(),
         title: &content.title,
-        townships: &content.townships,
+        townships: content.township_codes(),
+        villages: content.villages(),
         area_codes: content.area_codes(),
         window: Window {
             start: content.window_start,

@@ -88,7 +88,7 @@ fn reopen_preserves_runs_deliveries_attempts_reports_and_health() {
             t(9, 59),
         )
         .unwrap();
-        l.record_state_report(&report(&d.ebm_id, 3, Some(12), &[]))
+        l.record_state_report(&report(&d.plan.ebm_id, 3, Some(12), &[]))
             .unwrap();
         l.put_endpoint_health(&EndpointHealth {
             endpoint: "ep1".into(),
@@ -111,8 +111,8 @@ fn reopen_preserves_runs_deliveries_attempts_reports_and_health() {
     assert_eq!(r.state, RunState::Closed);
     let d = l.delivery(id).unwrap().unwrap();
     assert_eq!(d.state, DeliveryState::Played);
-    assert_eq!(d.townships, vec!["513431100", "513431101"]);
-    assert_eq!(d.air_by, t(10, 2));
+    assert_eq!(d.plan.townships, vec!["513431100", "513431101"]);
+    assert_eq!(d.plan.air_by, t(10, 2));
     let attempts = l.attempts(id).unwrap();
     assert_eq!(attempts.len(), 2);
     assert_eq!(attempts[0].result, AttemptResult::Connect);
@@ -182,7 +182,7 @@ fn a_settled_attempt_writes_its_state_and_health_together() {
     assert_eq!((h.last_seen, h.consecutive_failures), (Some(t(9, 59)), 0));
     // A reply read after a state report moved the delivery on: the attempt is kept, and so is
     // the later state.
-    l.record_state_report(&report(&got.ebm_id, 3, None, &["513431100000"]))
+    l.record_state_report(&report(&got.plan.ebm_id, 3, None, &["513431100000"]))
         .unwrap();
     l.record_settled(&Settled {
         attempt: attempt(d.id, AttemptResult::Delivered),
@@ -256,8 +256,8 @@ fn a_repeated_delivery_returns_the_first_ids() {
         .unwrap();
     assert!(!created);
     assert_eq!(
-        (again.id, &again.ebd_id, &again.ebm_id),
-        (first.id, &first.ebd_id, &first.ebm_id)
+        (again.id, &again.plan.ebd_id, &again.plan.ebm_id),
+        (first.id, &first.plan.ebd_id, &first.plan.ebm_id)
     );
 }
 
@@ -390,7 +390,7 @@ fn due_expired_and_awaiting_state() {
     assert_eq!(ids(l.deliveries_awaiting_state().unwrap()), vec![acked.id]);
     // A played report for an acknowledged delivery moves it straight to played.
     assert_eq!(
-        l.record_state_report(&report(&acked.ebm_id, 3, None, &[]))
+        l.record_state_report(&report(&acked.plan.ebm_id, 3, None, &[]))
             .unwrap(),
         Some(acked.id)
     );
@@ -425,14 +425,14 @@ fn reach_from_the_ledger_matches_hand_computation() {
     for x in [&a, &a_zh, &e] {
         l.transition(x.id, DeliveryState::Delivered, None, t(9, 1))
             .unwrap();
-        l.record_state_report(&report(&x.ebm_id, 3, Some(30), &[]))
+        l.record_state_report(&report(&x.plan.ebm_id, 3, Some(30), &[]))
             .unwrap();
     }
     l.transition(e_zh.id, DeliveryState::Sent, None, t(9, 1))
         .unwrap();
     l.transition(bc.id, DeliveryState::Delivered, None, t(9, 1))
         .unwrap();
-    l.record_state_report(&report(&bc.ebm_id, 2, Some(99), &[]))
+    l.record_state_report(&report(&bc.plan.ebm_id, 2, Some(99), &[]))
         .unwrap(); // playing, not played
     l.transition(d.id, DeliveryState::Rejected, Some("ResultCode 2"), t(9, 1))
         .unwrap();

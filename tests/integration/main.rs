@@ -17,3 +17,4 @@ mod render;
 mod schedule;
 mod server;
 mod settings;
+mod village;

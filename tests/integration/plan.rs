@@ -42,7 +42,7 @@ fn message(root: &Path, id: &str, langs: &[&str]) {
     }
 }
 
-fn project(schedules: &[(&str, &str)]) -> tempfile::TempDir {
+pub(crate) fn project(schedules: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("schedules")).unwrap();
     for (name, text) in schedules {
@@ -183,7 +183,7 @@ fn check_cannot_run_without_schedules() {
     );
 }
 
-fn plan_json(root: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
+pub(crate) fn plan_json(root: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
     let mut args = vec![
         "plan",
         "--from",
@@ -416,6 +416,9 @@ fn plan_says_why_a_market_day_broadcast_airs() {
         "csv",
     ];
     let text = stdout(&run_in(dir.path(), &args));
-    assert!(text.lines().next().unwrap().ends_with(",reason"), "{text}");
+    assert!(
+        text.lines().next().unwrap().ends_with(",reason,villages"),
+        "{text}"
+    );
     assert!(text.contains(",赶场 公历逢3、6、9"), "{text}");
 }

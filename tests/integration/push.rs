@@ -153,9 +153,12 @@ async fn happy_path_reaches_every_township_of_the_prefecture() {
     for d in &deliveries {
         let pair = deliveries
             .iter()
-            .find(|o| o.endpoint == d.endpoint && o.lang != d.lang)
+            .find(|o| o.plan.endpoint == d.plan.endpoint && o.plan.lang != d.plan.lang)
             .unwrap();
-        assert_eq!(d.related_ebm_id.as_deref(), Some(pair.ebm_id.as_str()));
+        assert_eq!(
+            d.plan.related_ebm_id.as_deref(),
+            Some(pair.plan.ebm_id.as_str())
+        );
     }
     assert_eq!(sim.state.stats().messages, 34);
     assert!(ledger_path(proj.path()).is_file());
@@ -319,7 +322,7 @@ async fn outages_until_the_air_by_deadline_end_in_expiry() {
         assert!(attempts.iter().all(|a| !a.result.is_ok()), "{kinds:?}");
         assert!(kinds.iter().any(|(k, _)| *k == "http"), "{kinds:?}");
         assert!(
-            attempts.iter().all(|a| a.started_at <= d.air_by),
+            attempts.iter().all(|a| a.started_at <= d.plan.air_by),
             "no attempt after air-by"
         );
     }
@@ -346,11 +349,11 @@ async fn the_circuit_opens_on_a_dead_platform_and_the_others_go_on() {
     let deliveries = all_deliveries(&ledger);
     let dead: Vec<_> = deliveries
         .iter()
-        .filter(|d| d.endpoint == "zhaojue")
+        .filter(|d| d.plan.endpoint == "zhaojue")
         .collect();
     let alive: Vec<_> = deliveries
         .iter()
-        .filter(|d| d.endpoint == "butuo")
+        .filter(|d| d.plan.endpoint == "butuo")
         .collect();
     assert_eq!((dead.len(), alive.len()), (2, 2));
     assert!(alive.iter().all(|d| d.state == DeliveryState::Played));

@@ -62,7 +62,7 @@ fn broken_schedules_are_reported_exactly() {
         ("unknown top-level key", doc("timezon = \"Asia/Shanghai\"\n"), "3:1", Error,
             format!("unknown key `timezon` in campaign, expected one of {KEYS}")),
         ("unknown target key", with_targets("countys = [\"昭觉县\"]\n"), "4:1", Error,
-            "unknown key `countys` in [targets], expected one of `all`, `counties`, `townships`, `exclude_counties`, `exclude_townships`".into()),
+            "unknown key `countys` in [targets], expected one of `all`, `counties`, `townships`, `exclude_counties`, `exclude_townships`, `villages`, `exclude_villages`".into()),
         ("toml syntax", doc("gap_s = = 2\n"), "3:9", Error, "extra `=`, expected nothing".into()),
         ("wrong type", doc("repeats = \"two\"\n"), "3:11", Error, "wrong type: string \"two\", expected a whole number".into()),
         ("wrong type in a slot", with_cron("x").replace("\"x\"", "8"), "6:8", Error, "wrong type: integer `8`, expected a string".into()),

@@ -116,6 +116,7 @@ fn broadcast(
         township_code: t.code.clone(),
         township_name: t.name.clone(),
         county_code: t.county_code.clone(),
+        villages: Vec::new(),
         start,
         end: start + chrono::Duration::milliseconds((total * 1000.0) as i64),
         timezone: chrono_tz::Asia::Shanghai,

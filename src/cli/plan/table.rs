@@ -63,7 +63,10 @@ pub fn broadcasts(plan: &Plan, records: &[BroadcastRecord], directory: &Director
                     .get(b.county_code.as_str())
                     .unwrap_or(&"")
                     .to_string(),
-                b.township_name.clone(),
+                match b.villages.len() {
+                    0 => b.township_name.clone(),
+                    n => format!("{}（{n} 村）", b.township_name),
+                },
                 b.township_code.clone(),
                 b.campaign.clone(),
                 programme(r),

@@ -223,6 +223,7 @@ mod tests {
             township_code: "513401001".into(),
             township_name: "北城街道".into(),
             county_code: "513401".into(),
+            villages: Vec::new(),
             start: at(start),
             end: at(start) + Duration::seconds(30),
             timezone: AT_TZ,

@@ -25,11 +25,11 @@ async fn the_circuit_opens_and_the_ledger_says_why() {
     assert_eq!(report.count("expired"), 3);
     let untried = jobs
         .iter()
-        .find(|j| fake.sends_of(j.delivery).is_empty())
+        .find(|j| fake.sends_of(j.delivery.id).is_empty())
         .unwrap();
     let reason = s
         .ledger
-        .delivery(untried.delivery)
+        .delivery(untried.delivery.id)
         .unwrap()
         .unwrap()
         .reason
@@ -55,7 +55,7 @@ async fn a_half_open_probe_closes_the_circuit_again() {
     };
     let job = s.job("flaky", 0, 600);
     fake.script(
-        job.delivery,
+        job.delivery.id,
         vec![retry(RetryKind::Connect), retry(RetryKind::Connect)],
     );
     let report = s
@@ -63,7 +63,7 @@ async fn a_half_open_probe_closes_the_circuit_again() {
         .dispatch(vec![job.clone()], no_shutdown())
         .await;
     assert_eq!(report.jobs[0].end, JobEnd::Delivered);
-    let sends = fake.sends_of(job.delivery);
+    let sends = fake.sends_of(job.delivery.id);
     assert_eq!(sends.len(), 3);
     assert!(
         sends[2] - sends[1] >= TimeDelta::seconds(30),
@@ -116,10 +116,10 @@ async fn jobs_start_in_window_order_and_no_more_than_the_live_bound_run() {
         "8 permits, 2 alive"
     );
     let mut by_window: Vec<_> = jobs.iter().collect();
-    by_window.sort_by_key(|j| j.window_start);
+    by_window.sort_by_key(|j| j.delivery.plan.window_start);
     let sends: Vec<_> = by_window
         .iter()
-        .map(|j| fake.sends_of(j.delivery)[0])
+        .map(|j| fake.sends_of(j.delivery.id)[0])
         .collect();
     assert!(
         sends.windows(3).all(|w| w[0] <= w[2]) && sends[0] < sends[5],
@@ -138,12 +138,12 @@ async fn nothing_is_sent_before_the_lead_time() {
         .dispatch(vec![job.clone()], no_shutdown())
         .await;
     assert_eq!(report.jobs[0].end, JobEnd::Delivered);
-    let sent = fake.sends_of(job.delivery)[0];
+    let sent = fake.sends_of(job.delivery.id)[0];
     assert!(
-        sent >= job.window_start - TimeDelta::seconds(60),
+        sent >= job.delivery.plan.window_start - TimeDelta::seconds(60),
         "sent at {sent}"
     );
-    assert!(sent < job.window_start);
+    assert!(sent < job.delivery.plan.window_start);
 }
 
 #[tokio::test(start_paused = true)]
@@ -163,13 +163,16 @@ async fn shutdown_leaves_unsent_work_pending_and_abandons_past_the_drain() {
         .dispatch(vec![in_flight.clone(), later.clone()], rx)
         .await;
     assert_eq!(
-        report.get(in_flight.delivery).unwrap().end,
+        report.get(in_flight.delivery.id).unwrap().end,
         JobEnd::Abandoned
     );
-    assert_eq!(report.get(later.delivery).unwrap().end, JobEnd::Interrupted);
-    assert!(fake.sends_of(later.delivery).is_empty());
-    assert_eq!(s.state(in_flight.delivery), DeliveryState::Pending);
-    assert_eq!(s.state(later.delivery), DeliveryState::Pending);
+    assert_eq!(
+        report.get(later.delivery.id).unwrap().end,
+        JobEnd::Interrupted
+    );
+    assert!(fake.sends_of(later.delivery.id).is_empty());
+    assert_eq!(s.state(in_flight.delivery.id), DeliveryState::Pending);
+    assert_eq!(s.state(later.delivery.id), DeliveryState::Pending);
     assert_eq!(
         s.ledger.deliveries_due(t0()).unwrap().len(),
         2,

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use super::*;
 use crate::ledger::{
-    AttemptResult, CircuitState, DeliveryState, Ledger, NewDelivery, SqliteLedger,
+    AttemptResult, CircuitState, DeliveryId, DeliveryState, Ledger, NewDelivery, SqliteLedger,
 };
 
 fn t0() -> DateTime<Utc> {
@@ -74,31 +74,33 @@ impl Fake {
             .first_seen
             .lock()
             .unwrap()
-            .entry(job.delivery)
+            .entry(job.delivery.id)
             .or_insert_with(|| job.clone())
             .clone();
         if first != *job {
             self.violations.lock().unwrap().push(format!(
                 "delivery {} resent with other ids or bytes",
-                job.delivery
+                job.delivery.id
             ));
         }
-        if job.air_by <= self.clock.now() {
-            self.violations
-                .lock()
-                .unwrap()
-                .push(format!("delivery {} sent after its air-by", job.delivery));
+        if job.delivery.plan.air_by <= self.clock.now() {
+            self.violations.lock().unwrap().push(format!(
+                "delivery {} sent after its air-by",
+                job.delivery.id
+            ));
         }
         self.sends
             .lock()
             .unwrap()
-            .push((job.delivery, self.clock.now()));
+            .push((job.delivery.id, self.clock.now()));
         let mut flight = self.in_flight.lock().unwrap();
-        *flight.entry(job.endpoint.clone()).or_default() += 1;
+        *flight
+            .entry(job.delivery.plan.endpoint.clone())
+            .or_default() += 1;
         let total: usize = flight.values().sum();
         self.max_total.fetch_max(total, Ordering::SeqCst);
         self.max_per_endpoint
-            .fetch_max(flight[&job.endpoint], Ordering::SeqCst);
+            .fetch_max(flight[&job.delivery.plan.endpoint], Ordering::SeqCst);
     }
 }
 
@@ -113,13 +115,13 @@ impl Transport for Fake {
             .in_flight
             .lock()
             .unwrap()
-            .get_mut(&job.endpoint)
+            .get_mut(&job.delivery.plan.endpoint)
             .unwrap() -= 1;
         let next = self
             .script
             .lock()
             .unwrap()
-            .get_mut(&job.delivery)
+            .get_mut(&job.delivery.id)
             .and_then(VecDeque::pop_front);
         next.unwrap_or_else(|| self.fallback.clone())
     }
@@ -165,7 +167,7 @@ impl Setup {
             payload_digest: format!("sha256-{n}"),
         };
         let (d, _) = self.ledger.record_delivery(&new, t0()).unwrap();
-        DeliveryJob::new(&d, Arc::from(format!("payload {n}").into_bytes()))
+        DeliveryJob::new(d, Arc::from(format!("payload {n}").into_bytes()))
     }
 
     fn dispatcher(&self, fake: &Arc<Fake>, config: DispatchConfig) -> Dispatcher<Fake> {

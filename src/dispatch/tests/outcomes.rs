@@ -8,7 +8,7 @@ async fn retries_keep_the_same_ids_and_every_attempt_is_recorded() {
     let fake = Arc::new(Fake::new(s.clock, AttemptOutcome::Delivered));
     let job = s.job("ep1", 0, 600);
     fake.script(
-        job.delivery,
+        job.delivery.id,
         vec![
             retry(RetryKind::Connect),
             retry(RetryKind::Http(503)),
@@ -19,11 +19,11 @@ async fn retries_keep_the_same_ids_and_every_attempt_is_recorded() {
         .dispatcher(&fake, config())
         .dispatch(vec![job.clone()], no_shutdown())
         .await;
-    assert_eq!(report.get(job.delivery).unwrap().end, JobEnd::Delivered);
-    assert_eq!(report.get(job.delivery).unwrap().attempts, 4);
+    assert_eq!(report.get(job.delivery.id).unwrap().end, JobEnd::Delivered);
+    assert_eq!(report.get(job.delivery.id).unwrap().attempts, 4);
     assert_strict(&fake);
-    assert_eq!(fake.sends_of(job.delivery).len(), 4);
-    let attempts = s.ledger.attempts(job.delivery).unwrap();
+    assert_eq!(fake.sends_of(job.delivery.id).len(), 4);
+    let attempts = s.ledger.attempts(job.delivery.id).unwrap();
     let results: Vec<_> = attempts.iter().map(|a| a.result.clone()).collect();
     assert_eq!(
         results,
@@ -34,7 +34,7 @@ async fn retries_keep_the_same_ids_and_every_attempt_is_recorded() {
             AttemptResult::Delivered,
         ]
     );
-    assert_eq!(s.state(job.delivery), DeliveryState::Delivered);
+    assert_eq!(s.state(job.delivery.id), DeliveryState::Delivered);
     let health = s.ledger.endpoint_health("ep1").unwrap().unwrap();
     assert_eq!(
         (health.circuit, health.consecutive_failures),
@@ -59,7 +59,7 @@ async fn a_slow_endpoint_times_out_and_is_retried() {
         "{:?}",
         report.jobs[0]
     );
-    let attempts = s.ledger.attempts(job.delivery).unwrap();
+    let attempts = s.ledger.attempts(job.delivery.id).unwrap();
     assert!(attempts.len() >= 2);
     assert!(attempts.iter().all(|a| a.result == AttemptResult::Timeout));
     assert_strict(&fake);
@@ -84,8 +84,8 @@ async fn rejections_are_final_and_never_resent() {
         report.jobs[0].end,
         JobEnd::Rejected { code: 4, .. }
     ));
-    assert_eq!(fake.sends_of(job.delivery).len(), 1);
-    let d = s.ledger.delivery(job.delivery).unwrap().unwrap();
+    assert_eq!(fake.sends_of(job.delivery.id).len(), 1);
+    let d = s.ledger.delivery(job.delivery.id).unwrap().unwrap();
     assert_eq!(d.state, DeliveryState::Rejected);
     assert_eq!(
         d.reason.as_deref(),
@@ -101,11 +101,11 @@ async fn accepted_deliveries_await_their_state() {
     s.dispatcher(&fake, config())
         .dispatch(vec![job.clone()], no_shutdown())
         .await;
-    assert_eq!(s.state(job.delivery), DeliveryState::Sent);
+    assert_eq!(s.state(job.delivery.id), DeliveryState::Sent);
     let awaiting = s.ledger.deliveries_awaiting_state().unwrap();
     assert_eq!(
         awaiting.iter().map(|d| d.id).collect::<Vec<_>>(),
-        vec![job.delivery]
+        vec![job.delivery.id]
     );
 }
 
@@ -120,19 +120,19 @@ async fn past_the_air_by_deadline_nothing_is_sent_late() {
         .dispatch(vec![failing.clone(), already_late.clone()], no_shutdown())
         .await;
     assert_strict(&fake); // includes "no send at or after air-by"
-    assert!(fake.sends_of(already_late.delivery).is_empty());
-    assert!(!fake.sends_of(failing.delivery).is_empty());
+    assert!(fake.sends_of(already_late.delivery.id).is_empty());
+    assert!(!fake.sends_of(failing.delivery.id).is_empty());
     for job in [&failing, &already_late] {
         assert!(matches!(
-            report.get(job.delivery).unwrap().end,
+            report.get(job.delivery.id).unwrap().end,
             JobEnd::Expired { .. }
         ));
-        let d = s.ledger.delivery(job.delivery).unwrap().unwrap();
+        let d = s.ledger.delivery(job.delivery.id).unwrap().unwrap();
         assert_eq!(d.state, DeliveryState::Expired);
         assert!(d.reason.unwrap().contains("air-by deadline"));
     }
-    let attempts = s.ledger.attempts(failing.delivery).unwrap();
-    assert_eq!(attempts.len(), fake.sends_of(failing.delivery).len());
+    let attempts = s.ledger.attempts(failing.delivery.id).unwrap();
+    assert_eq!(attempts.len(), fake.sends_of(failing.delivery.id).len());
 }
 
 #[tokio::test(start_paused = true)]
@@ -140,12 +140,12 @@ async fn the_report_carries_the_as_run_values() {
     let s = Setup::new();
     let fake = Arc::new(Fake::new(s.clock, AttemptOutcome::Delivered));
     let job = s.job("ep1", 0, 600);
-    fake.script(job.delivery, vec![retry(RetryKind::Http(502))]);
+    fake.script(job.delivery.id, vec![retry(RetryKind::Http(502))]);
     let report = s
         .dispatcher(&fake, config())
         .dispatch(vec![job.clone()], no_shutdown())
         .await;
-    let r = report.get(job.delivery).unwrap();
+    let r = report.get(job.delivery.id).unwrap();
     assert_eq!((r.end.name(), r.attempts), ("delivered", 2));
     assert_eq!(r.last_detail.as_deref(), Some("Http(502)"));
     assert_eq!(report.count("delivered"), 1);

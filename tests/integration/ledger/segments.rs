@@ -32,10 +32,10 @@ fn one_language_airs_in_several_segments_each_recorded_once() {
             .record_delivery(&segment(run, "ep", s, s / 2, &["A"]), t(9, 0))
             .unwrap();
         assert!(created, "segment {s}");
-        assert_eq!((d.segment, d.repeat), (s, s / 2));
+        assert_eq!((d.plan.segment, d.plan.repeat), (s, s / 2));
         firsts.push(d);
     }
-    let langs: Vec<Lang> = firsts.iter().map(|d| d.lang).collect();
+    let langs: Vec<Lang> = firsts.iter().map(|d| d.plan.lang).collect();
     assert_eq!(langs, [Lang::Ii, Lang::Zh, Lang::Ii, Lang::Zh]);
     // The same segment again (other ids offered) returns the recorded one.
     let again = NewDelivery {
@@ -45,7 +45,10 @@ fn one_language_airs_in_several_segments_each_recorded_once() {
     };
     let (d, created) = l.record_delivery(&again, t(9, 1)).unwrap();
     assert!(!created);
-    assert_eq!((d.id, &d.ebm_id), (firsts[2].id, &firsts[2].ebm_id));
+    assert_eq!(
+        (d.id, &d.plan.ebm_id),
+        (firsts[2].id, &firsts[2].plan.ebm_id)
+    );
     assert_eq!(l.deliveries_of_run(run).unwrap().len(), 4);
 }
 
@@ -135,15 +138,22 @@ fn a_version_one_file_migrates_to_segments_in_play_order_keeping_everything() {
     version_one(&path);
     let l = open(&path);
     let mut ds = l.deliveries_of_run(RunId(1)).unwrap();
-    ds.sort_by_key(|d| d.segment);
+    ds.sort_by_key(|d| d.plan.segment);
     let got: Vec<(u32, Lang, &str, u32)> = ds
         .iter()
-        .map(|d| (d.segment, d.lang, d.ebm_id.as_str(), d.repeat))
+        .map(|d| {
+            (
+                d.plan.segment,
+                d.plan.lang,
+                d.plan.ebm_id.as_str(),
+                d.plan.repeat,
+            )
+        })
         .collect();
     assert_eq!(got, [(0, Lang::Ii, "ebm2", 0), (1, Lang::Zh, "ebm1", 0)]);
     for d in &ds {
         assert_eq!(l.attempts(d.id).unwrap().len(), 1, "attempts kept");
-        assert_eq!(d.townships, ["A"]);
+        assert_eq!(d.plan.townships, ["A"]);
         assert_eq!(d.state, DeliveryState::Played);
     }
     let dir = shengbo::directory::Directory::liangshan();

@@ -97,7 +97,7 @@ fn ids(root: &std::path::Path) -> BTreeMap<i64, (String, String)> {
     }
     super::all_deliveries(&ledger(root))
         .into_iter()
-        .map(|d| (d.id.0, (d.ebd_id, d.ebm_id)))
+        .map(|d| (d.id.0, (d.plan.ebd_id, d.plan.ebm_id)))
         .collect()
 }
 

@@ -52,8 +52,16 @@ async fn run_broken(root: &std::path::Path, sim: &str, at: DateTime<Utc>) -> Str
 fn halves(root: &std::path::Path) -> (Delivery, Delivery) {
     let all = all_deliveries(&ledger(root));
     assert_eq!(all.len(), 2, "{all:?}");
-    let yi = all.iter().find(|d| d.lang == Lang::Ii).unwrap().clone();
-    let zh = all.iter().find(|d| d.lang == Lang::Zh).unwrap().clone();
+    let yi = all
+        .iter()
+        .find(|d| d.plan.lang == Lang::Ii)
+        .unwrap()
+        .clone();
+    let zh = all
+        .iter()
+        .find(|d| d.plan.lang == Lang::Zh)
+        .unwrap()
+        .clone();
     (yi, zh)
 }
 
@@ -67,7 +75,7 @@ async fn one_language_refused_until_the_deadline_cancels_the_other_which_never_p
     let (yi, zh) = halves(proj.path());
     assert_eq!(zh.state, DeliveryState::Expired, "{zh:?}");
     assert_eq!(
-        zh.air_by, yi.window_start,
+        zh.plan.air_by, yi.plan.window_start,
         "the pair's deadline is its first half's play window"
     );
     let zh_attempts = ledger(proj.path()).attempts(zh.id).unwrap();
@@ -75,7 +83,11 @@ async fn one_language_refused_until_the_deadline_cancels_the_other_which_never_p
         zh_attempts.len() > 1,
         "refused again and again: {zh_attempts:?}"
     );
-    assert!(zh_attempts.iter().all(|a| a.started_at <= yi.window_start));
+    assert!(
+        zh_attempts
+            .iter()
+            .all(|a| a.started_at <= yi.plan.window_start)
+    );
     assert_eq!(yi.state, DeliveryState::Cancelled, "{yi:?}");
     assert!(
         yi.reason
@@ -88,7 +100,7 @@ async fn one_language_refused_until_the_deadline_cancels_the_other_which_never_p
     assert!(cancels.is_empty(), "nothing left to send: {cancels:?}");
 
     // The platform stopped the Yi message: it answers BrdStateCode 5, not played.
-    let report = sim.state.report(&yi.ebm_id).unwrap();
+    let report = sim.state.report(&yi.plan.ebm_id).unwrap();
     assert_eq!(report.state, BrdState::Cancelled);
     let stats = sim.state.stats();
     assert_eq!(stats.cancels, 1);
@@ -113,7 +125,7 @@ async fn a_refused_cancel_is_reported_as_half_a_pair_aired() {
     let (yi, zh) = halves(proj.path());
     assert_eq!(zh.state, DeliveryState::Expired);
     assert_eq!(yi.state, DeliveryState::Played, "{yi:?}");
-    let cancels = ledger(proj.path()).cancels(Some(yi.run)).unwrap();
+    let cancels = ledger(proj.path()).cancels(Some(yi.plan.run)).unwrap();
     assert_eq!(cancels.len(), 1);
     assert_eq!(cancels[0].state, CancelState::Refused);
     assert!(
@@ -161,10 +173,10 @@ async fn sigkill_between_the_expiry_and_the_cancel_still_cancels_once_after_rest
     assert_eq!(yi.state, DeliveryState::Cancelled, "{yi:?}");
     assert_eq!(sim.state.stats().cancels, 1);
     assert_eq!(
-        sim.state.report(&yi.ebm_id).unwrap().state,
+        sim.state.report(&yi.plan.ebm_id).unwrap().state,
         BrdState::Cancelled
     );
-    let settled = ledger(proj.path()).cancels(Some(yi.run)).unwrap();
+    let settled = ledger(proj.path()).cancels(Some(yi.plan.run)).unwrap();
     assert_eq!(settled[0].ebd_id, pending[0].ebd_id, "the same package id");
 
     // A further restart sends nothing more.

@@ -33,7 +33,10 @@ async fn an_edited_endpoint_registry_applies_to_the_next_slot_a_broken_one_never
     let service = Running::start(root, &sim, Clock::starting_at(t0()), true, 1).await;
     let first = t0() + TimeDelta::minutes(10);
     let pushed = settled_run(root, "drill", first, Duration::from_secs(3600)).await;
-    assert!(pushed.iter().all(|d| d.endpoint == "zhaojue"), "{pushed:?}");
+    assert!(
+        pushed.iter().all(|d| d.plan.endpoint == "zhaojue"),
+        "{pushed:?}"
+    );
     let sent = old.stats().messages;
     assert_eq!(sent, pushed.len() as u64);
 
@@ -45,7 +48,10 @@ async fn an_edited_endpoint_registry_applies_to_the_next_slot_a_broken_one_never
     );
     let second = first + TimeDelta::hours(1);
     let pushed = settled_run(root, "drill", second, Duration::from_secs(2 * 3600)).await;
-    assert!(pushed.iter().all(|d| d.endpoint == "zhaojue"), "{pushed:?}");
+    assert!(
+        pushed.iter().all(|d| d.plan.endpoint == "zhaojue"),
+        "{pushed:?}"
+    );
     assert_eq!(
         other.stats().requests,
         0,
@@ -66,7 +72,7 @@ async fn an_edited_endpoint_registry_applies_to_the_next_slot_a_broken_one_never
     let third = second + TimeDelta::hours(1);
     let pushed = settled_run(root, "drill", third, Duration::from_secs(2 * 3600)).await;
     assert!(
-        pushed.iter().all(|d| d.endpoint == "zhaojue-b"),
+        pushed.iter().all(|d| d.plan.endpoint == "zhaojue-b"),
         "{pushed:?}"
     );
     assert_eq!(

@@ -40,7 +40,7 @@ async fn a_service_dropped_mid_runs_resumes_every_open_run_under_its_ids_and_cou
         .iter()
         .filter(|d| d.state == DeliveryState::Pending)
         .count();
-    let runs: std::collections::BTreeSet<_> = before.iter().map(|d| d.run).collect();
+    let runs: std::collections::BTreeSet<_> = before.iter().map(|d| d.plan.run).collect();
     assert!(
         runs.len() >= 3 && pending > 0,
         "{} runs, {pending} pending",
@@ -57,7 +57,10 @@ async fn a_service_dropped_mid_runs_resumes_every_open_run_under_its_ids_and_cou
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3600);
     let after = loop {
         let all = super::all_deliveries(&ledger(root));
-        let mine: Vec<_> = all.into_iter().filter(|d| runs.contains(&d.run)).collect();
+        let mine: Vec<_> = all
+            .into_iter()
+            .filter(|d| runs.contains(&d.plan.run))
+            .collect();
         if mine.iter().all(|d| d.state != DeliveryState::Pending) {
             break mine;
         }
@@ -74,11 +77,11 @@ async fn a_service_dropped_mid_runs_resumes_every_open_run_under_its_ids_and_cou
             .find(|a| a.id == d.id)
             .expect("every delivery kept");
         assert_eq!(
-            (&a.ebd_id, &a.ebm_id),
-            (&d.ebd_id, &d.ebm_id),
+            (&a.plan.ebd_id, &a.plan.ebm_id),
+            (&d.plan.ebd_id, &d.plan.ebm_id),
             "ids unchanged"
         );
-        if d.state == DeliveryState::Pending && d.air_by < restart {
+        if d.state == DeliveryState::Pending && d.plan.air_by < restart {
             assert_eq!(a.state, DeliveryState::Expired, "{a:?}");
             assert!(
                 a.reason.as_deref().is_some_and(|r| r.contains("air-by")),

@@ -175,7 +175,7 @@ async fn each_airing_is_one_ebm_in_pair_order_without_overlap() {
         .unwrap()[0]
         .id;
     let deliveries = ledger.deliveries_of_run(run).unwrap();
-    let mut segments: Vec<u32> = deliveries.iter().map(|d| d.segment).collect();
+    let mut segments: Vec<u32> = deliveries.iter().map(|d| d.plan.segment).collect();
     segments.sort_unstable();
     assert_eq!(segments, (0..want.len() as u32).collect::<Vec<_>>());
     assert!(

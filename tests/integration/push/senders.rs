@@ -40,8 +40,8 @@ fn seed(root: &Path, code: &str, day: NaiveDate, used: u32) {
 
 /// (sender code, sequence) of a delivery's EBMID, after checking its EBDID has the same code.
 fn sender_and_seq(d: &Delivery) -> (String, u16) {
-    let ebm = EbmId::parse(&d.ebm_id, IdFormat::V2018).unwrap();
-    let ebd = EbdId::parse(&d.ebd_id, IdFormat::V2018).unwrap();
+    let ebm = EbmId::parse(&d.plan.ebm_id, IdFormat::V2018).unwrap();
+    let ebd = EbdId::parse(&d.plan.ebd_id, IdFormat::V2018).unwrap();
     assert_eq!(ebd.sender(), ebm.sender(), "{d:?}");
     (ebm.sender().to_string(), ebm.seq())
 }
@@ -65,8 +65,8 @@ fn ids(ledger: &SqliteLedger) -> BTreeMap<(String, u32), (String, String, String
     all_deliveries(ledger)
         .into_iter()
         .map(|d| {
-            let key = (d.endpoint, d.segment);
-            (key, (d.ebd_id, d.ebm_id, d.payload_digest))
+            let key = (d.plan.endpoint, d.plan.segment);
+            (key, (d.plan.ebd_id, d.plan.ebm_id, d.plan.payload_digest))
         })
         .collect()
 }
@@ -103,9 +103,12 @@ async fn a_full_first_sender_rolls_over_to_the_second_and_the_sim_takes_both() {
     for d in &deliveries {
         let other = deliveries
             .iter()
-            .find(|o| o.endpoint == d.endpoint && o.segment != d.segment)
+            .find(|o| o.plan.endpoint == d.plan.endpoint && o.plan.segment != d.plan.segment)
             .unwrap();
-        assert_eq!(d.related_ebm_id.as_deref(), Some(other.ebm_id.as_str()));
+        assert_eq!(
+            d.plan.related_ebm_id.as_deref(),
+            Some(other.plan.ebm_id.as_str())
+        );
     }
     // The first code's counter stays at its bound; the second's moved on.
     assert_eq!(
@@ -161,8 +164,12 @@ async fn without_extra_senders_a_full_day_is_a_clear_error_and_keeps_what_was_re
 fn ids_of(ds: &[Delivery]) -> BTreeMap<(String, u32), (String, String, String)> {
     ds.iter()
         .map(|d| {
-            let key = (d.endpoint.clone(), d.segment);
-            let v = (d.ebd_id.clone(), d.ebm_id.clone(), d.payload_digest.clone());
+            let key = (d.plan.endpoint.clone(), d.plan.segment);
+            let v = (
+                d.plan.ebd_id.clone(),
+                d.plan.ebm_id.clone(),
+                d.plan.payload_digest.clone(),
+            );
             (key, v)
         })
         .collect()

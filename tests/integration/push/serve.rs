@@ -104,7 +104,7 @@ async fn serve_pushes_the_next_slot_and_stops_on_sigterm() {
         ds.iter().all(|d| d.state == DeliveryState::Expired)
     });
     assert!(never_late, "a slot past its air-by is expired, not sent");
-    assert!(delivered.iter().all(|d| d.endpoint == "zhaojue"));
+    assert!(delivered.iter().all(|d| d.plan.endpoint == "zhaojue"));
     assert_eq!(sim.state.stats().messages, 2);
     stop(child).await;
 }

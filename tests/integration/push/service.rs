@@ -175,7 +175,11 @@ async fn an_edited_schedule_changes_the_pull_and_the_next_push_alike() {
 
     let first = t0() + chrono::TimeDelta::minutes(10);
     let pushed = settled_run(root, "drill", first, Duration::from_secs(3600)).await;
-    assert!(pushed.iter().all(|d| d.message == "police-impersonation"));
+    assert!(
+        pushed
+            .iter()
+            .all(|d| d.plan.message == "police-impersonation")
+    );
     let (status, body) = service.get("/v1/townships/513431100/playlist.json").await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("police-impersonation"), "{body}");
@@ -198,9 +202,11 @@ async fn an_edited_schedule_changes_the_pull_and_the_next_push_alike() {
     let next = first + chrono::TimeDelta::hours(1);
     let pushed = settled_run(root, "drill", next, Duration::from_secs(2 * 3600)).await;
     assert!(
-        pushed.iter().all(|d| d.message == "fake-rights-agents"),
+        pushed
+            .iter()
+            .all(|d| d.plan.message == "fake-rights-agents"),
         "the push follows the edit: {:?}",
-        pushed.iter().map(|d| &d.message).collect::<Vec<_>>()
+        pushed.iter().map(|d| &d.plan.message).collect::<Vec<_>>()
     );
     service.stop().await;
 }
@@ -272,7 +278,7 @@ async fn a_platform_s_unasked_state_report_makes_a_delivery_played() {
         .expect("a delivered delivery");
     let profile = EbdProfile::default();
     let client = shengbo::transport::http_client().unwrap();
-    let report = played_report(&profile, &d.ebm_id, clock.now());
+    let report = played_report(&profile, &d.plan.ebm_id, clock.now());
     let (code, desc) = crate::server::socket::post(&client, service.addr, report).await;
     assert_eq!(code, 1, "{desc}");
     let now = ledger(root).delivery(d.id).unwrap().unwrap();

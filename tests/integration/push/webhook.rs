@@ -116,6 +116,6 @@ async fn signed_playlist_retried_with_the_same_key_and_bytes() {
         .id;
     for d in ledger.deliveries_of_run(run).unwrap() {
         assert_eq!(d.state, DeliveryState::Delivered);
-        assert!(s.bodies.contains_key(&d.ebd_id));
+        assert!(s.bodies.contains_key(&d.plan.ebd_id));
     }
 }

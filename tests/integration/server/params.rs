@@ -4,7 +4,9 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use chrono::{TimeDelta, TimeZone, Utc};
 use proptest::prelude::*;
+use shengbo::dispatch::Clock;
 use tower::ServiceExt;
 
 use super::coverage::fixture_with_ledger;
@@ -198,4 +200,37 @@ fn generated_query_strings_never_get_a_5xx_or_a_panic_on_any_route() {
             resp.status()
         );
     });
+}
+
+/// A coverage query without a period covers the 7 days before the service's clock, not the
+/// wall clock's: paused tokio time moves it.
+#[tokio::test(start_paused = true)]
+async fn coverage_default_period_follows_the_service_clock() {
+    let (mut f, _) = fixture_with_ledger();
+    // The seeded run airs on 2026-11-20 at 11:00 UTC.
+    let start = Utc.with_ymd_and_hms(2026, 11, 22, 0, 0, 0).unwrap();
+    f.state = f.state.clone().with_clock(Clock::starting_at(start));
+    let targeted = |f: &Fixture| {
+        let state = f.state.clone();
+        let token = f.coordinator.clone();
+        async move {
+            let got = get(&state, "/v1/coverage", Some(&token), &[]).await;
+            assert_eq!(got.status, StatusCode::OK, "{}", got.text());
+            let j = got.json();
+            (
+                j["query"]["to"].clone(),
+                j["totals"]["townships_targeted"].clone(),
+            )
+        }
+    };
+    let (to, n) = targeted(&f).await;
+    assert_eq!(to, serde_json::json!(start));
+    assert_eq!(n, 3);
+    tokio::time::advance(std::time::Duration::from_secs(8 * 86_400)).await;
+    let (to, n) = targeted(&f).await;
+    assert_eq!(to, serde_json::json!(start + TimeDelta::days(8)));
+    assert_eq!(
+        n, 0,
+        "the run of 2026-11-20 is older than 7 days at 2026-11-30"
+    );
 }
