@@ -5,6 +5,10 @@
 #
 #   benches/server.sh [seconds=10] [connections=32] [threads=2]
 #
+# ROUNDS=n alternates the targets n times after the table (see the end): on a shared machine,
+# where the load moves between two 10 s runs, the median of those ratios is the one to trust.
+# SERVE_ARGS="..." passes flags to `serve`. Each shengbo row also gives the server's context
+# switches per request (all its threads, voluntary and not, from /proc).
 # SHENGBO_BIN=path benchmarks that binary instead of building the release one (e.g. an older
 # build, to compare before and after under the same machine load).
 #
@@ -43,7 +47,8 @@ path="/v1/townships/$township/playlist.m3u8"
 
 export SHENGBO_ROOT=$repo SHENGBO_DATA_DIR=$work/data
 token=$("$bin" token add --coordinator --name bench | tail -n 1)
-"$bin" serve --no-schedule --listen 127.0.0.1:18471 --base-url http://127.0.0.1:18471 \
+# shellcheck disable=SC2086
+"$bin" serve --no-schedule --listen 127.0.0.1:18471 --base-url http://127.0.0.1:18471 ${SERVE_ARGS:-} \
     2>"$work/serve.log" &
 server_pid=$!
 for _ in $(seq 300); do curl -fs http://127.0.0.1:18471/healthz >/dev/null && break; sleep 0.1; done
@@ -80,6 +85,9 @@ nginx_etag=$(curl -fsI http://127.0.0.1:18472/playlist.m3u8 | tr -d '\r' | awk -
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -H "If-None-Match: $etag" "http://127.0.0.1:18471$path")" = 304 ]
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $nginx_etag" http://127.0.0.1:18472/playlist.m3u8)" = 304 ]
 
+switches() { # the server's context switches so far, all threads
+    cat /proc/"$server_pid"/task/*/status 2>/dev/null | awk '/ctxt_switches/{n+=$2} END{print n+0}'
+}
 declare -A rate p99s
 run() { # key name url [headers...]
     local key=$1 name=$2 url=$3
@@ -87,7 +95,10 @@ run() { # key name url [headers...]
     local args=()
     for h in "$@"; do args+=(-H "$h"); done
     local out
+    local cs0 cs1
+    cs0=$(switches)
     out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "${args[@]}" "$url")
+    cs1=$(switches)
     local rps p50 p99 non2xx
     rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
     p50=$(awk '$1=="50%"{print $2}' <<<"$out")
@@ -95,14 +106,16 @@ run() { # key name url [headers...]
     non2xx=$(awk '/Non-2xx or 3xx/{print $NF}' <<<"$out")
     rate[$key]=$rps
     p99s[$key]=$p99
-    printf '| %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}"
+    local per="-"
+    [[ $key == s* ]] && per=$(awk -v c=$((cs1 - cs0)) -v r="$rps" -v s="$secs" 'BEGIN { printf "%.2f", c / (r * s) }')
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}" "$per"
 }
 
 bytes=$(wc -c <"$work/www/playlist.m3u8")
 echo "playlist.m3u8 of $township: $bytes bytes; wrk -t$threads -c$conns -d${secs}s; $(nproc) cores; $(date -u +%F); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| target | requests/s | p50 | p99 | non-2xx/3xx |"
-echo "| --- | ---: | ---: | ---: | ---: |"
+echo "| target | requests/s | p50 | p99 | non-2xx/3xx | server switches/request |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 run s200 "shengbo 200 (full)" "http://127.0.0.1:18471$path" "Authorization: Bearer $token"
 run s304 "shengbo 304 (If-None-Match)" "http://127.0.0.1:18471$path" "Authorization: Bearer $token" "If-None-Match: $etag"
 run n200 "nginx 200 (static file)" "http://127.0.0.1:18472/playlist.m3u8"
@@ -113,3 +126,34 @@ awk -v s200="${rate[s200]}" -v n200="${rate[n200]}" -v s304="${rate[s304]}" -v n
     printf "shengbo/nginx: 200 %.0f%% (goal >= 60%%, p99 %s), 304 %.0f%% (goal >= 80%%, p99 %s); p99 goal < 10 ms\n",
         100 * s200 / n200, p200, 100 * s304 / n304, p304
 }'
+
+# ROUNDS=n (n > 1): then n rounds that alternate the four targets, `seconds` each, so that a
+# change in the machine's load hits shengbo and nginx alike; each round's ratios and their median.
+rounds=${ROUNDS:-1}
+if [ "$rounds" -gt 1 ]; then
+    rps() { # url [headers...]
+        local url=$1 args=()
+        shift
+        for h in "$@"; do args+=(-H "$h"); done
+        wrk -t"$threads" -c"$conns" -d"${secs}s" "${args[@]}" "$url" | awk '/Requests\/sec/{print $2}'
+    }
+    echo
+    echo "Interleaved, $rounds rounds of ${secs}s per target:"
+    echo
+    echo "| round | shengbo 200 | nginx 200 | 200 ratio | shengbo 304 | nginx 304 | 304 ratio |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    : >"$work/ratios"
+    for i in $(seq "$rounds"); do
+        a=$(rps "http://127.0.0.1:18471$path" "Authorization: Bearer $token")
+        b=$(rps "http://127.0.0.1:18472/playlist.m3u8")
+        c=$(rps "http://127.0.0.1:18471$path" "Authorization: Bearer $token" "If-None-Match: $etag")
+        d=$(rps "http://127.0.0.1:18472/playlist.m3u8" "If-None-Match: $nginx_etag")
+        awk -v i="$i" -v a="$a" -v b="$b" -v c="$c" -v d="$d" 'BEGIN {
+            printf "| %d | %.0f | %.0f | %.0f%% | %.0f | %.0f | %.0f%% |\n", i, a, b, 100 * a / b, c, d, 100 * c / d
+        }'
+        awk -v a="$a" -v b="$b" -v c="$c" -v d="$d" 'BEGIN { print 100 * a / b, 100 * c / d }' >>"$work/ratios"
+    done
+    median() { sort -n | awk '{v[NR]=$1} END { printf "%.0f%%", NR % 2 ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2 }'; }
+    echo
+    echo "median shengbo/nginx: 200 $(cut -d' ' -f1 "$work/ratios" | median), 304 $(cut -d' ' -f2 "$work/ratios" | median); load $(cut -d' ' -f1-3 /proc/loadavg)"
+fi

@@ -1,7 +1,8 @@
 //! The scheduler: the cron loop of `shengbo serve`. A `select!` over sleeping until the next slot
 //! (its push time: the occurrence minus the lead time), a reload signal and shutdown. Every slot
 //! whose push time has come is fired; after downtime, slots still inside their air-by window are
-//! fired late, older ones are recorded as missed and never aired. What firing does is a
+//! fired late (after any slot whose window is still ahead), older ones are recorded as missed
+//! and never aired. What firing does is a
 //! [`Runner`] (the real one pushes; tests record).
 
 use std::future::Future;
@@ -105,7 +106,12 @@ impl<R: Runner> CronLoop<R> {
         loop {
             let project = Arc::clone(&self.project.borrow_and_update());
             let now = self.clock.now();
-            for (occ, campaign) in occurrences_between(&project.campaigns, cursor, now + lead) {
+            let mut due = occurrences_between(&project.campaigns, cursor, now + lead);
+            // Slots whose window is still ahead go first, nearest first: their pairs must be
+            // delivered before it opens, and slots already airing (a catch-up after a restart)
+            // queue for preparation behind them, with until their air-by to go out.
+            due.sort_by_key(|(occ, _)| (*occ <= now, *occ));
+            for (occ, campaign) in due {
                 let project = Arc::clone(&project);
                 let runner = Arc::clone(&self.runner);
                 if now > occ + delta(self.config.air_by) {

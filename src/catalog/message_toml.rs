@@ -253,4 +253,32 @@ ii = "synthetic"
             diags[0]
         );
     }
+
+    /// `audio/README.md` is the reference of this file: its example parses, and its table names
+    /// exactly the keys the parser accepts.
+    #[test]
+    fn the_reference_matches_the_parser() {
+        let doc = include_str!("../../audio/README.md");
+        let example = doc
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("a toml example");
+        let meta = parse(Path::new("audio/README.md"), example).unwrap();
+        assert_eq!(meta.text.len(), 2);
+        assert!(meta.valid_from.is_some() && meta.valid_until.is_some());
+        let documented: Vec<&str> = doc
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        assert_eq!(documented, KEYS, "the table's keys, in the parser's order");
+        // The example uses every key, so the parser (refusing unknown keys) accepts them all.
+        for key in KEYS {
+            let used = example
+                .lines()
+                .any(|l| l.starts_with(&format!("{key} =")) || l == format!("[{key}]"));
+            assert!(used, "the example does not use `{key}`");
+        }
+    }
 }

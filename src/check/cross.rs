@@ -24,13 +24,15 @@ pub fn cross_check(
     from: DateTime<Utc>,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    let mut stand_ins = Vec::new();
     for m in catalog.messages.values() {
         let users: Vec<&Campaign> = campaigns
             .iter()
             .filter(|c| c.messages.contains(&m.id))
             .collect();
-        check_message(m, &users, &mut out);
+        check_message(m, &users, &mut stand_ins, &mut out);
     }
+    out.extend(stand_in_note(&stand_ins));
     for c in campaigns {
         let src = sources.get(&c.file).map(String::as_str);
         check_campaign_messages(c, catalog, src, &mut out);
@@ -50,8 +52,14 @@ pub fn cross_check(
 }
 
 /// A message's own problems: the pair's and each clip's gate verdict. A pair lacking a
-/// language is only a warning when every campaign using it allows a single language.
-fn check_message(m: &Message, users: &[&Campaign], out: &mut Vec<Diagnostic>) {
+/// language is only a warning when every campaign using it allows a single language. A clip
+/// whose only remark is that it stands in for a recording goes to `stand_ins`, said once for all.
+fn check_message(
+    m: &Message,
+    users: &[&Campaign],
+    stand_ins: &mut Vec<(PathBuf, String)>,
+    out: &mut Vec<Diagnostic>,
+) {
     let folder = PathBuf::from("audio").join(&m.id);
     let unused = if users.is_empty() {
         crate::t!("check-unused")
@@ -78,7 +86,16 @@ fn check_message(m: &Message, users: &[&Campaign], out: &mut Vec<Diagnostic>) {
             d
         });
     }
+    let stand_in = crate::t!("gate-stand-in", note = "");
     for clip in m.clips.values() {
+        if let Verdict::Warning(reasons) = &clip.verdict
+            && !users.is_empty()
+            && let [only] = &reasons[..]
+            && let Some(note) = only.strip_prefix(&stand_in)
+        {
+            stand_ins.push((clip.file.clone(), note.to_string()));
+            continue;
+        }
         if let Verdict::Rejected(reasons) | Verdict::Warning(reasons) = &clip.verdict {
             let id = if clip.verdict.is_airable() {
                 "check-clip-warning"
@@ -89,6 +106,28 @@ fn check_message(m: &Message, users: &[&Campaign], out: &mut Vec<Diagnostic>) {
             out.push(verdict_diag(&clip.verdict, &clip.file, text));
         }
     }
+}
+
+/// One warning for every clip that stands in for a staff recording (synthetic demo audio):
+/// it needs a person once, not once per clip.
+fn stand_in_note(stand_ins: &[(PathBuf, String)]) -> Option<Diagnostic> {
+    if stand_ins.is_empty() {
+        return None;
+    }
+    let files: Vec<String> = stand_ins
+        .iter()
+        .map(|(f, _)| format!("`{}`", f.display()))
+        .collect();
+    let mut notes: Vec<&str> = stand_ins.iter().map(|(_, n)| n.as_str()).collect();
+    notes.sort_unstable();
+    notes.dedup();
+    let text = crate::t!(
+        "check-stand-ins",
+        count = stand_ins.len(),
+        files = files.join(", ")
+    );
+    let help = crate::t!("check-stand-ins-notes", notes = notes.join("; "));
+    Some(Diagnostic::warning("audio", text).with_help(help))
 }
 
 fn verdict_diag(v: &Verdict, file: &Path, text: String) -> Diagnostic {

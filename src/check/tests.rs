@@ -186,3 +186,36 @@ fn report_groups_by_file_errors_first() {
          2 errors, 1 warning in 2 files; 2 campaigns, 1 message, 304 townships\n"
     );
 }
+
+#[test]
+fn stand_in_clips_are_said_once_for_all() {
+    crate::locale::set_thread(crate::locale::Locale::En);
+    let mut msgs = vec![message("a", 5.0, 5.0), message("b", 5.0, 5.0)];
+    for m in &mut msgs {
+        for clip in m.clips.values_mut() {
+            let note = crate::t!("gate-stand-in", note = "synthetic");
+            clip.verdict = Verdict::Warning(vec![note]);
+        }
+    }
+    let c = campaign("c", &["0 8 * * *"], &["a", "b"], &["513431100"]);
+    let diags = cross_check(
+        &[c],
+        &catalog(msgs),
+        &Directory::liangshan(),
+        &sources("schedules/c.toml"),
+        from(),
+    );
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].file, Path::new("audio"));
+    assert!(
+        diags[0]
+            .message
+            .starts_with("4 clips stand in for staff recordings still to be made: `audio/a/"),
+        "{}",
+        diags[0].message
+    );
+    assert_eq!(
+        diags[0].help.as_deref(),
+        Some("as their `message.toml` says: synthetic")
+    );
+}

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 
 use super::Global;
-use super::run::{pad, percent};
+use super::run::pad;
 use crate::coverage::{self, By, Figures, Report};
 use crate::directory::Directory;
 
@@ -52,8 +52,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    let ledger_path = global.data_dir().ledger();
-    if !ledger_path.exists() {
+    let target = global.ledger()?;
+    if let crate::ledger::LedgerTarget::Sqlite(ledger_path) = &target
+        && !ledger_path.exists()
+    {
         eprintln!(
             "error: no ledger at `{}`: nothing has been run with this data directory yet \
              (run `shengbo run` or `shengbo serve`, or pass `--data-dir`)",
@@ -61,7 +63,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
-    let records = crate::server::records::open(&ledger_path)?;
+    let file = target.sqlite_file();
+    let records = crate::server::records::shared(target.open()?, file);
     let inputs = records.coverage_inputs(from, to, args.campaign.as_deref())?;
     let directory = Directory::liangshan();
     let query = coverage::Query {
@@ -82,7 +85,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
 fn line(name: &str, f: &Figures) -> String {
     let failures: u32 = f.failures.values().sum();
     let r = &f.reach;
-    let pct = |p: Option<f64>| percent(p.map(|p| p / 100.0));
+    let pct = |p: Option<f64>| crate::reach::percentage(p, "-");
     format!(
         "{} {:>9} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>5}\n",
         pad(name, 26),
@@ -146,14 +149,25 @@ pub fn table(r: &Report) -> String {
         r.totals.reach.townships_estimated,
         r.totals.reach.villages_estimated
     ));
-    for f in &r.failures {
+    // Each line: what, the run, where, then the delivery's own words.
+    let lines = r
+        .failures
+        .iter()
+        .map(|f| (f, format!("{} `{}`", f.row.lang, f.row.state)));
+    let pairs = r.cancelled_pairs.iter().map(|f| {
+        let half = crate::push::pairs::half_name(f.row.lang);
+        (f, format!("{half} half at `{}` —", f.row.endpoint))
+    });
+    for ((f, what), kind) in lines
+        .map(|l| (l, "failed"))
+        .chain(pairs.map(|l| (l, "cancelled pair")))
+    {
+        let sep = if kind == "failed" { ":" } else { "" };
         out.push_str(&format!(
-            "failed: run {} {} {} {} `{}`: {}\n",
+            "{kind}: run {} {} {} {what}{sep} {}\n",
             f.row.run,
             f.row.occurrence.to_rfc3339(),
             f.township_names.join(","),
-            f.row.lang,
-            f.row.state,
             f.row.reason.as_deref().unwrap_or("no reason recorded")
         ));
     }

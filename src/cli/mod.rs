@@ -14,6 +14,7 @@ pub mod check;
 pub mod coverage;
 pub mod demo;
 pub mod directory;
+pub mod ledger;
 pub mod plan;
 pub mod play;
 pub mod render;
@@ -43,6 +44,10 @@ pub struct Global {
     /// Where state lives (ledger, counters, caches); default `<root>/.shengbo`.
     #[arg(long, global = true, env = "SHENGBO_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The ledger: `sqlite:PATH` or `postgres://USER@HOST:PORT/DATABASE` (password from
+    /// PGPASSWORD or the PGPASSFILE file); default `sqlite:<data dir>/ledger.sqlite`.
+    #[arg(long, global = true, env = "SHENGBO_LEDGER", value_name = "URL")]
+    pub ledger: Option<String>,
     /// More log output (-v info, -vv debug); `RUST_LOG` overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -64,6 +69,17 @@ impl Global {
 
     pub fn data_dir(&self) -> DataDir {
         DataDir::resolve(&self.root, self.data_dir.as_deref())
+    }
+
+    /// The ledger's store: `--ledger` / `SHENGBO_LEDGER`, else the data directory's SQLite file.
+    pub fn ledger(&self) -> Result<crate::ledger::LedgerTarget, crate::ledger::TargetError> {
+        let env = |k: &str| std::env::var(k).ok();
+        match &self.ledger {
+            Some(url) => crate::ledger::LedgerTarget::parse(url, env),
+            None => Ok(crate::ledger::LedgerTarget::default_for(
+                &self.data_dir().ledger(),
+            )),
+        }
     }
 }
 
@@ -95,6 +111,8 @@ pub enum Command {
     Demo(demo::Args),
     /// Look up counties, townships and villages: codes, populations, endpoints, campaigns.
     Directory(directory::Args),
+    /// The ledger's store: copy a SQLite ledger into PostgreSQL.
+    Ledger(ledger::Args),
 }
 
 /// Run one parsed command line.
@@ -115,6 +133,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sim(args) => sim::run(&g, args),
         Command::Demo(args) => demo::run(&g, args),
         Command::Directory(args) => directory::run(&g, args),
+        Command::Ledger(args) => ledger::run(&g, args),
     }
 }
 

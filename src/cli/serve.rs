@@ -37,8 +37,23 @@ pub struct Args {
     /// Base URL replacing `{sim}` in the endpoint registry (a running `shengbo sim`).
     #[arg(long, env = "SHENGBO_SIM_URL")]
     pub sim: Option<String>,
+    /// This instance's name, the `instance` label on every metric: 1–64 of `A-Z a-z 0-9 . _ : -`
+    /// (default with a PostgreSQL ledger: the host name; with SQLite: no label).
+    #[arg(long, env = "SHENGBO_INSTANCE", value_parser = parse_instance)]
+    pub instance: Option<String>,
     #[command(flatten)]
     pub edge: crate::server::EdgeArgs,
+}
+
+fn parse_instance(s: &str) -> Result<String, String> {
+    let ok = (1..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("1–64 characters of A-Z a-z 0-9 . _ : -".to_string())
+    }
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
@@ -57,6 +72,16 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     config.sim = args.sim;
     config.schedule = !args.no_schedule;
     config.limits = args.edge.limits();
+    config.ledger = global.ledger()?;
+    let shared = matches!(config.ledger, crate::ledger::LedgerTarget::Postgres(_));
+    let host = || {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .and_then(|h| parse_instance(h.trim()).ok())
+    };
+    if let Some(name) = args.instance.or_else(|| shared.then(host).flatten()) {
+        config.metrics.set_instance(&name);
+    }
     match rt.block_on(crate::service::serve(
         config,
         Clock::system(),

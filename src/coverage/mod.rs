@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::directory::Directory;
 use crate::lang::Lang;
-use crate::ledger::{ReachRow, RunId};
+use crate::ledger::{DeliveryState, ReachRow, RunId};
 use crate::reach::{self, Areas};
 use crate::transport::township_of;
 
@@ -144,7 +144,11 @@ pub struct Report {
     pub runs: u32,
     pub totals: Figures,
     pub rows: Vec<Row>,
+    /// Deliveries that ended badly, but for the halves of cancelled pairs.
     pub failures: Vec<FailureLine>,
+    /// Halves withdrawn because their partner ended badly ([`reach::withdrawn_half`]): each
+    /// broken pair, with the reason. Counted in the figures' `failures` as `cancelled`.
+    pub cancelled_pairs: Vec<FailureLine>,
     pub series: Vec<DayPoint>,
 }
 
@@ -317,7 +321,7 @@ pub fn aggregate(inputs: &Inputs, directory: &Directory, query: &Query) -> Repor
                 .collect()
         }
     };
-    let failure_lines = failures
+    let (cancelled_pairs, failure_lines): (Vec<FailureLine>, Vec<FailureLine>) = failures
         .into_iter()
         .map(|row| FailureLine {
             township_names: row
@@ -327,7 +331,7 @@ pub fn aggregate(inputs: &Inputs, directory: &Directory, query: &Query) -> Repor
                 .collect(),
             row,
         })
-        .collect();
+        .partition(|f| DeliveryState::parse(&f.row.state).is_some_and(reach::withdrawn_half));
     Report {
         query: query.clone(),
         denominators: denominators(query.by),
@@ -335,6 +339,7 @@ pub fn aggregate(inputs: &Inputs, directory: &Directory, query: &Query) -> Repor
         totals,
         rows,
         failures: failure_lines,
+        cancelled_pairs,
         series: series(&runs, directory),
     }
 }

@@ -179,3 +179,39 @@ fn nothing_targeted_has_no_percentage() {
     assert_eq!(r.totals.pct_area_reached, Some(0.0));
     assert!(r.rows.is_empty());
 }
+
+#[test]
+fn a_cancelled_pair_is_a_line_of_its_own_and_still_counted() {
+    let dir = Directory::liangshan();
+    let ts = townships(&dir, "513431", 1);
+    let failure = |lang, state: &str, reason: &str| FailureRow {
+        run: 1,
+        occurrence: at(2, 1),
+        campaign: "winter".into(),
+        endpoint: "zhaojue".into(),
+        lang,
+        townships: vec![ts[0].0.clone()],
+        state: state.into(),
+        reason: Some(reason.into()),
+    };
+    let inputs = Inputs {
+        runs: vec![run(1, at(2, 1), &[(&ts[0].0, DeliveryState::Cancelled)])],
+        failures: vec![
+            failure(Lang::Ii, "cancelled", "Mandarin half expired"),
+            failure(Lang::Zh, "expired", "air-by passed"),
+        ],
+    };
+    let r = aggregate(&inputs, &dir, &query(By::County));
+    assert_eq!(r.cancelled_pairs.len(), 1, "{:?}", r.cancelled_pairs);
+    let c = &r.cancelled_pairs[0];
+    assert_eq!((c.row.lang, c.row.state.as_str()), (Lang::Ii, "cancelled"));
+    assert_eq!(c.row.reason.as_deref(), Some("Mandarin half expired"));
+    assert_eq!(
+        c.township_names,
+        [dir.township(&ts[0].0).unwrap().name.clone()]
+    );
+    assert_eq!(r.failures.len(), 1, "the expired half stays a failure");
+    assert_eq!(r.failures[0].row.state, "expired");
+    assert_eq!(r.totals.failures.get("cancelled"), Some(&1));
+    assert_eq!(r.totals.reach.population_reached, 0);
+}

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 
@@ -136,9 +136,27 @@ impl<T: Transport> Dispatcher<T> {
     /// `pending` and are reported interrupted.
     pub async fn dispatch(
         &self,
+        jobs: Vec<DeliveryJob>,
+        shutdown: watch::Receiver<bool>,
+    ) -> DispatchReport {
+        self.dispatch_reporting(jobs, shutdown, None).await
+    }
+
+    /// [`dispatch`](Self::dispatch), telling `ends` how each job ended as soon as it ends (so a
+    /// caller can act on one delivery while the others are still going out).
+    pub async fn dispatch_reporting(
+        &self,
         mut jobs: Vec<DeliveryJob>,
         mut shutdown: watch::Receiver<bool>,
+        ends: Option<mpsc::UnboundedSender<JobResult>>,
     ) -> DispatchReport {
+        let ended = |report: &mut DispatchReport, result: JobResult| {
+            if let Some(tx) = &ends {
+                // A caller that stopped listening loses nothing: the report has it all.
+                let _ = tx.send(result.clone());
+            }
+            report.jobs.push(result);
+        };
         jobs.sort_by_key(|j| j.delivery.plan.window_start);
         let mut queue = jobs.into_iter().peekable();
         let live = Arc::new(Semaphore::new(self.inner.config.max_live.max(1)));
@@ -153,7 +171,7 @@ impl<T: Transport> Dispatcher<T> {
                 biased;
                 () = cancelled(&mut shutdown) => break,
                 Some(joined) = set.join_next_with_id() => {
-                    report.jobs.push(collect(joined, &mut by_task));
+                    ended(&mut report, collect(joined, &mut by_task));
                 }
                 slot = Arc::clone(&live).acquire_owned(), if queue.peek().is_some() => {
                     let (slot, job) = (slot.expect("never closed"), queue.next().expect("peeked"));
@@ -175,7 +193,7 @@ impl<T: Transport> Dispatcher<T> {
         }
         let deadline = Instant::now() + self.inner.config.drain;
         while let Ok(Some(joined)) = timeout_at(deadline, set.join_next_with_id()).await {
-            report.jobs.push(collect(joined, &mut by_task));
+            ended(&mut report, collect(joined, &mut by_task));
         }
         set.abort_all();
         while let Some(joined) = set.join_next_with_id().await {
@@ -285,6 +303,14 @@ impl<T: Transport> Inner<T> {
             AttemptOutcome::Accepted => (
                 DeliveryState::Sent,
                 "ResultCode 0: received, not yet processed".to_string(),
+                JobEnd::Accepted,
+            ),
+            AttemptOutcome::Unverified { detail } => (
+                DeliveryState::Sent,
+                format!(
+                    "answer unverified ({detail}); not resent, its state is asked by a signed \
+                     state query"
+                ),
                 JobEnd::Accepted,
             ),
             AttemptOutcome::Rejected { code, reason } => (

@@ -76,6 +76,9 @@ pub enum AttemptOutcome {
     Rejected { code: u8, reason: String },
     /// Worth another attempt with the same ids.
     Retryable { kind: RetryKind, detail: String },
+    /// The platform answered, but its answer's signature did not verify: the package may be
+    /// held there, so it is not resent; its state is asked by a signed state query.
+    Unverified { detail: String },
 }
 
 impl AttemptOutcome {
@@ -93,6 +96,7 @@ impl AttemptOutcome {
                 RetryKind::Connect => AttemptResult::Connect,
                 RetryKind::Other => AttemptResult::Other,
             },
+            AttemptOutcome::Unverified { .. } => AttemptResult::Unverified,
         }
     }
 
@@ -101,7 +105,9 @@ impl AttemptOutcome {
         match self {
             AttemptOutcome::Delivered | AttemptOutcome::Accepted => None,
             AttemptOutcome::Rejected { reason, .. } => Some(reason),
-            AttemptOutcome::Retryable { detail, .. } => Some(detail),
+            AttemptOutcome::Retryable { detail, .. } | AttemptOutcome::Unverified { detail } => {
+                Some(detail)
+            }
         }
     }
 }

@@ -7,7 +7,7 @@
 use sm2::dsa::VerifyingKey;
 
 use super::assemble::digest_matches;
-use super::ids::IdFormat;
+use super::ids::{Ebrid, IdFormat};
 use super::model::{Body, Ebd, Ebm, format_time};
 use super::outcome::ResultCode;
 use super::package::{Limits, PackageError, RawPackage, read_package};
@@ -19,8 +19,12 @@ use super::xml_read::{XmlError, parse_ebd};
 pub struct InboundConfig {
     pub id_format: IdFormat,
     pub limits: Limits,
-    /// The peer's public key; without one, signatures are not verified.
+    /// The peer's public key; without one (and no `senders`), signatures are not verified.
     pub peer_key: Option<VerifyingKey>,
+    /// Several peers, each by the EBRID it sends from (`SRC/EBRID`) with its public key. When not
+    /// empty, a package must name one of these senders and be signed with that sender's key;
+    /// `peer_key` is then not used.
+    pub senders: Vec<(Ebrid, VerifyingKey)>,
     /// Whether shape A's 4-byte time is inside the signed data.
     pub sign_time_in_data: bool,
 }
@@ -79,7 +83,11 @@ pub fn validate_package(bytes: &[u8], cfg: &InboundConfig) -> Verdict {
     };
     let id = raw.ebdid.clone();
     let id = Some(id.as_str());
-    if let Err((code, desc)) = check_signature(&raw, cfg) {
+    if let Err((code, desc)) = check_signature(
+        &raw,
+        cfg,
+        cfg.peer_key.as_ref().filter(|_| cfg.senders.is_empty()),
+    ) {
         return Verdict::fail(code, id, desc);
     }
     let Ok(xml) = std::str::from_utf8(&raw.ebdb) else {
@@ -102,6 +110,9 @@ pub fn validate_package(bytes: &[u8], cfg: &InboundConfig) -> Verdict {
         );
         return Verdict::fail(ResultCode::ParseFailure, id, desc);
     }
+    if let Err((code, desc)) = check_sender(&raw, &ebd, cfg) {
+        return Verdict::fail(code, id, desc);
+    }
     if let Body::Ebm(ebm) = &ebd.body
         && let Err((code, desc)) = check_window(ebm).and_then(|()| check_media(ebm, &raw))
     {
@@ -115,7 +126,31 @@ pub fn validate_package(bytes: &[u8], cfg: &InboundConfig) -> Verdict {
     }
 }
 
-fn check_signature(raw: &RawPackage, cfg: &InboundConfig) -> Result<(), (ResultCode, String)> {
+/// With several peers: the signature checked against the key of the sender the package names.
+fn check_sender(
+    raw: &RawPackage,
+    ebd: &Ebd,
+    cfg: &InboundConfig,
+) -> Result<(), (ResultCode, String)> {
+    if cfg.senders.is_empty() {
+        return Ok(());
+    }
+    let src = &ebd.src.ebrid;
+    let Some((_, key)) = cfg.senders.iter().find(|(ebrid, _)| ebrid == src) else {
+        return Err((
+            ResultCode::SignatureFailed,
+            format!("sender `{src}` (SRC/EBRID) is not an endpoint with a configured peer key"),
+        ));
+    };
+    check_signature(raw, cfg, Some(key))
+}
+
+/// The signature file's shape and EBDID, and its signature when `key` is given.
+fn check_signature(
+    raw: &RawPackage,
+    cfg: &InboundConfig,
+    key: Option<&VerifyingKey>,
+) -> Result<(), (ResultCode, String)> {
     let sig4 = |e: SignError| (ResultCode::SignatureFailed, format!("signature: {e}"));
     let Ok(text) = std::str::from_utf8(&raw.ebds) else {
         return Err((ResultCode::ParseFailure, "EBDS file is not UTF-8".into()));
@@ -136,7 +171,7 @@ fn check_signature(raw: &RawPackage, cfg: &InboundConfig) -> Result<(), (ResultC
             ),
         ));
     }
-    if let Some(key) = &cfg.peer_key {
+    if let Some(key) = key {
         verify(&raw.ebdb, &sig, key, cfg.sign_time_in_data).map_err(sig4)?;
     }
     Ok(())

@@ -14,6 +14,8 @@
 //! - [`state`] — the delivery state machine: the one place legal transitions are decided.
 //! - [`schema`] — versioned migrations and connection set-up.
 //! - [`sqlite`] — [`SqliteLedger`], the SQLite implementation of [`Ledger`].
+//! - [`pg`] — [`PgLedger`], the PostgreSQL implementation (same tables), for instances that
+//!   share one database.
 //! - [`cancels`] — cancels of a broken pair's delivered half, recorded before they are sent.
 //! - [`sequences`] — daily id counters, bounded, one per sender code ([`sequence_counter`]).
 //!
@@ -21,10 +23,12 @@
 //! (message × language × repeat), keyed by run × endpoint × segment (schema version 2).
 
 pub mod cancels;
+pub mod pg;
 pub mod schema;
 pub mod sequences;
 pub mod sqlite;
 pub mod state;
+pub mod target;
 pub mod types;
 
 mod queries;
@@ -35,9 +39,11 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub use cancels::{Cancel, CancelState, NewCancel};
+pub use pg::PgLedger;
 pub use sequences::sequence_counter;
 pub use sqlite::SqliteLedger;
 pub use state::{DeliveryState, IllegalTransition};
+pub use target::{LedgerTarget, TargetError};
 pub use types::*;
 
 /// What can go wrong in the ledger.
@@ -81,6 +87,38 @@ pub enum LedgerError {
     BadValue { column: &'static str, value: String },
     #[error("ledger: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("ledger database `{target}`: cannot connect: {source}")]
+    PgConnect {
+        target: String,
+        #[source]
+        source: postgres::Error,
+    },
+    #[error("ledger database `{target}`: its connections were shut down")]
+    PgGone { target: String },
+    #[error(
+        "ledger database `{target}` has schema version {found}, newer than this build \
+         supports ({supported}); upgrade shengbo or use another database"
+    )]
+    PgNewerSchema {
+        target: String,
+        found: u32,
+        supported: u32,
+    },
+    #[error(
+        "ledger database `{target}` already holds {rows} rows in `{table}`: a copy goes into an \
+         empty database only"
+    )]
+    PgNotEmpty {
+        target: String,
+        table: &'static str,
+        rows: u64,
+    },
+    #[error(
+        "the copy of table `{table}` differs from the original ({detail}); nothing was written"
+    )]
+    PgCopyMismatch { table: &'static str, detail: String },
+    #[error("ledger database: {0}")]
+    Postgres(#[from] postgres::Error),
 }
 
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
@@ -114,6 +152,17 @@ pub trait Ledger: Send + Sync {
     /// delivery for this endpoint and segment, that one is returned unchanged (its ids are the
     /// ones to send) and the flag is false.
     fn record_delivery(&self, new: &NewDelivery, now: DateTime<Utc>) -> Result<(Delivery, bool)>;
+    /// [`Ledger::record_delivery`] for each of `news` (a run's deliveries, recorded before any
+    /// is sent), in one transaction where the store has them: all recorded, or none.
+    fn record_deliveries(
+        &self,
+        news: &[NewDelivery],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Delivery, bool)>> {
+        news.iter()
+            .map(|new| self.record_delivery(new, now))
+            .collect()
+    }
     fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>>;
     fn deliveries_of_run(&self, run: RunId) -> Result<Vec<Delivery>>;
     /// Move a delivery to `to`, with a reason. Returns false if it already was in `to`.
@@ -191,4 +240,9 @@ pub trait Ledger: Send + Sync {
         detail: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool>;
+
+    /// Whether the store answers now (for `/readyz`): a cheap read by default.
+    fn ping(&self) -> Result<()> {
+        self.run(RunId(0)).map(drop)
+    }
 }

@@ -209,7 +209,7 @@ pub fn state_reports(conn: &Connection, delivery: DeliveryId) -> Result<Vec<Stat
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-fn split_codes(s: &str) -> Vec<String> {
+pub(super) fn split_codes(s: &str) -> Vec<String> {
     s.split(',')
         .map(str::trim)
         .filter(|c| !c.is_empty())
@@ -380,17 +380,22 @@ pub fn failures(conn: &Connection, run: Option<RunId>) -> Result<Vec<Failure>> {
     let mut out = Vec::with_capacity(deliveries.len());
     for d in deliveries {
         let attempts = attempts(conn, d.id)?;
-        out.push(Failure {
-            delivery: d.id,
-            run: d.plan.run,
-            endpoint: d.plan.endpoint,
-            lang: d.plan.lang,
-            townships: d.plan.townships,
-            state: d.state,
-            reason: d.reason,
-            last_error: attempts.last().and_then(|a| a.error.clone()),
-            attempts: u32::try_from(attempts.len()).unwrap_or(u32::MAX),
-        });
+        out.push(failure(d, &attempts));
     }
     Ok(out)
+}
+
+/// A delivery that ended badly, with its attempts, as a [`Failure`] (both stores).
+pub(super) fn failure(d: Delivery, attempts: &[Attempt]) -> Failure {
+    Failure {
+        delivery: d.id,
+        run: d.plan.run,
+        endpoint: d.plan.endpoint,
+        lang: d.plan.lang,
+        townships: d.plan.townships,
+        state: d.state,
+        reason: d.reason,
+        last_error: attempts.last().and_then(|a| a.error.clone()),
+        attempts: u32::try_from(attempts.len()).unwrap_or(u32::MAX),
+    }
 }

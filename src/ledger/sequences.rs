@@ -19,7 +19,7 @@ pub fn sequence_counter(kind: &str, sender: &str, first: bool) -> String {
     }
 }
 
-fn day_key(day: NaiveDate) -> String {
+pub(super) fn day_key(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 

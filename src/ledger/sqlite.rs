@@ -105,46 +105,24 @@ impl Ledger for SqliteLedger {
     fn record_delivery(&self, new: &NewDelivery, now: DateTime<Utc>) -> Result<(Delivery, bool)> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let created = tx.execute(
-            "INSERT INTO deliveries (run_id, endpoint, lang, message, ebd_id, ebm_id,
-                 related_ebm_id, window_start_ms, window_end_ms, air_by_ms, payload_digest,
-                 created_ms, updated_ms, segment, repeat_index)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)
-             ON CONFLICT (run_id, endpoint, segment) DO NOTHING",
-            params![
-                new.run.0,
-                new.endpoint,
-                new.lang.code(),
-                new.message,
-                new.ebd_id,
-                new.ebm_id,
-                new.related_ebm_id,
-                ms(new.window_start),
-                ms(new.window_end),
-                ms(new.air_by),
-                new.payload_digest,
-                ms(now),
-                new.segment,
-                new.repeat,
-            ],
-        )? == 1;
-        let id: i64 = tx.query_row(
-            "SELECT id FROM deliveries WHERE run_id = ?1 AND endpoint = ?2 AND segment = ?3",
-            params![new.run.0, new.endpoint, new.segment],
-            |r| r.get(0),
-        )?;
-        if created {
-            let mut stmt = tx.prepare(
-                "INSERT OR IGNORE INTO delivery_townships (delivery_id, township) VALUES (?1, ?2)",
-            )?;
-            for township in &new.townships {
-                stmt.execute(params![id, township])?;
-            }
-        }
-        let delivery = queries::delivery(&tx, DeliveryId(id))?
-            .ok_or(LedgerError::UnknownDelivery(DeliveryId(id)))?;
+        let out = write::record_delivery_in(&tx, new, now)?;
         tx.commit()?;
-        Ok((delivery, created))
+        Ok(out)
+    }
+
+    fn record_deliveries(
+        &self,
+        news: &[NewDelivery],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Delivery, bool)>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = news
+            .iter()
+            .map(|new| write::record_delivery_in(&tx, new, now))
+            .collect::<Result<Vec<_>>>()?;
+        tx.commit()?;
+        Ok(out)
     }
 
     fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>> {

@@ -112,6 +112,9 @@ pub enum AttemptResult {
     Connect,
     /// Any other transport error.
     Other,
+    /// An answer whose signature did not verify against the platform's key: not trusted, not
+    /// resent; the delivery is settled by a signed state query.
+    Unverified,
 }
 
 impl AttemptResult {
@@ -125,6 +128,7 @@ impl AttemptResult {
             AttemptResult::Timeout => "timeout",
             AttemptResult::Connect => "connect",
             AttemptResult::Other => "other",
+            AttemptResult::Unverified => "unverified",
         }
     }
 
@@ -149,6 +153,7 @@ impl AttemptResult {
             ("timeout", _) => AttemptResult::Timeout,
             ("connect", _) => AttemptResult::Connect,
             ("other", _) => AttemptResult::Other,
+            ("unverified", _) => AttemptResult::Unverified,
             _ => return None,
         })
     }

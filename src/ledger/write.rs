@@ -1,11 +1,14 @@
-//! The SQLite ledger's write statements shared by several methods: state transitions, attempts
-//! and endpoint health, each a cached prepared statement (the push path runs them per delivery).
+//! The SQLite ledger's write statements shared by several methods: deliveries, state
+//! transitions, attempts and endpoint health, each a cached prepared statement (the push path runs them per delivery).
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
 use super::queries::{self, ms};
-use super::{DeliveryId, DeliveryState, EndpointHealth, LedgerError, NewAttempt, Result};
+use super::{
+    Delivery, DeliveryId, DeliveryState, EndpointHealth, LedgerError, NewAttempt, NewDelivery,
+    Result,
+};
 
 /// Move a delivery to `to` inside the caller's transaction; false if it already was there.
 pub(super) fn transition_in(
@@ -88,4 +91,53 @@ pub(super) fn upsert_health(conn: &Connection, h: &EndpointHealth, keep_seen: bo
         ms(h.updated_at),
     ])?;
     Ok(())
+}
+
+/// Write a delivery inside the caller's transaction, or find the one the run already has for
+/// its endpoint and segment (the flag is false).
+pub(super) fn record_delivery_in(
+    tx: &Connection,
+    new: &NewDelivery,
+    now: DateTime<Utc>,
+) -> Result<(Delivery, bool)> {
+    let created =
+        tx.prepare_cached(
+            "INSERT INTO deliveries (run_id, endpoint, lang, message, ebd_id, ebm_id,
+             related_ebm_id, window_start_ms, window_end_ms, air_by_ms, payload_digest,
+             created_ms, updated_ms, segment, repeat_index)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)
+         ON CONFLICT (run_id, endpoint, segment) DO NOTHING",
+        )?
+        .execute(params![
+            new.run.0,
+            new.endpoint,
+            new.lang.code(),
+            new.message,
+            new.ebd_id,
+            new.ebm_id,
+            new.related_ebm_id,
+            ms(new.window_start),
+            ms(new.window_end),
+            ms(new.air_by),
+            new.payload_digest,
+            ms(now),
+            new.segment,
+            new.repeat,
+        ])? == 1;
+    let id: i64 = tx
+        .prepare_cached(
+            "SELECT id FROM deliveries WHERE run_id = ?1 AND endpoint = ?2 AND segment = ?3",
+        )?
+        .query_row(params![new.run.0, new.endpoint, new.segment], |r| r.get(0))?;
+    if created {
+        let mut stmt = tx.prepare_cached(
+            "INSERT OR IGNORE INTO delivery_townships (delivery_id, township) VALUES (?1, ?2)",
+        )?;
+        for township in &new.townships {
+            stmt.execute(params![id, township])?;
+        }
+    }
+    let delivery = queries::delivery(tx, DeliveryId(id))?
+        .ok_or(LedgerError::UnknownDelivery(DeliveryId(id)))?;
+    Ok((delivery, created))
 }

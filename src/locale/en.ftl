@@ -331,3 +331,8 @@ render-nothing = no broadcast for township `{ $code }` at or after { $at } withi
 render-nearest-before = ; the nearest before is { $broadcast }
 render-none-before = ; none in the { $days } days before either
 render-skipped-there = ; skipped there: { $reasons }
+check-stand-ins = { $count ->
+        [one] 1 clip stands
+       *[other] { $count } clips stand
+    } in for staff recordings still to be made: { $files }
+check-stand-ins-notes = as their `message.toml` says: { $notes }

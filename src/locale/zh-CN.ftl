@@ -279,3 +279,5 @@ render-nothing = 乡镇 `{ $code }` 在 { $at } 及之后 { $days } 天内没有
 render-nearest-before = ；之前最近的一次是 { $broadcast }
 render-none-before = ；之前 { $days } 天内也没有
 render-skipped-there = ；那里跳过的：{ $reasons }
+check-stand-ins = { $count } 段音频是临时替代录音，还要由工作人员录制：{ $files }
+check-stand-ins-notes = 按 `message.toml` 的说明：{ $notes }

@@ -8,6 +8,7 @@
 //! - [`state`] — `EBMStateRequest` after the play window; `ConnectionCheck` heartbeats.
 //! - [`clock`] — the play clock (real time, or accelerated for the demo and drills).
 //! - [`pairs`] — whole pairs: a broken pair's other half is withheld or cancelled.
+//! - [`breaks`] — cancels sent while the run is still going out, as each pair breaks.
 //! - [`outcome`] — per-township outcomes and reach of a run, with its denominator.
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use crate::ledger::{Ledger, LedgerError, Run};
 use crate::schedule::Campaign;
 use crate::transport::Router;
 
+pub mod breaks;
 pub mod clock;
 pub mod content;
 pub mod outcome;
@@ -319,13 +321,19 @@ impl Pusher {
         let clock = dispatcher.clock();
         // A half whose partner already ended badly (before a restart) is never sent.
         let withheld: std::collections::HashSet<_> = self.whole_pairs(runs, clock, None).await;
+        let air_by = TimeDelta::from_std(self.registry.push.air_by).unwrap_or(TimeDelta::MAX);
+        let partners = breaks::Partners::of(runs, air_by);
         let jobs = runs
             .iter_mut()
             .flat_map(|r| std::mem::take(&mut r.deliveries))
             .filter(|p| p.delivery.state == crate::ledger::DeliveryState::Pending)
             .filter(|p| !withheld.contains(&p.delivery.id))
             .collect();
-        let report = dispatcher.dispatch(jobs, shutdown.clone()).await;
+        let (ends, ended) = tokio::sync::mpsc::unbounded_channel();
+        let (report, ()) = tokio::join!(
+            dispatcher.dispatch_reporting(jobs, shutdown.clone(), Some(ends)),
+            self.cancel_as_pairs_break(partners, ended, clock, shutdown.clone()),
+        );
         self.router
             .forget_recipes(report.jobs.iter().map(|j| j.delivery));
         self.whole_pairs(runs, clock, Some(&shutdown)).await;

@@ -70,6 +70,8 @@ pub fn build(
     by_state: BTreeMap<DeliveryState, u32>,
 ) -> RunOutcome {
     let mut townships: BTreeMap<String, TownshipRow> = BTreeMap::new();
+    // The reason of the segment each language's state was taken from.
+    let mut reasons: BTreeMap<(String, Lang), Option<String>> = BTreeMap::new();
     for r in rows {
         let row = townships.entry(r.township.clone()).or_insert_with(|| {
             let area = directory.area(&r.township);
@@ -82,13 +84,33 @@ pub fn build(
                 reason: None,
             }
         });
-        // A language's state is its weakest segment's: one unconfirmed airing shows.
-        let weaker = |old: &DeliveryState| Confirmed::of(r.state) < Confirmed::of(*old);
-        if row.states.get(&r.lang).is_none_or(weaker) {
-            row.states.insert(r.lang, r.state);
+        // A language's state is its weakest segment's: one unconfirmed airing shows, with that
+        // segment's reason (an equally weak segment lends its reason when the first had none).
+        let shown = reasons.entry((r.township.clone(), r.lang)).or_default();
+        let rank = Confirmed::of(r.state);
+        match row.states.get(&r.lang).map(|old| Confirmed::of(*old)) {
+            Some(old) if rank > old => {}
+            Some(old) if rank == old => {
+                if shown.is_none() {
+                    shown.clone_from(&r.reason);
+                }
+            }
+            _ => {
+                row.states.insert(r.lang, r.state);
+                shown.clone_from(&r.reason);
+            }
         }
-        if r.reason.is_some() && row.reason.is_none() {
-            row.reason.clone_from(&r.reason);
+    }
+    let mut joined: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for ((township, _), reason) in reasons {
+        let list = joined.entry(township).or_default();
+        if let Some(reason) = reason.filter(|r| !list.contains(r)) {
+            list.push(reason);
+        }
+    }
+    for (township, list) in joined {
+        if let Some(row) = townships.get_mut(&township) {
+            row.reason = (!list.is_empty()).then(|| list.join("; "));
         }
     }
     RunOutcome {
@@ -146,6 +168,52 @@ mod tests {
         assert_eq!(
             o.reach.population_reached,
             (a.population.people as f64 * 0.5).round() as u64
+        );
+    }
+
+    #[test]
+    fn a_row_shows_the_reason_of_the_segment_it_shows_and_never_twice() {
+        let dir = Directory::liangshan();
+        let a = dir.townships_of("513431").next().unwrap().clone();
+        let with = |segment, lang, state, reason: &str| TownshipOutcome {
+            reason: Some(reason.to_string()),
+            ..row(&a.code, segment, lang, state)
+        };
+        // A played segment's note is not the row's reason when a weaker segment is shown.
+        let rows = [
+            with(
+                0,
+                Lang::Ii,
+                DeliveryState::Played,
+                "state query retried twice",
+            ),
+            with(
+                1,
+                Lang::Ii,
+                DeliveryState::Rejected,
+                "ResultCode 4: bad signature",
+            ),
+            row(&a.code, 2, Lang::Zh, DeliveryState::Played),
+        ];
+        let o = build(&rows, &Areas::new(), &dir, BTreeMap::new());
+        let t = &o.townships[0];
+        assert_eq!(t.states[&Lang::Ii], DeliveryState::Rejected);
+        assert_eq!(t.reason.as_deref(), Some("ResultCode 4: bad signature"));
+        // Each language's shown segment lends its reason, a shared reason once.
+        let rows = [
+            with(
+                0,
+                Lang::Ii,
+                DeliveryState::Cancelled,
+                "Mandarin half expired",
+            ),
+            with(1, Lang::Zh, DeliveryState::Expired, "air-by passed"),
+            with(2, Lang::Zh, DeliveryState::Expired, "air-by passed"),
+        ];
+        let o = build(&rows, &Areas::new(), &dir, BTreeMap::new());
+        assert_eq!(
+            o.townships[0].reason.as_deref(),
+            Some("Mandarin half expired; air-by passed")
         );
     }
 }

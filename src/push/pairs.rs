@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use super::{PushError, Pusher};
 use crate::dispatch::{AttemptOutcome, Clock};
 use crate::lang::Lang;
-use crate::ledger::{Cancel, CancelState, Delivery, DeliveryId, DeliveryState, NewCancel, RunId};
+use crate::ledger::{Cancel, CancelState, Delivery, DeliveryId, DeliveryState, RunId};
 
 /// A half to stop because its partner ended badly.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,16 +124,7 @@ impl Pusher {
             let Some(d) = deliveries.iter().find(|d| d.id == b.half) else {
                 continue;
             };
-            let ebd_id = self.control_ebd_id_for(&d.plan.ebm_id, self.wire.now())?;
-            let new = NewCancel {
-                delivery: b.half,
-                ebd_id: ebd_id.as_str().to_string(),
-                reason: b.reason.clone(),
-                cancel_by: cancel_by.max(d.plan.air_by),
-            };
-            self.ledger.record_cancel(&new, now)?;
-            tracing::warn!(delivery = %b.half, endpoint = %d.plan.endpoint, reason = %b.reason,
-                "cancel of a broken pair's half recorded");
+            self.record_cancel_of(d, b.reason, cancel_by, now)?;
         }
         Ok(stopped)
     }
@@ -170,7 +161,7 @@ impl Pusher {
         Ok(())
     }
 
-    async fn send_cancel(
+    pub(super) async fn send_cancel(
         &self,
         c: Cancel,
         d: Delivery,
@@ -199,7 +190,9 @@ impl Pusher {
                     let why = format!("cancel refused: ResultCode {code}: {reason}");
                     break (CancelState::Refused, why);
                 }
-                AttemptOutcome::Retryable { detail, .. } => {
+                // An unverified answer proves nothing: a cancel is safe to send again.
+                AttemptOutcome::Retryable { detail, .. }
+                | AttemptOutcome::Unverified { detail } => {
                     failures += 1;
                     tracing::info!(delivery = %d.id, %detail, failures, "cancel not through yet");
                     last = detail;

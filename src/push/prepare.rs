@@ -24,6 +24,19 @@ use crate::transport::ebd::Ids;
 use crate::transport::router::EndpointClient;
 use crate::transport::{Content, webhook};
 
+/// Fresh deliveries written to the ledger in one transaction (a run of 10,000 endpoints is 40
+/// transactions, not 20,000); their payloads are held meanwhile, so the batch stays small.
+const RECORD_BATCH: usize = 512;
+
+/// A delivery drafted with fresh ids, waiting for its batch to be written.
+struct Fresh {
+    /// Its place among the run's prepared deliveries.
+    index: usize,
+    draft: Draft,
+    new: NewDelivery,
+    payload: Payload,
+}
+
 impl Pusher {
     /// Record every draft of `run` (idempotent) and return the deliveries with their payloads.
     /// `by_endpoint` holds each endpoint's segments in airing order; a segment and its partner
@@ -41,23 +54,68 @@ impl Pusher {
             .into_iter()
             .map(|d| ((d.plan.endpoint.clone(), d.plan.segment), d))
             .collect();
-        let mut out = Vec::new();
+        let mut out: Vec<Option<DeliveryJob>> = Vec::new();
+        let mut batch: Vec<Fresh> = Vec::new();
         for segments in by_endpoint {
             for pair in pairs(segments) {
-                out.extend(self.record_pair(run, &pair, &existing, air_by, now)?);
+                let queued =
+                    self.record_pair(run, pair, &existing, air_by, now, &mut out, &mut batch);
+                if let Err(e) = queued {
+                    // Ids ran out (or a payload failed): what was drafted so far is kept.
+                    self.flush(&mut batch, &mut out, now)?;
+                    return Err(e);
+                }
+                if batch.len() >= RECORD_BATCH {
+                    self.flush(&mut batch, &mut out, now)?;
+                }
             }
         }
-        Ok(out)
+        self.flush(&mut batch, &mut out, now)?;
+        Ok(out.into_iter().flatten().collect())
     }
 
+    /// Write the fresh deliveries of `batch` in one ledger transaction and put each, with its
+    /// payload, in its place in `out`.
+    fn flush(
+        &self,
+        batch: &mut Vec<Fresh>,
+        out: &mut [Option<DeliveryJob>],
+        now: DateTime<Utc>,
+    ) -> Result<(), PushError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let news: Vec<NewDelivery> = batch.iter().map(|f| f.new.clone()).collect();
+        let recorded = self.ledger.record_deliveries(&news, now)?;
+        for (fresh, (delivery, created)) in batch.drain(..).zip(recorded) {
+            out[fresh.index] = Some(if created {
+                let payload = self.hold(
+                    &delivery,
+                    ids_of(&delivery),
+                    &fresh.draft.content,
+                    fresh.payload,
+                );
+                DeliveryJob { delivery, payload }
+            } else {
+                // Another process recorded it first: send its ids, not ours.
+                self.reuse(&delivery, &fresh.draft, now)?
+            });
+        }
+        Ok(())
+    }
+
+    /// Reuse the recorded halves of `pair` into `out`; queue the fresh ones in `batch`.
+    #[allow(clippy::too_many_arguments)]
     fn record_pair(
         &self,
         run: &Run,
-        pair: &[Draft],
+        pair: Vec<Draft>,
         existing: &HashMap<(String, u32), Delivery>,
         air_by: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<DeliveryJob>, PushError> {
+        out: &mut Vec<Option<DeliveryJob>>,
+        batch: &mut Vec<Fresh>,
+    ) -> Result<(), PushError> {
         let day = beijing_day(run.created_at);
         let found: Vec<Option<&Delivery>> = pair
             .iter()
@@ -85,33 +143,40 @@ impl Pusher {
             Some(first) if pair.len() == 2 => super::pairs::pair_deadline(first, air_by, now),
             _ => air_by,
         };
-        let mut out = Vec::new();
-        for (i, draft) in pair.iter().enumerate() {
-            let related = (pair.len() == 2).then(|| ebm_ids[1 - i].clone());
-            let prepared = match found[i] {
-                Some(d) => self.reuse(d, draft, now)?,
+        let related: Vec<Option<String>> = (0..pair.len())
+            .map(|i| (pair.len() == 2).then(|| ebm_ids[1 - i].clone()))
+            .collect();
+        for (i, draft) in pair.into_iter().enumerate() {
+            match found[i] {
+                Some(d) => out.push(Some(self.reuse(d, &draft, now)?)),
                 None => {
                     let ids = Ids {
                         ebd_id: self.fresh_ebd(&ebm_ids[i], day)?,
                         ebm_id: ebm_ids[i].clone(),
-                        related_ebm_id: related,
+                        related_ebm_id: related[i].clone(),
                     };
-                    self.record_new(run, draft, ids, air_by, now)?
+                    let (new, payload) = self.new_delivery(run, &draft, ids, air_by)?;
+                    batch.push(Fresh {
+                        index: out.len(),
+                        draft,
+                        new,
+                        payload,
+                    });
+                    out.push(None);
                 }
-            };
-            out.push(prepared);
+            }
         }
-        Ok(out)
+        Ok(())
     }
 
-    fn record_new(
+    /// The ledger row of a fresh delivery and the payload it sends.
+    fn new_delivery(
         &self,
         run: &Run,
         draft: &Draft,
         ids: Ids,
         air_by: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<DeliveryJob, PushError> {
+    ) -> Result<(NewDelivery, Payload), PushError> {
         let payload = self.payload(&draft.endpoint, &ids, &draft.content)?;
         let new = NewDelivery {
             run: run.id,
@@ -129,13 +194,7 @@ impl Pusher {
             air_by,
             payload_digest: payload.digest(),
         };
-        let (delivery, created) = self.ledger.record_delivery(&new, now)?;
-        if !created {
-            // Another process recorded it first: send its ids, not ours.
-            return self.reuse(&delivery, draft, now);
-        }
-        let payload = self.hold(&delivery, ids_of(&delivery), &draft.content, payload);
-        Ok(DeliveryJob { delivery, payload })
+        Ok((new, payload))
     }
 
     /// Rebuild a recorded delivery's payload from its stored ids; a changed one is cancelled

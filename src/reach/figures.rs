@@ -117,6 +117,12 @@ pub fn percent(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
 }
 
+/// A percentage (0–100, as reports hold them) printed as [`percent`] prints a share; `none`
+/// when there is none.
+pub fn percentage(p: Option<f64>, none: &str) -> String {
+    p.map_or_else(|| none.to_string(), |p| percent(p / 100.0))
+}
+
 /// The figures of `areas` (see [`village_level`] for a township also targeted in part). People
 /// are summed unrounded and rounded once, so a total does not depend on how its parts were
 /// grouped.

@@ -29,9 +29,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 pub use figures::{
-    Areas, CountyFigures, Figures, by_county, percent, share, tally, thousands, village_level,
+    Areas, CountyFigures, Figures, by_county, percent, percentage, share, tally, thousands,
+    village_level,
 };
-pub use rule::{AreaOutcome, Confirmed, best, reported_share, weakest};
+pub use rule::{AreaOutcome, Confirmed, best, reported_share, weakest, withdrawn_half};
 
 use crate::directory::Directory;
 use crate::ledger::{Ledger, LedgerError, ReachRow, Run, RunId, RunState};

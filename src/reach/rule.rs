@@ -27,6 +27,13 @@ impl Confirmed {
     }
 }
 
+/// Whether a delivery is half of a pair withdrawn whole (`cancelled`: withheld before it was
+/// sent, or cancelled at its platform, because its partner ended badly). It confirms nothing,
+/// like any failure, and reports show its pair on a line of its own, with the reason.
+pub fn withdrawn_half(state: DeliveryState) -> bool {
+    state == DeliveryState::Cancelled
+}
+
 /// An area's outcome: of one airing, of one run (its weakest airing) or over several runs (its
 /// best run).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]

@@ -162,6 +162,31 @@ async fn catch_up_fires_inside_air_by_and_records_older_slots_as_missed() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_slot_whose_window_is_ahead_is_fired_before_the_catch_up() {
+    // 10:02 is due (its push time, 10:00, passed before the start) and still ahead; 09:40,
+    // 09:50 and 10:00 are already airing.
+    let campaigns = vec![campaign("a", "*/10 * * * *"), campaign("b", "2 10 * * *")];
+    let rig = start(campaigns, t0() - min(30));
+    tokio::task::yield_now().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let fired: Vec<_> = rig
+        .recorder
+        .events()
+        .into_iter()
+        .filter(|e| e.kind == "fire")
+        .map(|e| (e.campaign, e.occurrence))
+        .collect();
+    let a = |m| ("a".to_string(), t0() + min(m));
+    assert_eq!(
+        fired,
+        [("b".to_string(), t0() + min(1)), a(-21), a(-11), a(-1)],
+        "the slot still ahead first, then the catch-up in time order"
+    );
+    rig.stop_tx.send(true).unwrap();
+    rig.task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_reload_takes_effect_without_restart() {
     let rig = start(vec![campaign("a", "0 12 * * *")], t0());
     tokio::time::sleep(Duration::from_secs(60)).await;

@@ -37,7 +37,10 @@ impl std::fmt::Debug for EbdInbound {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EbdInbound")
             .field("sender", &self.profile.sender_ebrid)
-            .field("verifies_signatures", &self.config.peer_key.is_some())
+            .field(
+                "verifies_signatures",
+                &(self.config.peer_key.is_some() || !self.config.senders.is_empty()),
+            )
             .field("signs", &self.signer.is_some())
             .finish_non_exhaustive()
     }

@@ -1,9 +1,10 @@
 //! The accept loop: [`serve_http`] holds at most [`Limits::max_connections`] connections at once
 //! (a semaphore; further clients wait in the listen backlog until one ends) and closes any
-//! connection that has not sent a complete request head within [`Limits::header_timeout`] —
-//! from when it opened, and again after each answer on a kept-alive connection, so the same
-//! bound is the idle keep-alive timeout. A slow or idle client therefore holds a slot, a task and
-//! a file descriptor for at most that long. On shutdown the listener closes, idle connections
+//! connection that has sent nothing within [`Limits::header_timeout`] of opening, or has not
+//! completed a request head within that time of its first byte — and again after each answer on
+//! a kept-alive connection, so the same bound is the idle keep-alive timeout. An idle client
+//! therefore holds a slot, a task and a file descriptor for at most that long, a slow one for at
+//! most twice that; until it sends, a connection holds no HTTP state (see [`connection`]). On shutdown the listener closes, idle connections
 //! are closed, and requests in flight finish within the drain time.
 
 use std::future::Future;
@@ -77,13 +78,33 @@ pub async fn serve_http(
     Ok(())
 }
 
-/// One HTTP/1.1 connection, holding its `slot` until it ends.
+/// One HTTP/1.1 connection, holding its `slot` until it ends. Until the client sends its first
+/// byte the connection is only its socket, a timer and this small task: hyper's state and its
+/// read buffer (8 KiB or more) are allocated, boxed, once there is something to read, so idle
+/// sockets that never send cost little memory and no parsing.
 async fn connection(
     stream: TcpStream,
     app: axum::Router,
     header_timeout: Duration,
     mut stop: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
+) {
+    let first = tokio::select! {
+        first = tokio::time::timeout(header_timeout, stream.readable()) => first,
+        () = stopped(&mut stop) => return,
+    };
+    if !matches!(first, Ok(Ok(()))) {
+        return; // silent for the whole header timeout, or the socket failed: close it
+    }
+    Box::pin(http1(stream, app, header_timeout, stop)).await;
+}
+
+/// hyper's HTTP/1.1 on `stream`, closing gracefully when the loop says stop.
+async fn http1(
+    stream: TcpStream,
+    app: axum::Router,
+    header_timeout: Duration,
+    mut stop: watch::Receiver<bool>,
 ) {
     let service = TowerToHyperService::new(app);
     let mut builder = hyper::server::conn::http1::Builder::new();

@@ -34,6 +34,8 @@ pub struct Metrics {
     runs: Mutex<BTreeMap<String, u64>>,
     /// Endpoint → Unix seconds it last answered.
     endpoint_seen: Mutex<BTreeMap<String, i64>>,
+    /// The instance label every sample carries, when several instances share a ledger.
+    instance: std::sync::OnceLock<String>,
 }
 
 fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K, by: u64) {
@@ -177,7 +179,15 @@ impl Metrics {
         }
         drop(reach);
         self.render_service(&mut out);
-        out
+        match self.instance.get() {
+            Some(name) => with_label(&out, "instance", name),
+            None => out,
+        }
+    }
+
+    /// Label every sample with `instance="name"` (set once; later calls are ignored).
+    pub fn set_instance(&self, name: &str) {
+        let _ = self.instance.set(name.to_string());
     }
 
     /// Retries, expiries, runs and endpoints' last answers.
@@ -247,6 +257,20 @@ pub async fn count_pulls(State(state): State<AppState>, req: Request, next: Next
     resp
 }
 
+/// Every sample line of `text` with `name="value"` first among its labels.
+fn with_label(text: &str, name: &str, value: &str) -> String {
+    let label = format!("{name}=\"{}\"", esc(value));
+    let mut out = String::with_capacity(text.len() * 5 / 4);
+    for line in text.lines() {
+        let _ = match (line.starts_with('#'), line.find('{'), line.find(' ')) {
+            (false, Some(i), _) => writeln!(out, "{}{label},{}", &line[..=i], &line[i + 1..]),
+            (false, None, Some(i)) => writeln!(out, "{}{{{label}}}{}", &line[..i], &line[i..]),
+            _ => writeln!(out, "{line}"),
+        };
+    }
+    out
+}
+
 pub async fn healthz() -> &'static str {
     "ok\n"
 }
@@ -287,6 +311,27 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_instance_label_goes_on_every_sample() {
+        let m = Metrics::default();
+        m.push("delivered", Duration::from_millis(80));
+        let plain = m.render();
+        m.set_instance("county-b");
+        let text = m.render();
+        assert!(
+            text.contains("shengbo_pushes_total{instance=\"county-b\",outcome=\"delivered\"} 1")
+        );
+        assert!(text.contains("shengbo_push_retries_total{instance=\"county-b\"} 0"));
+        let samples = |t: &str| t.lines().filter(|l| !l.starts_with('#')).count();
+        assert_eq!(samples(&text), samples(&plain));
+        assert!(
+            text.lines()
+                .filter(|l| !l.starts_with('#'))
+                .all(|l| l.contains("instance=\"county-b\"")),
+            "{text}"
+        );
+    }
 
     #[test]
     fn text_format_has_families_and_cumulative_buckets() {

@@ -32,7 +32,7 @@ pub fn esc(s: &str) -> String {
 }
 
 fn pct(p: Option<f64>) -> String {
-    p.map_or("—".to_string(), |p| crate::reach::percent(p / 100.0))
+    crate::reach::percentage(p, "—")
 }
 
 /// An instant as Beijing time, the way staff read it: `2026-11-27 19:00`.
@@ -126,12 +126,12 @@ fn row_html(out: &mut String, row: &Row) {
 
 fn failures(out: &mut String, r: &Report) {
     out.push_str("<section id=\"failures\"><h2>失败与过期</h2>");
-    if r.failures.is_empty() {
+    if r.failures.is_empty() && r.cancelled_pairs.is_empty() {
         out.push_str("<p>无</p></section>");
         return;
     }
     out.push_str("<table><tr><th>时间</th><th>活动</th><th>乡镇</th><th>语言</th><th>接收端</th><th>状态</th><th>原因</th></tr>");
-    for f in &r.failures {
+    for f in r.failures.iter().chain(&r.cancelled_pairs) {
         let _ = write!(
             out,
             "<tr class=\"bad\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -1,5 +1,6 @@
 //! The app's records over the ledger: any [`Ledger`] read as coverage inputs and endpoint
-//! health, and a readiness check that the ledger file accepts a write lock.
+//! health, and a readiness check that the ledger file accepts a write lock (or the ledger's
+//! database answers).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -97,10 +98,11 @@ impl Records for LedgerRecords {
         Ok(found.map(|d| d.0))
     }
 
-    /// Take and release SQLite's write lock on a second connection.
+    /// Take and release SQLite's write lock on a second connection; a ledger without a file
+    /// (PostgreSQL) must answer a query.
     fn check_writable(&self) -> Result<(), RecordsError> {
         let Some(file) = &self.file else {
-            return Ok(());
+            return Ok(self.ledger.ping()?);
         };
         let conn = rusqlite::Connection::open(file)?;
         conn.busy_timeout(Duration::from_secs(2))?;

@@ -1,13 +1,12 @@
 //! `POST /v1/ebd/state` under the service: platforms' unsolicited `EBMStateResponse` packages,
-//! checked with the registry's keys and recorded in the service's ledger. A peer key configured
-//! on the EBD endpoints is required of every package; reply ids come from the ledger's own
-//! `ebd` counter, so they never repeat a pushed package's id.
+//! checked with the registry's keys and recorded in the service's ledger. Each package is
+//! verified with the peer key of the endpoint it names as its sender; reply ids come from the
+//! ledger's own `ebd` counter, so they never repeat a pushed package's id.
 
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use super::ServiceError;
 use crate::ebd::seq::SeqError;
 use crate::ebd::{InboundConfig, SeqKind, SequenceStore};
 use crate::ledger::Ledger;
@@ -38,35 +37,28 @@ impl SequenceStore for LedgerSequence {
     }
 }
 
-/// The inbound checks for `pusher`'s EBD endpoints: their one peer key (signatures verified)
-/// and our signer for replies. Endpoints with different peer keys cannot share one route: an
-/// error names it.
-pub fn from_pusher(pusher: &Pusher) -> Result<EbdInbound, ServiceError> {
+/// The inbound checks for `pusher`'s EBD endpoints: each endpoint with a peer key is a sender
+/// whose packages (by `SRC/EBRID`, the endpoint's `ebrid`) are verified with that key; once any
+/// endpoint has a key, packages from other senders are refused. Our signer signs the replies.
+pub fn from_pusher(pusher: &Pusher) -> EbdInbound {
     let ebd: Vec<_> = pusher
         .router
         .clients
-        .iter()
-        .filter_map(|(id, c)| match c {
-            EndpointClient::Ebd(c) => Some((id, c)),
+        .values()
+        .filter_map(|c| match c {
+            EndpointClient::Ebd(c) => Some(c),
             EndpointClient::Webhook(_) => None,
         })
         .collect();
-    let mut keys: Vec<_> = ebd
+    let senders = ebd
         .iter()
-        .filter_map(|(id, c)| c.peer_key.clone().map(|k| (*id, k)))
+        .filter_map(|c| c.peer_key.clone().map(|k| (c.dest.clone(), k)))
         .collect();
-    keys.dedup_by(|a, b| a.1.to_sec1_bytes() == b.1.to_sec1_bytes());
-    if keys.len() > 1 {
-        return Err(ServiceError::PeerKeys {
-            first: keys[0].0.clone(),
-            second: keys[1].0.clone(),
-        });
-    }
-    let signer = ebd.iter().find_map(|(_, c)| c.signer.clone());
-    Ok(EbdInbound {
+    let signer = ebd.iter().find_map(|c| c.signer.clone());
+    EbdInbound {
         config: InboundConfig {
             id_format: pusher.profile.id_format,
-            peer_key: keys.first().map(|k| k.1.clone()),
+            senders,
             ..InboundConfig::default()
         },
         profile: (*pusher.profile).clone(),
@@ -74,5 +66,5 @@ pub fn from_pusher(pusher: &Pusher) -> Result<EbdInbound, ServiceError> {
         seq: Arc::new(LedgerSequence {
             ledger: Arc::clone(&pusher.ledger),
         }),
-    })
+    }
 }

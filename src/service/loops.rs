@@ -1,5 +1,5 @@
 //! The service's background loops beside the cron loop: `ConnectionCheck` heartbeats to the
-//! endpoints in force, and the play-state follow-up of deliveries a restart left unsettled.
+//! endpoints in force, and the follow-up of what a restart left unsettled: cancels, play states.
 //! Both read time from the service's clock.
 
 use std::sync::Arc;
@@ -13,13 +13,35 @@ use crate::push::{PlayClock, Pusher};
 use crate::scheduler::endpoints::PushSet;
 use crate::server::Metrics;
 
-/// After a restart: ask the play state of deliveries received before it and never settled.
+/// After a restart: send the cancels recorded before it and never settled (halves of broken
+/// pairs), then ask the play state of deliveries received before it and never settled.
 pub async fn follow_up(
     pusher: Pusher,
     clock: Clock,
     max_after: Duration,
     stop: watch::Receiver<bool>,
 ) {
+    let ledger = Arc::clone(&pusher.ledger);
+    match tokio::task::spawn_blocking(move || ledger.cancels(None)).await {
+        Ok(Ok(pending)) => {
+            let mut runs: Vec<_> = pending.iter().map(|c| c.run).collect();
+            runs.sort();
+            runs.dedup();
+            if !runs.is_empty() {
+                tracing::info!(cancels = pending.len(), "sending cancels left unsettled");
+            }
+            let sends = runs
+                .into_iter()
+                .map(|run| pusher.send_cancels(run, clock, stop.clone()));
+            for r in futures_util::future::join_all(sends).await {
+                if let Err(e) = r {
+                    tracing::error!(error = %e, "sending cancels failed");
+                }
+            }
+        }
+        Ok(Err(e)) => tracing::error!(error = %e, "unsettled cancels not read"),
+        Err(e) => tracing::error!(error = %e, "unsettled cancels not read"),
+    }
     let ledger = Arc::clone(&pusher.ledger);
     let waiting =
         match tokio::task::spawn_blocking(move || ledger.deliveries_awaiting_state()).await {

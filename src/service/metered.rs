@@ -51,6 +51,10 @@ impl MeteredLedger {
 }
 
 impl Ledger for MeteredLedger {
+    fn ping(&self) -> Result<()> {
+        self.inner.ping()
+    }
+
     fn open_run(
         &self,
         campaign: &str,

@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use crate::datadir::DataDir;
 use crate::diag::Diagnostic;
 use crate::dispatch::Clock;
-use crate::ledger::{Ledger, LedgerError, SqliteLedger};
+use crate::ledger::{Ledger, LedgerError};
 use crate::server::{AppState, Metrics, TokenStore};
 
 pub mod inbound;
@@ -62,6 +62,8 @@ pub struct ServiceConfig {
     pub metrics: Arc<Metrics>,
     /// The HTTP edge's limits (connections, header and idle timeouts).
     pub limits: crate::server::Limits,
+    /// The ledger's store; default the data directory's SQLite file.
+    pub ledger: crate::ledger::LedgerTarget,
 }
 
 impl ServiceConfig {
@@ -69,6 +71,7 @@ impl ServiceConfig {
     pub fn new(root: PathBuf, data: DataDir, listen: Listen) -> ServiceConfig {
         ServiceConfig {
             root,
+            ledger: crate::ledger::LedgerTarget::default_for(&data.ledger()),
             data,
             listen,
             base_url: None,
@@ -110,11 +113,6 @@ pub enum ServiceError {
     LinkKey(#[from] crate::server::signed::SignedUrlError),
     #[error("building the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
-    #[error(
-        "state reports in: endpoints `{first}` and `{second}` have different peer keys; one \
-         inbound route verifies one"
-    )]
-    PeerKeys { first: String, second: String },
     #[error("a start-up task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }
@@ -163,16 +161,15 @@ pub async fn serve(
     .map_err(ServiceError::Schedules)?;
     let project = Arc::new(project);
     let directory = Arc::new(project.directory.clone());
-    let ledger =
-        open_ledger(&config.data, config.schedule)
-            .await?
-            .map(|inner| -> Arc<dyn Ledger> {
-                Arc::new(metered::MeteredLedger {
-                    inner,
-                    metrics: Arc::clone(&config.metrics),
-                    directory: Arc::clone(&directory),
-                })
-            });
+    let ledger = open_ledger(&config.data, &config.ledger, config.schedule)
+        .await?
+        .map(|inner| -> Arc<dyn Ledger> {
+            Arc::new(metered::MeteredLedger {
+                inner,
+                metrics: Arc::clone(&config.metrics),
+                directory: Arc::clone(&directory),
+            })
+        });
     let (stop_tx, stop) = watch::channel(false);
     let (project_tx, project_rx) = watch::channel(Arc::clone(&project));
 
@@ -185,10 +182,10 @@ pub async fn serve(
         .with_clock(clock)
         .with_metrics(Arc::clone(&config.metrics));
     if let Some(l) = &ledger {
-        let file = Some(config.data.ledger());
+        let file = config.ledger.sqlite_file();
         state = state.with_records(crate::server::records::shared(Arc::clone(l), file));
     } else {
-        tracing::warn!(ledger = %config.data.ledger().display(), "no ledger yet: coverage unavailable");
+        tracing::warn!(ledger = %config.ledger.describe(), "no ledger yet: coverage unavailable");
     }
     if let Some(url) = &config.base_url {
         state = state.with_base_url(url.clone());
@@ -212,7 +209,7 @@ pub async fn serve(
             };
             let p =
                 pushing::Pushing::start(&config, &project, Arc::clone(l), clip_base, clock).await?;
-            state = state.with_ebd_inbound(inbound::from_pusher(&p.pusher)?);
+            state = state.with_ebd_inbound(inbound::from_pusher(&p.pusher));
             Some(p)
         }
         _ => None,
@@ -256,13 +253,17 @@ pub async fn serve(
     })
 }
 
-/// The ledger, opened once: created when pushing; a mirror reads one only if it exists.
+/// The ledger, opened once: created when pushing; a mirror reads a SQLite file only if it
+/// exists (a PostgreSQL ledger is always there to read).
 async fn open_ledger(
     data: &DataDir,
+    target: &crate::ledger::LedgerTarget,
     pushing: bool,
 ) -> Result<Option<Arc<dyn Ledger>>, ServiceError> {
-    let path = data.ledger();
-    if !pushing && !path.exists() {
+    if let crate::ledger::LedgerTarget::Sqlite(path) = target
+        && !pushing
+        && !path.exists()
+    {
         return Ok(None);
     }
     if pushing {
@@ -271,6 +272,7 @@ async fn open_ledger(
             source,
         })?;
     }
-    let ledger = tokio::task::spawn_blocking(move || SqliteLedger::open(&path)).await??;
-    Ok(Some(Arc::new(ledger)))
+    let target = target.clone();
+    let ledger = tokio::task::spawn_blocking(move || target.open()).await??;
+    Ok(Some(ledger))
 }

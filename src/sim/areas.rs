@@ -5,8 +5,6 @@
 use crate::ebd::{Body, Ebd};
 use crate::reach::rule::covers;
 
-/// Every `AreaCode` of a broadcast lies inside the region of the package's destination (no
-/// destination named: no check). The error names the first code outside and the region.
 /// A message addressed to an area outside the platform's own region.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
@@ -18,6 +16,8 @@ pub(super) struct AreaOutside {
     dest: String,
 }
 
+/// Every `AreaCode` of a broadcast lies inside the region of the package's destination (no
+/// destination named: no check). The error names the first code outside and the region.
 pub(super) fn check_areas(ebd: &Ebd) -> Result<(), AreaOutside> {
     let (Some(dest), Body::Ebm(ebm)) = (&ebd.dest, &ebd.body) else {
         return Ok(());

@@ -30,6 +30,9 @@ pub struct Faults {
     /// Refuse every cancel (MsgType 2) with ResultCode 5, as a platform whose message has
     /// already gone out to its loudspeakers.
     pub refuse_cancel: bool,
+    /// Answer broadcasts (EBMs) unsigned, as a platform that signs only its other replies: a
+    /// sender holding the platform's key cannot verify those answers.
+    pub unsigned_broadcast_replies: bool,
 }
 
 impl Default for Faults {
@@ -44,6 +47,7 @@ impl Default for Faults {
             coverage_ratio: 1.0,
             refuse_lang: None,
             refuse_cancel: false,
+            unsigned_broadcast_replies: false,
         }
     }
 }

@@ -350,10 +350,17 @@ impl SimState {
         let profile = &self.inner.config.profile;
         let related = req_id.and_then(|r| EbdId::parse(r, profile.id_format).ok());
         let dest = req.map(|e| e.src.ebrid.clone());
+        let broadcast = req.is_some_and(
+            |e| matches!(&e.body, Body::Ebm(m) if m.basic.msg_type != MsgType::Cancel),
+        );
+        let signer = match self.inner.keys.signer.as_deref() {
+            Some(_) if broadcast && self.inner.config.faults.unsigned_broadcast_replies => None,
+            signer => signer,
+        };
         reply_package(
             profile,
             &self.inner.seq,
-            self.inner.keys.signer.as_deref(),
+            signer,
             (dest, related),
             self.inner.clock.now(),
             body,

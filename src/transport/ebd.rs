@@ -44,6 +44,9 @@ pub enum ExchangeError {
     Connect(String),
     #[error("reply: {0}")]
     Reply(String),
+    /// A reply whose signature did not verify against the platform's key.
+    #[error("reply signature: {0}")]
+    Unverified(String),
     #[error("building the request: {0}")]
     Build(#[from] BuildError),
     #[error("media {0}")]
@@ -83,6 +86,11 @@ impl ExchangeError {
 
     /// The dispatcher's view: everything here is worth another try.
     pub fn to_outcome(&self) -> AttemptOutcome {
+        if let ExchangeError::Unverified(_) = self {
+            return AttemptOutcome::Unverified {
+                detail: self.to_string(),
+            };
+        }
         let kind = match self {
             ExchangeError::Status { status, .. } => RetryKind::Http(*status),
             ExchangeError::Timeout => RetryKind::Timeout,
@@ -229,11 +237,12 @@ impl EbdClient {
         let reply = |m: String| ExchangeError::Reply(m);
         let raw = read_package(body, &Limits::default()).map_err(|e| reply(e.to_string()))?;
         if let Some(key) = &self.peer_key {
+            let unverified = ExchangeError::Unverified;
             let text = std::str::from_utf8(&raw.ebds)
-                .map_err(|_| reply("signature file is not UTF-8".into()))?;
-            let sig = parse_signature(text).map_err(|e| reply(e.to_string()))?;
+                .map_err(|_| unverified("signature file is not UTF-8".into()))?;
+            let sig = parse_signature(text).map_err(|e| unverified(e.to_string()))?;
             verify(&raw.ebdb, &sig, key, self.profile.sign_time_in_data)
-                .map_err(|e| reply(format!("reply signature: {e}")))?;
+                .map_err(|e| unverified(e.to_string()))?;
         }
         let xml = std::str::from_utf8(&raw.ebdb).map_err(|_| reply("EBDB is not UTF-8".into()))?;
         let ebd = parse_ebd(xml, self.profile.id_format).map_err(|e| reply(e.to_string()))?;

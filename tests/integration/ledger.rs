@@ -1,15 +1,19 @@
-//! Integration tests: the ledger on a real SQLite file in a temporary folder.
+//! Integration tests: the ledger on a real SQLite file in a temporary folder and on a real
+//! PostgreSQL database (a throwaway cluster, `util::pg`): every test runs against both stores.
 
 use std::path::Path;
-use std::sync::{Arc, Barrier};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use shengbo::lang::Lang;
 use shengbo::ledger::{
-    AttemptResult, CircuitState, DeliveryState, EndpointHealth, Ledger, LedgerError, NewAttempt,
-    NewDelivery, RunId, RunState, Settled, SqliteLedger, StateReport,
+    AttemptResult, CircuitState, DeliveryState, EndpointHealth, Ledger, LedgerError, LedgerTarget,
+    NewAttempt, NewDelivery, RunId, RunState, Settled, SqliteLedger, StateReport,
 };
 use shengbo::reach::Confirmed;
+
+#[macro_use]
+mod stores;
+pub use stores::{Store, race};
 
 fn t(h: u32, m: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 27, h, m, 0).unwrap()
@@ -18,6 +22,17 @@ fn t(h: u32, m: u32) -> DateTime<Utc> {
 fn open(path: &Path) -> SqliteLedger {
     SqliteLedger::open(path).unwrap()
 }
+
+both_stores!(
+    reopen_preserves_runs_deliveries_attempts_reports_and_health,
+    a_settled_attempt_writes_its_state_and_health_together,
+    racing_open_run_creates_one_run,
+    a_repeated_delivery_returns_the_first_ids,
+    illegal_transitions_are_refused_and_state_is_kept,
+    sequences_survive_reopen_and_never_repeat,
+    due_expired_and_awaiting_state,
+    reach_from_the_ledger_matches_hand_computation,
+);
 
 fn new_delivery(run: RunId, endpoint: &str, lang: Lang, towns: &[&str], n: u32) -> NewDelivery {
     NewDelivery {
@@ -62,12 +77,9 @@ fn attempt(d: shengbo::ledger::DeliveryId, result: AttemptResult) -> NewAttempt 
     }
 }
 
-#[test]
-fn reopen_preserves_runs_deliveries_attempts_reports_and_health() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("data").join("ledger.sqlite");
+fn reopen_preserves_runs_deliveries_attempts_reports_and_health(store: &Store) {
     let (run, id) = {
-        let l = open(&path);
+        let l = store.open();
         let (run, created) = l.open_run("weekly", t(10, 0), 2, t(9, 0)).unwrap();
         assert!(created);
         let (d, created) = l
@@ -102,7 +114,7 @@ fn reopen_preserves_runs_deliveries_attempts_reports_and_health() {
         l.close_run(run).unwrap();
         (run, d.id)
     };
-    let l = open(&path);
+    let l = store.open();
     let r = l.run(run).unwrap().unwrap();
     assert_eq!(
         (r.campaign.as_str(), r.occurrence, r.planned_townships),
@@ -132,11 +144,8 @@ fn reopen_preserves_runs_deliveries_attempts_reports_and_health() {
     assert_eq!(summary.by_state.get(&DeliveryState::Played), Some(&1));
 }
 
-#[test]
-fn a_settled_attempt_writes_its_state_and_health_together() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ledger.sqlite");
-    let l = open(&path);
+fn a_settled_attempt_writes_its_state_and_health_together(store: &Store) {
+    let l = store.open();
     let (run, _) = l.open_run("weekly", t(10, 0), 1, t(9, 0)).unwrap();
     let (d, _) = l
         .record_delivery(
@@ -208,39 +217,20 @@ fn a_settled_attempt_writes_its_state_and_health_together() {
     assert_eq!(l.attempts(d.id).unwrap().len(), 3);
 }
 
-#[test]
-fn racing_open_run_creates_one_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = Arc::new(dir.path().join("ledger.sqlite"));
-    drop(open(&path)); // migrate once so both racers time only open_run
-    let barrier = Arc::new(Barrier::new(4));
-    let handles: Vec<_> = (0..4)
-        .map(|_| {
-            let (path, barrier) = (Arc::clone(&path), Arc::clone(&barrier));
-            std::thread::spawn(move || {
-                let l = open(&path);
-                barrier.wait();
-                (0..20)
-                    .map(|_| l.open_run("daily", t(8, 0), 5, t(7, 0)).unwrap())
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
-    let results: Vec<(RunId, bool)> = handles
-        .into_iter()
-        .flat_map(|h| h.join().unwrap())
-        .collect();
+fn racing_open_run_creates_one_run(store: &Store) {
+    drop(store.open()); // migrate once so the racers time only open_run
+    let results: Vec<(RunId, bool)> = race(store, 4, 20, |l| {
+        l.open_run("daily", t(8, 0), 5, t(7, 0)).unwrap()
+    });
     assert_eq!(results.iter().filter(|(_, created)| *created).count(), 1);
     let first = results[0].0;
     assert!(results.iter().all(|(id, _)| *id == first));
-    let l = open(&path);
+    let l = store.open();
     assert_eq!(l.runs(t(0, 0), t(23, 0), None).unwrap().len(), 1);
 }
 
-#[test]
-fn a_repeated_delivery_returns_the_first_ids() {
-    let dir = tempfile::tempdir().unwrap();
-    let l = open(&dir.path().join("l.sqlite"));
+fn a_repeated_delivery_returns_the_first_ids(store: &Store) {
+    let l = store.open();
     let (run, _) = l.open_run("c", t(10, 0), 1, t(9, 0)).unwrap();
     let (first, _) = l
         .record_delivery(
@@ -261,10 +251,8 @@ fn a_repeated_delivery_returns_the_first_ids() {
     );
 }
 
-#[test]
-fn illegal_transitions_are_refused_and_state_is_kept() {
-    let dir = tempfile::tempdir().unwrap();
-    let l = open(&dir.path().join("l.sqlite"));
+fn illegal_transitions_are_refused_and_state_is_kept(store: &Store) {
+    let l = store.open();
     let (run, _) = l.open_run("c", t(10, 0), 1, t(9, 0)).unwrap();
     let (d, _) = l
         .record_delivery(&new_delivery(run, "ep", Lang::Ii, &["1"], 1), t(9, 0))
@@ -337,20 +325,17 @@ fn a_newer_file_is_refused_with_a_clear_message() {
     assert!(err.to_string().contains("schema version 99"), "{err}");
 }
 
-#[test]
-fn sequences_survive_reopen_and_never_repeat() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("l.sqlite");
+fn sequences_survive_reopen_and_never_repeat(store: &Store) {
     let day = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
     let mut seen = Vec::new();
     for _ in 0..3 {
-        let l = open(&path);
+        let l = store.open();
         for _ in 0..4 {
             seen.push(l.next_sequence("ebm", day).unwrap());
         }
     }
     assert_eq!(seen, (1..=12).collect::<Vec<u32>>());
-    let l = open(&path);
+    let l = store.open();
     assert_eq!(
         l.next_sequence("ebd", day).unwrap(),
         1,
@@ -364,10 +349,8 @@ fn sequences_survive_reopen_and_never_repeat() {
     assert_eq!(l.next_sequence("ebm", day).unwrap(), 13);
 }
 
-#[test]
-fn due_expired_and_awaiting_state() {
-    let dir = tempfile::tempdir().unwrap();
-    let l = open(&dir.path().join("l.sqlite"));
+fn due_expired_and_awaiting_state(store: &Store) {
+    let l = store.open();
     let (run, _) = l.open_run("c", t(10, 0), 3, t(9, 0)).unwrap();
     let mut late = new_delivery(run, "a", Lang::Ii, &["1"], 1);
     late.air_by = t(9, 30);
@@ -403,10 +386,8 @@ fn due_expired_and_awaiting_state() {
     );
 }
 
-#[test]
-fn reach_from_the_ledger_matches_hand_computation() {
-    let dir = tempfile::tempdir().unwrap();
-    let l = open(&dir.path().join("l.sqlite"));
+fn reach_from_the_ledger_matches_hand_computation(store: &Store) {
+    let l = store.open();
     let (run, _) = l.open_run("c", t(10, 0), 5, t(9, 0)).unwrap();
     // ep1 covers A alone: both halves played, 30 terminals. ep2 covers B and C: delivered only.
     // ep3 covers D: rejected. ep4 covers E: Yi played but Mandarin only sent, so the pair — and
@@ -463,13 +444,24 @@ fn reach_from_the_ledger_matches_hand_computation() {
     assert_eq!(l.reach_rows(t(9, 0), t(11, 0), Some("c")).unwrap(), rows);
 }
 
-/// Throughput of one prefecture-sized run (304 townships × 2 languages), not a pass/fail test:
+/// Throughput of one prefecture-sized run (304 townships × 2 languages) on each store, not a
+/// pass/fail test (`BENCHMARKS.md`, "Ledger stores"):
 /// `cargo test --release --test integration ledger::bench_a_prefecture_run -- --ignored --nocapture`
-#[test]
-#[ignore = "benchmark: run by hand in release"]
-fn bench_a_prefecture_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let l = open(&dir.path().join("l.sqlite"));
+mod bench_a_prefecture_run {
+    #[test]
+    #[ignore = "benchmark: run by hand in release"]
+    fn sqlite() {
+        super::bench_a_prefecture_run(&super::Store::sqlite())
+    }
+    #[test]
+    #[ignore = "benchmark: run by hand in release"]
+    fn postgres() {
+        super::bench_a_prefecture_run(&super::Store::postgres())
+    }
+}
+
+fn bench_a_prefecture_run(store: &Store) {
+    let l = store.open();
     let start = std::time::Instant::now();
     let (run, _) = l.open_run("bench", t(10, 0), 304, t(9, 0)).unwrap();
     let mut ids = Vec::new();
@@ -501,10 +493,14 @@ fn bench_a_prefecture_run() {
     let queried = start.elapsed();
     assert_eq!((rows.len(), summary.deliveries), (608, 608));
     println!(
-        "608 deliveries (+ counters) written in {written:?}; + 608 attempts and transitions by \
-         {settled:?}; reach inputs and summary by {queried:?}"
+        "{}: 608 deliveries (+ counters) written in {written:?}; + 608 attempts and transitions by \
+         {settled:?}; reach inputs and summary by {queried:?}",
+        store.url().split(':').next().unwrap_or_default()
     );
 }
 
+mod batch;
 mod cancels;
+mod migrate;
 mod segments;
+mod shared;

@@ -373,12 +373,14 @@ async fn the_circuit_opens_on_a_dead_platform_and_the_others_go_on() {
 mod crash;
 mod demo;
 mod hostile;
+mod inbound;
 mod pairs;
 mod reload;
 mod resume;
 mod segments;
 mod senders;
-mod serve;
+pub(crate) mod serve;
 mod service;
+mod signed;
 mod webhook;
 mod wire;

@@ -45,8 +45,8 @@ fn queries_match_pinyin_names_parts_and_codes() {
         (v.township.as_str(), v.county.as_str()),
         ("北城街道", "西昌市")
     );
-    // A village's people: an estimate (its township's shared evenly).
-    assert!(v.population.is_some_and(|p| p > 0) && v.estimated);
+    // A village's population is its estimate, marked so.
+    assert!(v.population.is_some_and(|p| p > 0) && v.estimated, "{v:?}");
     assert!(found(Some("xyzxyz"), None).is_empty());
     // Within a county only its places.
     assert!(found(Some("竹核"), Some("西昌市")).is_empty());

@@ -11,7 +11,7 @@ use crate::diag::Diagnostic;
 use crate::directory::Directory;
 use crate::ebd::EbdProfile;
 use crate::endpoint::Registry;
-use crate::ledger::{Ledger, SqliteLedger};
+use crate::ledger::Ledger;
 use crate::push::{Project, Pusher};
 use crate::transport::{Router, http_client};
 
@@ -57,7 +57,7 @@ pub(crate) fn pusher(global: &Global, registry: Registry) -> anyhow::Result<Push
     let data = global.data_dir();
     data.ensure()
         .with_context(|| format!("creating `{}`", data.path().display()))?;
-    let ledger: Arc<dyn Ledger> = Arc::new(SqliteLedger::open(&data.ledger())?);
+    let ledger: Arc<dyn Ledger> = global.ledger()?.open()?;
     let profile = Arc::new(load_profile(&global.root)?);
     let client = http_client().context("building the HTTP client")?;
     let router = Router::new(&registry, &profile, &client);

@@ -3,15 +3,17 @@
 //! schema gains the table.
 
 use shengbo::lang::Lang;
-use shengbo::ledger::{CancelState, DeliveryState, Ledger, NewCancel};
+use shengbo::ledger::{CancelState, DeliveryState, NewCancel};
 
-use super::{new_delivery, open, t};
+use super::{Store, new_delivery, t};
 
-#[test]
-fn a_cancel_is_recorded_once_and_settled_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("l.sqlite");
-    let l = open(&path);
+both_stores!(
+    a_cancel_is_recorded_once_and_settled_once,
+    a_refused_cancel_leaves_the_delivery_as_it_was,
+);
+
+fn a_cancel_is_recorded_once_and_settled_once(store: &Store) {
+    let l = store.open();
     let (run, _) = l.open_run("drill", t(10, 0), 1, t(9, 0)).unwrap();
     let (yi, _) = l
         .record_delivery(
@@ -40,7 +42,7 @@ fn a_cancel_is_recorded_once_and_settled_once() {
     drop(l);
 
     // After a reopen (a restart) the pending cancel is still there to send.
-    let l = open(&path);
+    let l = store.open();
     assert_eq!(l.cancels(None).unwrap().len(), 1);
     assert!(
         l.settle_cancel(yi.id, CancelState::Done, Some("taken"), t(10, 2))
@@ -60,10 +62,8 @@ fn a_cancel_is_recorded_once_and_settled_once() {
     assert_eq!(all[0].detail.as_deref(), Some("taken"));
 }
 
-#[test]
-fn a_refused_cancel_leaves_the_delivery_as_it_was() {
-    let dir = tempfile::tempdir().unwrap();
-    let l = open(&dir.path().join("l.sqlite"));
+fn a_refused_cancel_leaves_the_delivery_as_it_was(store: &Store) {
+    let l = store.open();
     let (run, _) = l.open_run("drill", t(10, 0), 1, t(9, 0)).unwrap();
     let (zh, _) = l
         .record_delivery(

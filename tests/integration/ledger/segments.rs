@@ -7,6 +7,11 @@ use shengbo::reach::{self, Confirmed};
 
 use super::*;
 
+both_stores!(
+    one_language_airs_in_several_segments_each_recorded_once,
+    a_township_counts_by_its_weakest_segment_and_its_best_run,
+);
+
 /// A delivery for segment `segment` (message `m`, repeat `repeat`) of `run` at endpoint `ep`.
 fn segment(run: RunId, ep: &str, segment: u32, repeat: u32, towns: &[&str]) -> NewDelivery {
     let lang = if segment.is_multiple_of(2) {
@@ -21,10 +26,8 @@ fn segment(run: RunId, ep: &str, segment: u32, repeat: u32, towns: &[&str]) -> N
     }
 }
 
-#[test]
-fn one_language_airs_in_several_segments_each_recorded_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let l = open(&dir.path().join("l.sqlite"));
+fn one_language_airs_in_several_segments_each_recorded_once(store: &Store) {
+    let l = store.open();
     let (run, _) = l.open_run("c", t(10, 0), 1, t(9, 0)).unwrap();
     let mut firsts = Vec::new();
     for s in 0..4 {
@@ -52,10 +55,8 @@ fn one_language_airs_in_several_segments_each_recorded_once() {
     assert_eq!(l.deliveries_of_run(run).unwrap().len(), 4);
 }
 
-#[test]
-fn a_township_counts_by_its_weakest_segment_and_its_best_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let l = open(&dir.path().join("l.sqlite"));
+fn a_township_counts_by_its_weakest_segment_and_its_best_run(store: &Store) {
+    let l = store.open();
     let (first, _) = l.open_run("c", t(10, 0), 1, t(9, 0)).unwrap();
     let (second, _) = l.open_run("c", t(10, 30), 1, t(9, 0)).unwrap();
     let settle = |run, played: &[u32], delivered: &[u32]| {

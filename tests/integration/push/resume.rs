@@ -11,7 +11,7 @@ use shengbo::ledger::{DeliveryState, Ledger};
 use shengbo::server::Metrics;
 use shengbo::sim::Faults;
 
-use super::service::{Running, campaign, sim_at, sim_with, t0};
+use super::service::{Running, campaign, sim_with, t0};
 use super::{fast_registry, ledger, project};
 
 #[tokio::test(start_paused = true)]
@@ -19,7 +19,8 @@ async fn a_service_dropped_mid_runs_resumes_every_open_run_under_its_ids_and_cou
     let push = "lead_time_s = 1500\nair_by_s = 1200\nbackoff_base_ms = 2000\nbackoff_cap_s = 30\n\
         connection_check_s = 3600\nstate_wait_s = 5";
     let dir = project(
-        &campaign("drill", "police-impersonation", "*/10 * * * *"),
+        // The runs of 11:00 … 11:40 only, so that the last to close is 11:40's.
+        &campaign("drill", "police-impersonation", "0,10,20,30,40 11 * * *"),
         Some(&fast_registry(push, "5")),
     );
     let root = dir.path();
@@ -52,8 +53,9 @@ async fn a_service_dropped_mid_runs_resumes_every_open_run_under_its_ids_and_cou
     // At 11:35 the platforms are back: 11:30's pairs are past their deadline, 11:40's are not.
     tokio::time::sleep(Duration::from_secs(13 * 60)).await;
     let restart = clock.now();
-    let up = sim_at(restart).await;
-    let service = Running::start_with(root, &up, clock, true, 3600, metrics).await;
+    // The platforms' play clock follows the service's, so that they report what played.
+    let (up, sim) = sim_with(restart, Faults::default()).await;
+    let service = Running::start_with(root, &up, clock, true, 3600, metrics.clone()).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3600);
     let after = loop {
         let all = super::all_deliveries(&ledger(root));
@@ -69,6 +71,7 @@ async fn a_service_dropped_mid_runs_resumes_every_open_run_under_its_ids_and_cou
             "deliveries left pending"
         );
         tokio::time::sleep(Duration::from_secs(1)).await;
+        sim.clock().set(clock.now());
     };
     assert_eq!(after.len(), before.len(), "no delivery recorded twice");
     for d in &before {
@@ -109,6 +112,23 @@ async fn a_service_dropped_mid_runs_resumes_every_open_run_under_its_ids_and_cou
         .count();
     assert_eq!(open, 0, "runs whose deliveries are all final are closed");
 
+    // 11:40's run, sent once the platforms were back, closes after its play states: the last.
+    let last = *runs.iter().max().unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3600);
+    while l.run(last).unwrap().unwrap().state != shengbo::ledger::RunState::Closed {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "11:40's run closes: {:?}",
+            l.deliveries_of_run(last)
+                .unwrap()
+                .iter()
+                .map(|d| (d.state, d.reason.clone()))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        sim.clock().set(clock.now());
+    }
+
     // What the two services did is on `/metrics`, each figure non-zero.
     let (status, text) = service.get("/metrics").await;
     assert_eq!(status, 200);
@@ -130,12 +150,25 @@ async fn a_service_dropped_mid_runs_resumes_every_open_run_under_its_ids_and_cou
             .unwrap_or_else(|| panic!("no `{family}` in:\n{text}"));
         assert!(value > 0.0, "`{family}` is {value}:\n{text}");
     }
-    // The last closed run may be one the outage left unreached: its reach is there, maybe 0.
-    assert!(
-        text.lines()
-            .any(|l| l.starts_with("shengbo_reach_population{reached=\"reached\"}")),
-        "{text}"
-    );
+    // The reach gauges are the last closed run's, as the reach rule computes it.
+    let directory = shengbo::directory::Directory::liangshan();
+    let figures = shengbo::reach::of_run(&l, last, &directory).unwrap();
+    let (last_closed, _) = shengbo::reach::of_last_closed_run(&l, &directory)
+        .unwrap()
+        .unwrap();
+    assert_eq!(last_closed.id, last, "11:40's run is the last closed");
+    assert!(figures.population_reached > 0, "{figures:?}");
+    for (what, people) in [
+        ("targeted", figures.population_targeted),
+        ("reached", figures.population_reached),
+        ("played", figures.population_played),
+    ] {
+        let gauge = format!("shengbo_reach_population{{reached=\"{what}\"}}");
+        let value = text
+            .lines()
+            .find_map(|l| l.strip_prefix(&gauge)?.trim().parse::<u64>().ok());
+        assert_eq!(value, Some(people), "`{gauge}`:\n{text}");
+    }
     // Asking for coverage does not move them.
     let before = text
         .lines()

@@ -14,7 +14,7 @@ use super::{fast_registry, ledger, project, start_sim};
 use crate::util;
 
 /// An hourly campaign `id` at `minute` past each hour, to 昭觉县.
-pub(super) fn hourly(id: &str, minute: u32) -> String {
+pub(crate) fn hourly(id: &str, minute: u32) -> String {
     format!(
         "id = \"{id}\"\nname = \"{id}\"\nmessages = [\"police-impersonation\"]\n\
          rotation = \"all\"\nquiet_hours = []\n[targets]\ncounties = [\"昭觉县\"]\n\
@@ -23,7 +23,7 @@ pub(super) fn hourly(id: &str, minute: u32) -> String {
 }
 
 /// `shengbo serve` on a free loopback port in `root`, `{sim}` pointing at `sim`.
-pub(super) fn serve(root: &Path, sim: &str) -> tokio::process::Command {
+pub(crate) fn serve(root: &Path, sim: &str) -> tokio::process::Command {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let listen = listener.local_addr().unwrap().to_string();
     drop(listener);
@@ -110,7 +110,7 @@ async fn serve_pushes_the_next_slot_and_stops_on_sigterm() {
 }
 
 /// SIGTERM, then a clean exit within the drain deadline.
-async fn stop(mut child: tokio::process::Child) {
+pub(crate) async fn stop(mut child: tokio::process::Child) {
     let pid = child.id().unwrap().to_string();
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &pid])

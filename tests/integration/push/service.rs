@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use shengbo::datadir::DataDir;
 use shengbo::dispatch::Clock;
 use shengbo::ebd::assemble::{build_package, envelope};
-use shengbo::ebd::{Body, EbdId, EbdProfile, EbmId, EbmStateResponse};
+use shengbo::ebd::{Body, EbdId, EbdProfile, EbmId, EbmStateResponse, Signer};
 use shengbo::ledger::{Delivery, DeliveryState, Ledger};
 use shengbo::server::Metrics;
 use shengbo::server::auth::{self, Scope};
@@ -44,6 +44,17 @@ pub async fn sim_at(at: DateTime<Utc>) -> String {
 pub async fn sim_with(at: DateTime<Utc>, faults: Faults) -> (String, SimState) {
     let sim = super::start_sim_on(faults, SimClock::manual(at)).await;
     (sim.url, sim.state)
+}
+
+/// Keep `state`'s manual play clock on `clock`, every virtual second.
+pub fn follow(state: &SimState, clock: Clock) {
+    let follower = state.clone();
+    tokio::spawn(async move {
+        loop {
+            follower.clock().set(clock.now());
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
 }
 
 /// A running service and the way to stop it.
@@ -239,10 +250,17 @@ async fn nine_days_on_the_current_programme_still_answers() {
     service.stop().await;
 }
 
-/// An unsigned `EBMStateResponse` for `ebm` (played, code 3), as a platform sends it unasked.
-fn played_report(profile: &EbdProfile, ebm: &str, at: DateTime<Utc>) -> Vec<u8> {
+/// An `EBMStateResponse` for `ebm` (played, code 3), as a platform sends it unasked: from
+/// `profile`'s sender, package number `n`, signed by `signer` when given.
+pub fn played_report(
+    profile: &EbdProfile,
+    ebm: &str,
+    at: DateTime<Utc>,
+    n: u32,
+    signer: Option<&dyn Signer>,
+) -> Vec<u8> {
     let sender = profile.sender().unwrap();
-    let id = EbdId::package(&sender, at.date_naive(), 9_000).unwrap();
+    let id = EbdId::package(&sender, at.date_naive(), n).unwrap();
     let body = Body::EbmStateResponse(EbmStateResponse {
         rpt_time: at,
         ebm_id: EbmId::parse(ebm, profile.id_format).unwrap(),
@@ -252,7 +270,7 @@ fn played_report(profile: &EbdProfile, ebm: &str, at: DateTime<Utc>) -> Vec<u8> 
         res_brd_info: Vec::new(),
     });
     let ebd = envelope(profile, id, None, None, at, body).unwrap();
-    build_package(&ebd, &[], profile, None)
+    build_package(&ebd, &[], profile, signer)
         .unwrap()
         .bytes
         .to_vec()
@@ -278,7 +296,7 @@ async fn a_platform_s_unasked_state_report_makes_a_delivery_played() {
         .expect("a delivered delivery");
     let profile = EbdProfile::default();
     let client = shengbo::transport::http_client().unwrap();
-    let report = played_report(&profile, &d.plan.ebm_id, clock.now());
+    let report = played_report(&profile, &d.plan.ebm_id, clock.now(), 9_000, None);
     let (code, desc) = crate::server::socket::post(&client, service.addr, report).await;
     assert_eq!(code, 1, "{desc}");
     let now = ledger(root).delivery(d.id).unwrap().unwrap();

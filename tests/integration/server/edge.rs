@@ -116,3 +116,28 @@ async fn connections_beyond_the_cap_wait_for_a_slot() {
     drop(held);
     server.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_head_started_in_time_is_served_and_one_never_finished_is_closed() {
+    let f = Fixture::new();
+    let state = f.state.clone().with_limits(Limits {
+        header_timeout: Duration::from_secs(2),
+        ..Limits::default()
+    });
+    let server = start(state).await;
+    // Silent for most of the header timeout, then a whole request: answered.
+    let mut late = TcpStream::connect(server.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(healthz(&mut late).await, "HTTP/1.1 200 OK");
+    // A head begun but never finished: closed without an answer.
+    let mut slow = TcpStream::connect(server.addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    let rest = until_closed(&mut slow).await;
+    assert!(
+        !String::from_utf8_lossy(&rest).contains("200 OK"),
+        "{rest:?}"
+    );
+    server.shutdown().await;
+}

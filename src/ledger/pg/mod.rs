@@ -1,0 +1,377 @@
+//! [`PgLedger`]: the [`Ledger`] on PostgreSQL, for several `serve` instances sharing one truth.
+//! The same tables, columns, states and reach rows as the SQLite ledger ([`schema`]).
+//!
+//! Connections: a few worker threads, each owning one connection ([`pool`], which says why
+//! this is sound inside tokio). Every method is one job; a write that reads first is one
+//! transaction whose rows are locked, so instances racing on the same run, delivery or counter
+//! take turns and each row is created once (`ON CONFLICT`).
+//!
+//! No TLS: the client speaks plain TCP (or a Unix socket), for a database on loopback or on a
+//! private network. Reach a remote server through an encrypted tunnel.
+
+pub mod copy;
+mod pool;
+mod queries;
+pub mod schema;
+mod write;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::cancels::{Cancel, CancelState, NewCancel};
+use super::queries::ms;
+use super::{
+    Attempt, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, Ledger, LedgerError,
+    NewAttempt, NewDelivery, ReachRow, Result, Run, RunId, RunSummary, Settled, StateReport,
+    TownshipOutcome,
+};
+use pool::Pool;
+
+/// Connections each instance keeps open.
+pub const CONNECTIONS: usize = 4;
+
+/// The PostgreSQL ledger.
+pub struct PgLedger {
+    pool: Pool,
+    target: String,
+}
+
+impl std::fmt::Debug for PgLedger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgLedger")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `user@host:port/dbname` of a configuration: how the database is named in messages (never
+/// with the password).
+pub fn describe(config: &postgres::Config) -> String {
+    use postgres::config::Host;
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        Some(Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".to_string(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "{}@{host}:{port}/{}",
+        config.get_user().unwrap_or("?"),
+        config.get_dbname().unwrap_or("?")
+    )
+}
+
+impl PgLedger {
+    /// Connect with `config` (user, password and database already settled), migrate the
+    /// database as needed, and start the workers.
+    pub fn open(config: postgres::Config) -> Result<PgLedger> {
+        let target = describe(&config);
+        // Even the first connection is made by a worker: `open` may be called on any thread.
+        let pool = Pool::start(config, CONNECTIONS, target.clone());
+        let t = target.clone();
+        pool.call(move |c| schema::migrate(c, &t))?;
+        Ok(PgLedger { pool, target })
+    }
+
+    /// The database as named in messages.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// Whether the database answers now (for readiness checks).
+    pub fn ping(&self) -> Result<()> {
+        self.pool
+            .call(|c| Ok(c.simple_query("SELECT 1").map(drop)?))
+    }
+}
+
+impl Ledger for PgLedger {
+    fn ping(&self) -> Result<()> {
+        self.pool
+            .call(|c| Ok(c.simple_query("SELECT 1").map(drop)?))
+    }
+
+    fn open_run(
+        &self,
+        campaign: &str,
+        occurrence: DateTime<Utc>,
+        planned_townships: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(RunId, bool)> {
+        let campaign = campaign.to_string();
+        let (id, created) = self.pool.call(move |c| {
+            // One statement inserts or finds: a racing instance waits on the key, then reads.
+            let created = c.execute(
+                "INSERT INTO runs (campaign, occurrence_ms, created_ms, planned_townships)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (campaign, occurrence_ms) DO NOTHING",
+                &[
+                    &campaign,
+                    &ms(occurrence),
+                    &ms(now),
+                    &i64::from(planned_townships),
+                ],
+            )? == 1;
+            let row = c.query_one(
+                "SELECT id FROM runs WHERE campaign = $1 AND occurrence_ms = $2",
+                &[&campaign, &ms(occurrence)],
+            )?;
+            Ok((row.get::<_, i64>(0), created))
+        })?;
+        tracing::info!(run = id, %occurrence, created, "run opened");
+        Ok((RunId(id), created))
+    }
+
+    fn close_run(&self, run: RunId) -> Result<()> {
+        let n = self.pool.call(move |c| {
+            Ok(c.execute("UPDATE runs SET state = 'closed' WHERE id = $1", &[&run.0])?)
+        })?;
+        if n == 0 {
+            return Err(LedgerError::UnknownRun(run));
+        }
+        Ok(())
+    }
+
+    fn run(&self, run: RunId) -> Result<Option<Run>> {
+        self.pool.call(move |c| queries::run(c, run))
+    }
+
+    fn runs(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        campaign: Option<&str>,
+    ) -> Result<Vec<Run>> {
+        let campaign = campaign.map(str::to_string);
+        self.pool
+            .call(move |c| queries::runs(c, from, to, campaign.as_deref()))
+    }
+
+    fn record_delivery(&self, new: &NewDelivery, now: DateTime<Utc>) -> Result<(Delivery, bool)> {
+        let new = new.clone();
+        self.pool
+            .call(move |c| write::record_delivery(c, &new, now))
+    }
+
+    fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>> {
+        self.pool.call(move |c| queries::delivery(c, id))
+    }
+
+    fn deliveries_of_run(&self, run: RunId) -> Result<Vec<Delivery>> {
+        self.pool
+            .call(move |c| queries::deliveries_where(c, "d.run_id = $1", &[&run.0]))
+    }
+
+    fn transition(
+        &self,
+        id: DeliveryId,
+        to: DeliveryState,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let reason = reason.map(str::to_string);
+        self.pool.call(move |c| {
+            let mut tx = c.transaction()?;
+            let changed = write::transition_in(&mut tx, id, to, reason.as_deref(), now)?;
+            tx.commit()?;
+            Ok(changed)
+        })
+    }
+
+    fn note(&self, id: DeliveryId, reason: &str, now: DateTime<Utc>) -> Result<()> {
+        let reason = reason.to_string();
+        let n = self.pool.call(move |c| {
+            Ok(c.execute(
+                "UPDATE deliveries SET reason = $1, updated_ms = $2 WHERE id = $3",
+                &[&reason, &ms(now), &id.0],
+            )?)
+        })?;
+        if n == 0 {
+            return Err(LedgerError::UnknownDelivery(id));
+        }
+        Ok(())
+    }
+
+    fn record_attempt(&self, a: &NewAttempt) -> Result<i64> {
+        let a = a.clone();
+        self.pool.call(move |c| write::insert_attempt(c, &a))
+    }
+
+    fn record_settled(&self, settled: &Settled) -> Result<i64> {
+        let settled = settled.clone();
+        self.pool.call(move |c| {
+            let mut tx = c.transaction()?;
+            let id = write::insert_attempt(&mut tx, &settled.attempt)?;
+            if let Some((to, why)) = &settled.to {
+                let (d, now) = (settled.attempt.delivery, settled.attempt.finished_at);
+                let from = queries::delivery_state(&mut tx, d)?;
+                // A state report may have moved the delivery past what this reply says.
+                if !to.can_go_to(from) {
+                    write::transition_in(&mut tx, d, *to, Some(why), now)?;
+                }
+            }
+            if let Some(h) = &settled.health {
+                write::upsert_health(&mut tx, h, true)?;
+            }
+            tx.commit()?;
+            Ok(id)
+        })
+    }
+
+    fn attempts(&self, delivery: DeliveryId) -> Result<Vec<Attempt>> {
+        self.pool.call(move |c| queries::attempts(c, delivery))
+    }
+
+    fn record_state_report(&self, report: &StateReport) -> Result<Option<DeliveryId>> {
+        let report = report.clone();
+        self.pool
+            .call(move |c| write::record_state_report(c, &report))
+    }
+
+    fn state_reports(&self, delivery: DeliveryId) -> Result<Vec<StateReport>> {
+        self.pool.call(move |c| queries::state_reports(c, delivery))
+    }
+
+    fn put_endpoint_health(&self, h: &EndpointHealth) -> Result<()> {
+        let h = h.clone();
+        self.pool.call(move |c| write::upsert_health(c, &h, false))
+    }
+
+    fn endpoint_health(&self, endpoint: &str) -> Result<Option<EndpointHealth>> {
+        let endpoint = endpoint.to_string();
+        let found = self
+            .pool
+            .call(move |c| queries::endpoint_healths(c, Some(&endpoint)))?;
+        Ok(found.into_iter().next())
+    }
+
+    fn endpoint_healths(&self) -> Result<Vec<EndpointHealth>> {
+        self.pool.call(|c| queries::endpoint_healths(c, None))
+    }
+
+    fn next_sequence(&self, kind: &str, day: NaiveDate) -> Result<u32> {
+        let kind = kind.to_string();
+        let value = self
+            .pool
+            .call(move |c| write::next_sequence(c, &kind, day, None))?;
+        value.ok_or(LedgerError::BadValue {
+            column: "sequences.value",
+            value: "beyond the largest".to_string(),
+        })
+    }
+
+    fn next_sequence_within(&self, kind: &str, day: NaiveDate, max: u32) -> Result<Option<u32>> {
+        let kind = kind.to_string();
+        self.pool
+            .call(move |c| write::next_sequence(c, &kind, day, Some(max)))
+    }
+
+    fn raise_sequence(&self, kind: &str, day: NaiveDate, used: u32) -> Result<u32> {
+        let kind = kind.to_string();
+        self.pool
+            .call(move |c| write::raise_sequence(c, &kind, day, used))
+    }
+
+    fn deliveries_due(&self, now: DateTime<Utc>) -> Result<Vec<Delivery>> {
+        self.pool.call(move |c| {
+            let filter = "d.state = 'pending' AND d.air_by_ms > $1";
+            queries::deliveries_where(c, filter, &[&ms(now)])
+        })
+    }
+
+    fn expire_overdue(&self, now: DateTime<Utc>) -> Result<Vec<DeliveryId>> {
+        self.pool.call(move |c| {
+            let mut tx = c.transaction()?;
+            let rows = tx.query(
+                "SELECT id FROM deliveries WHERE state = 'pending' AND air_by_ms <= $1
+                 ORDER BY id FOR UPDATE",
+                &[&ms(now)],
+            )?;
+            let ids: Vec<DeliveryId> = rows.iter().map(|r| DeliveryId(r.get(0))).collect();
+            let reason = "air-by deadline passed before delivery";
+            for id in &ids {
+                write::transition_in(&mut tx, *id, DeliveryState::Expired, Some(reason), now)?;
+            }
+            tx.commit()?;
+            Ok(ids)
+        })
+    }
+
+    fn deliveries_awaiting_state(&self) -> Result<Vec<Delivery>> {
+        self.pool
+            .call(|c| queries::deliveries_where(c, "d.state IN ('sent', 'delivered')", &[]))
+    }
+
+    fn run_summary(&self, run: RunId) -> Result<RunSummary> {
+        self.pool.call(move |c| queries::run_summary(c, run))
+    }
+
+    fn township_outcomes(&self, run: RunId) -> Result<Vec<TownshipOutcome>> {
+        self.pool.call(move |c| queries::township_outcomes(c, run))
+    }
+
+    fn run_reach_rows(&self, run: RunId) -> Result<Vec<ReachRow>> {
+        self.pool
+            .call(move |c| queries::reach_rows(c, "r.id = $1", &[&run.0]))
+    }
+
+    fn reach_rows(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        campaign: Option<&str>,
+    ) -> Result<Vec<ReachRow>> {
+        let campaign = campaign.map(str::to_string);
+        self.pool.call(move |c| {
+            queries::reach_rows(
+                c,
+                "r.occurrence_ms >= $1 AND r.occurrence_ms < $2
+                 AND ($3::TEXT IS NULL OR r.campaign = $3)",
+                &[&ms(from), &ms(to), &campaign],
+            )
+        })
+    }
+
+    fn failures(&self, run: Option<RunId>) -> Result<Vec<Failure>> {
+        self.pool.call(move |c| queries::failures(c, run))
+    }
+
+    fn record_cancel(&self, new: &NewCancel, now: DateTime<Utc>) -> Result<(Cancel, bool)> {
+        let new = new.clone();
+        self.pool.call(move |c| {
+            let mut tx = c.transaction()?;
+            let out = write::record_cancel(&mut tx, &new, now);
+            let out = match out {
+                Err(LedgerError::Postgres(e))
+                    if e.code() == Some(&postgres::error::SqlState::FOREIGN_KEY_VIOLATION) =>
+                {
+                    return Err(LedgerError::UnknownDelivery(new.delivery));
+                }
+                other => other?,
+            };
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
+    fn cancels(&self, run: Option<RunId>) -> Result<Vec<Cancel>> {
+        self.pool.call(move |c| match run {
+            Some(r) => write::cancels(c, "d.run_id = $1", r.0),
+            None => write::cancels(c, "c.state = 'pending' AND $1::BIGINT = $1", 0),
+        })
+    }
+
+    fn settle_cancel(
+        &self,
+        delivery: DeliveryId,
+        to: CancelState,
+        detail: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let detail = detail.map(str::to_string);
+        self.pool.call(move |c| {
+            let mut tx = c.transaction()?;
+            let changed = write::settle_cancel(&mut tx, delivery, to, detail.as_deref(), now)?;
+            tx.commit()?;
+            Ok(changed)
+        })
+    }
+}

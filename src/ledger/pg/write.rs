@@ -1,0 +1,318 @@
+//! The PostgreSQL ledger's writes shared by several methods — state transitions, attempts,
+//! endpoint health, counters and cancels — the SQLite ledger's statements in PostgreSQL's
+//! dialect. Each runs inside the caller's transaction (or alone); rows a write reads first are
+//! locked (`FOR UPDATE`), so two instances never both move one delivery.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use postgres::{GenericClient, Row};
+
+use super::super::cancels::{Cancel, CancelState, NewCancel};
+use super::super::queries::ms;
+use super::super::sequences::day_key;
+use super::super::write::report_target;
+use super::super::{
+    Delivery, DeliveryId, DeliveryState, EndpointHealth, LedgerError, NewAttempt, NewDelivery,
+    Result, RunId, StateReport,
+};
+use super::queries::{self, small, time};
+
+/// Move a delivery to `to`; false if it already was there.
+pub(super) fn transition_in(
+    c: &mut impl GenericClient,
+    id: DeliveryId,
+    to: DeliveryState,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let from = queries::delivery_state(c, id)?;
+    if !from.check(to, id)? {
+        return Ok(false);
+    }
+    c.execute(
+        "UPDATE deliveries SET state = $1, reason = COALESCE($2, reason), updated_ms = $3
+         WHERE id = $4",
+        &[&to.as_str(), &reason, &ms(now), &id.0],
+    )?;
+    tracing::debug!(delivery = id.0, %from, %to, reason, "delivery state");
+    Ok(true)
+}
+
+/// Insert one attempt; an unknown delivery is named as such.
+pub(super) fn insert_attempt(c: &mut impl GenericClient, a: &NewAttempt) -> Result<i64> {
+    let row = c
+        .query_one(
+            "INSERT INTO attempts (delivery_id, started_ms, finished_ms, outcome, code,
+                 latency_ms, error)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            &[
+                &a.delivery.0,
+                &ms(a.started_at),
+                &ms(a.finished_at),
+                &a.result.kind(),
+                &a.result.code(),
+                &i64::try_from(a.latency_ms).unwrap_or(i64::MAX),
+                &a.error,
+            ],
+        )
+        .map_err(|e| match e.code() {
+            Some(&postgres::error::SqlState::FOREIGN_KEY_VIOLATION) => {
+                LedgerError::UnknownDelivery(a.delivery)
+            }
+            _ => e.into(),
+        })?;
+    Ok(row.get(0))
+}
+
+/// Write an endpoint's health; with `keep_seen`, a `last_seen` of `None` keeps the recorded one.
+pub(super) fn upsert_health(
+    c: &mut impl GenericClient,
+    h: &EndpointHealth,
+    keep_seen: bool,
+) -> Result<()> {
+    let last_seen = if keep_seen {
+        "COALESCE(excluded.last_seen_ms, endpoint_health.last_seen_ms)"
+    } else {
+        "excluded.last_seen_ms"
+    };
+    c.execute(
+        &format!(
+            "INSERT INTO endpoint_health (endpoint, last_seen_ms, consecutive_failures, circuit,
+                 reason, updated_ms)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (endpoint) DO UPDATE SET last_seen_ms = {last_seen},
+                 consecutive_failures = excluded.consecutive_failures,
+                 circuit = excluded.circuit, reason = excluded.reason,
+                 updated_ms = excluded.updated_ms"
+        ),
+        &[
+            &h.endpoint,
+            &h.last_seen.map(ms),
+            &i64::from(h.consecutive_failures),
+            &h.circuit.as_str(),
+            &h.reason,
+            &ms(h.updated_at),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The next value of `kind` for `day`: unbounded with `max` = `None`; else `None` once `max`
+/// was handed out (one statement, so two instances never both get `max`).
+pub(super) fn next_sequence(
+    c: &mut impl GenericClient,
+    kind: &str,
+    day: NaiveDate,
+    max: Option<u32>,
+) -> Result<Option<u32>> {
+    if max == Some(0) {
+        return Ok(None);
+    }
+    let bound = max.map_or(i64::MAX, i64::from);
+    let row = c.query_opt(
+        "INSERT INTO sequences (kind, day, value) VALUES ($1, $2, 1)
+         ON CONFLICT (kind, day) DO UPDATE SET value = sequences.value + 1
+         WHERE sequences.value < $3
+         RETURNING value",
+        &[&kind, &day_key(day), &bound],
+    )?;
+    row.map(|r| small(r.get(0), "sequences.value")).transpose()
+}
+
+/// Raise `kind` for `day` so that the next value handed out is above `used`; never lowers it.
+pub(super) fn raise_sequence(
+    c: &mut impl GenericClient,
+    kind: &str,
+    day: NaiveDate,
+    used: u32,
+) -> Result<u32> {
+    let row = c.query_one(
+        "INSERT INTO sequences (kind, day, value) VALUES ($1, $2, $3)
+         ON CONFLICT (kind, day) DO UPDATE SET value = GREATEST(sequences.value, excluded.value)
+         RETURNING value",
+        &[&kind, &day_key(day), &i64::from(used)],
+    )?;
+    small(row.get(0), "sequences.value")
+}
+
+const CANCEL_COLS: &str = "c.delivery_id, d.run_id, c.ebd_id, c.reason, c.cancel_by_ms, \
+                           c.state, c.detail, c.created_ms, c.updated_ms";
+
+fn cancel_row(r: &Row) -> Result<Cancel> {
+    let st: String = r.get(5);
+    Ok(Cancel {
+        delivery: DeliveryId(r.get(0)),
+        run: RunId(r.get(1)),
+        ebd_id: r.get(2),
+        reason: r.get(3),
+        cancel_by: time(r.get(4))?,
+        state: CancelState::parse(&st).ok_or(LedgerError::BadValue {
+            column: "cancels.state",
+            value: st.clone(),
+        })?,
+        detail: r.get(6),
+        created_at: time(r.get(7))?,
+        updated_at: time(r.get(8))?,
+    })
+}
+
+/// Insert the intent unless one exists for the delivery; the recorded one and whether this
+/// call created it.
+pub(super) fn record_cancel(
+    c: &mut impl GenericClient,
+    new: &NewCancel,
+    now: DateTime<Utc>,
+) -> Result<(Cancel, bool)> {
+    let created = c.execute(
+        "INSERT INTO cancels (delivery_id, ebd_id, reason, cancel_by_ms, created_ms, updated_ms)
+         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (delivery_id) DO NOTHING",
+        &[
+            &new.delivery.0,
+            &new.ebd_id,
+            &new.reason,
+            &ms(new.cancel_by),
+            &ms(now),
+        ],
+    )? == 1;
+    let cancel = cancels(c, "c.delivery_id = $1", new.delivery.0)?
+        .pop()
+        .ok_or(LedgerError::UnknownDelivery(new.delivery))?;
+    Ok((cancel, created))
+}
+
+/// Cancels matching `filter` (with one `BIGINT` parameter), oldest first.
+pub(super) fn cancels(c: &mut impl GenericClient, filter: &str, arg: i64) -> Result<Vec<Cancel>> {
+    let sql = format!(
+        "SELECT {CANCEL_COLS} FROM cancels c JOIN deliveries d ON d.id = c.delivery_id
+         WHERE {filter} ORDER BY c.created_ms, c.delivery_id"
+    );
+    c.query(&sql, &[&arg])?.iter().map(cancel_row).collect()
+}
+
+/// Settle a pending cancel; `Done` moves its delivery to `cancelled` with the cancel's reason.
+/// A cancel already settled is left as it is (false).
+pub(super) fn settle_cancel(
+    c: &mut impl GenericClient,
+    id: DeliveryId,
+    to: CancelState,
+    detail: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    // Lock the delivery first: two instances settling one cancel take turns.
+    let from = queries::delivery_state(c, id)?;
+    let found = cancels(c, "c.delivery_id = $1", id.0)?.pop();
+    let Some(cancel) = found else {
+        return Err(LedgerError::UnknownDelivery(id));
+    };
+    if cancel.state != CancelState::Pending || to == CancelState::Pending {
+        return Ok(false);
+    }
+    c.execute(
+        "UPDATE cancels SET state = $1, detail = $2, updated_ms = $3 WHERE delivery_id = $4",
+        &[&to.as_str(), &detail, &ms(now), &id.0],
+    )?;
+    if to == CancelState::Done && from.can_go_to(DeliveryState::Cancelled) {
+        let reason = format!("cancelled at the platform: {}", cancel.reason);
+        transition_in(c, id, DeliveryState::Cancelled, Some(&reason), now)?;
+    }
+    Ok(true)
+}
+
+/// Write a delivery and its townships unless the run has one for its endpoint and segment;
+/// the recorded one and whether this call created it. One transaction.
+pub(super) fn record_delivery(
+    c: &mut postgres::Client,
+    new: &NewDelivery,
+    now: DateTime<Utc>,
+) -> Result<(Delivery, bool)> {
+    let mut tx = c.transaction()?;
+    let inserted = tx.query_opt(
+        "INSERT INTO deliveries (run_id, endpoint, lang, message, ebd_id, ebm_id,
+             related_ebm_id, window_start_ms, window_end_ms, air_by_ms, payload_digest,
+             created_ms, updated_ms, segment, repeat_index)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)
+         ON CONFLICT (run_id, endpoint, segment) DO NOTHING RETURNING id",
+        &[
+            &new.run.0,
+            &new.endpoint,
+            &new.lang.code(),
+            &new.message,
+            &new.ebd_id,
+            &new.ebm_id,
+            &new.related_ebm_id,
+            &ms(new.window_start),
+            &ms(new.window_end),
+            &ms(new.air_by),
+            &new.payload_digest,
+            &ms(now),
+            &i64::from(new.segment),
+            &i64::from(new.repeat),
+        ],
+    )?;
+    let created = inserted.is_some();
+    if let Some(row) = inserted {
+        let id: i64 = row.get(0);
+        for township in &new.townships {
+            tx.execute(
+                "INSERT INTO delivery_townships (delivery_id, township) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING",
+                &[&id, township],
+            )?;
+        }
+    }
+    let found = queries::deliveries_where(
+        &mut tx,
+        "d.run_id = $1 AND d.endpoint = $2 AND d.segment = $3",
+        &[&new.run.0, &new.endpoint, &i64::from(new.segment)],
+    )?
+    .pop();
+    let delivery = found.ok_or(LedgerError::UnknownRun(new.run))?;
+    tx.commit()?;
+    Ok((delivery, created))
+}
+
+/// Store a state report; move the delivery its EBMID names when the report proves progress.
+/// One transaction.
+pub(super) fn record_state_report(
+    c: &mut postgres::Client,
+    report: &StateReport,
+) -> Result<Option<DeliveryId>> {
+    let mut tx = c.transaction()?;
+    let found = tx.query_opt(
+        "SELECT id, state FROM deliveries WHERE ebm_id = $1 FOR UPDATE",
+        &[&report.ebm_id],
+    )?;
+    let found = found.map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
+    tx.execute(
+        "INSERT INTO state_reports (delivery_id, ebm_id, reported_ms, brd_state_code,
+             description, coverage_rate, area_codes, terminals, raw)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &[
+            &found.as_ref().map(|f| f.0),
+            &report.ebm_id,
+            &ms(report.reported_at),
+            &i64::from(report.brd_state_code),
+            &report.description,
+            &report.coverage_rate,
+            &report.area_codes.join(","),
+            &report
+                .terminals
+                .map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
+            &report.raw,
+        ],
+    )?;
+    let Some((id, state)) = found else {
+        tx.commit()?;
+        tracing::warn!(ebm_id = %report.ebm_id, "state report for an unknown message");
+        return Ok(None);
+    };
+    let from = super::super::queries::parse_state(&state)?;
+    if let Some(to) = report_target(from, report.brd_state_code) {
+        let reason = format!("BrdStateCode {}", report.brd_state_code);
+        tx.execute(
+            "UPDATE deliveries SET state = $1, reason = $2, updated_ms = $3 WHERE id = $4",
+            &[&to.as_str(), &reason, &ms(report.reported_at), &id],
+        )?;
+    }
+    tx.commit()?;
+    Ok(Some(DeliveryId(id)))
+}
