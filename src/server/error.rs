@@ -114,6 +114,11 @@ pub fn township_code(code: &str) -> Result<&str, AppError> {
     digits(code, 9, "township")
 }
 
+/// A 12-digit village code, or 400.
+pub fn village_code(code: &str) -> Result<&str, AppError> {
+    digits(code, 12, "village")
+}
+
 /// A 6-digit county code, or 400.
 pub fn county_code(code: &str) -> Result<&str, AppError> {
     digits(code, 6, "county")

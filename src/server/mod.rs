@@ -65,6 +65,7 @@ pub fn app(state: AppState) -> Router {
     let limits = state.limits().clone();
     let api = Router::new()
         .route("/v1/townships/{code}/{file}", get(playlists::township))
+        .route("/v1/villages/{code}/{file}", get(playlists::village))
         .route("/v1/counties/{code}/{file}", get(playlists::county))
         .route("/v1/audio/{file}", get(audio::serve))
         .route("/v1/coverage", get(coverage::json_or_csv))

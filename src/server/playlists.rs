@@ -1,5 +1,5 @@
-//! Playlist pulls for county stations: one township's current or next broadcast (or the one at
-//! `?at=`), its whole day, or every township of a county — each answer with a strong ETag from
+//! Playlist pulls for county stations: one township's (or one village's) current or next
+//! broadcast (or the one at `?at=`), its whole day, or every township of a county — each answer with a strong ETag from
 //! its bytes, `If-None-Match` → 304, `Cache-Control` and `Last-Modified`.
 //!
 //! Rendering goes through [`crate::playlist`] with the server's audio URLs
@@ -21,7 +21,7 @@ use super::auth::Principal;
 use super::error::{self, AppError};
 use super::rendered::{Key, Rendered, Selection};
 use super::state::{AppState, Snapshot};
-use crate::directory::{County, Township};
+use crate::directory::{County, Township, Village};
 use crate::plan::{Broadcast, PlaylistItem};
 use crate::playlist::{self, PlaylistJson};
 
@@ -148,6 +148,34 @@ fn local_day(b: &Broadcast) -> NaiveDate {
     b.start.with_timezone(&ZONE).date_naive()
 }
 
+/// Whose playlist a pull asks for: a township's, or one village's — the broadcasts of its
+/// township that it hears (those for the whole township and those naming the village).
+#[derive(Clone, Copy)]
+struct Area<'d> {
+    township: &'d Township,
+    village: Option<&'d Village>,
+}
+
+impl Area<'_> {
+    fn code(&self) -> &str {
+        self.village.map_or(&self.township.code, |v| &v.code)
+    }
+
+    fn hears(&self, b: &Broadcast) -> bool {
+        match self.village {
+            None => true,
+            Some(v) => b.villages.is_empty() || b.villages.contains(&v.code),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self.village {
+            None => format!("township `{}` ({})", self.township.code, self.township.name),
+            Some(v) => format!("village `{}` ({}, {})", v.code, v.name, self.township.name),
+        }
+    }
+}
+
 /// `GET /v1/townships/{code}/{playlist.m3u8|playlist.xspf|playlist.json|day.json|day.m3u8}`
 pub async fn township(
     State(state): State<AppState>,
@@ -158,17 +186,55 @@ pub async fn township(
 ) -> Result<Response, AppError> {
     let code = error::township_code(&code)?;
     let township = state.directory().township(code).map_err(AppError::lookup)?;
-    principal.may_read_county(&township.county_code)?;
+    let area = Area {
+        township,
+        village: None,
+    };
+    pull(&state, area, file, &query, &principal, &headers)
+}
+
+/// `GET /v1/villages/{code}/{…}`: the same files as a township's, for one village.
+pub async fn village(
+    State(state): State<AppState>,
+    Path((code, file)): Path<(String, String)>,
+    Query(query): Query<PullQuery>,
+    principal: Principal,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let code = error::village_code(&code)?;
+    let found = state
+        .directory()
+        .village_by_code(code)
+        .ok_or_else(|| AppError::NotFound {
+            message: format!("unknown village `{code}`"),
+            suggestion: None,
+        })?;
+    let area = Area {
+        township: found.township,
+        village: Some(found.village),
+    };
+    pull(&state, area, file, &query, &principal, &headers)
+}
+
+fn pull(
+    state: &AppState,
+    area: Area<'_>,
+    file: String,
+    query: &PullQuery,
+    principal: &Principal,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
+    principal.may_read_county(&area.township.county_code)?;
     let snapshot = state.snapshot();
     let selection = match file.as_str() {
         "playlist.m3u8" | "playlist.xspf" | "playlist.json" | "playlist.ffconcat" => {
             let at = parse_at(query.at.as_deref(), state.now())?;
             let (i, _) = snapshot
-                .next_of(code, at)
+                .next_where(&area.township.code, at, |b| area.hears(b))
                 .ok_or_else(|| AppError::NotFound {
                     message: format!(
-                        "no broadcast planned for township `{code}` ({}) at or after {at}",
-                        township.name
+                        "no broadcast planned for {} at or after {at}",
+                        area.describe()
                     ),
                     suggestion: None,
                 })?;
@@ -192,9 +258,9 @@ pub async fn township(
             ));
         }
     };
-    let links = links(&state, &headers, &query);
+    let links = links(state, headers, query);
     let key = Key {
-        code: code.to_string(),
+        code: area.code().to_string(),
         file,
         selection,
         base: links.base.clone(),
@@ -202,14 +268,14 @@ pub async fn township(
     };
     let answer = snapshot
         .rendered()
-        .get_or_render(key, |key| render_township(&snapshot, township, key, &links))?;
-    Ok(answer.respond(&headers))
+        .get_or_render(key, |key| render_area(&snapshot, area, key, &links))?;
+    Ok(answer.respond(headers))
 }
 
-/// Render one township answer (not cached yet).
-fn render_township(
+/// Render one township or village answer (not cached yet).
+fn render_area(
     snapshot: &Snapshot,
-    township: &Township,
+    area: Area<'_>,
     key: &Key,
     links: &Links,
 ) -> Result<Rendered, AppError> {
@@ -226,9 +292,10 @@ fn render_township(
         }
         Selection::Day(date) => date,
     };
+    let township = area.township;
     let day: Vec<&Broadcast> = snapshot
         .broadcasts_of(&township.code)
-        .filter(|b| local_day(b) == date)
+        .filter(|b| local_day(b) == date && area.hears(b))
         .collect();
     if key.file == "day.m3u8" {
         return Ok(Rendered::new(m3u8(&day, links), M3U8, modified));
@@ -236,13 +303,17 @@ fn render_township(
     if key.file == "day.ffconcat" {
         return Ok(Rendered::new(ffconcat(&day, links), FFCONCAT, modified));
     }
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "township": township.code,
         "township_name": township.name,
         "date": date,
         "timezone": ZONE.name(),
         "broadcasts": day.iter().map(|b| json_broadcast(b, links)).collect::<Vec<_>>(),
     });
+    if let Some(v) = area.village {
+        body["village"] = v.code.clone().into();
+        body["village_name"] = v.name.clone().into();
+    }
     Ok(Rendered::new(to_json(&body)?, JSON, modified))
 }
 

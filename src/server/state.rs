@@ -148,14 +148,20 @@ impl Snapshot {
             .map(|&i| &self.broadcasts[i])
     }
 
-    /// A township's current or next broadcast at `at` (the first that has not ended), with its
-    /// index in [`Snapshot::broadcasts`].
-    pub fn next_of(&self, township: &str, at: DateTime<Utc>) -> Option<(usize, &Broadcast)> {
+    /// A township's current or next broadcast at `at` (the first that has not ended) among
+    /// those `keep` accepts (all of them, or a village's), with its index in
+    /// [`Snapshot::broadcasts`].
+    pub fn next_where(
+        &self,
+        township: &str,
+        at: DateTime<Utc>,
+        keep: impl Fn(&Broadcast) -> bool,
+    ) -> Option<(usize, &Broadcast)> {
         self.by_township
             .get(township)?
             .iter()
             .map(|&i| (i, &self.broadcasts[i]))
-            .find(|(_, b)| b.end > at)
+            .find(|(_, b)| b.end > at && keep(b))
     }
 
     /// The playlist answers rendered from this snapshot.

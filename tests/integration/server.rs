@@ -39,6 +39,8 @@ pub struct Fixture {
     pub township: String,
     /// 西昌市's first township: one broadcast with a recording 昭觉 never airs.
     pub other_township: String,
+    /// Two villages of `township`: the evening broadcast is for the first only.
+    pub villages: [String; 2],
     /// Station token of 昭觉县 (513431).
     pub station: String,
     /// Station token of 西昌市 (513401).
@@ -156,9 +158,15 @@ impl Fixture {
                 item("calls", Lang::Zh, files[1].0, &audio[1], 1.5),
             ]
         };
+        let villages: [String; 2] = {
+            let t = directory.township(&township).unwrap();
+            [t.villages[0].code.clone(), t.villages[1].code.clone()]
+        };
+        let mut evening = broadcast(&directory, &township, beijing(19, 0), pair());
+        evening.villages = vec![villages[0].clone()];
         let broadcasts = vec![
             broadcast(&directory, &township, beijing(7, 30), pair()),
-            broadcast(&directory, &township, beijing(19, 0), pair()),
+            evening,
             broadcast(
                 &directory,
                 &other,
@@ -204,6 +212,7 @@ impl Fixture {
             state,
             township,
             other_township: other,
+            villages,
             station,
             other_station,
             coordinator,

@@ -244,6 +244,52 @@ async fn day_and_county_views_gather_the_days_broadcasts() {
 }
 
 #[tokio::test]
+async fn a_village_pulls_the_broadcasts_of_its_township_that_it_hears() {
+    let f = Fixture::new();
+    let [heard, left_out] = &f.villages;
+    let day = |village: &str| format!("/v1/villages/{village}/day.json?date=2030-01-15");
+    let both = get(&f.state, &day(heard), Some(&f.station), &[])
+        .await
+        .json();
+    assert_eq!(both["village"], heard.as_str(), "{both}");
+    assert_eq!(both["township"], f.township.as_str());
+    assert_eq!(both["broadcasts"].as_array().unwrap().len(), 2, "{both}");
+    let morning = get(&f.state, &day(left_out), Some(&f.station), &[])
+        .await
+        .json();
+    let only = morning["broadcasts"].as_array().unwrap();
+    assert_eq!(only.len(), 1, "{morning}");
+    assert!(
+        only[0]["start"]
+            .as_str()
+            .unwrap()
+            .starts_with("2030-01-15T07:30")
+    );
+    // After the morning, the evening broadcast is next for one village and none for the other.
+    let next = |village: &str| {
+        format!("/v1/villages/{village}/playlist.m3u8?at=2030-01-15T12:00:00%2B08:00")
+    };
+    let got = get(&f.state, &next(heard), Some(&f.station), &[]).await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.text());
+    assert_eq!(got.text().matches("#EXTINF:").count(), 2);
+    let none = get(&f.state, &next(left_out), Some(&f.station), &[]).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    assert!(none.text().contains(left_out.as_str()), "{}", none.text());
+    // Another county's station may not read it; codes are checked.
+    let other = get(&f.state, &day(heard), Some(&f.other_station), &[]).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    let short = get(&f.state, &day("51343110"), Some(&f.station), &[]).await;
+    assert_eq!(short.status, StatusCode::BAD_REQUEST);
+    assert!(short.text().contains("12 digits"), "{}", short.text());
+    let unknown = get(&f.state, &day("513431999999"), Some(&f.station), &[]).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    // The township still lists both broadcasts.
+    let town = format!("/v1/townships/{}/day.json?date=2030-01-15", f.township);
+    let all = get(&f.state, &town, Some(&f.station), &[]).await.json();
+    assert_eq!(all["broadcasts"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
 async fn malformed_and_unknown_codes_are_told_apart() {
     let f = Fixture::new();
     let tok = Some(f.coordinator.as_str());
