@@ -250,7 +250,7 @@ pub fn run_summary(conn: &Connection, id: RunId) -> Result<RunSummary> {
     let (attempts, townships): (u32, u32) = conn.query_row(
         "SELECT (SELECT COUNT(*) FROM attempts a JOIN deliveries d ON a.delivery_id = d.id
                  WHERE d.run_id = ?1),
-                (SELECT COUNT(DISTINCT t.township) FROM delivery_townships t
+                (SELECT COUNT(DISTINCT substr(t.township, 1, 9)) FROM delivery_townships t
                  JOIN deliveries d ON t.delivery_id = d.id WHERE d.run_id = ?1)",
         params![id.0],
         |r| Ok((r.get(0)?, r.get(1)?)),

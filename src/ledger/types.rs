@@ -264,7 +264,7 @@ pub struct RunSummary {
     pub deliveries: u32,
     pub by_state: BTreeMap<DeliveryState, u32>,
     pub attempts: u32,
-    /// Distinct townships covered by the run's deliveries.
+    /// Distinct townships covered by the run's deliveries (a village counts as its township).
     pub townships: u32,
 }
 

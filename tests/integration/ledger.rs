@@ -32,6 +32,7 @@ both_stores!(
     sequences_survive_reopen_and_never_repeat,
     due_expired_and_awaiting_state,
     reach_from_the_ledger_matches_hand_computation,
+    villages_of_one_township_count_as_one_township,
 );
 
 fn new_delivery(run: RunId, endpoint: &str, lang: Lang, towns: &[&str], n: u32) -> NewDelivery {
@@ -142,6 +143,17 @@ fn reopen_preserves_runs_deliveries_attempts_reports_and_health(store: &Store) {
         (1, 2, 2)
     );
     assert_eq!(summary.by_state.get(&DeliveryState::Played), Some(&1));
+}
+
+/// A township targeted in part is recorded by its villages' 12-digit codes; the run summary
+/// still counts townships.
+fn villages_of_one_township_count_as_one_township(store: &Store) {
+    let l = store.open();
+    let (run, _) = l.open_run("villages", t(10, 0), 2, t(9, 0)).unwrap();
+    let towns = ["513431102200", "513431102201", "513431100"];
+    l.record_delivery(&new_delivery(run, "ep1", Lang::Ii, &towns, 7), t(9, 1))
+        .unwrap();
+    assert_eq!(l.run_summary(run).unwrap().townships, 2);
 }
 
 fn a_settled_attempt_writes_its_state_and_health_together(store: &Store) {

@@ -229,7 +229,7 @@ pub(super) fn run_summary(c: &mut impl GenericClient, id: RunId) -> Result<RunSu
     let row = c.query_one(
         "SELECT (SELECT COUNT(*) FROM attempts a JOIN deliveries d ON a.delivery_id = d.id
                  WHERE d.run_id = $1),
-                (SELECT COUNT(DISTINCT t.township) FROM delivery_townships t
+                (SELECT COUNT(DISTINCT substr(t.township, 1, 9)) FROM delivery_townships t
                  JOIN deliveries d ON t.delivery_id = d.id WHERE d.run_id = $1)",
         &[&id.0],
     )?;
