@@ -85,8 +85,8 @@ impl Cx<'_> {
             );
             return None;
         };
-        if let Err(msg) = check_ebrid(ebrid.get_ref()) {
-            self.err(ebrid, msg);
+        if let Err(e) = check_ebrid(ebrid.get_ref()) {
+            self.err(ebrid, e.to_string());
         }
         let signer = match e.signer.as_ref().map(|s| s.get_ref().as_str()) {
             None | Some("none") => Signer::None,
@@ -193,13 +193,33 @@ impl Cx<'_> {
     }
 }
 
+/// A resource code that is not one, in the staff's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum EbridError {
+    /// Not 23 digits (2018) or 18 (2017).
+    Length(String),
+    /// A first digit (the level) outside 1–6.
+    Level(String),
+}
+
+impl std::fmt::Display for EbridError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EbridError::Length(code) => f.write_str(&crate::t!("ebrid-length", code = code)),
+            EbridError::Level(code) => f.write_str(&crate::t!("ebrid-level", code = code)),
+        }
+    }
+}
+
+impl std::error::Error for EbridError {}
+
 /// A resource code: 23 digits (2018) or 18 (2017), level 1–6 first.
-pub(super) fn check_ebrid(value: &str) -> Result<(), String> {
+pub(super) fn check_ebrid(value: &str) -> Result<(), EbridError> {
     if !value.bytes().all(|b| b.is_ascii_digit()) || !(value.len() == 23 || value.len() == 18) {
-        return Err(crate::t!("ebrid-length", code = value));
+        return Err(EbridError::Length(value.to_string()));
     }
     if !(b'1'..=b'6').contains(&value.as_bytes()[0]) {
-        return Err(crate::t!("ebrid-level", code = value));
+        return Err(EbridError::Level(value.to_string()));
     }
     Ok(())
 }

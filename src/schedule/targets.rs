@@ -16,9 +16,29 @@ use crate::directory::{Directory, LookupError, VillageRef};
 /// Quiet hours when a campaign does not say: no broadcasts from 22:00 to 06:30 local time.
 pub const DEFAULT_QUIET_HOURS: &str = "22:00-06:30";
 
+/// A quiet-hours window that cannot be read, in the staff's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuietError {
+    /// Not `HH:MM-HH:MM`.
+    Invalid(String),
+    /// A window that starts when it ends.
+    SameTime(String),
+}
+
+impl std::fmt::Display for QuietError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QuietError::Invalid(text) => f.write_str(&crate::t!("quiet-invalid", text = text)),
+            QuietError::SameTime(text) => f.write_str(&crate::t!("quiet-same-time", text = text)),
+        }
+    }
+}
+
+impl std::error::Error for QuietError {}
+
 /// Parse `HH:MM-HH:MM` (`24:00` allowed as an end); `start > end` wraps past midnight.
-pub fn parse_quiet(text: &str) -> Result<QuietHours, String> {
-    let invalid = || crate::t!("quiet-invalid", text = text);
+pub fn parse_quiet(text: &str) -> Result<QuietHours, QuietError> {
+    let invalid = || QuietError::Invalid(text.to_string());
     let (a, b) = text.split_once('-').ok_or_else(invalid)?;
     let time = |s: &str| {
         let s = s.trim();
@@ -29,7 +49,7 @@ pub fn parse_quiet(text: &str) -> Result<QuietHours, String> {
     };
     match (time(a), time(b)) {
         (Some(start), Some(end)) if start != end => Ok(QuietHours { start, end }),
-        (Some(_), Some(_)) => Err(crate::t!("quiet-same-time", text = text)),
+        (Some(_), Some(_)) => Err(QuietError::SameTime(text.to_string())),
         _ => Err(invalid()),
     }
 }
@@ -43,8 +63,8 @@ pub(crate) fn quiet_list(ctx: &mut Ctx<'_>, raw: Option<&SpannedList>) -> Vec<Qu
     for item in list.get_ref() {
         match parse_quiet(item.get_ref()) {
             Ok(q) => out.push(q),
-            Err(msg) => {
-                ctx.error(item.span(), msg);
+            Err(e) => {
+                ctx.error(item.span(), e.to_string());
             }
         }
     }
@@ -331,12 +351,14 @@ mod tests {
         assert!(
             parse_quiet("7:00")
                 .unwrap_err()
+                .to_string()
                 .contains("expected `HH:MM-HH:MM`")
         );
         assert!(parse_quiet("25:00-06:00").is_err());
         assert!(
             parse_quiet("06:00-06:00")
                 .unwrap_err()
+                .to_string()
                 .contains("same time")
         );
     }
