@@ -250,16 +250,7 @@ fn check_conflicts(
                     time = local.to_string(),
                     township = township,
                 );
-                let why = if first.winner_priority > first.loser_priority {
-                    crate::t!(
-                        "check-conflict-priority",
-                        winner = winner,
-                        high = first.winner_priority,
-                        low = first.loser_priority
-                    )
-                } else {
-                    crate::t!("check-conflict-equal", priority = first.winner_priority)
-                };
+                let why = why_it_lost(first, winner, "check-conflict-equal");
                 (text, why)
             }
             ConflictKind::Overlap {
@@ -345,16 +336,7 @@ fn overlap_text(
         townships = counts.townships,
         days = CONFLICT_WINDOW_DAYS,
     );
-    let why = if first.winner_priority > first.loser_priority {
-        crate::t!(
-            "check-conflict-priority",
-            winner = winner,
-            high = first.winner_priority,
-            low = first.loser_priority
-        )
-    } else {
-        crate::t!("check-overlap-equal", priority = first.winner_priority)
-    };
+    let why = why_it_lost(first, winner, "check-overlap-equal");
     let fix = if loser_start > winner_start {
         // The first whole minute after the winner ends.
         let free = winner_end + chrono::Duration::seconds(59);
@@ -392,4 +374,19 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
         };
         key(a).cmp(&key(b))
     });
+}
+
+/// Why a conflict's loser lost: the winner's higher priority, or (message `equal`) equal
+/// priorities settled by the rule of that kind of conflict.
+fn why_it_lost(first: &Conflict, winner: &str, equal: &str) -> String {
+    if first.winner_priority > first.loser_priority {
+        crate::t!(
+            "check-conflict-priority",
+            winner = winner,
+            high = first.winner_priority,
+            low = first.loser_priority
+        )
+    } else {
+        crate::t!(equal, priority = first.winner_priority)
+    }
 }
