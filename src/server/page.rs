@@ -64,7 +64,7 @@ fn style() -> String {
          table{{border-collapse:collapse;margin:1em 0;font-size:.9em}}th,td{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}\
          table.num td,table.num th,td.n{{text-align:right}}table.num td:first-child,table.num th:first-child{{text-align:left}}\
          details{{margin:.3em 0}}summary{{cursor:pointer}}.bad{{color:#a00}}.small,.note{{color:#555;font-size:.9em}}\
-         .empty{{padding:1em;background:#f4f4f4;border-left:4px solid #999}}svg{{max-width:100%;height:auto}}"
+         #unreached td:first-child{{white-space:nowrap}}.empty{{padding:1em;background:#f4f4f4;border-left:4px solid #999}}svg{{max-width:100%;height:auto}}"
     )
 }
 

@@ -279,7 +279,7 @@ async fn after_demo_the_page_without_a_period_shows_its_runs_in_both_languages()
             &url,
             &[
                 format!("--screenshot={}", png.display()),
-                "--window-size=940,1240".to_string(),
+                "--window-size=940,1160".to_string(),
             ],
             None,
         )

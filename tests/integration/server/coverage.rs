@@ -223,6 +223,60 @@ async fn coverage_page_is_escaped_html_with_drill_down_chart_and_failures() {
     }
 }
 
+#[tokio::test]
+async fn coverage_page_speaks_the_asked_language_for_any_grouping() {
+    let (f, towns) = fixture_with_ledger();
+    let english = [("accept-language", "en-GB,en;q=0.9")];
+    let by_township = get(
+        &f.state,
+        &format!("/coverage?{PERIOD}&by=township"),
+        Some(&f.coordinator),
+        &english,
+    )
+    .await;
+    assert_eq!(by_township.status, StatusCode::OK);
+    assert!(by_township.header("vary").contains("accept-language"));
+    let html = by_township.text();
+    assert!(
+        html.starts_with("<!DOCTYPE html><html lang=\"en\">"),
+        "{html}"
+    );
+    assert!(html.contains("By township") && html.contains("People reached per county"));
+    assert_eq!(
+        html.matches("<g class=\"bar\"").count(),
+        17,
+        "a bar per county"
+    );
+    let unreached = &html[html.find("id=\"unreached\"").unwrap()..];
+    assert!(unreached.contains(&format!("data-code=\"{}\"", towns[2])));
+    let chinese = get(
+        &f.state,
+        &format!("/coverage?{PERIOD}&lang=zh&campaign=winter"),
+        Some(&f.coordinator),
+        &english,
+    )
+    .await
+    .text();
+    assert!(
+        chinese.contains("各县市覆盖人口"),
+        "?lang wins over the header"
+    );
+    let none = get(
+        &f.state,
+        "/coverage?since=1d&campaign=winter",
+        Some(&f.coordinator),
+        &[],
+    )
+    .await
+    .text();
+    assert!(
+        none.contains("id=\"empty\"") && !none.contains("<svg"),
+        "{none}"
+    );
+    let bad = get(&f.state, "/coverage?lang=fr", Some(&f.coordinator), &[]).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
 #[test]
 fn coverage_command_reads_the_ledger_and_refuses_a_missing_one() {
     let dir = tempfile::tempdir().unwrap();
