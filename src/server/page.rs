@@ -6,7 +6,8 @@
 //! the 7 days up to the most recent run, wherever the clock is.
 //!
 //! Fonts: Chinese and Nuosu Yi text name the fonts that draw them on common systems (see
-//! [`FONTS_ZH`], [`FONTS_YI`]); on Debian `fonts-noto-cjk` and `fonts-sil-nuosusil` provide them.
+//! [`FONTS_ZH`], [`FONTS_YI`]); Yi first asks for the page's own face ([`font`]), so it needs
+//! no system font; on Debian `fonts-noto-cjk` provides the Chinese one.
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
@@ -23,14 +24,17 @@ use crate::locale::Locale;
 use crate::t;
 
 pub mod chart;
+pub mod font;
 mod tables;
 
 /// Simplified Chinese faces: macOS, Windows, Linux (Noto/Source Han are one design), older
 /// Linux; then the system's sans-serif.
 pub const FONTS_ZH: &str = "\"PingFang SC\",\"Microsoft YaHei\",\"Noto Sans CJK SC\",\
 \"Noto Sans SC\",\"Source Han Sans SC\",\"WenQuanYi Micro Hei\"";
-/// Nuosu Yi (U+A000–A4CF) faces: SIL's, Google's, Windows'.
-pub const FONTS_YI: &str = "\"Nuosu SIL\",\"Noto Sans Yi\",\"Microsoft Yi Baiti\"";
+/// Nuosu Yi (U+A000–A4CF) faces: the page's own (served at [`font::YI_URL`]), then SIL's,
+/// Google's and Windows' if it cannot be loaded.
+pub const FONTS_YI: &str =
+    "\"Shengbo Noto Sans Yi\",\"Nuosu SIL\",\"Noto Sans Yi\",\"Microsoft Yi Baiti\"";
 
 /// Escape text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -55,16 +59,17 @@ fn local(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
-/// The page's style sheet: Chinese faces first, the Yi faces after them (so a Yi syllable in
-/// Chinese text finds one), and Yi first where the text is marked Yi.
+/// The page's style sheet: its own Yi face, then Chinese faces first, the Yi faces after them
+/// (so a Yi syllable in Chinese text finds one), and Yi first where the text is marked Yi.
 fn style() -> String {
     format!(
-        "body{{font-family:{FONTS_ZH},{FONTS_YI},sans-serif;margin:2em;color:#222;max-width:70em}}\
+        "{}body{{font-family:{FONTS_ZH},{FONTS_YI},sans-serif;margin:2em;color:#222;max-width:70em}}\
          :lang(ii),.yi{{font-family:{FONTS_YI},{FONTS_ZH},sans-serif}}\
          table{{border-collapse:collapse;margin:1em 0;font-size:.9em}}th,td{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}\
          table.num td,table.num th,td.n{{text-align:right}}table.num td:first-child,table.num th:first-child{{text-align:left}}\
          details{{margin:.3em 0}}summary{{cursor:pointer}}.bad{{color:#a00}}.small,.note{{color:#555;font-size:.9em}}\
-         #unreached td:first-child{{white-space:nowrap}}.empty{{padding:1em;background:#f4f4f4;border-left:4px solid #999}}svg{{max-width:100%;height:auto}}"
+         #unreached td:first-child{{white-space:nowrap}}.empty{{padding:1em;background:#f4f4f4;border-left:4px solid #999}}svg{{max-width:100%;height:auto}}",
+        font::face()
     )
 }
 

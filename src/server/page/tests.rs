@@ -163,7 +163,10 @@ fn fonts_are_declared_for_chinese_and_yi() {
     for face in ["Nuosu SIL", "Noto Sans Yi", "Microsoft Yi Baiti"] {
         assert!(html.contains(&format!("\"{face}\"")), "{face}");
     }
-    assert!(html.contains(":lang(ii),.yi{font-family:\"Nuosu SIL\""));
+    assert!(html.contains(":lang(ii),.yi{font-family:\"Shengbo Noto Sans Yi\",\"Nuosu SIL\""));
+    assert!(html.contains(
+        "@font-face{font-family:\"Shengbo Noto Sans Yi\";src:url(/fonts/noto-sans-yi-2.000.woff2)"
+    ));
 }
 
 #[test]

@@ -218,9 +218,28 @@ async fn coverage_page_is_escaped_html_with_drill_down_chart_and_failures() {
     assert!(!html.contains("<before>"));
     assert!(html.contains("half_open") && html.contains("timeouts"));
     assert!(html.contains("Noto Sans Yi") && html.contains("ꆈꌠ"));
-    for outside in ["<link", "<script", "<img", "@import", "src=\"http", "url("] {
+    for outside in ["<link", "<script", "<img", "@import", "src=\"http"] {
         assert!(!html.contains(outside), "no outside assets: `{outside}`");
     }
+    assert_eq!(
+        html.matches("url(").count(),
+        html.matches("url(/fonts/").count(),
+        "only the app's own font"
+    );
+}
+
+#[tokio::test]
+async fn the_pages_yi_face_and_its_licence_are_served_to_anyone() {
+    let (f, _) = fixture_with_ledger();
+    let font = get(&f.state, "/fonts/noto-sans-yi-2.000.woff2", None, &[]).await;
+    assert_eq!(font.status, StatusCode::OK);
+    assert_eq!(font.header("content-type"), "font/woff2");
+    assert!(font.header("cache-control").contains("immutable"));
+    assert!(font.body.starts_with(b"wOF2") && font.body.len() < 64 * 1024);
+    let licence = get(&f.state, "/fonts/OFL.txt", None, &[]).await;
+    assert!(licence.text().contains("SIL OPEN FONT LICENSE Version 1.1"));
+    let missing = get(&f.state, "/fonts/NuosuSIL.woff2", None, &[]).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
