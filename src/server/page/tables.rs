@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use super::{esc, local};
 use crate::coverage::{By, FailureLine, Figures, Report, Row};
 use crate::lang::Lang;
+use crate::ledger::{CircuitState, DeliveryState};
 use crate::reach::{percentage, thousands as num};
 use crate::server::state::EndpointStatus;
 use crate::t;
@@ -153,8 +154,8 @@ fn reasons(township: &str, r: &Report) -> String {
         .chain(&r.cancelled_pairs)
         .filter(|f| f.row.townships.iter().any(|c| township_of(c) == township))
         .map(|f| match &f.row.reason {
-            Some(reason) => format!("{}: {reason}", f.row.state),
-            None => f.row.state.clone(),
+            Some(reason) => format!("{}: {reason}", state_name(&f.row.state)),
+            None => state_name(&f.row.state),
         })
         .collect();
     if found.is_empty() {
@@ -231,6 +232,33 @@ pub fn not_reached(out: &mut String, by_county: &Report) {
     out.push_str("</table></section>");
 }
 
+/// A delivery state (a ledger key such as `expired`) in words; an unknown key as it is.
+fn state_name(state: &str) -> String {
+    let id = match DeliveryState::parse(state) {
+        Some(DeliveryState::Pending) => "page-state-pending",
+        Some(DeliveryState::Sent) => "page-state-sent",
+        Some(DeliveryState::Delivered) => "page-state-delivered",
+        Some(DeliveryState::Rejected) => "page-state-rejected",
+        Some(DeliveryState::Expired) => "page-state-expired",
+        Some(DeliveryState::Played) => "page-state-played",
+        Some(DeliveryState::Failed) => "page-state-failed",
+        Some(DeliveryState::Cancelled) => "page-state-cancelled",
+        None => return state.to_string(),
+    };
+    t!(id)
+}
+
+/// An endpoint's circuit (`closed`, `open`, `half_open`) in words.
+fn circuit_name(circuit: &str) -> String {
+    let id = match CircuitState::parse(circuit) {
+        Some(CircuitState::Closed) => "page-circuit-closed",
+        Some(CircuitState::Open) => "page-circuit-open",
+        Some(CircuitState::HalfOpen) => "page-circuit-half_open",
+        None => return circuit.to_string(),
+    };
+    t!(id)
+}
+
 fn lang_name(lang: Lang) -> String {
     match lang {
         Lang::Ii => t!("page-lang-ii"),
@@ -276,7 +304,7 @@ fn failure_row(out: &mut String, f: &FailureLine) {
         esc(&f.township_names.join("、")),
         esc(&lang_name(f.row.lang)),
         esc(&f.row.endpoint),
-        esc(&f.row.state),
+        esc(&state_name(&f.row.state)),
         esc(f.row.reason.as_deref().unwrap_or("—"))
     );
 }
@@ -307,7 +335,7 @@ pub fn endpoints(out: &mut String, list: &[EndpointStatus]) {
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&e.endpoint),
-            esc(&e.circuit),
+            esc(&circuit_name(&e.circuit)),
             e.consecutive_failures,
             esc(&e.last_seen.map_or("—".to_string(), local)),
             esc(e.reason.as_deref().unwrap_or("—"))

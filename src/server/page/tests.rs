@@ -108,7 +108,7 @@ fn chart_has_every_county_sorted_and_the_unreached_township_its_reason() {
         !unreached.contains(&codes[0]),
         "the played township is not listed"
     );
-    assert!(unreached.contains("expired: air-by passed &lt;before&gt; delivery"));
+    assert!(unreached.contains("已过期: air-by passed &lt;before&gt; delivery"));
     assert!(!html.contains("最高"), "no bare maximum label");
 }
 

@@ -216,7 +216,8 @@ async fn coverage_page_is_escaped_html_with_drill_down_chart_and_failures() {
         "reasons are escaped"
     );
     assert!(!html.contains("<before>"));
-    assert!(html.contains("half_open") && html.contains("timeouts"));
+    assert!(html.contains("半开（试探中）") && html.contains("timeouts"));
+    assert!(html.contains("<td>已过期</td>"), "states in words");
     assert!(html.contains("Noto Sans Yi") && html.contains("ꆈꌠ"));
     for outside in ["<link", "<script", "<img", "@import", "src=\"http"] {
         assert!(!html.contains(outside), "no outside assets: `{outside}`");
