@@ -1,5 +1,5 @@
 //! The page's own Nuosu Yi face, served by the app so Yi text is drawn on machines with no Yi
-//! font (macOS, most Linux): Noto Sans Yi 2.000 as WOFF2 (`assets/fonts/`, from Debian's
+//! font (macOS, most Linux): Noto Sans Yi 2.000 as WOFF2 (`src/server/page/fonts/`, from Debian's
 //! `fonts-noto-core`, SIL Open Font License 1.1 with no Reserved Font Name; `OFL.txt` beside it
 //! and served at `/fonts/OFL.txt`). 57 KB, embedded: nothing is fetched at run time.
 
@@ -15,8 +15,8 @@ pub const YI_URL: &str = "/fonts/noto-sans-yi-2.000.woff2";
 /// stands in for it by mistake).
 pub const YI_FAMILY: &str = "Shengbo Noto Sans Yi";
 
-const YI_WOFF2: &[u8] = include_bytes!("../../../assets/fonts/NotoSansYi-Regular.woff2");
-const OFL: &str = include_str!("../../../assets/fonts/OFL.txt");
+const YI_WOFF2: &[u8] = include_bytes!("fonts/NotoSansYi-Regular.woff2");
+const OFL: &str = include_str!("fonts/OFL.txt");
 
 /// The `@font-face` rule: only Yi syllables and radicals (U+A000–A4CF) ask for it.
 pub fn face() -> String {
