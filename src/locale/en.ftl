@@ -336,3 +336,56 @@ check-stand-ins = { $count ->
        *[other] { $count } clips stand
     } in for staff recordings still to be made: { $files }
 check-stand-ins-notes = as their `message.toml` says: { $notes }
+
+## plan (src/cli/plan.rs, src/cli/plan/table.rs, src/plan/mod.rs)
+cli-error = error: { $message }
+cli-help = {"  "}= help: { $help }
+plan-from-too-late = `--from` is too late
+plan-to-before-from = `--to` ({ $to }) must be after `--from` ({ $from })
+plan-cannot-plan = cannot plan `{ $root }`
+plan-check-errors = warning: `shengbo check` finds { $errors ->
+        [one] 1 error
+       *[other] { $errors } errors
+    }; planning only the valid campaigns and messages
+plan-col-start = start
+plan-col-end = end
+plan-col-county = county
+plan-col-township = township
+plan-col-code = code
+plan-col-campaign = campaign
+plan-col-programme = programme
+plan-col-why = why
+plan-col-day = day
+plan-col-name = name
+plan-col-broadcasts = broadcasts
+plan-col-townships = townships
+plan-villages = { $township } ({ $villages ->
+        [one] 1 village
+       *[other] { $villages } villages
+    })
+plan-footer = { $broadcasts ->
+        [one] 1 broadcast
+       *[other] { $broadcasts } broadcasts
+    } in { $townships ->
+        [one] 1 township
+       *[other] { $townships } townships
+    }
+plan-footer-skipped = ; skipped: { $list }
+plan-footer-skip = { $count } { $reason }
+plan-footer-lost = ; { $count } lost on priority
+plan-summary-total = { $broadcasts ->
+        [one] 1 broadcast
+       *[other] { $broadcasts } broadcasts
+    }
+skip-quiet-hours = starts in the township's quiet hours
+skip-outside-valid-dates = outside the campaign's valid dates
+skip-message-outside-valid-dates = message not valid on that day
+skip-unknown-message = unknown message
+skip-not-airable = message not airable
+skip-no-airable-clip = no airable `{ $lang }` clip
+skip-pair-rejected = pair rejected
+skip-nothing-to-air = no airable message at this occurrence
+skip-unknown-township = township not in the directory
+skip-named-day = kept free of broadcasts: { $day }
+skip-no-market-days = no market days known for the township
+list-separator = {", "}
