@@ -389,3 +389,56 @@ skip-unknown-township = township not in the directory
 skip-named-day = kept free of broadcasts: { $day }
 skip-no-market-days = no market days known for the township
 list-separator = {", "}
+
+## run and demo (src/cli/run.rs, src/cli/run/setup.rs, src/cli/demo.rs)
+run-needs-once = `shengbo run` needs `--once`; the scheduler daemon is `shengbo serve`
+run-no-campaign = no valid campaign in `schedules/`
+run-no-such-campaign = no valid campaign `{ $id }` in `schedules/`
+run-no-slot-after = no slot at or after `{ $at }` within a week
+run-no-slot-week = no slot within the next week
+run-not-a-time = `{ $at }` is not a time: use RFC 3339 or `YYYY-MM-DD HH:MM` (Beijing time)
+run-not-beijing-time = `{ $at }` is not a valid Beijing time
+run-nothing-airs = { $campaign } at { $at }: nothing airs (quiet hours, valid dates or no airable message)
+run-unsettled = { $count ->
+        [one] 1 delivery has
+       *[other] { $count } deliveries have
+    } no final state yet (the ledger keeps them for `serve`)
+run-heading = run { $run } — { $campaign } at { $at } (Beijing)
+run-col-township = township
+run-col-name = name
+run-col-reason = reason
+run-unserved = no endpoint serves this township
+run-deliveries = deliveries: { $states }
+run-reach = reach: reached { $reached } of { $targeted } people ({ $share }) in { $townships_reached } of { $townships_targeted } targeted townships; played in { $townships_played } townships, { $played } people ({ $played_share })
+run-unreported = not confirmed by a coverage report: { $townships } townships, { $people } people (counted whole)
+run-denominator = denominator: the population of the { $townships } townships { $runs ->
+        [1] this run
+       *[other] these runs
+    } targeted; each reached township counts its people × the coverage its platform reported
+run-loading = loading the project in `{ $root }`
+run-registry-errors = the endpoint registry has { $errors ->
+        [one] 1 error
+       *[other] { $errors } errors
+    }
+run-settings-errors = `schedules/settings.toml` has { $errors ->
+        [one] 1 error
+       *[other] { $errors } errors
+    }
+run-creating = creating `{ $path }`
+run-http-client = building the HTTP client
+demo-heading = shengbo demo: { $platforms } county platforms simulated at { $url }, play clock ×{ $speed }, { $slots } slot occurrences from { $from } (Beijing)
+demo-already = {"  "}(already in the ledger from an earlier run: nothing sent twice)
+demo-simulator = simulator: { $requests } requests, { $messages } messages accepted, { $outages } outages injected
+demo-wire = wire dates: { $packages } packages, at most { $skew } s from real time, { $mismatches } ids dated another day
+demo-done = done in { $seconds } s
+demo-slot = { $at } { $campaign }: { $deliveries } deliveries ({ $states }); reached { $reached }/{ $targeted } people ({ $share }) in { $townships_reached }/{ $townships_targeted } townships
+demo-per-county = per county, over the { $slots } slot occurrences (a township counts once, by its best confirmed outcome):
+demo-col-county = county
+demo-col-name = name
+demo-col-townships = townships
+demo-col-people = people reached / targeted
+demo-ledger-is = the ledger is in `{ $path }`; look further with:
+demo-next-coverage = {"      "}reach per township of these slots, from this ledger
+demo-next-open = {"      "}then open { $url }
+demo-no-token = {"      "}(no coordinator token: { $error })
+demo-next-sim = {"      "}push one slot by hand to a simulator in another process

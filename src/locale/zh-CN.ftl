@@ -319,3 +319,47 @@ skip-unknown-township = 乡镇不在名录中
 skip-named-day = 这一天不播出：{ $day }
 skip-no-market-days = 不知道该乡镇的赶场日
 list-separator = {"，"}
+
+## run 和 demo (src/cli/run.rs, src/cli/run/setup.rs, src/cli/demo.rs)
+run-needs-once = `shengbo run` 需要 `--once`；常驻的调度服务是 `shengbo serve`
+run-no-campaign = `schedules/` 里没有有效的活动
+run-no-such-campaign = `schedules/` 里没有有效的活动 `{ $id }`
+run-no-slot-after = `{ $at }` 之后一周内没有播出时段
+run-no-slot-week = 今后一周内没有播出时段
+run-not-a-time = `{ $at }` 不是时间：请用 RFC 3339 或 `YYYY-MM-DD HH:MM`（北京时间）
+run-not-beijing-time = `{ $at }` 不是有效的北京时间
+run-nothing-airs = { $campaign } 在 { $at }：没有可播出的内容（静默时段、有效日期或没有可播出的消息）
+run-unsettled = { $count } 次投递还没有最终状态（台账会保留，交给 `serve`）
+run-heading = 运行 { $run } — { $campaign }，{ $at }（北京时间）
+run-col-township = 乡镇
+run-col-name = 名称
+run-col-reason = 原因
+run-unserved = 没有终端服务这个乡镇
+run-deliveries = 投递：{ $states }
+run-reach = 覆盖：目标 { $targeted } 人中覆盖 { $reached } 人（{ $share }），目标 { $townships_targeted } 个乡镇中覆盖 { $townships_reached } 个；在 { $townships_played } 个乡镇播出，{ $played } 人（{ $played_share }）
+run-unreported = 没有覆盖报告确认：{ $townships } 个乡镇，{ $people } 人（按全部人口计）
+run-denominator = 分母：{ $runs ->
+        [1] 本次运行
+       *[other] 这些运行
+    }所针对的 { $townships } 个乡镇的人口；每个覆盖到的乡镇按其人口 × 平台报告的覆盖率计
+run-loading = 加载 `{ $root }` 里的项目
+run-registry-errors = 终端名录有 { $errors } 个错误
+run-settings-errors = `schedules/settings.toml` 有 { $errors } 个错误
+run-creating = 创建 `{ $path }`
+run-http-client = 建立 HTTP 客户端
+demo-heading = shengbo 演示：在 { $url } 模拟 { $platforms } 个县级平台，播放时钟 ×{ $speed }，从 { $from }（北京时间）起 { $slots } 个播出时段
+demo-already = {"  "}（台账里已有以前的运行：不会重复发送）
+demo-simulator = 模拟器：{ $requests } 个请求，接受 { $messages } 条消息，注入 { $outages } 次故障
+demo-wire = 报文时间：{ $packages } 个数据包，与真实时间最多相差 { $skew } 秒，{ $mismatches } 个编号的日期不是当天
+demo-done = 用时 { $seconds } 秒
+demo-slot = { $at } { $campaign }：{ $deliveries } 次投递（{ $states }）；覆盖 { $reached }/{ $targeted } 人（{ $share }），{ $townships_reached }/{ $townships_targeted } 个乡镇
+demo-per-county = 按县统计，共 { $slots } 个播出时段（每个乡镇只算一次，取其最好的确认结果）：
+demo-col-county = 县
+demo-col-name = 名称
+demo-col-townships = 乡镇
+demo-col-people = 覆盖人数 / 目标人数
+demo-ledger-is = 台账在 `{ $path }`；可以继续查看：
+demo-next-coverage = {"      "}这些时段在各乡镇的覆盖，来自这个台账
+demo-next-open = {"      "}然后打开 { $url }
+demo-no-token = {"      "}（没有协调员令牌：{ $error }）
+demo-next-sim = {"      "}在另一个进程里手动向模拟器推送一个时段
