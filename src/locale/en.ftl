@@ -442,3 +442,27 @@ demo-next-coverage = {"      "}reach per township of these slots, from this ledg
 demo-next-open = {"      "}then open { $url }
 demo-no-token = {"      "}(no coordinator token: { $error })
 demo-next-sim = {"      "}push one slot by hand to a simulator in another process
+
+## catalog (src/cli/catalog.rs)
+catalog-col-message = MESSAGE
+catalog-col-lang = LANG
+catalog-col-duration = DURATION
+catalog-col-format = FORMAT
+catalog-col-gain = GAIN dB
+catalog-col-limiter = LIMITER dB
+catalog-col-lufs-after = LUFS AFTER
+catalog-col-dbtp-after = dBTP AFTER
+catalog-col-status = STATUS
+catalog-col-reason = REASON
+catalog-status-ok = ok
+catalog-status-warning = warning
+catalog-status-rejected = rejected
+catalog-rejected = { $rejected } of { $clips ->
+        [one] 1 clip
+       *[other] { $clips } clips
+    } rejected: they will not be scheduled
+catalog-cannot-read = cannot read `{ $path }`
+catalog-bad-gate = invalid gate settings in `{ $path }`
+catalog-limiter-on = LIMITER is the most the true-peak limiter takes off the peaks the gain pushes over the ceiling
+catalog-limiter-off = the limiter is off (`limiter = false`): the ceiling caps the gain
+catalog-policy = LUFS and dBTP as aired (mono downmix); GAIN brings each clip to { $target } LUFS under a { $ceiling } dBTP ceiling, the two languages within { $tolerance } LU (`^` capped by the ceiling, `=` lowered to match the pair); { $peaks }; AFTER is what the clip then measures; a rejected clip gets no gain

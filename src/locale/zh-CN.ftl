@@ -363,3 +363,24 @@ demo-next-coverage = {"      "}这些时段在各乡镇的覆盖，来自这个�
 demo-next-open = {"      "}然后打开 { $url }
 demo-no-token = {"      "}（没有协调员令牌：{ $error }）
 demo-next-sim = {"      "}在另一个进程里手动向模拟器推送一个时段
+
+## catalog (src/cli/catalog.rs)
+catalog-col-message = 消息
+catalog-col-lang = 语言
+catalog-col-duration = 时长
+catalog-col-format = 格式
+catalog-col-gain = 增益 dB
+catalog-col-limiter = 限幅 dB
+catalog-col-lufs-after = 处理后 LUFS
+catalog-col-dbtp-after = 处理后 dBTP
+catalog-col-status = 状态
+catalog-col-reason = 原因
+catalog-status-ok = 正常
+catalog-status-warning = 提醒
+catalog-status-rejected = 不通过
+catalog-rejected = { $clips } 个音频中有 { $rejected } 个未通过检测：不会排入播出
+catalog-cannot-read = 无法读取 `{ $path }`
+catalog-bad-gate = `{ $path }` 里的检测设置无效
+catalog-limiter-on = “限幅”是真峰值限幅器从被增益推过上限的峰值上最多削去的量
+catalog-limiter-off = 限幅器已关闭（`limiter = false`）：增益受上限约束
+catalog-policy = LUFS 和 dBTP 按播出时测量（混为单声道）；“增益”把每个音频调到 { $target } LUFS，真峰值不超过 { $ceiling } dBTP，两种语言相差不超过 { $tolerance } LU（`^` 表示受上限约束，`=` 表示为与另一种语言一致而调低）；{ $peaks }；“处理后”是音频处理后的测量值；不通过的音频不加增益
