@@ -466,3 +466,39 @@ catalog-bad-gate = invalid gate settings in `{ $path }`
 catalog-limiter-on = LIMITER is the most the true-peak limiter takes off the peaks the gain pushes over the ceiling
 catalog-limiter-off = the limiter is off (`limiter = false`): the ceiling caps the gain
 catalog-policy = LUFS and dBTP as aired (mono downmix); GAIN brings each clip to { $target } LUFS under a { $ceiling } dBTP ceiling, the two languages within { $tolerance } LU (`^` capped by the ceiling, `=` lowered to match the pair); { $peaks }; AFTER is what the clip then measures; a rejected clip gets no gain
+
+## calendar (src/cli/calendar.rs)
+calendar-year-range = `--year` { $year } is out of range, expected { $first }–{ $last }
+calendar-township = `--township`: { $error }
+calendar-col-name = named day
+calendar-col-first = first
+calendar-col-last = last
+calendar-col-days = days
+calendar-col-basis = basis
+calendar-col-source = rule or notice
+calendar-basis-rule = rule
+calendar-basis-notice = notice
+calendar-named-days = { $count ->
+        [one] 1 named day
+       *[other] { $count } named days
+    } in { $year }
+calendar-no-markets = { $name } `{ $code }`: no market days known (add a `[[market]]` to `{ $file }`)
+calendar-county-default = , county default
+calendar-market-days = { $name } `{ $code }` market { $rule }{ $from }: { $count ->
+        [one] 1 market day
+       *[other] { $count } market days
+    } in { $year }
+calendar-month = { $month ->
+        [1] Jan
+        [2] Feb
+        [3] Mar
+        [4] Apr
+        [5] May
+        [6] Jun
+        [7] Jul
+        [8] Aug
+        [9] Sep
+        [10] Oct
+        [11] Nov
+       *[12] Dec
+    }

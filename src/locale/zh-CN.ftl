@@ -384,3 +384,20 @@ catalog-bad-gate = `{ $path }` 里的检测设置无效
 catalog-limiter-on = “限幅”是真峰值限幅器从被增益推过上限的峰值上最多削去的量
 catalog-limiter-off = 限幅器已关闭（`limiter = false`）：增益受上限约束
 catalog-policy = LUFS 和 dBTP 按播出时测量（混为单声道）；“增益”把每个音频调到 { $target } LUFS，真峰值不超过 { $ceiling } dBTP，两种语言相差不超过 { $tolerance } LU（`^` 表示受上限约束，`=` 表示为与另一种语言一致而调低）；{ $peaks }；“处理后”是音频处理后的测量值；不通过的音频不加增益
+
+## calendar (src/cli/calendar.rs)
+calendar-year-range = `--year` { $year } 超出范围，应在 { $first }–{ $last } 之间
+calendar-township = `--township`：{ $error }
+calendar-col-name = 节日
+calendar-col-first = 开始
+calendar-col-last = 结束
+calendar-col-days = 天数
+calendar-col-basis = 依据
+calendar-col-source = 规则或通知
+calendar-basis-rule = 规则
+calendar-basis-notice = 通知
+calendar-named-days = { $year } 年共 { $count } 个节日
+calendar-no-markets = { $name } `{ $code }`：不知道赶场日（请在 `{ $file }` 里加一个 `[[market]]`）
+calendar-county-default = ，县默认
+calendar-market-days = { $name } `{ $code }` 赶场 { $rule }{ $from }：{ $year } 年共 { $count } 个赶场日
+calendar-month = { $month }月
