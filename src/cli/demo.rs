@@ -148,11 +148,12 @@ fn own_sim_only(registry: &crate::endpoint::Registry, sim_url: &str) -> anyhow::
         .find(|e| e.enabled && !e.url.starts_with(&own));
     if let Some(e) = foreign {
         anyhow::bail!(
-            "`shengbo demo` pushes only to its own loopback simulator, but endpoint `{}` in \
-             `schedules/endpoints.toml` goes to `{}`; use `{{sim}}/…` URLs for a demo, or \
-             `shengbo run --once` to push to real platforms",
-            e.id,
-            e.url
+            "{}",
+            crate::t!(
+                "demo-foreign-endpoint",
+                endpoint = e.id.as_str(),
+                url = e.url.as_str()
+            )
         );
     }
     Ok(())

@@ -340,9 +340,3 @@ pub(crate) fn percent(share: Option<f64>) -> String {
 }
 
 pub(crate) use crate::reach::thousands;
-
-/// `text` padded with spaces to `width` terminal columns (Han characters count two).
-pub(crate) fn pad(text: &str, width: usize) -> String {
-    let w = unicode_width::UnicodeWidthStr::width(text);
-    format!("{text}{}", " ".repeat(width.saturating_sub(w)))
-}

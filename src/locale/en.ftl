@@ -502,3 +502,28 @@ calendar-month = { $month ->
         [11] Nov
        *[12] Dec
     }
+
+## coverage (src/cli/coverage.rs)
+coverage-no-ledger = no ledger at `{ $path }`: nothing has been run with this data directory yet (run `shengbo run` or `shengbo serve`, or pass `--data-dir`)
+coverage-heading = coverage { $from } .. { $to } ({ $runs ->
+        [one] 1 run
+       *[other] { $runs } runs
+    }{ $campaign })
+coverage-campaign = , campaign `{ $campaign }`
+coverage-col-area = area
+coverage-col-townships = townships
+coverage-col-villages = villages
+coverage-col-targeted = targeted
+coverage-col-reached = reached
+coverage-col-played = played
+coverage-col-no-report = no-report
+coverage-col-pct-targeted = %tgt
+coverage-col-pct-played = %tgt-pl
+coverage-col-pct-area = %area
+coverage-col-failures = fail
+coverage-total = 凉山州 total
+coverage-legend = %tgt: of the population targeted ({ $targeted }); %area: of each area's population (total: the prefecture's { $area }); reached: people × the coverage the platforms reported; no-report: reached people not confirmed by a coverage report (counted whole); { $townships } targeted townships and { $villages } villages have estimated populations
+coverage-failed = failed: run { $run } { $at } { $places } { $what }: { $reason }
+coverage-cancelled = cancelled pair: run { $run } { $at } { $places } { $half } half at `{ $endpoint }` — { $reason }
+coverage-no-reason = no reason recorded
+demo-foreign-endpoint = `shengbo demo` pushes only to its own loopback simulator, but endpoint `{ $endpoint }` in `schedules/endpoints.toml` goes to `{ $url }`; use `{"{"}sim{"}"}/…` URLs for a demo, or `shengbo run --once` to push to real platforms

@@ -401,3 +401,25 @@ calendar-no-markets = { $name } `{ $code }`：不知道赶场日（请在 `{ $fi
 calendar-county-default = ，县默认
 calendar-market-days = { $name } `{ $code }` 赶场 { $rule }{ $from }：{ $year } 年共 { $count } 个赶场日
 calendar-month = { $month }月
+
+## coverage (src/cli/coverage.rs)
+coverage-no-ledger = `{ $path }` 没有台账：这个数据目录还没有运行过任何内容（请运行 `shengbo run` 或 `shengbo serve`，或用 `--data-dir` 指定）
+coverage-heading = 覆盖 { $from } .. { $to }（{ $runs } 次运行{ $campaign }）
+coverage-campaign = ，活动 `{ $campaign }`
+coverage-col-area = 地区
+coverage-col-townships = 乡镇
+coverage-col-villages = 村
+coverage-col-targeted = 目标人数
+coverage-col-reached = 覆盖人数
+coverage-col-played = 播出人数
+coverage-col-no-report = 无报告
+coverage-col-pct-targeted = %目标
+coverage-col-pct-played = %目标播出
+coverage-col-pct-area = %地区
+coverage-col-failures = 失败
+coverage-total = 凉山州 合计
+coverage-legend = %目标：占目标人口（{ $targeted }）的比例；%地区：占各地区人口的比例（合计：全州 { $area }）；覆盖人数：人口 × 平台报告的覆盖率；无报告：没有覆盖报告确认的覆盖人数（按全部人口计）；{ $townships } 个目标乡镇和 { $villages } 个村的人口为估计值
+coverage-failed = 失败：运行 { $run } { $at } { $places } { $what }：{ $reason }
+coverage-cancelled = 取消的配对：运行 { $run } { $at } { $places } { $half }在 `{ $endpoint }` — { $reason }
+coverage-no-reason = 没有记录原因
+demo-foreign-endpoint = `shengbo demo` 只向自己的本机模拟器推送，但 `schedules/endpoints.toml` 里的终端 `{ $endpoint }` 指向 `{ $url }`；演示请用 `{"{"}sim{"}"}/…` 形式的地址，向真实平台推送请用 `shengbo run --once`
