@@ -349,3 +349,145 @@ page-state-cancelled = 已取消
 page-circuit-closed = 正常
 page-circuit-open = 熔断
 page-circuit-half_open = 半开（试探中）
+
+## plan (src/cli/plan.rs, src/cli/plan/table.rs, src/plan/mod.rs)
+cli-error = 错误：{ $message }
+cli-help = {"  "}= 提示：{ $help }
+plan-from-too-late = `--from` 太晚了
+plan-to-before-from = `--to`（{ $to }）必须晚于 `--from`（{ $from }）
+plan-cannot-plan = 无法为 `{ $root }` 排期
+plan-check-errors = 警告：`shengbo check` 发现 { $errors } 个错误；只为有效的活动和消息排期
+plan-col-start = 开始
+plan-col-end = 结束
+plan-col-county = 县
+plan-col-township = 乡镇
+plan-col-code = 代码
+plan-col-campaign = 活动
+plan-col-programme = 节目
+plan-col-why = 原因
+plan-col-day = 日期
+plan-col-name = 名称
+plan-col-broadcasts = 播出次数
+plan-col-townships = 乡镇数
+plan-villages = { $township }（{ $villages } 村）
+plan-footer = { $broadcasts } 次播出，涉及 { $townships } 个乡镇
+plan-footer-skipped = ；跳过：{ $list }
+plan-footer-skip = { $count } 次{ $reason }
+plan-footer-lost = ；{ $count } 次因优先级较低未播出
+plan-summary-total = 共 { $broadcasts } 次播出
+skip-quiet-hours = 开始时间在乡镇的静默时段内
+skip-outside-valid-dates = 不在活动的有效日期内
+skip-message-outside-valid-dates = 消息当天无效
+skip-unknown-message = 未知的消息
+skip-not-airable = 消息无法播出
+skip-no-airable-clip = 没有可播出的 `{ $lang }` 音频
+skip-pair-rejected = 双语音频未通过检测
+skip-nothing-to-air = 这一次没有可播出的消息
+skip-unknown-township = 乡镇不在名录中
+skip-named-day = 这一天不播出：{ $day }
+skip-no-market-days = 不知道该乡镇的赶场日
+list-separator = {"，"}
+
+## run 和 demo (src/cli/run.rs, src/cli/run/setup.rs, src/cli/demo.rs)
+run-needs-once = `shengbo run` 需要 `--once`；常驻的调度服务是 `shengbo serve`
+run-no-campaign = `schedules/` 里没有有效的活动
+run-no-such-campaign = `schedules/` 里没有有效的活动 `{ $id }`
+run-no-slot-after = `{ $at }` 之后一周内没有播出时段
+run-no-slot-week = 今后一周内没有播出时段
+run-not-a-time = `{ $at }` 不是时间：请用 RFC 3339 或 `YYYY-MM-DD HH:MM`（北京时间）
+run-not-beijing-time = `{ $at }` 不是有效的北京时间
+run-nothing-airs = { $campaign } 在 { $at }：没有可播出的内容（静默时段、有效日期或没有可播出的消息）
+run-unsettled = { $count } 次投递还没有最终状态（台账会保留，交给 `serve`）
+run-heading = 运行 { $run } — { $campaign }，{ $at }（北京时间）
+run-col-township = 乡镇
+run-col-name = 名称
+run-col-reason = 原因
+run-unserved = 没有终端服务这个乡镇
+run-deliveries = 投递：{ $states }
+run-reach = 覆盖：目标 { $targeted } 人中覆盖 { $reached } 人（{ $share }），目标 { $townships_targeted } 个乡镇中覆盖 { $townships_reached } 个；在 { $townships_played } 个乡镇播出，{ $played } 人（{ $played_share }）
+run-unreported = 没有覆盖报告确认：{ $townships } 个乡镇，{ $people } 人（按全部人口计）
+run-denominator = 分母：{ $runs ->
+        [1] 本次运行
+       *[other] 这些运行
+    }所针对的 { $townships } 个乡镇的人口；每个覆盖到的乡镇按其人口 × 平台报告的覆盖率计
+run-loading = 加载 `{ $root }` 里的项目
+run-registry-errors = 终端名录有 { $errors } 个错误
+run-settings-errors = `schedules/settings.toml` 有 { $errors } 个错误
+run-creating = 创建 `{ $path }`
+run-http-client = 建立 HTTP 客户端
+demo-heading = shengbo 演示：在 { $url } 模拟 { $platforms } 个县级平台，播放时钟 ×{ $speed }，从 { $from }（北京时间）起 { $slots } 个播出时段
+demo-already = {"  "}（台账里已有以前的运行：不会重复发送）
+demo-simulator = 模拟器：{ $requests } 个请求，接受 { $messages } 条消息，注入 { $outages } 次故障
+demo-wire = 报文时间：{ $packages } 个数据包，与真实时间最多相差 { $skew } 秒，{ $mismatches } 个编号的日期不是当天
+demo-done = 用时 { $seconds } 秒
+demo-slot = { $at } { $campaign }：{ $deliveries } 次投递（{ $states }）；覆盖 { $reached }/{ $targeted } 人（{ $share }），{ $townships_reached }/{ $townships_targeted } 个乡镇
+demo-per-county = 按县统计，共 { $slots } 个播出时段（每个乡镇只算一次，取其最好的确认结果）：
+demo-col-county = 县
+demo-col-name = 名称
+demo-col-townships = 乡镇
+demo-col-people = 覆盖人数 / 目标人数
+demo-ledger-is = 台账在 `{ $path }`；可以继续查看：
+demo-next-coverage = {"      "}这些时段在各乡镇的覆盖，来自这个台账
+demo-next-open = {"      "}然后打开 { $url }
+demo-no-token = {"      "}（没有协调员令牌：{ $error }）
+demo-next-sim = {"      "}在另一个进程里手动向模拟器推送一个时段
+
+## catalog (src/cli/catalog.rs)
+catalog-col-message = 消息
+catalog-col-lang = 语言
+catalog-col-duration = 时长
+catalog-col-format = 格式
+catalog-col-gain = 增益 dB
+catalog-col-limiter = 限幅 dB
+catalog-col-lufs-after = 处理后 LUFS
+catalog-col-dbtp-after = 处理后 dBTP
+catalog-col-status = 状态
+catalog-col-reason = 原因
+catalog-status-ok = 正常
+catalog-status-warning = 提醒
+catalog-status-rejected = 不通过
+catalog-rejected = { $clips } 个音频中有 { $rejected } 个未通过检测：不会排入播出
+catalog-cannot-read = 无法读取 `{ $path }`
+catalog-bad-gate = `{ $path }` 里的检测设置无效
+catalog-limiter-on = “限幅”是真峰值限幅器从被增益推过上限的峰值上最多削去的量
+catalog-limiter-off = 限幅器已关闭（`limiter = false`）：增益受上限约束
+catalog-policy = LUFS 和 dBTP 按播出时测量（混为单声道）；“增益”把每个音频调到 { $target } LUFS，真峰值不超过 { $ceiling } dBTP，两种语言相差不超过 { $tolerance } LU（`^` 表示受上限约束，`=` 表示为与另一种语言一致而调低）；{ $peaks }；“处理后”是音频处理后的测量值；不通过的音频不加增益
+
+## calendar (src/cli/calendar.rs)
+calendar-year-range = `--year` { $year } 超出范围，应在 { $first }–{ $last } 之间
+calendar-township = `--township`：{ $error }
+calendar-col-name = 节日
+calendar-col-first = 开始
+calendar-col-last = 结束
+calendar-col-days = 天数
+calendar-col-basis = 依据
+calendar-col-source = 规则或通知
+calendar-basis-rule = 规则
+calendar-basis-notice = 通知
+calendar-named-days = { $year } 年共 { $count } 个节日
+calendar-no-markets = { $name } `{ $code }`：不知道赶场日（请在 `{ $file }` 里加一个 `[[market]]`）
+calendar-county-default = ，县默认
+calendar-market-days = { $name } `{ $code }` 赶场 { $rule }{ $from }：{ $year } 年共 { $count } 个赶场日
+calendar-month = { $month }月
+
+## coverage (src/cli/coverage.rs)
+coverage-no-ledger = `{ $path }` 没有台账：这个数据目录还没有运行过任何内容（请运行 `shengbo run` 或 `shengbo serve`，或用 `--data-dir` 指定）
+coverage-heading = 覆盖 { $from } .. { $to }（{ $runs } 次运行{ $campaign }）
+coverage-campaign = ，活动 `{ $campaign }`
+coverage-col-area = 地区
+coverage-col-townships = 乡镇
+coverage-col-villages = 村
+coverage-col-targeted = 目标人数
+coverage-col-reached = 覆盖人数
+coverage-col-played = 播出人数
+coverage-col-no-report = 无报告
+coverage-col-pct-targeted = %目标
+coverage-col-pct-played = %目标播出
+coverage-col-pct-area = %地区
+coverage-col-failures = 失败
+coverage-total = 凉山州 合计
+coverage-legend = %目标：占目标人口（{ $targeted }）的比例；%地区：占各地区人口的比例（合计：全州 { $area }）；覆盖人数：人口 × 平台报告的覆盖率；无报告：没有覆盖报告确认的覆盖人数（按全部人口计）；{ $townships } 个目标乡镇和 { $villages } 个村的人口为估计值
+coverage-failed = 失败：运行 { $run } { $at } { $places } { $what }：{ $reason }
+coverage-cancelled = 取消的配对：运行 { $run } { $at } { $places } { $half }在 `{ $endpoint }` — { $reason }
+coverage-no-reason = 没有记录原因
+demo-foreign-endpoint = `shengbo demo` 只向自己的本机模拟器推送，但 `schedules/endpoints.toml` 里的终端 `{ $endpoint }` 指向 `{ $url }`；演示请用 `{"{"}sim{"}"}/…` 形式的地址，向真实平台推送请用 `shengbo run --once`
