@@ -60,6 +60,7 @@ impl Pushing {
             profile,
             clip_base,
             wire: clock,
+            instance: config.instance_name().to_string(),
         };
         let set = PushSet::new(pusher.clone(), clock).await;
         let (tx, rx) = watch::channel(Arc::new(set));
