@@ -382,5 +382,6 @@ mod senders;
 pub(crate) mod serve;
 mod service;
 mod signed;
+mod versions;
 mod webhook;
 mod wire;

@@ -1,0 +1,183 @@
+//! Two services in-process ([`shengbo::service::serve`]) on one PostgreSQL ledger, one paused
+//! clock, with different schedules: each reports the other's content version (metric,
+//! `/readyz`), and the slot they share goes out once, under the version its run was created
+//! with — the other instance neither records nor sends anything of that run.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use shengbo::datadir::DataDir;
+use shengbo::dispatch::Clock;
+use shengbo::ledger::{Delivery, DeliveryState, Ledger, LedgerTarget};
+use shengbo::server::Metrics;
+use shengbo::service::{Listen, ServiceConfig};
+use shengbo::sim::Faults;
+use tokio::sync::oneshot;
+
+use super::service::{campaign, sim_with, t0};
+use super::{fast_registry, project};
+use crate::util;
+
+const PUSH: &str = "lead_time_s = 120\nair_by_s = 600\nbackoff_base_ms = 20\nbackoff_cap_s = 0.2\n\
+    connection_check_s = 3600\nstate_wait_s = 5";
+
+/// One named service on `root` with its ledger at `ledger`.
+struct Instance {
+    name: &'static str,
+    url: String,
+    metrics: Arc<Metrics>,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), shengbo::service::ServiceError>>,
+}
+
+impl Instance {
+    async fn start(root: &Path, sim: &str, clock: Clock, ledger: &str, name: &'static str) -> Self {
+        std::fs::create_dir_all(root.join(".shengbo")).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let data = DataDir::resolve(root, None);
+        let mut config = ServiceConfig::new(root.to_path_buf(), data, Listen::Bound(listener));
+        config.sim = Some(sim.to_string());
+        config.reload = Duration::from_secs(3600);
+        config.ledger = LedgerTarget::parse(ledger, |_| None).unwrap();
+        config.instance = Some(name.to_string());
+        config.metrics.set_instance(name);
+        let metrics = Arc::clone(&config.metrics);
+        let (stop, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(shengbo::service::serve(config, clock, async move {
+            let _ = rx.await;
+        }));
+        Instance {
+            name,
+            url,
+            metrics,
+            stop,
+            task,
+        }
+    }
+
+    async fn readyz(&self) -> (u16, String) {
+        let resp = shengbo::transport::http_client()
+            .unwrap()
+            .get(format!("{}/readyz", self.url))
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// The version a service loads from `root` (what it records with its runs).
+fn version_of(root: &Path) -> String {
+    let data = DataDir::resolve(root, None);
+    let (project, _) = shengbo::push::Project::load(root, &data, t0()).unwrap();
+    project.version.hash
+}
+
+/// The run of `campaign` at `at` and its deliveries once none is pending (every virtual
+/// second, for at most an hour).
+async fn settled(
+    ledger: &Arc<dyn Ledger>,
+    at: DateTime<Utc>,
+) -> (shengbo::ledger::Run, Vec<Delivery>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3600);
+    loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the slot was never pushed"
+        );
+        let l = Arc::clone(ledger);
+        let found = tokio::task::spawn_blocking(move || {
+            let runs = l
+                .runs(at, at + TimeDelta::seconds(1), Some("drill"))
+                .unwrap();
+            assert!(runs.len() <= 1, "one run per slot: {runs:?}");
+            let run = runs.into_iter().next()?;
+            let ds = l.deliveries_of_run(run.id).unwrap();
+            let done = !ds.is_empty() && ds.iter().all(|d| d.state != DeliveryState::Pending);
+            done.then_some((run, ds))
+        })
+        .await
+        .unwrap();
+        if let Some(found) = found {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_instances_with_other_schedules_say_so_and_push_a_slot_under_one_version() {
+    let db = util::pg::fresh_database();
+    let registry = fast_registry(PUSH, "5");
+    let a = project(
+        &campaign("drill", "police-impersonation", "0 * * * *"),
+        Some(&registry),
+    );
+    let b = project(
+        &campaign("drill", "fake-rights-agents", "0 * * * *"),
+        Some(&registry),
+    );
+    let (va, vb) = (version_of(a.path()), version_of(b.path()));
+    assert_ne!(va, vb);
+    let (sim, sim_state) = sim_with(t0(), Faults::default()).await;
+    let clock = Clock::starting_at(t0());
+    let one = Instance::start(a.path(), &sim, clock, &db, "county-a").await;
+    let two = Instance::start(b.path(), &sim, clock, &db, "county-b").await;
+
+    // Within one round of writing their versions, each has noticed the other's.
+    tokio::time::sleep(Duration::from_secs(40)).await;
+    for (me, peer) in [(&one, "county-b"), (&two, "county-a")] {
+        let text = me.metrics.render();
+        let gauge = format!(
+            "shengbo_content_version_mismatch{{instance=\"{}\"}} 1",
+            me.name
+        );
+        assert!(text.contains(&gauge), "{}: {text}", me.name);
+        let (status, body) = me.readyz().await;
+        assert_eq!(status, 200, "still ready: {body}");
+        assert!(
+            body.contains(&format!("content differs from instance {peer}"))
+                && body.contains("schedules/drill.toml"),
+            "{body}"
+        );
+        assert!(
+            body.contains(&va[..12]) && body.contains(&vb[..12]),
+            "{body}"
+        );
+    }
+
+    // The slot both schedule (10 minutes on) becomes one run, pushed by the instance that
+    // created it, with its own message only; the other adds and sends nothing.
+    let ledger = LedgerTarget::parse(&db, |_| None).unwrap().open().unwrap();
+    let (run, deliveries) = settled(&ledger, t0() + TimeDelta::minutes(10)).await;
+    let hash = run
+        .content_hash
+        .clone()
+        .expect("the run records its version");
+    let message = if hash == va {
+        "police-impersonation"
+    } else {
+        assert_eq!(hash, vb, "the run's version is one of the two");
+        "fake-rights-agents"
+    };
+    assert_eq!(deliveries.len(), 2, "one Yi–Mandarin pair: {deliveries:?}");
+    for d in &deliveries {
+        assert_eq!(d.plan.message, message, "{d:?}");
+        assert_eq!(
+            d.state,
+            DeliveryState::Delivered,
+            "never cancelled by the other: {d:?}"
+        );
+    }
+    assert_eq!(sim_state.stats().messages, 2, "each message sent once");
+    one.stop().await;
+    two.stop().await;
+}
