@@ -181,3 +181,70 @@ async fn two_instances_with_other_schedules_say_so_and_push_a_slot_under_one_ver
     one.stop().await;
     two.stop().await;
 }
+
+/// One instance on SQLite, stopped while a slot's deliveries wait for platforms that are down;
+/// the schedule is edited (a second county) before it starts again. The interrupted run goes
+/// out as recorded — its version is no live instance's any more — and nothing of the new
+/// version is added to it; the next slot is the new version's, with both counties.
+#[tokio::test(start_paused = true)]
+async fn after_an_edit_an_interrupted_run_is_resumed_as_recorded_and_not_extended() {
+    let push = "lead_time_s = 300\nair_by_s = 1200\nbackoff_base_ms = 2000\nbackoff_cap_s = 30\n\
+        connection_check_s = 3600\nstate_wait_s = 5";
+    let one_county = campaign("drill", "police-impersonation", "0 * * * *");
+    let dir = project(&one_county, Some(&fast_registry(push, "5")));
+    let root = dir.path();
+    let before = version_of(root);
+    let clock = Clock::starting_at(t0());
+    let down = Faults {
+        http_5xx_rate: 1.0,
+        ..Faults::default()
+    };
+    let (sim_down, _) = sim_with(t0(), down).await;
+    let service = super::service::Running::start(root, &sim_down, clock, true, 3600).await;
+    // 11:00's run is recorded at 10:55; at 10:56:30 its pair still waits for its platform.
+    tokio::time::sleep(Duration::from_secs(390)).await;
+    let slot = t0() + TimeDelta::minutes(10);
+    let l = super::ledger(root);
+    let run = l.runs(slot, slot + TimeDelta::seconds(1), None).unwrap()[0].clone();
+    assert_eq!(run.content_hash.as_deref(), Some(before.as_str()));
+    let recorded = l.deliveries_of_run(run.id).unwrap();
+    assert_eq!(recorded.len(), 2);
+    assert!(recorded.iter().all(|d| d.state == DeliveryState::Pending));
+    service.task.abort();
+    let _ = service.task.await;
+
+    let two_counties = one_county.replace("\"昭觉县\"]", "\"昭觉县\", \"布拖县\"]");
+    assert_ne!(two_counties, one_county);
+    std::fs::write(root.join("schedules/drill.toml"), two_counties).unwrap();
+    assert_ne!(version_of(root), before);
+    let (sim_up, _) = sim_with(clock.now(), Faults::default()).await;
+    let service = super::service::Running::start(root, &sim_up, clock, true, 3600).await;
+    let resumed = super::service::settled_run(root, "drill", slot, Duration::from_secs(600)).await;
+    let ids = |ds: &[Delivery]| {
+        let mut v: Vec<_> = ds.iter().map(|d| (d.id, d.plan.ebm_id.clone())).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&resumed), ids(&recorded), "as recorded, nothing added");
+    for d in &resumed {
+        assert!(
+            matches!(d.state, DeliveryState::Delivered | DeliveryState::Played),
+            "sent, not cancelled: {d:?}"
+        );
+    }
+    let next = slot + TimeDelta::hours(1);
+    let pushed = super::service::settled_run(root, "drill", next, Duration::from_secs(7200)).await;
+    let endpoints: std::collections::BTreeSet<_> =
+        pushed.iter().map(|d| d.plan.endpoint.as_str()).collect();
+    assert_eq!(
+        endpoints.len(),
+        2,
+        "the next slot has both counties: {endpoints:?}"
+    );
+    let next_run = super::ledger(root)
+        .run(pushed[0].plan.run)
+        .unwrap()
+        .unwrap();
+    assert_eq!(next_run.content_hash, Some(version_of(root)));
+    service.stop().await;
+}
