@@ -110,6 +110,7 @@ impl Pushing {
             preparing: Arc::new(tokio::sync::Semaphore::new(2)),
         };
         let runner = Arc::new(runner);
+        let version = project.borrow().version.hash.clone();
         tasks.spawn(super::resume::resume(
             Arc::clone(&runner),
             Arc::clone(&self.pusher.ledger),
@@ -133,6 +134,7 @@ impl Pushing {
             self.pusher.clone(),
             clock,
             push.state_wait,
+            version,
             stop.clone(),
         ));
         tasks.spawn(super::loops::heartbeats(
