@@ -12,66 +12,31 @@ use shengbo::datadir::DataDir;
 use shengbo::dispatch::Clock;
 use shengbo::ledger::{Delivery, DeliveryState, Ledger, LedgerTarget};
 use shengbo::server::Metrics;
-use shengbo::service::{Listen, ServiceConfig};
 use shengbo::sim::Faults;
-use tokio::sync::oneshot;
 
-use super::service::{campaign, sim_with, t0};
+use super::service::{Running, campaign, sim_with, t0};
 use super::{fast_registry, project};
 use crate::util;
 
 const PUSH: &str = "lead_time_s = 120\nair_by_s = 600\nbackoff_base_ms = 20\nbackoff_cap_s = 0.2\n\
     connection_check_s = 3600\nstate_wait_s = 5";
 
-/// One named service on `root` with its ledger at `ledger`.
-struct Instance {
-    name: &'static str,
-    url: String,
-    metrics: Arc<Metrics>,
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<(), shengbo::service::ServiceError>>,
-}
-
-impl Instance {
-    async fn start(root: &Path, sim: &str, clock: Clock, ledger: &str, name: &'static str) -> Self {
-        std::fs::create_dir_all(root.join(".shengbo")).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let data = DataDir::resolve(root, None);
-        let mut config = ServiceConfig::new(root.to_path_buf(), data, Listen::Bound(listener));
-        config.sim = Some(sim.to_string());
-        config.reload = Duration::from_secs(3600);
-        config.ledger = LedgerTarget::parse(ledger, |_| None).unwrap();
-        config.instance = Some(name.to_string());
-        config.metrics.set_instance(name);
-        let metrics = Arc::clone(&config.metrics);
-        let (stop, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(shengbo::service::serve(config, clock, async move {
-            let _ = rx.await;
-        }));
-        Instance {
-            name,
-            url,
-            metrics,
-            stop,
-            task,
-        }
-    }
-
-    async fn readyz(&self) -> (u16, String) {
-        let resp = shengbo::transport::http_client()
-            .unwrap()
-            .get(format!("{}/readyz", self.url))
-            .send()
-            .await
-            .unwrap();
-        (resp.status().as_u16(), resp.text().await.unwrap())
-    }
-
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        self.task.await.unwrap().unwrap();
-    }
+/// A pushing service on `root` named `name`, its ledger at `ledger`; its metrics.
+async fn instance(
+    root: &Path,
+    sim: &str,
+    clock: Clock,
+    ledger: &str,
+    name: &str,
+) -> (Running, Arc<Metrics>) {
+    let metrics = Arc::new(Metrics::default());
+    metrics.set_instance(name);
+    let running = Running::start_configured(root, sim, clock, true, 3600, metrics.clone(), |c| {
+        c.ledger = LedgerTarget::parse(ledger, |_| None).unwrap();
+        c.instance = Some(name.to_string());
+    })
+    .await;
+    (running, metrics)
 }
 
 /// The version a service loads from `root` (what it records with its runs).
@@ -129,19 +94,20 @@ async fn two_instances_with_other_schedules_say_so_and_push_a_slot_under_one_ver
     assert_ne!(va, vb);
     let (sim, sim_state) = sim_with(t0(), Faults::default()).await;
     let clock = Clock::starting_at(t0());
-    let one = Instance::start(a.path(), &sim, clock, &db, "county-a").await;
-    let two = Instance::start(b.path(), &sim, clock, &db, "county-b").await;
+    let one = instance(a.path(), &sim, clock, &db, "county-a").await;
+    let two = instance(b.path(), &sim, clock, &db, "county-b").await;
 
     // Within one round of writing their versions, each has noticed the other's.
     tokio::time::sleep(Duration::from_secs(40)).await;
-    for (me, peer) in [(&one, "county-b"), (&two, "county-a")] {
-        let text = me.metrics.render();
-        let gauge = format!(
-            "shengbo_content_version_mismatch{{instance=\"{}\"}} 1",
-            me.name
-        );
-        assert!(text.contains(&gauge), "{}: {text}", me.name);
-        let (status, body) = me.readyz().await;
+    let pairs = [
+        (&one, "county-a", "county-b"),
+        (&two, "county-b", "county-a"),
+    ];
+    for ((me, metrics), name, peer) in pairs {
+        let text = metrics.render();
+        let gauge = format!("shengbo_content_version_mismatch{{instance=\"{name}\"}} 1");
+        assert!(text.contains(&gauge), "{name}: {text}");
+        let (status, body) = me.get("/readyz").await;
         assert_eq!(status, 200, "still ready: {body}");
         assert!(
             body.contains(&format!("content differs from instance {peer}"))
@@ -178,8 +144,8 @@ async fn two_instances_with_other_schedules_say_so_and_push_a_slot_under_one_ver
         );
     }
     assert_eq!(sim_state.stats().messages, 2, "each message sent once");
-    one.stop().await;
-    two.stop().await;
+    one.0.stop().await;
+    two.0.stop().await;
 }
 
 /// One instance on SQLite, stopped while a slot's deliveries wait for platforms that are down;
@@ -200,7 +166,7 @@ async fn after_an_edit_an_interrupted_run_is_resumed_as_recorded_and_not_extende
         ..Faults::default()
     };
     let (sim_down, _) = sim_with(t0(), down).await;
-    let service = super::service::Running::start(root, &sim_down, clock, true, 3600).await;
+    let service = Running::start(root, &sim_down, clock, true, 3600).await;
     // 11:00's run is recorded at 10:55; at 10:56:30 its pair still waits for its platform.
     tokio::time::sleep(Duration::from_secs(390)).await;
     let slot = t0() + TimeDelta::minutes(10);
@@ -218,7 +184,7 @@ async fn after_an_edit_an_interrupted_run_is_resumed_as_recorded_and_not_extende
     std::fs::write(root.join("schedules/drill.toml"), two_counties).unwrap();
     assert_ne!(version_of(root), before);
     let (sim_up, _) = sim_with(clock.now(), Faults::default()).await;
-    let service = super::service::Running::start(root, &sim_up, clock, true, 3600).await;
+    let service = Running::start(root, &sim_up, clock, true, 3600).await;
     let resumed = super::service::settled_run(root, "drill", slot, Duration::from_secs(600)).await;
     let ids = |ds: &[Delivery]| {
         let mut v: Vec<_> = ds.iter().map(|d| (d.id, d.plan.ebm_id.clone())).collect();
