@@ -216,9 +216,9 @@ impl Pusher {
         )?;
         let air_by = occurrence
             + TimeDelta::from_std(self.registry.push.air_by).unwrap_or(TimeDelta::minutes(30));
-        let mut by_endpoint: Vec<Vec<Draft>> = drafts.by_endpoint.into_values().collect();
-        if permit == version::Permit::RecordedOnly {
-            self.recorded_only(&run, &mut by_endpoint, ours)?;
+        let by_endpoint: Vec<Vec<Draft>> = drafts.by_endpoint.into_values().collect();
+        if permit == version::Permit::Adopted {
+            self.adopted(&run, ours);
         }
         let deliveries = self.record(&run, &by_endpoint, air_by, now)?;
         tracing::info!(run = %run.id, campaign, %occurrence, deliveries = deliveries.len(),

@@ -185,16 +185,17 @@ fn holders(names: &[String]) -> String {
 pub enum Permit {
     /// Same version (or a run recorded before versions were): prepare and push it as usual.
     Same,
-    /// Created under a version no live instance holds any more (an edit while the run was
-    /// interrupted): send only its recorded deliveries — their payloads are rebuilt and checked
-    /// against the recorded digests, so only the run's own content goes out — and add none.
-    RecordedOnly,
+    /// Created under a version no live instance holds any more (this instance restarted after
+    /// an edit, or a `run --once` completing a run after sender codes were added): resumed under
+    /// this version — recorded deliveries keep their ids, each payload rebuilt and checked
+    /// against its recorded digest (a changed one is cancelled), missing ones added.
+    Adopted,
 }
 
 /// Whether an instance at version `ours` may push `run`. `live` lists the current versions of
 /// the other live instances (name, hash). A run created under another version that a live
 /// instance still holds is that instance's to push: refused. One whose version nobody holds
-/// any more is resumed with what it recorded only.
+/// any more is adopted ([`Permit::Adopted`]).
 pub fn may_push(
     run: &Run,
     ours: &str,
@@ -209,7 +210,7 @@ pub fn may_push(
         .map(|(n, _)| n.clone())
         .collect();
     if held_by.is_empty() {
-        return Ok(Permit::RecordedOnly);
+        return Ok(Permit::Adopted);
     }
     Err(VersionMismatch {
         run: run.id,
@@ -262,32 +263,13 @@ impl super::Pusher {
         })
     }
 
-    /// Keep of `by_endpoint` only the drafts `run` already recorded: a run whose version no
-    /// live instance holds goes out as recorded, nothing added under this version.
-    pub(super) fn recorded_only(
-        &self,
-        run: &Run,
-        by_endpoint: &mut [Vec<super::Draft>],
-        ours: &str,
-    ) -> Result<(), super::PushError> {
-        let recorded: std::collections::HashSet<(String, u32)> = self
-            .ledger
-            .deliveries_of_run(run.id)?
-            .into_iter()
-            .map(|d| (d.plan.endpoint, d.plan.segment))
-            .collect();
-        let mut left_out = 0;
-        for drafts in by_endpoint.iter_mut() {
-            let before = drafts.len();
-            drafts.retain(|d| recorded.contains(&(d.endpoint.clone(), d.segment)));
-            left_out += before - drafts.len();
-        }
+    /// Say that `run`, created under a version no live instance holds, is resumed under `ours`.
+    pub(super) fn adopted(&self, run: &Run, ours: &str) {
         tracing::warn!(run = %run.id, campaign = %run.campaign,
             run_version = short(run.content_hash.as_deref().unwrap_or("")),
-            our_version = short(ours), recorded = recorded.len(), left_out,
-            "run created under a content version no live instance holds: resumed with its \
-             recorded deliveries only (each checked against its recorded payload)");
-        Ok(())
+            our_version = short(ours),
+            "run created under a content version no live instance holds: resumed under this one \
+             (recorded deliveries keep their ids and are checked against their payloads)");
     }
 }
 

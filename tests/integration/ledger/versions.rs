@@ -46,8 +46,8 @@ fn a_run_keeps_the_version_it_was_created_with(store: &Store) {
         "{said}"
     );
     assert_eq!(may_push(&r, "aaaa", &live), Ok(Permit::Same));
-    // Nobody holds A any more (an edit while the run was interrupted): its recorded part only.
-    assert_eq!(may_push(&r, "bbbb", &[]), Ok(Permit::RecordedOnly));
+    // Nobody holds A any more (an edit while the run was interrupted): adopted.
+    assert_eq!(may_push(&r, "bbbb", &[]), Ok(Permit::Adopted));
 }
 
 fn row(name: &str, version: &ContentVersion, at: chrono::DateTime<chrono::Utc>) -> InstanceVersion {

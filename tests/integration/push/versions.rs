@@ -149,11 +149,12 @@ async fn two_instances_with_other_schedules_say_so_and_push_a_slot_under_one_ver
 }
 
 /// One instance on SQLite, stopped while a slot's deliveries wait for platforms that are down;
-/// the schedule is edited (a second county) before it starts again. The interrupted run goes
-/// out as recorded — its version is no live instance's any more — and nothing of the new
-/// version is added to it; the next slot is the new version's, with both counties.
+/// the schedule is edited (a second county) before it starts again. No live instance holds the
+/// run's version any more: it is adopted — its recorded deliveries go out under their ids, the
+/// new county's are added — and keeps the version it was created with; the next slot is the
+/// new version's.
 #[tokio::test(start_paused = true)]
-async fn after_an_edit_an_interrupted_run_is_resumed_as_recorded_and_not_extended() {
+async fn after_an_edit_an_interrupted_run_is_adopted_under_its_recorded_ids() {
     let push = "lead_time_s = 300\nair_by_s = 1200\nbackoff_base_ms = 2000\nbackoff_cap_s = 30\n\
         connection_check_s = 3600\nstate_wait_s = 5";
     let one_county = campaign("drill", "police-impersonation", "0 * * * *");
@@ -191,7 +192,14 @@ async fn after_an_edit_an_interrupted_run_is_resumed_as_recorded_and_not_extende
         v.sort();
         v
     };
-    assert_eq!(ids(&resumed), ids(&recorded), "as recorded, nothing added");
+    assert_eq!(resumed.len(), 4, "the new county's pair added");
+    let kept: Vec<_> = ids(&resumed)
+        .into_iter()
+        .filter(|(id, _)| recorded.iter().any(|r| r.id == *id))
+        .collect();
+    assert_eq!(kept, ids(&recorded), "recorded ids unchanged");
+    let run = super::ledger(root).run(run.id).unwrap().unwrap();
+    assert_eq!(run.content_hash.as_deref(), Some(before.as_str()));
     for d in &resumed {
         assert!(
             matches!(d.state, DeliveryState::Delivered | DeliveryState::Played),
