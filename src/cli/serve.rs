@@ -81,6 +81,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     };
     if let Some(name) = args.instance.or_else(|| shared.then(host).flatten()) {
         config.metrics.set_instance(&name);
+        config.instance = Some(name);
     }
     match rt.block_on(crate::service::serve(
         config,

@@ -17,12 +17,14 @@
 //! - [`pg`] — [`PgLedger`], the PostgreSQL implementation (same tables), for instances that
 //!   share one database.
 //! - [`cancels`] — cancels of a broken pair's delivered half, recorded before they are sent.
+//! - `instances` — each instance's content version, on both stores.
 //! - [`sequences`] — daily id counters, bounded, one per sender code ([`sequence_counter`]).
 //!
 //! A delivery is one segment of a run's programme at one endpoint: one airing of one clip
 //! (message × language × repeat), keyed by run × endpoint × segment (schema version 2).
 
 pub mod cancels;
+mod instances;
 pub mod pg;
 pub mod schema;
 pub mod sequences;
@@ -136,6 +138,18 @@ pub trait Ledger: Send + Sync {
         occurrence: DateTime<Utc>,
         planned_townships: u32,
         now: DateTime<Utc>,
+    ) -> Result<(RunId, bool)> {
+        self.open_run_versioned(campaign, occurrence, planned_townships, None, now)
+    }
+    /// [`Ledger::open_run`], recording `content_hash` (the content version it is created
+    /// under) if this call creates the run; a run found keeps the version it was created with.
+    fn open_run_versioned(
+        &self,
+        campaign: &str,
+        occurrence: DateTime<Utc>,
+        planned_townships: u32,
+        content_hash: Option<&str>,
+        now: DateTime<Utc>,
     ) -> Result<(RunId, bool)>;
     /// Mark a run closed (all its deliveries handed to the dispatcher and settled).
     fn close_run(&self, run: RunId) -> Result<()>;
@@ -240,6 +254,11 @@ pub trait Ledger: Send + Sync {
         detail: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool>;
+
+    /// Write this instance's current content version (replacing what it wrote before).
+    fn put_instance(&self, instance: &InstanceVersion) -> Result<()>;
+    /// Every instance's last written version, by name.
+    fn instances(&self) -> Result<Vec<InstanceVersion>>;
 
     /// Whether the store answers now (for `/readyz`): a cheap read by default.
     fn ping(&self) -> Result<()> {

@@ -26,7 +26,7 @@ fn bad(idx: usize, column: &'static str, value: impl ToString) -> rusqlite::Erro
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(err))
 }
 
-fn time(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
+pub(super) fn time(row: &Row<'_>, idx: usize) -> rusqlite::Result<DateTime<Utc>> {
     let v: i64 = row.get(idx)?;
     DateTime::from_timestamp_millis(v).ok_or_else(|| bad(idx, "instant", v))
 }
@@ -51,7 +51,8 @@ pub fn delivery_state(conn: &Connection, id: DeliveryId) -> Result<DeliveryState
     parse_state(&s.ok_or(LedgerError::UnknownDelivery(id))?)
 }
 
-const RUN_COLS: &str = "id, campaign, occurrence_ms, created_ms, planned_townships, state";
+const RUN_COLS: &str =
+    "id, campaign, occurrence_ms, created_ms, planned_townships, state, content_hash";
 
 fn run_row(row: &Row<'_>) -> rusqlite::Result<Run> {
     let st: String = row.get(5)?;
@@ -66,6 +67,7 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<Run> {
             "closed" => RunState::Closed,
             _ => return Err(bad(5, "runs.state", st)),
         },
+        content_hash: row.get(6)?,
     })
 }
 

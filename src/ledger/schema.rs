@@ -152,6 +152,18 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX cancels_state ON cancels (state);
     ",
+    // 4: the content version (`crate::push::version`) a run was created with (NULL before), and
+    // each instance's current version, so instances see each other's.
+    r"
+    ALTER TABLE runs ADD COLUMN content_hash TEXT;
+    CREATE TABLE instances (
+        name         TEXT    PRIMARY KEY,
+        content_hash TEXT    NOT NULL,
+        files        TEXT    NOT NULL,
+        loaded_ms    INTEGER NOT NULL,
+        seen_ms      INTEGER NOT NULL
+    );
+    ",
 ];
 
 /// The schema version this build writes.

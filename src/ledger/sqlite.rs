@@ -15,9 +15,9 @@ use super::queries::{self, ms};
 use super::sequences;
 use super::write::{self, report_target, transition_in};
 use super::{
-    Attempt, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, Ledger, LedgerError,
-    NewAttempt, NewDelivery, ReachRow, Result, Run, RunId, RunSummary, Settled, StateReport,
-    TownshipOutcome, schema,
+    Attempt, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, InstanceVersion, Ledger,
+    LedgerError, NewAttempt, NewDelivery, ReachRow, Result, Run, RunId, RunSummary, Settled,
+    StateReport, TownshipOutcome, schema,
 };
 
 /// The SQLite ledger. Blocking: call it from `spawn_blocking` or one owner task.
@@ -54,19 +54,20 @@ impl SqliteLedger {
 }
 
 impl Ledger for SqliteLedger {
-    fn open_run(
+    fn open_run_versioned(
         &self,
         campaign: &str,
         occurrence: DateTime<Utc>,
         planned_townships: u32,
+        content_hash: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(RunId, bool)> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let created = tx.execute(
-            "INSERT INTO runs (campaign, occurrence_ms, created_ms, planned_townships)
-             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (campaign, occurrence_ms) DO NOTHING",
-            params![campaign, ms(occurrence), ms(now), planned_townships],
+            "INSERT INTO runs (campaign, occurrence_ms, created_ms, planned_townships, content_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (campaign, occurrence_ms) DO NOTHING",
+            params![campaign, ms(occurrence), ms(now), planned_townships, content_hash],
         )? == 1;
         let id: i64 = tx.query_row(
             "SELECT id FROM runs WHERE campaign = ?1 AND occurrence_ms = ?2",
@@ -76,6 +77,14 @@ impl Ledger for SqliteLedger {
         tx.commit()?;
         tracing::info!(run = id, campaign, %occurrence, created, "run opened");
         Ok((RunId(id), created))
+    }
+
+    fn put_instance(&self, instance: &InstanceVersion) -> Result<()> {
+        super::instances::put_sqlite(&self.conn(), instance)
+    }
+
+    fn instances(&self) -> Result<Vec<InstanceVersion>> {
+        super::instances::list_sqlite(&self.conn())
     }
 
     fn close_run(&self, run: RunId) -> Result<()> {

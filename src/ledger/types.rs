@@ -46,6 +46,22 @@ pub struct Run {
     pub created_at: DateTime<Utc>,
     pub planned_townships: u32,
     pub state: RunState,
+    /// The content version (`crate::push::version`) it was created with; `None` for runs
+    /// recorded before versions were.
+    pub content_hash: Option<String>,
+}
+
+/// One instance's current content version, as it last wrote it (`instances` table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceVersion {
+    pub name: String,
+    pub content_hash: String,
+    /// Its files and their digests, one `sha256  path` a line.
+    pub files: String,
+    /// When it loaded this version.
+    pub loaded_at: DateTime<Utc>,
+    /// When it last said it was alive.
+    pub seen_at: DateTime<Utc>,
 }
 
 /// What a delivery is: one run × endpoint × segment with the ids fixed before the first send and

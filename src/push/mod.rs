@@ -31,6 +31,7 @@ pub mod outcome;
 pub mod pairs;
 pub mod prepare;
 pub mod state;
+pub mod version;
 
 pub use clock::PlayClock;
 pub use content::{Draft, Drafts, MediaResolver};
@@ -56,6 +57,8 @@ pub enum PushError {
     MediaFiles(#[source] std::io::Error),
     #[error("no campaign `{0}`")]
     UnknownCampaign(String),
+    #[error(transparent)]
+    Version(#[from] version::VersionMismatch),
     #[error(
         "every sender code's {what} ids for {day} are used up ({max} a day each: {codes}); \
          add further resource codes of ours to `extra_sender_ebrids` in `[ebd]` of \
@@ -81,6 +84,8 @@ pub struct Project {
     pub adjusted_cache: PathBuf,
     /// The loudness policy (`[loudness]` of `schedules/settings.toml`).
     pub loudness: crate::loudness::LoudnessConfig,
+    /// What it was loaded from: recorded with each run it creates.
+    pub version: version::ContentVersion,
 }
 
 impl Project {
@@ -93,7 +98,9 @@ impl Project {
         now: DateTime<Utc>,
     ) -> Result<(Project, Vec<crate::diag::Diagnostic>), crate::check::CheckError> {
         let inputs = crate::check::load(root, Some(&data.probe_cache()), now)?;
+        let version = version::ContentVersion::read(root, &inputs.catalog);
         let project = Project {
+            version,
             root: root.to_path_buf(),
             directory: inputs.directory,
             campaigns: inputs.campaigns,
@@ -117,6 +124,9 @@ pub struct Pusher {
     /// The real clock: every time and date on the wire (`EBDTime`, `SendTime`, the dates in
     /// ids) is read from it, never from an accelerated play clock or a drill's dispatch clock.
     pub wire: crate::dispatch::Clock,
+    /// The name this process writes its content version under (empty: it writes none, as
+    /// `run --once`); its own row is not another instance's version.
+    pub instance: String,
 }
 
 impl std::fmt::Debug for Pusher {
@@ -174,13 +184,22 @@ impl Pusher {
             return Ok(None);
         }
         let targeted: Vec<String> = broadcasts.iter().map(|b| b.township_code.clone()).collect();
-        let (run_id, _) = self
-            .ledger
-            .open_run(campaign, occurrence, targeted.len() as u32, now)?;
+        let ours = &project.version.hash;
+        let (run_id, created) = self.ledger.open_run_versioned(
+            campaign,
+            occurrence,
+            targeted.len() as u32,
+            Some(ours),
+            now,
+        )?;
         let run = self
             .ledger
             .run(run_id)?
             .ok_or(LedgerError::UnknownRun(run_id))?;
+        let permit = match created {
+            true => version::Permit::Same,
+            false => self.permit(&run, ours, now)?,
+        };
         let send_time = run.created_at.with_nanosecond_zero();
         let mut media = MediaResolver::new(
             &project.root,
@@ -198,6 +217,9 @@ impl Pusher {
         let air_by = occurrence
             + TimeDelta::from_std(self.registry.push.air_by).unwrap_or(TimeDelta::minutes(30));
         let by_endpoint: Vec<Vec<Draft>> = drafts.by_endpoint.into_values().collect();
+        if permit == version::Permit::Adopted {
+            self.adopted(&run, ours);
+        }
         let deliveries = self.record(&run, &by_endpoint, air_by, now)?;
         tracing::info!(run = %run.id, campaign, %occurrence, deliveries = deliveries.len(),
             unserved = drafts.unserved.len(), "run recorded");
@@ -292,6 +314,7 @@ impl Pusher {
             profile: Arc::clone(&self.profile),
             clip_base: self.clip_base.clone(),
             wire: self.wire,
+            instance: self.instance.clone(),
         }
     }
 

@@ -183,6 +183,7 @@ mod tests {
             catalog: Catalog::default(),
             adjusted_cache: root.join("cache"),
             loudness: Default::default(),
+            version: Default::default(),
         })
     }
 
@@ -200,6 +201,7 @@ mod tests {
             profile,
             clip_base: "http://127.0.0.1:9/v1/audio".into(),
             wire: Clock::system(),
+            instance: String::new(),
         };
         let set = PushSet::new(pusher, Clock::system()).await;
         EndpointReload {

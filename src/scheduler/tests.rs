@@ -74,6 +74,7 @@ fn project(campaigns: Vec<Campaign>) -> Arc<Project> {
         catalog: Catalog::default(),
         adjusted_cache: ".".into(),
         loudness: Default::default(),
+        version: Default::default(),
     })
 }
 

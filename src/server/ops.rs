@@ -34,6 +34,8 @@ pub struct Metrics {
     runs: Mutex<BTreeMap<String, u64>>,
     /// Endpoint → Unix seconds it last answered.
     endpoint_seen: Mutex<BTreeMap<String, i64>>,
+    /// Live instances whose content version differs from this one's, each as `/readyz` says it.
+    content: Mutex<Vec<String>>,
     /// The instance label every sample carries, when several instances share a ledger.
     instance: std::sync::OnceLock<String>,
 }
@@ -99,6 +101,19 @@ impl Metrics {
     pub fn reach(&self, what: &str, people: u64) {
         let mut m = self.reach.lock().unwrap_or_else(|e| e.into_inner());
         m.insert(what.to_string(), people);
+    }
+
+    /// The live instances whose content version differs from this one's (replaces the last).
+    pub fn content_mismatches(&self, notes: Vec<String>) {
+        *self.content.lock().unwrap_or_else(|e| e.into_inner()) = notes;
+    }
+
+    /// What [`Metrics::content_mismatches`] last set.
+    pub fn content_notes(&self) -> Vec<String> {
+        self.content
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The Prometheus text exposition (format 0.0.4).
@@ -179,6 +194,14 @@ impl Metrics {
         }
         drop(reach);
         self.render_service(&mut out);
+        let name = "shengbo_content_version_mismatch";
+        family(
+            &mut out,
+            name,
+            "gauge",
+            "live instances whose content version differs from this one's",
+        );
+        let _ = writeln!(out, "{name} {}", self.content_notes().len());
         match self.instance.get() {
             Some(name) => with_label(&out, "instance", name),
             None => out,
@@ -290,7 +313,14 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         }
     }
     if problems.is_empty() {
-        (StatusCode::OK, "ready\n").into_response()
+        // Still ready: this instance pushes what it loaded; the operator is told it differs.
+        let notes: String = state
+            .metrics()
+            .content_notes()
+            .iter()
+            .map(|n| format!("{n}\n"))
+            .collect();
+        (StatusCode::OK, format!("ready\n{notes}")).into_response()
     } else {
         let body = problems.join("\n") + "\n";
         (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
@@ -363,6 +393,9 @@ mod tests {
         assert!(
             text.contains("shengbo_endpoint_last_seen_seconds{endpoint=\"zhaojue\"} 1800000000")
         );
-        assert_eq!(text.matches("# TYPE").count(), 9);
+        assert_eq!(text.matches("# TYPE").count(), 10);
+        assert!(text.contains("shengbo_content_version_mismatch 0"));
+        m.content_mismatches(vec!["content differs from instance county-b".into()]);
+        assert!(m.render().contains("shengbo_content_version_mismatch 1"));
     }
 }

@@ -8,17 +8,20 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::dispatch::Clock;
+use crate::ledger::RunId;
 use crate::push::state::StateWait;
 use crate::push::{PlayClock, Pusher};
 use crate::scheduler::endpoints::PushSet;
 use crate::server::Metrics;
 
 /// After a restart: send the cancels recorded before it and never settled (halves of broken
-/// pairs), then ask the play state of deliveries received before it and never settled.
+/// pairs), then ask the play state of deliveries received before it and never settled — of
+/// the runs this instance may push at content version `version` only ([`ours_only`]).
 pub async fn follow_up(
     pusher: Pusher,
     clock: Clock,
     max_after: Duration,
+    version: String,
     stop: watch::Receiver<bool>,
 ) {
     let ledger = Arc::clone(&pusher.ledger);
@@ -27,6 +30,7 @@ pub async fn follow_up(
             let mut runs: Vec<_> = pending.iter().map(|c| c.run).collect();
             runs.sort();
             runs.dedup();
+            let runs = ours_only(&pusher, runs, &version, clock.now()).await;
             if !runs.is_empty() {
                 tracing::info!(cancels = pending.len(), "sending cancels left unsettled");
             }
@@ -52,6 +56,7 @@ pub async fn follow_up(
     let mut runs: Vec<_> = waiting.iter().map(|d| d.plan.run).collect();
     runs.sort();
     runs.dedup();
+    let runs = ours_only(&pusher, runs, &version, clock.now()).await;
     if !runs.is_empty() {
         tracing::info!(
             runs = runs.len(),
@@ -75,6 +80,25 @@ pub async fn follow_up(
         Ok(Err(e)) => tracing::error!(error = %e, "settled runs not closed"),
         _ => {}
     }
+}
+
+/// The runs of `runs` this instance may follow up at `version`: not those created under a
+/// version another live instance holds (that one follows them up; each refusal is logged).
+async fn ours_only(
+    pusher: &Pusher,
+    runs: Vec<RunId>,
+    version: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<RunId> {
+    let (p, version) = (pusher.clone(), version.to_string());
+    let kept = tokio::task::spawn_blocking(move || {
+        let refused = |id: &RunId| match p.ledger.run(*id) {
+            Ok(Some(run)) => p.permit(&run, &version, now).is_err(),
+            _ => false,
+        };
+        runs.into_iter().filter(|id| !refused(id)).collect()
+    });
+    kept.await.unwrap_or_default()
 }
 
 /// `ConnectionCheck` to every EBD endpoint in force, every `connection_check_s` of its registry;

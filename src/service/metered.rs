@@ -10,8 +10,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::directory::Directory;
 use crate::ledger::{
     Attempt, Cancel, CancelState, CircuitState, Delivery, DeliveryId, DeliveryState,
-    EndpointHealth, Failure, Ledger, NewAttempt, NewCancel, NewDelivery, ReachRow, Result, Run,
-    RunId, RunSummary, Settled, StateReport, TownshipOutcome,
+    EndpointHealth, Failure, InstanceVersion, Ledger, NewAttempt, NewCancel, NewDelivery, ReachRow,
+    Result, Run, RunId, RunSummary, Settled, StateReport, TownshipOutcome,
 };
 use crate::server::Metrics;
 
@@ -55,18 +55,27 @@ impl Ledger for MeteredLedger {
         self.inner.ping()
     }
 
-    fn open_run(
+    fn open_run_versioned(
         &self,
         campaign: &str,
         occurrence: DateTime<Utc>,
         planned: u32,
+        content_hash: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(RunId, bool)> {
-        let opened = self.inner.open_run(campaign, occurrence, planned, now)?;
+        let opened =
+            self.inner
+                .open_run_versioned(campaign, occurrence, planned, content_hash, now)?;
         if opened.1 {
             self.metrics.run("opened");
         }
         Ok(opened)
+    }
+    fn put_instance(&self, instance: &InstanceVersion) -> Result<()> {
+        self.inner.put_instance(instance)
+    }
+    fn instances(&self) -> Result<Vec<InstanceVersion>> {
+        self.inner.instances()
     }
     fn close_run(&self, run: RunId) -> Result<()> {
         self.inner.close_run(run)?;

@@ -12,6 +12,7 @@
 //! - [`loops`] — connection checks and the follow-up of deliveries a restart left unsettled.
 //! - [`inbound`] — platforms' unsolicited state reports, checked with the registry's keys.
 //! - [`resume`] — what a restart picks up again: every open run.
+//! - [`peers`] — this instance's content version in the ledger, and other instances' versions.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -31,6 +32,7 @@ pub mod inbound;
 pub mod live;
 pub mod loops;
 pub mod metered;
+pub mod peers;
 mod pushing;
 pub mod resume;
 
@@ -64,7 +66,13 @@ pub struct ServiceConfig {
     pub limits: crate::server::Limits,
     /// The ledger's store; default the data directory's SQLite file.
     pub ledger: crate::ledger::LedgerTarget,
+    /// This instance's name, under which it writes its content version to the ledger
+    /// (default [`DEFAULT_INSTANCE`]).
+    pub instance: Option<String>,
 }
+
+/// The name of an instance not given one.
+pub const DEFAULT_INSTANCE: &str = "serve";
 
 impl ServiceConfig {
     /// A pushing service for `root` with its data in `data`, listening on `listen`.
@@ -80,7 +88,13 @@ impl ServiceConfig {
             schedule: true,
             metrics: Arc::new(Metrics::default()),
             limits: crate::server::Limits::default(),
+            instance: None,
         }
+    }
+
+    /// This instance's name in the ledger.
+    pub fn instance_name(&self) -> &str {
+        self.instance.as_deref().unwrap_or(DEFAULT_INSTANCE)
     }
 }
 
@@ -171,6 +185,7 @@ pub async fn serve(
             })
         });
     let (stop_tx, stop) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
     let (project_tx, project_rx) = watch::channel(Arc::clone(&project));
 
     let snapshot = {
@@ -203,6 +218,10 @@ pub async fn serve(
     state = state.with_limits(config.limits.clone());
     let pushing = match (&ledger, config.schedule) {
         (Some(l), true) => {
+            let m = Arc::clone(&config.metrics);
+            let name = config.instance_name();
+            let peers = peers::Peers::start(Arc::clone(l), name, &project, clock, m).await?;
+            tasks.spawn(peers.run(project_rx.clone(), stop.clone()));
             let clip_base = crate::transport::webhook::ClipLinks {
                 base: format!("{base}/v1/audio"),
                 signer,
@@ -215,7 +234,6 @@ pub async fn serve(
         _ => None,
     };
 
-    let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(live::follow(
         state.clone(),
         project_rx.clone(),

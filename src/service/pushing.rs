@@ -60,6 +60,7 @@ impl Pushing {
             profile,
             clip_base,
             wire: clock,
+            instance: config.instance_name().to_string(),
         };
         let set = PushSet::new(pusher.clone(), clock).await;
         let (tx, rx) = watch::channel(Arc::new(set));
@@ -109,6 +110,7 @@ impl Pushing {
             preparing: Arc::new(tokio::sync::Semaphore::new(2)),
         };
         let runner = Arc::new(runner);
+        let version = project.borrow().version.hash.clone();
         tasks.spawn(super::resume::resume(
             Arc::clone(&runner),
             Arc::clone(&self.pusher.ledger),
@@ -132,6 +134,7 @@ impl Pushing {
             self.pusher.clone(),
             clock,
             push.state_wait,
+            version,
             stop.clone(),
         ));
         tasks.spawn(super::loops::heartbeats(

@@ -516,3 +516,4 @@ mod cancels;
 mod migrate;
 mod segments;
 mod shared;
+mod versions;

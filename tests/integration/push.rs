@@ -400,5 +400,6 @@ mod senders;
 pub(crate) mod serve;
 mod service;
 mod signed;
+mod versions;
 mod webhook;
 mod wire;

@@ -20,9 +20,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::cancels::{Cancel, CancelState, NewCancel};
 use super::queries::ms;
 use super::{
-    Attempt, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, Ledger, LedgerError,
-    NewAttempt, NewDelivery, ReachRow, Result, Run, RunId, RunSummary, Settled, StateReport,
-    TownshipOutcome,
+    Attempt, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, InstanceVersion, Ledger,
+    LedgerError, NewAttempt, NewDelivery, ReachRow, Result, Run, RunId, RunSummary, Settled,
+    StateReport, TownshipOutcome,
 };
 use pool::Pool;
 
@@ -90,24 +90,28 @@ impl Ledger for PgLedger {
             .call(|c| Ok(c.simple_query("SELECT 1").map(drop)?))
     }
 
-    fn open_run(
+    fn open_run_versioned(
         &self,
         campaign: &str,
         occurrence: DateTime<Utc>,
         planned_townships: u32,
+        content_hash: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(RunId, bool)> {
         let campaign = campaign.to_string();
+        let content_hash = content_hash.map(str::to_string);
         let (id, created) = self.pool.call(move |c| {
             // One statement inserts or finds: a racing instance waits on the key, then reads.
             let created = c.execute(
-                "INSERT INTO runs (campaign, occurrence_ms, created_ms, planned_townships)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (campaign, occurrence_ms) DO NOTHING",
+                "INSERT INTO runs (campaign, occurrence_ms, created_ms, planned_townships,
+                                   content_hash)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (campaign, occurrence_ms) DO NOTHING",
                 &[
                     &campaign,
                     &ms(occurrence),
                     &ms(now),
                     &i64::from(planned_townships),
+                    &content_hash,
                 ],
             )? == 1;
             let row = c.query_one(
@@ -118,6 +122,16 @@ impl Ledger for PgLedger {
         })?;
         tracing::info!(run = id, %occurrence, created, "run opened");
         Ok((RunId(id), created))
+    }
+
+    fn put_instance(&self, instance: &InstanceVersion) -> Result<()> {
+        let instance = instance.clone();
+        self.pool
+            .call(move |c| super::instances::put_pg(c, &instance))
+    }
+
+    fn instances(&self) -> Result<Vec<InstanceVersion>> {
+        self.pool.call(super::instances::list_pg)
     }
 
     fn close_run(&self, run: RunId) -> Result<()> {

@@ -44,7 +44,8 @@ pub(super) fn delivery_state(c: &mut impl GenericClient, id: DeliveryId) -> Resu
     )
 }
 
-const RUN_COLS: &str = "id, campaign, occurrence_ms, created_ms, planned_townships, state";
+const RUN_COLS: &str =
+    "id, campaign, occurrence_ms, created_ms, planned_townships, state, content_hash";
 
 fn run_row(row: &Row) -> Result<Run> {
     let st: String = row.get(5);
@@ -59,6 +60,7 @@ fn run_row(row: &Row) -> Result<Run> {
             "closed" => RunState::Closed,
             _ => return Err(bad("runs.state", st)),
         },
+        content_hash: row.get(6),
     })
 }
 

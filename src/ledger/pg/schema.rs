@@ -127,6 +127,17 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX cancels_state ON cancels (state);
     ",
+    // 4: the content version a run was created with, and each instance's current version.
+    r"
+    ALTER TABLE runs ADD COLUMN content_hash TEXT;
+    CREATE TABLE instances (
+        name         TEXT    PRIMARY KEY,
+        content_hash TEXT    NOT NULL,
+        files        TEXT    NOT NULL,
+        loaded_ms    BIGINT  NOT NULL,
+        seen_ms      BIGINT  NOT NULL
+    );
+    ",
 ];
 
 /// The advisory lock key migrations hold ("shengbo" in ASCII).
@@ -142,6 +153,7 @@ pub const TABLES: &[&str] = &[
     "endpoint_health",
     "sequences",
     "cancels",
+    "instances",
 ];
 
 /// The database's schema version (0 when it has never been migrated).

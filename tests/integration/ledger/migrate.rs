@@ -122,7 +122,7 @@ fn a_sqlite_ledger_is_copied_verified_and_read_back_the_same() {
     ] {
         assert!(text.contains(table), "{text}");
     }
-    assert!(text.contains("8 tables verified"), "{text}");
+    assert!(text.contains("9 tables verified"), "{text}");
     let deliveries_line = text.lines().find(|l| l.starts_with("deliveries")).unwrap();
     assert!(
         deliveries_line.split_whitespace().nth(1) == Some("3"),
