@@ -17,7 +17,9 @@
 //! - [`pg`] — [`PgLedger`], the PostgreSQL implementation (same tables), for instances that
 //!   share one database.
 //! - [`cancels`] — cancels of a broken pair's delivered half, recorded before they are sent.
-//! - [`sequences`] — daily id counters, bounded, one per sender code ([`sequence_counter`]).
+//! - [`sequences`] — daily id counters, bounded, one per sender code ([`sequence_counter`]),
+//!   reserved in blocks.
+//! - `group` — group commit of the SQLite ledger's per-delivery writes.
 //!
 //! A delivery is one segment of a run's programme at one endpoint: one airing of one clip
 //! (message × language × repeat), keyed by run × endpoint × segment (schema version 2).
@@ -31,6 +33,7 @@ pub mod state;
 pub mod target;
 pub mod types;
 
+mod group;
 mod queries;
 mod write;
 
