@@ -6,13 +6,27 @@
 # `wrk` posting the same EBD tars (the Yi and the Mandarin package, alternating) to the same simulator.
 #
 #   benches/push.sh [N]        (default 10000: 20,000 messages from three sender codes)
+#   LEDGER=postgres benches/push.sh [N]
+#
+# LEDGER picks the ledger: `sqlite` (the default: the project's embedded file), `postgres` (a
+# throwaway PostgreSQL cluster on loopback, started as the tests start theirs — initdb and pg_ctl
+# from the PATH or Debian's /usr/lib/postgresql/*/bin, run as the `postgres` user under root —
+# with fsync and synchronous_commit on, stopped and removed at the end) or `postgres://…` (that
+# database, which should be empty: the run adds to it).
 #
 # An EBMID holds a 4-digit daily sequence: one sender EBRID can send at most 9,999 messages a
 # day. The bench's settings list as many `extra_sender_ebrids` as N endpoints × 2 languages need
 # (two for 10,000), and the messages roll over from one code to the next.
-# Needs: cargo, python3, wrk, /usr/bin/time. Results go to stdout; copy them to BENCHMARKS.md.
+# Needs: cargo, python3, wrk, /usr/bin/time (and PostgreSQL for LEDGER=postgres). Results go to
+# stdout, with the load average before and after each phase; copy them to BENCHMARKS.md.
 set -euo pipefail
 N=${1:-10000}
+LEDGER=${LEDGER:-sqlite}
+case "$LEDGER" in
+  sqlite | postgres | postgres://* | postgresql://*) ;;
+  *) echo "LEDGER \`$LEDGER\`: expected sqlite, postgres or postgres://USER@HOST:PORT/DATABASE" >&2
+     exit 1 ;;
+esac
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 # SHENGBO_BIN=path runs another build (an older commit's, for a before/after in one session).
@@ -21,7 +35,46 @@ if [ -z "${SHENGBO_BIN:-}" ]; then
 fi
 BIN=${SHENGBO_BIN:-$CARGO_TARGET_DIR/release/shengbo}
 WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+PGDIR=""
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+cleanup() {
+  kill $(jobs -p) 2>/dev/null || true
+  if [ -n "$PGDIR" ]; then
+    as_postgres "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null 2>&1 || true
+    rm -rf "$PGDIR"
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+LEDGER_URL=""
+if [ "$LEDGER" = postgres ]; then
+  INITDB=$(command -v initdb || ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)
+  PGBIN=$(dirname "$INITDB")
+  PGDIR=$(mktemp -d /tmp/shengbo-bench-pg.XXXXXX)
+  if [ "$(id -u)" = 0 ]; then chown postgres "$PGDIR"; fi
+  PGPORT=$(free_port)
+  as_postgres "$PGBIN/initdb" -D "$PGDIR/data" -U postgres -A trust -E UTF8 >"$PGDIR/initdb.log" 2>&1 \
+    || { cat "$PGDIR/initdb.log" >&2; exit 1; }
+  as_postgres "$PGBIN/pg_ctl" -D "$PGDIR/data" -w -l "$PGDIR/log" start \
+    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR" >/dev/null || { cat "$PGDIR/log" >&2; exit 1; }
+  LEDGER_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
+elif [ "$LEDGER" != sqlite ]; then
+  LEDGER_URL=$LEDGER
+fi
+LEDGER_ARGS=()
+if [ -n "$LEDGER_URL" ]; then LEDGER_ARGS=(--ledger "$LEDGER_URL"); fi
+# One query's rows, `|`-separated, from whichever ledger the run wrote.
+query() {
+  if [ -n "$LEDGER_URL" ]; then
+    psql -X -q -At "$LEDGER_URL" -c "$1"
+  else
+    python3 -c 'import sqlite3, sys
+for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("|".join(map(str, r)))' \
+      "$WORK/.shengbo/ledger.sqlite" "$1"
+  fi
+}
 cp -r "$REPO/audio" "$WORK/audio"
 mkdir -p "$WORK/schedules"
 cat > "$WORK/schedules/bench.toml" <<'EOF'
@@ -58,25 +111,27 @@ with open(out, "w") as f:
                 f'ebrid = "4{t[:6]}000000031401{(i % 99) + 1:02d}01"\ntownships = ["{t}"]\n'
                 f'timeout_s = 30\nconcurrency = 2\n\n')
 EOF
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 "$BIN" sim --listen "127.0.0.1:$PORT" --speed 600 >"$WORK/sim.log" 2>&1 &
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
 AT=$(date -u +%Y-%m-%dT%H:%M:00Z)
-echo "## push fan-out: $N endpoints, $((N * 2)) deliveries, $(nproc) cores"
+echo "## push fan-out: $N endpoints, $((N * 2)) deliveries, $(nproc) cores, ledger $LEDGER"
+echo "load average before the run: $(load)"
 START=$(date +%s.%N)
-/usr/bin/time -v "$BIN" --root "$WORK" run --once --campaign bench --at "$AT" \
+/usr/bin/time -v "$BIN" --root "$WORK" "${LEDGER_ARGS[@]}" run --once --campaign bench --at "$AT" \
   --sim "http://127.0.0.1:$PORT" --speed 600 --wait 7200 >"$WORK/run.out" 2>"$WORK/run.err" || true
 END=$(date +%s.%N)
 grep -E "^(deliveries|reach):" "$WORK/run.out" || tail -5 "$WORK/run.err"
-python3 - "$WORK/.shengbo/ledger.sqlite" "$START" "$END" <<'EOF'
-import sqlite3, sys
-db, start, end = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-c = sqlite3.connect(db)
-lat = sorted(r[0] for r in c.execute("SELECT latency_ms FROM attempts"))
-first, last = c.execute("SELECT min(started_ms), max(finished_ms) FROM attempts").fetchone()
-n = c.execute("SELECT count(*) FROM deliveries").fetchone()[0]
-final = c.execute("SELECT count(*) FROM deliveries WHERE state IN "
-                  "('played','failed','cancelled','rejected','expired')").fetchone()[0]
+echo "load average after the run: $(load)"
+query "SELECT latency_ms FROM attempts" >"$WORK/latency.txt"
+query "SELECT (SELECT min(started_ms) FROM attempts), (SELECT max(finished_ms) FROM attempts),
+  (SELECT count(*) FROM deliveries), (SELECT count(*) FROM deliveries WHERE state IN
+  ('played','failed','cancelled','rejected','expired'))" >"$WORK/summary.txt"
+python3 - "$WORK" "$START" "$END" <<'EOF'
+import sys
+work, start, end = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+lat = sorted(int(x) for x in open(f"{work}/latency.txt").read().split())
+first, last, n, final = (int(x) for x in open(f"{work}/summary.txt").read().strip().split("|"))
 def pct(p): return lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")
 wall = end - start
 print(f"time until all final: {wall:.1f} s ({final}/{n} final)")
@@ -85,13 +140,16 @@ print(f"attempts: {len(lat)}; latency p50 {pct(0.5)} ms, p99 {pct(0.99)} ms")
 push_s = (last - first) / 1000
 print(f"push phase (first attempt start to last attempt end): {push_s:.1f} s, "
       f"{len(lat) / push_s:.0f} pushes/s")
+print(f"before the first attempt (loading, planning, recording): {first / 1000 - start:.1f} s; "
+      f"after the last (state requests, closing): {end - last / 1000:.1f} s")
+open(f"{work}/rates.txt", "w").write(f"{n / wall} {len(lat) / push_s}\n")
 EOF
 grep -E "Maximum resident set size" "$WORK/run.err" | sed 's/^\s*/peak memory: /'
 grep -E "(User|System) time|Percent of CPU" "$WORK/run.err" | sed 's/^\s*/pusher: /'
 
 # The loopback ceiling: capture the two real packages of one delivery pair (Yi and Mandarin, as
 # the run sends them), then post them with wrk, alternating.
-CAP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+CAP=$(free_port)
 python3 - "$CAP" "$WORK" <<'EOF' &
 import http.server, sys
 port, work = int(sys.argv[1]), sys.argv[2]
@@ -122,4 +180,12 @@ local i = 0
 request = function() i = i + 1; return reqs[i % 2 + 1] end
 EOF
 echo "packages posted by wrk, alternating: $(stat -c %s "$WORK/body0.bin") and $(stat -c %s "$WORK/body1.bin") bytes"
-wrk -t2 -c64 -d10s -s "$WORK/post.lua" --latency "http://127.0.0.1:$PORT/ebd/0" | grep -E "Requests/sec|50%|99%|Latency |Non-2xx"
+echo "load average before wrk: $(load)"
+wrk -t2 -c64 -d10s -s "$WORK/post.lua" --latency "http://127.0.0.1:$PORT/ebd/0" >"$WORK/wrk.txt"
+grep -E "Requests/sec|50%|99%|Latency |Non-2xx" "$WORK/wrk.txt"
+echo "load average after wrk: $(load)"
+read -r WHOLE PUSH <"$WORK/rates.txt"
+CEILING=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
+python3 -c 'import sys; w, p, c = map(float, sys.argv[1:])
+print(f"share of the ceiling: whole run {100 * w / c:.0f}%, push phase {100 * p / c:.0f}%")' \
+  "$WHOLE" "$PUSH" "$CEILING"

@@ -18,7 +18,9 @@
 //!   share one database.
 //! - [`cancels`] — cancels of a broken pair's delivered half, recorded before they are sent.
 //! - `instances` — each instance's content version, on both stores.
-//! - [`sequences`] — daily id counters, bounded, one per sender code ([`sequence_counter`]).
+//! - [`sequences`] — daily id counters, bounded, one per sender code ([`sequence_counter`]),
+//!   reserved in blocks.
+//! - `group` — group commit of the SQLite ledger's per-delivery writes.
 //!
 //! A delivery is one segment of a run's programme at one endpoint: one airing of one clip
 //! (message × language × repeat), keyed by run × endpoint × segment (schema version 2).
@@ -33,6 +35,7 @@ pub mod state;
 pub mod target;
 pub mod types;
 
+mod group;
 mod queries;
 mod write;
 

@@ -5,15 +5,16 @@
 //! processes) may share a file: every write that reads first runs in an immediate transaction.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, mpsc};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::cancels::{self, Cancel, CancelState, NewCancel};
+use super::group::{Group, Reply, Waiting};
 use super::queries::{self, ms};
-use super::sequences;
-use super::write::{self, report_target, transition_in};
+use super::sequences::{self, IdBlocks};
+use super::write::{self, transition_in};
 use super::{
     Attempt, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, InstanceVersion, Ledger,
     LedgerError, NewAttempt, NewDelivery, ReachRow, Result, Run, RunId, RunSummary, Settled,
@@ -25,6 +26,8 @@ use super::{
 pub struct SqliteLedger {
     path: PathBuf,
     conn: Mutex<Connection>,
+    ids: IdBlocks,
+    group: Group,
 }
 
 impl SqliteLedger {
@@ -40,6 +43,8 @@ impl SqliteLedger {
         Ok(SqliteLedger {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
+            ids: IdBlocks::default(),
+            group: Group::default(),
         })
     }
 
@@ -50,6 +55,19 @@ impl SqliteLedger {
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (transactions roll back).
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for SqliteLedger {
+    /// Give the counter values reserved and not handed out back, where nobody reserved after them.
+    fn drop(&mut self) {
+        let unused = self.ids.unused();
+        let conn = self.conn();
+        for (kind, day, first, last) in unused {
+            if let Err(e) = sequences::give_back(&conn, &kind, day, first, last) {
+                tracing::warn!(error = %e, kind, %day, "unused counter values not given back");
+            }
+        }
     }
 }
 
@@ -172,23 +190,9 @@ impl Ledger for SqliteLedger {
     }
 
     fn record_settled(&self, settled: &Settled) -> Result<i64> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let id = write::insert_attempt(&tx, &settled.attempt)?;
-        if let Some((to, why)) = &settled.to {
-            let (id, now) = (settled.attempt.delivery, settled.attempt.finished_at);
-            let from = queries::delivery_state(&tx, id)?;
-            // A state report may have moved the delivery past what this reply says (played
-            // before the reply was read): the attempt is kept, the later state stands.
-            if !to.can_go_to(from) {
-                transition_in(&tx, id, *to, Some(why), now)?;
-            }
-        }
-        if let Some(h) = &settled.health {
-            write::upsert_health(&tx, h, true)?;
-        }
-        tx.commit()?;
-        Ok(id)
+        let (to, answer) = mpsc::sync_channel(1);
+        let waiting = Waiting::Settled(settled.clone(), Reply::new(to));
+        self.group.write(&self.conn, waiting, answer)
     }
 
     fn attempts(&self, delivery: DeliveryId) -> Result<Vec<Attempt>> {
@@ -196,48 +200,9 @@ impl Ledger for SqliteLedger {
     }
 
     fn record_state_report(&self, report: &StateReport) -> Result<Option<DeliveryId>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let found: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT id, state FROM deliveries WHERE ebm_id = ?1",
-                params![report.ebm_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        tx.execute(
-            "INSERT INTO state_reports (delivery_id, ebm_id, reported_ms, brd_state_code,
-                 description, coverage_rate, area_codes, terminals, raw)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                found.as_ref().map(|f| f.0),
-                report.ebm_id,
-                ms(report.reported_at),
-                report.brd_state_code,
-                report.description,
-                report.coverage_rate,
-                report.area_codes.join(","),
-                report
-                    .terminals
-                    .map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
-                report.raw,
-            ],
-        )?;
-        let Some((id, state)) = found else {
-            tx.commit()?;
-            tracing::warn!(ebm_id = %report.ebm_id, "state report for an unknown message");
-            return Ok(None);
-        };
-        let from = queries::parse_state(&state)?;
-        if let Some(to) = report_target(from, report.brd_state_code) {
-            let reason = format!("BrdStateCode {}", report.brd_state_code);
-            tx.execute(
-                "UPDATE deliveries SET state = ?1, reason = ?2, updated_ms = ?3 WHERE id = ?4",
-                params![to.as_str(), reason, ms(report.reported_at), id],
-            )?;
-        }
-        tx.commit()?;
-        Ok(Some(DeliveryId(id)))
+        let (to, answer) = mpsc::sync_channel(1);
+        let waiting = Waiting::Report(report.clone(), Reply::new(to));
+        self.group.write(&self.conn, waiting, answer)
     }
 
     fn state_reports(&self, delivery: DeliveryId) -> Result<Vec<StateReport>> {
@@ -259,15 +224,19 @@ impl Ledger for SqliteLedger {
     }
 
     fn next_sequence(&self, kind: &str, day: NaiveDate) -> Result<u32> {
-        sequences::next(&self.conn(), kind, day)
+        sequences::unbounded(self.next_sequence_within(kind, day, u32::MAX)?)
     }
 
     fn next_sequence_within(&self, kind: &str, day: NaiveDate, max: u32) -> Result<Option<u32>> {
-        sequences::next_within(&self.conn(), kind, day, max)
+        self.ids.take(kind, day, max, &mut |kind, day, n, max| {
+            sequences::reserve(&mut self.conn(), kind, day, n, max)
+        })
     }
 
     fn raise_sequence(&self, kind: &str, day: NaiveDate, used: u32) -> Result<u32> {
-        sequences::raise(&self.conn(), kind, day, used)
+        let value = sequences::raise(&self.conn(), kind, day, used)?;
+        self.ids.raised(kind, day, used);
+        Ok(value)
     }
 
     fn deliveries_due(&self, now: DateTime<Utc>) -> Result<Vec<Delivery>> {

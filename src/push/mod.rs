@@ -166,6 +166,7 @@ impl Pusher {
         if !project.campaigns.iter().any(|c| c.id == campaign) {
             return Err(PushError::UnknownCampaign(campaign.to_string()));
         }
+        let started = self.wire.now();
         // Wider than the minute: a programme playing on from before it wins over it.
         let (from, to) = crate::plan::occurrence_window(occurrence);
         let plan = crate::plan::plan(
@@ -184,6 +185,19 @@ impl Pusher {
             return Ok(None);
         }
         let targeted: Vec<String> = broadcasts.iter().map(|b| b.township_code.clone()).collect();
+        let mut media = MediaResolver::new(
+            &project.root,
+            &project.catalog,
+            project.adjusted_cache.clone(),
+        )
+        .with_loudness(project.loudness);
+        // The run is dated when it is opened, after planning and adjusting the clips (seconds
+        // for a fresh project): its creation time is every package's `SendTime`, which must stay
+        // close to the real time the packages go out.
+        for item in broadcasts.iter().flat_map(|b| &b.items) {
+            media.resolve(item)?;
+        }
+        let now = now + (self.wire.now() - started);
         let ours = &project.version.hash;
         let (run_id, created) = self.ledger.open_run_versioned(
             campaign,
@@ -201,12 +215,6 @@ impl Pusher {
             false => self.permit(&run, ours, now)?,
         };
         let send_time = run.created_at.with_nanosecond_zero();
-        let mut media = MediaResolver::new(
-            &project.root,
-            &project.catalog,
-            project.adjusted_cache.clone(),
-        )
-        .with_loudness(project.loudness);
         let drafts = content::drafts(
             &broadcasts,
             &self.registry,

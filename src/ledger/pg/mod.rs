@@ -19,6 +19,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::cancels::{Cancel, CancelState, NewCancel};
 use super::queries::ms;
+use super::sequences::{self, IdBlocks};
 use super::{
     Attempt, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, InstanceVersion, Ledger,
     LedgerError, NewAttempt, NewDelivery, ReachRow, Result, Run, RunId, RunSummary, Settled,
@@ -33,6 +34,7 @@ pub const CONNECTIONS: usize = 4;
 pub struct PgLedger {
     pool: Pool,
     target: String,
+    ids: IdBlocks,
 }
 
 impl std::fmt::Debug for PgLedger {
@@ -69,7 +71,11 @@ impl PgLedger {
         let pool = Pool::start(config, CONNECTIONS, target.clone());
         let t = target.clone();
         pool.call(move |c| schema::migrate(c, &t))?;
-        Ok(PgLedger { pool, target })
+        Ok(PgLedger {
+            pool,
+            target,
+            ids: IdBlocks::default(),
+        })
     }
 
     /// The database as named in messages.
@@ -81,6 +87,22 @@ impl PgLedger {
     pub fn ping(&self) -> Result<()> {
         self.pool
             .call(|c| Ok(c.simple_query("SELECT 1").map(drop)?))
+    }
+}
+
+impl Drop for PgLedger {
+    /// Give the counter values reserved and not handed out back, where no instance reserved
+    /// after them.
+    fn drop(&mut self) {
+        for (kind, day, first, last) in self.ids.unused() {
+            let name = kind.clone();
+            let back = self
+                .pool
+                .call(move |c| write::give_back_sequence(c, &name, day, first, last));
+            if let Err(e) = back {
+                tracing::warn!(error = %e, kind, %day, "unused counter values not given back");
+            }
+        }
     }
 }
 
@@ -262,26 +284,24 @@ impl Ledger for PgLedger {
     }
 
     fn next_sequence(&self, kind: &str, day: NaiveDate) -> Result<u32> {
-        let kind = kind.to_string();
-        let value = self
-            .pool
-            .call(move |c| write::next_sequence(c, &kind, day, None))?;
-        value.ok_or(LedgerError::BadValue {
-            column: "sequences.value",
-            value: "beyond the largest".to_string(),
-        })
+        sequences::unbounded(self.next_sequence_within(kind, day, u32::MAX)?)
     }
 
     fn next_sequence_within(&self, kind: &str, day: NaiveDate, max: u32) -> Result<Option<u32>> {
-        let kind = kind.to_string();
-        self.pool
-            .call(move |c| write::next_sequence(c, &kind, day, Some(max)))
+        self.ids.take(kind, day, max, &mut |kind, day, n, max| {
+            let kind = kind.to_string();
+            self.pool
+                .call(move |c| write::reserve_sequence(c, &kind, day, n, max))
+        })
     }
 
     fn raise_sequence(&self, kind: &str, day: NaiveDate, used: u32) -> Result<u32> {
-        let kind = kind.to_string();
-        self.pool
-            .call(move |c| write::raise_sequence(c, &kind, day, used))
+        let name = kind.to_string();
+        let value = self
+            .pool
+            .call(move |c| write::raise_sequence(c, &name, day, used))?;
+        self.ids.raised(kind, day, used);
+        Ok(value)
     }
 
     fn deliveries_due(&self, now: DateTime<Utc>) -> Result<Vec<Delivery>> {

@@ -4,7 +4,7 @@
 //! locked (`FOR UPDATE`), so two instances never both move one delivery.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use postgres::{GenericClient, Row};
+use postgres::{Client, GenericClient, Row};
 
 use super::super::cancels::{Cancel, CancelState, NewCancel};
 use super::super::queries::ms;
@@ -96,26 +96,64 @@ pub(super) fn upsert_health(
     Ok(())
 }
 
-/// The next value of `kind` for `day`: unbounded with `max` = `None`; else `None` once `max`
-/// was handed out (one statement, so two instances never both get `max`).
-pub(super) fn next_sequence(
+/// Reserve at most `n` values of `kind` for `day`, none above `max`, in one transaction (the
+/// row locked, so two instances reserve one after the other): the block's first and last value,
+/// or `None` once `max` was handed out (the counter stays put).
+pub(super) fn reserve_sequence(
+    c: &mut Client,
+    kind: &str,
+    day: NaiveDate,
+    n: u32,
+    max: u32,
+) -> Result<Option<(u32, u32)>> {
+    let mut tx = c.transaction()?;
+    let day = day_key(day);
+    tx.execute(
+        "INSERT INTO sequences (kind, day, value) VALUES ($1, $2, 0)
+         ON CONFLICT (kind, day) DO NOTHING",
+        &[&kind, &day],
+    )?;
+    let old: i64 = tx
+        .query_one(
+            "SELECT value FROM sequences WHERE kind = $1 AND day = $2 FOR UPDATE",
+            &[&kind, &day],
+        )?
+        .get(0);
+    let max = i64::from(max);
+    if old >= max {
+        return Ok(None);
+    }
+    let last = (old + i64::from(n.max(1))).min(max);
+    tx.execute(
+        "UPDATE sequences SET value = $3 WHERE kind = $1 AND day = $2",
+        &[&kind, &day, &last],
+    )?;
+    tx.commit()?;
+    Ok(Some((
+        small(old + 1, "sequences.value")?,
+        small(last, "sequences.value")?,
+    )))
+}
+
+/// Give back the unused values `first..=last` of `kind` for `day` when nobody reserved after
+/// them (the counter still stands at `last`).
+pub(super) fn give_back_sequence(
     c: &mut impl GenericClient,
     kind: &str,
     day: NaiveDate,
-    max: Option<u32>,
-) -> Result<Option<u32>> {
-    if max == Some(0) {
-        return Ok(None);
-    }
-    let bound = max.map_or(i64::MAX, i64::from);
-    let row = c.query_opt(
-        "INSERT INTO sequences (kind, day, value) VALUES ($1, $2, 1)
-         ON CONFLICT (kind, day) DO UPDATE SET value = sequences.value + 1
-         WHERE sequences.value < $3
-         RETURNING value",
-        &[&kind, &day_key(day), &bound],
+    first: u32,
+    last: u32,
+) -> Result<bool> {
+    let n = c.execute(
+        "UPDATE sequences SET value = $3 WHERE kind = $1 AND day = $2 AND value = $4",
+        &[
+            &kind,
+            &day_key(day),
+            &(i64::from(first) - 1),
+            &i64::from(last),
+        ],
     )?;
-    row.map(|r| small(r.get(0), "sequences.value")).transpose()
+    Ok(n == 1)
 }
 
 /// Raise `kind` for `day` so that the next value handed out is above `used`; never lowers it.
