@@ -278,6 +278,7 @@ pub fn dispatch_config(registry: &Registry) -> crate::dispatch::DispatchConfig {
         },
         drain: std::time::Duration::from_secs(10),
         max_live: crate::dispatch::live_jobs(p.concurrency),
+        holder: None,
     }
 }
 

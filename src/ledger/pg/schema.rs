@@ -127,6 +127,12 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX cancels_state ON cancels (state);
     ",
+    // 4: delivery leases and the instance that made each attempt.
+    r"
+    ALTER TABLE deliveries ADD COLUMN leased_by TEXT;
+    ALTER TABLE deliveries ADD COLUMN lease_until_ms BIGINT;
+    ALTER TABLE attempts ADD COLUMN instance TEXT;
+    ",
 ];
 
 /// The advisory lock key migrations hold ("shengbo" in ASCII).
