@@ -48,13 +48,17 @@ impl Lease {
     }
 }
 
-/// The name an instance goes by when none is given: the host name, or `shengbo`.
-pub fn default_holder() -> String {
+/// This machine's host name, if it has one.
+pub fn host_name() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "shengbo".to_string())
+}
+
+/// The name an instance goes by when none is given: the host name, or `shengbo`.
+pub fn default_holder() -> String {
+    host_name().unwrap_or_else(|| "shengbo".to_string())
 }
 
 /// A lease is free to `?2` at `?3`: never taken, already `?2`'s, or run out.

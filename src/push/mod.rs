@@ -9,6 +9,7 @@
 //! - [`clock`] — the play clock (real time, or accelerated for the demo and drills).
 //! - [`pairs`] — whole pairs: a broken pair's other half is withheld or cancelled.
 //! - [`breaks`] — cancels sent while the run is still going out, as each pair breaks.
+//! - [`leases`] — a run is driven under the leases of its deliveries, renewed while it goes.
 //! - [`outcome`] — per-township outcomes and reach of a run, with its denominator.
 
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ use crate::transport::Router;
 pub mod breaks;
 pub mod clock;
 pub mod content;
+pub mod leases;
 pub mod outcome;
 pub mod pairs;
 pub mod prepare;
@@ -117,6 +119,8 @@ pub struct Pusher {
     /// The real clock: every time and date on the wire (`EBDTime`, `SendTime`, the dates in
     /// ids) is read from it, never from an accelerated play clock or a drill's dispatch clock.
     pub wire: crate::dispatch::Clock,
+    /// The instance's name: the holder of the leases on the deliveries it sends.
+    pub holder: Arc<str>,
 }
 
 impl std::fmt::Debug for Pusher {
@@ -293,28 +297,33 @@ impl Pusher {
             profile: Arc::clone(&self.profile),
             clip_base: self.clip_base.clone(),
             wire: self.wire,
+            holder: Arc::clone(&self.holder),
         }
     }
 
     /// A dispatcher sending through this pusher's router, its limits from the registry.
     pub fn dispatcher(&self, clock: crate::dispatch::Clock) -> crate::dispatch::Dispatcher<Router> {
         use rand::SeedableRng as _;
+        let config = crate::dispatch::DispatchConfig {
+            holder: Some(Arc::clone(&self.holder)),
+            ..dispatch_config(&self.registry)
+        };
         crate::dispatch::Dispatcher::new(
             Arc::clone(&self.router),
             Arc::clone(&self.ledger),
-            dispatch_config(&self.registry),
+            config,
             clock,
             rand::rngs::StdRng::from_os_rng(),
         )
     }
 
-    /// Send every pending delivery of `runs`, then follow their play states; runs whose
-    /// deliveries all reached a final state are closed. The runs' prepared deliveries are
-    /// handed to the dispatcher (taken out of `runs`: the ledger has their states from here on).
-    pub async fn drive(
+    /// [`Pusher::drive`] once the leases are taken: send the pending deliveries of `runs` that
+    /// are in `held`, then follow the runs' play states and close the settled ones.
+    async fn drive_held(
         &self,
         dispatcher: &crate::dispatch::Dispatcher<Router>,
         runs: &mut [PreparedRun],
+        held: &std::collections::HashSet<crate::ledger::DeliveryId>,
         play: PlayClock,
         wait: state::StateWait,
         shutdown: tokio::sync::watch::Receiver<bool>,
@@ -328,7 +337,7 @@ impl Pusher {
             .iter_mut()
             .flat_map(|r| std::mem::take(&mut r.deliveries))
             .filter(|p| p.delivery.state == crate::ledger::DeliveryState::Pending)
-            .filter(|p| !withheld.contains(&p.delivery.id))
+            .filter(|p| !withheld.contains(&p.delivery.id) && held.contains(&p.delivery.id))
             .collect();
         let (ends, ended) = tokio::sync::mpsc::unbounded_channel();
         let (report, ()) = tokio::join!(

@@ -200,6 +200,7 @@ mod tests {
             profile,
             clip_base: "http://127.0.0.1:9/v1/audio".into(),
             wire: Clock::system(),
+            holder: "county-a".into(),
         };
         let set = PushSet::new(pusher, Clock::system()).await;
         EndpointReload {

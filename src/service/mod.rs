@@ -12,6 +12,7 @@
 //! - [`loops`] — connection checks and the follow-up of deliveries a restart left unsettled.
 //! - [`inbound`] — platforms' unsolicited state reports, checked with the registry's keys.
 //! - [`resume`] — what a restart picks up again: every open run.
+//! - [`takeover`] — deliveries of an instance that died, claimed when their lease runs out.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -33,6 +34,7 @@ pub mod loops;
 pub mod metered;
 mod pushing;
 pub mod resume;
+pub mod takeover;
 
 /// Where the HTTP app listens.
 #[derive(Debug)]
@@ -64,6 +66,9 @@ pub struct ServiceConfig {
     pub limits: crate::server::Limits,
     /// The ledger's store; default the data directory's SQLite file.
     pub ledger: crate::ledger::LedgerTarget,
+    /// This instance's name, the holder of its delivery leases (default the host name); every
+    /// instance sharing a ledger needs its own.
+    pub instance: String,
 }
 
 impl ServiceConfig {
@@ -80,6 +85,7 @@ impl ServiceConfig {
             schedule: true,
             metrics: Arc::new(Metrics::default()),
             limits: crate::server::Limits::default(),
+            instance: crate::ledger::lease::default_holder(),
         }
     }
 }

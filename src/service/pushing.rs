@@ -60,6 +60,7 @@ impl Pushing {
             profile,
             clip_base,
             wire: clock,
+            holder: config.instance.as_str().into(),
         };
         let set = PushSet::new(pusher.clone(), clock).await;
         let (tx, rx) = watch::channel(Arc::new(set));
@@ -115,6 +116,13 @@ impl Pushing {
             Arc::clone(&project.borrow()),
             sweep.resume,
             now,
+            stop.clone(),
+        ));
+        tasks.spawn(super::takeover::takeover(
+            Arc::clone(&runner),
+            self.rx.clone(),
+            project.clone(),
+            clock,
             stop.clone(),
         ));
         let cron = CronLoop {

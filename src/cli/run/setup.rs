@@ -71,6 +71,7 @@ pub(crate) fn pusher(global: &Global, registry: Registry) -> anyhow::Result<Push
             signer: Some(crate::server::signed::UrlSigner::open(data.path())?),
         },
         wire: crate::dispatch::Clock::system(),
+        holder: crate::ledger::lease::default_holder().into(),
     })
 }
 

@@ -88,6 +88,18 @@ impl Running {
         reload_s: u64,
         metrics: Arc<Metrics>,
     ) -> Running {
+        Running::start_configured(root, sim, clock, (schedule, reload_s), metrics, |_| {}).await
+    }
+
+    /// [`Running::start_with`], its configuration adjusted by `configure` (ledger, instance).
+    pub async fn start_configured(
+        root: &Path,
+        sim: &str,
+        clock: Clock,
+        (schedule, reload_s): (bool, u64),
+        metrics: Arc<Metrics>,
+        configure: impl FnOnce(&mut ServiceConfig),
+    ) -> Running {
         let tokens = root.join(".shengbo/tokens.json");
         std::fs::create_dir_all(root.join(".shengbo")).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -101,6 +113,7 @@ impl Running {
         config.reload = Duration::from_secs(reload_s);
         config.schedule = schedule;
         config.metrics = metrics;
+        configure(&mut config);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(shengbo::service::serve(config, clock, async move {
             let _ = rx.await;
