@@ -1,6 +1,8 @@
 //! Delivery leases on PostgreSQL (see `ledger::lease`): the rows a call takes are locked, and a
 //! claim skips rows another instance is claiming at the same moment (`FOR UPDATE SKIP LOCKED`),
 //! so two instances never both come away with one delivery.
+//!
+//! Instants are UTC milliseconds, as everywhere in the ledger; the clock is the caller's.
 
 use chrono::{DateTime, Utc};
 use postgres::GenericClient;
