@@ -336,3 +336,74 @@ check-stand-ins = { $count ->
        *[other] { $count } clips stand
     } in for staff recordings still to be made: { $files }
 check-stand-ins-notes = as their `message.toml` says: { $notes }
+
+## the coverage page (src/server/page.rs, src/server/page/)
+page-title = shengbo coverage
+page-heading = shengbo · fraud-awareness broadcast coverage
+page-totals = Totals
+page-period = Period (Beijing time) { $from } to { $to }, { $runs ->
+    [one] 1 run
+   *[other] { $runs } runs
+}.
+page-period-latest = No period given: the 7 days up to the day of the most recent run ({ $latest }).
+page-period-no-runs = No period given: the ledger holds no run yet.
+page-empty = No run in this period, so there are no coverage figures to show.
+page-empty-hint = Add ?from=2026-11-01&to=2026-12-01 to the address for another period; runs appear here after shengbo run or shengbo demo.
+page-scope = Area
+page-prefecture = Liangshan Yi Autonomous Prefecture (population { $people })
+page-denominators = Denominators: reached (of targeted) divides by the people of the townships targeted in the period; reached (of area) by the whole prefecture. People reached = each township's people in its best run (every segment confirmed) × the coverage its platform reported; where no report came they count whole, shown apart as "no coverage report". { $estimated } targeted townships have an estimated population.
+page-col-townships = Townships (reached/targeted)
+page-col-targeted = People targeted
+page-col-reached = People reached
+page-col-played = People played to
+page-col-unreported = No coverage report
+page-col-pct-targeted = Reached (of targeted)
+page-col-pct-played = Played (of targeted)
+page-col-pct-area = Reached (of area)
+page-col-failures = Failures
+page-col-name = Name
+page-by-county = By county
+page-by-township = By township
+page-by-village = By village
+page-row-summary = { $code } { $name } — reached { $pct }
+page-chart-heading = People reached per county
+page-chart-caption = Each bar's full length is the county's population; the dark part is the people reached in the period. Sorted by share reached, highest first.
+page-chart-axis-x = People
+page-chart-axis-y = County
+page-chart-legend-population = County population
+page-chart-legend-reached = Reached in the period
+page-chart-value = { $reached } / { $people } ({ $pct })
+page-chart-not-targeted = not targeted
+page-unreached = Townships not reached
+page-unreached-none = Every targeted township was reached.
+page-unreached-people = People targeted
+page-unreached-reason = Reason
+page-unreached-pending = no delivery or play confirmed (still waiting, or the platform did not report)
+page-failures = Failures and expiries
+page-none = None
+page-col-time = Time
+page-col-campaign = Campaign
+page-col-township = Township
+page-col-county = County
+page-col-lang = Language
+page-col-endpoint = Endpoint
+page-col-state = State
+page-col-reason = Reason
+page-endpoints = Endpoint health
+page-no-records = No records yet
+page-col-circuit = Circuit
+page-col-consecutive = Consecutive failures
+page-col-last-seen = Last answer
+page-lang-ii = Nuosu Yi
+page-lang-zh = Mandarin
+page-state-pending = pending
+page-state-sent = sent
+page-state-delivered = delivered
+page-state-rejected = rejected
+page-state-expired = expired
+page-state-played = played
+page-state-failed = play failed
+page-state-cancelled = cancelled
+page-circuit-closed = closed
+page-circuit-open = open
+page-circuit-half_open = half open (probing)
