@@ -74,14 +74,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     config.limits = args.edge.limits();
     config.ledger = global.ledger()?;
     let shared = matches!(config.ledger, crate::ledger::LedgerTarget::Postgres(_));
-    let host = || {
-        std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .ok()
-            .and_then(|h| parse_instance(h.trim()).ok())
-    };
+    let host = || crate::ledger::lease::host_name().and_then(|h| parse_instance(&h).ok());
     if let Some(name) = args.instance.or_else(|| shared.then(host).flatten()) {
         config.metrics.set_instance(&name);
-        config.instance = Some(name);
+        config.instance = name;
     }
     match rt.block_on(crate::service::serve(
         config,

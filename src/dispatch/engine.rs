@@ -382,6 +382,7 @@ impl<T: Transport> Inner<T> {
             result: outcome.to_record(),
             latency_ms,
             error: outcome.detail().map(str::to_string),
+            instance: self.config.holder.as_deref().map(str::to_string),
         };
         (outcome, attempt)
     }

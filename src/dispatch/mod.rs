@@ -136,6 +136,8 @@ pub struct DispatchConfig {
     /// Jobs alive (started, waiting, backing off or in flight) at once; the rest wait their
     /// turn in a list, in play-window order. See [`live_jobs`].
     pub max_live: usize,
+    /// The instance whose lease the deliveries are sent under: recorded on every attempt.
+    pub holder: Option<std::sync::Arc<str>>,
 }
 
 /// The jobs to keep alive for `max_in_flight` attempts: four per attempt, and never fewer than
@@ -158,6 +160,7 @@ impl Default for DispatchConfig {
             breaker: BreakerConfig::default(),
             drain: Duration::from_secs(30),
             max_live: live_jobs(32),
+            holder: None,
         }
     }
 }

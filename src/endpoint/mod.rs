@@ -181,6 +181,9 @@ pub struct PushSettings {
     pub connection_check: Duration,
     /// How long after the play window ends a `run --once` waits for play states.
     pub state_wait: Duration,
+    /// How long an instance's lease on the deliveries it sends lasts unless renewed: after
+    /// its death, another instance takes them over within this time plus a few seconds.
+    pub lease: Duration,
 }
 
 impl Default for PushSettings {
@@ -195,6 +198,7 @@ impl Default for PushSettings {
             breaker_cooldown: Duration::from_secs(60),
             connection_check: Duration::from_secs(120),
             state_wait: Duration::from_secs(120),
+            lease: Duration::from_secs(30),
         }
     }
 }

@@ -33,6 +33,7 @@ pub(super) struct RawPush {
     breaker_cooldown_s: Option<Spanned<f64>>,
     connection_check_s: Option<Spanned<f64>>,
     state_wait_s: Option<Spanned<f64>>,
+    lease_s: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,6 +213,7 @@ impl Cx<'_> {
                 d.connection_check,
             ),
             state_wait: self.secs(p.state_wait_s, "state_wait_s", 86_400.0, d.state_wait),
+            lease: self.secs(p.lease_s, "lease_s", 3_600.0, d.lease),
         }
     }
 

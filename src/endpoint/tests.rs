@@ -52,6 +52,19 @@ fn the_shipped_demo_registry_serves_every_township() {
             .starts_with("http://127.0.0.1:4567/ebd/")
     );
     assert_eq!(reg.push.air_by, Duration::from_secs(1800));
+    assert_eq!(reg.push.lease, Duration::from_secs(30));
+}
+
+#[test]
+fn the_lease_time_is_range_checked() {
+    let endpoint = "[[endpoint]]\nid = \"a\"\nkind = \"webhook\"\nurl = \"http://x\"\nsecret_env = \"S\"\n\
+                    counties = [\"昭觉县\"]\n";
+    for bad in ["0", "-5", "3601"] {
+        let joined = errors(&format!("[push]\nlease_s = {bad}\n\n{endpoint}")).join("\n");
+        assert!(joined.contains("`lease_s`"), "{bad}: {joined}");
+    }
+    let (reg, _) = parse(&format!("[push]\nlease_s = 7.5\n\n{endpoint}")).unwrap();
+    assert_eq!(reg.push.lease, Duration::from_millis(7_500));
 }
 
 #[test]

@@ -18,6 +18,7 @@
 //!   share one database.
 //! - [`cancels`] — cancels of a broken pair's delivered half, recorded before they are sent.
 //! - `instances` — each instance's content version, on both stores.
+//! - [`lease`] — which instance may send a delivery now; takeover after an instance dies.
 //! - [`sequences`] — daily id counters, bounded, one per sender code ([`sequence_counter`]),
 //!   reserved in blocks.
 //! - `group` — group commit of the SQLite ledger's per-delivery writes.
@@ -27,6 +28,7 @@
 
 pub mod cancels;
 mod instances;
+pub mod lease;
 pub mod pg;
 pub mod schema;
 pub mod sequences;
@@ -44,6 +46,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub use cancels::{Cancel, CancelState, NewCancel};
+pub use lease::Lease;
 pub use pg::PgLedger;
 pub use sequences::sequence_counter;
 pub use sqlite::SqliteLedger;
@@ -262,6 +265,33 @@ pub trait Ledger: Send + Sync {
     fn put_instance(&self, instance: &InstanceVersion) -> Result<()>;
     /// Every instance's last written version, by name.
     fn instances(&self) -> Result<Vec<InstanceVersion>>;
+    /// Take or renew `holder`'s lease on each of `ids` whose lease is free (never taken, run
+    /// out at `now`, or already `holder`'s), until `until`; returns the ids `holder` holds now,
+    /// in the order given. See [`lease`].
+    fn lease(
+        &self,
+        ids: &[DeliveryId],
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DeliveryId>>;
+    /// Claim for `holder`, until `until`, up to `limit` pending deliveries inside their air-by
+    /// whose lease ran out under another holder (its instance died), or that were never leased
+    /// and written before `stale`; earliest air-by first. Deliveries another instance claims at
+    /// the same moment are left to it.
+    fn claim_leases(
+        &self,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+        stale: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>>;
+    /// Give up `holder`'s leases on `ids` (done with, or left to others); returns how many it
+    /// held.
+    fn release_leases(&self, ids: &[DeliveryId], holder: &str) -> Result<usize>;
+    /// Who holds the lease on `id` and until when; `None` when never taken or released.
+    fn lease_of(&self, id: DeliveryId) -> Result<Option<(String, DateTime<Utc>)>>;
 
     /// Whether the store answers now (for `/readyz`): a cheap read by default.
     fn ping(&self) -> Result<()> {

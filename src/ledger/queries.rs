@@ -162,7 +162,7 @@ pub fn ids_where(conn: &Connection, filter: &str, arg: i64) -> Result<Vec<Delive
 
 pub fn attempts(conn: &Connection, delivery: DeliveryId) -> Result<Vec<Attempt>> {
     let mut stmt = conn.prepare(
-        "SELECT id, started_ms, finished_ms, outcome, code, latency_ms, error
+        "SELECT id, started_ms, finished_ms, outcome, code, latency_ms, error, instance
          FROM attempts WHERE delivery_id = ?1 ORDER BY id",
     )?;
     let rows = stmt.query_map(params![delivery.0], |row| {
@@ -179,6 +179,7 @@ pub fn attempts(conn: &Connection, delivery: DeliveryId) -> Result<Vec<Attempt>>
                 .ok_or_else(|| bad(3, "attempts.outcome", &kind))?,
             latency_ms: u64::try_from(latency).unwrap_or(0),
             error: row.get(6)?,
+            instance: row.get(7)?,
         })
     })?;
     let mut out: Vec<Attempt> = rows.collect::<rusqlite::Result<_>>()?;

@@ -164,6 +164,13 @@ pub const MIGRATIONS: &[&str] = &[
         seen_ms      INTEGER NOT NULL
     );
     ",
+    // 5: delivery leases (which instance may send a delivery now, until when) and the instance
+    // that made each attempt.
+    r"
+    ALTER TABLE deliveries ADD COLUMN leased_by TEXT;
+    ALTER TABLE deliveries ADD COLUMN lease_until_ms INTEGER;
+    ALTER TABLE attempts ADD COLUMN instance TEXT;
+    ",
 ];
 
 /// The schema version this build writes.

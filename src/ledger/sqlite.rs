@@ -12,6 +12,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::cancels::{self, Cancel, CancelState, NewCancel};
 use super::group::{Group, Reply, Waiting};
+use super::lease;
 use super::queries::{self, ms};
 use super::sequences::{self, IdBlocks};
 use super::write::{self, transition_in};
@@ -316,5 +317,34 @@ impl Ledger for SqliteLedger {
         let changed = cancels::settle(&tx, delivery, to, detail, now)?;
         tx.commit()?;
         Ok(changed)
+    }
+
+    fn lease(
+        &self,
+        ids: &[DeliveryId],
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DeliveryId>> {
+        lease::take(&mut self.conn(), ids, holder, until, now)
+    }
+
+    fn claim_leases(
+        &self,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+        stale: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
+        lease::claim(&mut self.conn(), holder, until, now, stale, limit)
+    }
+
+    fn release_leases(&self, ids: &[DeliveryId], holder: &str) -> Result<usize> {
+        lease::release(&mut self.conn(), ids, holder)
+    }
+
+    fn lease_of(&self, id: DeliveryId) -> Result<Option<(String, DateTime<Utc>)>> {
+        lease::holder_of(&self.conn(), id)
     }
 }

@@ -189,6 +189,8 @@ pub struct NewAttempt {
     pub result: AttemptResult,
     pub latency_ms: u64,
     pub error: Option<String>,
+    /// The instance that made it (its lease holder), when it had one.
+    pub instance: Option<String>,
 }
 
 /// An attempt and what it settled, written together in one transaction.
@@ -214,6 +216,9 @@ pub struct Attempt {
     pub result: AttemptResult,
     pub latency_ms: u64,
     pub error: Option<String>,
+    /// The instance that made it, when recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 /// An `EBMStateResponse` (or broadcast-log item) about one message.

@@ -103,8 +103,8 @@ pub(super) fn report_in(conn: &Connection, report: &StateReport) -> Result<Optio
 pub(super) fn insert_attempt(conn: &Connection, a: &NewAttempt) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO attempts (delivery_id, started_ms, finished_ms, outcome, code,
-             latency_ms, error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+             latency_ms, error, instance)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         a.delivery.0,
@@ -114,6 +114,7 @@ pub(super) fn insert_attempt(conn: &Connection, a: &NewAttempt) -> Result<i64> {
         a.result.code(),
         i64::try_from(a.latency_ms).unwrap_or(i64::MAX),
         a.error,
+        a.instance,
     ])
     .map_err(|e| match e {
         rusqlite::Error::SqliteFailure(f, _)

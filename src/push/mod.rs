@@ -9,6 +9,7 @@
 //! - [`clock`] — the play clock (real time, or accelerated for the demo and drills).
 //! - [`pairs`] — whole pairs: a broken pair's other half is withheld or cancelled.
 //! - [`breaks`] — cancels sent while the run is still going out, as each pair breaks.
+//! - [`leases`] — a run is driven under the leases of its deliveries, renewed while it goes.
 //! - [`outcome`] — per-township outcomes and reach of a run, with its denominator.
 
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ use crate::transport::Router;
 pub mod breaks;
 pub mod clock;
 pub mod content;
+pub mod leases;
 pub mod outcome;
 pub mod pairs;
 pub mod prepare;
@@ -124,9 +126,9 @@ pub struct Pusher {
     /// The real clock: every time and date on the wire (`EBDTime`, `SendTime`, the dates in
     /// ids) is read from it, never from an accelerated play clock or a drill's dispatch clock.
     pub wire: crate::dispatch::Clock,
-    /// The name this process writes its content version under (empty: it writes none, as
-    /// `run --once`); its own row is not another instance's version.
-    pub instance: String,
+    /// The instance's name: the holder of the leases on the deliveries it sends, and the row
+    /// its content version is written under (its own row is not another instance's version).
+    pub instance: Arc<str>,
 }
 
 impl std::fmt::Debug for Pusher {
@@ -308,6 +310,7 @@ pub fn dispatch_config(registry: &Registry) -> crate::dispatch::DispatchConfig {
         },
         drain: std::time::Duration::from_secs(10),
         max_live: crate::dispatch::live_jobs(p.concurrency),
+        holder: None,
     }
 }
 
@@ -322,29 +325,33 @@ impl Pusher {
             profile: Arc::clone(&self.profile),
             clip_base: self.clip_base.clone(),
             wire: self.wire,
-            instance: self.instance.clone(),
+            instance: Arc::clone(&self.instance),
         }
     }
 
     /// A dispatcher sending through this pusher's router, its limits from the registry.
     pub fn dispatcher(&self, clock: crate::dispatch::Clock) -> crate::dispatch::Dispatcher<Router> {
         use rand::SeedableRng as _;
+        let config = crate::dispatch::DispatchConfig {
+            holder: Some(Arc::clone(&self.instance)),
+            ..dispatch_config(&self.registry)
+        };
         crate::dispatch::Dispatcher::new(
             Arc::clone(&self.router),
             Arc::clone(&self.ledger),
-            dispatch_config(&self.registry),
+            config,
             clock,
             rand::rngs::StdRng::from_os_rng(),
         )
     }
 
-    /// Send every pending delivery of `runs`, then follow their play states; runs whose
-    /// deliveries all reached a final state are closed. The runs' prepared deliveries are
-    /// handed to the dispatcher (taken out of `runs`: the ledger has their states from here on).
-    pub async fn drive(
+    /// [`Pusher::drive`] once the leases are taken: send the pending deliveries of `runs` that
+    /// are in `held`, then follow the runs' play states and close the settled ones.
+    async fn drive_held(
         &self,
         dispatcher: &crate::dispatch::Dispatcher<Router>,
         runs: &mut [PreparedRun],
+        held: &std::collections::HashSet<crate::ledger::DeliveryId>,
         play: PlayClock,
         wait: state::StateWait,
         shutdown: tokio::sync::watch::Receiver<bool>,
@@ -358,7 +365,7 @@ impl Pusher {
             .iter_mut()
             .flat_map(|r| std::mem::take(&mut r.deliveries))
             .filter(|p| p.delivery.state == crate::ledger::DeliveryState::Pending)
-            .filter(|p| !withheld.contains(&p.delivery.id))
+            .filter(|p| !withheld.contains(&p.delivery.id) && held.contains(&p.delivery.id))
             .collect();
         let (ends, ended) = tokio::sync::mpsc::unbounded_channel();
         let (report, ()) = tokio::join!(

@@ -201,7 +201,7 @@ mod tests {
             profile,
             clip_base: "http://127.0.0.1:9/v1/audio".into(),
             wire: Clock::system(),
-            instance: String::new(),
+            instance: "county-a".into(),
         };
         let set = PushSet::new(pusher, Clock::system()).await;
         EndpointReload {

@@ -1,5 +1,6 @@
 //! The service's background loops beside the cron loop: `ConnectionCheck` heartbeats to the
-//! endpoints in force, and the follow-up of what a restart left unsettled: cancels, play states.
+//! endpoints in force, and the follow-up of what a restart left unsettled: cancels, play states
+//! (each run's under the leases of its deliveries, so two instances never both follow one up).
 //! Both read time from the service's clock.
 
 use std::sync::Arc;
@@ -34,9 +35,17 @@ pub async fn follow_up(
             if !runs.is_empty() {
                 tracing::info!(cancels = pending.len(), "sending cancels left unsettled");
             }
-            let sends = runs
-                .into_iter()
-                .map(|run| pusher.send_cancels(run, clock, stop.clone()));
+            let sends = runs.into_iter().map(|run| {
+                let (pusher, stop) = (&pusher, stop.clone());
+                async move {
+                    let Some(held) = pusher.hold_run(run, clock).await? else {
+                        return Ok(());
+                    };
+                    let sent = pusher.send_cancels(run, clock, stop).await;
+                    held.release().await;
+                    sent
+                }
+            });
             for r in futures_util::future::join_all(sends).await {
                 if let Err(e) = r {
                     tracing::error!(error = %e, "sending cancels failed");
@@ -70,9 +79,18 @@ pub async fn follow_up(
     };
     let play = PlayClock::starting_at(clock.now(), 1.0);
     for run in runs {
+        let held = match pusher.hold_run(run, clock).await {
+            Ok(Some(held)) => held,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::error!(%run, error = %e, "follow-up failed");
+                continue;
+            }
+        };
         if let Err(e) = pusher.await_states(run, play, wait, stop.clone()).await {
             tracing::error!(%run, error = %e, "follow-up failed");
         }
+        held.release().await;
     }
     let ledger = Arc::clone(&pusher.ledger);
     match tokio::task::spawn_blocking(move || super::resume::close_settled(ledger.as_ref())).await {

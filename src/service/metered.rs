@@ -206,4 +206,29 @@ impl Ledger for MeteredLedger {
     ) -> Result<bool> {
         self.inner.settle_cancel(delivery, to, detail, now)
     }
+    fn lease(
+        &self,
+        ids: &[DeliveryId],
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DeliveryId>> {
+        self.inner.lease(ids, holder, until, now)
+    }
+    fn claim_leases(
+        &self,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+        stale: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
+        self.inner.claim_leases(holder, until, now, stale, limit)
+    }
+    fn release_leases(&self, ids: &[DeliveryId], holder: &str) -> Result<usize> {
+        self.inner.release_leases(ids, holder)
+    }
+    fn lease_of(&self, id: DeliveryId) -> Result<Option<(String, DateTime<Utc>)>> {
+        self.inner.lease_of(id)
+    }
 }

@@ -13,6 +13,7 @@
 //! - [`inbound`] — platforms' unsolicited state reports, checked with the registry's keys.
 //! - [`resume`] — what a restart picks up again: every open run.
 //! - [`peers`] — this instance's content version in the ledger, and other instances' versions.
+//! - [`takeover`] — deliveries of an instance that died, claimed when their lease runs out.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -35,6 +36,7 @@ pub mod metered;
 pub mod peers;
 mod pushing;
 pub mod resume;
+pub mod takeover;
 
 /// Where the HTTP app listens.
 #[derive(Debug)]
@@ -66,13 +68,10 @@ pub struct ServiceConfig {
     pub limits: crate::server::Limits,
     /// The ledger's store; default the data directory's SQLite file.
     pub ledger: crate::ledger::LedgerTarget,
-    /// This instance's name, under which it writes its content version to the ledger
-    /// (default [`DEFAULT_INSTANCE`]).
-    pub instance: Option<String>,
+    /// This instance's name (default the host name): the holder of its delivery leases and the
+    /// row its content version is written under; every instance sharing a ledger needs its own.
+    pub instance: String,
 }
-
-/// The name of an instance not given one.
-pub const DEFAULT_INSTANCE: &str = "serve";
 
 impl ServiceConfig {
     /// A pushing service for `root` with its data in `data`, listening on `listen`.
@@ -88,13 +87,8 @@ impl ServiceConfig {
             schedule: true,
             metrics: Arc::new(Metrics::default()),
             limits: crate::server::Limits::default(),
-            instance: None,
+            instance: crate::ledger::lease::default_holder(),
         }
-    }
-
-    /// This instance's name in the ledger.
-    pub fn instance_name(&self) -> &str {
-        self.instance.as_deref().unwrap_or(DEFAULT_INSTANCE)
     }
 }
 
@@ -219,7 +213,7 @@ pub async fn serve(
     let pushing = match (&ledger, config.schedule) {
         (Some(l), true) => {
             let m = Arc::clone(&config.metrics);
-            let name = config.instance_name();
+            let name = config.instance.as_str();
             let peers = peers::Peers::start(Arc::clone(l), name, &project, clock, m).await?;
             tasks.spawn(peers.run(project_rx.clone(), stop.clone()));
             let clip_base = crate::transport::webhook::ClipLinks {

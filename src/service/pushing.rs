@@ -60,7 +60,7 @@ impl Pushing {
             profile,
             clip_base,
             wire: clock,
-            instance: config.instance_name().to_string(),
+            instance: config.instance.as_str().into(),
         };
         let set = PushSet::new(pusher.clone(), clock).await;
         let (tx, rx) = watch::channel(Arc::new(set));
@@ -117,6 +117,13 @@ impl Pushing {
             Arc::clone(&project.borrow()),
             sweep.resume,
             now,
+            stop.clone(),
+        ));
+        tasks.spawn(super::takeover::takeover(
+            Arc::clone(&runner),
+            self.rx.clone(),
+            project.clone(),
+            clock,
             stop.clone(),
         ));
         let cron = CronLoop {

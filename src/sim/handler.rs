@@ -173,6 +173,11 @@ impl SimState {
                 let v = self.take_cancel(ebm, &verdict)?;
                 return Ok(self.reply_verdict(&v, Some(ebd))?);
             }
+            Body::Ebm(_) if self.inner.hold_broadcasts.load(Ordering::SeqCst) => {
+                return Err(Unanswered::Unavailable(
+                    "simulated outage of broadcasts".into(),
+                ));
+            }
             Body::Ebm(ebm) => {
                 self.refuse_lang(ebm)?;
                 self.take_ebm(ebm);

@@ -84,6 +84,8 @@ struct Inner {
     hold_cancels: AtomicBool,
     /// While set, state requests are answered HTTP 503 (an outage of the state path).
     hold_states: AtomicBool,
+    /// While set, broadcasts (EBMs) are answered HTTP 503.
+    hold_broadcasts: AtomicBool,
 }
 
 /// The simulator's shared state; cheap to clone.
@@ -117,6 +119,7 @@ impl SimState {
             stats: Mutex::new(SimStats::default()),
             hold_cancels: AtomicBool::new(false),
             hold_states: AtomicBool::new(false),
+            hold_broadcasts: AtomicBool::new(false),
         };
         Ok(SimState {
             inner: Arc::new(inner),
@@ -139,6 +142,12 @@ impl SimState {
     /// Answer state requests with HTTP 503 (`true`) or again normally (`false`).
     pub fn hold_states(&self, on: bool) {
         self.inner.hold_states.store(on, Ordering::SeqCst);
+    }
+
+    /// Answer broadcasts with HTTP 503 (`true`) or take them again (`false`): a platform
+    /// unreachable for a while, so a sender's deliveries stay pending.
+    pub fn hold_broadcasts(&self, on: bool) {
+        self.inner.hold_broadcasts.store(on, Ordering::SeqCst);
     }
 
     /// A snapshot of the counters.

@@ -75,6 +75,7 @@ fn attempt(d: shengbo::ledger::DeliveryId, result: AttemptResult) -> NewAttempt 
         result,
         latency_ms: 120,
         error: Some("connection refused".to_string()),
+        instance: Some("county-a".to_string()),
     }
 }
 
@@ -513,6 +514,7 @@ fn bench_a_prefecture_run(store: &Store) {
 
 mod batch;
 mod cancels;
+mod leases;
 mod migrate;
 mod segments;
 mod shared;

@@ -77,7 +77,7 @@ pub(crate) fn pusher(global: &Global, registry: Registry) -> anyhow::Result<Push
             signer: Some(crate::server::signed::UrlSigner::open(data.path())?),
         },
         wire: crate::dispatch::Clock::system(),
-        instance: String::new(),
+        instance: crate::ledger::lease::default_holder().into(),
     })
 }
 

@@ -202,6 +202,7 @@ fn config() -> DispatchConfig {
         },
         drain: Duration::from_secs(5),
         max_live: 64,
+        holder: Some("county-a".into()),
     }
 }
 

@@ -10,6 +10,7 @@
 //! private network. Reach a remote server through an encrypted tunnel.
 
 pub mod copy;
+mod lease;
 mod pool;
 mod queries;
 pub mod schema;
@@ -407,5 +408,39 @@ impl Ledger for PgLedger {
             tx.commit()?;
             Ok(changed)
         })
+    }
+
+    fn lease(
+        &self,
+        ids: &[DeliveryId],
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DeliveryId>> {
+        let (ids, holder) = (ids.to_vec(), holder.to_string());
+        self.pool
+            .call(move |c| lease::take(c, &ids, &holder, until, now))
+    }
+
+    fn claim_leases(
+        &self,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+        stale: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
+        let holder = holder.to_string();
+        self.pool
+            .call(move |c| lease::claim(c, &holder, until, now, stale, limit))
+    }
+
+    fn release_leases(&self, ids: &[DeliveryId], holder: &str) -> Result<usize> {
+        let (ids, holder) = (ids.to_vec(), holder.to_string());
+        self.pool.call(move |c| lease::release(c, &ids, &holder))
+    }
+
+    fn lease_of(&self, id: DeliveryId) -> Result<Option<(String, DateTime<Utc>)>> {
+        self.pool.call(move |c| lease::holder_of(c, id))
     }
 }

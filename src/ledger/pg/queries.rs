@@ -139,7 +139,7 @@ pub(super) fn deliveries_where(
 
 pub(super) fn attempts(c: &mut impl GenericClient, delivery: DeliveryId) -> Result<Vec<Attempt>> {
     let rows = c.query(
-        "SELECT id, started_ms, finished_ms, outcome, code, latency_ms, error
+        "SELECT id, started_ms, finished_ms, outcome, code, latency_ms, error, instance
          FROM attempts WHERE delivery_id = $1 ORDER BY id",
         &[&delivery.0],
     )?;
@@ -157,6 +157,7 @@ pub(super) fn attempts(c: &mut impl GenericClient, delivery: DeliveryId) -> Resu
                 .ok_or_else(|| bad("attempts.outcome", &kind))?,
             latency_ms: u64::try_from(latency).unwrap_or(0),
             error: row.get(6),
+            instance: row.get(7),
         });
     }
     Ok(out)

@@ -138,6 +138,12 @@ pub const MIGRATIONS: &[&str] = &[
         seen_ms      BIGINT  NOT NULL
     );
     ",
+    // 5: delivery leases and the instance that made each attempt.
+    r"
+    ALTER TABLE deliveries ADD COLUMN leased_by TEXT;
+    ALTER TABLE deliveries ADD COLUMN lease_until_ms BIGINT;
+    ALTER TABLE attempts ADD COLUMN instance TEXT;
+    ",
 ];
 
 /// The advisory lock key migrations hold ("shengbo" in ASCII).

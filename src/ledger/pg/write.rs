@@ -42,8 +42,8 @@ pub(super) fn insert_attempt(c: &mut impl GenericClient, a: &NewAttempt) -> Resu
     let row = c
         .query_one(
             "INSERT INTO attempts (delivery_id, started_ms, finished_ms, outcome, code,
-                 latency_ms, error)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                 latency_ms, error, instance)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             &[
                 &a.delivery.0,
                 &ms(a.started_at),
@@ -52,6 +52,7 @@ pub(super) fn insert_attempt(c: &mut impl GenericClient, a: &NewAttempt) -> Resu
                 &a.result.code(),
                 &i64::try_from(a.latency_ms).unwrap_or(i64::MAX),
                 &a.error,
+                &a.instance,
             ],
         )
         .map_err(|e| match e.code() {

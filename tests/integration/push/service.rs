@@ -88,16 +88,15 @@ impl Running {
         reload_s: u64,
         metrics: Arc<Metrics>,
     ) -> Running {
-        Running::start_configured(root, sim, clock, schedule, reload_s, metrics, |_| {}).await
+        Running::start_configured(root, sim, clock, (schedule, reload_s), metrics, |_| {}).await
     }
 
-    /// [`Running::start_with`], its configuration finished by `configure` (ledger, instance).
+    /// [`Running::start_with`], its configuration adjusted by `configure` (ledger, instance).
     pub async fn start_configured(
         root: &Path,
         sim: &str,
         clock: Clock,
-        schedule: bool,
-        reload_s: u64,
+        (schedule, reload_s): (bool, u64),
         metrics: Arc<Metrics>,
         configure: impl FnOnce(&mut ServiceConfig),
     ) -> Running {

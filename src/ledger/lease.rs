@@ -1,0 +1,165 @@
+//! Delivery leases: which instance may send a delivery now. An instance takes the lease of the
+//! deliveries it works on (as it records them, or when it resumes a run) until
+//! `now + lease time`, renews it while it works, and releases it when it is done; a delivery
+//! still pending whose lease ran out (its instance died) is claimed by another instance and sent
+//! under its recorded ids. A lease is free when never taken, run out, or already the taker's: an
+//! instance restarted under its name takes its own deliveries back at once. Instances sharing a
+//! ledger must have distinct names.
+//!
+//! The SQLite side of [`Ledger`](super::Ledger)'s lease methods lives here (one immediate
+//! transaction each); PostgreSQL's is `pg::lease` (`FOR UPDATE SKIP LOCKED`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, TransactionBehavior, params};
+
+use super::queries::{self, ms};
+use super::{Delivery, DeliveryId, LedgerError, Result};
+
+/// Who takes leases, and for how long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The instance's name (`serve --instance`, default the host name).
+    pub holder: Arc<str>,
+    /// How long a lease lasts unless renewed (`lease_s` in `[push]`).
+    pub time: Duration,
+}
+
+impl Lease {
+    /// A lease of `time` for `holder`.
+    pub fn new(holder: &str, time: Duration) -> Lease {
+        Lease {
+            holder: Arc::from(holder),
+            time,
+        }
+    }
+
+    /// When a lease taken at `now` runs out.
+    pub fn until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + crate::dispatch::delta(self.time)
+    }
+
+    /// How often a holder renews its leases, and an instance looks for run-out ones: a third
+    /// of the lease time, at most 5 s (so a takeover comes within the lease time + 5 s).
+    pub fn tick(&self) -> Duration {
+        (self.time / 3).clamp(Duration::from_millis(100), Duration::from_secs(5))
+    }
+}
+
+/// This machine's host name, if it has one.
+pub fn host_name() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+}
+
+/// The name an instance goes by when none is given: the host name, or `shengbo`.
+pub fn default_holder() -> String {
+    host_name().unwrap_or_else(|| "shengbo".to_string())
+}
+
+/// A lease is free to `?2` at `?3`: never taken, already `?2`'s, or run out.
+const FREE: &str = "(leased_by IS NULL OR leased_by = ?2 OR lease_until_ms <= ?3)";
+
+/// Take or renew `holder`'s lease on each of `ids` that is free, until `until`. Returns the ids
+/// `holder` holds now, in the order given.
+pub(super) fn take(
+    conn: &mut Connection,
+    ids: &[DeliveryId],
+    holder: &str,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<DeliveryId>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut held = Vec::new();
+    {
+        let mut stmt = tx.prepare_cached(&format!(
+            "UPDATE deliveries SET leased_by = ?2, lease_until_ms = ?4 WHERE id = ?1 AND {FREE}"
+        ))?;
+        for id in ids {
+            if stmt.execute(params![id.0, holder, ms(now), ms(until)])? == 1 {
+                held.push(*id);
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(held)
+}
+
+/// Claim for `holder`, until `until`, up to `limit` pending deliveries inside their air-by whose
+/// lease ran out under another holder, or that were never leased and written before `stale`.
+/// Earliest air-by first.
+pub(super) fn claim(
+    conn: &mut Connection,
+    holder: &str,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+    stale: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<Delivery>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let ids: Vec<i64> = tx
+        .prepare(&format!(
+            "SELECT id FROM deliveries WHERE {CLAIMABLE} LIMIT ?4"
+        ))?
+        .query_map(params![ms(now), holder, ms(stale), limit], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        tx.execute(
+            "UPDATE deliveries SET leased_by = ?2, lease_until_ms = ?3 WHERE id = ?1",
+            params![id, holder, ms(until)],
+        )?;
+        out.extend(queries::delivery(&tx, DeliveryId(id))?);
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
+/// Pending, inside its air-by at `?1`, and its lease run out at `?1` under another holder than
+/// `?2`, or never taken and written before `?3`; earliest air-by first.
+const CLAIMABLE: &str = "state = 'pending' AND air_by_ms > ?1
+    AND CASE WHEN leased_by IS NULL THEN created_ms <= ?3
+             ELSE leased_by <> ?2 AND lease_until_ms <= ?1 END
+    ORDER BY air_by_ms, id";
+
+/// Give up `holder`'s leases on `ids`; returns how many it held.
+pub(super) fn release(conn: &mut Connection, ids: &[DeliveryId], holder: &str) -> Result<usize> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut n = 0;
+    {
+        let mut stmt = tx.prepare_cached(
+            "UPDATE deliveries SET leased_by = NULL, lease_until_ms = NULL
+             WHERE id = ?1 AND leased_by = ?2",
+        )?;
+        for id in ids {
+            n += stmt.execute(params![id.0, holder])?;
+        }
+    }
+    tx.commit()?;
+    Ok(n)
+}
+
+/// Who holds the lease on `id`, and until when (`None` when it was never taken or released).
+pub(super) fn holder_of(
+    conn: &Connection,
+    id: DeliveryId,
+) -> Result<Option<(String, DateTime<Utc>)>> {
+    let row: Option<(Option<String>, Option<i64>)> =
+        rusqlite::OptionalExtension::optional(conn.query_row(
+            "SELECT leased_by, lease_until_ms FROM deliveries WHERE id = ?1",
+            params![id.0],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        ))?;
+    let Some((Some(holder), Some(until))) = row else {
+        return Ok(None);
+    };
+    let until = DateTime::from_timestamp_millis(until).ok_or(LedgerError::BadValue {
+        column: "deliveries.lease_until_ms",
+        value: until.to_string(),
+    })?;
+    Ok(Some((holder, until)))
+}

@@ -1,0 +1,191 @@
+//! Driving runs under delivery leases ([`crate::ledger::lease`]): before a run's deliveries are
+//! sent, this instance takes the lease of every one not final yet; only those it holds are
+//! sent, and a run none of whose open deliveries it holds is left whole to the instance that
+//! does (no sends, no state follow-ups, no cancels from here). The leases are renewed while the
+//! run goes on and released when it is done with, or shut down (so another instance may take
+//! over at once).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use super::{PlayClock, PreparedRun, Pusher, state::StateWait};
+use crate::dispatch::{Clock, DispatchReport, Dispatcher};
+use crate::ledger::{DeliveryId, Lease, LedgerError, RunId};
+use crate::transport::Router;
+
+impl Pusher {
+    /// The lease this pusher sends under: its holder, and the registry's `lease_s`.
+    pub fn lease(&self) -> Lease {
+        Lease {
+            holder: Arc::clone(&self.instance),
+            time: self.registry.push.lease,
+        }
+    }
+
+    /// Send every pending delivery of `runs` this instance holds the lease of, then follow
+    /// their play states; runs whose deliveries all reached a final state are closed. The runs'
+    /// prepared deliveries are handed to the dispatcher (taken out of `runs`: the ledger has
+    /// their states from here on).
+    pub async fn drive(
+        &self,
+        dispatcher: &Dispatcher<Router>,
+        runs: &mut [PreparedRun],
+        play: PlayClock,
+        wait: StateWait,
+        shutdown: watch::Receiver<bool>,
+    ) -> DispatchReport {
+        let clock = dispatcher.clock();
+        let open: Vec<DeliveryId> = runs
+            .iter()
+            .flat_map(|r| &r.deliveries)
+            .filter(|p| !p.delivery.state.is_final())
+            .map(|p| p.delivery.id)
+            .collect();
+        let held: HashSet<DeliveryId> = match self.take_leases(open.clone(), clock).await {
+            Ok(held) => held.into_iter().collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "delivery leases not taken; nothing sent from here");
+                HashSet::new()
+            }
+        };
+        let mut mine = Vec::new();
+        for r in runs.iter_mut() {
+            let ours = r.deliveries.iter().all(|p| p.delivery.state.is_final())
+                || r.deliveries.iter().any(|p| held.contains(&p.delivery.id));
+            if !ours {
+                tracing::info!(run = %r.run.id, campaign = %r.run.campaign,
+                    "run left to the instance holding its deliveries");
+                continue;
+            }
+            mine.push(PreparedRun {
+                run: r.run.clone(),
+                deliveries: std::mem::take(&mut r.deliveries),
+                targeted: r.targeted.clone(),
+                unserved: r.unserved.clone(),
+            });
+        }
+        if held.len() < open.len() {
+            tracing::info!(
+                held = held.len(),
+                others = open.len() - held.len(),
+                "deliveries held by other instances are left to them"
+            );
+        }
+        let keeper = self.keep_leases(held.iter().copied().collect(), clock);
+        let report = self
+            .drive_held(dispatcher, &mut mine, &held, play, wait, shutdown)
+            .await;
+        keeper.release().await;
+        report
+    }
+
+    /// Hold the leases of `run`'s deliveries not final yet, for a follow-up (cancels, play
+    /// states) of a run no one is driving; `None` when another instance holds them all.
+    pub async fn hold_run(&self, run: RunId, clock: Clock) -> Result<Option<Keeper>, LedgerError> {
+        let ledger = Arc::clone(&self.ledger);
+        let open: Vec<DeliveryId> =
+            tokio::task::spawn_blocking(move || ledger.deliveries_of_run(run))
+                .await
+                .expect("ledger task")?
+                .into_iter()
+                .filter(|d| !d.state.is_final())
+                .map(|d| d.id)
+                .collect();
+        let held = self.take_leases(open.clone(), clock).await?;
+        if held.is_empty() && !open.is_empty() {
+            tracing::info!(%run, "follow-up left to the instance holding the run's deliveries");
+            return Ok(None);
+        }
+        Ok(Some(self.keep_leases(held, clock)))
+    }
+
+    /// Take (or renew) this instance's lease on `ids`; the ids it holds.
+    pub async fn take_leases(
+        &self,
+        ids: Vec<DeliveryId>,
+        clock: Clock,
+    ) -> Result<Vec<DeliveryId>, LedgerError> {
+        if ids.is_empty() {
+            return Ok(ids);
+        }
+        let (ledger, lease) = (Arc::clone(&self.ledger), self.lease());
+        let now = clock.now();
+        tokio::task::spawn_blocking(move || {
+            ledger.lease(&ids, &lease.holder, lease.until(now), now)
+        })
+        .await
+        .expect("ledger task")
+    }
+
+    /// Renew the leases on `ids` every [`Lease::tick`] until the returned keeper is released
+    /// or dropped. A lease lost (this instance was cut off longer than the lease time, and
+    /// another took the delivery over) is said loudly.
+    pub fn keep_leases(&self, ids: Vec<DeliveryId>, clock: Clock) -> Keeper {
+        let this = self.clone();
+        let renew = ids.clone();
+        let task = tokio::spawn(async move {
+            let ids = renew;
+            if ids.is_empty() {
+                return;
+            }
+            let tick = this.lease().tick();
+            loop {
+                tokio::time::sleep(tick).await;
+                match this.take_leases(ids.clone(), clock).await {
+                    Ok(held) if held.len() < ids.len() => {
+                        let lost: Vec<i64> = ids
+                            .iter()
+                            .filter(|id| !held.contains(id))
+                            .map(|id| id.0)
+                            .collect();
+                        tracing::error!(?lost, "delivery leases lost to another instance");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "delivery leases not renewed"),
+                }
+            }
+        });
+        Keeper {
+            task,
+            ids,
+            pusher: self.clone(),
+        }
+    }
+}
+
+/// Leases renewed in the background; dropping it stops the renewals (the leases then run out),
+/// [`Keeper::release`] also gives them up at once.
+#[derive(Debug)]
+pub struct Keeper {
+    task: tokio::task::JoinHandle<()>,
+    ids: Vec<DeliveryId>,
+    pusher: Pusher,
+}
+
+impl Keeper {
+    /// Stop renewing and release the leases.
+    pub async fn release(self) {
+        self.task.abort();
+        if self.ids.is_empty() {
+            return;
+        }
+        let (ledger, holder) = (
+            Arc::clone(&self.pusher.ledger),
+            Arc::clone(&self.pusher.instance),
+        );
+        let ids = self.ids.clone();
+        let released =
+            tokio::task::spawn_blocking(move || ledger.release_leases(&ids, &holder)).await;
+        if let Ok(Err(e)) = released {
+            tracing::warn!(error = %e, "leases not released; they run out by themselves");
+        }
+    }
+}
+
+impl Drop for Keeper {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

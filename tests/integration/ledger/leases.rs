@@ -1,0 +1,124 @@
+//! Delivery leases on both stores: one holder at a time until the lease runs out, renewals,
+//! releases, and run-out leases claimed once by instances claiming at the same moment.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use shengbo::lang::Lang;
+use shengbo::ledger::{AttemptResult, DeliveryId, DeliveryState, Ledger, NewAttempt};
+
+use super::{Store, new_delivery, race, t};
+
+both_stores!(
+    a_lease_has_one_holder_until_it_runs_out,
+    run_out_leases_are_claimed_once_by_racing_instances,
+);
+
+/// A run with `n` deliveries (one per endpoint), written at 09:50.
+fn deliveries(l: &dyn Ledger, n: u32) -> Vec<DeliveryId> {
+    let (run, _) = l.open_run("fraud", t(10, 0), n, t(9, 50)).unwrap();
+    (0..n)
+        .map(|i| {
+            let new = new_delivery(run, &format!("ep-{i}"), Lang::Ii, &["513431001"], i + 1);
+            l.record_delivery(&new, t(9, 50)).unwrap().0.id
+        })
+        .collect()
+}
+
+fn secs(at: DateTime<Utc>, s: i64) -> DateTime<Utc> {
+    at + TimeDelta::seconds(s)
+}
+
+fn a_lease_has_one_holder_until_it_runs_out(store: &Store) {
+    let (a, b) = (store.open(), store.open());
+    let ids = deliveries(a.as_ref(), 3);
+    let now = t(9, 50);
+    let held = a.lease(&ids[..2], "county-a", t(9, 51), now).unwrap();
+    assert_eq!(held, ids[..2]);
+    assert_eq!(
+        a.lease_of(ids[0]).unwrap(),
+        Some(("county-a".to_string(), t(9, 51)))
+    );
+    // Another instance gets only the free one while A's lease runs.
+    let held = b.lease(&ids, "county-b", t(9, 51), secs(now, 30)).unwrap();
+    assert_eq!(held, [ids[2]]);
+    // The holder renews.
+    let held = a
+        .lease(&ids[..1], "county-a", t(9, 52), secs(now, 45))
+        .unwrap();
+    assert_eq!(held, [ids[0]]);
+    // At 09:51 A's lease on the second ran out: B takes it, not the renewed first.
+    let held = b.lease(&ids, "county-b", t(9, 53), t(9, 51)).unwrap();
+    assert_eq!(held, ids[1..]);
+    assert_eq!(
+        a.lease(&ids[1..2], "county-a", t(9, 54), t(9, 51)).unwrap(),
+        []
+    );
+    // A release gives up only the caller's own leases.
+    assert_eq!(a.release_leases(&ids, "county-a").unwrap(), 1);
+    assert_eq!(a.lease_of(ids[0]).unwrap(), None);
+    assert_eq!(
+        b.lease_of(ids[1]).unwrap(),
+        Some(("county-b".to_string(), t(9, 53)))
+    );
+    assert_eq!(b.release_leases(&ids, "county-b").unwrap(), 2);
+    assert!(ids.iter().all(|&id| b.lease_of(id).unwrap().is_none()));
+    // Every attempt records its instance.
+    a.record_attempt(&NewAttempt {
+        delivery: ids[0],
+        started_at: t(9, 58),
+        finished_at: t(9, 58),
+        result: AttemptResult::Timeout,
+        latency_ms: 5,
+        error: None,
+        instance: Some("county-b".to_string()),
+    })
+    .unwrap();
+    let attempts = store.open().attempts(ids[0]).unwrap();
+    assert_eq!(attempts[0].instance.as_deref(), Some("county-b"));
+}
+
+fn run_out_leases_are_claimed_once_by_racing_instances(store: &Store) {
+    let l = store.open();
+    let ids = deliveries(l.as_ref(), 24);
+    // A dead instance held 20 until 09:51; one of them is final, one never leased.
+    let dead = l
+        .lease(&ids[..20], "county-dead", t(9, 51), t(9, 50))
+        .unwrap();
+    assert_eq!(dead.len(), 20);
+    l.transition(ids[0], DeliveryState::Expired, Some("test"), t(9, 50))
+        .unwrap();
+    // A live instance holds three more until 10:30.
+    l.lease(&ids[20..23], "county-live", t(10, 30), t(9, 50))
+        .unwrap();
+    // Never leased, written at 09:50: claimable only once it is stale (written before 09:45 —
+    // it is not), so it stays with whoever is recording it.
+    let stale = t(9, 45);
+    let claimed = race(store, 2, 6, |l| {
+        let me = format!("{:?}", std::thread::current().id());
+        let got = l.claim_leases(&me, t(9, 53), t(9, 52), stale, 3).unwrap();
+        got.into_iter()
+            .map(|d| {
+                assert_eq!(d.state, DeliveryState::Pending);
+                let (holder, until) = l.lease_of(d.id).unwrap().unwrap();
+                assert_eq!((holder.as_str(), until), (me.as_str(), t(9, 53)));
+                d.id
+            })
+            .collect::<Vec<_>>()
+    });
+    let all: Vec<DeliveryId> = claimed.into_iter().flatten().collect();
+    let once: BTreeSet<DeliveryId> = all.iter().copied().collect();
+    assert_eq!(all.len(), once.len(), "a delivery claimed twice: {all:?}");
+    let expected: BTreeSet<DeliveryId> = ids[1..20].iter().copied().collect();
+    assert_eq!(once, expected);
+    // Once stale, the never-leased one is claimed too (the claims above run to 09:53); past
+    // its air-by, nothing is.
+    let late = l
+        .claim_leases("county-c", t(9, 55), secs(t(9, 52), 30), t(9, 50), 10)
+        .unwrap();
+    assert_eq!(late.iter().map(|d| d.id).collect::<Vec<_>>(), [ids[23]]);
+    let overdue = l
+        .claim_leases("county-c", t(10, 40), t(10, 31), t(10, 31), 10)
+        .unwrap();
+    assert!(overdue.is_empty(), "{overdue:?}");
+}
