@@ -35,21 +35,29 @@ pub struct DemoSim {
     pub state: SimState,
 }
 
+/// Why the demo's simulator did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimStartError {
+    #[error("simulator profile: {0}")]
+    Profile(#[from] crate::ebd::profile::ProfileError),
+    #[error("simulator listener: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
 /// Start the simulator on `127.0.0.1:<free port>`, one terminal per village, its clock kept at
 /// the shared play clock (updated every 5 ms) until the runtime ends.
 pub async fn start_sim(
     directory: &Directory,
     faults: Faults,
     clock: SharedClock,
-) -> std::io::Result<DemoSim> {
+) -> Result<DemoSim, SimStartError> {
     let config = SimConfig {
         faults,
         ..SimConfig::default()
     }
     .with_directory(directory);
     let sim_clock = SimClock::manual(now(&clock));
-    let state = SimState::new(config, SimKeys::default(), sim_clock.clone())
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let state = SimState::new(config, SimKeys::default(), sim_clock.clone())?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let router = app(state.clone());

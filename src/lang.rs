@@ -45,14 +45,6 @@ impl Lang {
         }
     }
 
-    /// The language's own name.
-    pub fn endonym(self) -> &'static str {
-        match self {
-            Lang::Ii => "ꆈꌠꉙ",
-            Lang::Zh => "普通话",
-        }
-    }
-
     /// The other language of a pair.
     pub fn other(self) -> Lang {
         match self {

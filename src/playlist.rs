@@ -15,11 +15,6 @@ use crate::plan::{Broadcast, PlaylistItem};
 /// XSPF `meta`/`extension` namespace of this project.
 pub const XSPF_NS: &str = "urn:x-shengbo:playlist";
 
-/// The default item location: its file path under the project root (`audio/<id>/ii.mp3`).
-pub fn file_path(item: &PlaylistItem) -> String {
-    item.file.clone()
-}
-
 /// An absolute URL: `location` as is when it has a scheme, else joined to `base_url` with each
 /// path segment percent-encoded.
 pub fn absolute_url(base_url: &str, location: &str) -> String {
@@ -241,6 +236,11 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    /// An item's location as its file path under the project root (`audio/<id>/ii.mp3`).
+    fn file_path(item: &PlaylistItem) -> String {
+        item.file.clone()
+    }
 
     fn item(message: &str, lang: Lang, duration_s: f64, gap_after_s: f64) -> PlaylistItem {
         PlaylistItem {

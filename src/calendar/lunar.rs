@@ -76,11 +76,6 @@ pub fn month_len(year: i32, month: u8, leap: bool) -> Option<u8> {
     to_solar(year, month, leap, 1).map(|d| LunarDate::from_solar(d).month_len)
 }
 
-/// The leap month of a lunar year, if it has one.
-pub fn leap_month(year: i32) -> Option<u8> {
-    (1..=12).find(|&m| to_solar(year, m, true, 1).is_some())
-}
-
 /// The sexagenary index of a day (0 = 甲子).
 pub fn sexagenary(d: NaiveDate) -> u8 {
     (i64::from(d.num_days_from_ce()) + 1_721_474).rem_euclid(60) as u8
@@ -143,6 +138,11 @@ mod tests {
         // The eve belongs to the previous lunar year.
         let eve = LunarDate::from_solar(d(2026, 2, 16));
         assert_eq!((eve.year, eve.month, eve.day), (2025, 12, eve.month_len));
+    }
+
+    /// The leap month of a lunar year, if it has one.
+    fn leap_month(year: i32) -> Option<u8> {
+        (1..=12).find(|&m| to_solar(year, m, true, 1).is_some())
     }
 
     #[test]

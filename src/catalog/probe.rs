@@ -2,8 +2,6 @@
 //! exact length, integrated loudness and true peak (ebur128), clipping, a level envelope for
 //! silence and same-audio checks — without holding the decoded audio.
 
-use std::path::Path;
-
 use ebur128::{EbuR128, Mode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -92,12 +90,6 @@ pub fn probe_bytes(
         size_bytes,
     };
     Ok(ProbeRecord { probe, analysis })
-}
-
-/// Probe a file from disk.
-pub fn probe_file(path: &Path, params: AnalysisParams) -> Result<ProbeRecord, DecodeError> {
-    let bytes = std::fs::read(path)?;
-    probe_bytes(bytes, path.extension().and_then(|e| e.to_str()), params)
 }
 
 /// Running measurements over interleaved buffers.

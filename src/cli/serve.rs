@@ -45,14 +45,19 @@ pub struct Args {
     pub edge: crate::server::EdgeArgs,
 }
 
-fn parse_instance(s: &str) -> Result<String, String> {
+/// An instance name outside the rule of `--instance`.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("an instance name is 1–64 characters of A-Z a-z 0-9 . _ : -")]
+pub struct InstanceError;
+
+fn parse_instance(s: &str) -> Result<String, InstanceError> {
     let ok = (1..=64).contains(&s.len())
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
     if ok {
         Ok(s.to_string())
     } else {
-        Err("1–64 characters of A-Z a-z 0-9 . _ : -".to_string())
+        Err(InstanceError)
     }
 }
 

@@ -144,23 +144,6 @@ impl Ebrid {
         Ok(Ebrid(value.to_owned()))
     }
 
-    /// Build a 2018 resource code from its parts.
-    pub fn new_2018(
-        level: u8,
-        region: &str,
-        resource_type: &str,
-        type_seq: u8,
-        subtype: &str,
-        subtype_seq: u8,
-    ) -> Result<Ebrid, IdError> {
-        let s = format!(
-            "{level}{region}{resource_type}{}{subtype}{}",
-            pad("type sequence", u64::from(type_seq), 2)?,
-            pad("subtype sequence", u64::from(subtype_seq), 2)?
-        );
-        Ebrid::parse(&s, IdFormat::V2018)
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -219,8 +202,6 @@ mod tests {
         assert_eq!(id.region(), "513431000000");
         assert_eq!(id.resource_type(), Some("0102"));
         assert_eq!(id.subtype(), Some("01"));
-        let built = Ebrid::new_2018(4, "513431000000", "0102", 1, "01", 1).unwrap();
-        assert_eq!(built, id);
     }
 
     #[test]

@@ -22,8 +22,9 @@ pub enum KeyError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// A signer that failed: the software key's own error, or a hardware device's.
     #[error("signing device: {0}")]
-    Device(String),
+    Device(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Signs bytes with SM2 (SM3 digest with the distinguishing id); returns r‖s.
@@ -72,7 +73,7 @@ impl Signer for KeySigner {
         let sig: Signature = self
             .key
             .try_sign(data)
-            .map_err(|e| KeyError::Device(e.to_string()))?;
+            .map_err(|e| KeyError::Device(Box::new(e)))?;
         Ok(sig.to_bytes())
     }
 }

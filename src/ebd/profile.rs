@@ -238,13 +238,6 @@ impl EbdProfile {
         }
     }
 
-    /// The language a wire code names, if any.
-    pub fn language_of(&self, code: &str) -> Option<Lang> {
-        Lang::ALL
-            .into_iter()
-            .find(|l| self.language_code(*l).eq_ignore_ascii_case(code))
-    }
-
     /// The `AuxiliaryType` of a file, by its extension.
     pub fn auxiliary_type(&self, file_name: &str) -> Option<u8> {
         let ext = file_name.rsplit_once('.')?.1.to_ascii_lowercase();
@@ -269,7 +262,6 @@ mod tests {
         assert_eq!(p.event_type, "14B20");
         assert_eq!(p.severity, 10);
         assert_eq!(p.language_code(Lang::Ii), "iii");
-        assert_eq!(p.language_of("ZHO"), Some(Lang::Zh));
         assert_eq!(p.auxiliary_type("clip.MP3"), Some(2));
         assert_eq!(p.auxiliary_type("clip.wav"), Some(3));
         assert_eq!(p.auxiliary_type("clip.ogg"), None);

@@ -38,7 +38,9 @@ pub struct SignatureFile {
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
     #[error("signature file is not well-formed: {0}")]
-    Malformed(String),
+    Malformed(#[source] roxmltree::Error),
+    #[error("signature file has root element `{0}`, expected `Signature`")]
+    Root(String),
     #[error("signature file misses `{0}`")]
     Missing(&'static str),
     #[error("signature file: {0}")]
@@ -148,13 +150,10 @@ fn child<'a, 'i>(n: roxmltree::Node<'a, 'i>, name: &str) -> Option<roxmltree::No
 
 /// Read a signature file of either shape (shape A when it has `SignatureCert`).
 pub fn parse_signature(xml: &str) -> Result<SignatureFile, SignError> {
-    let doc = Document::parse(xml).map_err(|e| SignError::Malformed(e.to_string()))?;
+    let doc = Document::parse(xml).map_err(SignError::Malformed)?;
     let root = doc.root_element();
     if root.tag_name().name() != "Signature" {
-        return Err(SignError::Malformed(format!(
-            "root element is `{}`, expected `Signature`",
-            root.tag_name().name()
-        )));
+        return Err(SignError::Root(root.tag_name().name().to_string()));
     }
     let version = text(root, "Version").ok_or(SignError::Missing("Signature/Version"))?;
     let ebdid = child(root, "RelatedEBD")

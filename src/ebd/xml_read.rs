@@ -12,7 +12,7 @@ use super::model::*;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum XmlError {
     #[error("not well-formed xml: {0}")]
-    Malformed(String),
+    Malformed(#[source] roxmltree::Error),
     #[error("root element is `{0}`, expected `EBD`")]
     Root(String),
     #[error("line {line}: missing `{path}`")]
@@ -142,8 +142,7 @@ pub fn parse_ebd(xml: &str, format: IdFormat) -> R<Ebd> {
         nodes_limit: 100_000,
         ..ParsingOptions::default()
     };
-    let doc =
-        Document::parse_with_options(xml, opts).map_err(|e| XmlError::Malformed(e.to_string()))?;
+    let doc = Document::parse_with_options(xml, opts).map_err(XmlError::Malformed)?;
     let root = doc.root_element();
     if root.tag_name().name() != "EBD" {
         return Err(XmlError::Root(root.tag_name().name().to_owned()));

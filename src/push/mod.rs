@@ -19,7 +19,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::catalog::Catalog;
 use crate::directory::Directory;
-use crate::ebd::{EbdProfile, Ebrid, IdError};
+use crate::ebd::{EbdProfile, IdError};
 use crate::endpoint::Registry;
 use crate::ledger::{Ledger, LedgerError, Run};
 use crate::schedule::Campaign;
@@ -152,10 +152,6 @@ pub struct PreparedRun {
 }
 
 impl Pusher {
-    fn sender(&self) -> Result<Ebrid, PushError> {
-        Ok(self.profile.sender()?)
-    }
-
     /// Plan one occurrence of `campaign` and write it to the ledger (blocking: disk and SQLite).
     /// `None` when nothing airs at that occurrence (quiet hours, no airable message).
     pub fn prepare_occurrence(

@@ -296,12 +296,6 @@ impl Pusher {
         Err(exhausted("message", day, max, &senders))
     }
 
-    /// A fresh package id for a control message (state request) about no message in
-    /// particular: from the first sender code.
-    pub fn control_ebd_id(&self, now: DateTime<Utc>) -> Result<EbdId, PushError> {
-        self.package_id(&self.sender()?, beijing_day(now))
-    }
-
     /// A fresh package id for a control message about message `ebm_id` (`EBMStateRequest`):
     /// from that message's sender code.
     pub fn control_ebd_id_for(&self, ebm_id: &str, now: DateTime<Utc>) -> Result<EbdId, PushError> {

@@ -177,13 +177,6 @@ impl Campaign {
         d.location = self.message_locations.get(index).cloned();
         d
     }
-
-    /// A diagnostic of any severity pointing at the `index`-th slot's `cron` string.
-    pub fn slot_diagnostic(&self, index: usize, mut d: Diagnostic) -> Diagnostic {
-        d.file = self.file.clone();
-        d.location = self.slots.get(index).map(|s| s.location.clone());
-        d
-    }
 }
 
 #[cfg(test)]

@@ -46,16 +46,6 @@ fn walk(dir: &Path, h: &mut impl Hasher) {
     }
 }
 
-/// Load and validate the project as `check` loads it: any error (settings, schedules, catalog)
-/// refuses the new set, so the last good one stays in force.
-pub fn load_strict(
-    root: &Path,
-    data: &DataDir,
-    now: DateTime<Utc>,
-) -> Result<Project, Vec<Diagnostic>> {
-    load_project(root, data, now, true)
-}
-
 /// Load the project; `strict` refuses it on any error, else its valid parts are kept (a
 /// read-only mirror plans what it can) and the errors logged. A project that cannot be loaded
 /// at all is always refused.
@@ -176,7 +166,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("audio")).unwrap();
         std::fs::write(dir.path().join("schedules/bad.toml"), "id = \n").unwrap();
         let data = DataDir::resolve(dir.path(), None);
-        let errors = load_strict(dir.path(), &data, Utc::now()).unwrap_err();
+        let errors = load_project(dir.path(), &data, Utc::now(), true).unwrap_err();
         assert!(
             errors.iter().any(|e| e.file.ends_with("bad.toml")),
             "{errors:?}"

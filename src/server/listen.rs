@@ -4,8 +4,9 @@
 //! completed a request head within that time of its first byte — and again after each answer on
 //! a kept-alive connection, so the same bound is the idle keep-alive timeout. An idle client
 //! therefore holds a slot, a task and a file descriptor for at most that long, a slow one for at
-//! most twice that; until it sends, a connection holds no HTTP state (see [`connection`]). On shutdown the listener closes, idle connections
-//! are closed, and requests in flight finish within the drain time.
+//! most twice that; until it sends, a connection holds no HTTP state (see [`connection`]). On
+//! shutdown the listener closes, idle connections are closed, and requests in flight finish
+//! within the drain time.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -80,8 +81,9 @@ pub async fn serve_http(
 
 /// One HTTP/1.1 connection, holding its `slot` until it ends. Until the client sends its first
 /// byte the connection is only its socket, a timer and this small task: hyper's state and its
-/// read buffer (8 KiB or more) are allocated, boxed, once there is something to read, so idle
-/// sockets that never send cost little memory and no parsing.
+/// read and write buffers (8 KiB each) are allocated, boxed, once a peek has seen a byte, so
+/// idle sockets that never send cost little memory and no parsing. (Not `readable()`: a socket
+/// just accepted is reported readable before anything has arrived.)
 async fn connection(
     stream: TcpStream,
     app: axum::Router,
@@ -89,12 +91,14 @@ async fn connection(
     mut stop: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
 ) {
+    // A peek, not `readable()`: it waits for a byte (or the end) that is really there.
+    let mut byte = [0u8; 1];
     let first = tokio::select! {
-        first = tokio::time::timeout(header_timeout, stream.readable()) => first,
+        first = tokio::time::timeout(header_timeout, stream.peek(&mut byte)) => first,
         () = stopped(&mut stop) => return,
     };
-    if !matches!(first, Ok(Ok(()))) {
-        return; // silent for the whole header timeout, or the socket failed: close it
+    if !matches!(first, Ok(Ok(1))) {
+        return; // silent for the whole header timeout, closed, or failed: close it
     }
     Box::pin(http1(stream, app, header_timeout, stop)).await;
 }

@@ -57,18 +57,6 @@ pub struct AudioFile {
     pub size: u64,
 }
 
-/// The content type of an audio extension.
-pub fn audio_content_type(ext: &str) -> &'static str {
-    match ext {
-        "mp3" => "audio/mpeg",
-        "ogg" | "oga" | "opus" => "audio/ogg",
-        "flac" => "audio/flac",
-        "wav" => "audio/wav",
-        "m4a" | "mp4" | "aac" => "audio/mp4",
-        _ => "application/octet-stream",
-    }
-}
-
 /// The plan and audio the app currently serves; replaced whole when the plan is rebuilt.
 #[derive(Debug, Default)]
 pub struct Snapshot {

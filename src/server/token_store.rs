@@ -106,7 +106,8 @@ impl TokenStore {
     }
 
     /// Re-read the file now if its modification time changed.
-    pub fn refresh_now(&self) {
+    #[cfg(test)]
+    fn refresh_now(&self) {
         if let Some(path) = &self.path {
             self.reload(path);
         }

@@ -13,6 +13,7 @@ use sm2::dsa::VerifyingKey;
 
 use super::media::media_files;
 use super::multipart::PackageForm;
+use super::reply::{BadReply, Unverified};
 use super::{Content, excerpt};
 use crate::dispatch::{AttemptOutcome, RetryKind};
 use crate::ebd::assemble::{
@@ -36,17 +37,17 @@ pub struct Ids {
 pub enum ExchangeError {
     #[error("http {status}: {body}")]
     Status { status: u16, body: String },
-    #[error("{0}")]
-    Http(String),
+    #[error("{}", super::error_chain(.0))]
+    Http(#[source] reqwest::Error),
     #[error("timed out")]
-    Timeout,
-    #[error("could not connect: {0}")]
-    Connect(String),
+    Timeout(#[source] reqwest::Error),
+    #[error("could not connect: {}", super::error_chain(.0))]
+    Connect(#[source] reqwest::Error),
     #[error("reply: {0}")]
-    Reply(String),
+    Reply(#[from] BadReply),
     /// A reply whose signature did not verify against the platform's key.
     #[error("reply signature: {0}")]
-    Unverified(String),
+    Unverified(#[from] Unverified),
     #[error("building the request: {0}")]
     Build(#[from] BuildError),
     #[error("media {0}")]
@@ -73,14 +74,13 @@ pub enum ExchangeError {
 }
 
 impl ExchangeError {
-    pub fn from_reqwest(e: &reqwest::Error) -> ExchangeError {
-        let text = super::error_chain(e);
+    pub fn from_reqwest(e: reqwest::Error) -> ExchangeError {
         if e.is_timeout() {
-            ExchangeError::Timeout
+            ExchangeError::Timeout(e)
         } else if e.is_connect() {
-            ExchangeError::Connect(text)
+            ExchangeError::Connect(e)
         } else {
-            ExchangeError::Http(text)
+            ExchangeError::Http(e)
         }
     }
 
@@ -93,7 +93,7 @@ impl ExchangeError {
         }
         let kind = match self {
             ExchangeError::Status { status, .. } => RetryKind::Http(*status),
-            ExchangeError::Timeout => RetryKind::Timeout,
+            ExchangeError::Timeout(_) => RetryKind::Timeout,
             ExchangeError::Connect(_) => RetryKind::Connect,
             _ => RetryKind::Other,
         };
@@ -212,11 +212,11 @@ impl EbdClient {
             .body(reqwest::Body::wrap(form.body))
             .send()
             .await
-            .map_err(|e| ExchangeError::from_reqwest(&e))?;
+            .map_err(ExchangeError::from_reqwest)?;
         let status = resp.status().as_u16();
         let body = super::reply::read_capped(resp, super::reply::MAX_REPLY_BYTES)
             .await
-            .map_err(|e| ExchangeError::from_reqwest(&e))?;
+            .map_err(ExchangeError::from_reqwest)?;
         if status != 200 {
             return Err(ExchangeError::Status {
                 status,
@@ -224,28 +224,25 @@ impl EbdClient {
             });
         }
         if body.truncated {
-            return Err(ExchangeError::Reply(format!(
-                "the reply is larger than {} bytes; not read further",
-                super::reply::MAX_REPLY_BYTES
-            )));
+            return Err(BadReply::TooLarge {
+                max: super::reply::MAX_REPLY_BYTES,
+            }
+            .into());
         }
         self.read_reply(&body.bytes)
     }
 
     /// Read a reply tar: safe unpacking, the EBD, and its signature when the key is known.
     pub fn read_reply(&self, body: &[u8]) -> Result<(Ebd, String), ExchangeError> {
-        let reply = |m: String| ExchangeError::Reply(m);
-        let raw = read_package(body, &Limits::default()).map_err(|e| reply(e.to_string()))?;
+        let raw = read_package(body, &Limits::default()).map_err(BadReply::Package)?;
         if let Some(key) = &self.peer_key {
-            let unverified = ExchangeError::Unverified;
-            let text = std::str::from_utf8(&raw.ebds)
-                .map_err(|_| unverified("signature file is not UTF-8".into()))?;
-            let sig = parse_signature(text).map_err(|e| unverified(e.to_string()))?;
+            let text = std::str::from_utf8(&raw.ebds).map_err(Unverified::NotUtf8)?;
+            let sig = parse_signature(text).map_err(Unverified::Signature)?;
             verify(&raw.ebdb, &sig, key, self.profile.sign_time_in_data)
-                .map_err(|e| unverified(e.to_string()))?;
+                .map_err(Unverified::Signature)?;
         }
-        let xml = std::str::from_utf8(&raw.ebdb).map_err(|_| reply("EBDB is not UTF-8".into()))?;
-        let ebd = parse_ebd(xml, self.profile.id_format).map_err(|e| reply(e.to_string()))?;
+        let xml = std::str::from_utf8(&raw.ebdb).map_err(BadReply::NotUtf8)?;
+        let ebd = parse_ebd(xml, self.profile.id_format).map_err(BadReply::Xml)?;
         Ok((ebd, xml.to_string()))
     }
 
@@ -283,8 +280,7 @@ impl EbdClient {
         ebm_id: &str,
         now: DateTime<Utc>,
     ) -> Result<(EbmStateResponse, String), ExchangeError> {
-        let ebm_id = EbmId::parse(ebm_id, self.profile.id_format)
-            .map_err(|e| ExchangeError::Reply(e.to_string()))?;
+        let ebm_id = EbmId::parse(ebm_id, self.profile.id_format)?;
         let pkg = self.control_package(
             ebd_id,
             now,
@@ -293,14 +289,12 @@ impl EbdClient {
         let (reply, raw) = self.exchange(&pkg.name, &pkg.bytes).await?;
         match reply.body {
             Body::EbmStateResponse(r) => Ok((r, raw)),
-            Body::EbdResponse(r) => Err(ExchangeError::Reply(format!(
-                "state request answered with ResultCode {}: {}",
-                r.result_code, r.result_desc
-            ))),
-            other => Err(ExchangeError::Reply(format!(
-                "unexpected `{}` reply",
-                other.kind()
-            ))),
+            Body::EbdResponse(r) => Err(BadReply::Refused {
+                code: r.result_code,
+                desc: r.result_desc,
+            }
+            .into()),
+            other => Err(BadReply::Unexpected(other.kind()).into()),
         }
     }
 
@@ -316,9 +310,7 @@ impl EbdClient {
         let (reply, _) = self.exchange(&pkg.name, &pkg.bytes).await?;
         match outcome_of(&reply) {
             AttemptOutcome::Delivered | AttemptOutcome::Accepted => Ok(()),
-            other => Err(ExchangeError::Reply(format!(
-                "heartbeat refused: {other:?}"
-            ))),
+            other => Err(BadReply::Heartbeat(other).into()),
         }
     }
 }

@@ -208,7 +208,7 @@ impl Webhook {
             .body(body)
             .send()
             .await;
-        let err = |e: reqwest::Error| super::ebd::ExchangeError::from_reqwest(&e).to_outcome();
+        let err = |e: reqwest::Error| super::ebd::ExchangeError::from_reqwest(e).to_outcome();
         let resp = match sent {
             Ok(r) => r,
             Err(e) => return err(e),

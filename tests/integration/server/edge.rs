@@ -139,5 +139,19 @@ async fn a_head_started_in_time_is_served_and_one_never_finished_is_closed() {
         !String::from_utf8_lossy(&rest).contains("200 OK"),
         "{rest:?}"
     );
+    // The timeout counts from the first byte once there is one (a connection is only its
+    // socket until then): silent for most of it, then the head over another 1.5 s.
+    let mut later = TcpStream::connect(server.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    later.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+    // 3 s after opening, 1.5 s after the first byte: the rest of the head.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    later
+        .write_all(b"host: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    later.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer:?}");
     server.shutdown().await;
 }
