@@ -1,4 +1,5 @@
-//! Planning one campaign over a window, and settling same-minute conflicts between campaigns.
+//! Planning one campaign over a window (the walk over its occurrences and townships that the
+//! planner and the conflict search share), and settling the plan's conflicts.
 
 use std::collections::BTreeSet;
 

@@ -41,6 +41,11 @@ pub fn conflicts_by_pair(
     let mut order: Vec<&Campaign> = campaigns.iter().collect();
     order.sort_by(|a, b| a.id.cmp(&b.id));
     let lanes = Lanes::new(&order, directory);
+    tracing::debug!(
+        groups = lanes.reps.len(),
+        townships = lanes.size.iter().sum::<usize>(),
+        "conflict search"
+    );
     let mut pairs: BTreeMap<(usize, usize, bool), Tally> = BTreeMap::new();
     let mut claims: Vec<Claim<usize, usize>> = Vec::new();
     let mut skipped = Vec::new();
