@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         // A reader that stopped early (`shengbo plan | head`) is not an error of ours.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {}", shengbo::transport::error_chain(err.as_ref()));
+            shengbo::locale::eprint_error(shengbo::transport::error_chain(err.as_ref()), None);
             ExitCode::from(2)
         }
     }

@@ -55,11 +55,13 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| i64::from(Utc::now().with_timezone(&PLAN_TZ).year()));
     let range = lunar::YEARS;
     let Some(year) = i32::try_from(year).ok().filter(|y| range.contains(y)) else {
-        eprintln!(
-            "error: `--year` {year} is out of range, expected {}–{}",
-            range.start(),
-            range.end()
+        let message = crate::t!(
+            "calendar-year-range",
+            year = year,
+            first = *range.start(),
+            last = *range.end()
         );
+        crate::locale::eprint_error(message, None);
         return Ok(ExitCode::from(1));
     };
     let directory = Directory::liangshan();
@@ -71,8 +73,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         None => None,
         Some(Ok(t)) => Some(market_days(&cal, t, year, &directory)),
         Some(Err(e)) => {
-            let hint = e.suggestion().map(|s| format!(" (did you mean `{s}`?)"));
-            eprintln!("error: `--township`: {e}{}", hint.unwrap_or_default());
+            let message = crate::t!("calendar-township", error = e.to_string());
+            crate::locale::eprint_error(message, e.help());
             return Ok(ExitCode::from(1));
         }
     };
@@ -133,53 +135,59 @@ fn table(out: &Output) -> String {
                 o.first.to_string(),
                 o.last.to_string(),
                 ((o.last - o.first).num_days() + 1).to_string(),
-                o.basis.to_string(),
+                crate::t!(&format!("calendar-basis-{}", o.basis)),
                 o.source.clone(),
             ]
         })
         .collect();
-    let header = [
-        "named day",
-        "first",
-        "last",
-        "days",
-        "basis",
-        "rule or notice",
-    ];
-    let mut s = format!("{} named days in {}\n", rows.len(), out.year);
+    let header = ["name", "first", "last", "days", "basis", "source"]
+        .map(|c| crate::t!(&format!("calendar-col-{c}")));
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut s = crate::t!("calendar-named-days", count = rows.len(), year = out.year);
+    s.push('\n');
     s.push_str(&render(&header, &rows, &[3]));
     let Some(t) = &out.township else {
         return s;
     };
     let Some(rule) = &t.rule else {
-        s.push_str(&format!(
-            "\n{} `{}`: no market days known (add a `[[market]]` to `{}`)\n",
-            t.name,
-            t.code,
-            calendar::MARKETS_FILE
-        ));
+        let line = crate::t!(
+            "calendar-no-markets",
+            name = t.name.as_str(),
+            code = t.code.as_str(),
+            file = calendar::MARKETS_FILE
+        );
+        s.push_str(&format!("\n{line}\n"));
         return s;
     };
     let from = if t.rule_from == "county" {
-        "，县默认"
+        crate::t!("calendar-county-default")
     } else {
-        ""
+        String::new()
     };
-    s.push_str(&format!(
-        "\n{} `{}` 赶场 {rule}{from}: {} market days in {}\n",
-        t.name,
-        t.code,
-        t.market_days.len(),
-        out.year
-    ));
-    for month in 1..=12 {
-        let days: Vec<String> = t
-            .market_days
-            .iter()
-            .filter(|d| d.month() == month)
-            .map(|d| d.day().to_string())
-            .collect();
-        s.push_str(&format!("{month:>2}月  {}\n", days.join(" ")));
-    }
+    let line = crate::t!(
+        "calendar-market-days",
+        name = t.name.as_str(),
+        code = t.code.as_str(),
+        rule = rule.as_str(),
+        from = from,
+        count = t.market_days.len(),
+        year = out.year
+    );
+    s.push_str(&format!("\n{line}\n"));
+    let months: Vec<Vec<String>> = (1..=12)
+        .map(|month| {
+            let days: Vec<String> = t
+                .market_days
+                .iter()
+                .filter(|d| d.month() == month)
+                .map(|d| d.day().to_string())
+                .collect();
+            vec![crate::t!("calendar-month", month = month), days.join(" ")]
+        })
+        .collect();
+    // The first month is the header row: every month is a row, right-aligned by width.
+    let (first, rest) = months.split_first().expect("twelve months");
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    s.push_str(&render(&first, rest, &[0]));
     s
 }

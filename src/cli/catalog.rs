@@ -99,8 +99,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let rejected = rows.iter().filter(|r| r.status == "rejected").count();
     if rejected > 0 {
         eprintln!(
-            "{rejected} of {} clips rejected: they will not be scheduled",
-            rows.len()
+            "{}",
+            crate::t!("catalog-rejected", rejected = rejected, clips = rows.len())
         );
         return Ok(ExitCode::from(1));
     }
@@ -112,24 +112,24 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
 
 fn read_gate(path: &Path) -> anyhow::Result<GateConfig> {
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
+        .with_context(|| crate::t!("catalog-cannot-read", path = path.display().to_string()))?;
     toml::from_str::<GateConfig>(&text)
-        .with_context(|| format!("invalid gate settings in `{}`", path.display()))
+        .with_context(|| crate::t!("catalog-bad-gate", path = path.display().to_string()))
 }
 
 /// The line under the table saying how loudness was measured and planned.
 fn policy_note(cfg: &LoudnessConfig) -> String {
     let peaks = if cfg.limiter {
-        "LIMITER is the most the true-peak limiter takes off the peaks the gain pushes over the \
-         ceiling"
+        crate::t!("catalog-limiter-on")
     } else {
-        "the limiter is off (`limiter = false`): the ceiling caps the gain"
+        crate::t!("catalog-limiter-off")
     };
-    format!(
-        "LUFS and dBTP as aired (mono downmix); GAIN brings each clip to {} LUFS under a {} dBTP \
-         ceiling, the two languages within {} LU (`^` capped by the ceiling, `=` lowered to match the \
-         pair); {peaks}; AFTER is what the clip then measures; a rejected clip gets no gain",
-        cfg.target_lufs, cfg.max_true_peak_dbtp, cfg.pair_tolerance_lu
+    crate::t!(
+        "catalog-policy",
+        target = cfg.target_lufs.to_string(),
+        ceiling = cfg.max_true_peak_dbtp.to_string(),
+        tolerance = cfg.pair_tolerance_lu.to_string(),
+        peaks = peaks
     )
 }
 
@@ -188,20 +188,22 @@ fn row(
 
 /// The rows as an aligned text table (widths measured in terminal columns).
 fn table(rows: &[Row]) -> String {
+    let col = |id: &str| crate::t!(&format!("catalog-col-{id}"));
     let header = [
-        "MESSAGE",
-        "LANG",
-        "DURATION",
-        "FORMAT",
-        "LUFS",
-        "dBTP",
-        "GAIN dB",
-        "LIMITER dB",
-        "LUFS AFTER",
-        "dBTP AFTER",
-        "STATUS",
-        "REASON",
+        col("message"),
+        col("lang"),
+        col("duration"),
+        col("format"),
+        "LUFS".to_string(),
+        "dBTP".to_string(),
+        col("gain"),
+        col("limiter"),
+        col("lufs-after"),
+        col("dbtp-after"),
+        col("status"),
+        col("reason"),
     ];
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut cells: Vec<Vec<String>> = Vec::new();
     for r in rows {
         let num =
@@ -231,7 +233,7 @@ fn table(rows: &[Row]) -> String {
             num(r.limiter_reduction_db.filter(|&d| d > 0.0).map(|d| -d), ""),
             num(r.lufs_after, ""),
             num(r.true_peak_after_dbtp, ""),
-            r.status.to_string(),
+            crate::t!(&format!("catalog-status-{}", r.status)),
             r.reason.clone().unwrap_or_default(),
         ]);
     }
@@ -274,10 +276,18 @@ mod tests {
 
     #[test]
     fn table_aligns_han_text_by_display_width() {
-        let t = table(&[
+        let rows = [
             sample_row("冒充客服", None),
             sample_row("abcdefgh", Some("bad")),
-        ]);
+        ];
+        let zh = crate::locale::scoped(crate::locale::Locale::Zh, || table(&rows));
+        let lines: Vec<&str> = zh.lines().collect();
+        assert!(lines[0].starts_with("消息      语言"), "{zh}");
+        assert!(lines[0].contains("增益 dB  限幅 dB  处理后 LUFS"), "{zh}");
+        assert!(lines[2].ends_with("不通过  bad"), "{zh}");
+        let col = |line: &str| line[..line.find("zh").unwrap()].width();
+        assert_eq!(col(lines[1]), col(lines[2]));
+        let t = crate::locale::scoped(crate::locale::Locale::En, || table(&rows));
         let lines: Vec<&str> = t.lines().collect();
         let col = |line: &str| line[..line.find("zh").unwrap()].width();
         assert_eq!(col(lines[1]), col(lines[2]));

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 
 use super::Global;
-use super::run::pad;
+use super::plan::table::render;
 use crate::coverage::{self, By, Figures, Report};
 use crate::directory::Directory;
 
@@ -48,7 +48,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     ) {
         Ok(p) => p,
         Err(msg) => {
-            eprintln!("error: {msg}");
+            crate::locale::eprint_error(msg, None);
             return Ok(ExitCode::from(1));
         }
     };
@@ -56,11 +56,8 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     if let crate::ledger::LedgerTarget::Sqlite(ledger_path) = &target
         && !ledger_path.exists()
     {
-        eprintln!(
-            "error: no ledger at `{}`: nothing has been run with this data directory yet \
-             (run `shengbo run` or `shengbo serve`, or pass `--data-dir`)",
-            ledger_path.display()
-        );
+        let path = ledger_path.display().to_string();
+        crate::locale::eprint_error(crate::t!("coverage-no-ledger", path = path), None);
         return Ok(ExitCode::from(2));
     }
     let file = target.sqlite_file();
@@ -82,94 +79,99 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn line(name: &str, f: &Figures) -> String {
+fn line(name: String, f: &Figures) -> Vec<String> {
     let failures: u32 = f.failures.values().sum();
     let r = &f.reach;
     let pct = |p: Option<f64>| crate::reach::percentage(p, "-");
-    format!(
-        "{} {:>9} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>5}\n",
-        pad(name, 26),
+    vec![
+        name,
         format!(
             "{}/{}",
             r.townships_reached + r.villages_reached,
             r.townships_targeted + r.villages_targeted
         ),
-        r.population_targeted,
-        r.population_reached,
-        r.population_played,
-        r.population_unreported,
+        r.population_targeted.to_string(),
+        r.population_reached.to_string(),
+        r.population_played.to_string(),
+        r.population_unreported.to_string(),
         pct(f.pct_targeted_reached),
         pct(f.pct_targeted_played),
         pct(f.pct_area_reached),
-        failures
-    )
+        failures.to_string(),
+    ]
 }
 
 /// The report as an aligned table (Han names are double width).
 pub fn table(r: &Report) -> String {
-    let mut out = format!(
-        "coverage {} .. {} ({} runs{})\n",
-        r.query.from.to_rfc3339(),
-        r.query.to.to_rfc3339(),
-        r.runs,
-        r.query
-            .campaign
-            .as_ref()
-            .map(|c| format!(", campaign `{c}`"))
-            .unwrap_or_default()
+    let campaign = r.query.campaign.as_ref().map_or(String::new(), |c| {
+        crate::t!("coverage-campaign", campaign = c.as_str())
+    });
+    let mut out = crate::t!(
+        "coverage-heading",
+        from = r.query.from.to_rfc3339(),
+        to = r.query.to.to_rfc3339(),
+        runs = r.runs,
+        campaign = campaign
     );
-    out.push_str(&format!(
-        "{} {:>9} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>5}\n",
-        pad("area", 26),
-        if r.query.by == By::Village {
-            "villages"
-        } else {
-            "townships"
-        },
+    out.push('\n');
+    let areas = if r.query.by == By::Village {
+        "villages"
+    } else {
+        "townships"
+    };
+    let header = [
+        "area",
+        areas,
         "targeted",
         "reached",
         "played",
         "no-report",
-        "%tgt",
-        "%tgt-pl",
-        "%area",
-        "fail"
-    ));
-    for row in &r.rows {
-        out.push_str(&line(&format!("{} {}", row.code, row.name), &row.figures));
-    }
-    out.push_str(&line("凉山州 total", &r.totals));
-    out.push_str(&format!(
-        "%tgt: of the population targeted ({}); %area: of each area's population (total: the \
-         prefecture's {}); reached: people × the coverage the platforms reported; no-report: \
-         reached people not confirmed by a coverage report (counted whole); {} targeted \
-         townships and {} villages have estimated populations\n",
-        r.totals.reach.population_targeted,
-        r.totals.population_area,
-        r.totals.reach.townships_estimated,
-        r.totals.reach.villages_estimated
-    ));
-    // Each line: what, the run, where, then the delivery's own words.
-    let lines = r
-        .failures
+        "pct-targeted",
+        "pct-played",
+        "pct-area",
+        "failures",
+    ]
+    .map(|c| crate::t!(&format!("coverage-col-{c}")));
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut rows: Vec<Vec<String>> = r
+        .rows
         .iter()
-        .map(|f| (f, format!("{} `{}`", f.row.lang, f.row.state)));
-    let pairs = r.cancelled_pairs.iter().map(|f| {
-        let half = crate::push::pairs::half_name(f.row.lang);
-        (f, format!("{half} half at `{}` —", f.row.endpoint))
-    });
-    for ((f, what), kind) in lines
-        .map(|l| (l, "failed"))
-        .chain(pairs.map(|l| (l, "cancelled pair")))
-    {
-        let sep = if kind == "failed" { ":" } else { "" };
-        out.push_str(&format!(
-            "{kind}: run {} {} {} {what}{sep} {}\n",
-            f.row.run,
-            f.row.occurrence.to_rfc3339(),
-            f.township_names.join(","),
-            f.row.reason.as_deref().unwrap_or("no reason recorded")
+        .map(|row| line(format!("{} {}", row.code, row.name), &row.figures))
+        .collect();
+    rows.push(line(crate::t!("coverage-total"), &r.totals));
+    out.push_str(&render(&header, &rows, &[1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    out.push_str(&crate::t!(
+        "coverage-legend",
+        targeted = r.totals.reach.population_targeted,
+        area = r.totals.population_area,
+        townships = r.totals.reach.townships_estimated,
+        villages = r.totals.reach.villages_estimated
+    ));
+    out.push('\n');
+    let none = crate::t!("coverage-no-reason");
+    // Each line: what, the run, where, then the delivery's own words.
+    for f in &r.failures {
+        out.push_str(&crate::t!(
+            "coverage-failed",
+            run = f.row.run.to_string(),
+            at = f.row.occurrence.to_rfc3339(),
+            places = f.township_names.join(","),
+            what = format!("{} `{}`", f.row.lang, f.row.state),
+            reason = f.row.reason.clone().unwrap_or_else(|| none.clone())
         ));
+        out.push('\n');
+    }
+    for f in &r.cancelled_pairs {
+        out.push_str(&crate::t!(
+            "coverage-cancelled",
+            run = f.row.run.to_string(),
+            at = f.row.occurrence.to_rfc3339(),
+            places = f.township_names.join(","),
+            half = crate::push::pairs::half_name(f.row.lang),
+            endpoint = f.row.endpoint.as_str(),
+            reason = f.row.reason.clone().unwrap_or_else(|| none.clone())
+        ));
+        out.push('\n');
     }
     out
 }

@@ -12,14 +12,14 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::Global;
 use super::run::{
-    beijing, load_project, load_registry, pad, parse_time, percent, print_reach, pusher, thousands,
+    beijing, by_state, load_project, load_registry, parse_time, percent, print_reach, pusher,
+    thousands,
 };
 use crate::demo::{next_occurrences, set, start_sim};
 use crate::dispatch::Clock;
 use crate::push::outcome::{RunOutcome, build, run_outcome};
 use crate::push::state::StateWait;
 use crate::push::{PlayClock, Project, Pusher};
-use crate::reach::CountyFigures;
 use crate::sim::Faults;
 
 #[derive(Debug, clap::Args)]
@@ -59,7 +59,8 @@ async fn demo(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let project = Arc::new(load_project(&global.root, &data)?);
     anyhow::ensure!(
         !project.campaigns.is_empty(),
-        "no valid campaign in `schedules/`"
+        "{}",
+        crate::t!("run-no-campaign")
     );
     let mut registry = load_registry(&global.root, &project.directory, None)?;
     let clock = Arc::new(Mutex::new(PlayClock::starting_at(from, args.speed)));
@@ -77,12 +78,15 @@ async fn demo(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "shengbo demo: {} county platforms simulated at {}, play clock ×{}, {} slot occurrences from {} (Beijing)\n",
-        pusher.registry.endpoints.len(),
-        sim.url,
-        args.speed,
-        occurrences.len(),
-        beijing(from)
+        "{}\n",
+        crate::t!(
+            "demo-heading",
+            platforms = pusher.registry.endpoints.len(),
+            url = sim.url.as_str(),
+            speed = args.speed.to_string(),
+            slots = occurrences.len(),
+            from = beijing(from)
+        )
     )?;
     let mut runs = Vec::new();
     let mut bad = 0;
@@ -93,10 +97,7 @@ async fn demo(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             bad += r.outcome.failed() + r.outcome.unsettled();
             print_slot(&mut out, *at, &r.campaign, &r.outcome)?;
             if r.already {
-                writeln!(
-                    out,
-                    "  (already in the ledger from an earlier run: nothing sent twice)"
-                )?;
+                writeln!(out, "{}", crate::t!("demo-already"))?;
             }
             runs.push(crate::reach::run_areas(
                 &*pusher.ledger,
@@ -109,19 +110,22 @@ async fn demo(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let total = build(&[], &merged, &project.directory, Default::default());
     print_counties(&mut out, &total, occurrences.len())?;
     let stats = sim.state.stats();
-    writeln!(
-        out,
-        "simulator: {} requests, {} messages accepted, {} outages injected",
-        stats.requests, stats.messages, stats.http_5xx
-    )?;
-    writeln!(
-        out,
-        "wire dates: {} packages, at most {:.1} s from real time, {} ids dated another day",
-        stats.wire_checked,
-        stats.wire_skew_ms as f64 / 1000.0,
-        stats.wire_day_mismatches
-    )?;
-    writeln!(out, "done in {:.1} s\n", started.elapsed().as_secs_f64())?;
+    let simulator = crate::t!(
+        "demo-simulator",
+        requests = stats.requests,
+        messages = stats.messages,
+        outages = stats.http_5xx
+    );
+    writeln!(out, "{simulator}")?;
+    let wire = crate::t!(
+        "demo-wire",
+        packages = stats.wire_checked,
+        skew = format!("{:.1}", stats.wire_skew_ms as f64 / 1000.0),
+        mismatches = stats.wire_day_mismatches
+    );
+    writeln!(out, "{wire}")?;
+    let seconds = format!("{:.1}", started.elapsed().as_secs_f64());
+    writeln!(out, "{}\n", crate::t!("demo-done", seconds = seconds))?;
     let span = occurrences
         .first()
         .zip(occurrences.last())
@@ -144,11 +148,12 @@ fn own_sim_only(registry: &crate::endpoint::Registry, sim_url: &str) -> anyhow::
         .find(|e| e.enabled && !e.url.starts_with(&own));
     if let Some(e) = foreign {
         anyhow::bail!(
-            "`shengbo demo` pushes only to its own loopback simulator, but endpoint `{}` in \
-             `schedules/endpoints.toml` goes to `{}`; use `{{sim}}/…` URLs for a demo, or \
-             `shengbo run --once` to push to real platforms",
-            e.id,
-            e.url
+            "{}",
+            crate::t!(
+                "demo-foreign-endpoint",
+                endpoint = e.id.as_str(),
+                url = e.url.as_str()
+            )
         );
     }
     Ok(())
@@ -217,62 +222,58 @@ fn print_slot(
     campaign: &str,
     o: &RunOutcome,
 ) -> anyhow::Result<()> {
-    let states: Vec<String> = o
-        .by_state
-        .iter()
-        .map(|(s, n)| format!("{n} {}", s.as_str()))
-        .collect();
     let r = &o.reach;
-    writeln!(
-        out,
-        "{} {campaign}: {} deliveries ({}); reached {}/{} people ({}) in {}/{} townships",
-        beijing(at),
-        o.by_state.values().sum::<u32>(),
-        states.join(", "),
-        thousands(r.population_reached),
-        thousands(r.population_targeted),
-        percent(r.reached_share()),
-        r.townships_reached,
-        r.townships_targeted,
-    )?;
+    let line = crate::t!(
+        "demo-slot",
+        at = beijing(at),
+        campaign = campaign,
+        deliveries = o.by_state.values().sum::<u32>(),
+        states = by_state(o),
+        reached = thousands(r.population_reached),
+        targeted = thousands(r.population_targeted),
+        share = percent(r.reached_share()),
+        townships_reached = r.townships_reached,
+        townships_targeted = r.townships_targeted,
+    );
+    writeln!(out, "{line}")?;
     Ok(())
 }
 
 fn print_counties(out: &mut impl Write, o: &RunOutcome, slots: usize) -> anyhow::Result<()> {
-    writeln!(
+    writeln!(out, "\n{}", crate::t!("demo-per-county", slots = slots))?;
+    let rows: Vec<Vec<String>> = o
+        .counties
+        .iter()
+        .map(|c| {
+            let f = &c.figures;
+            vec![
+                c.code.clone(),
+                c.name.clone(),
+                format!("{}/{}", f.townships_reached, f.townships_targeted),
+                format!(
+                    "{}/{}",
+                    thousands(f.population_reached),
+                    thousands(f.population_targeted)
+                ),
+                percent(f.reached_share()),
+            ]
+        })
+        .collect();
+    let header = [
+        crate::t!("demo-col-county"),
+        crate::t!("demo-col-name"),
+        crate::t!("demo-col-townships"),
+        crate::t!("demo-col-people"),
+        "%".to_string(),
+    ];
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    write!(
         out,
-        "\nper county, over the {slots} slot occurrences (a township counts once, by its best confirmed outcome):"
+        "{}",
+        super::plan::table::render(&header, &rows, &[2, 3, 4])
     )?;
-    writeln!(
-        out,
-        "{:<7} {} {:>9}  {:>25} {:>7}",
-        "county",
-        pad("name", 16),
-        "townships",
-        "people reached / targeted",
-        "%"
-    )?;
-    for c in &o.counties {
-        print_county(out, c)?;
-    }
     writeln!(out)?;
-    print_reach(out, o, "these runs")?;
-    Ok(())
-}
-
-fn print_county(out: &mut impl Write, c: &CountyFigures) -> anyhow::Result<()> {
-    let f = &c.figures;
-    writeln!(
-        out,
-        "{:<7} {} {:>4}/{:<4}  {:>12}/{:<12} {:>7}",
-        c.code,
-        pad(&c.name, 16),
-        f.townships_reached,
-        f.townships_targeted,
-        thousands(f.population_reached),
-        thousands(f.population_targeted),
-        percent(f.reached_share())
-    )?;
+    print_reach(out, o, slots)?;
     Ok(())
 }
 
@@ -282,11 +283,8 @@ fn print_next(
     data: &crate::datadir::DataDir,
     span: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> anyhow::Result<()> {
-    writeln!(
-        out,
-        "the ledger is in `{}`; look further with:",
-        data.ledger().display()
-    )?;
+    let path = data.ledger().display().to_string();
+    writeln!(out, "{}", crate::t!("demo-ledger-is", path = path))?;
     let root = global.root.display();
     let period = span.map_or(String::new(), |(first, last)| {
         let day = |t: DateTime<Utc>| t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
@@ -297,30 +295,26 @@ fn print_next(
         out,
         "  shengbo --root {root} coverage --by township{period}"
     )?;
-    writeln!(
-        out,
-        "      reach per township of these slots, from this ledger"
-    )?;
+    writeln!(out, "{}", crate::t!("demo-next-coverage"))?;
     let token = demo_token(data);
     writeln!(out, "  shengbo --root {root} serve --no-schedule")?;
     match token {
-        Ok(t) => writeln!(
-            out,
-            "      then open http://127.0.0.1:8470/coverage?token={t}{}",
-            period
-                .replace(" --from ", "&from=")
-                .replace(" --to ", "&to=")
-        )?,
-        Err(e) => writeln!(out, "      (no coordinator token: {e})")?,
+        Ok(t) => {
+            let url = format!(
+                "http://127.0.0.1:8470/coverage?token={t}{}",
+                period
+                    .replace(" --from ", "&from=")
+                    .replace(" --to ", "&to=")
+            );
+            writeln!(out, "{}", crate::t!("demo-next-open", url = url))?
+        }
+        Err(e) => writeln!(out, "{}", crate::t!("demo-no-token", error = e.to_string()))?,
     }
     writeln!(
         out,
         "  shengbo --root {root} sim & shengbo --root {root} run --once --sim http://127.0.0.1:8090"
     )?;
-    writeln!(
-        out,
-        "      push one slot by hand to a simulator in another process"
-    )?;
+    writeln!(out, "{}", crate::t!("demo-next-sim"))?;
     Ok(())
 }
 

@@ -62,15 +62,20 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         Some(d) => d,
         None => from_day
             .checked_add_days(Days::new(7))
-            .context("`--from` is too late")?,
+            .with_context(|| crate::t!("plan-from-too-late"))?,
     };
     anyhow::ensure!(
         to_day > from_day,
-        "`--to` ({to_day}) must be after `--from` ({from_day})"
+        "{}",
+        crate::t!(
+            "plan-to-before-from",
+            to = to_day.to_string(),
+            from = from_day.to_string()
+        )
     );
     let cache = global.data_dir().probe_cache();
     let inputs = check::load(&global.root, Some(&cache), now)
-        .with_context(|| format!("cannot plan `{}`", global.root.display()))?;
+        .with_context(|| crate::t!("plan-cannot-plan", root = global.root.display().to_string()))?;
     let Some(mut only) = targets(&inputs.directory, &args) else {
         return Ok(ExitCode::from(1));
     };
@@ -153,10 +158,7 @@ fn targets(directory: &Directory, args: &Args) -> Option<Option<Vec<String>>> {
 }
 
 fn lookup_failed(e: &LookupError) -> Option<Option<Vec<String>>> {
-    eprintln!("error: {e}");
-    if let Some(s) = e.suggestion() {
-        eprintln!("  = help: did you mean `{s}`?");
-    }
+    crate::locale::eprint_error(e, e.help());
     None
 }
 
@@ -183,12 +185,8 @@ fn report_errors(report: &check::Report) {
     };
     eprint!("{}", errors.render());
     eprintln!(
-        "warning: `shengbo check` finds {}; planning only the valid campaigns and messages",
-        if report.errors() == 1 {
-            "1 error".to_string()
-        } else {
-            format!("{} errors", report.errors())
-        }
+        "{}",
+        crate::t!("plan-check-errors", errors = report.errors())
     );
 }
 

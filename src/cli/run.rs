@@ -52,7 +52,7 @@ pub struct Args {
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     if !args.once {
-        anyhow::bail!("`shengbo run` needs `--once`; the scheduler daemon is `shengbo serve`");
+        anyhow::bail!("{}", crate::t!("run-needs-once"));
     }
     let rt = super::runtime()?;
     rt.block_on(run_once(global, args))
@@ -76,8 +76,12 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         match pusher.prepare_occurrence(&project, campaign, *occurrence, Utc::now())? {
             Some(r) => runs.push(r),
             None => eprintln!(
-                "{campaign} at {}: nothing airs (quiet hours, valid dates or no airable message)",
-                beijing(*occurrence)
+                "{}",
+                crate::t!(
+                    "run-nothing-airs",
+                    campaign = campaign.as_str(),
+                    at = beijing(*occurrence)
+                )
             ),
         }
     }
@@ -108,9 +112,7 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         }
         let waiting = unsettled(&pusher, r)?;
         if waiting > 0 {
-            eprintln!(
-                "{waiting} deliveries have no final state yet (the ledger keeps them for `serve`)"
-            );
+            eprintln!("{}", crate::t!("run-unsettled", count = waiting));
         }
         if outcome.failed() > 0 || waiting > 0 || !r.unserved.is_empty() {
             code = ExitCode::from(1);
@@ -150,8 +152,8 @@ pub(crate) fn pick(
         .collect();
     if chosen.is_empty() {
         match only {
-            Some(id) => anyhow::bail!("no valid campaign `{id}` in `schedules/`"),
-            None => anyhow::bail!("no valid campaign in `schedules/`"),
+            Some(id) => anyhow::bail!("{}", crate::t!("run-no-such-campaign", id = id)),
+            None => anyhow::bail!("{}", crate::t!("run-no-campaign")),
         }
     }
     let occurrences = |c: &Campaign, from: DateTime<Utc>, to: DateTime<Utc>| {
@@ -174,7 +176,7 @@ pub(crate) fn pick(
     let instant = match at {
         Some(text) => {
             let t = parse_time(text)?;
-            first_after(t).with_context(|| format!("no slot at or after `{text}` within a week"))?
+            first_after(t).with_context(|| crate::t!("run-no-slot-after", at = text))?
         }
         None => {
             let back = now - TimeDelta::from_std(air_by).unwrap_or(TimeDelta::minutes(30));
@@ -188,7 +190,7 @@ pub(crate) fn pick(
                 .max();
             recent
                 .or_else(|| first_after(now))
-                .context("no slot within the next week")?
+                .with_context(|| crate::t!("run-no-slot-week"))?
         }
     };
     Ok(chosen
@@ -205,14 +207,12 @@ pub(crate) fn parse_time(text: &str) -> anyhow::Result<DateTime<Utc>> {
     }
     let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M"))
-        .with_context(|| {
-            format!("`{text}` is not a time: use RFC 3339 or `YYYY-MM-DD HH:MM` (Beijing time)")
-        })?;
+        .with_context(|| crate::t!("run-not-a-time", at = text))?;
     Shanghai
         .from_local_datetime(&naive)
         .single()
         .map(|t| t.with_timezone(&Utc))
-        .with_context(|| format!("`{text}` is not a valid Beijing time"))
+        .with_context(|| crate::t!("run-not-beijing-time", at = text))
 }
 
 pub(crate) fn beijing(t: DateTime<Utc>) -> String {
@@ -230,86 +230,108 @@ fn print_run(r: &PreparedRun, o: &RunOutcome, dir: &Directory, json: bool) -> an
     }
     writeln!(
         out,
-        "run {} — {} at {} (Beijing)",
-        r.run.id,
-        r.run.campaign,
-        beijing(r.run.occurrence)
+        "{}",
+        crate::t!(
+            "run-heading",
+            run = r.run.id.to_string(),
+            campaign = r.run.campaign.as_str(),
+            at = beijing(r.run.occurrence)
+        )
     )?;
-    writeln!(
-        out,
-        "{:<10} {} {:<10} {:<10} reason",
-        "township",
-        pad("name", 16),
-        "ii",
-        "zh"
-    )?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
     for t in &o.townships {
         let st = |l| {
             t.states
                 .get(&l)
                 .map_or("-", |s: &crate::ledger::DeliveryState| s.as_str())
+                .to_string()
         };
-        writeln!(
-            out,
-            "{:<10} {} {:<10} {:<10} {}",
-            t.code,
-            pad(&t.name, 16),
+        rows.push(vec![
+            t.code.clone(),
+            t.name.clone(),
             st(crate::lang::Lang::Ii),
             st(crate::lang::Lang::Zh),
-            t.reason.as_deref().unwrap_or("")
-        )?;
+            t.reason.clone().unwrap_or_default(),
+        ]);
     }
     for code in &r.unserved {
         let name = dir
             .township(code)
             .map(|t| t.name.clone())
             .unwrap_or_default();
-        writeln!(
-            out,
-            "{code:<10} {} no endpoint serves this township",
-            pad(&name, 16)
-        )?;
+        let none = "-".to_string();
+        rows.push(vec![
+            code.clone(),
+            name,
+            none.clone(),
+            none,
+            crate::t!("run-unserved"),
+        ]);
     }
-    print_reach(&mut out, o, "this run")
+    let header = [
+        crate::t!("run-col-township"),
+        crate::t!("run-col-name"),
+        "ii".to_string(),
+        "zh".to_string(),
+        crate::t!("run-col-reason"),
+    ];
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    write!(out, "{}", super::plan::table::render(&header, &rows, &[]))?;
+    print_reach(&mut out, o, 1)
 }
 
-pub(crate) fn print_reach(out: &mut impl Write, o: &RunOutcome, what: &str) -> anyhow::Result<()> {
+pub(crate) fn print_reach(out: &mut impl Write, o: &RunOutcome, runs: usize) -> anyhow::Result<()> {
     let r = &o.reach;
     if !o.by_state.is_empty() {
-        let states: Vec<String> = o
-            .by_state
-            .iter()
-            .map(|(s, n)| format!("{n} {}", s.as_str()))
-            .collect();
-        writeln!(out, "deliveries: {}", states.join(", "))?;
+        writeln!(out, "{}", crate::t!("run-deliveries", states = by_state(o)))?;
     }
     writeln!(
         out,
-        "reach: reached {} of {} people ({}) in {} of {} targeted townships; played in {} townships, {} people ({})",
-        thousands(r.population_reached),
-        thousands(r.population_targeted),
-        percent(r.reached_share()),
-        r.townships_reached,
-        r.townships_targeted,
-        r.townships_played,
-        thousands(r.population_played),
-        percent(r.played_share()),
+        "{}",
+        crate::t!(
+            "run-reach",
+            reached = thousands(r.population_reached),
+            targeted = thousands(r.population_targeted),
+            share = percent(r.reached_share()),
+            townships_reached = r.townships_reached,
+            townships_targeted = r.townships_targeted,
+            townships_played = r.townships_played,
+            played = thousands(r.population_played),
+            played_share = percent(r.played_share()),
+        )
     )?;
     if r.townships_unreported > 0 {
         writeln!(
             out,
-            "not confirmed by a coverage report: {} townships, {} people (counted whole)",
-            r.townships_unreported,
-            thousands(r.population_unreported)
+            "{}",
+            crate::t!(
+                "run-unreported",
+                townships = r.townships_unreported,
+                people = thousands(r.population_unreported)
+            )
         )?;
     }
     writeln!(
         out,
-        "denominator: the population of the {} townships {what} targeted; each reached township \
-         counts its people × the coverage its platform reported",
-        r.townships_targeted
+        "{}",
+        crate::t!(
+            "run-denominator",
+            townships = r.townships_targeted,
+            runs = runs
+        )
     )?;
     Ok(())
+}
+
+/// `3 played, 1 failed`: the deliveries of an outcome counted by state (state names stay
+/// the ledger's).
+pub(crate) fn by_state(o: &RunOutcome) -> String {
+    let states: Vec<String> = o
+        .by_state
+        .iter()
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect();
+    states.join(&crate::t!("list-separator"))
 }
 
 /// A share (0–1) as a percentage with one decimal, `-` when there is none.
@@ -318,9 +340,3 @@ pub(crate) fn percent(share: Option<f64>) -> String {
 }
 
 pub(crate) use crate::reach::thousands;
-
-/// `text` padded with spaces to `width` terminal columns (Han characters count two).
-pub(crate) fn pad(text: &str, width: usize) -> String {
-    let w = unicode_width::UnicodeWidthStr::width(text);
-    format!("{text}{}", " ".repeat(width.saturating_sub(w)))
-}

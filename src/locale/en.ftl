@@ -336,3 +336,265 @@ check-stand-ins = { $count ->
        *[other] { $count } clips stand
     } in for staff recordings still to be made: { $files }
 check-stand-ins-notes = as their `message.toml` says: { $notes }
+
+## the coverage page (src/server/page.rs, src/server/page/)
+page-title = shengbo coverage
+page-heading = shengbo · fraud-awareness broadcast coverage
+page-totals = Totals
+page-period = Period (Beijing time) { $from } to { $to }, { $runs ->
+    [one] 1 run
+   *[other] { $runs } runs
+}.
+page-period-latest = No period given: the 7 days up to the day of the most recent run ({ $latest }).
+page-period-no-runs = No period given: the ledger holds no run yet.
+page-empty = No run in this period, so there are no coverage figures to show.
+page-empty-hint = Add ?from=2026-11-01&to=2026-12-01 to the address for another period; runs appear here after shengbo run or shengbo demo.
+page-scope = Area
+page-prefecture = Liangshan Yi Autonomous Prefecture (population { $people })
+page-denominators = Denominators: reached (of targeted) divides by the people of the townships targeted in the period; reached (of area) by the whole prefecture. People reached = each township's people in its best run (every segment confirmed) × the coverage its platform reported; where no report came they count whole, shown apart as "no coverage report". { $estimated } targeted townships have an estimated population.
+page-col-townships = Townships (reached/targeted)
+page-col-targeted = People targeted
+page-col-reached = People reached
+page-col-played = People played to
+page-col-unreported = No coverage report
+page-col-pct-targeted = Reached (of targeted)
+page-col-pct-played = Played (of targeted)
+page-col-pct-area = Reached (of area)
+page-col-failures = Failures
+page-col-name = Name
+page-by-county = By county
+page-by-township = By township
+page-by-village = By village
+page-row-summary = { $code } { $name } — reached { $pct }
+page-chart-heading = People reached per county
+page-chart-caption = Each bar's full length is the county's population; the dark part is the people reached in the period. Sorted by share reached, highest first.
+page-chart-axis-x = People
+page-chart-axis-y = County
+page-chart-legend-population = County population
+page-chart-legend-reached = Reached in the period
+page-chart-value = { $reached } / { $people } ({ $pct })
+page-chart-not-targeted = not targeted
+page-unreached = Townships not reached
+page-unreached-none = Every targeted township was reached.
+page-unreached-people = People targeted
+page-unreached-reason = Reason
+page-unreached-pending = no delivery or play confirmed (still waiting, or the platform did not report)
+page-failures = Failures and expiries
+page-none = None
+page-col-time = Time
+page-col-campaign = Campaign
+page-col-township = Township
+page-col-county = County
+page-col-lang = Language
+page-col-endpoint = Endpoint
+page-col-state = State
+page-col-reason = Reason
+page-endpoints = Endpoint health
+page-no-records = No records yet
+page-col-circuit = Circuit
+page-col-consecutive = Consecutive failures
+page-col-last-seen = Last answer
+page-lang-ii = Nuosu Yi
+page-lang-zh = Mandarin
+page-state-pending = pending
+page-state-sent = sent
+page-state-delivered = delivered
+page-state-rejected = rejected
+page-state-expired = expired
+page-state-played = played
+page-state-failed = play failed
+page-state-cancelled = cancelled
+page-circuit-closed = closed
+page-circuit-open = open
+page-circuit-half_open = half open (probing)
+
+## plan (src/cli/plan.rs, src/cli/plan/table.rs, src/plan/mod.rs)
+cli-error = error: { $message }
+cli-help = {"  "}= help: { $help }
+plan-from-too-late = `--from` is too late
+plan-to-before-from = `--to` ({ $to }) must be after `--from` ({ $from })
+plan-cannot-plan = cannot plan `{ $root }`
+plan-check-errors = warning: `shengbo check` finds { $errors ->
+        [one] 1 error
+       *[other] { $errors } errors
+    }; planning only the valid campaigns and messages
+plan-col-start = start
+plan-col-end = end
+plan-col-county = county
+plan-col-township = township
+plan-col-code = code
+plan-col-campaign = campaign
+plan-col-programme = programme
+plan-col-why = why
+plan-col-day = day
+plan-col-name = name
+plan-col-broadcasts = broadcasts
+plan-col-townships = townships
+plan-villages = { $township } ({ $villages ->
+        [one] 1 village
+       *[other] { $villages } villages
+    })
+plan-footer = { $broadcasts ->
+        [one] 1 broadcast
+       *[other] { $broadcasts } broadcasts
+    } in { $townships ->
+        [one] 1 township
+       *[other] { $townships } townships
+    }
+plan-footer-skipped = ; skipped: { $list }
+plan-footer-skip = { $count } { $reason }
+plan-footer-lost = ; { $count } lost on priority
+plan-summary-total = { $broadcasts ->
+        [one] 1 broadcast
+       *[other] { $broadcasts } broadcasts
+    }
+skip-quiet-hours = starts in the township's quiet hours
+skip-outside-valid-dates = outside the campaign's valid dates
+skip-message-outside-valid-dates = message not valid on that day
+skip-unknown-message = unknown message
+skip-not-airable = message not airable
+skip-no-airable-clip = no airable `{ $lang }` clip
+skip-pair-rejected = pair rejected
+skip-nothing-to-air = no airable message at this occurrence
+skip-unknown-township = township not in the directory
+skip-named-day = kept free of broadcasts: { $day }
+skip-no-market-days = no market days known for the township
+list-separator = {", "}
+
+## run and demo (src/cli/run.rs, src/cli/run/setup.rs, src/cli/demo.rs)
+run-needs-once = `shengbo run` needs `--once`; the scheduler daemon is `shengbo serve`
+run-no-campaign = no valid campaign in `schedules/`
+run-no-such-campaign = no valid campaign `{ $id }` in `schedules/`
+run-no-slot-after = no slot at or after `{ $at }` within a week
+run-no-slot-week = no slot within the next week
+run-not-a-time = `{ $at }` is not a time: use RFC 3339 or `YYYY-MM-DD HH:MM` (Beijing time)
+run-not-beijing-time = `{ $at }` is not a valid Beijing time
+run-nothing-airs = { $campaign } at { $at }: nothing airs (quiet hours, valid dates or no airable message)
+run-unsettled = { $count ->
+        [one] 1 delivery has
+       *[other] { $count } deliveries have
+    } no final state yet (the ledger keeps them for `serve`)
+run-heading = run { $run } — { $campaign } at { $at } (Beijing)
+run-col-township = township
+run-col-name = name
+run-col-reason = reason
+run-unserved = no endpoint serves this township
+run-deliveries = deliveries: { $states }
+run-reach = reach: reached { $reached } of { $targeted } people ({ $share }) in { $townships_reached } of { $townships_targeted } targeted townships; played in { $townships_played } townships, { $played } people ({ $played_share })
+run-unreported = not confirmed by a coverage report: { $townships } townships, { $people } people (counted whole)
+run-denominator = denominator: the population of the { $townships } townships { $runs ->
+        [1] this run
+       *[other] these runs
+    } targeted; each reached township counts its people × the coverage its platform reported
+run-loading = loading the project in `{ $root }`
+run-registry-errors = the endpoint registry has { $errors ->
+        [one] 1 error
+       *[other] { $errors } errors
+    }
+run-settings-errors = `schedules/settings.toml` has { $errors ->
+        [one] 1 error
+       *[other] { $errors } errors
+    }
+run-creating = creating `{ $path }`
+run-http-client = building the HTTP client
+demo-heading = shengbo demo: { $platforms } county platforms simulated at { $url }, play clock ×{ $speed }, { $slots } slot occurrences from { $from } (Beijing)
+demo-already = {"  "}(already in the ledger from an earlier run: nothing sent twice)
+demo-simulator = simulator: { $requests } requests, { $messages } messages accepted, { $outages } outages injected
+demo-wire = wire dates: { $packages } packages, at most { $skew } s from real time, { $mismatches } ids dated another day
+demo-done = done in { $seconds } s
+demo-slot = { $at } { $campaign }: { $deliveries } deliveries ({ $states }); reached { $reached }/{ $targeted } people ({ $share }) in { $townships_reached }/{ $townships_targeted } townships
+demo-per-county = per county, over the { $slots } slot occurrences (a township counts once, by its best confirmed outcome):
+demo-col-county = county
+demo-col-name = name
+demo-col-townships = townships
+demo-col-people = people reached / targeted
+demo-ledger-is = the ledger is in `{ $path }`; look further with:
+demo-next-coverage = {"      "}reach per township of these slots, from this ledger
+demo-next-open = {"      "}then open { $url }
+demo-no-token = {"      "}(no coordinator token: { $error })
+demo-next-sim = {"      "}push one slot by hand to a simulator in another process
+
+## catalog (src/cli/catalog.rs)
+catalog-col-message = MESSAGE
+catalog-col-lang = LANG
+catalog-col-duration = DURATION
+catalog-col-format = FORMAT
+catalog-col-gain = GAIN dB
+catalog-col-limiter = LIMITER dB
+catalog-col-lufs-after = LUFS AFTER
+catalog-col-dbtp-after = dBTP AFTER
+catalog-col-status = STATUS
+catalog-col-reason = REASON
+catalog-status-ok = ok
+catalog-status-warning = warning
+catalog-status-rejected = rejected
+catalog-rejected = { $rejected } of { $clips ->
+        [one] 1 clip
+       *[other] { $clips } clips
+    } rejected: they will not be scheduled
+catalog-cannot-read = cannot read `{ $path }`
+catalog-bad-gate = invalid gate settings in `{ $path }`
+catalog-limiter-on = LIMITER is the most the true-peak limiter takes off the peaks the gain pushes over the ceiling
+catalog-limiter-off = the limiter is off (`limiter = false`): the ceiling caps the gain
+catalog-policy = LUFS and dBTP as aired (mono downmix); GAIN brings each clip to { $target } LUFS under a { $ceiling } dBTP ceiling, the two languages within { $tolerance } LU (`^` capped by the ceiling, `=` lowered to match the pair); { $peaks }; AFTER is what the clip then measures; a rejected clip gets no gain
+
+## calendar (src/cli/calendar.rs)
+calendar-year-range = `--year` { $year } is out of range, expected { $first }–{ $last }
+calendar-township = `--township`: { $error }
+calendar-col-name = named day
+calendar-col-first = first
+calendar-col-last = last
+calendar-col-days = days
+calendar-col-basis = basis
+calendar-col-source = rule or notice
+calendar-basis-rule = rule
+calendar-basis-notice = notice
+calendar-named-days = { $count ->
+        [one] 1 named day
+       *[other] { $count } named days
+    } in { $year }
+calendar-no-markets = { $name } `{ $code }`: no market days known (add a `[[market]]` to `{ $file }`)
+calendar-county-default = , county default
+calendar-market-days = { $name } `{ $code }` market { $rule }{ $from }: { $count ->
+        [one] 1 market day
+       *[other] { $count } market days
+    } in { $year }
+calendar-month = { $month ->
+        [1] Jan
+        [2] Feb
+        [3] Mar
+        [4] Apr
+        [5] May
+        [6] Jun
+        [7] Jul
+        [8] Aug
+        [9] Sep
+        [10] Oct
+        [11] Nov
+       *[12] Dec
+    }
+
+## coverage (src/cli/coverage.rs)
+coverage-no-ledger = no ledger at `{ $path }`: nothing has been run with this data directory yet (run `shengbo run` or `shengbo serve`, or pass `--data-dir`)
+coverage-heading = coverage { $from } .. { $to } ({ $runs ->
+        [one] 1 run
+       *[other] { $runs } runs
+    }{ $campaign })
+coverage-campaign = , campaign `{ $campaign }`
+coverage-col-area = area
+coverage-col-townships = townships
+coverage-col-villages = villages
+coverage-col-targeted = targeted
+coverage-col-reached = reached
+coverage-col-played = played
+coverage-col-no-report = no-report
+coverage-col-pct-targeted = %tgt
+coverage-col-pct-played = %tgt-pl
+coverage-col-pct-area = %area
+coverage-col-failures = fail
+coverage-total = 凉山州 total
+coverage-legend = %tgt: of the population targeted ({ $targeted }); %area: of each area's population (total: the prefecture's { $area }); reached: people × the coverage the platforms reported; no-report: reached people not confirmed by a coverage report (counted whole); { $townships } targeted townships and { $villages } villages have estimated populations
+coverage-failed = failed: run { $run } { $at } { $places } { $what }: { $reason }
+coverage-cancelled = cancelled pair: run { $run } { $at } { $places } { $half } half at `{ $endpoint }` — { $reason }
+coverage-no-reason = no reason recorded
+demo-foreign-endpoint = `shengbo demo` pushes only to its own loopback simulator, but endpoint `{ $endpoint }` in `schedules/endpoints.toml` goes to `{ $url }`; use `{"{"}sim{"}"}/…` URLs for a demo, or `shengbo run --once` to push to real platforms

@@ -184,6 +184,15 @@ pub fn text(id: &str, args: Option<&FluentArgs>) -> String {
     text_in(current(), id, args)
 }
 
+/// Print `error: …` (`错误：…`) to stderr, then its hint as `  = help: …` when there is one:
+/// how a command reports a problem with what it was asked before it stops.
+pub fn eprint_error(message: impl fmt::Display, help: Option<&str>) {
+    eprintln!("{}", crate::t!("cli-error", message = message.to_string()));
+    if let Some(help) = help {
+        eprintln!("{}", crate::t!("cli-help", help = help));
+    }
+}
+
 /// Look a message up in the catalogue: `t!("check-summary", errors = 2, files = 1)`.
 /// Arguments are strings or numbers (numbers choose plural forms in English).
 #[macro_export]

@@ -260,3 +260,100 @@ fn plural_tails_read_right_in_both_languages() {
     assert!(line(Locale::Zh, 0).contains("在 06:00 落在静默时段"));
     assert!(line(Locale::Zh, 2).contains("06:00等（另有 2 个）"));
 }
+
+/// The calls that put text in front of a person, in the command modules: each is followed to
+/// its closing parenthesis, however many lines it takes.
+const SAYERS: [&str; 11] = [
+    "println!(",
+    "eprintln!(",
+    "print!(",
+    "eprint!(",
+    "writeln!(",
+    "write!(",
+    "bail!(",
+    "ensure!(",
+    "context(",
+    "with_context(",
+    "anyhow!(",
+];
+
+/// Literals that are not prose for a person: command lines shown verbatim.
+const NOT_PROSE: [&str; 1] = ["  shengbo --root {root} "];
+
+/// The text of the call starting at `start` (after its opening parenthesis) up to the matching
+/// close, skipping parentheses inside string literals.
+fn call_text(code: &str, start: usize) -> &str {
+    let (mut depth, mut in_str, mut escaped) = (1, false, false);
+    for (i, c) in code[start..].char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_str => escaped = true,
+            '"' => in_str = !in_str,
+            '(' if !in_str => depth += 1,
+            ')' if !in_str => {
+                depth -= 1;
+                if depth == 0 {
+                    return &code[start..start + i];
+                }
+            }
+            _ => {}
+        }
+    }
+    &code[start..]
+}
+
+/// What `plan`, `run`, `demo`, `catalog`, `calendar` and `coverage` print, and the errors the
+/// binary ends with, come from the catalogue: no call that prints, fails or adds context in
+/// these files carries an English sentence of its own.
+#[test]
+fn no_literal_messages_in_the_commands() {
+    let files = [
+        ("src/main.rs", include_str!("../main.rs")),
+        ("src/cli/plan.rs", include_str!("../cli/plan.rs")),
+        (
+            "src/cli/plan/table.rs",
+            include_str!("../cli/plan/table.rs"),
+        ),
+        ("src/plan/mod.rs", include_str!("../plan/mod.rs")),
+        ("src/cli/run.rs", include_str!("../cli/run.rs")),
+        ("src/cli/run/setup.rs", include_str!("../cli/run/setup.rs")),
+        ("src/cli/demo.rs", include_str!("../cli/demo.rs")),
+        ("src/cli/catalog.rs", include_str!("../cli/catalog.rs")),
+        ("src/cli/calendar.rs", include_str!("../cli/calendar.rs")),
+        ("src/cli/coverage.rs", include_str!("../cli/coverage.rs")),
+    ];
+    let mut found = Vec::new();
+    for (name, src) in files {
+        let code = src.split("#[cfg(test)]").next().unwrap_or(src);
+        for sayer in SAYERS {
+            for (at, _) in code.match_indices(sayer) {
+                let call = call_text(code, at + sayer.len());
+                if call.contains("t!(") {
+                    continue;
+                }
+                let prose = call.split('"').skip(1).step_by(2).find(|s| {
+                    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '`' || c == ' ')
+                        && s.trim().contains(' ')
+                        && !NOT_PROSE.iter().any(|p| s.starts_with(p))
+                });
+                if let Some(prose) = prose {
+                    let line = code[..at].lines().count();
+                    found.push(format!("{name}:{line}: {prose}"));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "messages written in the code:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_command_scan_catches_a_message_over_several_lines() {
+    let code = "eprintln!(\n    \"{} clips (x) rejected\",\n    n\n);";
+    let call = call_text(code, "eprintln!(".len());
+    assert!(call.contains("clips (x) rejected"), "{call}");
+    assert!(call.trim_end().ends_with('n'), "{call}");
+}

@@ -118,24 +118,28 @@ pub enum SkipReason {
 impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SkipReason::QuietHours => f.write_str("starts in the township's quiet hours"),
-            SkipReason::OutsideValidDates => f.write_str("outside the campaign's valid dates"),
-            SkipReason::MessageOutsideValidDates => f.write_str("message not valid on that day"),
-            SkipReason::UnknownMessage => f.write_str("unknown message"),
+            SkipReason::QuietHours => f.write_str(&crate::t!("skip-quiet-hours")),
+            SkipReason::OutsideValidDates => f.write_str(&crate::t!("skip-outside-valid-dates")),
+            SkipReason::MessageOutsideValidDates => {
+                f.write_str(&crate::t!("skip-message-outside-valid-dates"))
+            }
+            SkipReason::UnknownMessage => f.write_str(&crate::t!("skip-unknown-message")),
             SkipReason::MessageNotAirable { lang, reasons } => {
                 match lang {
-                    Some(l) => write!(f, "no airable `{l}` clip")?,
-                    None => f.write_str("pair rejected")?,
+                    Some(l) => f.write_str(&crate::t!("skip-no-airable-clip", lang = l.code()))?,
+                    None => f.write_str(&crate::t!("skip-pair-rejected"))?,
                 }
                 if !reasons.is_empty() {
                     write!(f, ": {}", reasons.join("; "))?;
                 }
                 Ok(())
             }
-            SkipReason::NothingToAir => f.write_str("no airable message at this occurrence"),
-            SkipReason::UnknownTownship => f.write_str("township not in the directory"),
-            SkipReason::NamedDay { day } => write!(f, "kept free of broadcasts: {day}"),
-            SkipReason::NoMarketDays => f.write_str("no market days known for the township"),
+            SkipReason::NothingToAir => f.write_str(&crate::t!("skip-nothing-to-air")),
+            SkipReason::UnknownTownship => f.write_str(&crate::t!("skip-unknown-township")),
+            SkipReason::NamedDay { day } => {
+                f.write_str(&crate::t!("skip-named-day", day = day.as_str()))
+            }
+            SkipReason::NoMarketDays => f.write_str(&crate::t!("skip-no-market-days")),
         }
     }
 }

@@ -286,7 +286,9 @@ fn unairable_messages_are_left_out_with_reasons() {
             vec![("half".into(), Lang::Ii, 0.0)],
         ]
     );
-    let reasons: Vec<_> = p.skipped.iter().map(|s| s.reason.to_string()).collect();
+    let reasons: Vec<_> = crate::locale::scoped(crate::locale::Locale::En, || {
+        p.skipped.iter().map(|s| s.reason.to_string()).collect()
+    });
     assert_eq!(reasons, ["no airable `zh` clip: silent", "unknown message"]);
 }
 

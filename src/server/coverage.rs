@@ -22,6 +22,8 @@ pub struct CoverageQuery {
     pub by: Option<String>,
     pub campaign: Option<String>,
     pub format: Option<String>,
+    /// The page's language (`zh` or `en`); the JSON and CSV ignore it.
+    pub lang: Option<String>,
     #[allow(dead_code)]
     pub token: Option<String>,
 }

@@ -70,6 +70,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/audio/{file}", get(audio::serve))
         .route("/v1/coverage", get(coverage::json_or_csv))
         .route("/coverage", get(page::coverage))
+        .route("/fonts/{file}", get(page::font::serve))
         .layer(RequestBodyLimitLayer::new(state::GET_BODY_BYTES))
         .route(
             "/v1/ebd/state",

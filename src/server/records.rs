@@ -90,6 +90,13 @@ impl Records for LedgerRecords {
             .collect())
     }
 
+    fn latest_run(&self) -> Result<Option<DateTime<Utc>>, RecordsError> {
+        let runs = self
+            .ledger
+            .runs(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC, None)?;
+        Ok(runs.into_iter().map(|r| r.occurrence).max())
+    }
+
     fn record_state_report(
         &self,
         report: &crate::ledger::StateReport,

@@ -209,6 +209,9 @@ pub trait Records: Send + Sync + 'static {
         campaign: Option<&str>,
     ) -> Result<coverage::Inputs, RecordsError>;
     fn endpoints(&self) -> Result<Vec<EndpointStatus>, RecordsError>;
+    /// The occurrence of the most recent run recorded (in the future too: `demo` airs the next
+    /// slots), or `None` when the ledger holds no run.
+    fn latest_run(&self) -> Result<Option<DateTime<Utc>>, RecordsError>;
     /// Store a platform's state report; returns the delivery it moved, if any.
     fn record_state_report(
         &self,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::util::{run_in, stderr, stdout};
+use crate::util::{run_in, run_in_default_lang, stderr, stdout};
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -62,7 +62,30 @@ fn calendar_table_shows_notices_and_a_county_default() {
         torch.contains("2024-07-29") && torch.contains("2024-08-04") && torch.contains("notice"),
         "{torch}"
     );
-    assert!(text.contains("赶场 农历逢三六九，县默认"), "{text}");
+    assert!(
+        text.contains("`513431101` market 农历逢三六九, county default: 111 market days in 2024"),
+        "{text}"
+    );
+    assert!(text.contains("\nJan  4 7 10 "), "{text}");
+    // No language in the environment: Chinese headings, basis and months.
+    let out = run_in_default_lang(
+        repo(),
+        &["calendar", "--year", "2024", "--township", "昭觉县/城北镇"],
+    );
+    let zh = stdout(&out);
+    assert!(zh.starts_with("2024 年共 "), "{zh}");
+    assert!(zh.lines().nth(1).unwrap().starts_with("节日  "), "{zh}");
+    let torch = zh.lines().find(|l| l.starts_with("火把节")).unwrap();
+    assert!(torch.contains("通知"), "{torch}");
+    assert!(zh.contains("赶场 农历逢三六九，县默认：2024 年共 "), "{zh}");
+    // Month names are 3 or 4 columns wide: right-aligned, the days line up.
+    assert!(zh.contains("\n 1月  4 7 10 "), "{zh}");
+    assert!(zh.contains("\n10月  "), "{zh}");
+    let out = run_in_default_lang(repo(), &["calendar", "--year", "1800"]);
+    assert_eq!(
+        stderr(&out),
+        "错误：`--year` 1800 超出范围，应在 1901–2099 之间\n"
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::util::{run_in, shengbo, stderr, stdout};
+use crate::util::{run_in, run_in_default_lang, shengbo, stderr, stdout};
 
 const RATE: u32 = 16_000;
 
@@ -369,6 +369,19 @@ fn layout_and_toml_problems_are_reported() {
         table.contains("message.toml` is missing or has errors"),
         "{table}"
     );
+    // No language in the environment: the same table and note in Chinese.
+    let out = run_in_default_lang(p.root(), &["catalog"]);
+    let zh = stdout(&out);
+    assert!(zh.starts_with("消息  语言  时长   格式"), "{zh}");
+    assert!(zh.contains("不通过"), "{zh}");
+    assert!(zh.contains("LUFS 和 dBTP 按播出时测量"), "{zh}");
+    assert!(
+        stderr(&out).contains("4 个音频中有 2 个未通过检测：不会排入播出"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_in_default_lang(p.root(), &["catalog", "--lang", "en"]);
+    assert!(stdout(&out).starts_with("MESSAGE"), "{}", stdout(&out));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::util::{run_in, shengbo, stderr, stdout};
+use crate::util::{run_in, run_in_default_lang, shengbo, stderr, stdout};
 
 /// A mono 16 kHz WAV: a tone at `freq` Hz, amplitude-modulated at `am` Hz like syllables.
 fn wav(path: &Path, freq: f64, secs: f64, am: f64) {
@@ -277,7 +277,10 @@ fn plan_rejects_an_unknown_county_with_a_suggestion() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("error: unknown county `昭觉市`"), "{err}");
-    assert!(err.contains("did you mean `昭觉县`?"), "{err}");
+    assert!(
+        err.contains("= help: did you mean 昭觉县 `513431`?"),
+        "{err}"
+    );
     assert!(stdout(&out).is_empty());
 }
 
@@ -350,6 +353,47 @@ start             end       county  township  code       campaign  programme
 3 broadcasts in 2 townships; skipped: 1 starts in the township's quiet hours
 ";
     assert_eq!(stdout(&out), expected);
+}
+
+#[test]
+fn plan_speaks_chinese_by_default_and_english_with_lang_en() {
+    let dir = project(&[("towns.toml", TOWNS)]);
+    let args = ["plan", "--from", "2026-12-01", "--to", "2026-12-02"];
+    let out = run_in_default_lang(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Han headings are two columns a character wide: the columns still line up.
+    let expected = "\
+开始              结束      县      乡镇    代码       活动   节目
+2026-12-01 08:00  08:00:09  昭觉县  新城镇  513431100  towns  police-impersonation zh+ii
+2026-12-01 08:00  08:00:09  昭觉县  城北镇  513431101  towns  police-impersonation zh+ii
+2026-12-01 22:30  22:30:09  昭觉县  城北镇  513431101  towns  illegal-fundraising zh+ii
+3 次播出，涉及 2 个乡镇；跳过：1 次开始时间在乡镇的静默时段内
+";
+    assert_eq!(stdout(&out), expected);
+    let out = run_in_default_lang(dir.path(), &[&args[..], &["--lang", "en"]].concat());
+    assert!(stdout(&out).starts_with("start  "), "{}", stdout(&out));
+    let summary = run_in_default_lang(dir.path(), &[&args[..], &["--summary"]].concat());
+    assert_eq!(
+        stdout(&summary),
+        "日期        县      名称    播出次数  乡镇数\n\
+         2026-12-01  513431  昭觉县         3       2\n\
+         共 3 次播出\n"
+    );
+    let out = run_in_default_lang(dir.path(), &["plan", "--county", "昭觉市"]);
+    assert!(
+        stderr(&out).starts_with("错误：未知的县市 `昭觉市`\n  = 提示：是不是 昭觉县 `513431`？"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_in_default_lang(
+        dir.path(),
+        &["plan", "--from", "2026-12-02", "--to", "2026-12-01"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "错误：`--to`（2026-12-01）必须晚于 `--from`（2026-12-02）\n"
+    );
 }
 
 #[test]

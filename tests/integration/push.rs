@@ -125,7 +125,8 @@ fn ledger_path(root: &Path) -> PathBuf {
 async fn happy_path_reaches_every_township_of_the_prefecture() {
     let sim = start_sim(Faults::default(), 120.0).await;
     let proj = project(&drill_campaign("all = true"), None);
-    let out = run_once(proj.path(), &sim.url, this_minute(), &[]).await;
+    let at = this_minute();
+    let out = run_once(proj.path(), &sim.url, at, &[]).await;
     let stdout = util::stdout(&out);
     assert_eq!(
         out.status.code(),
@@ -138,6 +139,23 @@ async fn happy_path_reaches_every_township_of_the_prefecture() {
         "{stdout}"
     );
     assert!(stdout.contains("denominator"), "{stdout}");
+    // The same slot again with no language in the environment: Chinese, nothing sent twice.
+    let again = run_cmd(proj.path(), &sim.url, at, &[])
+        .env_remove("LANG")
+        .output()
+        .await
+        .unwrap();
+    let zh = util::stdout(&again);
+    assert!(zh.starts_with("运行 ") && zh.contains(" — drill，"), "{zh}");
+    assert!(zh.contains("\n乡镇       名称"), "{zh}");
+    assert!(
+        zh.contains("（100.0%），目标 304 个乡镇中覆盖 304 个；在 304 个乡镇播出"),
+        "{zh}"
+    );
+    assert!(
+        zh.contains("分母：本次运行所针对的 304 个乡镇的人口"),
+        "{zh}"
+    );
     let ledger = ledger(proj.path());
     let runs = ledger
         .runs(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC, None)

@@ -92,6 +92,26 @@ async fn half_coverage_is_half_reached_and_the_same_on_every_surface() {
     let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
     assert_eq!(totals(&cli["totals"]), from_demo);
     assert_eq!(cli["totals"]["population_unreported"], 0);
+    // The same figures as a table: Chinese with no language in the environment, English with
+    // `--lang en`; the prefecture's total people reached is the JSON's either way.
+    let table = |lang: &[&str]| {
+        let args = [
+            &["coverage", "--from", &period[0], "--to", &period[1]],
+            lang,
+        ]
+        .concat();
+        util::stdout(&util::run_in_default_lang(root, &args))
+    };
+    let zh = table(&[]);
+    assert!(zh.starts_with("覆盖 "), "{zh}");
+    assert!(zh.lines().nth(1).unwrap().starts_with("地区 "), "{zh}");
+    let total = zh.lines().find(|l| l.starts_with("凉山州 合计")).unwrap();
+    let reached = cli["totals"]["population_reached"].to_string();
+    assert!(total.contains(&format!(" {reached} ")), "{total}");
+    assert!(zh.contains("%目标：占目标人口"), "{zh}");
+    let en = table(&["--lang", "en"]);
+    assert!(en.lines().nth(1).unwrap().starts_with("area "), "{en}");
+    assert!(en.contains("\n凉山州 total "), "{en}");
 
     let mut f = Fixture::new();
     let ledger = root.join(".shengbo/ledger.sqlite");

@@ -21,12 +21,14 @@ use tower::ServiceExt;
 
 mod airing;
 mod audio;
+mod browser;
 mod cache;
 mod conditional;
 mod coverage;
 mod edge;
 mod leaks;
 mod params;
+mod pdf;
 mod pulls;
 pub(crate) mod socket;
 

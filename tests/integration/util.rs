@@ -48,6 +48,19 @@ pub fn run_in(root: &Path, args: &[&str]) -> Output {
         .expect("run shengbo")
 }
 
+/// Run `shengbo` as [`run_in`] does but with no language in the environment: Chinese, unless
+/// `args` say `--lang en`.
+pub fn run_in_default_lang(root: &Path, args: &[&str]) -> Output {
+    shengbo()
+        .args(args)
+        .env_remove("LANG")
+        .env("SHENGBO_ROOT", root)
+        .env("SHENGBO_DATA_DIR", root.join(".shengbo"))
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run shengbo")
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

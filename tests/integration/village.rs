@@ -51,6 +51,23 @@ fn plan_lists_the_villages_each_broadcast_is_for() {
         dir.path(),
         &["plan", "--from", "2026-12-01", "--to", "2026-12-02"],
     );
+    assert!(
+        stdout(&out).contains("竹核镇 (2 villages)"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run_in(
+        dir.path(),
+        &[
+            "plan",
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-12-02",
+            "--lang",
+            "zh",
+        ],
+    );
     assert!(stdout(&out).contains("竹核镇（2 村）"), "{}", stdout(&out));
 }
 
@@ -69,7 +86,7 @@ fn unknown_villages_fail_check_and_plan_with_a_suggestion() {
     let out = run_in(dir.path(), &["plan", "--village", "竹核镇/泥日村"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("did you mean `尼日村村民委员会`"),
+        stderr(&out).contains("did you mean 尼日村村民委员会 `513431102200` (昭觉县 竹核镇)?"),
         "{}",
         stderr(&out)
     );

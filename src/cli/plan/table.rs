@@ -65,7 +65,11 @@ pub fn broadcasts(plan: &Plan, records: &[BroadcastRecord], directory: &Director
                     .to_string(),
                 match b.villages.len() {
                     0 => b.township_name.clone(),
-                    n => format!("{}（{n} 村）", b.township_name),
+                    n => crate::t!(
+                        "plan-villages",
+                        township = b.township_name.as_str(),
+                        villages = n
+                    ),
                 },
                 b.township_code.clone(),
                 b.campaign.clone(),
@@ -74,7 +78,7 @@ pub fn broadcasts(plan: &Plan, records: &[BroadcastRecord], directory: &Director
             ]
         })
         .collect();
-    let mut header = vec![
+    let mut header: Vec<String> = [
         "start",
         "end",
         "county",
@@ -83,7 +87,10 @@ pub fn broadcasts(plan: &Plan, records: &[BroadcastRecord], directory: &Director
         "campaign",
         "programme",
         "why",
-    ];
+    ]
+    .iter()
+    .map(|c| crate::t!(&format!("plan-col-{c}")))
+    .collect();
     // The `why` column only when some campaign says which days it runs on.
     let mut rows = rows;
     if plan.broadcasts.iter().all(|b| b.reason.is_none()) {
@@ -92,6 +99,7 @@ pub fn broadcasts(plan: &Plan, records: &[BroadcastRecord], directory: &Director
             r.pop();
         });
     }
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut out = render(&header, &rows, &[]);
     out.push_str(&footer(plan));
     out
@@ -133,22 +141,26 @@ fn footer(plan: &Plan) -> String {
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     for s in &plan.skipped {
         let key = match &s.reason {
-            crate::plan::SkipReason::MessageNotAirable { .. } => "message not airable".to_string(),
+            crate::plan::SkipReason::MessageNotAirable { .. } => crate::t!("skip-not-airable"),
             other => other.to_string(),
         };
         *reasons.entry(key).or_default() += 1;
     }
-    let mut out = format!(
-        "{} broadcasts in {} townships",
-        plan.broadcasts.len(),
-        towns.len()
+    let mut out = crate::t!(
+        "plan-footer",
+        broadcasts = plan.broadcasts.len(),
+        townships = towns.len()
     );
     if !plan.skipped.is_empty() {
-        let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
-        out.push_str(&format!("; skipped: {}", parts.join(", ")));
+        let parts: Vec<String> = reasons
+            .iter()
+            .map(|(r, n)| crate::t!("plan-footer-skip", count = *n, reason = r.as_str()))
+            .collect();
+        let list = parts.join(&crate::t!("list-separator"));
+        out.push_str(&crate::t!("plan-footer-skipped", list = list));
     }
     if !plan.conflicts.is_empty() {
-        out.push_str(&format!("; {} lost on priority", plan.conflicts.len()));
+        out.push_str(&crate::t!("plan-footer-lost", count = plan.conflicts.len()));
     }
     out.push('\n');
     out
@@ -168,10 +180,15 @@ pub fn summary(rows: &[SummaryRow]) -> String {
             ]
         })
         .collect();
-    let header = ["day", "county", "name", "broadcasts", "townships"];
+    let header: Vec<String> = ["day", "county", "name", "broadcasts", "townships"]
+        .iter()
+        .map(|c| crate::t!(&format!("plan-col-{c}")))
+        .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut out = render(&header, &cells, &[3, 4]);
     let total: usize = rows.iter().map(|r| r.broadcasts).sum();
-    out.push_str(&format!("{total} broadcasts\n"));
+    out.push_str(&crate::t!("plan-summary-total", broadcasts = total));
+    out.push('\n');
     out
 }
 

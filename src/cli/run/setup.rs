@@ -18,7 +18,7 @@ use crate::transport::{Router, http_client};
 /// Load the project as every command does; diagnostics go to stderr, valid parts are kept.
 pub(crate) fn load_project(root: &Path, data: &crate::datadir::DataDir) -> anyhow::Result<Project> {
     let (project, diags) = Project::load(root, data, chrono::Utc::now())
-        .with_context(|| format!("loading the project in `{}`", root.display()))?;
+        .with_context(|| crate::t!("run-loading", root = root.display().to_string()))?;
     report(&diags);
     Ok(project)
 }
@@ -36,7 +36,10 @@ pub(crate) fn load_registry(
         }
         Err(errors) => {
             report(&errors);
-            anyhow::bail!("the endpoint registry has {} errors", errors.len());
+            anyhow::bail!(
+                "{}",
+                crate::t!("run-registry-errors", errors = errors.len())
+            );
         }
     }
 }
@@ -47,7 +50,10 @@ pub(crate) fn load_profile(root: &Path) -> anyhow::Result<EbdProfile> {
     let errors: Vec<Diagnostic> = diags.into_iter().filter(Diagnostic::is_error).collect();
     if !errors.is_empty() {
         report(&errors);
-        anyhow::bail!("`schedules/settings.toml` has {} errors", errors.len());
+        anyhow::bail!(
+            "{}",
+            crate::t!("run-settings-errors", errors = errors.len())
+        );
     }
     Ok(settings.ebd)
 }
@@ -56,10 +62,10 @@ pub(crate) fn load_profile(root: &Path) -> anyhow::Result<EbdProfile> {
 pub(crate) fn pusher(global: &Global, registry: Registry) -> anyhow::Result<Pusher> {
     let data = global.data_dir();
     data.ensure()
-        .with_context(|| format!("creating `{}`", data.path().display()))?;
+        .with_context(|| crate::t!("run-creating", path = data.path().display().to_string()))?;
     let ledger: Arc<dyn Ledger> = global.ledger()?.open()?;
     let profile = Arc::new(load_profile(&global.root)?);
-    let client = http_client().context("building the HTTP client")?;
+    let client = http_client().with_context(|| crate::t!("run-http-client"))?;
     let router = Router::new(&registry, &profile, &client);
     Ok(Pusher {
         ledger,
