@@ -1,6 +1,6 @@
 //! The cross-checks: what only shows when campaigns, catalog and directory meet.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -10,7 +10,9 @@ use super::CONFLICT_WINDOW_DAYS;
 use crate::catalog::{Catalog, Message, Verdict};
 use crate::diag::{Diagnostic, Severity, did_you_mean};
 use crate::directory::Directory;
-use crate::plan::{self, Conflict, ConflictKind, message_items, only_missing_languages};
+use crate::plan::{
+    self, Conflict, ConflictKind, PairConflicts, message_items, only_missing_languages,
+};
 use crate::schedule::Campaign;
 
 /// Cross-check loaded campaigns against the catalog and directory. `sources` holds each
@@ -37,16 +39,16 @@ pub fn cross_check(
         let src = sources.get(&c.file).map(String::as_str);
         check_campaign_messages(c, catalog, src, &mut out);
     }
-    // Day by day, keeping only the conflicts: a month of the prefecture's broadcasts is
-    // ~100,000 rows, about 30 MB nothing here needs. (A programme still playing across
-    // midnight is settled by `plan` and the service, which plan across it, not reported here.)
+    // Day by day as `plan` would plan each day (a programme still playing across midnight is
+    // settled by `plan` and the service, which plan across it, not reported here), but once per
+    // group of townships that hear alike and keeping only the times: a slot every minute over
+    // every township stays cheap.
     let day = chrono::Duration::days(1);
-    let conflicts: Vec<Conflict> = (0..CONFLICT_WINDOW_DAYS)
-        .flat_map(|d| {
-            let start = from + chrono::Duration::days(d);
-            plan::plan(campaigns, directory, catalog, start, start + day).conflicts
-        })
+    let windows: Vec<_> = (0..CONFLICT_WINDOW_DAYS)
+        .map(|d| from + chrono::Duration::days(d))
+        .map(|start| (start, start + day))
         .collect();
+    let conflicts = plan::conflicts_by_pair(campaigns, directory, catalog, &windows);
     check_conflicts(campaigns, &conflicts, sources, directory, &mut out);
     out
 }
@@ -214,28 +216,20 @@ pub fn message_span(src: &str, id: &str) -> Option<Range<usize>> {
     })
 }
 
-/// One warning per (loser, winner) pair of campaigns, at the loser's `priority` (or file).
+/// One warning per (loser, winner) pair of campaigns and kind of conflict, at the loser's
+/// `priority` (same minute) or the slot that would start while the other plays (overlap).
 fn check_conflicts(
     campaigns: &[Campaign],
-    conflicts: &[Conflict],
+    conflicts: &[PairConflicts],
     sources: &BTreeMap<PathBuf, String>,
     directory: &Directory,
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut pairs: BTreeMap<(&str, &str, bool), Vec<&Conflict>> = BTreeMap::new();
-    for c in conflicts {
-        let overlap = matches!(c.kind, ConflictKind::Overlap { .. });
-        pairs
-            .entry((&c.loser, &c.winner, overlap))
-            .or_default()
-            .push(c);
-    }
-    for ((loser, winner, _), list) in pairs {
-        let Some(camp) = campaigns.iter().find(|c| c.id == loser) else {
+    for pair in conflicts {
+        let (first, loser, winner) = (&pair.first, &pair.first.loser, &pair.first.winner);
+        let Some(camp) = campaigns.iter().find(|c| &c.id == loser) else {
             continue;
         };
-        let first = list[0];
-        let towns: BTreeSet<&str> = list.iter().map(|c| c.township_code.as_str()).collect();
         let local = first.minute.with_timezone(&camp.timezone).format("%H:%M");
         let township = crate::directory::lookup::township_label(directory, &first.township_code);
         let (text, why) = match first.kind {
@@ -244,8 +238,8 @@ fn check_conflicts(
                     "check-conflict",
                     loser = loser,
                     winner = winner,
-                    slots = list.len(),
-                    townships = towns.len(),
+                    slots = pair.broadcasts,
+                    townships = pair.townships,
                     days = CONFLICT_WINDOW_DAYS,
                     time = local.to_string(),
                     township = township,
@@ -259,8 +253,8 @@ fn check_conflicts(
                 loser_start,
             } => {
                 let counts = OverlapCounts {
-                    slots: list.len(),
-                    townships: towns.len(),
+                    slots: pair.broadcasts,
+                    townships: pair.townships,
                     township,
                 };
                 let times = (winner_start, winner_end, loser_start);

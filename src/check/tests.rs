@@ -219,3 +219,66 @@ fn stand_in_clips_are_said_once_for_all() {
         Some("as their `message.toml` says: synthetic")
     );
 }
+
+#[test]
+fn a_slot_every_minute_over_every_township_is_said_once_per_pair() {
+    crate::locale::set_thread(crate::locale::Locale::En);
+    // 44 s + 2 s gap + 44 s every minute on all 304 townships: every other start collides with
+    // the one before; a higher-priority 07:30 broadcast on two townships takes its minute and
+    // the next.
+    let cat = catalog(vec![message("m", 44.0, 44.0)]);
+    let dir = Directory::liangshan();
+    let all: Vec<&str> = dir.townships().iter().map(|t| t.code.as_str()).collect();
+    let every = campaign("c", &["* * * * *"], &["m"], &all);
+    let mut b = campaign("b", &["30 7 * * *"], &["m"], &["513431100", "513431101"]);
+    b.priority = 5;
+    let diags = cross_check(
+        &[every, b],
+        &cat,
+        &dir,
+        &sources("schedules/c.toml"),
+        from(),
+    );
+    let said: Vec<(String, Option<&str>)> = diags
+        .iter()
+        .map(|d| (d.message.clone(), d.help.as_deref()))
+        .collect();
+    // 720 odd minutes a day lose to the even one before, on 304 townships for 35 days, but for
+    // the 07:31 that loses to `b` on two townships.
+    let lost_to_itself = 720 * 304 * 35 - 2 * 35;
+    assert_eq!(
+        said,
+        [
+            (
+                "campaigns `c` and `b` want the same township in the same minute (70 slots in 2 \
+                 townships over the next 35 days, first at 07:30 in 昭觉县 新城镇 `513431100`); \
+                 `b` airs"
+                    .to_string(),
+                Some("`b` has priority 5 over 0"),
+            ),
+            (
+                "campaign `c` would start at 07:31 in 昭觉县 新城镇 `513431100` while `b` still \
+                 plays (07:30:00–07:31:30); 70 broadcasts in 2 townships over the next 35 days \
+                 collide; only one of the two airs each time"
+                    .to_string(),
+                Some(
+                    "`b` has priority 5 over 0; to air both, move the slot of `c` to 07:32 or later"
+                ),
+            ),
+            (
+                format!(
+                    "campaign `c` would start again at 00:01 in 西昌市 北城街道 `513401001` while \
+                     its broadcast of 00:00:00–00:01:30 still plays ({lost_to_itself} times over \
+                     the next 35 days); the later one does not air"
+                ),
+                Some(
+                    "its programme lasts up to 2 minutes: space its slots at least that far \
+                     apart, or air fewer messages per slot"
+                ),
+            ),
+        ]
+    );
+    let line = |d: &Diagnostic| d.location.as_ref().map(|l| l.source_line.clone());
+    assert_eq!(line(&diags[1]).as_deref(), Some("* * * * *"));
+    assert_eq!(line(&diags[2]).as_deref(), Some("* * * * *"));
+}

@@ -1,6 +1,6 @@
-//! Planning one campaign over a window, and settling same-minute conflicts between campaigns.
+//! Planning one campaign over a window (the walk over its occurrences and townships that the
+//! planner and the conflict search share), and settling the plan's conflicts.
 
-use std::cmp::Reverse;
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -13,10 +13,11 @@ use crate::schedule::{Campaign, Rotation};
 
 use super::days::Days;
 use super::programme::{assemble, message_items, valid_on};
+use super::settle::{Claim, minute, settle};
 use super::{Broadcast, Conflict, ConflictKind, Plan, PlaylistItem, Skip, SkipReason};
 
 /// A campaign message checked against the catalog once: its clips, or `None` if it never airs.
-struct Prepared<'a> {
+pub(super) struct Prepared<'a> {
     message: Option<&'a crate::catalog::Message>,
     items: Vec<PlaylistItem>,
 }
@@ -32,15 +33,73 @@ pub(super) fn campaign(
 ) {
     let prepared = prepare(c, catalog, &mut out.skipped);
     let towns = townships(c, directory, &mut out.skipped);
-    let first = super::rotation::rotation_index(c, from);
+    let broadcasts = &mut out.broadcasts;
+    let turn = super::rotation::rotation_index(c, from);
+    let walked = Walk {
+        prepared: &prepared,
+        towns: &towns,
+        window: (from, to),
+        turn,
+    };
+    walk(c, walked, &mut out.skipped, |town, a| {
+        broadcasts.push(Broadcast {
+            campaign: c.id.clone(),
+            priority: c.priority,
+            township_code: town.code.clone(),
+            township_name: town.name.clone(),
+            county_code: town.county_code.clone(),
+            villages: c.villages.get(&town.code).cloned().unwrap_or_default(),
+            start: a.start,
+            end: a.end,
+            timezone: c.timezone,
+            items: a.items.to_vec(),
+            reason: (!a.reasons.is_empty()).then(|| a.reasons.join("；")),
+        })
+    });
+}
+
+/// One occurrence of a campaign airing on one township, as [`walk`] hands it over.
+pub(super) struct Airing<'a> {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub items: &'a [PlaylistItem],
+    /// Why it airs that day (named days, market day), empty for every day.
+    pub reasons: &'a [String],
+}
+
+/// What [`walk`] walks: a campaign's messages [`prepare`]d, the townships, the window
+/// `[from, to)` and the round-robin turn of its first occurrence
+/// ([`super::rotation::rotation_index`] of `from`).
+pub(super) struct Walk<'w, 'p, 't> {
+    pub prepared: &'w [Prepared<'p>],
+    pub towns: &'w [&'t Township],
+    pub window: (DateTime<Utc>, DateTime<Utc>),
+    pub turn: i64,
+}
+
+/// Walk one campaign's occurrences, calling `emit` for each occurrence that airs on a township
+/// (in time order, then in the order of the townships) and recording in `skipped` what does
+/// not air and why. Returns how many occurrences there were (the turns they took).
+pub(super) fn walk<'t>(
+    c: &Campaign,
+    Walk {
+        prepared,
+        towns,
+        window: (from, to),
+        turn,
+    }: Walk<'_, '_, 't>,
+    skipped: &mut Vec<Skip>,
+    mut emit: impl FnMut(&'t Township, &Airing<'_>),
+) -> i64 {
     let days = Days::new(c, from, to);
     let mut no_market: BTreeSet<&str> = BTreeSet::new();
-    for (idx, (slot, t)) in (first..).zip(slot_occurrences(c, from, to)) {
+    let all = slot_occurrences(c, from, to);
+    let turns = all.len() as i64;
+    for (idx, (slot, t)) in (turn..).zip(all) {
         let local = t.with_timezone(&c.timezone);
         let day = local.date_naive();
         if c.valid_from.is_some_and(|f| day < f) || c.valid_until.is_some_and(|u| day > u) {
-            out.skipped
-                .push(skip(c, None, Some(t), None, SkipReason::OutsideValidDates));
+            skipped.push(skip(c, None, Some(t), None, SkipReason::OutsideValidDates));
             continue;
         }
         let reasons = match days.judge(slot, day) {
@@ -48,28 +107,26 @@ pub(super) fn campaign(
             DayVerdict::Outside => continue,
             DayVerdict::Quiet(day) => {
                 let reason = SkipReason::NamedDay { day };
-                out.skipped.push(skip(c, None, Some(t), None, reason));
+                skipped.push(skip(c, None, Some(t), None, reason));
                 continue;
             }
         };
         let info = days.needs_market(slot).then(|| DayInfo::of(day));
-        let chosen = select(c, &prepared, day, idx, t, &mut out.skipped);
+        let chosen = select(c, prepared, day, idx, t, skipped);
         if chosen.is_empty() {
-            out.skipped
-                .push(skip(c, None, Some(t), None, SkipReason::NothingToAir));
+            skipped.push(skip(c, None, Some(t), None, SkipReason::NothingToAir));
             continue;
         }
         let items = assemble(&chosen, c.repeats, c.gap_s);
         let total: f64 = items.iter().map(|i| i.duration_s + i.gap_after_s).sum();
         let end = t + chrono::Duration::milliseconds((total * 1000.0).round() as i64);
-        for town in &towns {
+        for &town in towns {
             if c.quiet_hours_for(&town.code)
                 .iter()
                 .any(|q| q.contains(local.time()))
             {
                 let code = Some(town.code.clone());
-                out.skipped
-                    .push(skip(c, code, Some(t), None, SkipReason::QuietHours));
+                skipped.push(skip(c, code, Some(t), None, SkipReason::QuietHours));
                 continue;
             }
             let mut reasons = reasons.clone();
@@ -81,27 +138,22 @@ pub(super) fn campaign(
                         if no_market.insert(&town.code) {
                             let code = Some(town.code.clone());
                             let reason = SkipReason::NoMarketDays;
-                            out.skipped.push(skip(c, code, None, None, reason));
+                            skipped.push(skip(c, code, None, None, reason));
                         }
                         continue;
                     }
                 }
             }
-            out.broadcasts.push(Broadcast {
-                campaign: c.id.clone(),
-                priority: c.priority,
-                township_code: town.code.clone(),
-                township_name: town.name.clone(),
-                county_code: town.county_code.clone(),
-                villages: c.villages.get(&town.code).cloned().unwrap_or_default(),
+            let airing = Airing {
                 start: t,
                 end,
-                timezone: c.timezone,
-                items: items.clone(),
-                reason: (!reasons.is_empty()).then(|| reasons.join("；")),
-            });
+                items: &items,
+                reasons: &reasons,
+            };
+            emit(town, &airing);
         }
     }
+    turns
 }
 
 fn skip(
@@ -122,7 +174,11 @@ fn skip(
 
 /// Each campaign message against the catalog, in the campaign's order; window-wide skips for
 /// the ones that can never air.
-fn prepare<'a>(c: &Campaign, catalog: &'a Catalog, skipped: &mut Vec<Skip>) -> Vec<Prepared<'a>> {
+pub(super) fn prepare<'a>(
+    c: &Campaign,
+    catalog: &'a Catalog,
+    skipped: &mut Vec<Skip>,
+) -> Vec<Prepared<'a>> {
     c.messages
         .iter()
         .map(|id| {
@@ -255,107 +311,51 @@ fn slot_occurrences(
     all
 }
 
-/// Keep one broadcast per township per minute: highest priority, then smallest campaign id;
-/// then no two programmes playing at once on one loudspeaker ([`resolve_overlaps`]). The others
-/// become conflicts. Then sort by (start, township, campaign).
+/// Keep one broadcast per township per minute and no two programmes playing at once on one
+/// loudspeaker ([`settle`]); the others become conflicts. Then sort by (start, township,
+/// campaign).
 pub(super) fn resolve_conflicts(out: &mut Plan) {
+    let claims: Vec<Claim<&str, &str>> = out
+        .broadcasts
+        .iter()
+        .map(|b| Claim {
+            lane: b.township_code.as_str(),
+            start: b.start,
+            end: b.end,
+            priority: b.priority,
+            campaign: b.campaign.as_str(),
+        })
+        .collect();
+    let (keep, clashes) = settle(&claims);
+    drop(claims);
     let b = &out.broadcasts;
-    let mut idx: Vec<usize> = (0..b.len()).collect();
-    idx.sort_by(|&x, &y| {
-        let key = |i: usize| {
-            let v = &b[i];
-            (
-                &v.township_code,
-                minute(v.start),
-                Reverse(v.priority),
-                &v.campaign,
-            )
-        };
-        key(x).cmp(&key(y))
-    });
-    let mut keep = vec![true; b.len()];
-    for pair in idx.windows(2) {
-        let (w, l) = (&b[pair[0]], &b[pair[1]]);
-        if w.township_code == l.township_code && minute(w.start) == minute(l.start) {
-            keep[pair[1]] = false;
-        }
-    }
-    let mut winner = None;
-    for &i in &idx {
-        let v = &b[i];
-        if keep[i] {
-            winner = Some(i);
-        } else if let Some(w) = winner.map(|w| &b[w]) {
-            out.conflicts.push(Conflict {
-                kind: ConflictKind::SameMinute,
-                township_code: v.township_code.clone(),
-                minute: Utc.timestamp_opt(minute(v.start) * 60, 0).unwrap(),
-                winner: w.campaign.clone(),
-                winner_priority: w.priority,
-                loser: v.campaign.clone(),
-                loser_priority: v.priority,
-            });
-        }
-    }
-    let mut keep_iter = keep.into_iter();
-    out.broadcasts.retain(|_| keep_iter.next().unwrap_or(true));
-    resolve_overlaps(out);
-    out.broadcasts.sort_by(|x, y| {
-        (x.start, &x.township_code, &x.campaign).cmp(&(y.start, &y.township_code, &y.campaign))
-    });
-    out.conflicts.sort_by(|x, y| {
-        (x.minute, &x.township_code, &x.loser).cmp(&(y.minute, &y.township_code, &y.loser))
-    });
-}
-
-/// One programme at a time per township: walking each township's broadcasts by start, one
-/// that starts before the playing one ends collides with it. The higher priority airs; on equal
-/// priority the one playing goes on to its end. A broadcast ends when its last clip does, so one
-/// starting exactly then does not collide.
-fn resolve_overlaps(out: &mut Plan) {
-    let b = &out.broadcasts;
-    let mut idx: Vec<usize> = (0..b.len()).collect();
-    idx.sort_by(|&x, &y| {
-        let key = |i: usize| (&b[i].township_code, b[i].start, &b[i].campaign);
-        key(x).cmp(&key(y))
-    });
-    let mut keep = vec![true; b.len()];
-    let mut playing: Option<usize> = None;
-    for &i in &idx {
-        let v = &b[i];
-        let Some(p) =
-            playing.filter(|&p| b[p].township_code == v.township_code && v.start < b[p].end)
-        else {
-            playing = Some(i);
-            continue;
-        };
-        let (w, l) = if v.priority > b[p].priority {
-            (i, p)
+    out.conflicts.extend(clashes.iter().map(|c| {
+        let (win, lose) = (&b[c.winner], &b[c.loser]);
+        let kind = if c.same_minute {
+            ConflictKind::SameMinute
         } else {
-            (p, i)
-        };
-        keep[l] = false;
-        playing = Some(w);
-        let (win, lose) = (&b[w], &b[l]);
-        out.conflicts.push(Conflict {
-            kind: ConflictKind::Overlap {
+            ConflictKind::Overlap {
                 winner_start: win.start,
                 winner_end: win.end,
                 loser_start: lose.start,
-            },
+            }
+        };
+        Conflict {
+            kind,
             township_code: lose.township_code.clone(),
             minute: Utc.timestamp_opt(minute(lose.start) * 60, 0).unwrap(),
             winner: win.campaign.clone(),
             winner_priority: win.priority,
             loser: lose.campaign.clone(),
             loser_priority: lose.priority,
-        });
-    }
+        }
+    }));
     let mut keep_iter = keep.into_iter();
     out.broadcasts.retain(|_| keep_iter.next().unwrap_or(true));
-}
-
-/// Minutes since the Unix epoch.
-fn minute(t: DateTime<Utc>) -> i64 {
-    t.timestamp().div_euclid(60)
+    out.broadcasts.sort_by(|x, y| {
+        (x.start, &x.township_code, &x.campaign).cmp(&(y.start, &y.township_code, &y.campaign))
+    });
+    out.conflicts.sort_by(|x, y| {
+        (x.minute, &x.township_code, &x.loser).cmp(&(y.minute, &y.township_code, &y.loser))
+    });
 }

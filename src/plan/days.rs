@@ -71,6 +71,12 @@ impl<'c> Days<'c> {
     }
 }
 
+/// Whether any of the campaign's days (its own or a slot's) is a market day rule: then which
+/// townships hear it depends on their market rule.
+pub(super) fn uses_market(c: &Campaign) -> bool {
+    specs(c).any(|s| s.market)
+}
+
 fn specs(c: &Campaign) -> impl Iterator<Item = &DaySpec> {
     c.days
         .iter()

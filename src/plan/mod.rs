@@ -22,10 +22,13 @@ use crate::schedule::Campaign;
 
 mod build;
 mod days;
+mod lanes;
 mod programme;
 mod rotation;
+mod settle;
 mod view;
 
+pub use lanes::{PairConflicts, conflicts_by_pair};
 pub use programme::{assemble, message_items, only_missing_languages, valid_on};
 pub use view::{BroadcastRecord, ItemRecord, SummaryRow, round_ms, summarize};
 
@@ -224,6 +227,8 @@ pub fn occurrence_window(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     (from, at + chrono::Duration::hours(1))
 }
 
+#[cfg(test)]
+mod lanes_tests;
 #[cfg(test)]
 mod overlap_tests;
 #[cfg(test)]

@@ -12,7 +12,7 @@ use super::*;
 use crate::catalog::Verdict;
 use crate::schedule::{QuietHours, Rotation};
 
-const TOWNS: [&str; 6] = [
+pub(super) const TOWNS: [&str; 6] = [
     "513431100",
     "513431101",
     "513431102",
@@ -22,7 +22,7 @@ const TOWNS: [&str; 6] = [
 ];
 const MESSAGES: [&str; 4] = ["m-a", "m-b", "m-short", "m-bad"];
 
-fn the_catalog() -> Catalog {
+pub(super) fn the_catalog() -> Catalog {
     let mut short = message("m-short", 7.0, 9.5);
     short.valid_until = NaiveDate::from_ymd_opt(2026, 12, 4);
     let mut bad = message("m-bad", 5.0, 5.0);
@@ -36,7 +36,7 @@ fn the_catalog() -> Catalog {
 }
 
 #[derive(Debug, Clone)]
-struct Spec {
+pub(super) struct Spec {
     minute: u32,
     hours: Vec<u32>,
     towns: Vec<&'static str>,
@@ -50,7 +50,7 @@ struct Spec {
     valid_from_day: Option<u32>,
 }
 
-fn spec() -> impl Strategy<Value = Spec> {
+pub(super) fn spec() -> impl Strategy<Value = Spec> {
     (
         select(vec![0u32, 15, 30]),
         proptest::collection::btree_set(0u32..24, 1..4),
@@ -79,7 +79,7 @@ fn spec() -> impl Strategy<Value = Spec> {
         })
 }
 
-fn build(i: usize, s: &Spec) -> Campaign {
+pub(super) fn build(i: usize, s: &Spec) -> Campaign {
     let hours: Vec<String> = s.hours.iter().map(u32::to_string).collect();
     let cron = format!("{} {} * * *", s.minute, hours.join(","));
     let mut c = campaign(&format!("c{i}"), &[&cron], &s.messages, &s.towns);
@@ -111,7 +111,7 @@ fn build(i: usize, s: &Spec) -> Campaign {
     c
 }
 
-fn window(start_day: u32, days: u32) -> (DateTime<Utc>, DateTime<Utc>) {
+pub(super) fn window(start_day: u32, days: u32) -> (DateTime<Utc>, DateTime<Utc>) {
     let tz = chrono_tz::Asia::Shanghai;
     let at = |d: u32| {
         tz.with_ymd_and_hms(2026, 12, d, 0, 0, 0)
