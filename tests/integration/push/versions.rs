@@ -31,9 +31,9 @@ async fn instance(
 ) -> (Running, Arc<Metrics>) {
     let metrics = Arc::new(Metrics::default());
     metrics.set_instance(name);
-    let running = Running::start_configured(root, sim, clock, true, 3600, metrics.clone(), |c| {
+    let running = Running::start_configured(root, sim, clock, (true, 3600), metrics.clone(), |c| {
         c.ledger = LedgerTarget::parse(ledger, |_| None).unwrap();
-        c.instance = Some(name.to_string());
+        c.instance = name.to_string();
     })
     .await;
     (running, metrics)
