@@ -5,6 +5,8 @@
 
 use std::process::ExitCode;
 
+use unicode_width::UnicodeWidthStr;
+
 use super::Global;
 use crate::ledger::pg::copy;
 use crate::ledger::{LedgerError, LedgerTarget};
@@ -32,41 +34,50 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let from = match global.ledger() {
         Ok(LedgerTarget::Sqlite(path)) => path,
         Ok(LedgerTarget::Postgres(_)) => {
-            eprintln!(
-                "error: `ledger migrate` copies a SQLite ledger: pass `--ledger sqlite:PATH`"
-            );
-            return Ok(ExitCode::from(1));
+            return fail(&crate::t!("ledger-migrate-needs-sqlite"));
         }
         Err(e) => return fail(&e),
     };
     if !from.is_file() {
-        eprintln!("error: no ledger at `{}`", from.display());
-        return Ok(ExitCode::from(1));
+        return fail(&crate::t!(
+            "ledger-none-at",
+            path = from.display().to_string()
+        ));
     }
     let config = match LedgerTarget::parse(&to, env) {
         Ok(LedgerTarget::Postgres(c)) => c,
         Ok(LedgerTarget::Sqlite(_)) => {
-            eprintln!("error: --to `{to}`: expected a `postgres://` URL");
-            return Ok(ExitCode::from(1));
+            return fail(&crate::t!("ledger-to-not-postgres", to = to.as_str()));
         }
         Err(e) => return fail(&e),
     };
     let target = crate::ledger::pg::describe(&config);
     match copy::copy_sqlite(&from, *config) {
         Ok(tables) => {
-            println!("table               rows  sha256");
+            // Headings are padded by display width: a Han character is two columns.
+            let (table, rows) = (crate::t!("ledger-col-table"), crate::t!("ledger-col-rows"));
+            println!(
+                "{table}{} {}{rows}  {}",
+                " ".repeat(18usize.saturating_sub(table.width())),
+                " ".repeat(5usize.saturating_sub(rows.width())),
+                crate::t!("ledger-col-sha256")
+            );
             for t in &tables {
                 println!("{:<18} {:>5}  {}", t.table, t.rows, t.checksum);
             }
             println!(
-                "copied `{}` into postgres://{target}: {} tables verified",
-                from.display(),
-                tables.len()
+                "{}",
+                crate::t!(
+                    "ledger-copied",
+                    from = from.display().to_string(),
+                    target = target.to_string(),
+                    tables = tables.len()
+                )
             );
             Ok(ExitCode::SUCCESS)
         }
         Err(e @ (LedgerError::PgConnect { .. } | LedgerError::Open { .. })) => {
-            eprintln!("error: {e}");
+            crate::locale::eprint_error(e, None);
             Ok(ExitCode::from(2))
         }
         Err(e) => fail(&e),
@@ -74,6 +85,6 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn fail(e: &dyn std::fmt::Display) -> anyhow::Result<ExitCode> {
-    eprintln!("error: {e}");
+    crate::locale::eprint_error(e, None);
     Ok(ExitCode::from(1))
 }

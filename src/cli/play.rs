@@ -21,7 +21,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let rendered = match render_selection(global, &args.select)? {
         Ok(r) => r,
         Err(problem) => {
-            eprintln!("error: {problem}");
+            crate::locale::eprint_error(problem, None);
             return Ok(ExitCode::from(1));
         }
     };
@@ -41,7 +41,9 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn no_device(e: &PlayError) -> ExitCode {
-    eprintln!("error: cannot play: {e}");
-    eprintln!("help: render to a file instead: `shengbo render ... -o programme.wav`");
+    crate::locale::eprint_error(
+        crate::t!("play-cannot", reason = e.to_string()),
+        Some(&crate::t!("play-render-instead")),
+    );
     ExitCode::from(2)
 }

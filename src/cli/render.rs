@@ -86,7 +86,7 @@ pub struct Selected {
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     if args.output.is_none() && args.adjusted.is_none() {
-        anyhow::bail!("say where to write: `-o programme.wav`, `--adjusted DIR`, or both");
+        anyhow::bail!(crate::t!("render-say-where"));
     }
     let selected = match select(global, &args.select)? {
         Ok(s) => s,
@@ -98,20 +98,27 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             Err(problem) => return Ok(input_problem(&problem)),
         };
         render::write_wav(&rendered, output)
-            .with_context(|| format!("writing `{}`", output.display()))?;
+            .with_context(|| crate::t!("render-writing", path = output.display().to_string()))?;
         print!("{}", describe(global, &rendered));
         println!(
-            "wrote {}: {} Hz, {} channel(s), 16-bit PCM, {} frames",
-            output.display(),
-            rendered.pcm.sample_rate,
-            rendered.pcm.channels,
-            rendered.pcm.frames()
+            "{}",
+            crate::t!(
+                "render-wrote",
+                path = output.display().to_string(),
+                rate = rendered.pcm.sample_rate,
+                channels = rendered.pcm.channels,
+                frames = rendered.pcm.frames()
+            )
         );
     }
     if let Some(dir) = &args.adjusted {
         match write_adjusted(global, &selected, dir) {
             Err(AdjustError::Read { path, source }) => {
-                let problem = format!("cannot read `{}`: {source}", path.display());
+                let problem = crate::t!(
+                    "render-cannot-read",
+                    path = path.display().to_string(),
+                    reason = source.to_string()
+                );
                 return Ok(input_problem(&InputProblem(problem)));
             }
             Err(e @ AdjustError::Decode { .. }) => {
@@ -124,7 +131,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn input_problem(problem: &InputProblem) -> ExitCode {
-    eprintln!("error: {problem}");
+    crate::locale::eprint_error(problem, None);
     ExitCode::from(1)
 }
 
@@ -145,18 +152,32 @@ fn write_adjusted(global: &Global, s: &Selected, dir: &Path) -> Result<(), Adjus
         }
         for (src, (plan, clip)) in files.iter().zip(adjust_message(&files, &s.loudness, dir)?) {
             let limiter = if plan.limiter_reduction_db > 0.0 {
-                format!(", limiter -{:.1} dB", plan.limiter_reduction_db)
+                crate::t!(
+                    "render-adjusted-limiter",
+                    db = format!("{:.1}", plan.limiter_reduction_db)
+                )
+            } else {
+                String::new()
+            };
+            let cached = if clip.reused {
+                crate::t!("render-adjusted-cached")
             } else {
                 String::new()
             };
             println!(
-                "adjusted {} -> {} ({:+.1} dB{limiter}, {} bytes, sha256 {}{})",
-                crate::diag::display_path(&global.root, src).display(),
-                clip.path.display(),
-                plan.gain_db,
-                clip.size_bytes,
-                &clip.sha256[..16],
-                if clip.reused { ", cached" } else { "" }
+                "{}",
+                crate::t!(
+                    "render-adjusted",
+                    from = crate::diag::display_path(&global.root, src)
+                        .display()
+                        .to_string(),
+                    to = clip.path.display().to_string(),
+                    gain = format!("{:+.1}", plan.gain_db),
+                    limiter = limiter,
+                    bytes = clip.size_bytes,
+                    sha = &clip.sha256[..16],
+                    cached = cached
+                )
             );
         }
     }
@@ -171,10 +192,8 @@ pub fn describe(global: &Global, r: &Rendered) -> String {
     }
     let mut out = render::format_timeline(&timeline, r.pcm.duration_s());
     if r.clipped_samples > 0 {
-        out.push_str(&format!(
-            "warning: {} samples clipped (explicit gains)\n",
-            r.clipped_samples
-        ));
+        out.push_str(&crate::t!("render-clipped", samples = r.clipped_samples));
+        out.push('\n');
     }
     out
 }
@@ -228,8 +247,12 @@ fn messages_selected(
         eprintln!("{d}\n");
     }
     let cache = global.data_dir().probe_cache();
-    let catalog = Catalog::load(&global.root, &settings.gate, Some(&cache))
-        .with_context(|| format!("cannot read the catalog of `{}`", global.root.display()))?;
+    let catalog = Catalog::load(&global.root, &settings.gate, Some(&cache)).with_context(|| {
+        crate::t!(
+            "render-catalog-unreadable",
+            root = global.root.display().to_string()
+        )
+    })?;
     if let Err(problem) = gate_allows(&global.root, &catalog, &programme) {
         return Ok(Err(problem));
     }
@@ -255,10 +278,10 @@ fn gate_allows(root: &Path, catalog: &Catalog, p: &Programme) -> Result<(), Inpu
             continue;
         }
         if let Verdict::Rejected(reasons) = &clip.verdict {
-            return Err(InputProblem(format!(
-                "`{}` is rejected by the audio gate and never airs: {}",
-                clip.file.display(),
-                reasons.join("; ")
+            return Err(InputProblem(crate::t!(
+                "render-clip-rejected",
+                file = clip.file.display().to_string(),
+                reasons = reasons.join("; ")
             )));
         }
         if let Verdict::Rejected(reasons) = &msg.pair_verdict
@@ -267,9 +290,12 @@ fn gate_allows(root: &Path, catalog: &Catalog, p: &Programme) -> Result<(), Inpu
             warned.push(&msg.id);
             tracing::warn!(message = %msg.id, "pair rejected by the gate");
             eprintln!(
-                "warning: message `{}` would not air as it is: {}",
-                msg.id,
-                reasons.join("; ")
+                "{}",
+                crate::t!(
+                    "render-pair-rejected",
+                    message = msg.id.as_str(),
+                    reasons = reasons.join("; ")
+                )
             );
         }
     }
@@ -307,23 +333,22 @@ pub fn message_programme(
     let dir = audio.join(id);
     if id.contains(['/', '\\']) || !dir.is_dir() {
         let known = message_ids(&audio);
-        let hint = crate::diag::did_you_mean(id, known.iter().map(String::as_str))
-            .map(|m| format!(", did you mean `{m}`?"))
-            .unwrap_or_default();
-        return Err(InputProblem(format!(
-            "no message `{id}` in `{}`{hint}",
-            audio.display()
-        )));
+        let dir = audio.display().to_string();
+        let problem = match crate::diag::did_you_mean(id, known.iter().map(String::as_str)) {
+            Some(m) => crate::t!("render-no-message-suggest", id = id, dir = dir, name = m),
+            None => crate::t!("render-no-message", id = id, dir = dir),
+        };
+        return Err(InputProblem(problem));
     }
     let mut clips = Vec::new();
     for &lang in &sel.order {
         let file = clip_file(&dir, lang).ok_or_else(|| {
-            InputProblem(format!(
-                "message `{id}` has no `{}` ({}) clip: expected `{}/{}.<wav|flac|mp3|ogg|m4a|aac>`",
-                lang.code(),
-                lang.name_zh(),
-                dir.display(),
-                lang.code()
+            InputProblem(crate::t!(
+                "render-no-clip",
+                id = id,
+                lang = lang.code(),
+                name = lang.name_zh(),
+                dir = dir.display().to_string()
             ))
         })?;
         clips.push((lang, file));

@@ -65,8 +65,14 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let rt = super::runtime()?;
     let listener = rt
         .block_on(tokio::net::TcpListener::bind(args.listen))
-        .with_context(|| format!("cannot listen on `{}`", args.listen))?;
-    eprintln!("listening on http://{}", listener.local_addr()?);
+        .with_context(|| crate::t!("serve-cannot-listen", addr = args.listen.to_string()))?;
+    eprintln!(
+        "{}",
+        crate::t!(
+            "serve-listening",
+            url = format!("http://{}", listener.local_addr()?)
+        )
+    );
     let mut config = ServiceConfig::new(
         global.root.clone(),
         global.data_dir(),
@@ -95,10 +101,10 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                 for d in diags {
                     eprintln!("{d}");
                 }
-                eprintln!("error: {e}");
+                crate::locale::eprint_error(&e, None);
                 return Ok(ExitCode::from(1));
             }
-            Err(anyhow::Error::new(e).context("serve stopped"))
+            Err(anyhow::Error::new(e).context(crate::t!("serve-stopped")))
         }
     }
 }

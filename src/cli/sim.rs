@@ -39,8 +39,9 @@ fn load_config(args: &Args) -> anyhow::Result<SimConfig> {
     let mut config = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading `{}`", path.display()))?;
-            SimConfig::from_toml(&text).with_context(|| format!("in `{}`", path.display()))?
+                .with_context(|| crate::t!("sim-reading", path = path.display().to_string()))?;
+            SimConfig::from_toml(&text)
+                .with_context(|| crate::t!("sim-in-file", path = path.display().to_string()))?
         }
         None => SimConfig::default(),
     };
@@ -69,14 +70,20 @@ fn load_keys(args: &Args, config: &SimConfig) -> anyhow::Result<SimKeys> {
 pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.gen_keys {
         let (private, public) = write_key_pair(dir)?;
-        println!("private key: {}", private.display());
-        println!("public key:  {}", public.display());
+        println!(
+            "{}",
+            crate::t!("sim-private-key", path = private.display().to_string())
+        );
+        println!(
+            "{}",
+            crate::t!("sim-public-key", path = public.display().to_string())
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let config = load_config(&args)?;
     let keys = load_keys(&args, &config)?;
     let clock = SimClock::system(config.speed);
-    let state = SimState::new(config, keys, clock).context("simulator profile")?;
+    let state = SimState::new(config, keys, clock).context(crate::t!("sim-profile"))?;
     let rt = super::runtime()?;
     rt.block_on(serve(args.listen, state))?;
     Ok(ExitCode::SUCCESS)
@@ -85,14 +92,17 @@ pub fn run(_global: &Global, args: Args) -> anyhow::Result<ExitCode> {
 async fn serve(addr: SocketAddr, state: SimState) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .with_context(|| format!("binding `{addr}`"))?;
+        .with_context(|| crate::t!("sim-binding", addr = addr.to_string()))?;
     let local = listener.local_addr()?;
-    eprintln!("simulator listening on http://{local} (POST packages to any path; Ctrl-C stops)");
+    eprintln!(
+        "{}",
+        crate::t!("sim-listening", url = format!("http://{local}"))
+    );
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
-        .context("serving")?;
+        .context(crate::t!("sim-serving"))?;
     Ok(())
 }

@@ -65,33 +65,39 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                         Err(err) => {
                             let hint = err
                                 .suggestion()
-                                .map(|s| format!("; did you mean `{s}`?"))
-                                .unwrap_or_default();
-                            eprintln!("error: {err}{hint}");
+                                .map(|s| crate::t!("did-you-mean", name = s.to_string()));
+                            crate::locale::eprint_error(&err, hint.as_deref());
                             return Ok(ExitCode::from(1));
                         }
                     }
                 }
-                (None, false) => anyhow::bail!("give `--county CODE` or `--coordinator`"),
+                (None, false) => anyhow::bail!(crate::t!("token-say-scope")),
             };
             let secret = match auth::add(&path, &name, scope.clone(), Utc::now()) {
                 Ok(s) => s,
                 Err(err @ (auth::TokenError::Exists(_) | auth::TokenError::BadName { .. })) => {
-                    eprintln!("error: {err}");
+                    crate::locale::eprint_error(err, None);
                     return Ok(ExitCode::from(1));
                 }
-                Err(err) => return Err(err).context("could not save the token"),
+                Err(err) => return Err(err).context(crate::t!("token-save-failed")),
             };
             println!(
-                "token `{name}` ({}) created; it is shown only now:",
-                describe(&scope)
+                "{}",
+                crate::t!(
+                    "token-created",
+                    name = name.as_str(),
+                    scope = describe(&scope)
+                )
             );
             println!("{secret}");
         }
         TokenCommand::List => {
-            let tokens = auth::load(&path).context("could not read the tokens")?;
+            let tokens = auth::load(&path).context(crate::t!("token-read-failed"))?;
             if tokens.is_empty() {
-                println!("no tokens in `{}`", path.display());
+                println!(
+                    "{}",
+                    crate::t!("token-none", path = path.display().to_string())
+                );
             }
             for t in tokens {
                 println!(
@@ -103,12 +109,12 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         TokenCommand::Revoke { name } => match auth::revoke(&path, &name) {
-            Ok(()) => println!("token `{name}` revoked"),
+            Ok(()) => println!("{}", crate::t!("token-revoked", name = name.as_str())),
             Err(err @ auth::TokenError::Unknown(_)) => {
-                eprintln!("error: {err}");
+                crate::locale::eprint_error(err, None);
                 return Ok(ExitCode::from(1));
             }
-            Err(err) => return Err(err).context("could not revoke the token"),
+            Err(err) => return Err(err).context(crate::t!("token-revoke-failed")),
         },
     }
     Ok(ExitCode::SUCCESS)
@@ -116,7 +122,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
 
 fn describe(scope: &Scope) -> String {
     match scope {
-        Scope::Coordinator => "coordinator".to_string(),
-        Scope::Station { county } => format!("station of county {county}"),
+        Scope::Coordinator => crate::t!("token-scope-coordinator"),
+        Scope::Station { county } => crate::t!("token-scope-station", county = county.as_str()),
     }
 }

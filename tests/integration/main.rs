@@ -17,4 +17,5 @@ mod render;
 mod schedule;
 mod server;
 mod settings;
+mod speaks;
 mod village;

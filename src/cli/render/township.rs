@@ -80,8 +80,12 @@ pub(super) fn selected(
         Err(problem) => return Ok(Err(problem)),
     };
     let cache = global.data_dir().probe_cache();
-    let inputs = check::load(&global.root, Some(&cache), now)
-        .with_context(|| format!("cannot load `{}`", global.root.display()))?;
+    let inputs = check::load(&global.root, Some(&cache), now).with_context(|| {
+        crate::t!(
+            "render-cannot-load",
+            root = global.root.display().to_string()
+        )
+    })?;
     let errors = inputs.diagnostics.iter().filter(|d| d.is_error()).count();
     if errors > 0 {
         eprintln!("{}", crate::t!("render-check-errors", errors = errors));
