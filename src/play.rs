@@ -12,9 +12,9 @@ use crate::render::{Rendered, TimelineEntry, timeline::clock};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PlayError {
-    #[error("this build has no sound-device support (rebuild with `--features audio-device`)")]
+    #[error("{}", crate::t!("play-not-built"))]
     NotBuilt,
-    #[error("no usable sound device: {0}")]
+    #[error("{}", crate::t!("play-no-device", reason = .0.as_str()))]
     NoDevice(String),
 }
 
@@ -51,10 +51,10 @@ pub fn progress(r: &Rendered, elapsed: Duration) -> Progress<'_> {
 pub fn progress_line(p: &Progress<'_>) -> String {
     let head = format!("{} / {}", clock(p.elapsed_s), clock(p.total_s));
     match p.current {
-        None => format!("{head}  (gap)"),
+        None => format!("{head}  {}", crate::t!("play-gap")),
         Some(e) => {
             let repeat = if e.repeat > 0 {
-                format!("  (repeat {})", e.repeat + 1)
+                format!("  {}", crate::t!("play-repeat", repeat = e.repeat + 1))
             } else {
                 String::new()
             };
@@ -147,13 +147,17 @@ mod tests {
 
     #[test]
     fn progress_line_names_time_language_and_message() {
+        use crate::locale::{Locale, scoped};
         let r = rendered();
-        let line = progress_line(&progress(&r, Duration::from_secs(5)));
+        let at = |locale, d| scoped(locale, || progress_line(&progress(&r, d)));
+        let line = at(Locale::En, Duration::from_secs(5));
         assert_eq!(line, "0:05.000 / 0:10.000  zh 普通话  fake-police");
-        let line = progress_line(&progress(&r, Duration::from_secs(9)));
+        let line = at(Locale::En, Duration::from_secs(9));
         assert!(line.ends_with("(repeat 2)"), "{line}");
-        let line = progress_line(&progress(&r, Duration::from_millis(3500)));
+        let line = at(Locale::En, Duration::from_millis(3500));
         assert!(line.ends_with("(gap)"), "{line}");
+        assert!(at(Locale::Zh, Duration::from_secs(9)).ends_with("（第 2 遍）"));
+        assert!(at(Locale::Zh, Duration::from_millis(3500)).ends_with("（间隔）"));
     }
 
     #[cfg(not(feature = "audio-device"))]

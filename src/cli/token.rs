@@ -63,10 +63,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
                             county: c.code.clone(),
                         },
                         Err(err) => {
-                            let hint = err
-                                .suggestion()
-                                .map(|s| crate::t!("did-you-mean", name = s.to_string()));
-                            crate::locale::eprint_error(&err, hint.as_deref());
+                            crate::locale::eprint_error(&err, err.help());
                             return Ok(ExitCode::from(1));
                         }
                     }

@@ -202,6 +202,8 @@ fn no_literal_messages_in_checks_and_loaders() {
             include_str!("../endpoint/rules.rs"),
         ),
         ("src/lang.rs", include_str!("../lang.rs")),
+        ("src/play.rs", include_str!("../play.rs")),
+        ("src/server/auth.rs", include_str!("../server/auth.rs")),
         (
             "src/cli/render/township.rs",
             include_str!("../cli/render/township.rs"),
@@ -343,6 +345,11 @@ fn no_literal_messages_in_the_commands() {
         ("src/cli/serve.rs", include_str!("../cli/serve.rs")),
         ("src/cli/sim.rs", include_str!("../cli/sim.rs")),
         ("src/cli/directory.rs", include_str!("../cli/directory.rs")),
+        ("src/play.rs", include_str!("../play.rs")),
+        (
+            "src/render/timeline.rs",
+            include_str!("../render/timeline.rs"),
+        ),
     ];
     let mut found = Vec::new();
     for (name, src) in files {

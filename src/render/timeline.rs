@@ -4,6 +4,8 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
+use unicode_width::UnicodeWidthStr;
+
 use super::{OutputFormat, ProgrammeItem};
 use crate::lang::Lang;
 use crate::loudness::GainPlan;
@@ -56,7 +58,22 @@ pub fn clock(seconds: f64) -> String {
 /// The timeline as a table, one clip a line, with a note for capped or matched gains and for
 /// the limiter's gain reduction.
 pub fn format_timeline(entries: &[TimelineEntry], total_s: f64) -> String {
-    let mut out = String::from("start      length     lang  gain      expected   message  file\n");
+    let mut out = String::new();
+    // Headings padded by display width (a Han character is two columns), at least one space.
+    for (id, width) in [
+        ("timeline-col-start", 11usize),
+        ("timeline-col-length", 11),
+        ("timeline-col-lang", 6),
+        ("timeline-col-gain", 10),
+        ("timeline-col-expected", 11),
+        ("timeline-col-message", 9),
+    ] {
+        let head = crate::t!(id);
+        out.push_str(&head);
+        out.push_str(&" ".repeat(width.saturating_sub(head.width()).max(1)));
+    }
+    out.push_str(&crate::t!("timeline-col-file"));
+    out.push('\n');
     for e in entries {
         let _ = write!(
             out,
@@ -70,34 +87,30 @@ pub fn format_timeline(entries: &[TimelineEntry], total_s: f64) -> String {
             e.file.display(),
         );
         if e.gain.limited {
-            let _ = write!(
-                out,
-                "  (capped by the true-peak ceiling, {:.1} LU short)",
-                e.gain.shortfall_lu
-            );
+            let lu = format!("{:.1}", e.gain.shortfall_lu);
+            let _ = write!(out, "  {}", crate::t!("timeline-capped", lu = lu));
         } else if e.gain.matched_to_pair {
-            let _ = write!(
-                out,
-                "  (lowered to match its pair, {:.1} LU short)",
-                e.gain.shortfall_lu
-            );
+            let lu = format!("{:.1}", e.gain.shortfall_lu);
+            let _ = write!(out, "  {}", crate::t!("timeline-matched", lu = lu));
         }
         if e.gain.limiter_reduction_db > 0.0 {
-            let _ = write!(
-                out,
-                "  (limiter took peaks down by up to {:.1} dB)",
-                e.gain.limiter_reduction_db
-            );
+            let db = format!("{:.1}", e.gain.limiter_reduction_db);
+            let _ = write!(out, "  {}", crate::t!("timeline-limiter", db = db));
         }
         out.push('\n');
     }
-    let _ = writeln!(out, "total {}", clock(total_s));
+    let _ = writeln!(
+        out,
+        "{}",
+        crate::t!("timeline-total", total = clock(total_s))
+    );
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::locale::{Locale, scoped};
 
     #[test]
     fn clock_formats_minutes_seconds_millis() {
@@ -124,7 +137,9 @@ mod tests {
         let fmt = OutputFormat::default();
         let e = TimelineEntry::new(&item, 0, 48_000, 96_000, gain, fmt);
         assert_eq!((e.start_s, e.duration_s), (1.0, 2.0));
-        let table = format_timeline(&[e], 3.0);
+        let table = scoped(Locale::En, || {
+            format_timeline(std::slice::from_ref(&e), 3.0)
+        });
         assert!(table.contains("0:01.000"), "{table}");
         assert!(
             table.contains("capped by the true-peak ceiling, 1.0 LU short"),
@@ -132,6 +147,18 @@ mod tests {
         );
         assert!(table.ends_with("total 0:03.000\n"), "{table}");
         assert!(!table.contains("limiter"), "{table}");
+        assert!(
+            table.starts_with("start      length     lang  gain      expected   message  file\n")
+        );
+        let zh = scoped(Locale::Zh, || {
+            format_timeline(std::slice::from_ref(&e), 3.0)
+        });
+        assert!(
+            zh.starts_with("开始       时长       语言  增益      预期响度   消息     文件\n"),
+            "{zh}"
+        );
+        assert!(zh.contains("（受真峰值上限限制，差 1.0 LU）"), "{zh}");
+        assert!(zh.ends_with("合计 0:03.000\n"), "{zh}");
     }
 
     #[test]
@@ -150,7 +177,9 @@ mod tests {
         gain.gain_db = 4.5;
         gain.limiter_reduction_db = 2.34;
         let e = TimelineEntry::new(&item, 0, 0, 48_000, gain, OutputFormat::default());
-        let table = format_timeline(&[e], 1.0);
+        let table = scoped(Locale::En, || {
+            format_timeline(std::slice::from_ref(&e), 1.0)
+        });
         assert!(table.contains("  +4.5 dB  -16.0 LUFS"), "{table}");
         assert!(
             table.contains("(limiter took peaks down by up to 2.3 dB)"),

@@ -50,23 +50,23 @@ struct TokenFile {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("tokens file `{path}`: {source}")]
+    #[error("{}", crate::t!("token-file-io", path = path.display().to_string(), reason = source.to_string()))]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("tokens file `{path}` is not valid: {source}")]
+    #[error("{}", crate::t!("token-file-invalid", path = path.display().to_string(), reason = source.to_string()))]
     Parse {
         path: PathBuf,
         #[source]
         source: serde_json::Error,
     },
-    #[error("a token named `{0}` already exists; revoke it first or pick another name")]
+    #[error("{}", crate::t!("token-exists", name = .0.as_str()))]
     Exists(String),
-    #[error("no token named `{0}`")]
+    #[error("{}", crate::t!("token-unknown", name = .0.as_str()))]
     Unknown(String),
-    #[error("token name `{name}` {reason}")]
+    #[error("{}", crate::t!("token-bad-name", name = name.as_str(), reason = reason.as_str()))]
     BadName { name: String, reason: String },
 }
 
@@ -81,16 +81,16 @@ pub fn check_name(name: &str) -> Result<(), TokenError> {
         reason,
     };
     if name.trim().is_empty() {
-        return Err(bad("is empty".into()));
+        return Err(bad(crate::t!("token-name-empty")));
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(bad(format!("is longer than {MAX_NAME_CHARS} characters")));
+        return Err(bad(crate::t!("token-name-long", max = MAX_NAME_CHARS)));
     }
     if name.chars().any(char::is_control) {
-        return Err(bad("holds a control character (newline, tab, …)".into()));
+        return Err(bad(crate::t!("token-name-control")));
     }
     if name.trim() != name {
-        return Err(bad("starts or ends with a space".into()));
+        return Err(bad(crate::t!("token-name-space")));
     }
     Ok(())
 }

@@ -56,11 +56,20 @@ fn token_speaks_chinese_by_default_and_english_with_lang_en() {
         err.starts_with("错误：") && err.contains("\n  = 提示："),
         "{err}"
     );
+    let dup = run_in_default_lang(
+        dir.path(),
+        &["token", "add", "--coordinator", "--name", "xichang"],
+    );
+    assert_eq!(dup.status.code(), Some(1));
+    assert_eq!(
+        stderr(&dup),
+        "错误：名为 `xichang` 的令牌已存在；请先吊销它，或换一个名称\n"
+    );
     let revoke = run_in_default_lang(dir.path(), &["token", "revoke", "xichang"]);
     assert_eq!(stdout(&revoke), "已吊销令牌 `xichang`\n");
     let again = run_in_default_lang(dir.path(), &["token", "revoke", "xichang"]);
     assert_eq!(again.status.code(), Some(1));
-    assert!(stderr(&again).starts_with("错误："), "{}", stderr(&again));
+    assert_eq!(stderr(&again), "错误：没有名为 `xichang` 的令牌\n");
 }
 
 #[test]
@@ -107,8 +116,14 @@ fn render_and_play_speak_chinese_by_default_and_english_with_lang_en() {
     ];
     let out = run_in_default_lang(dir.path(), &args);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
     let wrote = format!("已写入 {}：48000 Hz，1 声道，16 位 PCM，", wav.display());
-    assert!(stdout(&out).contains(&wrote), "{}", stdout(&out));
+    assert!(text.contains(&wrote), "{text}");
+    assert!(
+        text.starts_with("开始       时长       语言  增益      预期响度   消息     文件\n")
+            && text.contains("\n合计 0:"),
+        "{text}"
+    );
     let out = run_in_default_lang(dir.path(), &[&args[..], &["--lang", "en"]].concat());
     let wrote = format!(
         "wrote {}: 48000 Hz, 1 channel(s), 16-bit PCM, ",
