@@ -668,3 +668,32 @@ timeline-capped = (capped by the true-peak ceiling, { $lu } LU short)
 timeline-matched = (lowered to match its pair, { $lu } LU short)
 timeline-limiter = (limiter took peaks down by up to { $db } dB)
 timeline-total = total { $total }
+
+## HTTP error messages (src/server/): the `message` of an error body; `error` is a stable code
+http-lookup = { $reason }; { $help }
+http-internal = internal error
+http-level-township = township
+http-level-village = village
+http-level-county = county
+http-malformed-code = malformed { $what } code `{ $code }`: expected { $digits } digits
+http-no-font = no font `{ $file }`
+http-malformed-audio = malformed audio name `{ $file }`: expected `<sha256>.<ext>` (64 hex digits)
+http-signed-link-half = a signed link needs both `exp` and `sig`
+http-no-signed-links = this server does not take signed links
+http-no-recording = no recording `{ $file }` in the catalog
+http-recording-elsewhere = recording `{ $file }` is not in any playlist of county `{ $county }`
+http-no-ledger = this server has no ledger; coverage is unavailable
+http-unknown-format = unknown format `{ $format }`, expected `json` or `csv`
+http-token-other-county = token `{ $name }` is scoped to county `{ $own }`, not `{ $county }`
+http-token-station = token `{ $name }` is a station token; coverage needs a coordinator token
+http-token-required = a token is required: `Authorization: Bearer <token>` or `?token=<token>`
+http-token-unknown = unknown or revoked token
+http-bad-at = `at` must be an RFC 3339 time like `2026-11-27T20:00:00+08:00`, not `{ $at }`: { $reason }
+http-bad-date = `date` must look like `2026-11-27`, not `{ $date }`
+http-unknown-village = unknown village `{ $code }`
+http-no-broadcast = no broadcast planned for { $area } at or after { $at }
+http-area-township = township `{ $code }` ({ $name })
+http-area-village = village `{ $code }` ({ $name }, { $township })
+http-unknown-playlist = unknown playlist `{ $file }`; expected one of { $known }
+http-no-route = no route `{ $path }`
+http-no-state-reports = this server does not take state reports (read-only mirror)

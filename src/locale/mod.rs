@@ -117,14 +117,26 @@ pub fn set(locale: Locale) {
     );
 }
 
-/// The language messages are looked up in on this thread.
+tokio::task_local! {
+    /// The language of the HTTP request being answered.
+    static REQUEST: Locale;
+}
+
+/// The language messages are looked up in here: this thread's choice, else the HTTP request's
+/// being answered, else the process's.
 pub fn current() -> Locale {
     THREAD
         .with(Cell::get)
+        .or_else(|| REQUEST.try_with(|l| *l).ok())
         .unwrap_or(match PROCESS.load(Ordering::Relaxed) {
             2 => Locale::En,
             _ => Locale::Zh,
         })
+}
+
+/// Run `fut` (answering one request) with its messages in `locale`.
+pub async fn in_request<F: std::future::Future>(locale: Locale, fut: F) -> F::Output {
+    REQUEST.scope(locale, fut).await
 }
 
 /// This thread's messages in `locale` from now on (tests pin their language with it).

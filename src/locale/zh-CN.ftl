@@ -561,3 +561,32 @@ timeline-capped = （受真峰值上限限制，差 { $lu } LU）
 timeline-matched = （为与配对录音一致而调低，差 { $lu } LU）
 timeline-limiter = （限幅器将峰值最多压低 { $db } dB）
 timeline-total = 合计 { $total }
+
+## HTTP error messages (src/server/): the `message` of an error body; `error` is a stable code
+http-lookup = { $reason }；{ $help }
+http-internal = 内部错误
+http-level-township = 乡镇
+http-level-village = 村
+http-level-county = 县
+http-malformed-code = { $what }代码 `{ $code }` 格式不对：应为 { $digits } 位数字
+http-no-font = 没有字体 `{ $file }`
+http-malformed-audio = 音频名称 `{ $file }` 格式不对：应为 `<sha256>.<扩展名>`（64 位十六进制数字）
+http-signed-link-half = 签名链接需要同时带 `exp` 和 `sig`
+http-no-signed-links = 本服务器不接受签名链接
+http-no-recording = 消息目录中没有录音 `{ $file }`
+http-recording-elsewhere = 录音 `{ $file }` 不在县 `{ $county }` 的任何播放列表中
+http-no-ledger = 本服务器没有台账，无法提供覆盖数据
+http-unknown-format = 未知的格式 `{ $format }`，应为 `json` 或 `csv`
+http-token-other-county = 令牌 `{ $name }` 只能访问县 `{ $own }`，不能访问 `{ $county }`
+http-token-station = 令牌 `{ $name }` 是广播站令牌；覆盖数据需要协调员令牌
+http-token-required = 需要令牌：`Authorization: Bearer <令牌>` 或 `?token=<令牌>`
+http-token-unknown = 令牌未知或已吊销
+http-bad-at = `at` 应为 RFC 3339 时间，例如 `2026-11-27T20:00:00+08:00`，而不是 `{ $at }`：{ $reason }
+http-bad-date = `date` 应写成 `2026-11-27` 的形式，而不是 `{ $date }`
+http-unknown-village = 未知的村 `{ $code }`
+http-no-broadcast = { $area } 在 { $at } 及之后没有计划的播出
+http-area-township = 乡镇 `{ $code }`（{ $name }）
+http-area-village = 村 `{ $code }`（{ $name }，{ $township }）
+http-unknown-playlist = 未知的播放列表 `{ $file }`；应为以下之一：{ $known }
+http-no-route = 没有路径 `{ $path }`
+http-no-state-reports = 本服务器不接收状态报告（只读镜像）

@@ -26,9 +26,9 @@ const IMMUTABLE: &str = "private, max-age=31536000, immutable";
 /// alphanumeric extension.
 fn parse_name(file: &str) -> Result<(&str, &str), AppError> {
     let bad = || {
-        AppError::BadRequest(format!(
-            "malformed audio name `{}`: expected `<sha256>.<ext>` (64 hex digits)",
-            file.escape_debug()
+        AppError::BadRequest(crate::t!(
+            "http-malformed-audio",
+            file = file.escape_debug().to_string()
         ))
     };
     let (sha, ext) = file.split_once('.').ok_or_else(bad)?;
@@ -71,14 +71,12 @@ fn caller(
         (None, None) => return principal,
         (Some(exp), Some(sig)) => (exp, sig),
         _ => {
-            return Err(AppError::BadRequest(
-                "a signed link needs both `exp` and `sig`".to_string(),
-            ));
+            return Err(AppError::BadRequest(crate::t!("http-signed-link-half")));
         }
     };
     let signer = state
         .url_signer()
-        .ok_or_else(|| AppError::Forbidden("this server does not take signed links".to_string()))?;
+        .ok_or_else(|| AppError::Forbidden(crate::t!("http-no-signed-links")))?;
     signer
         .verify(file, exp, sig, chrono::Utc::now())
         .map_err(|e| match e {
@@ -102,7 +100,7 @@ pub async fn serve(
     let principal = caller(&state, &file, &query, principal)?;
     let snapshot = state.snapshot();
     let not_found = || AppError::NotFound {
-        message: format!("no recording `{file}` in the catalog"),
+        message: crate::t!("http-no-recording", file = file.as_str()),
         suggestion: None,
     };
     let audio = snapshot
@@ -112,8 +110,10 @@ pub async fn serve(
     if let Scope::Station { county } = &principal.scope
         && !station_may_hear(&snapshot, county, sha)
     {
-        return Err(AppError::Forbidden(format!(
-            "recording `{file}` is not in any playlist of county `{county}`"
+        return Err(AppError::Forbidden(crate::t!(
+            "http-recording-elsewhere",
+            file = file.as_str(),
+            county = county.as_str()
         )));
     }
     send(audio, req).await

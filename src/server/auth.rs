@@ -108,9 +108,11 @@ impl Principal {
         match &self.scope {
             Scope::Coordinator => Ok(()),
             Scope::Station { county: own } if own == county => Ok(()),
-            Scope::Station { county: own } => Err(AppError::Forbidden(format!(
-                "token `{}` is scoped to county `{own}`, not `{county}`",
-                self.name
+            Scope::Station { county: own } => Err(AppError::Forbidden(crate::t!(
+                "http-token-other-county",
+                name = self.name.as_str(),
+                own = own.as_str(),
+                county = county
             ))),
         }
     }
@@ -119,9 +121,9 @@ impl Principal {
     pub fn require_coordinator(&self) -> Result<(), AppError> {
         match self.scope {
             Scope::Coordinator => Ok(()),
-            Scope::Station { .. } => Err(AppError::Forbidden(format!(
-                "token `{}` is a station token; coverage needs a coordinator token",
-                self.name
+            Scope::Station { .. } => Err(AppError::Forbidden(crate::t!(
+                "http-token-station",
+                name = self.name.as_str()
             ))),
         }
     }
@@ -234,15 +236,12 @@ impl FromRequestParts<AppState> for Principal {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let Some(token) = presented(parts) else {
-            return Err(AppError::Unauthorized(
-                "a token is required: `Authorization: Bearer <token>` or `?token=<token>`"
-                    .to_string(),
-            ));
+            return Err(AppError::Unauthorized(crate::t!("http-token-required")));
         };
         state
             .tokens()
             .verify(token)
-            .ok_or_else(|| AppError::Unauthorized("unknown or revoked token".to_string()))
+            .ok_or_else(|| AppError::Unauthorized(crate::t!("http-token-unknown")))
     }
 }
 

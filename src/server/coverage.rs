@@ -52,9 +52,9 @@ impl CoverageQuery {
 }
 
 fn records(state: &AppState) -> Result<Arc<dyn Records>, AppError> {
-    state.records().ok_or_else(|| {
-        AppError::Unavailable("this server has no ledger; coverage is unavailable".to_string())
-    })
+    state
+        .records()
+        .ok_or_else(|| AppError::Unavailable(crate::t!("http-no-ledger")))
 }
 
 /// Build the report off the runtime (the records block). A report answers its own query only:
@@ -93,8 +93,9 @@ pub async fn json_or_csv(
     principal.require_coordinator()?;
     let format = q.format.as_deref().unwrap_or("json");
     if !matches!(format, "json" | "csv") {
-        return Err(AppError::BadRequest(format!(
-            "unknown format `{format}`, expected `json` or `csv`"
+        return Err(AppError::BadRequest(crate::t!(
+            "http-unknown-format",
+            format = format
         )));
     }
     let report = report(&state, q.to_query(state.now())?).await?;

@@ -108,9 +108,7 @@ pub async fn receive(
     multipart: Multipart,
 ) -> Result<Response, AppError> {
     let (Some(inbound), Some(records)) = (state.ebd_inbound(), state.records()) else {
-        return Err(AppError::Unavailable(
-            "this server does not take state reports (read-only mirror)".to_string(),
-        ));
+        return Err(AppError::Unavailable(crate::t!("http-no-state-reports")));
     };
     let bytes = tar_part(multipart).await.map_err(AppError::bad_request)?;
     let verdict = validate_package(&bytes, &inbound.config);

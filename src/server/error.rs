@@ -1,6 +1,7 @@
 //! [`AppError`]: the one error every handler returns. Client mistakes are 4xx with a helpful
-//! message (JSON `{"error": …, "did_you_mean": …}`); internal failures are logged in the
-//! request span and answered 500 without details.
+//! message (JSON `{"error": CODE, "message": …, "did_you_mean": …}`: `error` a stable English
+//! code, `message` in the request's language); internal failures are logged in the request
+//! span and answered 500 without details.
 
 use axum::Json;
 use axum::http::{StatusCode, header};
@@ -34,7 +35,10 @@ pub enum AppError {
 
 #[derive(Serialize)]
 struct Body<'a> {
+    /// A stable code for programs: `bad_request`, `not_found`, ….
     error: &'a str,
+    /// For people, in the request's language.
+    message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     did_you_mean: Option<&'a str>,
 }
@@ -48,6 +52,18 @@ impl AppError {
     /// A failure of ours, logged with its sources and answered 500 without details.
     pub fn internal(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> AppError {
         AppError::Internal(err.into())
+    }
+
+    /// The stable English code of the body's `error` field.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound { .. } => "not_found",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -64,8 +80,8 @@ impl AppError {
     /// An unknown county or township, with the directory's suggestion.
     pub fn lookup(err: LookupError) -> AppError {
         let suggestion = err.suggestion().map(str::to_string);
-        let message = match &suggestion {
-            Some(s) => format!("{err}; did you mean `{s}`?"),
+        let message = match err.help() {
+            Some(help) => crate::t!("http-lookup", reason = err.to_string(), help = help),
             None => err.to_string(),
         };
         AppError::NotFound {
@@ -83,19 +99,20 @@ impl IntoResponse for AppError {
                 // Logged here, inside the request span; the client learns nothing internal.
                 let detail = crate::transport::error_chain(&**detail);
                 tracing::error!(error = %detail, "request failed");
-                ("internal error", None)
+                (crate::t!("http-internal"), None)
             }
             AppError::NotFound {
                 message,
                 suggestion,
-            } => (message.as_str(), suggestion.as_deref()),
+            } => (message.clone(), suggestion.as_deref()),
             AppError::BadRequest(m)
             | AppError::Unauthorized(m)
             | AppError::Forbidden(m)
-            | AppError::Unavailable(m) => (m.as_str(), None),
+            | AppError::Unavailable(m) => (m.clone(), None),
         };
         let body = Json(Body {
-            error: message,
+            error: self.code(),
+            message: &message,
             did_you_mean: suggestion,
         });
         let mut resp = (status, body).into_response();
@@ -111,26 +128,28 @@ impl IntoResponse for AppError {
 
 /// A 9-digit township code, or 400.
 pub fn township_code(code: &str) -> Result<&str, AppError> {
-    digits(code, 9, "township")
+    digits(code, 9, crate::t!("http-level-township"))
 }
 
 /// A 12-digit village code, or 400.
 pub fn village_code(code: &str) -> Result<&str, AppError> {
-    digits(code, 12, "village")
+    digits(code, 12, crate::t!("http-level-village"))
 }
 
 /// A 6-digit county code, or 400.
 pub fn county_code(code: &str) -> Result<&str, AppError> {
-    digits(code, 6, "county")
+    digits(code, 6, crate::t!("http-level-county"))
 }
 
-fn digits<'a>(code: &'a str, n: usize, what: &str) -> Result<&'a str, AppError> {
+fn digits(code: &str, n: usize, what: String) -> Result<&str, AppError> {
     if code.len() == n && code.bytes().all(|b| b.is_ascii_digit()) {
         Ok(code)
     } else {
-        Err(AppError::BadRequest(format!(
-            "malformed {what} code `{}`: expected {n} digits",
-            code.escape_debug()
+        Err(AppError::BadRequest(crate::t!(
+            "http-malformed-code",
+            what = what,
+            code = code.escape_debug().to_string(),
+            digits = n
         )))
     }
 }
@@ -149,7 +168,9 @@ mod tests {
             "../../etc",
             "５１３４３１１００",
         ] {
-            let err = township_code(bad).unwrap_err();
+            let err = crate::locale::scoped(crate::locale::Locale::En, || {
+                township_code(bad).unwrap_err()
+            });
             assert_eq!(err.status(), StatusCode::BAD_REQUEST, "{bad}");
             assert!(err.to_string().contains("expected 9 digits"));
         }
@@ -160,7 +181,9 @@ mod tests {
     #[test]
     fn lookup_errors_carry_the_suggestion() {
         let dir = crate::directory::Directory::liangshan();
-        let err = AppError::lookup(dir.township("513431199").unwrap_err());
+        let err = crate::locale::scoped(crate::locale::Locale::En, || {
+            AppError::lookup(dir.township("513431199").unwrap_err())
+        });
         assert_eq!(err.status(), StatusCode::NOT_FOUND);
         let AppError::NotFound { suggestion, .. } = &err else {
             panic!("{err:?}")

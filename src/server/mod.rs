@@ -96,7 +96,18 @@ pub fn app(state: AppState) -> Router {
             limits.request_timeout,
         ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(axum::middleware::from_fn(in_request_language))
         .with_state(state)
+}
+
+/// Messages of a request's answer (error bodies) in the language its `Accept-Language` names
+/// first that has a catalogue, else Chinese.
+async fn in_request_language(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let locale = page::locale(None, req.headers()).unwrap_or_default();
+    crate::locale::in_request(locale, next.run(req)).await
 }
 
 /// The request span: method and path only, never the query string (it may carry a token).
@@ -106,7 +117,7 @@ fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
 
 async fn fallback(uri: axum::http::Uri) -> AppError {
     AppError::NotFound {
-        message: format!("no route `{}`", uri.path()),
+        message: crate::t!("http-no-route", path = uri.path()),
         suggestion: None,
     }
 }

@@ -128,9 +128,7 @@ fn parse_at(at: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, AppEr
         Some(s) => DateTime::parse_from_rfc3339(s)
             .map(|t| t.with_timezone(&Utc))
             .map_err(|e| {
-                AppError::BadRequest(format!(
-                    "`at` must be an RFC 3339 time like `2026-11-27T20:00:00+08:00`, not `{s}`: {e}"
-                ))
+                AppError::BadRequest(crate::t!("http-bad-at", at = s, reason = e.to_string()))
             }),
     }
 }
@@ -138,9 +136,8 @@ fn parse_at(at: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, AppEr
 fn parse_date(date: Option<&str>, now: DateTime<Utc>) -> Result<NaiveDate, AppError> {
     match date {
         None => Ok(now.with_timezone(&ZONE).date_naive()),
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-            AppError::BadRequest(format!("`date` must look like `2026-11-27`, not `{s}`"))
-        }),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| AppError::BadRequest(crate::t!("http-bad-date", date = s))),
     }
 }
 
@@ -170,8 +167,17 @@ impl Area<'_> {
 
     fn describe(&self) -> String {
         match self.village {
-            None => format!("township `{}` ({})", self.township.code, self.township.name),
-            Some(v) => format!("village `{}` ({}, {})", v.code, v.name, self.township.name),
+            None => crate::t!(
+                "http-area-township",
+                code = self.township.code.as_str(),
+                name = self.township.name.as_str()
+            ),
+            Some(v) => crate::t!(
+                "http-area-village",
+                code = v.code.as_str(),
+                name = v.name.as_str(),
+                township = self.township.name.as_str()
+            ),
         }
     }
 }
@@ -206,7 +212,7 @@ pub async fn village(
         .directory()
         .village_by_code(code)
         .ok_or_else(|| AppError::NotFound {
-            message: format!("unknown village `{code}`"),
+            message: crate::t!("http-unknown-village", code = code),
             suggestion: None,
         })?;
     let area = Area {
@@ -232,9 +238,10 @@ fn pull(
             let (i, _) = snapshot
                 .next_where(&area.township.code, at, |b| area.hears(b))
                 .ok_or_else(|| AppError::NotFound {
-                    message: format!(
-                        "no broadcast planned for {} at or after {at}",
-                        area.describe()
+                    message: crate::t!(
+                        "http-no-broadcast",
+                        area = area.describe(),
+                        at = at.to_string()
                     ),
                     suggestion: None,
                 })?;
@@ -391,10 +398,10 @@ fn to_json(v: &impl serde::Serialize) -> Result<String, AppError> {
 fn unknown_file(file: &str, known: &[&str]) -> AppError {
     let suggestion = crate::diag::did_you_mean(file, known.iter().copied()).map(str::to_string);
     AppError::NotFound {
-        message: format!(
-            "unknown playlist `{}`; expected one of {}",
-            file.escape_debug(),
-            known.join(", ")
+        message: crate::t!(
+            "http-unknown-playlist",
+            file = file.escape_debug().to_string(),
+            known = known.join(", ")
         ),
         suggestion,
     }

@@ -249,8 +249,18 @@ impl Got {
     }
 }
 
-/// Send one request through the router (no socket).
-pub async fn send(state: &AppState, req: Request<Body>) -> Got {
+/// Send one request through the router (no socket), its messages in English unless it names
+/// a language itself (`Accept-Language`): tests that read a message read it in English.
+pub async fn send(state: &AppState, mut req: Request<Body>) -> Got {
+    if !req.headers().contains_key("accept-language") {
+        req.headers_mut()
+            .insert("accept-language", "en".parse().unwrap());
+    }
+    send_as_is(state, req).await
+}
+
+/// Send one request through the router exactly as it is.
+pub async fn send_as_is(state: &AppState, req: Request<Body>) -> Got {
     let resp = app(state.clone()).oneshot(req).await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();

@@ -47,7 +47,7 @@ pub async fn serve(Path(file): Path<String>) -> Result<Response, AppError> {
         )
             .into_response()),
         _ => Err(AppError::NotFound {
-            message: format!("no font `{file}`"),
+            message: crate::t!("http-no-font", file = file.as_str()),
             suggestion: None,
         }),
     }

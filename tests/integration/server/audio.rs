@@ -104,7 +104,7 @@ async fn tokens_are_required_and_scoped() {
     assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
     let other = get(&f.state, &playlist, Some(&f.other_station), &[]).await;
     assert_eq!(other.status, StatusCode::FORBIDDEN);
-    assert!(other.json()["error"].as_str().unwrap().contains("513401"));
+    assert!(other.json()["message"].as_str().unwrap().contains("513401"));
     let own = format!(
         "/v1/townships/{}/playlist.json?at=2030-01-14T00:00:00Z",
         f.other_township

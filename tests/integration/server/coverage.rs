@@ -190,19 +190,19 @@ async fn coverage_json_and_csv_state_figures_and_denominators() {
     assert_eq!(empty["runs"], 0);
     let bad = get(&f.state, "/v1/coverage?since=7x", Some(&f.coordinator), &[]).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert!(bad.json()["error"].as_str().unwrap().contains("7x"));
+    assert!(bad.json()["message"].as_str().unwrap().contains("7x"));
 }
 
 #[tokio::test]
 async fn coverage_page_is_escaped_html_with_drill_down_chart_and_failures() {
     let (f, towns) = fixture_with_ledger();
-    let got = get(
-        &f.state,
-        &format!("/coverage?{PERIOD}"),
-        Some(&f.coordinator),
-        &[],
-    )
-    .await;
+    // No `Accept-Language`: the page is in Chinese.
+    let req = axum::http::Request::get(format!("/coverage?{PERIOD}"))
+        .header("host", "stations.example")
+        .header("authorization", format!("Bearer {}", f.coordinator))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let got = super::send_as_is(&f.state, req).await;
     assert_eq!(got.status, StatusCode::OK);
     assert!(got.header("content-type").starts_with("text/html"));
     let html = got.text();

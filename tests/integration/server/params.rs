@@ -41,7 +41,7 @@ async fn spans_and_bounds_out_of_range_are_400_naming_the_parameter() {
             "{query}: {}",
             got.text()
         );
-        let error = got.json()["error"].as_str().unwrap().to_string();
+        let error = got.json()["message"].as_str().unwrap().to_string();
         assert!(error.contains(name), "{query}: {error}");
         let page = get(
             &f.state,

@@ -307,7 +307,7 @@ async fn malformed_and_unknown_codes_are_told_apart() {
         )
         .await;
         assert_eq!(got.status, StatusCode::BAD_REQUEST, "{bad}: {}", got.text());
-        assert!(got.json()["error"].as_str().unwrap().contains("9 digits"));
+        assert!(got.json()["message"].as_str().unwrap().contains("9 digits"));
     }
     let unknown = get(&f.state, "/v1/townships/513431199/playlist.m3u8", tok, &[]).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
@@ -413,4 +413,79 @@ fn in_schema_order(node: roxmltree::Node, order: &[&str]) {
         assert!(at >= last, "`{}` out of schema order", name.name());
         last = at;
     }
+}
+
+/// Error bodies: `error` a stable English code for programs, `message` in the language the
+/// request's `Accept-Language` names first that has a catalogue, Chinese when it names none.
+#[tokio::test]
+async fn error_messages_follow_accept_language_and_codes_stay_english() {
+    let f = Fixture::new();
+    let ask = |uri: &str, lang: Option<&str>, token: Option<&str>| {
+        let mut req = Request::get(uri).header("host", "stations.example");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if let Some(l) = lang {
+            req = req.header("accept-language", l);
+        }
+        super::send_as_is(&f.state, req.body(Body::empty()).unwrap())
+    };
+    let tok = Some(f.station.as_str());
+    let bad = "/v1/townships/51343110/playlist.m3u8";
+    let zh = ask(bad, None, tok).await;
+    assert_eq!(zh.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        zh.json(),
+        serde_json::json!({
+            "error": "bad_request",
+            "message": "乡镇代码 `51343110` 格式不对：应为 9 位数字"
+        })
+    );
+    let en = ask(bad, Some("en-GB,en;q=0.8"), tok).await;
+    assert_eq!(
+        en.json(),
+        serde_json::json!({
+            "error": "bad_request",
+            "message": "malformed township code `51343110`: expected 9 digits"
+        })
+    );
+    let first = ask(bad, Some("fr-FR, zh-CN;q=0.9, en;q=0.5"), tok).await;
+    assert!(
+        first.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("乡镇代码")
+    );
+    // A lookup: the directory's own message and hint in the language, the code and the
+    // suggestion the same in both.
+    let unknown = "/v1/townships/513431199/playlist.m3u8";
+    let zh = ask(unknown, Some("zh-CN"), tok).await.json();
+    let en = ask(unknown, Some("en"), tok).await.json();
+    assert_eq!(
+        (&zh["error"], &en["error"]),
+        (&"not_found".into(), &"not_found".into())
+    );
+    assert_eq!(zh["did_you_mean"], en["did_you_mean"]);
+    let (zh_msg, en_msg) = (
+        zh["message"].as_str().unwrap(),
+        en["message"].as_str().unwrap(),
+    );
+    assert!(
+        zh_msg.starts_with("未知的乡镇 `513431199`；是不是"),
+        "{zh_msg}"
+    );
+    assert!(en_msg.contains("did you mean"), "{en_msg}");
+    // No token, no route: the same in every language but the message.
+    let none = ask("/v1/coverage", None, None).await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(none.json()["error"], "unauthorized");
+    assert!(
+        none.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("需要令牌")
+    );
+    let nowhere = ask("/v1/nowhere", Some("en"), None).await;
+    assert_eq!(nowhere.json()["error"], "not_found");
+    assert_eq!(nowhere.json()["message"], "no route `/v1/nowhere`");
 }
