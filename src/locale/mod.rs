@@ -88,7 +88,7 @@ impl fmt::Display for Locale {
 
 /// A language the interface does not speak.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown interface language `{0}`, expected `zh` or `en`")]
+#[error("{}", crate::t!("unknown-locale", lang = .0.as_str()))]
 pub struct UnknownLocale(pub String);
 
 impl FromStr for Locale {

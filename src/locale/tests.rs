@@ -204,6 +204,11 @@ fn no_literal_messages_in_checks_and_loaders() {
         ("src/lang.rs", include_str!("../lang.rs")),
         ("src/play.rs", include_str!("../play.rs")),
         ("src/server/auth.rs", include_str!("../server/auth.rs")),
+        ("src/server/signed.rs", include_str!("../server/signed.rs")),
+        (
+            "src/server/ebd_state.rs",
+            include_str!("../server/ebd_state.rs"),
+        ),
         (
             "src/cli/render/township.rs",
             include_str!("../cli/render/township.rs"),
@@ -392,4 +397,70 @@ fn the_command_scan_catches_a_message_over_several_lines() {
     let call = call_text(code, "eprintln!(".len());
     assert!(call.contains("clips (x) rejected"), "{call}");
     assert!(call.trim_end().ends_with('n'), "{call}");
+}
+
+/// The messages of HTTP error bodies come from the catalogue, so that they follow the request's
+/// language: no `AppError` in the server is built from an English sentence.
+#[test]
+fn no_literal_messages_in_http_errors() {
+    let files = [
+        ("src/server/error.rs", include_str!("../server/error.rs")),
+        ("src/server/mod.rs", include_str!("../server/mod.rs")),
+        ("src/server/audio.rs", include_str!("../server/audio.rs")),
+        ("src/server/auth.rs", include_str!("../server/auth.rs")),
+        (
+            "src/server/coverage.rs",
+            include_str!("../server/coverage.rs"),
+        ),
+        (
+            "src/server/playlists.rs",
+            include_str!("../server/playlists.rs"),
+        ),
+        (
+            "src/server/ebd_state.rs",
+            include_str!("../server/ebd_state.rs"),
+        ),
+        ("src/server/page.rs", include_str!("../server/page.rs")),
+        (
+            "src/server/page/font.rs",
+            include_str!("../server/page/font.rs"),
+        ),
+    ];
+    let makers = [
+        "BadRequest(",
+        "Unauthorized(",
+        "Forbidden(",
+        "Unavailable(",
+        "message: ",
+    ];
+    let mut found = Vec::new();
+    for (name, src) in files {
+        let code = src.split("#[cfg(test)]").next().unwrap_or(src);
+        for maker in makers {
+            for (at, _) in code.match_indices(maker) {
+                let rest = &code[at + maker.len()..];
+                let call = if maker == "message: " {
+                    rest.split_once(",\n").map_or(rest, |(m, _)| m)
+                } else {
+                    call_text(code, at + maker.len())
+                };
+                if looks_up(call) {
+                    continue;
+                }
+                let prose = call.split('"').skip(1).step_by(2).find(|s| {
+                    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '`')
+                        && s.trim().contains(' ')
+                });
+                if let Some(prose) = prose {
+                    let line = code[..at].lines().count();
+                    found.push(format!("{name}:{line}: {prose}"));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "HTTP messages written in the code:\n{}",
+        found.join("\n")
+    );
 }

@@ -49,9 +49,9 @@ impl std::fmt::Debug for EbdInbound {
 /// Why a multipart body carried no package.
 #[derive(Debug, thiserror::Error)]
 pub enum TarPartError {
-    #[error("multipart body: {}", .0.body_text())]
+    #[error("{}", crate::t!("http-multipart", reason = .0.body_text()))]
     Body(#[from] axum::extract::multipart::MultipartError),
-    #[error("no file part ending in `.tar` in the multipart body")]
+    #[error("{}", crate::t!("http-no-tar-part"))]
     Missing,
 }
 

@@ -19,19 +19,19 @@ pub const MAX_AHEAD_S: i64 = 30 * 24 * 3600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignedUrlError {
-    #[error("audio URL key `{path}`: {source}")]
+    #[error("{}", crate::t!("signed-key-io", path = path.display().to_string(), reason = source.to_string()))]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("audio URL key `{0}` is not 64 hex digits")]
+    #[error("{}", crate::t!("signed-key-malformed", path = .0.display().to_string()))]
     Malformed(PathBuf),
-    #[error("`exp` must be a time in Unix seconds at most 30 days ahead, not `{0}`")]
+    #[error("{}", crate::t!("signed-bad-exp", exp = .0.as_str()))]
     BadExp(String),
-    #[error("this link expired at {0}")]
+    #[error("{}", crate::t!("signed-expired", at = .0.to_string()))]
     Expired(DateTime<Utc>),
-    #[error("`sig` does not match this clip and expiry")]
+    #[error("{}", crate::t!("signed-bad-sig"))]
     BadSig,
 }
 
