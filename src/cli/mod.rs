@@ -150,7 +150,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .max_blocking_threads(BLOCKING_THREADS)
         .build()
-        .context("starting the async runtime")
+        .context(crate::t!("cli-runtime"))
 }
 
 pub fn init_tracing(verbose: u8) {

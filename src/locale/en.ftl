@@ -705,3 +705,4 @@ signed-bad-sig = `sig` does not match this clip and expiry
 http-multipart = multipart body: { $reason }
 http-no-tar-part = no file part ending in `.tar` in the multipart body
 unknown-locale = unknown interface language `{ $lang }`, expected `zh` or `en`
+cli-runtime = starting the async runtime

@@ -350,6 +350,8 @@ fn no_literal_messages_in_the_commands() {
         ("src/cli/serve.rs", include_str!("../cli/serve.rs")),
         ("src/cli/sim.rs", include_str!("../cli/sim.rs")),
         ("src/cli/directory.rs", include_str!("../cli/directory.rs")),
+        ("src/cli/mod.rs", include_str!("../cli/mod.rs")),
+        ("src/cli/check.rs", include_str!("../cli/check.rs")),
         ("src/play.rs", include_str!("../play.rs")),
         (
             "src/render/timeline.rs",

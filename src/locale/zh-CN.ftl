@@ -598,3 +598,4 @@ signed-bad-sig = `sig` 与这段录音和有效期不符
 http-multipart = multipart 请求体：{ $reason }
 http-no-tar-part = multipart 请求体中没有以 `.tar` 结尾的文件部分
 unknown-locale = 未知的界面语言 `{ $lang }`，应为 `zh` 或 `en`
+cli-runtime = 启动异步运行时
