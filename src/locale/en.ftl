@@ -706,3 +706,24 @@ http-multipart = multipart body: { $reason }
 http-no-tar-part = no file part ending in `.tar` in the multipart body
 unknown-locale = unknown interface language `{ $lang }`, expected `zh` or `en`
 cli-runtime = starting the async runtime
+
+## serve's start-up errors (src/service/mod.rs)
+service-listen = cannot listen on `{ $addr }`: { $reason }
+service-schedules = the schedules have { $errors ->
+        [one] 1 error
+       *[other] { $errors } errors
+    }; nothing scheduled
+service-registry = the endpoint registry has { $errors ->
+        [one] 1 error
+       *[other] { $errors } errors
+    }
+service-settings = `schedules/settings.toml` has { $errors ->
+        [one] 1 error
+       *[other] { $errors } errors
+    }
+service-tokens = tokens: { $reason }
+service-client = building the HTTP client: { $reason }
+service-task = a start-up task failed: { $reason }
+service-what-listen-address = reading the listen address
+service-what-http = the HTTP server
+service-what-create = creating `{ $path }`

@@ -599,3 +599,15 @@ http-multipart = multipart 请求体：{ $reason }
 http-no-tar-part = multipart 请求体中没有以 `.tar` 结尾的文件部分
 unknown-locale = 未知的界面语言 `{ $lang }`，应为 `zh` 或 `en`
 cli-runtime = 启动异步运行时
+
+## serve's start-up errors (src/service/mod.rs)
+service-listen = 无法监听 `{ $addr }`：{ $reason }
+service-schedules = 播出计划有 { $errors } 个错误；没有安排任何播出
+service-registry = 终端登记表有 { $errors } 个错误
+service-settings = `schedules/settings.toml` 有 { $errors } 个错误
+service-tokens = 令牌：{ $reason }
+service-client = 创建 HTTP 客户端：{ $reason }
+service-task = 启动任务失败：{ $reason }
+service-what-listen-address = 读取监听地址
+service-what-http = HTTP 服务器
+service-what-create = 创建 `{ $path }`

@@ -96,7 +96,7 @@ impl ServiceConfig {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServiceError {
-    #[error("cannot listen on `{addr}`: {source}")]
+    #[error("{}", crate::t!("service-listen", addr = addr.to_string(), reason = source.to_string()))]
     Listen {
         addr: SocketAddr,
         source: std::io::Error,
@@ -107,21 +107,21 @@ pub enum ServiceError {
         source: std::io::Error,
     },
     /// Each diagnostic names its file and line.
-    #[error("the schedules have {} errors; nothing scheduled", .0.len())]
+    #[error("{}", crate::t!("service-schedules", errors = .0.len()))]
     Schedules(Vec<Diagnostic>),
-    #[error("the endpoint registry has {} errors", .0.len())]
+    #[error("{}", crate::t!("service-registry", errors = .0.len()))]
     Registry(Vec<Diagnostic>),
-    #[error("`schedules/settings.toml` has {} errors", .0.len())]
+    #[error("{}", crate::t!("service-settings", errors = .0.len()))]
     Settings(Vec<Diagnostic>),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
-    #[error("tokens: {0}")]
+    #[error("{}", crate::t!("service-tokens", reason = .0.to_string()))]
     Tokens(#[from] crate::server::auth::TokenError),
     #[error(transparent)]
     LinkKey(#[from] crate::server::signed::SignedUrlError),
-    #[error("building the HTTP client: {0}")]
+    #[error("{}", crate::t!("service-client", reason = .0.to_string()))]
     Client(#[from] reqwest::Error),
-    #[error("a start-up task failed: {0}")]
+    #[error("{}", crate::t!("service-task", reason = .0.to_string()))]
     Task(#[from] tokio::task::JoinError),
 }
 
@@ -152,7 +152,7 @@ pub async fn serve(
         Listen::Bound(l) => l,
     };
     let addr = listener.local_addr().map_err(|source| ServiceError::Io {
-        what: "reading the listen address".into(),
+        what: crate::t!("service-what-listen-address"),
         source,
     })?;
     let base = config
@@ -260,7 +260,7 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
     http.await?.map_err(|source| ServiceError::Io {
-        what: "the HTTP server".into(),
+        what: crate::t!("service-what-http"),
         source,
     })
 }
@@ -280,7 +280,10 @@ async fn open_ledger(
     }
     if pushing {
         data.ensure().map_err(|source| ServiceError::Io {
-            what: format!("creating `{}`", data.path().display()),
+            what: crate::t!(
+                "service-what-create",
+                path = data.path().display().to_string()
+            ),
             source,
         })?;
     }

@@ -176,4 +176,20 @@ fn sim_and_serve_speak_chinese_by_default() {
         err.starts_with(&format!("错误：无法监听 `{addr}`")),
         "{err}"
     );
+    // A project with errors: where it listened, the diagnostics, then why nothing is
+    // scheduled.
+    std::fs::create_dir_all(dir.path().join("schedules")).unwrap();
+    std::fs::write(
+        dir.path().join("schedules/bad.toml"),
+        "id = \"x\"\nname = \n",
+    )
+    .unwrap();
+    let out = run_in_default_lang(dir.path(), &["serve", "--listen", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.starts_with("正在监听 http://127.0.0.1:"), "{err}");
+    assert!(
+        err.contains("\n错误：播出计划有 1 个错误；没有安排任何播出\n"),
+        "{err}"
+    );
 }
