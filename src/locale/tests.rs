@@ -205,6 +205,7 @@ fn no_literal_messages_in_checks_and_loaders() {
         ("src/play.rs", include_str!("../play.rs")),
         ("src/server/auth.rs", include_str!("../server/auth.rs")),
         ("src/server/signed.rs", include_str!("../server/signed.rs")),
+        ("src/service/mod.rs", include_str!("../service/mod.rs")),
         (
             "src/server/ebd_state.rs",
             include_str!("../server/ebd_state.rs"),
