@@ -188,6 +188,16 @@ impl Ledger for PgLedger {
             .call(move |c| write::record_delivery(c, &new, now))
     }
 
+    fn record_deliveries(
+        &self,
+        news: &[NewDelivery],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Delivery, bool)>> {
+        let news = news.to_vec();
+        self.pool
+            .call(move |c| write::record_deliveries(c, &news, now))
+    }
+
     fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>> {
         self.pool.call(move |c| queries::delivery(c, id))
     }

@@ -264,6 +264,32 @@ pub(super) fn record_delivery(
     now: DateTime<Utc>,
 ) -> Result<(Delivery, bool)> {
     let mut tx = c.transaction()?;
+    let out = record_delivery_in(&mut tx, new, now)?;
+    tx.commit()?;
+    Ok(out)
+}
+
+/// [`record_delivery`] for each of `news`, all in one transaction (one commit for a batch, as
+/// the SQLite ledger does): all recorded or none.
+pub(super) fn record_deliveries(
+    c: &mut postgres::Client,
+    news: &[NewDelivery],
+    now: DateTime<Utc>,
+) -> Result<Vec<(Delivery, bool)>> {
+    let mut tx = c.transaction()?;
+    let out = news
+        .iter()
+        .map(|new| record_delivery_in(&mut tx, new, now))
+        .collect::<Result<Vec<_>>>()?;
+    tx.commit()?;
+    Ok(out)
+}
+
+fn record_delivery_in(
+    tx: &mut impl GenericClient,
+    new: &NewDelivery,
+    now: DateTime<Utc>,
+) -> Result<(Delivery, bool)> {
     let inserted = tx.query_opt(
         "INSERT INTO deliveries (run_id, endpoint, lang, message, ebd_id, ebm_id,
              related_ebm_id, window_start_ms, window_end_ms, air_by_ms, payload_digest,
@@ -299,13 +325,12 @@ pub(super) fn record_delivery(
         }
     }
     let found = queries::deliveries_where(
-        &mut tx,
+        tx,
         "d.run_id = $1 AND d.endpoint = $2 AND d.segment = $3",
         &[&new.run.0, &new.endpoint, &i64::from(new.segment)],
     )?
     .pop();
     let delivery = found.ok_or(LedgerError::UnknownRun(new.run))?;
-    tx.commit()?;
     Ok((delivery, created))
 }
 
