@@ -73,7 +73,14 @@ impl Pool {
         let job: Job = Box::new(move |client| {
             let out = client.and_then(f);
             let broken = match &out {
-                Err(LedgerError::Postgres(e)) => e.as_db_error().is_none(),
+                // No answer from the server, or one that ends the session (`FATAL`, e.g. the
+                // backend terminated by an administrator or a restart): this connection is done,
+                // and every other worker checks its own before its next job.
+                Err(LedgerError::Postgres(e)) => e.as_db_error().is_none_or(|d| {
+                    matches!(d.severity(), "FATAL" | "PANIC")
+                        || d.code().code().starts_with("08")
+                        || d.code().code().starts_with("57P")
+                }),
                 Err(LedgerError::PgConnect { .. }) => true,
                 _ => false,
             };

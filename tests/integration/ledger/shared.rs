@@ -60,6 +60,19 @@ async fn readyz_says_whether_the_database_answers() {
         .with_records(shengbo::server::records::shared(ledger.clone(), None));
     let ready = get(&state, "/readyz", None, &[]).await;
     assert_eq!(ready.status, StatusCode::OK);
+    // Calls at once: every connection of the pool is open before the cut.
+    let at_once = |ledger: &std::sync::Arc<dyn shengbo::ledger::Ledger>| {
+        std::thread::scope(|s| {
+            let calls: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| ledger.runs(t(9, 0), t(11, 0), None).map(|r| r.len())))
+                .collect();
+            calls
+                .into_iter()
+                .map(|c| c.join().unwrap())
+                .collect::<Vec<_>>()
+        })
+    };
+    assert!(at_once(&ledger).iter().all(|r| r.is_ok()));
 
     // The database goes away (its connections cut): not ready, and the reason says why.
     admin(format!(
@@ -80,6 +93,11 @@ async fn readyz_says_whether_the_database_answers() {
     let back = get(&state, "/readyz", None, &[]).await;
     assert_eq!(back.status, StatusCode::OK, "{}", back.text());
     assert!(ledger.open_run("c", t(10, 0), 1, t(9, 0)).unwrap().1);
+    // Every connection of the pool was cut: each one is checked and opened again before its
+    // next job, so no later call fails (whichever worker takes it).
+    for answer in at_once(&ledger) {
+        assert_eq!(answer.unwrap(), 1);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
