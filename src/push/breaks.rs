@@ -61,12 +61,13 @@ impl Partners {
 
 impl Pusher {
     /// Follow a dispatch's `ends` (see [`crate::dispatch::Dispatcher::dispatch_reporting`])
-    /// until the dispatch drops its sender, cancelling each delivered half of a pair as soon as
-    /// its partner ends badly; then wait for the cancels sent (each until settled or past its
+    /// until the dispatch drops its sender, cancelling each delivered half of a pair this instance
+    /// holds the lease of (`held`) as soon as its partner ends badly; then wait for the cancels sent (each until settled or past its
     /// deadline, or `shutdown`).
     pub async fn cancel_as_pairs_break(
         &self,
         partners: Partners,
+        held: &HashSet<DeliveryId>,
         mut ends: mpsc::UnboundedReceiver<JobResult>,
         clock: Clock,
         shutdown: watch::Receiver<bool>,
@@ -87,6 +88,7 @@ impl Pusher {
                 }
                 _ => continue,
             };
+
             let (this, now) = (self.clone(), clock.now());
             let recorded = tokio::task::spawn_blocking(move || {
                 this.cancel_now_blocking(broken, half, cancel_by, now)
@@ -94,11 +96,12 @@ impl Pusher {
             .await
             .expect("ledger task");
             match recorded {
-                Ok(Some((c, d))) => {
+                Ok(Some((c, d))) if held.contains(&half) => {
                     let (this, stop) = (self.clone(), shutdown.clone());
                     sends.spawn(async move { this.send_cancel(c, d, clock, stop).await });
                 }
-                Ok(None) => {}
+                // Another instance holds the half: the cancel is recorded, it sends it.
+                Ok(_) => {}
                 Err(e) => {
                     tracing::error!(delivery = %half, error = %e, "recording a cancel failed")
                 }

@@ -101,6 +101,27 @@ impl Pusher {
         Ok(Some(self.keep_leases(held, clock)))
     }
 
+    /// Follow up `run`, which no instance is driving (its driver died), under the leases of its
+    /// open deliveries this instance holds or can take: send its unsettled cancels, then ask its
+    /// play states, then release the leases. Nothing when another instance holds them all.
+    pub async fn follow_up_run(
+        &self,
+        run: RunId,
+        clock: Clock,
+        play: PlayClock,
+        wait: StateWait,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), super::PushError> {
+        let Some(keeper) = self.hold_run(run, clock).await? else {
+            return Ok(());
+        };
+        let held = keeper.held();
+        let sent = self.send_cancels(run, &held, clock, shutdown.clone()).await;
+        let asked = self.await_states(run, &held, play, wait, shutdown).await;
+        keeper.release().await;
+        sent.and(asked)
+    }
+
     /// Take (or renew) this instance's lease on `ids`; the ids it holds.
     pub async fn take_leases(
         &self,
@@ -165,6 +186,11 @@ pub struct Keeper {
 }
 
 impl Keeper {
+    /// The deliveries whose leases this keeper renews.
+    pub fn held(&self) -> HashSet<DeliveryId> {
+        self.ids.iter().copied().collect()
+    }
+
     /// Stop renewing and release the leases.
     pub async fn release(self) {
         self.task.abort();

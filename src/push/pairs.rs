@@ -6,6 +6,7 @@
 //! partner's own air-by (the slot's); a refused or late cancel is reported as half a pair that
 //! may have aired alone.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -80,17 +81,19 @@ pub fn pair_deadline(
 }
 
 impl Pusher {
-    /// Stop the partners of `run`'s broken pairs: a pending partner is cancelled here (never
-    /// sent); for a sent or delivered one a cancel is recorded with the slot's air-by
-    /// `cancel_by`. Returns the pending partners stopped here.
+    /// Stop the partners of `run`'s broken pairs: a pending partner this instance holds the
+    /// lease of (`held`) is cancelled here (never sent); for a sent or delivered one a cancel is
+    /// recorded with the slot's air-by `cancel_by` (sent by its lease holder). Returns the
+    /// pending partners stopped here.
     pub async fn break_pairs(
         &self,
         run: RunId,
+        held: &HashSet<DeliveryId>,
         cancel_by: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<DeliveryId>, PushError> {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || this.break_pairs_blocking(run, cancel_by, now))
+        let (this, held) = (self.clone(), held.clone());
+        tokio::task::spawn_blocking(move || this.break_pairs_blocking(run, &held, cancel_by, now))
             .await
             .expect("ledger task")
     }
@@ -98,6 +101,7 @@ impl Pusher {
     fn break_pairs_blocking(
         &self,
         run: RunId,
+        held: &HashSet<DeliveryId>,
         cancel_by: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<DeliveryId>, PushError> {
@@ -110,6 +114,9 @@ impl Pusher {
             .collect();
         let mut stopped = Vec::new();
         for b in broken_halves(&deliveries) {
+            if b.unsent && !held.contains(&b.half) {
+                continue;
+            }
             if b.unsent {
                 let reason = format!("{}; not sent, so its pair does not air in half", b.reason);
                 self.ledger
@@ -129,20 +136,22 @@ impl Pusher {
         Ok(stopped)
     }
 
-    /// Send every unsettled cancel of `run` until each is confirmed, refused or past its
+    /// Send every unsettled cancel of `run` whose delivery this instance holds the lease of
+    /// (`held`; another instance sends its own) until each is confirmed, refused or past its
     /// `cancel_by`; wire times from `clock` (the real clock).
     pub async fn send_cancels(
         &self,
         run: RunId,
+        held: &HashSet<DeliveryId>,
         clock: Clock,
         shutdown: watch::Receiver<bool>,
     ) -> Result<(), PushError> {
-        let ledger = Arc::clone(&self.ledger);
+        let (ledger, held) = (Arc::clone(&self.ledger), held.clone());
         let open: Vec<(Cancel, Option<Delivery>)> = tokio::task::spawn_blocking(move || {
             let cancels = ledger.cancels(Some(run))?;
             cancels
                 .into_iter()
-                .filter(|c| c.state == CancelState::Pending)
+                .filter(|c| c.state == CancelState::Pending && held.contains(&c.delivery))
                 .map(|c| {
                     let d = ledger.delivery(c.delivery)?;
                     Ok((c, d))

@@ -41,7 +41,7 @@ pub async fn follow_up(
                     let Some(held) = pusher.hold_run(run, clock).await? else {
                         return Ok(());
                     };
-                    let sent = pusher.send_cancels(run, clock, stop).await;
+                    let sent = pusher.send_cancels(run, &held.held(), clock, stop).await;
                     held.release().await;
                     sent
                 }
@@ -87,7 +87,11 @@ pub async fn follow_up(
                 continue;
             }
         };
-        if let Err(e) = pusher.await_states(run, play, wait, stop.clone()).await {
+        let mine = held.held();
+        if let Err(e) = pusher
+            .await_states(run, &mine, play, wait, stop.clone())
+            .await
+        {
             tracing::error!(%run, error = %e, "follow-up failed");
         }
         held.release().await;
