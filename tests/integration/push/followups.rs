@@ -1,0 +1,200 @@
+//! Follow-ups under leases, two instances (services) on one PostgreSQL ledger in one process on
+//! tokio's paused time: a dead instance's delivered deliveries have their play states asked by
+//! the survivor once their leases run out, and a run split between two live instances (each
+//! holding some of its deliveries) has each message's state asked by one of them only — counted
+//! at the simulator, per EBMID.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use shengbo::dispatch::Clock;
+use shengbo::ledger::{Delivery, DeliveryId, DeliveryState, Ledger, LedgerTarget};
+use shengbo::sim::{Faults, SimState};
+
+use super::failover::{PUSH, deliveries, instance};
+use super::fast_registry;
+use super::service::{campaign, follow, sim_with, t0};
+
+/// Poll the run's deliveries every virtual second until `done` holds of them (at most an hour).
+async fn until(
+    ledger: &Arc<dyn Ledger>,
+    what: &str,
+    done: impl Fn(&[Delivery]) -> bool,
+) -> Vec<Delivery> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3600);
+    loop {
+        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+        let ds = deliveries(ledger).await;
+        if !ds.is_empty() && done(&ds) {
+            return ds;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Who holds the lease of each of `ids`.
+async fn holders(ledger: &Arc<dyn Ledger>, ids: Vec<DeliveryId>) -> Vec<Option<String>> {
+    let l = Arc::clone(ledger);
+    tokio::task::spawn_blocking(move || {
+        ids.iter()
+            .map(|&id| l.lease_of(id).unwrap().map(|(h, _)| h))
+            .collect()
+    })
+    .await
+    .unwrap()
+}
+
+/// The instances that made attempts at `id`.
+async fn senders(ledger: &Arc<dyn Ledger>, id: DeliveryId) -> Vec<String> {
+    let l = Arc::clone(ledger);
+    let tries = tokio::task::spawn_blocking(move || l.attempts(id).unwrap())
+        .await
+        .unwrap();
+    let mut who: Vec<String> = tries.into_iter().filter_map(|t| t.instance).collect();
+    who.dedup();
+    who
+}
+
+/// Each delivery's message was asked about exactly once.
+fn asked_once(state: &SimState, ds: &[Delivery]) {
+    let asked = state.states_asked();
+    let per: BTreeMap<&str, u64> = ds
+        .iter()
+        .map(|d| {
+            (
+                d.plan.ebm_id.as_str(),
+                asked.get(&d.plan.ebm_id).copied().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert!(
+        per.values().all(|&n| n == 1),
+        "state requests per EBMID: {per:#?}"
+    );
+}
+
+fn setup() -> (String, tempfile::TempDir, Clock) {
+    let url = crate::util::pg::fresh_database();
+    let dir = super::project(
+        &campaign("drill", "police-impersonation", "0 * * * *"),
+        Some(&fast_registry(PUSH, "5")),
+    );
+    (url, dir, Clock::starting_at(t0()))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dead_instances_delivered_deliveries_have_their_states_asked_by_the_survivor() {
+    let (url, dir, clock) = setup();
+    let root = dir.path();
+    let (sim, state) = sim_with(t0(), Faults::default()).await;
+    follow(&state, clock);
+    let ledger: Arc<dyn Ledger> = LedgerTarget::parse(&url, |_| None).unwrap().open().unwrap();
+
+    let a = instance(root, &sim, clock, &url, "county-a").await;
+    // A delivers the 11:00 run two minutes ahead; its windows have not ended yet.
+    let delivered = until(&ledger, "A delivered the run", |ds| {
+        ds.iter().all(|d| d.state == DeliveryState::Delivered)
+    })
+    .await;
+    let b = instance(root, &sim, clock, &url, "county-b").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let ids: Vec<DeliveryId> = delivered.iter().map(|d| d.id).collect();
+    let held = holders(&ledger, ids.clone()).await;
+    assert!(
+        held.iter().all(|h| h.as_deref() == Some("county-a")),
+        "{held:?}"
+    );
+    assert!(
+        state.states_asked().is_empty(),
+        "{:?}",
+        state.states_asked()
+    );
+
+    // A dies before any window ended: no one asked about the play states yet.
+    a.task.abort();
+    let played = until(&ledger, "B asked the states of A's deliveries", |ds| {
+        ds.iter().all(|d| d.state == DeliveryState::Played)
+    })
+    .await;
+    asked_once(&state, &played);
+    assert_eq!(
+        state.stats().messages,
+        played.len() as u64,
+        "nothing sent again"
+    );
+    for id in ids {
+        assert_eq!(
+            senders(&ledger, id).await,
+            ["county-a"],
+            "only A sent {id:?}"
+        );
+    }
+    b.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_split_between_two_live_instances_has_each_state_asked_once() {
+    let (url, dir, clock) = setup();
+    let root = dir.path();
+    let (sim, state) = sim_with(t0(), Faults::default()).await;
+    follow(&state, clock);
+    state.hold_broadcasts(true);
+    let ledger: Arc<dyn Ledger> = LedgerTarget::parse(&url, |_| None).unwrap().open().unwrap();
+
+    // A records the run and dies while the platform is unreachable.
+    let a = instance(root, &sim, clock, &url, "county-a").await;
+    let recorded = until(&ledger, "A leased the run", |_| true).await;
+    let ids: Vec<DeliveryId> = recorded.iter().map(|d| d.id).collect();
+    loop {
+        let held = holders(&ledger, ids.clone()).await;
+        if held.iter().all(|h| h.as_deref() == Some("county-a")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    a.task.abort();
+    // The run is split: every other delivery is left leased to B (as a takeover that claimed
+    // part of it leaves it), the rest to A; both come back, each taking only its own.
+    let (to_a, to_b): (Vec<_>, Vec<_>) = ids.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let to_a: Vec<DeliveryId> = to_a.into_iter().map(|(_, &id)| id).collect();
+    let to_b: Vec<DeliveryId> = to_b.into_iter().map(|(_, &id)| id).collect();
+    assert!(!to_b.is_empty());
+    let (l, moved, now) = (Arc::clone(&ledger), to_b.clone(), clock.now());
+    tokio::task::spawn_blocking(move || {
+        l.release_leases(&moved, "county-a").unwrap();
+        let until = now + chrono::TimeDelta::hours(1);
+        assert_eq!(l.lease(&moved, "county-b", until, now).unwrap(), moved);
+    })
+    .await
+    .unwrap();
+    let a = instance(root, &sim, clock, &url, "county-a").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let b = instance(root, &sim, clock, &url, "county-b").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let held = holders(&ledger, ids.clone()).await;
+    for (id, h) in ids.iter().zip(&held) {
+        let owner = if to_a.contains(id) {
+            "county-a"
+        } else {
+            "county-b"
+        };
+        assert_eq!(h.as_deref(), Some(owner), "{id:?}: {held:?}");
+    }
+
+    state.hold_broadcasts(false);
+    let played = until(&ledger, "both halves of the run played", |ds| {
+        ds.iter().all(|d| d.state == DeliveryState::Played)
+    })
+    .await;
+    asked_once(&state, &played);
+    assert_eq!(state.stats().messages, played.len() as u64);
+    for id in &to_b {
+        assert_eq!(
+            senders(&ledger, *id).await.last().map(String::as_str),
+            Some("county-b")
+        );
+    }
+    a.stop().await;
+    b.stop().await;
+}
