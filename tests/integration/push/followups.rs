@@ -2,7 +2,8 @@
 //! tokio's paused time: a dead instance's delivered deliveries have their play states asked by
 //! the survivor once their leases run out, and a run split between two live instances (each
 //! holding some of its deliveries) has each message's state asked by one of them only — counted
-//! at the simulator, per EBMID.
+//! at the simulator, per EBMID; and a dead instance's cancel of a broken pair's half, recorded and
+//! not yet through, is sent once by the survivor under its recorded package id.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -196,5 +197,69 @@ async fn a_run_split_between_two_live_instances_has_each_state_asked_once() {
         );
     }
     a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dead_instances_unsent_cancel_is_sent_once_by_the_survivor() {
+    let url = crate::util::pg::fresh_database();
+    // One county; its platform refuses Mandarin until the pair's deadline, so the delivered Yi
+    // half is to be cancelled.
+    let campaign = "id = \"drill\"\nname = \"drill\"\nmessages = [\"police-impersonation\"]\n\
+        rotation = \"all\"\norder = [\"ii\", \"zh\"]\ngap_s = 1.0\nquiet_hours = []\n\
+        [targets]\ncounties = [\"昭觉县\"]\n[[slots]]\nlabel = \"slot\"\ncron = \"0 * * * *\"\n";
+    let push = "lead_time_s = 120\nair_by_s = 600\nbackoff_base_ms = 50\nbackoff_cap_s = 0.5\n\
+        breaker_threshold = 1000\nconnection_check_s = 3600\nstate_wait_s = 300\nlease_s = 10";
+    let dir = super::project(campaign, Some(&fast_registry(push, "5")));
+    let root = dir.path();
+    let clock = Clock::starting_at(t0());
+    let faults = Faults {
+        refuse_lang: Some("zho".into()),
+        ..Faults::default()
+    };
+    let (sim, state) = sim_with(t0(), faults).await;
+    follow(&state, clock);
+    state.hold_cancels(true);
+    let ledger: Arc<dyn Ledger> = LedgerTarget::parse(&url, |_| None).unwrap().open().unwrap();
+
+    let a = instance(root, &sim, clock, &url, "county-a").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3600);
+    while state.stats().cancels_held == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "A never tried the cancel"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let b = instance(root, &sim, clock, &url, "county-b").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // A dies with the cancel recorded and unsent (the platform held it).
+    a.task.abort();
+    let pending = {
+        let l = Arc::clone(&ledger);
+        tokio::task::spawn_blocking(move || l.cancels(None).unwrap())
+            .await
+            .unwrap()
+    };
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    state.hold_cancels(false);
+    let ds = until(&ledger, "B sent the cancel", |ds| {
+        ds.iter().any(|d| d.state == DeliveryState::Cancelled)
+    })
+    .await;
+    let yi = ds
+        .iter()
+        .find(|d| d.state == DeliveryState::Cancelled)
+        .unwrap();
+    assert_eq!(yi.id, pending[0].delivery);
+    let (l, run) = (Arc::clone(&ledger), yi.plan.run);
+    let settled = tokio::task::spawn_blocking(move || l.cancels(Some(run)).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(settled[0].ebd_id, pending[0].ebd_id, "the same package id");
+    assert_eq!(settled[0].state, shengbo::ledger::CancelState::Done);
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let stats = state.stats();
+    assert_eq!((stats.cancels, stats.cancels_refused), (1, 0), "{stats:?}");
     b.stop().await;
 }
