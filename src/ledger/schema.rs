@@ -171,6 +171,11 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE deliveries ADD COLUMN lease_until_ms INTEGER;
     ALTER TABLE attempts ADD COLUMN instance TEXT;
     ",
+    // 6: whether an instance pushes (0 for a `serve --no-schedule` mirror, which serves pulls
+    // only: its version is compared with the pushing instances', never counted as one of them).
+    r"
+    ALTER TABLE instances ADD COLUMN pushes INTEGER NOT NULL DEFAULT 1;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -144,6 +144,10 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE deliveries ADD COLUMN lease_until_ms BIGINT;
     ALTER TABLE attempts ADD COLUMN instance TEXT;
     ",
+    // 6: whether an instance pushes (0 for a `serve --no-schedule` mirror).
+    r"
+    ALTER TABLE instances ADD COLUMN pushes INTEGER NOT NULL DEFAULT 1;
+    ",
 ];
 
 /// The advisory lock key migrations hold ("shengbo" in ASCII).

@@ -222,3 +222,95 @@ async fn after_an_edit_an_interrupted_run_is_adopted_under_its_recorded_ids() {
     assert_eq!(next_run.content_hash, Some(version_of(root)));
     service.stop().await;
 }
+
+/// A `serve --no-schedule` mirror on the same PostgreSQL ledger with other schedules: the
+/// mirror says loudly that what stations pull from it differs from what is pushed (metric,
+/// `/readyz`), the pushing instance does not count the mirror as a mismatch; a mirror with the
+/// pusher's name writes its row as `NAME:mirror` and leaves the pusher's row alone.
+#[tokio::test(start_paused = true)]
+async fn a_mirror_with_other_schedules_says_so_and_a_pusher_does_not_count_it() {
+    let db = util::pg::fresh_database();
+    let registry = fast_registry(PUSH, "5");
+    let a = project(
+        &campaign("drill", "police-impersonation", "0 * * * *"),
+        Some(&registry),
+    );
+    let b = project(
+        &campaign("drill", "fake-rights-agents", "0 * * * *"),
+        Some(&registry),
+    );
+    let (va, vb) = (version_of(a.path()), version_of(b.path()));
+    let (sim, _) = sim_with(t0(), Faults::default()).await;
+    let clock = Clock::starting_at(t0());
+    let mirror = |root: &Path, name: &str| {
+        let (root, name, db, sim) = (
+            root.to_path_buf(),
+            name.to_string(),
+            db.clone(),
+            sim.clone(),
+        );
+        async move {
+            let metrics = Arc::new(Metrics::default());
+            metrics.set_instance(&name);
+            let running = Running::start_configured(
+                &root,
+                &sim,
+                clock,
+                (false, 3600),
+                metrics.clone(),
+                |c| {
+                    c.ledger = LedgerTarget::parse(&db, |_| None).unwrap();
+                    c.instance = name;
+                },
+            )
+            .await;
+            (running, metrics)
+        }
+    };
+    let pusher = instance(a.path(), &sim, clock, &db, "county-a").await;
+    let other = mirror(b.path(), "county-a-mirror").await;
+    let same_host = mirror(a.path(), "county-a").await;
+    tokio::time::sleep(Duration::from_secs(40)).await;
+
+    let text = other.1.render();
+    let gauge = "shengbo_content_version_mismatch{instance=\"county-a-mirror\"} 1";
+    assert!(text.contains(gauge), "{text}");
+    let (status, body) = other.0.get("/readyz").await;
+    assert_eq!(status, 200, "still serving pulls: {body}");
+    assert!(
+        body.contains("content differs from instance county-a")
+            && body.contains("schedules/drill.toml")
+            && body.contains("this mirror serves pulls from other schedules than are pushed")
+            && body.contains(&va[..12])
+            && body.contains(&vb[..12]),
+        "{body}"
+    );
+    for (metrics, name) in [(&pusher.1, "county-a"), (&same_host.1, "county-a")] {
+        let text = metrics.render();
+        let gauge = format!("shengbo_content_version_mismatch{{instance=\"{name}\"}} 0");
+        assert!(text.contains(&gauge), "{name}: {text}");
+    }
+    let (status, body) = pusher.0.get("/readyz").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.contains("content differs"), "{body}");
+
+    let ledger = LedgerTarget::parse(&db, |_| None).unwrap().open().unwrap();
+    let rows = tokio::task::spawn_blocking(move || ledger.instances().unwrap())
+        .await
+        .unwrap();
+    let got: Vec<(&str, bool, &str)> = rows
+        .iter()
+        .map(|i| (i.name.as_str(), i.pushes, &i.content_hash[..12]))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("county-a", true, &va[..12]),
+            ("county-a-mirror", false, &vb[..12]),
+            ("county-a:mirror", false, &va[..12]),
+        ]
+    );
+    pusher.0.stop().await;
+    other.0.stop().await;
+    same_host.0.stop().await;
+}
