@@ -41,8 +41,11 @@ pub async fn follow_up(
                     let Some(held) = pusher.hold_run(run, clock).await? else {
                         return Ok(());
                     };
-                    let sent = pusher.send_cancels(run, &held.held(), clock, stop).await;
-                    held.release().await;
+                    let sent = pusher
+                        .send_cancels(run, &held.held(), clock, stop.clone())
+                        .await;
+                    let stopping = *stop.borrow();
+                    held.done(stopping, clock).await;
                     sent
                 }
             });
@@ -94,7 +97,8 @@ pub async fn follow_up(
         {
             tracing::error!(%run, error = %e, "follow-up failed");
         }
-        held.release().await;
+        let stopping = *stop.borrow();
+        held.done(stopping, clock).await;
     }
     let ledger = Arc::clone(&pusher.ledger);
     match tokio::task::spawn_blocking(move || super::resume::close_settled(ledger.as_ref())).await {

@@ -86,6 +86,19 @@ fn setup() -> (String, tempfile::TempDir, Clock) {
 
 #[tokio::test(start_paused = true)]
 async fn a_dead_instances_delivered_deliveries_have_their_states_asked_by_the_survivor() {
+    survivor_asks_the_states(false).await;
+}
+
+/// Stopped (SIGTERM) rather than killed, A makes its leases run out at once: B takes the
+/// follow-ups over within a takeover tick, not a lease time.
+#[tokio::test(start_paused = true)]
+async fn a_stopped_instances_follow_ups_are_taken_over_at_once() {
+    survivor_asks_the_states(true).await;
+}
+
+/// A delivers a run and goes (killed, or stopped when `stopped`) before any window ended; B
+/// asks every message's state, once, and sends nothing again.
+async fn survivor_asks_the_states(stopped: bool) {
     let (url, dir, clock) = setup();
     let root = dir.path();
     let (sim, state) = sim_with(t0(), Faults::default()).await;
@@ -112,8 +125,25 @@ async fn a_dead_instances_delivered_deliveries_have_their_states_asked_by_the_su
         state.states_asked()
     );
 
-    // A dies before any window ended: no one asked about the play states yet.
-    a.task.abort();
+    // A goes before any window ended: no one asked about the play states yet.
+    if stopped {
+        a.stop().await;
+        let gone = tokio::time::Instant::now();
+        while holders(&ledger, ids.clone())
+            .await
+            .iter()
+            .any(|h| h.as_deref() != Some("county-b"))
+        {
+            // A takeover tick is a third of the 10 s lease.
+            assert!(
+                gone.elapsed() < Duration::from_secs(5),
+                "B did not take over at once"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    } else {
+        a.task.abort();
+    }
     let played = until(&ledger, "B asked the states of A's deliveries", |ds| {
         ds.iter().all(|d| d.state == DeliveryState::Played)
     })
