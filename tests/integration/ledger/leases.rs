@@ -137,6 +137,17 @@ fn run_out_leases_are_claimed_once_by_racing_instances(store: &Store) {
     assert!(overdue.is_empty(), "{overdue:?}");
 }
 
+/// A cancel of `delivery` (package number `n`) to send until 10:20, recorded at 09:59.
+fn record_cancel(l: &dyn Ledger, delivery: DeliveryId, n: u32) {
+    let new = NewCancel {
+        delivery,
+        ebd_id: format!("10{n:039}"),
+        reason: "partner half expired".into(),
+        cancel_by: t(10, 20),
+    };
+    l.record_cancel(&new, t(9, 59)).unwrap();
+}
+
 /// What a dead instance left to follow up — a delivered delivery whose play state is still
 /// asked, a delivered half with a cancel to send — is claimed once its lease runs out, by one
 /// of the instances claiming at once; what its holder released, a live lease, a final delivery,
@@ -151,16 +162,7 @@ fn a_dead_instances_follow_ups_are_claimed_once(store: &Store) {
             .unwrap();
     }
     // ids[0]: delivered, its play state still to ask. ids[1]: delivered, a cancel to send.
-    l.record_cancel(
-        &NewCancel {
-            delivery: ids[1],
-            ebd_id: format!("10{:039}", 901),
-            reason: "Mandarin half expired".into(),
-            cancel_by: t(10, 20),
-        },
-        t(9, 59),
-    )
-    .unwrap();
+    record_cancel(l.as_ref(), ids[1], 901);
     // ids[2]: followed up and released by its holder. ids[3]: held by a live instance.
     assert_eq!(l.release_leases(&ids[2..3], "county-dead").unwrap(), 1);
     l.release_leases(&ids[3..4], "county-dead").unwrap();
@@ -170,16 +172,7 @@ fn a_dead_instances_follow_ups_are_claimed_once(store: &Store) {
     // state only while the state wait lasts. ids[6]: pending past its air-by.
     l.transition(ids[4], DeliveryState::Played, None, t(10, 5))
         .unwrap();
-    l.record_cancel(
-        &NewCancel {
-            delivery: ids[5],
-            ebd_id: format!("10{:039}", 902),
-            reason: "Yi half expired".into(),
-            cancel_by: t(10, 20),
-        },
-        t(9, 59),
-    )
-    .unwrap();
+    record_cancel(l.as_ref(), ids[5], 902);
     l.settle_cancel(ids[5], CancelState::Refused, Some("refused"), t(10, 0))
         .unwrap();
     // Before the lease ran out nothing is claimed.
