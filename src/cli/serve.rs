@@ -51,7 +51,7 @@ pub struct Args {
 #[error("an instance name is 1–64 characters of A-Z a-z 0-9 . _ : -")]
 pub struct InstanceError;
 
-fn parse_instance(s: &str) -> Result<String, InstanceError> {
+pub(crate) fn parse_instance(s: &str) -> Result<String, InstanceError> {
     let ok = (1..=64).contains(&s.len())
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
