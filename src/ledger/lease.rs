@@ -135,17 +135,22 @@ pub(super) fn claim(
     Ok(out)
 }
 
-/// Run out at `?1` under another holder than `?2`: pending inside its air-by (or never leased
-/// and written before `?3`), or sent or delivered with its window ended after `?5` (its play
-/// state still asked) or a pending cancel inside its `cancel_by`. A followed-up delivery whose
-/// holder released it is done with; earliest air-by first.
+/// Pending inside its air-by at `?1`, its lease run out under another holder than `?2` (or
+/// never taken and written before `?3`); sent or delivered with its window ended after `?5`
+/// (its play state still asked), its lease run out under another holder (a followed-up
+/// delivery its holder released is done with); or sent or delivered with a pending cancel
+/// inside its `cancel_by` and its lease run out or released (no one is sending the cancel).
+/// Earliest air-by first. (`+state`: the few deliveries with a pending cancel are found from
+/// `cancels`, not by reading every delivered row.)
 const CLAIMABLE: &str = "(state = 'pending' AND air_by_ms > ?1
         AND CASE WHEN leased_by IS NULL THEN created_ms <= ?3
                  ELSE leased_by <> ?2 AND lease_until_ms <= ?1 END
      OR state IN ('sent', 'delivered') AND leased_by <> ?2 AND lease_until_ms <= ?1
-        AND (window_end_ms > ?5 OR EXISTS (
-            SELECT 1 FROM cancels c WHERE c.delivery_id = d.id
-              AND c.state = 'pending' AND c.cancel_by_ms > ?1)))
+        AND window_end_ms > ?5
+     OR +state IN ('sent', 'delivered')
+        AND (leased_by IS NULL OR leased_by <> ?2 AND lease_until_ms <= ?1)
+        AND id IN (SELECT c.delivery_id FROM cancels c
+                   WHERE c.state = 'pending' AND c.cancel_by_ms > ?1))
     ORDER BY air_by_ms, id";
 
 /// Give up `holder`'s leases on `ids`; returns how many it held.

@@ -61,8 +61,8 @@ impl Partners {
 
 impl Pusher {
     /// Follow a dispatch's `ends` (see [`crate::dispatch::Dispatcher::dispatch_reporting`])
-    /// until the dispatch drops its sender, cancelling each delivered half of a pair this instance
-    /// holds the lease of (`held`) as soon as its partner ends badly; then wait for the cancels sent (each until settled or past its
+    /// until the dispatch drops its sender, cancelling each delivered half of a pair as soon as
+    /// its partner ends badly, under the half's lease (held here in `held`, or free); then wait for the cancels sent (each until settled or past its
     /// deadline, or `shutdown`).
     pub async fn cancel_as_pairs_break(
         &self,
@@ -96,12 +96,13 @@ impl Pusher {
             .await
             .expect("ledger task");
             match recorded {
-                Ok(Some((c, d))) if held.contains(&half) => {
-                    let (this, stop) = (self.clone(), shutdown.clone());
-                    sends.spawn(async move { this.send_cancel(c, d, clock, stop).await });
+                Ok(Some((c, d))) => {
+                    let (this, stop, mine) = (self.clone(), shutdown.clone(), held.contains(&half));
+                    sends.spawn(
+                        async move { this.send_cancel_leased(c, d, mine, clock, stop).await },
+                    );
                 }
-                // Another instance holds the half: the cancel is recorded, it sends it.
-                Ok(_) => {}
+                Ok(None) => {}
                 Err(e) => {
                     tracing::error!(delivery = %half, error = %e, "recording a cancel failed")
                 }

@@ -136,9 +136,10 @@ impl Pusher {
         Ok(stopped)
     }
 
-    /// Send every unsettled cancel of `run` whose delivery this instance holds the lease of
-    /// (`held`; another instance sends its own) until each is confirmed, refused or past its
-    /// `cancel_by`; wire times from `clock` (the real clock).
+    /// Send every unsettled cancel of `run` under the lease of its delivery ([`Pusher::
+    /// send_cancel_leased`]: held here in `held`, or free) until each is confirmed, refused or
+    /// past its `cancel_by`; wire times from `clock` (the real clock). A cancel whose delivery
+    /// another instance holds is that instance's to send.
     pub async fn send_cancels(
         &self,
         run: RunId,
@@ -146,12 +147,12 @@ impl Pusher {
         clock: Clock,
         shutdown: watch::Receiver<bool>,
     ) -> Result<(), PushError> {
-        let (ledger, held) = (Arc::clone(&self.ledger), held.clone());
+        let ledger = Arc::clone(&self.ledger);
         let open: Vec<(Cancel, Option<Delivery>)> = tokio::task::spawn_blocking(move || {
             let cancels = ledger.cancels(Some(run))?;
             cancels
                 .into_iter()
-                .filter(|c| c.state == CancelState::Pending && held.contains(&c.delivery))
+                .filter(|c| c.state == CancelState::Pending)
                 .map(|c| {
                     let d = ledger.delivery(c.delivery)?;
                     Ok((c, d))
@@ -162,12 +163,40 @@ impl Pusher {
         .expect("ledger task")?;
         let sends = open.into_iter().filter_map(|(c, d)| {
             let d = d?;
-            Some(self.send_cancel(c, d, clock, shutdown.clone()))
+            let mine = held.contains(&d.id);
+            Some(self.send_cancel_leased(c, d, mine, clock, shutdown.clone()))
         });
         for r in futures_util::future::join_all(sends).await {
             r?;
         }
         Ok(())
+    }
+
+    /// [`Pusher::send_cancel`] if this instance holds the lease of the cancel's delivery
+    /// (`held`), or can take it now (its holder released it, or died): then under a lease of
+    /// its own, renewed while the cancel goes on. Otherwise another instance holds it and sends
+    /// the cancel: nothing here, so a cancel never goes out from two instances.
+    pub(super) async fn send_cancel_leased(
+        &self,
+        c: Cancel,
+        d: Delivery,
+        held: bool,
+        clock: Clock,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), PushError> {
+        if held {
+            return self.send_cancel(c, d, clock, shutdown).await;
+        }
+        let taken = self.take_leases(vec![d.id], clock).await?;
+        if taken.is_empty() {
+            tracing::info!(delivery = %d.id, "cancel left to the instance holding its delivery");
+            return Ok(());
+        }
+        let keeper = self.keep_leases(taken, clock);
+        let sent = self.send_cancel(c, d, clock, shutdown.clone()).await;
+        let stopping = *shutdown.borrow();
+        keeper.done(stopping, clock).await;
+        sent
     }
 
     pub(super) async fn send_cancel(

@@ -58,9 +58,11 @@ pub(super) fn claim(
                     AND CASE WHEN leased_by IS NULL THEN created_ms <= $3
                              ELSE leased_by <> $2 AND lease_until_ms <= $1 END
                  OR state IN ('sent', 'delivered') AND leased_by <> $2 AND lease_until_ms <= $1
-                    AND (window_end_ms > $6 OR EXISTS (
-                        SELECT 1 FROM cancels c WHERE c.delivery_id = d.id
-                          AND c.state = 'pending' AND c.cancel_by_ms > $1)))
+                    AND window_end_ms > $6
+                 OR state IN ('sent', 'delivered')
+                    AND (leased_by IS NULL OR leased_by <> $2 AND lease_until_ms <= $1)
+                    AND id IN (SELECT c.delivery_id FROM cancels c
+                               WHERE c.state = 'pending' AND c.cancel_by_ms > $1))
              ORDER BY air_by_ms, id LIMIT $4
              FOR UPDATE SKIP LOCKED)
          RETURNING id",
