@@ -4,9 +4,10 @@
 //! - the scheduler (cron loop and pushes), skipped with `--no-schedule`.
 //!
 //! `shengbo serve --no-schedule` is a read-only mirror: it plans from `schedules/` and
-//! `audio/`, serves what it planned, reads the ledger if one exists and never writes it. The
-//! only thing it writes is the loudness-adjusted clip cache (`<data>/cache/adjusted`), which
-//! holds what it serves.
+//! `audio/`, serves what it planned, and reads the ledger if one exists. It writes only the
+//! loudness-adjusted clip cache (`<data>/cache/adjusted`), which holds what it serves, and its
+//! content version into the ledger's `instances`, marked as not pushing, so it can say when
+//! what it serves differs from what the pushing instances push ([`crate::service::peers`]).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;

@@ -2,7 +2,10 @@
 //! deliveries it works on (as it records them, or when it resumes a run) until
 //! `now + lease time`, renews it while it works, and releases it when it is done; a delivery
 //! still pending whose lease ran out (its instance died) is claimed by another instance and sent
-//! under its recorded ids. A lease is free when never taken, run out, or already the taker's: an
+//! under its recorded ids, and so is a delivery still to follow up — sent or delivered with its
+//! play state still asked for, or with a cancel of its pair's half not yet settled — so the
+//! survivor asks its state or sends the cancel. A lease is free when never taken, run out, or
+//! already the taker's: an
 //! instance restarted under its name takes its own deliveries back at once. Instances sharing a
 //! ledger must have distinct names.
 //!
@@ -48,6 +51,19 @@ impl Lease {
     }
 }
 
+/// What a claim looks for at `now`: deliveries still to work on whose lease ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    /// The claimer's now: pending deliveries inside their air-by, and pending cancels inside
+    /// their `cancel_by`, are still to send.
+    pub now: DateTime<Utc>,
+    /// A delivery never leased counts as abandoned once written before this.
+    pub stale: DateTime<Utc>,
+    /// A sent or delivered delivery whose play window ended after this still has its play state
+    /// asked for (`now` − the state wait, `state_wait_s`).
+    pub states_since: DateTime<Utc>,
+}
+
 /// This machine's host name, if it has one.
 pub fn host_name() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -89,23 +105,23 @@ pub(super) fn take(
     Ok(held)
 }
 
-/// Claim for `holder`, until `until`, up to `limit` pending deliveries inside their air-by whose
-/// lease ran out under another holder, or that were never leased and written before `stale`.
-/// Earliest air-by first.
+/// Claim for `holder`, until `until`, up to `limit` deliveries still to work on (see
+/// [`Claim`](super::Claim)) whose lease ran out under another holder, or that were never leased
+/// and written before `stale`. Earliest air-by first.
 pub(super) fn claim(
     conn: &mut Connection,
     holder: &str,
     until: DateTime<Utc>,
-    now: DateTime<Utc>,
-    stale: DateTime<Utc>,
+    claim: &super::Claim,
     limit: u32,
 ) -> Result<Vec<Delivery>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (now, stale, asked) = (ms(claim.now), ms(claim.stale), ms(claim.states_since));
     let ids: Vec<i64> = tx
         .prepare(&format!(
-            "SELECT id FROM deliveries WHERE {CLAIMABLE} LIMIT ?4"
+            "SELECT id FROM deliveries d WHERE {CLAIMABLE} LIMIT ?4"
         ))?
-        .query_map(params![ms(now), holder, ms(stale), limit], |r| r.get(0))?
+        .query_map(params![now, holder, stale, limit, asked], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
@@ -119,11 +135,22 @@ pub(super) fn claim(
     Ok(out)
 }
 
-/// Pending, inside its air-by at `?1`, and its lease run out at `?1` under another holder than
-/// `?2`, or never taken and written before `?3`; earliest air-by first.
-const CLAIMABLE: &str = "state = 'pending' AND air_by_ms > ?1
-    AND CASE WHEN leased_by IS NULL THEN created_ms <= ?3
-             ELSE leased_by <> ?2 AND lease_until_ms <= ?1 END
+/// Pending inside its air-by at `?1`, its lease run out under another holder than `?2` (or
+/// never taken and written before `?3`); sent or delivered with its window ended after `?5`
+/// (its play state still asked), its lease run out under another holder (a followed-up
+/// delivery its holder released is done with); or sent or delivered with a pending cancel
+/// inside its `cancel_by` and its lease run out or released (no one is sending the cancel).
+/// Earliest air-by first. (`+state`: the few deliveries with a pending cancel are found from
+/// `cancels`, not by reading every delivered row.)
+const CLAIMABLE: &str = "(state = 'pending' AND air_by_ms > ?1
+        AND CASE WHEN leased_by IS NULL THEN created_ms <= ?3
+                 ELSE leased_by <> ?2 AND lease_until_ms <= ?1 END
+     OR state IN ('sent', 'delivered') AND leased_by <> ?2 AND lease_until_ms <= ?1
+        AND window_end_ms > ?5
+     OR +state IN ('sent', 'delivered')
+        AND (leased_by IS NULL OR leased_by <> ?2 AND lease_until_ms <= ?1)
+        AND id IN (SELECT c.delivery_id FROM cancels c
+                   WHERE c.state = 'pending' AND c.cancel_by_ms > ?1))
     ORDER BY air_by_ms, id";
 
 /// Give up `holder`'s leases on `ids`; returns how many it held.

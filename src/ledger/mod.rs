@@ -46,7 +46,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub use cancels::{Cancel, CancelState, NewCancel};
-pub use lease::Lease;
+pub use lease::{Claim, Lease};
 pub use pg::PgLedger;
 pub use sequences::sequence_counter;
 pub use sqlite::SqliteLedger;
@@ -275,16 +275,16 @@ pub trait Ledger: Send + Sync {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<DeliveryId>>;
-    /// Claim for `holder`, until `until`, up to `limit` pending deliveries inside their air-by
+    /// Claim for `holder`, until `until`, up to `limit` deliveries still to work on at
+    /// `claim.now` (pending, awaiting their play state, or with a cancel to send: see [`Claim`])
     /// whose lease ran out under another holder (its instance died), or that were never leased
-    /// and written before `stale`; earliest air-by first. Deliveries another instance claims at
-    /// the same moment are left to it.
+    /// and written before `claim.stale`; earliest air-by first. Deliveries another instance
+    /// claims at the same moment are left to it.
     fn claim_leases(
         &self,
         holder: &str,
         until: DateTime<Utc>,
-        now: DateTime<Utc>,
-        stale: DateTime<Utc>,
+        claim: &Claim,
         limit: u32,
     ) -> Result<Vec<Delivery>>;
     /// Give up `holder`'s leases on `ids` (done with, or left to others); returns how many it

@@ -171,6 +171,15 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE deliveries ADD COLUMN lease_until_ms INTEGER;
     ALTER TABLE attempts ADD COLUMN instance TEXT;
     ",
+    // 6: whether an instance pushes (0 for a `serve --no-schedule` mirror, which serves pulls
+    // only: its version is compared with the pushing instances', never counted as one of them);
+    // the leased deliveries by state and lease end, so a takeover finds the run-out follow-ups
+    // without reading every delivered row (released leases are NULL and not in it).
+    r"
+    ALTER TABLE instances ADD COLUMN pushes INTEGER NOT NULL DEFAULT 1;
+    CREATE INDEX deliveries_lease ON deliveries (state, lease_until_ms)
+        WHERE leased_by IS NOT NULL;
+    ",
 ];
 
 /// The schema version this build writes.

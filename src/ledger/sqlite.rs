@@ -12,7 +12,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::cancels::{self, Cancel, CancelState, NewCancel};
 use super::group::{Group, Reply, Waiting};
-use super::lease;
+use super::lease::{self, Claim};
 use super::queries::{self, ms};
 use super::sequences::{self, IdBlocks};
 use super::write::{self, transition_in};
@@ -333,11 +333,10 @@ impl Ledger for SqliteLedger {
         &self,
         holder: &str,
         until: DateTime<Utc>,
-        now: DateTime<Utc>,
-        stale: DateTime<Utc>,
+        claim: &Claim,
         limit: u32,
     ) -> Result<Vec<Delivery>> {
-        lease::claim(&mut self.conn(), holder, until, now, stale, limit)
+        lease::claim(&mut self.conn(), holder, until, claim, limit)
     }
 
     fn release_leases(&self, ids: &[DeliveryId], holder: &str) -> Result<usize> {

@@ -62,6 +62,9 @@ pub struct InstanceVersion {
     pub loaded_at: DateTime<Utc>,
     /// When it last said it was alive.
     pub seen_at: DateTime<Utc>,
+    /// Whether it pushes: false for a `serve --no-schedule` mirror, which serves pulls only
+    /// (its version is held against the pushing instances', never counted as one of them).
+    pub pushes: bool,
 }
 
 /// What a delivery is: one run × endpoint × segment with the ids fixed before the first send and

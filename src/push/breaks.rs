@@ -62,11 +62,12 @@ impl Partners {
 impl Pusher {
     /// Follow a dispatch's `ends` (see [`crate::dispatch::Dispatcher::dispatch_reporting`])
     /// until the dispatch drops its sender, cancelling each delivered half of a pair as soon as
-    /// its partner ends badly; then wait for the cancels sent (each until settled or past its
+    /// its partner ends badly, under the half's lease (held here in `held`, or free); then wait for the cancels sent (each until settled or past its
     /// deadline, or `shutdown`).
     pub async fn cancel_as_pairs_break(
         &self,
         partners: Partners,
+        held: &HashSet<DeliveryId>,
         mut ends: mpsc::UnboundedReceiver<JobResult>,
         clock: Clock,
         shutdown: watch::Receiver<bool>,
@@ -87,6 +88,7 @@ impl Pusher {
                 }
                 _ => continue,
             };
+
             let (this, now) = (self.clone(), clock.now());
             let recorded = tokio::task::spawn_blocking(move || {
                 this.cancel_now_blocking(broken, half, cancel_by, now)
@@ -95,8 +97,10 @@ impl Pusher {
             .expect("ledger task");
             match recorded {
                 Ok(Some((c, d))) => {
-                    let (this, stop) = (self.clone(), shutdown.clone());
-                    sends.spawn(async move { this.send_cancel(c, d, clock, stop).await });
+                    let (this, stop, mine) = (self.clone(), shutdown.clone(), held.contains(&half));
+                    sends.spawn(
+                        async move { this.send_cancel_leased(c, d, mine, clock, stop).await },
+                    );
                 }
                 Ok(None) => {}
                 Err(e) => {

@@ -2,8 +2,8 @@
 //! sent, this instance takes the lease of every one not final yet; only those it holds are
 //! sent, and a run none of whose open deliveries it holds is left whole to the instance that
 //! does (no sends, no state follow-ups, no cancels from here). The leases are renewed while the
-//! run goes on and released when it is done with, or shut down (so another instance may take
-//! over at once).
+//! run goes on and released when it is done with; at shutdown they are made to run out instead
+//! (so another instance takes over at once whatever is left, follow-ups included).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -75,9 +75,10 @@ impl Pusher {
         }
         let keeper = self.keep_leases(held.iter().copied().collect(), clock);
         let report = self
-            .drive_held(dispatcher, &mut mine, &held, play, wait, shutdown)
+            .drive_held(dispatcher, &mut mine, &held, play, wait, shutdown.clone())
             .await;
-        keeper.release().await;
+        let stopping = *shutdown.borrow();
+        keeper.done(stopping, clock).await;
         report
     }
 
@@ -99,6 +100,46 @@ impl Pusher {
             return Ok(None);
         }
         Ok(Some(self.keep_leases(held, clock)))
+    }
+
+    /// Follow up `run`, which no instance is driving (its driver died), under the leases of its
+    /// open deliveries this instance holds or can take: send its unsettled cancels, then ask its
+    /// play states, then release the leases. Nothing when another instance holds them all.
+    pub async fn follow_up_run(
+        &self,
+        run: RunId,
+        clock: Clock,
+        play: PlayClock,
+        wait: StateWait,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), super::PushError> {
+        let Some(keeper) = self.hold_run(run, clock).await? else {
+            return Ok(());
+        };
+        let held = keeper.held();
+        let sent = self.send_cancels(run, &held, clock, shutdown.clone()).await;
+        let asked = self
+            .await_states(run, &held, play, wait, shutdown.clone())
+            .await;
+        let stopping = *shutdown.borrow();
+        keeper.done(stopping, clock).await;
+        sent.and(asked)
+    }
+
+    /// Make this instance's leases on `ids` run out now (they stay in its name: it takes them
+    /// back at once if it comes back first).
+    async fn run_out_leases(&self, ids: Vec<DeliveryId>, clock: Clock) -> Result<(), LedgerError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let (ledger, holder, now) = (
+            Arc::clone(&self.ledger),
+            Arc::clone(&self.instance),
+            clock.now(),
+        );
+        tokio::task::spawn_blocking(move || ledger.lease(&ids, &holder, now, now).map(drop))
+            .await
+            .expect("ledger task")
     }
 
     /// Take (or renew) this instance's lease on `ids`; the ids it holds.
@@ -165,6 +206,26 @@ pub struct Keeper {
 }
 
 impl Keeper {
+    /// Done with the deliveries: released when their work is over; when the instance is shutting
+    /// down (`stopping`), their leases are made to run out now instead, so another instance
+    /// claims what is left — pending deliveries, play states still to ask, cancels still to
+    /// send — at once ([`crate::ledger::lease`]: a released follow-up is not claimed again).
+    pub async fn done(self, stopping: bool, clock: Clock) {
+        if !stopping {
+            return self.release().await;
+        }
+        self.task.abort();
+        let ids = self.ids.clone();
+        if let Err(e) = self.pusher.run_out_leases(ids, clock).await {
+            tracing::warn!(error = %e, "leases not handed over; they run out by themselves");
+        }
+    }
+
+    /// The deliveries whose leases this keeper renews.
+    pub fn held(&self) -> HashSet<DeliveryId> {
+        self.ids.iter().copied().collect()
+    }
+
     /// Stop renewing and release the leases.
     pub async fn release(self) {
         self.task.abort();

@@ -248,6 +248,7 @@ impl Pusher {
     async fn whole_pairs(
         &self,
         runs: &[PreparedRun],
+        held: &std::collections::HashSet<crate::ledger::DeliveryId>,
         clock: crate::dispatch::Clock,
         shutdown: Option<&tokio::sync::watch::Receiver<bool>>,
     ) -> std::collections::HashSet<crate::ledger::DeliveryId> {
@@ -255,7 +256,10 @@ impl Pusher {
         let air_by = crate::dispatch::delta(self.registry.push.air_by);
         for r in runs {
             let cancel_by = r.run.occurrence + air_by;
-            match self.break_pairs(r.run.id, cancel_by, clock.now()).await {
+            match self
+                .break_pairs(r.run.id, held, cancel_by, clock.now())
+                .await
+            {
                 Ok(ids) => withheld.extend(ids),
                 Err(e) => tracing::error!(run = %r.run.id, error = %e, "checking pairs failed"),
             }
@@ -263,7 +267,7 @@ impl Pusher {
         if let Some(stop) = shutdown {
             let sends = runs
                 .iter()
-                .map(|r| self.send_cancels(r.run.id, clock, stop.clone()));
+                .map(|r| self.send_cancels(r.run.id, held, clock, stop.clone()));
             for r in futures_util::future::join_all(sends).await {
                 if let Err(e) = r {
                     tracing::error!(error = %e, "sending cancels failed");
@@ -358,7 +362,8 @@ impl Pusher {
     ) -> crate::dispatch::DispatchReport {
         let clock = dispatcher.clock();
         // A half whose partner already ended badly (before a restart) is never sent.
-        let withheld: std::collections::HashSet<_> = self.whole_pairs(runs, clock, None).await;
+        let withheld: std::collections::HashSet<_> =
+            self.whole_pairs(runs, held, clock, None).await;
         let air_by = TimeDelta::from_std(self.registry.push.air_by).unwrap_or(TimeDelta::MAX);
         let partners = breaks::Partners::of(runs, air_by);
         let jobs = runs
@@ -370,21 +375,21 @@ impl Pusher {
         let (ends, ended) = tokio::sync::mpsc::unbounded_channel();
         let (report, ()) = tokio::join!(
             dispatcher.dispatch_reporting(jobs, shutdown.clone(), Some(ends)),
-            self.cancel_as_pairs_break(partners, ended, clock, shutdown.clone()),
+            self.cancel_as_pairs_break(partners, held, ended, clock, shutdown.clone()),
         );
         self.router
             .forget_recipes(report.jobs.iter().map(|j| j.delivery));
-        self.whole_pairs(runs, clock, Some(&shutdown)).await;
+        self.whole_pairs(runs, held, clock, Some(&shutdown)).await;
         let follow = runs
             .iter()
-            .map(|r| self.await_states(r.run.id, play, wait, shutdown.clone()));
+            .map(|r| self.await_states(r.run.id, held, play, wait, shutdown.clone()));
         for r in futures_util::future::join_all(follow).await {
             if let Err(e) = r {
                 tracing::error!(error = %e, "state follow-up failed");
             }
         }
         // A half that failed to play stops its partner too, if it is not too late.
-        self.whole_pairs(runs, clock, Some(&shutdown)).await;
+        self.whole_pairs(runs, held, clock, Some(&shutdown)).await;
         for r in runs {
             let (ledger, id) = (Arc::clone(&self.ledger), r.run.id);
             let closed = tokio::task::spawn_blocking(move || {

@@ -6,6 +6,7 @@
 //! partner's own air-by (the slot's); a refused or late cancel is reported as half a pair that
 //! may have aired alone.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -80,17 +81,19 @@ pub fn pair_deadline(
 }
 
 impl Pusher {
-    /// Stop the partners of `run`'s broken pairs: a pending partner is cancelled here (never
-    /// sent); for a sent or delivered one a cancel is recorded with the slot's air-by
-    /// `cancel_by`. Returns the pending partners stopped here.
+    /// Stop the partners of `run`'s broken pairs: a pending partner this instance holds the
+    /// lease of (`held`) is cancelled here (never sent); for a sent or delivered one a cancel is
+    /// recorded with the slot's air-by `cancel_by` (sent by its lease holder). Returns the
+    /// pending partners stopped here.
     pub async fn break_pairs(
         &self,
         run: RunId,
+        held: &HashSet<DeliveryId>,
         cancel_by: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<DeliveryId>, PushError> {
-        let this = self.clone();
-        tokio::task::spawn_blocking(move || this.break_pairs_blocking(run, cancel_by, now))
+        let (this, held) = (self.clone(), held.clone());
+        tokio::task::spawn_blocking(move || this.break_pairs_blocking(run, &held, cancel_by, now))
             .await
             .expect("ledger task")
     }
@@ -98,6 +101,7 @@ impl Pusher {
     fn break_pairs_blocking(
         &self,
         run: RunId,
+        held: &HashSet<DeliveryId>,
         cancel_by: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<DeliveryId>, PushError> {
@@ -110,6 +114,9 @@ impl Pusher {
             .collect();
         let mut stopped = Vec::new();
         for b in broken_halves(&deliveries) {
+            if b.unsent && !held.contains(&b.half) {
+                continue;
+            }
             if b.unsent {
                 let reason = format!("{}; not sent, so its pair does not air in half", b.reason);
                 self.ledger
@@ -129,11 +136,14 @@ impl Pusher {
         Ok(stopped)
     }
 
-    /// Send every unsettled cancel of `run` until each is confirmed, refused or past its
-    /// `cancel_by`; wire times from `clock` (the real clock).
+    /// Send every unsettled cancel of `run` under the lease of its delivery ([`Pusher::
+    /// send_cancel_leased`]: held here in `held`, or free) until each is confirmed, refused or
+    /// past its `cancel_by`; wire times from `clock` (the real clock). A cancel whose delivery
+    /// another instance holds is that instance's to send.
     pub async fn send_cancels(
         &self,
         run: RunId,
+        held: &HashSet<DeliveryId>,
         clock: Clock,
         shutdown: watch::Receiver<bool>,
     ) -> Result<(), PushError> {
@@ -153,12 +163,40 @@ impl Pusher {
         .expect("ledger task")?;
         let sends = open.into_iter().filter_map(|(c, d)| {
             let d = d?;
-            Some(self.send_cancel(c, d, clock, shutdown.clone()))
+            let mine = held.contains(&d.id);
+            Some(self.send_cancel_leased(c, d, mine, clock, shutdown.clone()))
         });
         for r in futures_util::future::join_all(sends).await {
             r?;
         }
         Ok(())
+    }
+
+    /// [`Pusher::send_cancel`] if this instance holds the lease of the cancel's delivery
+    /// (`held`), or can take it now (its holder released it, or died): then under a lease of
+    /// its own, renewed while the cancel goes on. Otherwise another instance holds it and sends
+    /// the cancel: nothing here, so a cancel never goes out from two instances.
+    pub(super) async fn send_cancel_leased(
+        &self,
+        c: Cancel,
+        d: Delivery,
+        held: bool,
+        clock: Clock,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<(), PushError> {
+        if held {
+            return self.send_cancel(c, d, clock, shutdown).await;
+        }
+        let taken = self.take_leases(vec![d.id], clock).await?;
+        if taken.is_empty() {
+            tracing::info!(delivery = %d.id, "cancel left to the instance holding its delivery");
+            return Ok(());
+        }
+        let keeper = self.keep_leases(taken, clock);
+        let sent = self.send_cancel(c, d, clock, shutdown.clone()).await;
+        let stopping = *shutdown.borrow();
+        keeper.done(stopping, clock).await;
+        sent
     }
 
     pub(super) async fn send_cancel(

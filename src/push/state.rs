@@ -2,6 +2,7 @@
 //! platform reports a final state (played, failed, cancelled) or the wait runs out; each report
 //! is recorded in the ledger, which moves the delivery. Also the `ConnectionCheck` heartbeat.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,9 @@ use tokio::task::JoinSet;
 use super::{PlayClock, PushError, Pusher};
 use crate::dispatch::delta;
 use crate::ebd::{CoverageFigure, EbmStateResponse};
-use crate::ledger::{CircuitState, Delivery, DeliveryState, EndpointHealth, RunId, StateReport};
+use crate::ledger::{
+    CircuitState, Delivery, DeliveryId, DeliveryState, EndpointHealth, RunId, StateReport,
+};
 use crate::transport::ebd::ExchangeError;
 
 /// How long and how often to ask, in play-clock time.
@@ -80,10 +83,12 @@ fn awaiting(d: &Delivery) -> bool {
 }
 
 impl Pusher {
-    /// Ask the play state of every received, unfinished EBD delivery of `run` after its window.
+    /// Ask the play state of every received, unfinished EBD delivery of `run` this instance
+    /// holds the lease of (`held`; another instance asks about its own) after its window.
     pub async fn await_states(
         &self,
         run: RunId,
+        held: &HashSet<DeliveryId>,
         clock: PlayClock,
         wait: StateWait,
         shutdown: watch::Receiver<bool>,
@@ -94,7 +99,8 @@ impl Pusher {
             .expect("ledger task")?;
         let mut due: Vec<Delivery> = all
             .into_iter()
-            .filter(|d| awaiting(d) && self.router.ebd(&d.plan.endpoint).is_some())
+            .filter(|d| awaiting(d) && held.contains(&d.id))
+            .filter(|d| self.router.ebd(&d.plan.endpoint).is_some())
             .collect();
         due.sort_by_key(|d| d.plan.window_end);
         let gate = Arc::new(Semaphore::new(wait.concurrency.max(1)));

@@ -228,15 +228,21 @@ pub const LIVE: std::time::Duration = std::time::Duration::from_secs(90);
 /// How often a running instance writes that it is alive.
 pub const SEEN_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// The other instances live at `now` (written within [`LIVE`]), not named `me`.
+/// The other pushing instances live at `now` (written within [`LIVE`]), not named `me`: a
+/// `--no-schedule` mirror never pushes a run, so its version neither holds one nor differs from
+/// a pusher's.
 pub fn live_others<'a>(
     all: &'a [crate::ledger::InstanceVersion],
     me: &'a str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> impl Iterator<Item = &'a crate::ledger::InstanceVersion> {
-    let since = now - crate::dispatch::delta(LIVE);
     all.iter()
-        .filter(move |i| i.name != me && i.seen_at >= since)
+        .filter(move |i| i.pushes && i.name != me && is_live(i, now))
+}
+
+/// Whether `i` wrote its row within [`LIVE`] of `now`.
+pub fn is_live(i: &crate::ledger::InstanceVersion, now: chrono::DateTime<chrono::Utc>) -> bool {
+    i.seen_at >= now - crate::dispatch::delta(LIVE)
 }
 
 impl super::Pusher {

@@ -41,8 +41,11 @@ pub async fn follow_up(
                     let Some(held) = pusher.hold_run(run, clock).await? else {
                         return Ok(());
                     };
-                    let sent = pusher.send_cancels(run, clock, stop).await;
-                    held.release().await;
+                    let sent = pusher
+                        .send_cancels(run, &held.held(), clock, stop.clone())
+                        .await;
+                    let stopping = *stop.borrow();
+                    held.done(stopping, clock).await;
                     sent
                 }
             });
@@ -87,10 +90,15 @@ pub async fn follow_up(
                 continue;
             }
         };
-        if let Err(e) = pusher.await_states(run, play, wait, stop.clone()).await {
+        let mine = held.held();
+        if let Err(e) = pusher
+            .await_states(run, &mine, play, wait, stop.clone())
+            .await
+        {
             tracing::error!(%run, error = %e, "follow-up failed");
         }
-        held.release().await;
+        let stopping = *stop.borrow();
+        held.done(stopping, clock).await;
     }
     let ledger = Arc::clone(&pusher.ledger);
     match tokio::task::spawn_blocking(move || super::resume::close_settled(ledger.as_ref())).await {

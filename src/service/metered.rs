@@ -219,11 +219,10 @@ impl Ledger for MeteredLedger {
         &self,
         holder: &str,
         until: DateTime<Utc>,
-        now: DateTime<Utc>,
-        stale: DateTime<Utc>,
+        claim: &crate::ledger::Claim,
         limit: u32,
     ) -> Result<Vec<Delivery>> {
-        self.inner.claim_leases(holder, until, now, stale, limit)
+        self.inner.claim_leases(holder, until, claim, limit)
     }
     fn release_leases(&self, ids: &[DeliveryId], holder: &str) -> Result<usize> {
         self.inner.release_leases(ids, holder)

@@ -214,7 +214,8 @@ pub async fn serve(
         (Some(l), true) => {
             let m = Arc::clone(&config.metrics);
             let name = config.instance.as_str();
-            let peers = peers::Peers::start(Arc::clone(l), name, &project, clock, m).await?;
+            let peers =
+                peers::Peers::start(Arc::clone(l), name, &project, clock, (m, true)).await?;
             tasks.spawn(peers.run(project_rx.clone(), stop.clone()));
             let clip_base = crate::transport::webhook::ClipLinks {
                 base: format!("{base}/v1/audio"),
@@ -224,6 +225,14 @@ pub async fn serve(
                 pushing::Pushing::start(&config, &project, Arc::clone(l), clip_base, clock).await?;
             state = state.with_ebd_inbound(inbound::from_pusher(&p.pusher));
             Some(p)
+        }
+        (Some(l), false) => {
+            // A mirror: its version written as not pushing, the pushers' compared with it.
+            let m = (Arc::clone(&config.metrics), false);
+            let name = config.instance.as_str();
+            let peers = peers::Peers::start(Arc::clone(l), name, &project, clock, m).await?;
+            tasks.spawn(peers.run(project_rx.clone(), stop.clone()));
+            None
         }
         _ => None,
     };

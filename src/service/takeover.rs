@@ -1,7 +1,10 @@
-//! Takeover: every instance looks, every [`Lease::tick`](crate::ledger::Lease::tick), for pending
-//! deliveries whose lease ran out (their instance died, or was cut off from the database longer
-//! than the lease time), claims them, and fires their runs again the way a restart resumes them
-//! — preparing a recorded run finds its deliveries and ids, so they go out as recorded. What is
+//! Takeover: every instance looks, every [`Lease::tick`](crate::ledger::Lease::tick), for
+//! deliveries still to work on whose lease ran out (their instance died, or was cut off from the
+//! database longer than the lease time) and claims them ([`Claim`]). A run with pending ones is
+//! fired again the way a restart resumes it — preparing a recorded run finds its deliveries and
+//! ids, so they go out as recorded, and its delivered ones are followed up with them. A run with
+//! only sent or delivered ones (play states still asked, cancels of broken pairs' halves not
+//! settled) is followed up: its cancels sent, its states asked, by this instance only. What is
 //! more than a lease time past its air-by is expired (with the reason) and its run closed.
 //!
 //! Whether this instance may take a run is decided in one place, [`may_take`].
@@ -13,8 +16,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::dispatch::{Clock, delta};
-use crate::ledger::{Delivery, Ledger, LedgerError, Run, RunId};
-use crate::push::Project;
+use crate::ledger::{Claim, Delivery, DeliveryState, Ledger, LedgerError, Run, RunId};
+use crate::push::state::StateWait;
+use crate::push::{PlayClock, Project};
 use crate::scheduler::Runner;
 use crate::scheduler::endpoints::PushSet;
 
@@ -52,6 +56,10 @@ pub async fn takeover<R: Runner>(
     loop {
         let pusher = push.borrow().pusher.clone();
         let lease = pusher.lease();
+        let wait = StateWait {
+            max_after: pusher.registry.push.state_wait,
+            ..StateWait::default()
+        };
         tokio::select! {
             () = tokio::time::sleep(lease.tick()) => {}
             _ = stop.wait_for(|s| *s) => break,
@@ -68,9 +76,13 @@ pub async fn takeover<R: Runner>(
                 );
                 super::resume::close_settled(ledger.as_ref())?;
             }
-            let stale = now - delta(lease.time);
+            let claim = Claim {
+                now,
+                stale: now - delta(lease.time),
+                states_since: now - delta(wait.max_after),
+            };
             let claimed =
-                ledger.claim_leases(&lease.holder, lease.until(now), now, stale, CLAIM_LIMIT)?;
+                ledger.claim_leases(&lease.holder, lease.until(now), &claim, CLAIM_LIMIT)?;
             runs_of(ledger.as_ref(), claimed)
         })
         .await;
@@ -86,26 +98,78 @@ pub async fn takeover<R: Runner>(
             }
         };
         let loaded = Arc::clone(&project.borrow());
-        for (run, deliveries) in runs {
+        for (
+            run,
+            Claimed {
+                deliveries,
+                pending,
+            },
+        ) in runs
+        {
             if let Err(why) = may_take(&run, &loaded) {
                 tracing::warn!(run = %run.id, campaign = %run.campaign, deliveries,
                     "not taking over a run: {why}; left to another instance");
                 continue;
             }
             tracing::warn!(run = %run.id, campaign = %run.campaign, occurrence = %run.occurrence,
-                deliveries, holder = %lease.holder, "taking over deliveries whose lease ran out");
-            let (r, p, s) = (Arc::clone(&runner), Arc::clone(&loaded), stop.clone());
-            fired.spawn(async move { r.fire(p, run.campaign, run.occurrence, s).await });
+                deliveries, pending, holder = %lease.holder,
+                "taking over deliveries whose lease ran out");
+            if pending > 0 {
+                let (r, p, s) = (Arc::clone(&runner), Arc::clone(&loaded), stop.clone());
+                fired.spawn(async move { r.fire(p, run.campaign, run.occurrence, s).await });
+                continue;
+            }
+            let (pusher, s) = (pusher.clone(), stop.clone());
+            let version = loaded.version.hash.clone();
+            fired.spawn(follow_up(pusher, run, version, clock, wait, s));
         }
     }
     while fired.join_next().await.is_some() {}
 }
 
-/// The runs of `claimed`, with how many deliveries of each were claimed.
-fn runs_of(ledger: &dyn Ledger, claimed: Vec<Delivery>) -> Result<Vec<(Run, usize)>, LedgerError> {
-    let mut by_run: BTreeMap<RunId, usize> = BTreeMap::new();
+/// Follow up `run`, all of whose claimed deliveries were sent or delivered: if this instance
+/// may push its content version, send its cancels and ask its states; then close it if settled.
+async fn follow_up(
+    pusher: crate::push::Pusher,
+    run: Run,
+    version: String,
+    clock: Clock,
+    wait: StateWait,
+    stop: watch::Receiver<bool>,
+) {
+    let (p, r, now) = (pusher.clone(), run.clone(), clock.now());
+    let permitted = tokio::task::spawn_blocking(move || p.permit(&r, &version, now).is_ok());
+    if !permitted.await.unwrap_or(false) {
+        return;
+    }
+    let play = PlayClock::starting_at(clock.now(), 1.0);
+    if let Err(e) = pusher.follow_up_run(run.id, clock, play, wait, stop).await {
+        tracing::error!(run = %run.id, error = %e, "follow-up of a run taken over failed");
+    }
+    let ledger = Arc::clone(&pusher.ledger);
+    let closed = tokio::task::spawn_blocking(move || super::resume::close_settled(ledger.as_ref()));
+    if let Ok(Err(e)) = closed.await {
+        tracing::error!(error = %e, "settled runs not closed");
+    }
+}
+
+/// How many deliveries of a run were claimed, and how many of them are still to send.
+#[derive(Debug, Default, Clone, Copy)]
+struct Claimed {
+    deliveries: usize,
+    pending: usize,
+}
+
+/// The runs of `claimed`, with what was claimed of each.
+fn runs_of(
+    ledger: &dyn Ledger,
+    claimed: Vec<Delivery>,
+) -> Result<Vec<(Run, Claimed)>, LedgerError> {
+    let mut by_run: BTreeMap<RunId, Claimed> = BTreeMap::new();
     for d in &claimed {
-        *by_run.entry(d.plan.run).or_default() += 1;
+        let c = by_run.entry(d.plan.run).or_default();
+        c.deliveries += 1;
+        c.pending += usize::from(d.state == DeliveryState::Pending);
     }
     by_run
         .into_iter()

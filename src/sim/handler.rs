@@ -168,6 +168,11 @@ impl SimState {
             return Ok(self.reply_verdict(&refused, Some(ebd))?);
         }
         self.note_wire(ebd);
+        if let Body::EbmStateRequest(r) = &ebd.body {
+            *lock(&self.inner.asked)
+                .entry(r.ebm_id.as_str().to_string())
+                .or_default() += 1;
+        }
         let body = match &ebd.body {
             Body::Ebm(ebm) if ebm.basic.msg_type == MsgType::Cancel => {
                 let v = self.take_cancel(ebm, &verdict)?;

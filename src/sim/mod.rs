@@ -80,6 +80,8 @@ struct Inner {
     playback: Mutex<Playback>,
     rng: Mutex<StdRng>,
     stats: Mutex<SimStats>,
+    /// State requests by the EBMID they ask about (answered or held).
+    asked: Mutex<std::collections::BTreeMap<String, u64>>,
     /// While set, cancels are answered HTTP 503 (an outage of the cancel path, for drills).
     hold_cancels: AtomicBool,
     /// While set, state requests are answered HTTP 503 (an outage of the state path).
@@ -117,6 +119,7 @@ impl SimState {
             clock,
             seq: MemorySequence::default(),
             stats: Mutex::new(SimStats::default()),
+            asked: Mutex::default(),
             hold_cancels: AtomicBool::new(false),
             hold_states: AtomicBool::new(false),
             hold_broadcasts: AtomicBool::new(false),
@@ -153,6 +156,12 @@ impl SimState {
     /// A snapshot of the counters.
     pub fn stats(&self) -> SimStats {
         lock(&self.inner.stats).clone()
+    }
+
+    /// How many state requests asked about each EBMID (answered or held): one instance asking
+    /// per message, or two asking the same.
+    pub fn states_asked(&self) -> std::collections::BTreeMap<String, u64> {
+        lock(&self.inner.asked).clone()
     }
 
     /// The report on one message now, if known.

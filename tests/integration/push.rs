@@ -404,6 +404,7 @@ async fn the_circuit_opens_on_a_dead_platform_and_the_others_go_on() {
 mod crash;
 mod demo;
 mod failover;
+mod followups;
 mod hostile;
 mod inbound;
 mod pairs;

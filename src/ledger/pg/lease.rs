@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use postgres::GenericClient;
 
 use super::super::queries::ms;
-use super::super::{Delivery, DeliveryId, Result};
+use super::super::{Claim, Delivery, DeliveryId, Result};
 use super::queries;
 
 /// A lease is free to `$2` at `$3`: never taken, already `$2`'s, or run out.
@@ -39,28 +39,41 @@ pub(super) fn take(
         .collect())
 }
 
-/// Claim up to `limit` pending deliveries inside their air-by whose lease ran out under
-/// another holder, or that were never leased and written before `stale`; earliest air-by first.
+/// Claim up to `limit` deliveries still to work on (see [`Claim`](super::super::Claim)) whose
+/// lease ran out under another holder, or that were never leased and written before `stale`;
+/// earliest air-by first.
 pub(super) fn claim(
     c: &mut impl GenericClient,
     holder: &str,
     until: DateTime<Utc>,
-    now: DateTime<Utc>,
-    stale: DateTime<Utc>,
+    claim: &Claim,
     limit: u32,
 ) -> Result<Vec<Delivery>> {
     let mut tx = c.transaction()?;
     let rows = tx.query(
         "UPDATE deliveries SET leased_by = $2, lease_until_ms = $5
          WHERE id IN (
-             SELECT id FROM deliveries
-             WHERE state = 'pending' AND air_by_ms > $1
-               AND CASE WHEN leased_by IS NULL THEN created_ms <= $3
-                        ELSE leased_by <> $2 AND lease_until_ms <= $1 END
+             SELECT id FROM deliveries d
+             WHERE (state = 'pending' AND air_by_ms > $1
+                    AND CASE WHEN leased_by IS NULL THEN created_ms <= $3
+                             ELSE leased_by <> $2 AND lease_until_ms <= $1 END
+                 OR state IN ('sent', 'delivered') AND leased_by <> $2 AND lease_until_ms <= $1
+                    AND window_end_ms > $6
+                 OR state IN ('sent', 'delivered')
+                    AND (leased_by IS NULL OR leased_by <> $2 AND lease_until_ms <= $1)
+                    AND id IN (SELECT c.delivery_id FROM cancels c
+                               WHERE c.state = 'pending' AND c.cancel_by_ms > $1))
              ORDER BY air_by_ms, id LIMIT $4
              FOR UPDATE SKIP LOCKED)
          RETURNING id",
-        &[&ms(now), &holder, &ms(stale), &i64::from(limit), &ms(until)],
+        &[
+            &ms(claim.now),
+            &holder,
+            &ms(claim.stale),
+            &i64::from(limit),
+            &ms(until),
+            &ms(claim.states_since),
+        ],
     )?;
     let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
     let out = queries::deliveries_where(&mut tx, "d.id = ANY($1)", &[&ids])?;

@@ -22,9 +22,9 @@ use super::cancels::{Cancel, CancelState, NewCancel};
 use super::queries::ms;
 use super::sequences::{self, IdBlocks};
 use super::{
-    Attempt, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, InstanceVersion, Ledger,
-    LedgerError, NewAttempt, NewDelivery, ReachRow, Result, Run, RunId, RunSummary, Settled,
-    StateReport, TownshipOutcome,
+    Attempt, Claim, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, InstanceVersion,
+    Ledger, LedgerError, NewAttempt, NewDelivery, ReachRow, Result, Run, RunId, RunSummary,
+    Settled, StateReport, TownshipOutcome,
 };
 use pool::Pool;
 
@@ -436,13 +436,12 @@ impl Ledger for PgLedger {
         &self,
         holder: &str,
         until: DateTime<Utc>,
-        now: DateTime<Utc>,
-        stale: DateTime<Utc>,
+        claim: &Claim,
         limit: u32,
     ) -> Result<Vec<Delivery>> {
-        let holder = holder.to_string();
+        let (holder, claim) = (holder.to_string(), *claim);
         self.pool
-            .call(move |c| lease::claim(c, &holder, until, now, stale, limit))
+            .call(move |c| lease::claim(c, &holder, until, &claim, limit))
     }
 
     fn release_leases(&self, ids: &[DeliveryId], holder: &str) -> Result<usize> {

@@ -144,6 +144,13 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE deliveries ADD COLUMN lease_until_ms BIGINT;
     ALTER TABLE attempts ADD COLUMN instance TEXT;
     ",
+    // 6: whether an instance pushes (0 for a `serve --no-schedule` mirror); leased deliveries
+    // by state and lease end (a takeover's run-out follow-ups).
+    r"
+    ALTER TABLE instances ADD COLUMN pushes INTEGER NOT NULL DEFAULT 1;
+    CREATE INDEX deliveries_lease ON deliveries (state, lease_until_ms)
+        WHERE leased_by IS NOT NULL;
+    ",
 ];
 
 /// The advisory lock key migrations hold ("shengbo" in ASCII).

@@ -57,6 +57,7 @@ fn row(name: &str, version: &ContentVersion, at: chrono::DateTime<chrono::Utc>) 
         files: version.manifest(),
         loaded_at: at,
         seen_at: at,
+        pushes: true,
     }
 }
 
@@ -69,7 +70,8 @@ fn version(files: &[(&str, &str)]) -> ContentVersion {
     )
 }
 
-/// Two instances write their rows; a third reads both and tells live from gone; the manifest read back names the file that differs.
+/// Two instances write their rows; a third reads both and tells live from gone; the manifest
+/// read back names the file that differs; a mirror's row is told from a pusher's.
 fn instances_read_each_others_versions(store: &Store) {
     let a = version(&[
         ("schedules/x.toml", "11"),
@@ -101,4 +103,29 @@ fn instances_read_each_others_versions(store: &Store) {
     let soon = t(9, 30) + TimeDelta::seconds(60);
     assert_eq!(live_others(&all, "county-a", soon).count(), 1);
     assert_eq!(live_others(&all, "county-a", t(9, 40)).count(), 0);
+
+    // A `--no-schedule` mirror's row reads back as not pushing: it is no live pusher, and a run
+    // whose version only the mirror holds is adopted, not refused.
+    let mirror = InstanceVersion {
+        pushes: false,
+        ..row("county-a-mirror", &b, t(9, 31))
+    };
+    one.put_instance(&mirror).unwrap();
+    let all = store.open().instances().unwrap();
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert_eq!(all[1], mirror);
+    let live: Vec<&str> = live_others(&all, "county-a", t(9, 31))
+        .map(|i| i.name.as_str())
+        .collect();
+    assert_eq!(live, ["county-b"]);
+    let held: Vec<(String, String)> = live_others(&all, "county-a", t(9, 31))
+        .map(|i| (i.name.clone(), i.content_hash.clone()))
+        .collect();
+    let l = store.open();
+    let (run, _) = l
+        .open_run_versioned("m", t(10, 0), 1, Some(&b.hash), t(9, 31))
+        .unwrap();
+    let run = l.run(run).unwrap().unwrap();
+    let without_b: Vec<_> = held.into_iter().filter(|(n, _)| n != "county-b").collect();
+    assert_eq!(may_push(&run, &a.hash, &without_b), Ok(Permit::Adopted));
 }

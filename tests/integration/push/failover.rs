@@ -16,10 +16,10 @@ use shengbo::sim::Faults;
 use super::fast_registry;
 use super::service::{Running, campaign, follow, sim_with, t0};
 
-const PUSH: &str = "lead_time_s = 120\nair_by_s = 900\nbackoff_base_ms = 500\nbackoff_cap_s = 2\n\
+pub(super) const PUSH: &str = "lead_time_s = 120\nair_by_s = 900\nbackoff_base_ms = 500\nbackoff_cap_s = 2\n\
     connection_check_s = 3600\nstate_wait_s = 5\nlease_s = 10\nbreaker_threshold = 1000";
 
-async fn instance(
+pub(super) async fn instance(
     root: &std::path::Path,
     sim: &str,
     clock: Clock,
@@ -42,7 +42,7 @@ async fn instance(
 }
 
 /// The deliveries of the one run, read through `ledger` (off the runtime).
-async fn deliveries(ledger: &Arc<dyn Ledger>) -> Vec<Delivery> {
+pub(super) async fn deliveries(ledger: &Arc<dyn Ledger>) -> Vec<Delivery> {
     let l = Arc::clone(ledger);
     tokio::task::spawn_blocking(move || {
         let runs = l.runs(t0(), t0() + TimeDelta::hours(1), None).unwrap();

@@ -29,14 +29,42 @@ async fn instance(
     ledger: &str,
     name: &str,
 ) -> (Running, Arc<Metrics>) {
+    started(root, sim, (clock, true), ledger, name).await
+}
+
+/// A service on `root` named `name`, pushing or (`schedule` off) a mirror; its metrics.
+async fn started(
+    root: &Path,
+    sim: &str,
+    (clock, schedule): (Clock, bool),
+    ledger: &str,
+    name: &str,
+) -> (Running, Arc<Metrics>) {
     let metrics = Arc::new(Metrics::default());
     metrics.set_instance(name);
-    let running = Running::start_configured(root, sim, clock, (true, 3600), metrics.clone(), |c| {
+    let on = (schedule, 3600);
+    let running = Running::start_configured(root, sim, clock, on, metrics.clone(), |c| {
         c.ledger = LedgerTarget::parse(ledger, |_| None).unwrap();
         c.instance = name.to_string();
     })
     .await;
     (running, metrics)
+}
+
+/// Two projects scheduling the same slot with other messages, and their versions.
+fn two_projects() -> (tempfile::TempDir, tempfile::TempDir, String, String) {
+    let registry = fast_registry(PUSH, "5");
+    let a = project(
+        &campaign("drill", "police-impersonation", "0 * * * *"),
+        Some(&registry),
+    );
+    let b = project(
+        &campaign("drill", "fake-rights-agents", "0 * * * *"),
+        Some(&registry),
+    );
+    let (va, vb) = (version_of(a.path()), version_of(b.path()));
+    assert_ne!(va, vb);
+    (a, b, va, vb)
 }
 
 /// The version a service loads from `root` (what it records with its runs).
@@ -81,17 +109,7 @@ async fn settled(
 #[tokio::test(start_paused = true)]
 async fn two_instances_with_other_schedules_say_so_and_push_a_slot_under_one_version() {
     let db = util::pg::fresh_database();
-    let registry = fast_registry(PUSH, "5");
-    let a = project(
-        &campaign("drill", "police-impersonation", "0 * * * *"),
-        Some(&registry),
-    );
-    let b = project(
-        &campaign("drill", "fake-rights-agents", "0 * * * *"),
-        Some(&registry),
-    );
-    let (va, vb) = (version_of(a.path()), version_of(b.path()));
-    assert_ne!(va, vb);
+    let (a, b, va, vb) = two_projects();
     let (sim, sim_state) = sim_with(t0(), Faults::default()).await;
     let clock = Clock::starting_at(t0());
     let one = instance(a.path(), &sim, clock, &db, "county-a").await;
@@ -221,4 +239,62 @@ async fn after_an_edit_an_interrupted_run_is_adopted_under_its_recorded_ids() {
         .unwrap();
     assert_eq!(next_run.content_hash, Some(version_of(root)));
     service.stop().await;
+}
+
+/// A `serve --no-schedule` mirror on the same PostgreSQL ledger with other schedules: the
+/// mirror says loudly that what stations pull from it differs from what is pushed (metric,
+/// `/readyz`), the pushing instance does not count the mirror as a mismatch; a mirror with the
+/// pusher's name writes its row as `NAME:mirror` and leaves the pusher's row alone.
+#[tokio::test(start_paused = true)]
+async fn a_mirror_with_other_schedules_says_so_and_a_pusher_does_not_count_it() {
+    let db = util::pg::fresh_database();
+    let (a, b, va, vb) = two_projects();
+    let (sim, _) = sim_with(t0(), Faults::default()).await;
+    let clock = Clock::starting_at(t0());
+    let pusher = instance(a.path(), &sim, clock, &db, "county-a").await;
+    let other = started(b.path(), &sim, (clock, false), &db, "county-a-mirror").await;
+    let same_host = started(a.path(), &sim, (clock, false), &db, "county-a").await;
+    tokio::time::sleep(Duration::from_secs(40)).await;
+
+    let text = other.1.render();
+    let gauge = "shengbo_content_version_mismatch{instance=\"county-a-mirror\"} 1";
+    assert!(text.contains(gauge), "{text}");
+    let (status, body) = other.0.get("/readyz").await;
+    assert_eq!(status, 200, "still serving pulls: {body}");
+    assert!(
+        body.contains("content differs from instance county-a")
+            && body.contains("schedules/drill.toml")
+            && body.contains("this mirror serves pulls from other schedules than are pushed")
+            && body.contains(&va[..12])
+            && body.contains(&vb[..12]),
+        "{body}"
+    );
+    for (metrics, name) in [(&pusher.1, "county-a"), (&same_host.1, "county-a")] {
+        let text = metrics.render();
+        let gauge = format!("shengbo_content_version_mismatch{{instance=\"{name}\"}} 0");
+        assert!(text.contains(&gauge), "{name}: {text}");
+    }
+    let (status, body) = pusher.0.get("/readyz").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.contains("content differs"), "{body}");
+
+    let ledger = LedgerTarget::parse(&db, |_| None).unwrap().open().unwrap();
+    let rows = tokio::task::spawn_blocking(move || ledger.instances().unwrap())
+        .await
+        .unwrap();
+    let got: Vec<(&str, bool, &str)> = rows
+        .iter()
+        .map(|i| (i.name.as_str(), i.pushes, &i.content_hash[..12]))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("county-a", true, &va[..12]),
+            ("county-a-mirror", false, &vb[..12]),
+            ("county-a:mirror", false, &va[..12]),
+        ]
+    );
+    pusher.0.stop().await;
+    other.0.stop().await;
+    same_host.0.stop().await;
 }
