@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::group::GroupConn;
 use super::queries::{self, ms};
 use super::{
     Delivery, DeliveryId, DeliveryState, EndpointHealth, LedgerError, NewAttempt, NewDelivery,
@@ -40,9 +41,27 @@ pub(super) fn report_target(from: DeliveryState, code: u8) -> Option<DeliverySta
     (from.can_go_to(to) || (from.can_go_to(via) && via.can_go_to(to))).then_some(to)
 }
 
+/// The SQLite ledger's group commit ([`super::group`]): the writing transaction is taken at
+/// once (`IMMEDIATE`), as every write that reads first.
+impl GroupConn for Connection {
+    const BEGIN: &'static str = "BEGIN IMMEDIATE";
+
+    fn run(&mut self, sql: &str) -> Result<()> {
+        Ok(self.execute_batch(sql)?)
+    }
+
+    fn settled(&mut self, settled: &Settled) -> Result<i64> {
+        settled_in(self, settled)
+    }
+
+    fn report(&mut self, report: &StateReport) -> Result<Option<DeliveryId>> {
+        report_in(self, report)
+    }
+}
+
 /// Record an attempt with the state it moved its delivery to and its endpoint's health, inside
 /// the caller's transaction. Returns the attempt's id.
-pub(super) fn settled_in(conn: &Connection, settled: &Settled) -> Result<i64> {
+fn settled_in(conn: &Connection, settled: &Settled) -> Result<i64> {
     let id = insert_attempt(conn, &settled.attempt)?;
     if let Some((to, why)) = &settled.to {
         let (id, now) = (settled.attempt.delivery, settled.attempt.finished_at);
@@ -61,7 +80,7 @@ pub(super) fn settled_in(conn: &Connection, settled: &Settled) -> Result<i64> {
 
 /// Store a state report inside the caller's transaction and move the delivery its EBMID names
 /// when the report proves progress. Returns that delivery, if any.
-pub(super) fn report_in(conn: &Connection, report: &StateReport) -> Result<Option<DeliveryId>> {
+fn report_in(conn: &Connection, report: &StateReport) -> Result<Option<DeliveryId>> {
     let found: Option<(i64, String)> = conn
         .prepare_cached("SELECT id, state FROM deliveries WHERE ebm_id = ?1")?
         .query_row(params![report.ebm_id], |r| Ok((r.get(0)?, r.get(1)?)))

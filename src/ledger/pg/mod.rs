@@ -4,21 +4,26 @@
 //! Connections: a few worker threads, each owning one connection ([`pool`], which says why
 //! this is sound inside tokio). Every method is one job; a write that reads first is one
 //! transaction whose rows are locked, so instances racing on the same run, delivery or counter
-//! take turns and each row is created once (`ON CONFLICT`).
+//! take turns and each row is created once (`ON CONFLICT`). Settled attempts and state reports
+//! arriving together share one job and one transaction ([`group`]).
 //!
 //! No TLS: the client speaks plain TCP (or a Unix socket), for a database on loopback or on a
 //! private network. Reach a remote server through an encrypted tunnel.
 
 pub mod copy;
+mod group;
 mod lease;
 mod pool;
 mod queries;
 pub mod schema;
 mod write;
 
+use std::sync::Mutex;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::cancels::{Cancel, CancelState, NewCancel};
+use super::group::Group;
 use super::queries::ms;
 use super::sequences::{self, IdBlocks};
 use super::{
@@ -36,6 +41,10 @@ pub struct PgLedger {
     pool: Pool,
     target: String,
     ids: IdBlocks,
+    /// Per-delivery writes waiting for a transaction, and the right to send one group at a
+    /// time to the pool ([`group`]).
+    group: Group,
+    writing: Mutex<()>,
 }
 
 impl std::fmt::Debug for PgLedger {
@@ -76,6 +85,8 @@ impl PgLedger {
             pool,
             target,
             ids: IdBlocks::default(),
+            group: Group::default(),
+            writing: Mutex::new(()),
         })
     }
 
@@ -243,23 +254,9 @@ impl Ledger for PgLedger {
     }
 
     fn record_settled(&self, settled: &Settled) -> Result<i64> {
-        let settled = settled.clone();
-        self.pool.call(move |c| {
-            let mut tx = c.transaction()?;
-            let id = write::insert_attempt(&mut tx, &settled.attempt)?;
-            if let Some((to, why)) = &settled.to {
-                let (d, now) = (settled.attempt.delivery, settled.attempt.finished_at);
-                let from = queries::delivery_state(&mut tx, d)?;
-                // A state report may have moved the delivery past what this reply says.
-                if !to.can_go_to(from) {
-                    write::transition_in(&mut tx, d, *to, Some(why), now)?;
-                }
-            }
-            if let Some(h) = &settled.health {
-                write::upsert_health(&mut tx, h, true)?;
-            }
-            tx.commit()?;
-            Ok(id)
+        let pool = &self.pool;
+        self.group.settled(&self.writing, settled, |_, batch| {
+            group::commit(pool, batch)
         })
     }
 
@@ -268,9 +265,9 @@ impl Ledger for PgLedger {
     }
 
     fn record_state_report(&self, report: &StateReport) -> Result<Option<DeliveryId>> {
-        let report = report.clone();
-        self.pool
-            .call(move |c| write::record_state_report(c, &report))
+        let pool = &self.pool;
+        self.group
+            .report(&self.writing, report, |_, batch| group::commit(pool, batch))
     }
 
     fn state_reports(&self, delivery: DeliveryId) -> Result<Vec<StateReport>> {

@@ -1,6 +1,6 @@
 //! The PostgreSQL ledger's writes shared by several methods — state transitions, attempts,
 //! endpoint health, counters and cancels — the SQLite ledger's statements in PostgreSQL's
-//! dialect. Each runs inside the caller's transaction (or alone); rows a write reads first are
+//! dialect (settled attempts and state reports, committed in groups: [`super::group`]). Each runs inside the caller's transaction (or alone); rows a write reads first are
 //! locked (`FOR UPDATE`), so two instances never both move one delivery.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -9,10 +9,9 @@ use postgres::{Client, GenericClient, Row};
 use super::super::cancels::{Cancel, CancelState, NewCancel};
 use super::super::queries::ms;
 use super::super::sequences::day_key;
-use super::super::write::report_target;
 use super::super::{
     Delivery, DeliveryId, DeliveryState, EndpointHealth, LedgerError, NewAttempt, NewDelivery,
-    Result, RunId, StateReport,
+    Result, RunId,
 };
 use super::queries::{self, small, time};
 
@@ -332,51 +331,4 @@ fn record_delivery_in(
     .pop();
     let delivery = found.ok_or(LedgerError::UnknownRun(new.run))?;
     Ok((delivery, created))
-}
-
-/// Store a state report; move the delivery its EBMID names when the report proves progress.
-/// One transaction.
-pub(super) fn record_state_report(
-    c: &mut postgres::Client,
-    report: &StateReport,
-) -> Result<Option<DeliveryId>> {
-    let mut tx = c.transaction()?;
-    let found = tx.query_opt(
-        "SELECT id, state FROM deliveries WHERE ebm_id = $1 FOR UPDATE",
-        &[&report.ebm_id],
-    )?;
-    let found = found.map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
-    tx.execute(
-        "INSERT INTO state_reports (delivery_id, ebm_id, reported_ms, brd_state_code,
-             description, coverage_rate, area_codes, terminals, raw)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        &[
-            &found.as_ref().map(|f| f.0),
-            &report.ebm_id,
-            &ms(report.reported_at),
-            &i64::from(report.brd_state_code),
-            &report.description,
-            &report.coverage_rate,
-            &report.area_codes.join(","),
-            &report
-                .terminals
-                .map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
-            &report.raw,
-        ],
-    )?;
-    let Some((id, state)) = found else {
-        tx.commit()?;
-        tracing::warn!(ebm_id = %report.ebm_id, "state report for an unknown message");
-        return Ok(None);
-    };
-    let from = super::super::queries::parse_state(&state)?;
-    if let Some(to) = report_target(from, report.brd_state_code) {
-        let reason = format!("BrdStateCode {}", report.brd_state_code);
-        tx.execute(
-            "UPDATE deliveries SET state = $1, reason = $2, updated_ms = $3 WHERE id = $4",
-            &[&to.as_str(), &reason, &ms(report.reported_at), &id],
-        )?;
-    }
-    tx.commit()?;
-    Ok(Some(DeliveryId(id)))
 }
