@@ -12,7 +12,7 @@ use super::super::group::{self, GroupConn, Waiting};
 use super::super::queries::{ms, parse_state};
 use super::super::write::report_target;
 use super::super::{DeliveryId, Result, Settled, StateReport};
-use super::pool::Pool;
+use super::pool::{Pool, prepared};
 use super::{queries, write};
 
 impl GroupConn for Client {
@@ -60,15 +60,20 @@ fn settled_in(c: &mut impl GenericClient, settled: &Settled) -> Result<i64> {
 /// Store a state report inside the caller's transaction; move the delivery its EBMID names
 /// when the report proves progress. Returns that delivery, if any.
 fn report_in(c: &mut impl GenericClient, report: &StateReport) -> Result<Option<DeliveryId>> {
-    let found = c.query_opt(
+    let select = prepared(
+        c,
         "SELECT id, state FROM deliveries WHERE ebm_id = $1 FOR UPDATE",
-        &[&report.ebm_id],
     )?;
+    let found = c.query_opt(&select, &[&report.ebm_id])?;
     let found = found.map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
-    c.execute(
+    let insert = prepared(
+        c,
         "INSERT INTO state_reports (delivery_id, ebm_id, reported_ms, brd_state_code,
              description, coverage_rate, area_codes, terminals, raw)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )?;
+    c.execute(
+        &insert,
         &[
             &found.as_ref().map(|f| f.0),
             &report.ebm_id,
@@ -89,8 +94,12 @@ fn report_in(c: &mut impl GenericClient, report: &StateReport) -> Result<Option<
     };
     if let Some(to) = report_target(parse_state(&state)?, report.brd_state_code) {
         let reason = format!("BrdStateCode {}", report.brd_state_code);
-        c.execute(
+        let update = prepared(
+            c,
             "UPDATE deliveries SET state = $1, reason = $2, updated_ms = $3 WHERE id = $4",
+        )?;
+        c.execute(
+            &update,
             &[&to.as_str(), &reason, &ms(report.reported_at), &id],
         )?;
     }

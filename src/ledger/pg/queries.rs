@@ -13,6 +13,7 @@ use super::super::{
     Failure, LedgerError, NewDelivery, ReachRow, ReportedCoverage, Result, Run, RunId, RunState,
     RunSummary, StateReport, TownshipOutcome,
 };
+use super::pool::prepared;
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
@@ -34,10 +35,8 @@ pub(super) fn small(v: i64, column: &'static str) -> Result<u32> {
 }
 
 pub(super) fn delivery_state(c: &mut impl GenericClient, id: DeliveryId) -> Result<DeliveryState> {
-    let row = c.query_opt(
-        "SELECT state FROM deliveries WHERE id = $1 FOR UPDATE",
-        &[&id.0],
-    )?;
+    let select = prepared(c, "SELECT state FROM deliveries WHERE id = $1 FOR UPDATE")?;
+    let row = c.query_opt(&select, &[&id.0])?;
     parse_state(
         &row.ok_or(LedgerError::UnknownDelivery(id))?
             .get::<_, String>(0),

@@ -13,6 +13,7 @@ use super::super::{
     Delivery, DeliveryId, DeliveryState, EndpointHealth, LedgerError, NewAttempt, NewDelivery,
     Result, RunId,
 };
+use super::pool::prepared;
 use super::queries::{self, small, time};
 
 /// Move a delivery to `to`; false if it already was there.
@@ -27,22 +28,27 @@ pub(super) fn transition_in(
     if !from.check(to, id)? {
         return Ok(false);
     }
-    c.execute(
+    let update = prepared(
+        c,
         "UPDATE deliveries SET state = $1, reason = COALESCE($2, reason), updated_ms = $3
          WHERE id = $4",
-        &[&to.as_str(), &reason, &ms(now), &id.0],
     )?;
+    c.execute(&update, &[&to.as_str(), &reason, &ms(now), &id.0])?;
     tracing::debug!(delivery = id.0, %from, %to, reason, "delivery state");
     Ok(true)
 }
 
 /// Insert one attempt; an unknown delivery is named as such.
 pub(super) fn insert_attempt(c: &mut impl GenericClient, a: &NewAttempt) -> Result<i64> {
+    let insert = prepared(
+        c,
+        "INSERT INTO attempts (delivery_id, started_ms, finished_ms, outcome, code,
+             latency_ms, error, instance)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )?;
     let row = c
         .query_one(
-            "INSERT INTO attempts (delivery_id, started_ms, finished_ms, outcome, code,
-                 latency_ms, error, instance)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            &insert,
             &[
                 &a.delivery.0,
                 &ms(a.started_at),
@@ -74,7 +80,8 @@ pub(super) fn upsert_health(
     } else {
         "excluded.last_seen_ms"
     };
-    c.execute(
+    let upsert = prepared(
+        c,
         &format!(
             "INSERT INTO endpoint_health (endpoint, last_seen_ms, consecutive_failures, circuit,
                  reason, updated_ms)
@@ -84,6 +91,9 @@ pub(super) fn upsert_health(
                  circuit = excluded.circuit, reason = excluded.reason,
                  updated_ms = excluded.updated_ms"
         ),
+    )?;
+    c.execute(
+        &upsert,
         &[
             &h.endpoint,
             &h.last_seen.map(ms),
