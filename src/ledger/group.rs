@@ -169,17 +169,23 @@ impl Group {
 /// shares connections learns from it whether the connection broke.
 pub(super) fn commit<C: GroupConn>(conn: &mut C, mut batch: Vec<Waiting>) -> Result<()> {
     let mut together = || -> Result<()> {
+        // A write alone needs no savepoint: its transaction is its own.
+        let one = batch.len() == 1;
         // One round trip between writes: the last savepoint released, the next one taken.
-        conn.run(&format!("{}; SAVEPOINT w", C::BEGIN))?;
+        conn.run(&if one {
+            C::BEGIN.to_string()
+        } else {
+            format!("{}; SAVEPOINT w", C::BEGIN)
+        })?;
         for w in &mut batch {
-            let next = if w.apply(conn) {
-                "RELEASE w; SAVEPOINT w"
-            } else {
-                "ROLLBACK TO w; RELEASE w; SAVEPOINT w"
-            };
-            conn.run(next)?;
+            match (one, w.apply(conn)) {
+                (true, true) => {}
+                (true, false) => return conn.run("ROLLBACK"),
+                (false, true) => conn.run("RELEASE w; SAVEPOINT w")?,
+                (false, false) => conn.run("ROLLBACK TO w; RELEASE w; SAVEPOINT w")?,
+            }
         }
-        conn.run("RELEASE w; COMMIT")
+        conn.run(if one { "COMMIT" } else { "RELEASE w; COMMIT" })
     };
     match together() {
         Ok(()) => {

@@ -95,6 +95,17 @@ impl PgLedger {
         &self.target
     }
 
+    /// Run `f` on the pool between groups ([`group`]): a write that locks many deliveries at
+    /// once (a run's leases) and a group locking some of them in another order would deadlock
+    /// (each waiting a second for PostgreSQL to break the tie); taking turns, they never do.
+    fn in_turn<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut postgres::Client) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let _turn = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        self.pool.call(f)
+    }
+
     /// Whether the database answers now (for readiness checks).
     pub fn ping(&self) -> Result<()> {
         self.pool
@@ -425,8 +436,7 @@ impl Ledger for PgLedger {
         now: DateTime<Utc>,
     ) -> Result<Vec<DeliveryId>> {
         let (ids, holder) = (ids.to_vec(), holder.to_string());
-        self.pool
-            .call(move |c| lease::take(c, &ids, &holder, until, now))
+        self.in_turn(move |c| lease::take(c, &ids, &holder, until, now))
     }
 
     fn claim_leases(
@@ -438,13 +448,12 @@ impl Ledger for PgLedger {
         limit: u32,
     ) -> Result<Vec<Delivery>> {
         let holder = holder.to_string();
-        self.pool
-            .call(move |c| lease::claim(c, &holder, until, now, stale, limit))
+        self.in_turn(move |c| lease::claim(c, &holder, until, now, stale, limit))
     }
 
     fn release_leases(&self, ids: &[DeliveryId], holder: &str) -> Result<usize> {
         let (ids, holder) = (ids.to_vec(), holder.to_string());
-        self.pool.call(move |c| lease::release(c, &ids, &holder))
+        self.in_turn(move |c| lease::release(c, &ids, &holder))
     }
 
     fn lease_of(&self, id: DeliveryId) -> Result<Option<(String, DateTime<Utc>)>> {
