@@ -48,7 +48,7 @@ fn settled_in(c: &mut impl GenericClient, settled: &Settled) -> Result<i64> {
         let from = queries::delivery_state(c, d)?;
         // A state report may have moved the delivery past what this reply says.
         if !to.can_go_to(from) {
-            write::transition_in(c, d, *to, Some(why), now)?;
+            write::transition_from(c, d, from, *to, Some(why), now)?;
         }
     }
     if let Some(h) = &settled.health {

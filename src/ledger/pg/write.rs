@@ -25,6 +25,18 @@ pub(super) fn transition_in(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let from = queries::delivery_state(c, id)?;
+    transition_from(c, id, from, to, reason, now)
+}
+
+/// [`transition_in`] of a delivery whose state `from` the caller read and locked.
+pub(super) fn transition_from(
+    c: &mut impl GenericClient,
+    id: DeliveryId,
+    from: DeliveryState,
+    to: DeliveryState,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     if !from.check(to, id)? {
         return Ok(false);
     }
