@@ -51,71 +51,61 @@ impl GroupConn for Connection {
     }
 
     fn settled(&mut self, settled: &Settled) -> Result<i64> {
-        settled_in(self, settled)
+        let conn: &Connection = self;
+        let id = insert_attempt(conn, &settled.attempt)?;
+        if let Some((to, why)) = &settled.to {
+            let (id, now) = (settled.attempt.delivery, settled.attempt.finished_at);
+            let from = queries::delivery_state(conn, id)?;
+            // A state report may have moved the delivery past what this reply says (played
+            // before the reply was read): the attempt is kept, the later state stands.
+            if !to.can_go_to(from) {
+                transition_in(conn, id, *to, Some(why), now)?;
+            }
+        }
+        if let Some(h) = &settled.health {
+            upsert_health(conn, h, true)?;
+        }
+        Ok(id)
     }
 
     fn report(&mut self, report: &StateReport) -> Result<Option<DeliveryId>> {
-        report_in(self, report)
-    }
-}
-
-/// Record an attempt with the state it moved its delivery to and its endpoint's health, inside
-/// the caller's transaction. Returns the attempt's id.
-fn settled_in(conn: &Connection, settled: &Settled) -> Result<i64> {
-    let id = insert_attempt(conn, &settled.attempt)?;
-    if let Some((to, why)) = &settled.to {
-        let (id, now) = (settled.attempt.delivery, settled.attempt.finished_at);
-        let from = queries::delivery_state(conn, id)?;
-        // A state report may have moved the delivery past what this reply says (played
-        // before the reply was read): the attempt is kept, the later state stands.
-        if !to.can_go_to(from) {
-            transition_in(conn, id, *to, Some(why), now)?;
-        }
-    }
-    if let Some(h) = &settled.health {
-        upsert_health(conn, h, true)?;
-    }
-    Ok(id)
-}
-
-/// Store a state report inside the caller's transaction and move the delivery its EBMID names
-/// when the report proves progress. Returns that delivery, if any.
-fn report_in(conn: &Connection, report: &StateReport) -> Result<Option<DeliveryId>> {
-    let found: Option<(i64, String)> = conn
-        .prepare_cached("SELECT id, state FROM deliveries WHERE ebm_id = ?1")?
-        .query_row(params![report.ebm_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    conn.prepare_cached(
-        "INSERT INTO state_reports (delivery_id, ebm_id, reported_ms, brd_state_code,
-             description, coverage_rate, area_codes, terminals, raw)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        found.as_ref().map(|f| f.0),
-        report.ebm_id,
-        ms(report.reported_at),
-        report.brd_state_code,
-        report.description,
-        report.coverage_rate,
-        report.area_codes.join(","),
-        report
-            .terminals
-            .map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
-        report.raw,
-    ])?;
-    let Some((id, state)) = found else {
-        tracing::warn!(ebm_id = %report.ebm_id, "state report for an unknown message");
-        return Ok(None);
-    };
-    let from = queries::parse_state(&state)?;
-    if let Some(to) = report_target(from, report.brd_state_code) {
-        let reason = format!("BrdStateCode {}", report.brd_state_code);
+        let conn: &Connection = self;
+        let found: Option<(i64, String)> = conn
+            .prepare_cached("SELECT id, state FROM deliveries WHERE ebm_id = ?1")?
+            .query_row(params![report.ebm_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
         conn.prepare_cached(
-            "UPDATE deliveries SET state = ?1, reason = ?2, updated_ms = ?3 WHERE id = ?4",
+            "INSERT INTO state_reports (delivery_id, ebm_id, reported_ms, brd_state_code,
+                 description, coverage_rate, area_codes, terminals, raw)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
-        .execute(params![to.as_str(), reason, ms(report.reported_at), id])?;
+        .execute(params![
+            found.as_ref().map(|f| f.0),
+            report.ebm_id,
+            ms(report.reported_at),
+            report.brd_state_code,
+            report.description,
+            report.coverage_rate,
+            report.area_codes.join(","),
+            report
+                .terminals
+                .map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
+            report.raw,
+        ])?;
+        let Some((id, state)) = found else {
+            tracing::warn!(ebm_id = %report.ebm_id, "state report for an unknown message");
+            return Ok(None);
+        };
+        let from = queries::parse_state(&state)?;
+        if let Some(to) = report_target(from, report.brd_state_code) {
+            let reason = format!("BrdStateCode {}", report.brd_state_code);
+            conn.prepare_cached(
+                "UPDATE deliveries SET state = ?1, reason = ?2, updated_ms = ?3 WHERE id = ?4",
+            )?
+            .execute(params![to.as_str(), reason, ms(report.reported_at), id])?;
+        }
+        Ok(Some(DeliveryId(id)))
     }
-    Ok(Some(DeliveryId(id)))
 }
 
 /// Insert one attempt; an unknown delivery is named as such.

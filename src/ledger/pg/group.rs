@@ -6,7 +6,7 @@
 //! locked as the single writes lock them (`FOR UPDATE`), so instances sharing the database
 //! still take turns on each delivery.
 
-use postgres::{Client, GenericClient};
+use postgres::Client;
 
 use super::super::group::{self, GroupConn, Waiting};
 use super::super::queries::{ms, parse_state};
@@ -23,11 +23,68 @@ impl GroupConn for Client {
     }
 
     fn settled(&mut self, settled: &Settled) -> Result<i64> {
-        settled_in(self, settled)
+        let c = self;
+        let id = write::insert_attempt(c, &settled.attempt)?;
+        if let Some((to, why)) = &settled.to {
+            let (d, now) = (settled.attempt.delivery, settled.attempt.finished_at);
+            let from = queries::delivery_state(c, d)?;
+            // A state report may have moved the delivery past what this reply says.
+            if !to.can_go_to(from) {
+                write::transition_from(c, d, from, *to, Some(why), now)?;
+            }
+        }
+        if let Some(h) = &settled.health {
+            write::upsert_health(c, h, true)?;
+        }
+        Ok(id)
     }
 
     fn report(&mut self, report: &StateReport) -> Result<Option<DeliveryId>> {
-        report_in(self, report)
+        let c = self;
+        let select = prepared(
+            c,
+            "SELECT id, state FROM deliveries WHERE ebm_id = $1 FOR UPDATE",
+        )?;
+        let found = c.query_opt(&select, &[&report.ebm_id])?;
+        let found = found.map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
+        let insert = prepared(
+            c,
+            "INSERT INTO state_reports (delivery_id, ebm_id, reported_ms, brd_state_code,
+                 description, coverage_rate, area_codes, terminals, raw)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )?;
+        c.execute(
+            &insert,
+            &[
+                &found.as_ref().map(|f| f.0),
+                &report.ebm_id,
+                &ms(report.reported_at),
+                &i64::from(report.brd_state_code),
+                &report.description,
+                &report.coverage_rate,
+                &report.area_codes.join(","),
+                &report
+                    .terminals
+                    .map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
+                &report.raw,
+            ],
+        )?;
+        let Some((id, state)) = found else {
+            tracing::warn!(ebm_id = %report.ebm_id, "state report for an unknown message");
+            return Ok(None);
+        };
+        if let Some(to) = report_target(parse_state(&state)?, report.brd_state_code) {
+            let reason = format!("BrdStateCode {}", report.brd_state_code);
+            let update = prepared(
+                c,
+                "UPDATE deliveries SET state = $1, reason = $2, updated_ms = $3 WHERE id = $4",
+            )?;
+            c.execute(
+                &update,
+                &[&to.as_str(), &reason, &ms(report.reported_at), &id],
+            )?;
+        }
+        Ok(Some(DeliveryId(id)))
     }
 }
 
@@ -37,71 +94,4 @@ pub(super) fn commit(pool: &Pool, batch: Vec<Waiting>) {
     if let Err(e) = pool.call(move |c| group::commit(c, batch)) {
         tracing::debug!(error = %e, "ledger group answered alone");
     }
-}
-
-/// Record an attempt with the state it moved its delivery to and its endpoint's health, inside
-/// the caller's transaction. Returns the attempt's id.
-fn settled_in(c: &mut impl GenericClient, settled: &Settled) -> Result<i64> {
-    let id = write::insert_attempt(c, &settled.attempt)?;
-    if let Some((to, why)) = &settled.to {
-        let (d, now) = (settled.attempt.delivery, settled.attempt.finished_at);
-        let from = queries::delivery_state(c, d)?;
-        // A state report may have moved the delivery past what this reply says.
-        if !to.can_go_to(from) {
-            write::transition_from(c, d, from, *to, Some(why), now)?;
-        }
-    }
-    if let Some(h) = &settled.health {
-        write::upsert_health(c, h, true)?;
-    }
-    Ok(id)
-}
-
-/// Store a state report inside the caller's transaction; move the delivery its EBMID names
-/// when the report proves progress. Returns that delivery, if any.
-fn report_in(c: &mut impl GenericClient, report: &StateReport) -> Result<Option<DeliveryId>> {
-    let select = prepared(
-        c,
-        "SELECT id, state FROM deliveries WHERE ebm_id = $1 FOR UPDATE",
-    )?;
-    let found = c.query_opt(&select, &[&report.ebm_id])?;
-    let found = found.map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
-    let insert = prepared(
-        c,
-        "INSERT INTO state_reports (delivery_id, ebm_id, reported_ms, brd_state_code,
-             description, coverage_rate, area_codes, terminals, raw)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )?;
-    c.execute(
-        &insert,
-        &[
-            &found.as_ref().map(|f| f.0),
-            &report.ebm_id,
-            &ms(report.reported_at),
-            &i64::from(report.brd_state_code),
-            &report.description,
-            &report.coverage_rate,
-            &report.area_codes.join(","),
-            &report
-                .terminals
-                .map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
-            &report.raw,
-        ],
-    )?;
-    let Some((id, state)) = found else {
-        tracing::warn!(ebm_id = %report.ebm_id, "state report for an unknown message");
-        return Ok(None);
-    };
-    if let Some(to) = report_target(parse_state(&state)?, report.brd_state_code) {
-        let reason = format!("BrdStateCode {}", report.brd_state_code);
-        let update = prepared(
-            c,
-            "UPDATE deliveries SET state = $1, reason = $2, updated_ms = $3 WHERE id = $4",
-        )?;
-        c.execute(
-            &update,
-            &[&to.as_str(), &reason, &ms(report.reported_at), &id],
-        )?;
-    }
-    Ok(Some(DeliveryId(id)))
 }

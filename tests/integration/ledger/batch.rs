@@ -54,22 +54,13 @@ fn a_batch_is_recorded_whole_or_not_at_all() {
 
 both_stores!(writes_arriving_together_each_get_their_own_answer);
 
-/// Many threads settle attempts and record state reports on one ledger at once (on SQLite they
-/// are committed in groups): each gets its own answer — its attempt's id, its report's
+/// Many threads settle attempts and record state reports on one ledger at once (committed in
+/// groups, on both stores): each gets its own answer — its attempt's id, its report's
 /// delivery, or, for a write naming no delivery, its own error — and everything that worked is
 /// there after reopening.
 fn writes_arriving_together_each_get_their_own_answer(store: &Store) {
     let l = store.open();
-    let (run, _) = l.open_run("c", t(10, 0), 48, t(9, 0)).unwrap();
-    let news: Vec<_> = (0..48u32)
-        .map(|i| new_delivery(run, &format!("e{i}"), Lang::Ii, &["513431100"], i + 1))
-        .collect();
-    let ids: Vec<_> = l
-        .record_deliveries(&news, t(9, 0))
-        .unwrap()
-        .into_iter()
-        .map(|(d, _)| d)
-        .collect();
+    let ids = deliveries(l.as_ref(), 48);
     let answers: Vec<(usize, i64, Option<shengbo::ledger::DeliveryId>)> = std::thread::scope(|s| {
         let handles: Vec<_> = ids
             .chunks(6)
@@ -79,12 +70,7 @@ fn writes_arriving_together_each_get_their_own_answer(store: &Store) {
                 s.spawn(move || {
                     let mut out = Vec::new();
                     for (j, d) in chunk.iter().enumerate() {
-                        let settled = Settled {
-                            attempt: attempt(d.id, AttemptResult::Delivered),
-                            to: Some((DeliveryState::Delivered, "ResultCode 1".to_string())),
-                            health: None,
-                        };
-                        let id = l.record_settled(&settled).unwrap();
+                        let id = l.record_settled(&delivered(d.id)).unwrap();
                         let found = l.record_state_report(&report(&d.plan.ebm_id, 3, None, &[]));
                         out.push((k * 6 + j, id, found.unwrap()));
                     }
@@ -127,6 +113,16 @@ fn writes_arriving_together_each_get_their_own_answer(store: &Store) {
     }
 }
 
+/// A run with `n` deliveries, one per endpoint `e0`, `e1`, …
+fn deliveries(l: &dyn Ledger, n: u32) -> Vec<shengbo::ledger::Delivery> {
+    let (run, _) = l.open_run("c", t(10, 0), n, t(9, 0)).unwrap();
+    let news: Vec<_> = (0..n)
+        .map(|i| new_delivery(run, &format!("e{i}"), Lang::Ii, &["513431100"], i + 1))
+        .collect();
+    let recorded = l.record_deliveries(&news, t(9, 0)).unwrap();
+    recorded.into_iter().map(|(d, _)| d).collect()
+}
+
 /// A settled, delivered attempt of `d`.
 fn delivered(d: shengbo::ledger::DeliveryId) -> Settled {
     Settled {
@@ -159,16 +155,7 @@ fn until_waiting(watch: &mut postgres::Client, advisory: bool) {
 fn a_group_cut_mid_transaction_loses_and_doubles_nothing() {
     let url = crate::util::pg::fresh_database();
     let l = Store::Postgres(url.clone()).open();
-    let (run, _) = l.open_run("c", t(10, 0), 40, t(9, 0)).unwrap();
-    let news: Vec<_> = (0..40u32)
-        .map(|i| new_delivery(run, &format!("e{i}"), Lang::Ii, &["513431100"], i + 1))
-        .collect();
-    let ids: Vec<_> = l
-        .record_deliveries(&news, t(9, 0))
-        .unwrap()
-        .into_iter()
-        .map(|(d, _)| d.id)
-        .collect();
+    let ids: Vec<_> = deliveries(l.as_ref(), 40).iter().map(|d| d.id).collect();
     let (mut admin, mut watch) = (crate::util::pg::client(&url), crate::util::pg::client(&url));
     admin
         .batch_execute(
