@@ -13,7 +13,7 @@ use super::super::queries::{ms, parse_state};
 use super::super::write::report_target;
 use super::super::{DeliveryId, Result, Settled, StateReport};
 use super::pool::{Pool, prepared};
-use super::{queries, write};
+use super::write;
 
 impl GroupConn for Client {
     const BEGIN: &'static str = "BEGIN";
@@ -24,10 +24,11 @@ impl GroupConn for Client {
 
     fn settled(&mut self, settled: &Settled) -> Result<i64> {
         let c = self;
-        let id = write::insert_attempt(c, &settled.attempt)?;
-        if let Some((to, why)) = &settled.to {
+        // With a state to move to, the delivery's row is locked and its state read by the
+        // attempt's insert.
+        let (id, from) = write::insert_attempt(c, &settled.attempt, settled.to.is_some())?;
+        if let (Some((to, why)), Some(from)) = (&settled.to, from) {
             let (d, now) = (settled.attempt.delivery, settled.attempt.finished_at);
-            let from = queries::delivery_state(c, d)?;
             // A state report may have moved the delivery past what this reply says.
             if !to.can_go_to(from) {
                 write::transition_from(c, d, from, *to, Some(why), now)?;
@@ -41,22 +42,19 @@ impl GroupConn for Client {
 
     fn report(&mut self, report: &StateReport) -> Result<Option<DeliveryId>> {
         let c = self;
-        let select = prepared(
-            c,
-            "SELECT id, state FROM deliveries WHERE ebm_id = $1 FOR UPDATE",
-        )?;
-        let found = c.query_opt(&select, &[&report.ebm_id])?;
-        let found = found.map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
+        // One statement: the delivery the EBMID names locked and read, the report stored.
         let insert = prepared(
             c,
-            "INSERT INTO state_reports (delivery_id, ebm_id, reported_ms, brd_state_code,
-                 description, coverage_rate, area_codes, terminals, raw)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "WITH d AS (SELECT id, state FROM deliveries WHERE ebm_id = $1 FOR UPDATE),
+                  r AS (INSERT INTO state_reports (delivery_id, ebm_id, reported_ms,
+                            brd_state_code, description, coverage_rate, area_codes, terminals,
+                            raw)
+                        VALUES ((SELECT id FROM d), $1, $2, $3, $4, $5, $6, $7, $8))
+             SELECT id, state FROM d",
         )?;
-        c.execute(
+        let found = c.query_opt(
             &insert,
             &[
-                &found.as_ref().map(|f| f.0),
                 &report.ebm_id,
                 &ms(report.reported_at),
                 &i64::from(report.brd_state_code),
@@ -69,6 +67,7 @@ impl GroupConn for Client {
                 &report.raw,
             ],
         )?;
+        let found = found.map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
         let Some((id, state)) = found else {
             tracing::warn!(ebm_id = %report.ebm_id, "state report for an unknown message");
             return Ok(None);

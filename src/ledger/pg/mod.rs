@@ -96,7 +96,7 @@ impl PgLedger {
     }
 
     /// Run `f` on the pool between groups ([`group`]): a write that locks many deliveries at
-    /// once (a run's leases) and a group locking some of them in another order would deadlock
+    /// once (a run's leases, the overdue ones) and a group locking some of them in another order would deadlock
     /// (each waiting a second for PostgreSQL to break the tie); taking turns, they never do.
     fn in_turn<T: Send + 'static>(
         &self,
@@ -261,7 +261,8 @@ impl Ledger for PgLedger {
 
     fn record_attempt(&self, a: &NewAttempt) -> Result<i64> {
         let a = a.clone();
-        self.pool.call(move |c| write::insert_attempt(c, &a))
+        self.pool
+            .call(move |c| Ok(write::insert_attempt(c, &a, false)?.0))
     }
 
     fn record_settled(&self, settled: &Settled) -> Result<i64> {
@@ -331,7 +332,7 @@ impl Ledger for PgLedger {
     }
 
     fn expire_overdue(&self, now: DateTime<Utc>) -> Result<Vec<DeliveryId>> {
-        self.pool.call(move |c| {
+        self.in_turn(move |c| {
             let mut tx = c.transaction()?;
             let rows = tx.query(
                 "SELECT id FROM deliveries WHERE state = 'pending' AND air_by_ms <= $1

@@ -133,7 +133,9 @@ pub(super) fn deliveries_where(
     let sql = format!(
         "SELECT {DELIVERY_COLS} FROM deliveries d WHERE {filter} ORDER BY d.air_by_ms, d.id"
     );
-    c.query(&sql, p)?.iter().map(delivery_row).collect()
+    // Prepared once per connection: recording a run reads each delivery back after its insert.
+    let select = prepared(c, &sql)?;
+    c.query(&select, p)?.iter().map(delivery_row).collect()
 }
 
 pub(super) fn attempts(c: &mut impl GenericClient, delivery: DeliveryId) -> Result<Vec<Attempt>> {

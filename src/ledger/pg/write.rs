@@ -50,14 +50,27 @@ pub(super) fn transition_from(
     Ok(true)
 }
 
-/// Insert one attempt; an unknown delivery is named as such.
-pub(super) fn insert_attempt(c: &mut impl GenericClient, a: &NewAttempt) -> Result<i64> {
-    let insert = prepared(
-        c,
-        "INSERT INTO attempts (delivery_id, started_ms, finished_ms, outcome, code,
-             latency_ms, error, instance)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-    )?;
+/// Insert one attempt; an unknown delivery is named as such. With `lock`, the same statement
+/// (one round trip) also reads its delivery's state and locks the delivery's row.
+pub(super) fn insert_attempt(
+    c: &mut impl GenericClient,
+    a: &NewAttempt,
+    lock: bool,
+) -> Result<(i64, Option<DeliveryState>)> {
+    const INSERT: &str = "INSERT INTO attempts (delivery_id, started_ms, finished_ms, outcome,
+             code, latency_ms, error, instance)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+    let insert = if lock {
+        prepared(
+            c,
+            &format!(
+                "WITH a AS ({INSERT}) SELECT a.id, d.state FROM a JOIN deliveries d ON d.id = $1
+                 FOR UPDATE OF d"
+            ),
+        )?
+    } else {
+        prepared(c, INSERT)?
+    };
     let row = c
         .query_one(
             &insert,
@@ -78,7 +91,14 @@ pub(super) fn insert_attempt(c: &mut impl GenericClient, a: &NewAttempt) -> Resu
             }
             _ => e.into(),
         })?;
-    Ok(row.get(0))
+    let state = if lock {
+        Some(super::super::queries::parse_state(
+            &row.get::<_, String>(1),
+        )?)
+    } else {
+        None
+    };
+    Ok((row.get(0), state))
 }
 
 /// Write an endpoint's health; with `keep_seen`, a `last_seen` of `None` keeps the recorded one.
@@ -311,12 +331,16 @@ fn record_delivery_in(
     new: &NewDelivery,
     now: DateTime<Utc>,
 ) -> Result<(Delivery, bool)> {
-    let inserted = tx.query_opt(
+    let insert = prepared(
+        tx,
         "INSERT INTO deliveries (run_id, endpoint, lang, message, ebd_id, ebm_id,
              related_ebm_id, window_start_ms, window_end_ms, air_by_ms, payload_digest,
              created_ms, updated_ms, segment, repeat_index)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)
          ON CONFLICT (run_id, endpoint, segment) DO NOTHING RETURNING id",
+    )?;
+    let inserted = tx.query_opt(
+        &insert,
         &[
             &new.run.0,
             &new.endpoint,
@@ -337,12 +361,13 @@ fn record_delivery_in(
     let created = inserted.is_some();
     if let Some(row) = inserted {
         let id: i64 = row.get(0);
+        let township_row = prepared(
+            tx,
+            "INSERT INTO delivery_townships (delivery_id, township) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING",
+        )?;
         for township in &new.townships {
-            tx.execute(
-                "INSERT INTO delivery_townships (delivery_id, township) VALUES ($1, $2)
-                 ON CONFLICT DO NOTHING",
-                &[&id, township],
-            )?;
+            tx.execute(&township_row, &[&id, township])?;
         }
     }
     let found = queries::deliveries_where(

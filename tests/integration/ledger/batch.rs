@@ -89,6 +89,12 @@ fn writes_arriving_together_each_get_their_own_answer(store: &Store) {
             matches!(bad, Err(LedgerError::UnknownDelivery(d)) if d == unknown),
             "{bad:?}"
         );
+        // The same with a state to move to.
+        let bad = l.record_settled(&delivered(unknown));
+        assert!(
+            matches!(bad, Err(LedgerError::UnknownDelivery(d)) if d == unknown),
+            "{bad:?}"
+        );
         handles
             .into_iter()
             .flat_map(|h| h.join().unwrap())
