@@ -14,7 +14,7 @@
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::{Mutex, MutexGuard};
 
-use super::{DeliveryId, Result, Settled, StateReport};
+use super::{DeliveryId, LedgerError, Result, Settled, StateReport};
 
 /// A connection that can hold a group's transaction: each store's statements for the two
 /// writes, run inside the transaction the group opened.
@@ -27,6 +27,11 @@ pub(super) trait GroupConn {
     fn settled(&mut self, settled: &Settled) -> Result<i64>;
     /// Record a state report; the delivery it names, if any.
     fn report(&mut self, report: &StateReport) -> Result<Option<DeliveryId>>;
+    /// Whether `e` only says the write lost a race with another transaction (a deadlock broken
+    /// by the database): it is then tried again alone after its group.
+    fn lost_race(_e: &LedgerError) -> bool {
+        false
+    }
 }
 
 /// Where a queued write's answer goes, and the answer kept until its transaction commits.
@@ -37,6 +42,10 @@ pub(super) struct Reply<R> {
 }
 
 impl<R> Reply<R> {
+    fn lost_race<C: GroupConn>(&self) -> bool {
+        matches!(&self.kept, Some(Err(e)) if C::lost_race(e))
+    }
+
     /// Keep `answer` for after the commit; true when the write worked.
     fn keep(&mut self, answer: Result<R>) -> bool {
         let ok = answer.is_ok();
@@ -64,6 +73,13 @@ impl Waiting {
         match self {
             Waiting::Settled(s, r) => r.keep(conn.settled(s)),
             Waiting::Report(s, r) => r.keep(conn.report(s)),
+        }
+    }
+
+    fn lost_race<C: GroupConn>(&self) -> bool {
+        match self {
+            Waiting::Settled(_, r) => r.lost_race::<C>(),
+            Waiting::Report(_, r) => r.lost_race::<C>(),
         }
     }
 
@@ -189,7 +205,13 @@ pub(super) fn commit<C: GroupConn>(conn: &mut C, mut batch: Vec<Waiting>) -> Res
     };
     match together() {
         Ok(()) => {
-            batch.into_iter().for_each(Waiting::answer);
+            for w in batch {
+                if w.lost_race::<C>() {
+                    w.alone(conn);
+                } else {
+                    w.answer();
+                }
+            }
             Ok(())
         }
         Err(e) => {

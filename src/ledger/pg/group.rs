@@ -8,10 +8,13 @@
 
 use postgres::Client;
 
-use super::super::group::{self, GroupConn, Waiting};
+use std::hash::{Hash, Hasher};
+use std::sync::{Mutex, MutexGuard};
+
+use super::super::group::{self, Group, GroupConn, Waiting};
 use super::super::queries::{ms, parse_state};
 use super::super::write::report_target;
-use super::super::{DeliveryId, Result, Settled, StateReport};
+use super::super::{DeliveryId, LedgerError, Result, Settled, StateReport};
 use super::pool::{Pool, prepared};
 use super::write;
 
@@ -20,6 +23,12 @@ impl GroupConn for Client {
 
     fn run(&mut self, sql: &str) -> Result<()> {
         Ok(self.batch_execute(sql)?)
+    }
+
+    fn lost_race(e: &LedgerError) -> bool {
+        use postgres::error::SqlState;
+        matches!(e, LedgerError::Postgres(e)
+            if matches!(e.code(), Some(&SqlState::T_R_DEADLOCK_DETECTED | &SqlState::T_R_SERIALIZATION_FAILURE)))
     }
 
     fn settled(&mut self, settled: &Settled) -> Result<i64> {
@@ -87,9 +96,51 @@ impl GroupConn for Client {
     }
 }
 
+/// Groups sent to the pool at once, each on its own connection (the pool has
+/// [`super::CONNECTIONS`]; one or more stay for reads and other writes).
+const LANES: usize = 2;
+
+/// The per-delivery writes' lanes, each a queue and the right to send its next group. One
+/// endpoint's writes take one lane (its health row is locked in one lane only) and each group
+/// locks its rows in the order the writes came, so groups of two lanes rarely wait on each
+/// other; when they deadlock, the write PostgreSQL picks is tried again alone.
+#[derive(Debug, Default)]
+pub(super) struct Lanes {
+    lanes: [(Group, Mutex<()>); LANES],
+}
+
+impl Lanes {
+    fn lane(&self, key: impl Hash) -> &(Group, Mutex<()>) {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut h);
+        &self.lanes[(h.finish() % LANES as u64) as usize]
+    }
+
+    pub(super) fn settled(&self, pool: &Pool, settled: &Settled) -> Result<i64> {
+        let (group, slot) = match &settled.health {
+            Some(h) => self.lane(&h.endpoint),
+            None => self.lane(settled.attempt.delivery.0),
+        };
+        group.settled(slot, settled, |_, batch| commit(pool, batch))
+    }
+
+    pub(super) fn report(&self, pool: &Pool, report: &StateReport) -> Result<Option<DeliveryId>> {
+        let (group, slot) = self.lane(&report.ebm_id);
+        group.report(slot, report, |_, batch| commit(pool, batch))
+    }
+
+    /// Every lane, held: no group runs until they are dropped.
+    pub(super) fn hold(&self) -> Vec<MutexGuard<'_, ()>> {
+        self.lanes
+            .iter()
+            .map(|(_, slot)| slot.lock().unwrap_or_else(|e| e.into_inner()))
+            .collect()
+    }
+}
+
 /// Commit `batch` as one job on the pool. The group's error, if any, goes back to the pool (so
 /// a connection that broke under it is opened again); each writer has its own answer.
-pub(super) fn commit(pool: &Pool, batch: Vec<Waiting>) {
+fn commit(pool: &Pool, batch: Vec<Waiting>) {
     if let Err(e) = pool.call(move |c| group::commit(c, batch)) {
         tracing::debug!(error = %e, "ledger group answered alone");
     }

@@ -18,12 +18,9 @@ mod queries;
 pub mod schema;
 mod write;
 
-use std::sync::Mutex;
-
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::cancels::{Cancel, CancelState, NewCancel};
-use super::group::Group;
 use super::queries::ms;
 use super::sequences::{self, IdBlocks};
 use super::{
@@ -31,6 +28,7 @@ use super::{
     LedgerError, NewAttempt, NewDelivery, ReachRow, Result, Run, RunId, RunSummary, Settled,
     StateReport, TownshipOutcome,
 };
+use group::Lanes;
 use pool::Pool;
 
 /// Connections each instance keeps open.
@@ -41,10 +39,8 @@ pub struct PgLedger {
     pool: Pool,
     target: String,
     ids: IdBlocks,
-    /// Per-delivery writes waiting for a transaction, and the right to send one group at a
-    /// time to the pool ([`group`]).
-    group: Group,
-    writing: Mutex<()>,
+    /// Per-delivery writes waiting for a transaction, in lanes ([`group`]).
+    lanes: Lanes,
 }
 
 impl std::fmt::Debug for PgLedger {
@@ -85,8 +81,7 @@ impl PgLedger {
             pool,
             target,
             ids: IdBlocks::default(),
-            group: Group::default(),
-            writing: Mutex::new(()),
+            lanes: Lanes::default(),
         })
     }
 
@@ -102,7 +97,7 @@ impl PgLedger {
         &self,
         f: impl FnOnce(&mut postgres::Client) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let _turn = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let _turn = self.lanes.hold();
         self.pool.call(f)
     }
 
@@ -266,10 +261,7 @@ impl Ledger for PgLedger {
     }
 
     fn record_settled(&self, settled: &Settled) -> Result<i64> {
-        let pool = &self.pool;
-        self.group.settled(&self.writing, settled, |_, batch| {
-            group::commit(pool, batch)
-        })
+        self.lanes.settled(&self.pool, settled)
     }
 
     fn attempts(&self, delivery: DeliveryId) -> Result<Vec<Attempt>> {
@@ -277,9 +269,7 @@ impl Ledger for PgLedger {
     }
 
     fn record_state_report(&self, report: &StateReport) -> Result<Option<DeliveryId>> {
-        let pool = &self.pool;
-        self.group
-            .report(&self.writing, report, |_, batch| group::commit(pool, batch))
+        self.lanes.report(&self.pool, report)
     }
 
     fn state_reports(&self, delivery: DeliveryId) -> Result<Vec<StateReport>> {
