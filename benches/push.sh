@@ -7,6 +7,7 @@
 #
 #   benches/push.sh [N]        (default 10000: 20,000 messages from three sender codes)
 #   LEDGER=postgres benches/push.sh [N]
+#   LEDGER=postgres INSTANCES=2 benches/push.sh [N]
 #
 # LEDGER picks the ledger: `sqlite` (the default: the project's embedded file), `postgres` (a
 # throwaway PostgreSQL cluster on loopback, started as the tests start theirs — initdb and pg_ctl
@@ -22,6 +23,8 @@
 set -euo pipefail
 N=${1:-10000}
 LEDGER=${LEDGER:-sqlite}
+INSTANCES=${INSTANCES:-1}
+case $INSTANCES in 1 | 2) ;; *) echo "benches/push.sh: INSTANCES is 1 or 2" >&2; exit 2 ;; esac
 case "$LEDGER" in
   sqlite | postgres | postgres://* | postgresql://*) ;;
   *) echo "LEDGER \`$LEDGER\`: expected sqlite, postgres or postgres://USER@HOST:PORT/DATABASE" >&2
@@ -118,9 +121,20 @@ AT=$(date -u +%Y-%m-%dT%H:%M:00Z)
 echo "## push fan-out: $N endpoints, $((N * 2)) deliveries, $(nproc) cores, ledger $LEDGER"
 echo "load average before the run: $(load)"
 START=$(date +%s.%N)
-/usr/bin/time -v "$BIN" --root "$WORK" "${LEDGER_ARGS[@]}" run --once --campaign bench --at "$AT" \
-  --sim "http://127.0.0.1:$PORT" --speed 600 --wait 7200 >"$WORK/run.out" 2>"$WORK/run.err" || true
+# INSTANCES=2: a second `run --once` of the same occurrence under another instance name, started
+# with the first, sharing the ledger (PostgreSQL): the run is recorded once, and each delivery is
+# sent by whichever instance holds its lease.
+pushers=()
+for i in $(seq "$INSTANCES"); do
+  /usr/bin/time -v "$BIN" --root "$WORK" "${LEDGER_ARGS[@]}" run --once --campaign bench --at "$AT" \
+    --sim "http://127.0.0.1:$PORT" --speed 600 --wait 7200 --instance "bench-$i" \
+    >"$WORK/run$i.out" 2>"$WORK/run$i.err" &
+  pushers+=($!)
+done
+for p in "${pushers[@]}"; do wait "$p" || true; done
 END=$(date +%s.%N)
+cp "$WORK/run1.out" "$WORK/run.out"
+cp "$WORK/run1.err" "$WORK/run.err"
 grep -E "^(deliveries|reach):" "$WORK/run.out" || tail -5 "$WORK/run.err"
 echo "load average after the run: $(load)"
 query "SELECT latency_ms FROM attempts" >"$WORK/latency.txt"
@@ -144,8 +158,11 @@ print(f"before the first attempt (loading, planning, recording): {first / 1000 -
       f"after the last (state requests, closing): {end - last / 1000:.1f} s")
 open(f"{work}/rates.txt", "w").write(f"{n / wall} {len(lat) / push_s}\n")
 EOF
-grep -E "Maximum resident set size" "$WORK/run.err" | sed 's/^\s*/peak memory: /'
-grep -E "(User|System) time|Percent of CPU" "$WORK/run.err" | sed 's/^\s*/pusher: /'
+for i in $(seq "$INSTANCES"); do
+  grep -E "Maximum resident set size" "$WORK/run$i.err" | sed "s/^\s*/peak memory (instance $i): /"
+  grep -E "(User|System) time|Percent of CPU" "$WORK/run$i.err" | sed "s/^\s*/pusher $i: /"
+  echo "attempts by instance $i: $(query "SELECT count(*) FROM attempts WHERE instance = 'bench-$i'")"
+done
 
 # The loopback ceiling: capture the two real packages of one delivery pair (Yi and Mandarin, as
 # the run sends them), then post them with wrk, alternating.

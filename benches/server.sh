@@ -7,8 +7,10 @@
 #
 # ROUNDS=n alternates the targets n times after the table (see the end): on a shared machine,
 # where the load moves between two 10 s runs, the median of those ratios is the one to trust.
-# SERVE_ARGS="..." passes flags to `serve`. Each shengbo row also gives the server's context
-# switches per request (all its threads, voluntary and not, from /proc).
+# SERVE_ARGS="..." passes flags to `serve`. Each row also gives the server's context switches per
+# request (all its threads, voluntary and not) and its CPU time per request, user and system
+# (from /proc; for nginx, its one worker process): figures that compare across machines where
+# requests/s do not.
 # SHENGBO_BIN=path benchmarks that binary instead of building the release one (e.g. an older
 # build, to compare before and after under the same machine load).
 #
@@ -85,20 +87,29 @@ nginx_etag=$(curl -fsI http://127.0.0.1:18472/playlist.m3u8 | tr -d '\r' | awk -
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -H "If-None-Match: $etag" "http://127.0.0.1:18471$path")" = 304 ]
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $nginx_etag" http://127.0.0.1:18472/playlist.m3u8)" = 304 ]
 
-switches() { # the server's context switches so far, all threads
-    cat /proc/"$server_pid"/task/*/status 2>/dev/null | awk '/ctxt_switches/{n+=$2} END{print n+0}'
+switches() { # pid: its context switches so far, all threads
+    cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/{n+=$2} END{print n+0}'
 }
+cpu() { # pid: its user and system CPU time so far, in clock ticks (all threads, not children)
+    awk '{print $14, $15}' /proc/"$1"/stat
+}
+# nginx's worker (one, `worker_processes 1`): its process serves every request.
+nginx_worker=$(pgrep -P "$nginx_pid" | head -n 1)
+hz=$(getconf CLK_TCK)
 declare -A rate p99s
 run() { # key name url [headers...]
     local key=$1 name=$2 url=$3
     shift 3
     local args=()
     for h in "$@"; do args+=(-H "$h"); done
-    local out
-    local cs0 cs1
-    cs0=$(switches)
+    local out pid=$server_pid
+    [[ $key == n* ]] && pid=$nginx_worker
+    local cs0 cs1 u0 s0 u1 s1
+    cs0=$(switches "$pid")
+    read -r u0 s0 < <(cpu "$pid")
     out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "${args[@]}" "$url")
-    cs1=$(switches)
+    cs1=$(switches "$pid")
+    read -r u1 s1 < <(cpu "$pid")
     local rps p50 p99 non2xx
     rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
     p50=$(awk '$1=="50%"{print $2}' <<<"$out")
@@ -106,16 +117,19 @@ run() { # key name url [headers...]
     non2xx=$(awk '/Non-2xx or 3xx/{print $NF}' <<<"$out")
     rate[$key]=$rps
     p99s[$key]=$p99
-    local per="-"
-    [[ $key == s* ]] && per=$(awk -v c=$((cs1 - cs0)) -v r="$rps" -v s="$secs" 'BEGIN { printf "%.2f", c / (r * s) }')
-    printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}" "$per"
+    local per cpu_per
+    per=$(awk -v c=$((cs1 - cs0)) -v r="$rps" -v s="$secs" 'BEGIN { printf "%.2f", c / (r * s) }')
+    # CPU per request in µs, user + system: what the request costs the server, whatever the load.
+    cpu_per=$(awk -v u=$((u1 - u0)) -v k=$((s1 - s0)) -v r="$rps" -v s="$secs" -v hz="$hz" \
+        'BEGIN { n = r * s; printf "%.1f + %.1f", 1e6 * u / hz / n, 1e6 * k / hz / n }')
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}" "$per" "$cpu_per"
 }
 
 bytes=$(wc -c <"$work/www/playlist.m3u8")
 echo "playlist.m3u8 of $township: $bytes bytes; wrk -t$threads -c$conns -d${secs}s; $(nproc) cores; $(date -u +%F); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| target | requests/s | p50 | p99 | non-2xx/3xx | server switches/request |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+echo "| target | requests/s | p50 | p99 | non-2xx/3xx | server switches/request | server CPU µs/request (user + sys) |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 run s200 "shengbo 200 (full)" "http://127.0.0.1:18471$path" "Authorization: Bearer $token"
 run s304 "shengbo 304 (If-None-Match)" "http://127.0.0.1:18471$path" "Authorization: Bearer $token" "If-None-Match: $etag"
 run n200 "nginx 200 (static file)" "http://127.0.0.1:18472/playlist.m3u8"

@@ -4,7 +4,36 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// jemalloc rather than glibc's malloc: glibc's per-thread arenas keep what a burst of
+/// connections or a large push run freed, so a long-running `serve` never gives it back; jemalloc
+/// hands freed pages back to the system from its own background thread (see [`return_freed`]).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// How long freed pages stay with the allocator before they go back to the system. jemalloc's
+/// default, 10 s, keeps a push run's freed packages resident while the next phase allocates
+/// (a 10,000-endpoint run peaked 30 MB higher); a second costs a few more `madvise` calls.
+const DECAY_MS: isize = 1_000;
+
+/// Set [`DECAY_MS`] for every arena, before any other thread starts. Failing that (a build
+/// under another allocator), the defaults stay: the setting is about memory, not correctness.
+fn return_freed() {
+    use tikv_jemalloc_ctl::{Access as _, AsName as _};
+    // New arenas take the `arenas.*` defaults; arena 0 exists already.
+    for key in [
+        "arenas.dirty_decay_ms\0",
+        "arenas.muzzy_decay_ms\0",
+        "arena.0.dirty_decay_ms\0",
+        "arena.0.muzzy_decay_ms\0",
+    ] {
+        let muzzy = key.contains("muzzy");
+        let value = if muzzy { 0 } else { DECAY_MS };
+        let _ = key.as_bytes().name().write(value);
+    }
+}
+
 fn main() -> ExitCode {
+    return_freed();
     quiet_on_closed_stdout();
     let cli = shengbo::cli::Cli::parse();
     shengbo::cli::init_tracing(cli.global.verbose);

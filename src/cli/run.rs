@@ -48,6 +48,11 @@ pub struct Args {
     /// Print the outcome as JSON.
     #[arg(long)]
     pub json: bool,
+    /// The name this process holds its delivery leases under and records on its attempts, as
+    /// `serve --instance` (default: the host name). Two processes pushing into one shared
+    /// ledger from the same host need different names.
+    #[arg(long, env = "SHENGBO_INSTANCE", value_parser = super::serve::parse_instance)]
+    pub instance: Option<String>,
 }
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
@@ -62,7 +67,10 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let root = global.root.clone();
     let project = load_project(&root, &global.data_dir())?;
     let registry = load_registry(&root, &project.directory, args.sim.as_deref())?;
-    let pusher = pusher(global, registry)?;
+    let mut pusher = pusher(global, registry)?;
+    if let Some(name) = &args.instance {
+        pusher.instance = name.as_str().into();
+    }
     let now = Utc::now();
     let picks = pick(
         &project.campaigns,

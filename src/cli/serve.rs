@@ -50,7 +50,7 @@ pub struct Args {
 #[error("an instance name is 1–64 characters of A-Z a-z 0-9 . _ : -")]
 pub struct InstanceError;
 
-fn parse_instance(s: &str) -> Result<String, InstanceError> {
+pub(crate) fn parse_instance(s: &str) -> Result<String, InstanceError> {
     let ok = (1..=64).contains(&s.len())
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'));
@@ -63,6 +63,10 @@ fn parse_instance(s: &str) -> Result<String, InstanceError> {
 
 pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     let rt = super::runtime()?;
+    let stop = {
+        let _in_runtime = rt.enter();
+        shutdown_signal()
+    };
     let listener = rt
         .block_on(tokio::net::TcpListener::bind(args.listen))
         .with_context(|| crate::t!("serve-cannot-listen", addr = args.listen.to_string()))?;
@@ -90,11 +94,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         config.metrics.set_instance(&name);
         config.instance = name;
     }
-    match rt.block_on(crate::service::serve(
-        config,
-        Clock::system(),
-        shutdown_signal(),
-    )) {
+    match rt.block_on(crate::service::serve(config, Clock::system(), stop)) {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {
             if let Some(diags) = e.diagnostics() {
@@ -109,24 +109,27 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called (inside the runtime),
+/// not when the future is first polled: `serve` calls it before it says where it listens, so a
+/// SIGTERM sent as soon as the server answers stops it gracefully, never by the default action.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut streams: Vec<_> = [SignalKind::interrupt(), SignalKind::terminate()]
+            .into_iter()
+            .filter_map(|kind| signal(kind).ok())
+            .collect();
+        async move {
+            if streams.is_empty() {
+                return std::future::pending().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            let any = streams.iter_mut().map(|s| Box::pin(s.recv()));
+            futures_util::future::select_all(any).await;
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -22,6 +22,7 @@ use crate::directory::Directory;
 use crate::ebd::{EbdProfile, IdError};
 use crate::endpoint::Registry;
 use crate::ledger::{Ledger, LedgerError, Run};
+use crate::plan::Broadcast;
 use crate::schedule::Campaign;
 use crate::transport::Router;
 
@@ -174,11 +175,14 @@ impl Pusher {
             from,
             to,
         );
-        let broadcasts: Vec<_> = plan
+        // Only this occurrence's broadcasts are kept: the rest of the window's plan (every
+        // campaign, every slot in it) is dropped here, before the run's content is built.
+        let kept: Vec<Broadcast> = plan
             .broadcasts
-            .iter()
+            .into_iter()
             .filter(|b| b.campaign == campaign && b.start == occurrence)
             .collect();
+        let broadcasts: Vec<&Broadcast> = kept.iter().collect();
         if broadcasts.is_empty() {
             return Ok(None);
         }
@@ -226,7 +230,7 @@ impl Pusher {
         if permit == version::Permit::Adopted {
             self.adopted(&run, ours);
         }
-        let deliveries = self.record(&run, &by_endpoint, air_by, now)?;
+        let deliveries = self.record(&run, by_endpoint, air_by, now)?;
         tracing::info!(run = %run.id, campaign, %occurrence, deliveries = deliveries.len(),
             unserved = drafts.unserved.len(), "run recorded");
         Ok(Some(PreparedRun {

@@ -40,11 +40,12 @@ struct Fresh {
 impl Pusher {
     /// Record every draft of `run` (idempotent) and return the deliveries with their payloads.
     /// `by_endpoint` holds each endpoint's segments in airing order; a segment and its partner
-    /// are recorded together so each names the other.
+    /// are recorded together so each names the other. The drafts are consumed as they are
+    /// recorded, so a large run never holds all of its drafts and all of its payloads at once.
     pub fn record(
         &self,
         run: &Run,
-        by_endpoint: &[Vec<Draft>],
+        by_endpoint: Vec<Vec<Draft>>,
         air_by: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<DeliveryJob>, PushError> {
@@ -71,7 +72,10 @@ impl Pusher {
             }
         }
         self.flush(&mut batch, &mut out, now)?;
-        Ok(out.into_iter().flatten().collect())
+        // Every place is filled by now. `filter_map` collects in place (`flatten` would copy
+        // the run's jobs into a second vector).
+        #[allow(clippy::filter_map_identity)]
+        Ok(out.into_iter().filter_map(|job| job).collect())
     }
 
     /// Write the fresh deliveries of `batch` in one ledger transaction and put each, with its
@@ -341,18 +345,18 @@ fn exhausted(what: &'static str, day: NaiveDate, max: u32, senders: &[Ebrid]) ->
 }
 
 /// An endpoint's segments as pairs (a segment with its partner) and lone segments, in order.
-fn pairs(segments: &[Draft]) -> Vec<Vec<Draft>> {
+fn pairs(segments: Vec<Draft>) -> Vec<Vec<Draft>> {
     let mut out: Vec<Vec<Draft>> = Vec::new();
     for d in segments {
         match d.partner {
             Some(p) if p < d.segment => {
                 if let Some(pair) = out.iter_mut().find(|g| g[0].segment == p) {
-                    pair.push(d.clone());
+                    pair.push(d);
                     continue;
                 }
-                out.push(vec![d.clone()]);
+                out.push(vec![d]);
             }
-            _ => out.push(vec![d.clone()]),
+            _ => out.push(vec![d]),
         }
     }
     out

@@ -126,13 +126,26 @@ async fn happy_path_reaches_every_township_of_the_prefecture() {
     let sim = start_sim(Faults::default(), 120.0).await;
     let proj = project(&drill_campaign("all = true"), None);
     let at = this_minute();
-    let out = run_once(proj.path(), &sim.url, at, &[]).await;
+    let out = run_once(proj.path(), &sim.url, at, &["--instance", "county-a"]).await;
     let stdout = util::stdout(&out);
     assert_eq!(
         out.status.code(),
         Some(0),
         "{stdout}\n{}",
         util::stderr(&out)
+    );
+    let by: Vec<String> = rusqlite::Connection::open(ledger_path(proj.path()))
+        .unwrap()
+        .prepare("SELECT DISTINCT instance FROM attempts")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        by,
+        ["county-a"],
+        "every attempt is recorded under --instance"
     );
     assert!(
         stdout.contains("(100.0%) in 304 of 304 targeted townships; played in 304 townships"),

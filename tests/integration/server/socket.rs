@@ -311,3 +311,33 @@ fn serve_no_schedule_runs_alone_and_stops_on_sigterm() {
         "a mirror creates no ledger"
     );
 }
+
+#[test]
+fn sigterm_as_soon_as_serve_says_where_it_listens_is_a_graceful_stop() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = crate::util::shengbo()
+        .args(["serve", "--no-schedule", "--listen", "127.0.0.1:0"])
+        .env("SHENGBO_ROOT", env!("CARGO_MANIFEST_DIR"))
+        .env("SHENGBO_DATA_DIR", dir.path())
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    assert!(
+        lines
+            .by_ref()
+            .map_while(Result::ok)
+            .any(|l| l.starts_with("listening on ")),
+        "the server says where it listens"
+    );
+    // At once: the handlers must already be installed, or the default action kills it.
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful exit on SIGTERM: {status:?}");
+}
