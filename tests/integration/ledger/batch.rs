@@ -1,6 +1,7 @@
 //! A run's deliveries recorded in one transaction per batch: all of a batch or none, a repeated
 //! delivery found with its first ids; per-delivery writes arriving together, each with its own
-//! answer; a group whose connection is cut mid-transaction losing and doubling nothing.
+//! answer; a group whose connection is cut mid-transaction losing and doubling nothing; a write
+//! that loses a deadlock written again.
 
 use super::*;
 
@@ -283,5 +284,47 @@ fn a_group_cut_mid_transaction_loses_and_doubles_nothing() {
     assert!(
         cut_after_some > 0,
         "no group was cut after some of its writes"
+    );
+}
+
+/// On PostgreSQL, a write that PostgreSQL picks to break a deadlock is written again alone and
+/// answers `Ok`: another transaction holds what the write's transition waits for (a trigger
+/// takes an advisory lock the test holds) and then asks for the delivery the write locked.
+#[test]
+fn a_write_losing_a_deadlock_is_written_again() {
+    let url = crate::util::pg::fresh_database();
+    let l = Store::Postgres(url.clone()).open();
+    let d = deliveries(l.as_ref(), 1)[0].id;
+    let (mut other, mut look) = (crate::util::pg::client(&url), crate::util::pg::client(&url));
+    other
+        .batch_execute(
+            "CREATE FUNCTION stop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+                 PERFORM pg_advisory_xact_lock(2);
+                 RETURN NEW;
+             END $$;
+             CREATE TRIGGER stop BEFORE UPDATE ON deliveries
+                 FOR EACH ROW EXECUTE FUNCTION stop();
+             SELECT pg_advisory_lock(2);",
+        )
+        .unwrap();
+    let answer = std::thread::scope(|s| {
+        let write = s.spawn(|| l.record_settled(&delivered(d)));
+        // The write holds its delivery and waits for the advisory lock; asking for the
+        // delivery closes the circle, and PostgreSQL breaks it by failing the write, which
+        // lets go of the delivery: only then is this lock granted.
+        until_waiting(&mut look, true);
+        let mut tx = other.transaction().unwrap();
+        tx.execute("SELECT 1 FROM deliveries WHERE id = $1 FOR UPDATE", &[&d.0])
+            .unwrap();
+        tx.commit().unwrap();
+        other.execute("SELECT pg_advisory_unlock(2)", &[]).unwrap();
+        write.join().unwrap()
+    });
+    let id = answer.unwrap();
+    let recorded = l.attempts(d).unwrap();
+    assert_eq!(recorded.iter().map(|a| a.id).collect::<Vec<_>>(), [id]);
+    assert_eq!(
+        l.delivery(d).unwrap().unwrap().state,
+        DeliveryState::Delivered
     );
 }
