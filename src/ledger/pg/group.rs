@@ -2,14 +2,14 @@
 //! in groups ([`crate::ledger::group`]): each one's statements, run inside the group's
 //! transaction on a pool connection, and the group sent to the pool as one job.
 //!
-//! A group runs on one connection while the others serve reads and other writes. Its rows are
-//! locked as the single writes lock them (`FOR UPDATE`), so instances sharing the database
-//! still take turns on each delivery.
-
-use postgres::Client;
+//! Groups of two lanes run at once, each on one connection, while the others serve reads and
+//! other writes. Their rows are locked as the single writes lock them (`FOR UPDATE`), so
+//! instances sharing the database still take turns on each delivery.
 
 use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, MutexGuard};
+
+use postgres::Client;
 
 use super::super::group::{self, Group, GroupConn, Waiting};
 use super::super::queries::{ms, parse_state};
