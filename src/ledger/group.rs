@@ -1,20 +1,38 @@
-//! Group commit for the SQLite ledger's per-delivery writes (a settled attempt, a state report):
-//! writers arriving while one transaction commits queue up, and the next writer to get the
-//! connection commits all of them in one transaction. A run to 10,000 endpoints then pays for
-//! a few hundred commits, not 20,000, whatever `synchronous` costs per commit.
+//! Group commit for the ledger's per-delivery writes (a settled attempt, a state report), on
+//! both stores: writers arriving while one transaction commits queue up, and the next writer
+//! to get the commit slot commits all of them in one transaction. A run to 10,000 endpoints
+//! then pays for a few hundred commits, not 20,000, whatever a commit costs (SQLite's
+//! `synchronous`, PostgreSQL's WAL flush and round trips).
 //!
 //! Crash safety is that of one transaction per write: a writer returns only after the
 //! transaction holding its write committed. Each write runs under its own savepoint, so one
 //! that fails (an unknown delivery) is rolled back alone and answers with its own error; if the
-//! whole transaction cannot commit, each write of it is tried again alone.
+//! whole transaction cannot commit, each write of it is tried again alone on the same
+//! connection — on PostgreSQL, one that broke answers each write with an error, never runs it
+//! on another connection (a commit whose answer was lost is not written twice).
 
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{Connection, TransactionBehavior};
+use super::{DeliveryId, LedgerError, Result, Settled, StateReport};
 
-use super::write::{report_in, settled_in};
-use super::{DeliveryId, Result, Settled, StateReport};
+/// A connection that can hold a group's transaction: each store's statements for the two
+/// writes, run inside the transaction the group opened.
+pub(super) trait GroupConn {
+    /// The statement that opens a group's transaction.
+    const BEGIN: &'static str;
+    /// Run `sql` (statements without parameters or rows).
+    fn run(&mut self, sql: &str) -> Result<()>;
+    /// Record a settled attempt; its id.
+    fn settled(&mut self, settled: &Settled) -> Result<i64>;
+    /// Record a state report; the delivery it names, if any.
+    fn report(&mut self, report: &StateReport) -> Result<Option<DeliveryId>>;
+    /// Whether `e` only says the write lost a race with another transaction (a deadlock broken
+    /// by the database): it is then tried again alone after its group.
+    fn lost_race(_e: &LedgerError) -> bool {
+        false
+    }
+}
 
 /// Where a queued write's answer goes, and the answer kept until its transaction commits.
 #[derive(Debug)]
@@ -24,8 +42,8 @@ pub(super) struct Reply<R> {
 }
 
 impl<R> Reply<R> {
-    pub(super) fn new(to: SyncSender<Result<R>>) -> Reply<R> {
-        Reply { to, kept: None }
+    fn lost_race<C: GroupConn>(&self) -> bool {
+        matches!(&self.kept, Some(Err(e)) if C::lost_race(e))
     }
 
     /// Keep `answer` for after the commit; true when the write worked.
@@ -51,10 +69,17 @@ pub(super) enum Waiting {
 
 impl Waiting {
     /// Run inside the group's transaction; true when it worked.
-    fn apply(&mut self, conn: &Connection) -> bool {
+    fn apply(&mut self, conn: &mut impl GroupConn) -> bool {
         match self {
-            Waiting::Settled(s, r) => r.keep(settled_in(conn, s)),
-            Waiting::Report(s, r) => r.keep(report_in(conn, s)),
+            Waiting::Settled(s, r) => r.keep(conn.settled(s)),
+            Waiting::Report(s, r) => r.keep(conn.report(s)),
+        }
+    }
+
+    fn lost_race<C: GroupConn>(&self) -> bool {
+        match self {
+            Waiting::Settled(_, r) => r.lost_race::<C>(),
+            Waiting::Report(_, r) => r.lost_race::<C>(),
         }
     }
 
@@ -67,19 +92,21 @@ impl Waiting {
     }
 
     /// Its group could not commit: run it in a transaction of its own and answer.
-    fn alone(self, conn: &mut Connection) {
+    fn alone<C: GroupConn>(self, conn: &mut C) {
         match self {
-            Waiting::Settled(s, r) => drop(r.to.send(alone(conn, |c| settled_in(c, &s)))),
-            Waiting::Report(s, r) => drop(r.to.send(alone(conn, |c| report_in(c, &s)))),
+            Waiting::Settled(s, r) => drop(r.to.send(alone(conn, |c| c.settled(&s)))),
+            Waiting::Report(s, r) => drop(r.to.send(alone(conn, |c| c.report(&s)))),
         }
     }
 }
 
-fn alone<R>(conn: &mut Connection, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let out = f(&tx)?;
-    tx.commit()?;
-    Ok(out)
+fn alone<C: GroupConn, R>(conn: &mut C, f: impl FnOnce(&mut C) -> Result<R>) -> Result<R> {
+    conn.run(C::BEGIN)?;
+    let out = f(conn).and_then(|out| conn.run("COMMIT").map(|()| out));
+    if out.is_err() {
+        let _ = conn.run("ROLLBACK");
+    }
+    out
 }
 
 /// The writes waiting for a transaction.
@@ -89,56 +116,111 @@ pub(super) struct Group {
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding a lock leaves SQLite consistent (transactions roll back).
+    // A panic while holding a lock leaves the database consistent (transactions roll back).
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Group {
-    /// Queue `waiting` (whose reply goes to `answer`) and wait until a transaction holding it
-    /// committed: either another writer's, or this one's, taking every write queued meanwhile.
-    pub(super) fn write<R>(
+    /// Record `settled` in a group (see [`Group::write`]).
+    pub(super) fn settled<S>(
         &self,
-        conn: &Mutex<Connection>,
+        slot: &Mutex<S>,
+        settled: &Settled,
+        commit: impl FnOnce(&mut S, Vec<Waiting>),
+    ) -> Result<i64> {
+        let (to, answer) = mpsc::sync_channel(1);
+        let reply = Reply { to, kept: None };
+        self.write(
+            slot,
+            Waiting::Settled(settled.clone(), reply),
+            answer,
+            commit,
+        )
+    }
+
+    /// Record `report` in a group (see [`Group::write`]).
+    pub(super) fn report<S>(
+        &self,
+        slot: &Mutex<S>,
+        report: &StateReport,
+        commit: impl FnOnce(&mut S, Vec<Waiting>),
+    ) -> Result<Option<DeliveryId>> {
+        let (to, answer) = mpsc::sync_channel(1);
+        let reply = Reply { to, kept: None };
+        self.write(slot, Waiting::Report(report.clone(), reply), answer, commit)
+    }
+
+    /// Queue `waiting` (whose reply goes to `answer`) and wait until a transaction holding it
+    /// committed: either another writer's, or this one's, taking every write queued meanwhile
+    /// and handing them to `commit` while it holds `slot` (SQLite: the connection itself;
+    /// PostgreSQL: the right to send a group to the pool). `commit` answers every write it
+    /// was given before it returns.
+    fn write<R, S>(
+        &self,
+        slot: &Mutex<S>,
         waiting: Waiting,
         answer: Receiver<Result<R>>,
+        commit: impl FnOnce(&mut S, Vec<Waiting>),
     ) -> Result<R> {
         lock(&self.queue).push(waiting);
-        let mut conn = lock(conn);
-        // A writer answers every write it took before it lets go of the connection: holding the
-        // connection, this write is either answered or still queued.
+        let mut slot = lock(slot);
+        // A writer answers every write it took before it lets go of the slot: holding the
+        // slot, this write is either answered or still queued.
         match answer.try_recv() {
             Ok(done) => return done,
             Err(TryRecvError::Disconnected) => panic!("the ledger writer holding a write panicked"),
             Err(TryRecvError::Empty) => {}
         }
         let batch = std::mem::take(&mut *lock(&self.queue));
-        commit(&mut conn, batch);
-        answer
-            .try_recv()
-            .expect("a write is answered by the transaction that took it")
+        commit(&mut slot, batch);
+        match answer.try_recv() {
+            Ok(done) => done,
+            Err(_) => panic!("the ledger writer holding a write panicked"),
+        }
     }
 }
 
 /// Commit `batch` in one transaction, each write under its own savepoint, and answer each.
-fn commit(conn: &mut Connection, mut batch: Vec<Waiting>) {
-    let together = (|| -> Result<()> {
-        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+/// The group's error when it could not commit (each write was then tried alone): a store that
+/// shares connections learns from it whether the connection broke.
+pub(super) fn commit<C: GroupConn>(conn: &mut C, mut batch: Vec<Waiting>) -> Result<()> {
+    let mut together = || -> Result<()> {
+        // A write alone needs no savepoint: its transaction is its own.
+        let one = batch.len() == 1;
+        // One round trip between writes: the last savepoint released, the next one taken.
+        conn.run(&if one {
+            C::BEGIN.to_string()
+        } else {
+            format!("{}; SAVEPOINT w", C::BEGIN)
+        })?;
         for w in &mut batch {
-            let sp = tx.savepoint()?;
-            if w.apply(&sp) {
-                sp.commit()?;
+            match (one, w.apply(conn)) {
+                (true, true) => {}
+                (true, false) => return conn.run("ROLLBACK"),
+                (false, true) => conn.run("RELEASE w; SAVEPOINT w")?,
+                (false, false) => conn.run("ROLLBACK TO w; RELEASE w; SAVEPOINT w")?,
             }
         }
-        tx.commit()?;
-        Ok(())
-    })();
-    match together {
-        Ok(()) => batch.into_iter().for_each(Waiting::answer),
+        conn.run(if one { "COMMIT" } else { "RELEASE w; COMMIT" })
+    };
+    match together() {
+        Ok(()) => {
+            for w in batch {
+                if w.lost_race::<C>() {
+                    w.alone(conn);
+                } else {
+                    w.answer();
+                }
+            }
+            Ok(())
+        }
         Err(e) => {
+            let _ = conn.run("ROLLBACK");
             tracing::warn!(error = %e, writes = batch.len(), "group commit failed; writing each alone");
             for w in batch {
                 w.alone(conn);
             }
+            Err(e)
         }
     }
 }

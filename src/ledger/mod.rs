@@ -21,7 +21,8 @@
 //! - [`lease`] — which instance may send a delivery now; takeover after an instance dies.
 //! - [`sequences`] — daily id counters, bounded, one per sender code ([`sequence_counter`]),
 //!   reserved in blocks.
-//! - `group` — group commit of the SQLite ledger's per-delivery writes.
+//! - `group` — group commit of the per-delivery writes (settled attempts, state reports), on
+//!   both stores.
 //!
 //! A delivery is one segment of a run's programme at one endpoint: one airing of one clip
 //! (message × language × repeat), keyed by run × endpoint × segment (schema version 2).

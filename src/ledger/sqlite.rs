@@ -5,13 +5,13 @@
 //! processes) may share a file: every write that reads first runs in an immediate transaction.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, mpsc};
+use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::cancels::{self, Cancel, CancelState, NewCancel};
-use super::group::{Group, Reply, Waiting};
+use super::group::{self, Group};
 use super::lease::{self, Claim};
 use super::queries::{self, ms};
 use super::sequences::{self, IdBlocks};
@@ -191,9 +191,9 @@ impl Ledger for SqliteLedger {
     }
 
     fn record_settled(&self, settled: &Settled) -> Result<i64> {
-        let (to, answer) = mpsc::sync_channel(1);
-        let waiting = Waiting::Settled(settled.clone(), Reply::new(to));
-        self.group.write(&self.conn, waiting, answer)
+        self.group.settled(&self.conn, settled, |c, batch| {
+            drop(group::commit(c, batch))
+        })
     }
 
     fn attempts(&self, delivery: DeliveryId) -> Result<Vec<Attempt>> {
@@ -201,9 +201,8 @@ impl Ledger for SqliteLedger {
     }
 
     fn record_state_report(&self, report: &StateReport) -> Result<Option<DeliveryId>> {
-        let (to, answer) = mpsc::sync_channel(1);
-        let waiting = Waiting::Report(report.clone(), Reply::new(to));
-        self.group.write(&self.conn, waiting, answer)
+        self.group
+            .report(&self.conn, report, |c, batch| drop(group::commit(c, batch)))
     }
 
     fn state_reports(&self, delivery: DeliveryId) -> Result<Vec<StateReport>> {

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::group::GroupConn;
 use super::queries::{self, ms};
 use super::{
     Delivery, DeliveryId, DeliveryState, EndpointHealth, LedgerError, NewAttempt, NewDelivery,
@@ -40,63 +41,71 @@ pub(super) fn report_target(from: DeliveryState, code: u8) -> Option<DeliverySta
     (from.can_go_to(to) || (from.can_go_to(via) && via.can_go_to(to))).then_some(to)
 }
 
-/// Record an attempt with the state it moved its delivery to and its endpoint's health, inside
-/// the caller's transaction. Returns the attempt's id.
-pub(super) fn settled_in(conn: &Connection, settled: &Settled) -> Result<i64> {
-    let id = insert_attempt(conn, &settled.attempt)?;
-    if let Some((to, why)) = &settled.to {
-        let (id, now) = (settled.attempt.delivery, settled.attempt.finished_at);
-        let from = queries::delivery_state(conn, id)?;
-        // A state report may have moved the delivery past what this reply says (played
-        // before the reply was read): the attempt is kept, the later state stands.
-        if !to.can_go_to(from) {
-            transition_in(conn, id, *to, Some(why), now)?;
-        }
-    }
-    if let Some(h) = &settled.health {
-        upsert_health(conn, h, true)?;
-    }
-    Ok(id)
-}
+/// The SQLite ledger's group commit ([`super::group`]): the writing transaction is taken at
+/// once (`IMMEDIATE`), as every write that reads first.
+impl GroupConn for Connection {
+    const BEGIN: &'static str = "BEGIN IMMEDIATE";
 
-/// Store a state report inside the caller's transaction and move the delivery its EBMID names
-/// when the report proves progress. Returns that delivery, if any.
-pub(super) fn report_in(conn: &Connection, report: &StateReport) -> Result<Option<DeliveryId>> {
-    let found: Option<(i64, String)> = conn
-        .prepare_cached("SELECT id, state FROM deliveries WHERE ebm_id = ?1")?
-        .query_row(params![report.ebm_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    conn.prepare_cached(
-        "INSERT INTO state_reports (delivery_id, ebm_id, reported_ms, brd_state_code,
-             description, coverage_rate, area_codes, terminals, raw)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        found.as_ref().map(|f| f.0),
-        report.ebm_id,
-        ms(report.reported_at),
-        report.brd_state_code,
-        report.description,
-        report.coverage_rate,
-        report.area_codes.join(","),
-        report
-            .terminals
-            .map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
-        report.raw,
-    ])?;
-    let Some((id, state)) = found else {
-        tracing::warn!(ebm_id = %report.ebm_id, "state report for an unknown message");
-        return Ok(None);
-    };
-    let from = queries::parse_state(&state)?;
-    if let Some(to) = report_target(from, report.brd_state_code) {
-        let reason = format!("BrdStateCode {}", report.brd_state_code);
-        conn.prepare_cached(
-            "UPDATE deliveries SET state = ?1, reason = ?2, updated_ms = ?3 WHERE id = ?4",
-        )?
-        .execute(params![to.as_str(), reason, ms(report.reported_at), id])?;
+    fn run(&mut self, sql: &str) -> Result<()> {
+        Ok(self.execute_batch(sql)?)
     }
-    Ok(Some(DeliveryId(id)))
+
+    fn settled(&mut self, settled: &Settled) -> Result<i64> {
+        let conn: &Connection = self;
+        let id = insert_attempt(conn, &settled.attempt)?;
+        if let Some((to, why)) = &settled.to {
+            let (id, now) = (settled.attempt.delivery, settled.attempt.finished_at);
+            let from = queries::delivery_state(conn, id)?;
+            // A state report may have moved the delivery past what this reply says (played
+            // before the reply was read): the attempt is kept, the later state stands.
+            if !to.can_go_to(from) {
+                transition_in(conn, id, *to, Some(why), now)?;
+            }
+        }
+        if let Some(h) = &settled.health {
+            upsert_health(conn, h, true)?;
+        }
+        Ok(id)
+    }
+
+    fn report(&mut self, report: &StateReport) -> Result<Option<DeliveryId>> {
+        let conn: &Connection = self;
+        let found: Option<(i64, String)> = conn
+            .prepare_cached("SELECT id, state FROM deliveries WHERE ebm_id = ?1")?
+            .query_row(params![report.ebm_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        conn.prepare_cached(
+            "INSERT INTO state_reports (delivery_id, ebm_id, reported_ms, brd_state_code,
+                 description, coverage_rate, area_codes, terminals, raw)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?
+        .execute(params![
+            found.as_ref().map(|f| f.0),
+            report.ebm_id,
+            ms(report.reported_at),
+            report.brd_state_code,
+            report.description,
+            report.coverage_rate,
+            report.area_codes.join(","),
+            report
+                .terminals
+                .map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
+            report.raw,
+        ])?;
+        let Some((id, state)) = found else {
+            tracing::warn!(ebm_id = %report.ebm_id, "state report for an unknown message");
+            return Ok(None);
+        };
+        let from = queries::parse_state(&state)?;
+        if let Some(to) = report_target(from, report.brd_state_code) {
+            let reason = format!("BrdStateCode {}", report.brd_state_code);
+            conn.prepare_cached(
+                "UPDATE deliveries SET state = ?1, reason = ?2, updated_ms = ?3 WHERE id = ?4",
+            )?
+            .execute(params![to.as_str(), reason, ms(report.reported_at), id])?;
+        }
+        Ok(Some(DeliveryId(id)))
+    }
 }
 
 /// Insert one attempt; an unknown delivery is named as such.

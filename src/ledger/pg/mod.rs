@@ -4,12 +4,14 @@
 //! Connections: a few worker threads, each owning one connection ([`pool`], which says why
 //! this is sound inside tokio). Every method is one job; a write that reads first is one
 //! transaction whose rows are locked, so instances racing on the same run, delivery or counter
-//! take turns and each row is created once (`ON CONFLICT`).
+//! take turns and each row is created once (`ON CONFLICT`). Settled attempts and state reports
+//! arriving together share one job and one transaction ([`group`]).
 //!
 //! No TLS: the client speaks plain TCP (or a Unix socket), for a database on loopback or on a
 //! private network. Reach a remote server through an encrypted tunnel.
 
 pub mod copy;
+mod group;
 mod lease;
 mod pool;
 mod queries;
@@ -26,6 +28,7 @@ use super::{
     Ledger, LedgerError, NewAttempt, NewDelivery, ReachRow, Result, Run, RunId, RunSummary,
     Settled, StateReport, TownshipOutcome,
 };
+use group::Lanes;
 use pool::Pool;
 
 /// Connections each instance keeps open.
@@ -36,6 +39,8 @@ pub struct PgLedger {
     pool: Pool,
     target: String,
     ids: IdBlocks,
+    /// Per-delivery writes waiting for a transaction, in lanes ([`group`]).
+    lanes: Lanes,
 }
 
 impl std::fmt::Debug for PgLedger {
@@ -76,12 +81,24 @@ impl PgLedger {
             pool,
             target,
             ids: IdBlocks::default(),
+            lanes: Lanes::default(),
         })
     }
 
     /// The database as named in messages.
     pub fn target(&self) -> &str {
         &self.target
+    }
+
+    /// Run `f` on the pool between groups ([`group`]): a write that locks many deliveries at
+    /// once (a run's leases, the overdue ones) and a group locking some of them in another order would deadlock
+    /// (each waiting a second for PostgreSQL to break the tie); taking turns, they never do.
+    fn in_turn<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut postgres::Client) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let _turn = self.lanes.hold();
+        self.pool.call(f)
     }
 
     /// Whether the database answers now (for readiness checks).
@@ -239,28 +256,12 @@ impl Ledger for PgLedger {
 
     fn record_attempt(&self, a: &NewAttempt) -> Result<i64> {
         let a = a.clone();
-        self.pool.call(move |c| write::insert_attempt(c, &a))
+        self.pool
+            .call(move |c| Ok(write::insert_attempt(c, &a, false)?.0))
     }
 
     fn record_settled(&self, settled: &Settled) -> Result<i64> {
-        let settled = settled.clone();
-        self.pool.call(move |c| {
-            let mut tx = c.transaction()?;
-            let id = write::insert_attempt(&mut tx, &settled.attempt)?;
-            if let Some((to, why)) = &settled.to {
-                let (d, now) = (settled.attempt.delivery, settled.attempt.finished_at);
-                let from = queries::delivery_state(&mut tx, d)?;
-                // A state report may have moved the delivery past what this reply says.
-                if !to.can_go_to(from) {
-                    write::transition_in(&mut tx, d, *to, Some(why), now)?;
-                }
-            }
-            if let Some(h) = &settled.health {
-                write::upsert_health(&mut tx, h, true)?;
-            }
-            tx.commit()?;
-            Ok(id)
-        })
+        self.lanes.settled(&self.pool, settled)
     }
 
     fn attempts(&self, delivery: DeliveryId) -> Result<Vec<Attempt>> {
@@ -268,9 +269,7 @@ impl Ledger for PgLedger {
     }
 
     fn record_state_report(&self, report: &StateReport) -> Result<Option<DeliveryId>> {
-        let report = report.clone();
-        self.pool
-            .call(move |c| write::record_state_report(c, &report))
+        self.lanes.report(&self.pool, report)
     }
 
     fn state_reports(&self, delivery: DeliveryId) -> Result<Vec<StateReport>> {
@@ -323,7 +322,7 @@ impl Ledger for PgLedger {
     }
 
     fn expire_overdue(&self, now: DateTime<Utc>) -> Result<Vec<DeliveryId>> {
-        self.pool.call(move |c| {
+        self.in_turn(move |c| {
             let mut tx = c.transaction()?;
             let rows = tx.query(
                 "SELECT id FROM deliveries WHERE state = 'pending' AND air_by_ms <= $1
@@ -428,8 +427,7 @@ impl Ledger for PgLedger {
         now: DateTime<Utc>,
     ) -> Result<Vec<DeliveryId>> {
         let (ids, holder) = (ids.to_vec(), holder.to_string());
-        self.pool
-            .call(move |c| lease::take(c, &ids, &holder, until, now))
+        self.in_turn(move |c| lease::take(c, &ids, &holder, until, now))
     }
 
     fn claim_leases(
@@ -440,13 +438,12 @@ impl Ledger for PgLedger {
         limit: u32,
     ) -> Result<Vec<Delivery>> {
         let (holder, claim) = (holder.to_string(), *claim);
-        self.pool
-            .call(move |c| lease::claim(c, &holder, until, &claim, limit))
+        self.in_turn(move |c| lease::claim(c, &holder, until, &claim, limit))
     }
 
     fn release_leases(&self, ids: &[DeliveryId], holder: &str) -> Result<usize> {
         let (ids, holder) = (ids.to_vec(), holder.to_string());
-        self.pool.call(move |c| lease::release(c, &ids, &holder))
+        self.in_turn(move |c| lease::release(c, &ids, &holder))
     }
 
     fn lease_of(&self, id: DeliveryId) -> Result<Option<(String, DateTime<Utc>)>> {

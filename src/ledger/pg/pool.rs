@@ -16,13 +16,15 @@
 //! break seen by one worker makes every other worker check its own connection (one round trip)
 //! before its next job, so after an outage one job fails, not one per connection.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use postgres::{Client, Config, NoTls};
+use postgres::{Client, Config, GenericClient, NoTls, Statement};
 
 use super::super::{LedgerError, Result};
 
@@ -32,6 +34,22 @@ type Job = Box<dyn FnOnce(Result<&mut Client>) -> bool + Send>;
 
 /// How long a worker waits for its connection to answer a check.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+thread_local! {
+    /// A worker's prepared statements by their text, for its current connection.
+    static PREPARED: RefCell<HashMap<String, Statement>> = RefCell::new(HashMap::new());
+}
+
+/// `sql` prepared on this worker's connection, once per connection: the statements a run
+/// makes per delivery then cost one round trip each, not two (parse, then execute).
+pub(super) fn prepared(c: &mut impl GenericClient, sql: &str) -> Result<Statement> {
+    if let Some(s) = PREPARED.with(|p| p.borrow().get(sql).cloned()) {
+        return Ok(s);
+    }
+    let s = c.prepare(sql)?;
+    PREPARED.with(|p| p.borrow_mut().insert(sql.to_string(), s.clone()));
+    Ok(s)
+}
 
 /// The workers and the queue they take jobs from.
 pub(super) struct Pool {
@@ -140,6 +158,8 @@ fn work(rx: &Mutex<Receiver<Job>>, config: &Config, target: &str, breaks: &Atomi
             client = None;
         }
         if client.is_none() {
+            // The statements prepared on the connection before went with it.
+            PREPARED.with(|p| p.borrow_mut().clear());
             match config.connect(NoTls) {
                 Ok(c) => client = Some(c),
                 Err(source) => {

@@ -13,6 +13,7 @@ use super::super::{
     Failure, LedgerError, NewDelivery, ReachRow, ReportedCoverage, Result, Run, RunId, RunState,
     RunSummary, StateReport, TownshipOutcome,
 };
+use super::pool::prepared;
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
@@ -34,10 +35,8 @@ pub(super) fn small(v: i64, column: &'static str) -> Result<u32> {
 }
 
 pub(super) fn delivery_state(c: &mut impl GenericClient, id: DeliveryId) -> Result<DeliveryState> {
-    let row = c.query_opt(
-        "SELECT state FROM deliveries WHERE id = $1 FOR UPDATE",
-        &[&id.0],
-    )?;
+    let select = prepared(c, "SELECT state FROM deliveries WHERE id = $1 FOR UPDATE")?;
+    let row = c.query_opt(&select, &[&id.0])?;
     parse_state(
         &row.ok_or(LedgerError::UnknownDelivery(id))?
             .get::<_, String>(0),
@@ -134,7 +133,9 @@ pub(super) fn deliveries_where(
     let sql = format!(
         "SELECT {DELIVERY_COLS} FROM deliveries d WHERE {filter} ORDER BY d.air_by_ms, d.id"
     );
-    c.query(&sql, p)?.iter().map(delivery_row).collect()
+    // Prepared once per connection: recording a run reads each delivery back after its insert.
+    let select = prepared(c, &sql)?;
+    c.query(&select, p)?.iter().map(delivery_row).collect()
 }
 
 pub(super) fn attempts(c: &mut impl GenericClient, delivery: DeliveryId) -> Result<Vec<Attempt>> {

@@ -1,6 +1,6 @@
 //! The PostgreSQL ledger's writes shared by several methods — state transitions, attempts,
 //! endpoint health, counters and cancels — the SQLite ledger's statements in PostgreSQL's
-//! dialect. Each runs inside the caller's transaction (or alone); rows a write reads first are
+//! dialect (settled attempts and state reports, committed in groups: [`super::group`]). Each runs inside the caller's transaction (or alone); rows a write reads first are
 //! locked (`FOR UPDATE`), so two instances never both move one delivery.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -9,11 +9,11 @@ use postgres::{Client, GenericClient, Row};
 use super::super::cancels::{Cancel, CancelState, NewCancel};
 use super::super::queries::ms;
 use super::super::sequences::day_key;
-use super::super::write::report_target;
 use super::super::{
     Delivery, DeliveryId, DeliveryState, EndpointHealth, LedgerError, NewAttempt, NewDelivery,
-    Result, RunId, StateReport,
+    Result, RunId,
 };
+use super::pool::prepared;
 use super::queries::{self, small, time};
 
 /// Move a delivery to `to`; false if it already was there.
@@ -25,25 +25,55 @@ pub(super) fn transition_in(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let from = queries::delivery_state(c, id)?;
+    transition_from(c, id, from, to, reason, now)
+}
+
+/// [`transition_in`] of a delivery whose state `from` the caller read and locked.
+pub(super) fn transition_from(
+    c: &mut impl GenericClient,
+    id: DeliveryId,
+    from: DeliveryState,
+    to: DeliveryState,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     if !from.check(to, id)? {
         return Ok(false);
     }
-    c.execute(
+    let update = prepared(
+        c,
         "UPDATE deliveries SET state = $1, reason = COALESCE($2, reason), updated_ms = $3
          WHERE id = $4",
-        &[&to.as_str(), &reason, &ms(now), &id.0],
     )?;
+    c.execute(&update, &[&to.as_str(), &reason, &ms(now), &id.0])?;
     tracing::debug!(delivery = id.0, %from, %to, reason, "delivery state");
     Ok(true)
 }
 
-/// Insert one attempt; an unknown delivery is named as such.
-pub(super) fn insert_attempt(c: &mut impl GenericClient, a: &NewAttempt) -> Result<i64> {
+/// Insert one attempt; an unknown delivery is named as such. With `lock`, the same statement
+/// (one round trip) also reads its delivery's state and locks the delivery's row.
+pub(super) fn insert_attempt(
+    c: &mut impl GenericClient,
+    a: &NewAttempt,
+    lock: bool,
+) -> Result<(i64, Option<DeliveryState>)> {
+    const INSERT: &str = "INSERT INTO attempts (delivery_id, started_ms, finished_ms, outcome,
+             code, latency_ms, error, instance)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+    let insert = if lock {
+        prepared(
+            c,
+            &format!(
+                "WITH a AS ({INSERT}) SELECT a.id, d.state FROM a JOIN deliveries d ON d.id = $1
+                 FOR UPDATE OF d"
+            ),
+        )?
+    } else {
+        prepared(c, INSERT)?
+    };
     let row = c
         .query_one(
-            "INSERT INTO attempts (delivery_id, started_ms, finished_ms, outcome, code,
-                 latency_ms, error, instance)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            &insert,
             &[
                 &a.delivery.0,
                 &ms(a.started_at),
@@ -61,7 +91,14 @@ pub(super) fn insert_attempt(c: &mut impl GenericClient, a: &NewAttempt) -> Resu
             }
             _ => e.into(),
         })?;
-    Ok(row.get(0))
+    let state = if lock {
+        Some(super::super::queries::parse_state(
+            &row.get::<_, String>(1),
+        )?)
+    } else {
+        None
+    };
+    Ok((row.get(0), state))
 }
 
 /// Write an endpoint's health; with `keep_seen`, a `last_seen` of `None` keeps the recorded one.
@@ -75,7 +112,8 @@ pub(super) fn upsert_health(
     } else {
         "excluded.last_seen_ms"
     };
-    c.execute(
+    let upsert = prepared(
+        c,
         &format!(
             "INSERT INTO endpoint_health (endpoint, last_seen_ms, consecutive_failures, circuit,
                  reason, updated_ms)
@@ -85,6 +123,9 @@ pub(super) fn upsert_health(
                  circuit = excluded.circuit, reason = excluded.reason,
                  updated_ms = excluded.updated_ms"
         ),
+    )?;
+    c.execute(
+        &upsert,
         &[
             &h.endpoint,
             &h.last_seen.map(ms),
@@ -290,12 +331,16 @@ fn record_delivery_in(
     new: &NewDelivery,
     now: DateTime<Utc>,
 ) -> Result<(Delivery, bool)> {
-    let inserted = tx.query_opt(
+    let insert = prepared(
+        tx,
         "INSERT INTO deliveries (run_id, endpoint, lang, message, ebd_id, ebm_id,
              related_ebm_id, window_start_ms, window_end_ms, air_by_ms, payload_digest,
              created_ms, updated_ms, segment, repeat_index)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)
          ON CONFLICT (run_id, endpoint, segment) DO NOTHING RETURNING id",
+    )?;
+    let inserted = tx.query_opt(
+        &insert,
         &[
             &new.run.0,
             &new.endpoint,
@@ -316,12 +361,13 @@ fn record_delivery_in(
     let created = inserted.is_some();
     if let Some(row) = inserted {
         let id: i64 = row.get(0);
+        let township_row = prepared(
+            tx,
+            "INSERT INTO delivery_townships (delivery_id, township) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING",
+        )?;
         for township in &new.townships {
-            tx.execute(
-                "INSERT INTO delivery_townships (delivery_id, township) VALUES ($1, $2)
-                 ON CONFLICT DO NOTHING",
-                &[&id, township],
-            )?;
+            tx.execute(&township_row, &[&id, township])?;
         }
     }
     let found = queries::deliveries_where(
@@ -332,51 +378,4 @@ fn record_delivery_in(
     .pop();
     let delivery = found.ok_or(LedgerError::UnknownRun(new.run))?;
     Ok((delivery, created))
-}
-
-/// Store a state report; move the delivery its EBMID names when the report proves progress.
-/// One transaction.
-pub(super) fn record_state_report(
-    c: &mut postgres::Client,
-    report: &StateReport,
-) -> Result<Option<DeliveryId>> {
-    let mut tx = c.transaction()?;
-    let found = tx.query_opt(
-        "SELECT id, state FROM deliveries WHERE ebm_id = $1 FOR UPDATE",
-        &[&report.ebm_id],
-    )?;
-    let found = found.map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
-    tx.execute(
-        "INSERT INTO state_reports (delivery_id, ebm_id, reported_ms, brd_state_code,
-             description, coverage_rate, area_codes, terminals, raw)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        &[
-            &found.as_ref().map(|f| f.0),
-            &report.ebm_id,
-            &ms(report.reported_at),
-            &i64::from(report.brd_state_code),
-            &report.description,
-            &report.coverage_rate,
-            &report.area_codes.join(","),
-            &report
-                .terminals
-                .map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
-            &report.raw,
-        ],
-    )?;
-    let Some((id, state)) = found else {
-        tx.commit()?;
-        tracing::warn!(ebm_id = %report.ebm_id, "state report for an unknown message");
-        return Ok(None);
-    };
-    let from = super::super::queries::parse_state(&state)?;
-    if let Some(to) = report_target(from, report.brd_state_code) {
-        let reason = format!("BrdStateCode {}", report.brd_state_code);
-        tx.execute(
-            "UPDATE deliveries SET state = $1, reason = $2, updated_ms = $3 WHERE id = $4",
-            &[&to.as_str(), &reason, &ms(report.reported_at), &id],
-        )?;
-    }
-    tx.commit()?;
-    Ok(Some(DeliveryId(id)))
 }

@@ -1,5 +1,7 @@
 //! A run's deliveries recorded in one transaction per batch: all of a batch or none, a repeated
-//! delivery found with its first ids.
+//! delivery found with its first ids; per-delivery writes arriving together, each with its own
+//! answer; a group whose connection is cut mid-transaction losing and doubling nothing; a write
+//! that loses a deadlock written again.
 
 use super::*;
 
@@ -53,22 +55,13 @@ fn a_batch_is_recorded_whole_or_not_at_all() {
 
 both_stores!(writes_arriving_together_each_get_their_own_answer);
 
-/// Many threads settle attempts and record state reports on one ledger at once (on SQLite they
-/// are committed in groups): each gets its own answer — its attempt's id, its report's
+/// Many threads settle attempts and record state reports on one ledger at once (committed in
+/// groups, on both stores): each gets its own answer — its attempt's id, its report's
 /// delivery, or, for a write naming no delivery, its own error — and everything that worked is
 /// there after reopening.
 fn writes_arriving_together_each_get_their_own_answer(store: &Store) {
     let l = store.open();
-    let (run, _) = l.open_run("c", t(10, 0), 48, t(9, 0)).unwrap();
-    let news: Vec<_> = (0..48u32)
-        .map(|i| new_delivery(run, &format!("e{i}"), Lang::Ii, &["513431100"], i + 1))
-        .collect();
-    let ids: Vec<_> = l
-        .record_deliveries(&news, t(9, 0))
-        .unwrap()
-        .into_iter()
-        .map(|(d, _)| d)
-        .collect();
+    let ids = deliveries(l.as_ref(), 48);
     let answers: Vec<(usize, i64, Option<shengbo::ledger::DeliveryId>)> = std::thread::scope(|s| {
         let handles: Vec<_> = ids
             .chunks(6)
@@ -78,12 +71,7 @@ fn writes_arriving_together_each_get_their_own_answer(store: &Store) {
                 s.spawn(move || {
                     let mut out = Vec::new();
                     for (j, d) in chunk.iter().enumerate() {
-                        let settled = Settled {
-                            attempt: attempt(d.id, AttemptResult::Delivered),
-                            to: Some((DeliveryState::Delivered, "ResultCode 1".to_string())),
-                            health: None,
-                        };
-                        let id = l.record_settled(&settled).unwrap();
+                        let id = l.record_settled(&delivered(d.id)).unwrap();
                         let found = l.record_state_report(&report(&d.plan.ebm_id, 3, None, &[]));
                         out.push((k * 6 + j, id, found.unwrap()));
                     }
@@ -98,6 +86,12 @@ fn writes_arriving_together_each_get_their_own_answer(store: &Store) {
             to: None,
             health: None,
         });
+        assert!(
+            matches!(bad, Err(LedgerError::UnknownDelivery(d)) if d == unknown),
+            "{bad:?}"
+        );
+        // The same with a state to move to.
+        let bad = l.record_settled(&delivered(unknown));
         assert!(
             matches!(bad, Err(LedgerError::UnknownDelivery(d)) if d == unknown),
             "{bad:?}"
@@ -124,4 +118,213 @@ fn writes_arriving_together_each_get_their_own_answer(store: &Store) {
             DeliveryState::Played
         );
     }
+}
+
+/// A run with `n` deliveries, one per endpoint `e0`, `e1`, …
+fn deliveries(l: &dyn Ledger, n: u32) -> Vec<shengbo::ledger::Delivery> {
+    let (run, _) = l.open_run("c", t(10, 0), n, t(9, 0)).unwrap();
+    let news: Vec<_> = (0..n)
+        .map(|i| new_delivery(run, &format!("e{i}"), Lang::Ii, &["513431100"], i + 1))
+        .collect();
+    let recorded = l.record_deliveries(&news, t(9, 0)).unwrap();
+    recorded.into_iter().map(|(d, _)| d).collect()
+}
+
+/// A settled, delivered attempt of `d`.
+fn delivered(d: shengbo::ledger::DeliveryId) -> Settled {
+    Settled {
+        attempt: attempt(d, AttemptResult::Delivered),
+        to: Some((DeliveryState::Delivered, "ResultCode 1".to_string())),
+        health: None,
+    }
+}
+
+/// [`delivered`], with the health of one endpoint: writes of one endpoint form one group at a
+/// time (the PostgreSQL ledger sends several groups at once, one endpoint's writes in one).
+fn of_one_endpoint(d: shengbo::ledger::DeliveryId) -> Settled {
+    Settled {
+        health: Some(EndpointHealth {
+            endpoint: "e-cut".to_string(),
+            last_seen: Some(t(9, 58)),
+            consecutive_failures: 0,
+            circuit: CircuitState::Closed,
+            reason: None,
+            updated_at: t(9, 58),
+        }),
+        ..delivered(d)
+    }
+}
+
+/// Wait until a session of the test database waits on a lock of `kind` (`'advisory'`, or any
+/// other lock). Each look is one query; no clock is involved.
+fn until_waiting(watch: &mut postgres::Client, advisory: bool) {
+    let sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+               AND wait_event_type = 'Lock' AND (wait_event = 'advisory') = $1";
+    while watch.query_one(sql, &[&advisory]).unwrap().get::<_, i64>(0) == 0 {
+        std::thread::yield_now();
+    }
+}
+
+/// On PostgreSQL, a group's connection is cut in the middle of its transaction (the backend
+/// terminated, as a restart or a network cut would): the writes it had already made are rolled
+/// back and each of its writers answers with an error, none is written twice, writes answered
+/// `Ok` are there once, and each write made again afterwards is there once.
+///
+/// How the group is made: a first write waits on a delivery row the test holds, so the next
+/// writes queue behind it and become one group; a trigger stops the group at one write (an
+/// advisory lock the test holds) while the writes before it are done but not committed. The
+/// test reads which those are (their rows are locked) and terminates the group's backend.
+#[test]
+fn a_group_cut_mid_transaction_loses_and_doubles_nothing() {
+    let url = crate::util::pg::fresh_database();
+    let l = Store::Postgres(url.clone()).open();
+    let ids: Vec<_> = deliveries(l.as_ref(), 40).iter().map(|d| d.id).collect();
+    let (mut admin, mut watch) = (crate::util::pg::client(&url), crate::util::pg::client(&url));
+    admin
+        .batch_execute(
+            "CREATE TABLE stop_at (delivery_id BIGINT PRIMARY KEY);
+             CREATE FUNCTION stop_at() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+                 IF EXISTS (SELECT 1 FROM stop_at WHERE delivery_id = NEW.delivery_id) THEN
+                     PERFORM pg_advisory_xact_lock(1);
+                 END IF;
+                 RETURN NEW;
+             END $$;
+             CREATE TRIGGER stop_at BEFORE INSERT ON attempts
+                 FOR EACH ROW EXECUTE FUNCTION stop_at();",
+        )
+        .unwrap();
+    let mut cut_after_some = 0;
+    // Four rounds of ten deliveries: a round whose writers had not all queued behind the first
+    // write still checks that nothing is lost or doubled; at least one round cuts a group
+    // after some of its writes.
+    for round in ids.chunks(10) {
+        let (gate, stop) = (round[0], round[5]);
+        admin
+            .execute("INSERT INTO stop_at VALUES ($1)", &[&stop.0])
+            .unwrap();
+        admin.execute("SELECT pg_advisory_lock(1)", &[]).unwrap();
+        let mut hold = watch.transaction().unwrap();
+        hold.execute(
+            "SELECT 1 FROM deliveries WHERE id = $1 FOR UPDATE",
+            &[&gate.0],
+        )
+        .unwrap();
+        let barrier = std::sync::Barrier::new(round.len());
+        let (answers, applied) = std::thread::scope(|s| {
+            let first = s.spawn(|| l.record_settled(&of_one_endpoint(gate)));
+            let mut look = crate::util::pg::client(&url);
+            until_waiting(&mut look, false);
+            let writers: Vec<_> = round[1..]
+                .iter()
+                .map(|&d| {
+                    let (l, barrier) = (&l, &barrier);
+                    s.spawn(move || {
+                        barrier.wait();
+                        (d, l.record_settled(&of_one_endpoint(d)))
+                    })
+                })
+                .collect();
+            barrier.wait();
+            hold.commit().unwrap();
+            until_waiting(&mut look, true);
+            // The writes of the stopped group made before the stop: their rows are locked.
+            let mut tx = admin.transaction().unwrap();
+            let free: Vec<i64> = tx
+                .query(
+                    "SELECT id FROM deliveries WHERE id = ANY($1) FOR UPDATE SKIP LOCKED",
+                    &[&round.iter().map(|d| d.0).collect::<Vec<_>>()],
+                )
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            tx.rollback().unwrap();
+            let applied: Vec<_> = round
+                .iter()
+                .filter(|d| !free.contains(&d.0) && **d != stop)
+                .copied()
+                .collect();
+            look.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event = 'advisory'",
+                &[],
+            )
+            .unwrap();
+            let mut answers = vec![(gate, first.join().unwrap())];
+            answers.extend(writers.into_iter().map(|w| w.join().unwrap()));
+            (answers, applied)
+        });
+        admin.execute("SELECT pg_advisory_unlock(1)", &[]).unwrap();
+        admin.execute("DELETE FROM stop_at", &[]).unwrap();
+        cut_after_some += usize::from(!applied.is_empty());
+        for (d, answer) in answers {
+            let recorded = l.attempts(d).unwrap();
+            match answer {
+                Ok(id) => {
+                    assert!(d != stop && !applied.contains(&d), "{d} answered Ok");
+                    assert_eq!(recorded.iter().map(|a| a.id).collect::<Vec<_>>(), [id]);
+                }
+                Err(_) => {
+                    assert!(
+                        recorded.is_empty(),
+                        "{d} failed but is recorded: {recorded:?}"
+                    );
+                    // Written again on a connection opened anew: there once.
+                    let id = l.record_settled(&delivered(d)).unwrap();
+                    let again = l.attempts(d).unwrap();
+                    assert_eq!(again.iter().map(|a| a.id).collect::<Vec<_>>(), [id]);
+                }
+            }
+            assert_eq!(
+                l.delivery(d).unwrap().unwrap().state,
+                DeliveryState::Delivered
+            );
+        }
+    }
+    assert!(
+        cut_after_some > 0,
+        "no group was cut after some of its writes"
+    );
+}
+
+/// On PostgreSQL, a write that PostgreSQL picks to break a deadlock is written again alone and
+/// answers `Ok`: another transaction holds what the write's transition waits for (a trigger
+/// takes an advisory lock the test holds) and then asks for the delivery the write locked.
+#[test]
+fn a_write_losing_a_deadlock_is_written_again() {
+    let url = crate::util::pg::fresh_database();
+    let l = Store::Postgres(url.clone()).open();
+    let d = deliveries(l.as_ref(), 1)[0].id;
+    let (mut other, mut look) = (crate::util::pg::client(&url), crate::util::pg::client(&url));
+    other
+        .batch_execute(
+            "CREATE FUNCTION stop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+                 PERFORM pg_advisory_xact_lock(2);
+                 RETURN NEW;
+             END $$;
+             CREATE TRIGGER stop BEFORE UPDATE ON deliveries
+                 FOR EACH ROW EXECUTE FUNCTION stop();
+             SELECT pg_advisory_lock(2);",
+        )
+        .unwrap();
+    let answer = std::thread::scope(|s| {
+        let write = s.spawn(|| l.record_settled(&delivered(d)));
+        // The write holds its delivery and waits for the advisory lock; asking for the
+        // delivery closes the circle, and PostgreSQL breaks it by failing the write, which
+        // lets go of the delivery: only then is this lock granted.
+        until_waiting(&mut look, true);
+        let mut tx = other.transaction().unwrap();
+        tx.execute("SELECT 1 FROM deliveries WHERE id = $1 FOR UPDATE", &[&d.0])
+            .unwrap();
+        tx.commit().unwrap();
+        other.execute("SELECT pg_advisory_unlock(2)", &[]).unwrap();
+        write.join().unwrap()
+    });
+    let id = answer.unwrap();
+    let recorded = l.attempts(d).unwrap();
+    assert_eq!(recorded.iter().map(|a| a.id).collect::<Vec<_>>(), [id]);
+    assert_eq!(
+        l.delivery(d).unwrap().unwrap().state,
+        DeliveryState::Delivered
+    );
 }

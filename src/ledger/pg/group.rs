@@ -1,0 +1,147 @@
+//! The PostgreSQL ledger's per-delivery writes — a settled attempt, a state report — committed
+//! in groups ([`crate::ledger::group`]): each one's statements, run inside the group's
+//! transaction on a pool connection, and the group sent to the pool as one job.
+//!
+//! Groups of two lanes run at once, each on one connection, while the others serve reads and
+//! other writes. Their rows are locked as the single writes lock them (`FOR UPDATE`), so
+//! instances sharing the database still take turns on each delivery.
+
+use std::hash::{Hash, Hasher};
+use std::sync::{Mutex, MutexGuard};
+
+use postgres::Client;
+
+use super::super::group::{self, Group, GroupConn, Waiting};
+use super::super::queries::{ms, parse_state};
+use super::super::write::report_target;
+use super::super::{DeliveryId, LedgerError, Result, Settled, StateReport};
+use super::pool::{Pool, prepared};
+use super::write;
+
+impl GroupConn for Client {
+    const BEGIN: &'static str = "BEGIN";
+
+    fn run(&mut self, sql: &str) -> Result<()> {
+        Ok(self.batch_execute(sql)?)
+    }
+
+    fn lost_race(e: &LedgerError) -> bool {
+        use postgres::error::SqlState;
+        matches!(e, LedgerError::Postgres(e)
+            if matches!(e.code(), Some(&SqlState::T_R_DEADLOCK_DETECTED | &SqlState::T_R_SERIALIZATION_FAILURE)))
+    }
+
+    fn settled(&mut self, settled: &Settled) -> Result<i64> {
+        let c = self;
+        // With a state to move to, the delivery's row is locked and its state read by the
+        // attempt's insert.
+        let (id, from) = write::insert_attempt(c, &settled.attempt, settled.to.is_some())?;
+        if let (Some((to, why)), Some(from)) = (&settled.to, from) {
+            let (d, now) = (settled.attempt.delivery, settled.attempt.finished_at);
+            // A state report may have moved the delivery past what this reply says.
+            if !to.can_go_to(from) {
+                write::transition_from(c, d, from, *to, Some(why), now)?;
+            }
+        }
+        if let Some(h) = &settled.health {
+            write::upsert_health(c, h, true)?;
+        }
+        Ok(id)
+    }
+
+    fn report(&mut self, report: &StateReport) -> Result<Option<DeliveryId>> {
+        let c = self;
+        // One statement: the delivery the EBMID names locked and read, the report stored.
+        let insert = prepared(
+            c,
+            "WITH d AS (SELECT id, state FROM deliveries WHERE ebm_id = $1 FOR UPDATE),
+                  r AS (INSERT INTO state_reports (delivery_id, ebm_id, reported_ms,
+                            brd_state_code, description, coverage_rate, area_codes, terminals,
+                            raw)
+                        VALUES ((SELECT id FROM d), $1, $2, $3, $4, $5, $6, $7, $8))
+             SELECT id, state FROM d",
+        )?;
+        let found = c.query_opt(
+            &insert,
+            &[
+                &report.ebm_id,
+                &ms(report.reported_at),
+                &i64::from(report.brd_state_code),
+                &report.description,
+                &report.coverage_rate,
+                &report.area_codes.join(","),
+                &report
+                    .terminals
+                    .map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
+                &report.raw,
+            ],
+        )?;
+        let found = found.map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
+        let Some((id, state)) = found else {
+            tracing::warn!(ebm_id = %report.ebm_id, "state report for an unknown message");
+            return Ok(None);
+        };
+        if let Some(to) = report_target(parse_state(&state)?, report.brd_state_code) {
+            let reason = format!("BrdStateCode {}", report.brd_state_code);
+            let update = prepared(
+                c,
+                "UPDATE deliveries SET state = $1, reason = $2, updated_ms = $3 WHERE id = $4",
+            )?;
+            c.execute(
+                &update,
+                &[&to.as_str(), &reason, &ms(report.reported_at), &id],
+            )?;
+        }
+        Ok(Some(DeliveryId(id)))
+    }
+}
+
+/// Groups sent to the pool at once, each on its own connection (the pool has
+/// [`super::CONNECTIONS`]; one or more stay for reads and other writes).
+const LANES: usize = 2;
+
+/// The per-delivery writes' lanes, each a queue and the right to send its next group. One
+/// endpoint's writes take one lane (its health row is locked in one lane only) and each group
+/// locks its rows in the order the writes came, so groups of two lanes rarely wait on each
+/// other; when they deadlock, the write PostgreSQL picks is tried again alone.
+#[derive(Debug, Default)]
+pub(super) struct Lanes {
+    lanes: [(Group, Mutex<()>); LANES],
+}
+
+impl Lanes {
+    fn lane(&self, key: impl Hash) -> &(Group, Mutex<()>) {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut h);
+        &self.lanes[(h.finish() % LANES as u64) as usize]
+    }
+
+    pub(super) fn settled(&self, pool: &Pool, settled: &Settled) -> Result<i64> {
+        let (group, slot) = match &settled.health {
+            Some(h) => self.lane(&h.endpoint),
+            None => self.lane(settled.attempt.delivery.0),
+        };
+        group.settled(slot, settled, |_, batch| commit(pool, batch))
+    }
+
+    pub(super) fn report(&self, pool: &Pool, report: &StateReport) -> Result<Option<DeliveryId>> {
+        let (group, slot) = self.lane(&report.ebm_id);
+        group.report(slot, report, |_, batch| commit(pool, batch))
+    }
+
+    /// Every lane, held: no group runs until they are dropped.
+    pub(super) fn hold(&self) -> Vec<MutexGuard<'_, ()>> {
+        self.lanes
+            .iter()
+            .map(|(_, slot)| slot.lock().unwrap_or_else(|e| e.into_inner()))
+            .collect()
+    }
+}
+
+/// Commit `batch` as one job on the pool. The group's error, if any, goes back to the pool (so
+/// a connection that broke under it is opened again); each writer has its own answer.
+fn commit(pool: &Pool, batch: Vec<Waiting>) {
+    if let Err(e) = pool.call(move |c| group::commit(c, batch)) {
+        tracing::debug!(error = %e, "ledger group answered alone");
+    }
+}
