@@ -135,6 +135,7 @@ for p in "${pushers[@]}"; do wait "$p" || true; done
 END=$(date +%s.%N)
 cp "$WORK/run1.out" "$WORK/run.out"
 cp "$WORK/run1.err" "$WORK/run.err"
+for i in $(seq "$INSTANCES"); do grep -E "^(Error|错误)|error" "$WORK/run$i.err" | head -3 | sed "s/^/instance $i: /" >&2 || true; done
 grep -E "^(deliveries|reach):" "$WORK/run.out" || tail -5 "$WORK/run.err"
 echo "load average after the run: $(load)"
 query "SELECT latency_ms FROM attempts" >"$WORK/latency.txt"

@@ -71,7 +71,11 @@ impl UrlSigner {
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir).map_err(io)?;
                 }
-                let tmp = path.with_extension("tmp");
+                // Several processes may start on one new data directory at once (two
+                // `run --once`, `serve` and a `token add`): each writes its own temporary file
+                // and links it in place, which fails for all but the first; the others then
+                // read the first one's key, so every process signs with the same.
+                let tmp = path.with_extension(format!("tmp.{:016x}", rand::rng().next_u64()));
                 std::fs::write(&tmp, hex::encode(key) + "\n").map_err(io)?;
                 #[cfg(unix)]
                 {
@@ -79,8 +83,15 @@ impl UrlSigner {
                     std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
                         .map_err(io)?;
                 }
-                std::fs::rename(&tmp, &path).map_err(io)?;
-                Ok(UrlSigner::from_key(key))
+                let linked = std::fs::hard_link(&tmp, &path);
+                let _ = std::fs::remove_file(&tmp);
+                match linked {
+                    Ok(()) => Ok(UrlSigner::from_key(key)),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        UrlSigner::open(data_dir)
+                    }
+                    Err(e) => Err(io(e)),
+                }
             }
             Err(e) => Err(io(e)),
         }
@@ -142,6 +153,36 @@ mod tests {
             .split_once("&sig=")
             .unwrap();
         (e.to_string(), s.to_string())
+    }
+
+    #[test]
+    fn processes_starting_together_on_a_new_data_dir_share_one_key() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let signers: Vec<UrlSigner> = std::thread::scope(|s| {
+                let opened: Vec<_> = (0..8)
+                    .map(|_| s.spawn(|| UrlSigner::open(dir.path())))
+                    .collect();
+                opened
+                    .into_iter()
+                    .map(|h| h.join().unwrap().unwrap())
+                    .collect()
+            });
+            let now = DateTime::from_timestamp(1_900_000_000, 0).unwrap();
+            let exp = now + chrono::Duration::hours(1);
+            let (e, sig) = parts(&signers[0].query("ab.wav", exp));
+            for other in &signers {
+                assert!(
+                    other.verify("ab.wav", &e, &sig, now).is_ok(),
+                    "one key for all"
+                );
+            }
+            let left: Vec<_> = std::fs::read_dir(dir.path().join("keys"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(left.len(), 1, "no temporary file left: {left:?}");
+        }
     }
 
     #[test]
