@@ -1,5 +1,8 @@
 //! The accept loop: [`serve_http`] holds at most [`Limits::max_connections`] connections at once
-//! (a semaphore; further clients wait in the listen backlog until one ends) and closes any
+//! (a semaphore). At the cap, a new client takes the place of the connection that has been
+//! silent longest (opened, nothing sent yet: see [`Silent`]), as nginx reuses idle connections,
+//! so thousands of sockets that never send cannot keep a pull or a health probe out; when every
+//! held connection has sent something, the new one waits for a slot. It also closes any
 //! connection that has sent nothing within [`Limits::header_timeout`] of opening, or has not
 //! completed a request head within that time of its first byte — and again after each answer on
 //! a kept-alive connection, so the same bound is the idle keep-alive timeout. An idle client
@@ -15,7 +18,7 @@ use std::time::Duration;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
 
 use super::state::{AppState, Limits};
 
@@ -36,13 +39,10 @@ pub async fn serve_http(
     let drain = limits.request_timeout + Duration::from_secs(1);
     let app = super::app(state);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let silent = Silent::new(limits.max_connections);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let slot = tokio::select! {
-            () = &mut shutdown => break,
-            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
-        };
         let stream = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
@@ -55,13 +55,26 @@ pub async fn serve_http(
                 }
             },
         };
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                // At the cap: the longest-silent connection makes room, if there is one.
+                if !silent.evict_oldest() {
+                    tracing::debug!("at the connection cap with every connection busy: waiting");
+                }
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+                }
+            }
+        };
         let _ = stream.set_nodelay(true);
         tokio::spawn(connection(
             stream,
             app.clone(),
             limits.header_timeout,
             stop_rx.clone(),
-            slot,
+            (slot, silent.enter()),
         ));
     }
     drop(listener);
@@ -89,13 +102,14 @@ async fn connection(
     app: axum::Router,
     header_timeout: Duration,
     mut stop: watch::Receiver<bool>,
-    _slot: OwnedSemaphorePermit,
+    (_slot, evicted): (OwnedSemaphorePermit, oneshot::Receiver<()>),
 ) {
     // A peek, not `readable()`: it waits for a byte (or the end) that is really there.
     let mut byte = [0u8; 1];
     let first = tokio::select! {
         first = tokio::time::timeout(header_timeout, stream.peek(&mut byte)) => first,
         () = stopped(&mut stop) => return,
+        Ok(()) = evicted => return, // silent longest when a new client came at the cap
     };
     if !matches!(first, Ok(Ok(1))) {
         return; // silent for the whole header timeout, closed, or failed: close it
@@ -127,6 +141,52 @@ async fn http1(
     };
     if let Err(err) = ended {
         tracing::debug!(%err, "connection ended");
+    }
+}
+
+/// The connections that have sent nothing yet, oldest first: each holds the receiving end of
+/// its entry, dropped once it has sent a byte (or ended), so an entry whose receiver is gone is
+/// skipped, and swept when the list outgrows twice the cap.
+#[derive(Debug, Clone)]
+struct Silent {
+    waiting: Arc<std::sync::Mutex<std::collections::VecDeque<oneshot::Sender<()>>>>,
+    sweep_at: usize,
+}
+
+impl Silent {
+    fn new(cap: usize) -> Silent {
+        Silent {
+            waiting: Arc::default(),
+            sweep_at: cap.saturating_mul(2).max(64),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<oneshot::Sender<()>>> {
+        self.waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A new connection's entry.
+    fn enter(&self) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        let mut waiting = self.lock();
+        if waiting.len() >= self.sweep_at {
+            waiting.retain(|tx| !tx.is_closed());
+        }
+        waiting.push_back(tx);
+        rx
+    }
+
+    /// Close the connection silent longest; false when none is.
+    fn evict_oldest(&self) -> bool {
+        let mut waiting = self.lock();
+        while let Some(tx) = waiting.pop_front() {
+            if tx.send(()).is_ok() {
+                return true;
+            }
+        }
+        false
     }
 }
 

@@ -94,7 +94,10 @@ async fn connections_beyond_the_cap_wait_for_a_slot() {
     let server = start(state).await;
     let mut held = Vec::new();
     for _ in 0..cap {
-        held.push(TcpStream::connect(server.addr).await.unwrap());
+        // Each has begun a request, so none is silent and none gives way.
+        let mut busy = TcpStream::connect(server.addr).await.unwrap();
+        busy.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+        held.push(busy);
     }
     let mut waiting = TcpStream::connect(server.addr).await.unwrap();
     waiting
@@ -114,6 +117,48 @@ async fn connections_beyond_the_cap_wait_for_a_slot() {
         .unwrap();
     assert!(answer.starts_with(b"HTTP/1.1 200 OK"), "{answer:?}");
     drop(held);
+    server.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn at_the_cap_a_new_client_takes_the_place_of_the_longest_silent_connection() {
+    let f = Fixture::new();
+    let cap = 8;
+    let state = f.state.clone().with_limits(Limits {
+        max_connections: cap,
+        header_timeout: Duration::from_secs(3600),
+        ..Limits::default()
+    });
+    let server = start(state).await;
+    let mut silent = Vec::new();
+    for _ in 0..cap {
+        silent.push(TcpStream::connect(server.addr).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Two new clients at the cap, each served at once in place of a silent connection (after
+    // the first, one more silent socket fills the cap again).
+    let mut later = Vec::new();
+    for _ in 0..2 {
+        let mut probe = TcpStream::connect(server.addr).await.unwrap();
+        assert_eq!(healthz(&mut probe).await, "HTTP/1.1 200 OK");
+        later.push(TcpStream::connect(server.addr).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The two silent longest were closed; the others are still open.
+    let mut closed = Vec::new();
+    for (i, s) in silent.iter_mut().enumerate() {
+        let mut buf = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(1), s.read(&mut buf)).await;
+        if matches!(read, Ok(Ok(0))) {
+            closed.push(i);
+        }
+    }
+    assert_eq!(
+        closed,
+        [0, 1],
+        "the oldest silent connections give way, oldest first"
+    );
+    drop((silent, later));
     server.shutdown().await;
 }
 
