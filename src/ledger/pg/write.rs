@@ -10,8 +10,7 @@ use super::super::cancels::{Cancel, CancelState, NewCancel};
 use super::super::queries::ms;
 use super::super::sequences::day_key;
 use super::super::{
-    Delivery, DeliveryId, DeliveryState, EndpointHealth, LedgerError, NewAttempt, NewDelivery,
-    Result, RunId,
+    DeliveryId, DeliveryState, EndpointHealth, LedgerError, NewAttempt, Result, RunId,
 };
 use super::pool::prepared;
 use super::queries::{self, small, time};
@@ -295,87 +294,4 @@ pub(super) fn settle_cancel(
         transition_in(c, id, DeliveryState::Cancelled, Some(&reason), now)?;
     }
     Ok(true)
-}
-
-/// Write a delivery and its townships unless the run has one for its endpoint and segment;
-/// the recorded one and whether this call created it. One transaction.
-pub(super) fn record_delivery(
-    c: &mut postgres::Client,
-    new: &NewDelivery,
-    now: DateTime<Utc>,
-) -> Result<(Delivery, bool)> {
-    let mut tx = c.transaction()?;
-    let out = record_delivery_in(&mut tx, new, now)?;
-    tx.commit()?;
-    Ok(out)
-}
-
-/// [`record_delivery`] for each of `news`, all in one transaction (one commit for a batch, as
-/// the SQLite ledger does): all recorded or none.
-pub(super) fn record_deliveries(
-    c: &mut postgres::Client,
-    news: &[NewDelivery],
-    now: DateTime<Utc>,
-) -> Result<Vec<(Delivery, bool)>> {
-    let mut tx = c.transaction()?;
-    let out = news
-        .iter()
-        .map(|new| record_delivery_in(&mut tx, new, now))
-        .collect::<Result<Vec<_>>>()?;
-    tx.commit()?;
-    Ok(out)
-}
-
-fn record_delivery_in(
-    tx: &mut impl GenericClient,
-    new: &NewDelivery,
-    now: DateTime<Utc>,
-) -> Result<(Delivery, bool)> {
-    let insert = prepared(
-        tx,
-        "INSERT INTO deliveries (run_id, endpoint, lang, message, ebd_id, ebm_id,
-             related_ebm_id, window_start_ms, window_end_ms, air_by_ms, payload_digest,
-             created_ms, updated_ms, segment, repeat_index)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)
-         ON CONFLICT (run_id, endpoint, segment) DO NOTHING RETURNING id",
-    )?;
-    let inserted = tx.query_opt(
-        &insert,
-        &[
-            &new.run.0,
-            &new.endpoint,
-            &new.lang.code(),
-            &new.message,
-            &new.ebd_id,
-            &new.ebm_id,
-            &new.related_ebm_id,
-            &ms(new.window_start),
-            &ms(new.window_end),
-            &ms(new.air_by),
-            &new.payload_digest,
-            &ms(now),
-            &i64::from(new.segment),
-            &i64::from(new.repeat),
-        ],
-    )?;
-    let created = inserted.is_some();
-    if let Some(row) = inserted {
-        let id: i64 = row.get(0);
-        let township_row = prepared(
-            tx,
-            "INSERT INTO delivery_townships (delivery_id, township) VALUES ($1, $2)
-             ON CONFLICT DO NOTHING",
-        )?;
-        for township in &new.townships {
-            tx.execute(&township_row, &[&id, township])?;
-        }
-    }
-    let found = queries::deliveries_where(
-        tx,
-        "d.run_id = $1 AND d.endpoint = $2 AND d.segment = $3",
-        &[&new.run.0, &new.endpoint, &i64::from(new.segment)],
-    )?
-    .pop();
-    let delivery = found.ok_or(LedgerError::UnknownRun(new.run))?;
-    Ok((delivery, created))
 }
