@@ -32,19 +32,13 @@ impl GroupConn for Client {
     }
 
     fn settled(&mut self, settled: &Settled) -> Result<i64> {
-        let c = self;
-        // With a state to move to, the delivery's row is locked and its state read by the
-        // attempt's insert.
-        let (id, from) = write::insert_attempt(c, &settled.attempt, settled.to.is_some())?;
+        let (id, from) = write::settle(self, settled)?;
         if let (Some((to, why)), Some(from)) = (&settled.to, from) {
-            let (d, now) = (settled.attempt.delivery, settled.attempt.finished_at);
-            // A state report may have moved the delivery past what this reply says.
-            if !to.can_go_to(from) {
-                write::transition_from(c, d, from, *to, Some(why), now)?;
+            // A state report may have moved the delivery past what this reply says; a move
+            // the rules refuse fails the write (rolled back under its savepoint).
+            if !to.can_go_to(from) && from.check(*to, settled.attempt.delivery)? {
+                tracing::debug!(delivery = settled.attempt.delivery.0, %from, %to, why, "delivery state");
             }
-        }
-        if let Some(h) = &settled.health {
-            write::upsert_health(c, h, true)?;
         }
         Ok(id)
     }

@@ -257,8 +257,7 @@ impl Ledger for PgLedger {
 
     fn record_attempt(&self, a: &NewAttempt) -> Result<i64> {
         let a = a.clone();
-        self.pool
-            .call(move |c| Ok(write::insert_attempt(c, &a, false)?.0))
+        self.pool.call(move |c| write::insert_attempt(c, &a))
     }
 
     fn record_settled(&self, settled: &Settled) -> Result<i64> {

@@ -1,7 +1,8 @@
 //! A run's deliveries recorded in one transaction per batch (on both stores): all of a batch or
 //! none, a repeated delivery found with its first ids, two instances recording one batch
-//! creating each delivery once; per-delivery writes arriving together, each with its own answer; a group whose connection is cut mid-transaction losing and doubling nothing; a write
-//! that loses a deadlock written again.
+//! creating each delivery once; per-delivery writes arriving together, each with its own answer;
+//! a group whose connection is cut mid-transaction losing and doubling nothing; a write that
+//! loses a deadlock written again.
 
 use super::*;
 
