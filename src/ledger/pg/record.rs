@@ -39,7 +39,7 @@ pub(super) fn record_deliveries(
     Ok(out)
 }
 
-/// A delivery's key within its run: endpoint and segment.
+/// A delivery's key: its run, endpoint and segment.
 type Key = (i64, String, i64);
 
 fn key_of(new: &NewDelivery) -> Key {

@@ -1,7 +1,9 @@
 //! The PostgreSQL ledger's writes shared by several methods — state transitions, attempts,
 //! endpoint health, counters and cancels — the SQLite ledger's statements in PostgreSQL's
-//! dialect (settled attempts and state reports, committed in groups: [`super::group`]). Each runs inside the caller's transaction (or alone); rows a write reads first are
-//! locked (`FOR UPDATE`), so two instances never both move one delivery.
+//! dialect (settled attempts and state reports, committed in groups: [`super::group`]; a
+//! settled attempt is one statement, [`settle`]). Each runs inside the caller's transaction
+//! (or alone); rows a write reads first are locked (`FOR UPDATE`), so two instances never both
+//! move one delivery.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use postgres::types::ToSql;
