@@ -12,9 +12,9 @@ use std::sync::{Mutex, MutexGuard};
 use postgres::Client;
 
 use super::super::group::{self, Group, GroupConn, Waiting};
-use super::super::queries::{ms, parse_state};
+use super::super::queries::ms;
 use super::super::write::report_target;
-use super::super::{DeliveryId, LedgerError, Result, Settled, StateReport};
+use super::super::{DeliveryId, DeliveryState, LedgerError, Result, Settled, StateReport};
 use super::pool::{Pool, prepared};
 use super::write;
 
@@ -32,34 +32,39 @@ impl GroupConn for Client {
     }
 
     fn settled(&mut self, settled: &Settled) -> Result<i64> {
-        let c = self;
-        // With a state to move to, the delivery's row is locked and its state read by the
-        // attempt's insert.
-        let (id, from) = write::insert_attempt(c, &settled.attempt, settled.to.is_some())?;
+        let (id, from) = write::settle(self, settled)?;
         if let (Some((to, why)), Some(from)) = (&settled.to, from) {
-            let (d, now) = (settled.attempt.delivery, settled.attempt.finished_at);
-            // A state report may have moved the delivery past what this reply says.
-            if !to.can_go_to(from) {
-                write::transition_from(c, d, from, *to, Some(why), now)?;
+            // A state report may have moved the delivery past what this reply says; a move
+            // the rules refuse fails the write (rolled back under its savepoint).
+            if !to.can_go_to(from) && from.check(*to, settled.attempt.delivery)? {
+                tracing::debug!(delivery = settled.attempt.delivery.0, %from, %to, why, "delivery state");
             }
-        }
-        if let Some(h) = &settled.health {
-            write::upsert_health(c, h, true)?;
         }
         Ok(id)
     }
 
     fn report(&mut self, report: &StateReport) -> Result<Option<DeliveryId>> {
         let c = self;
-        // One statement: the delivery the EBMID names locked and read, the report stored.
+        // One statement: the delivery the EBMID names locked and read, the report stored, and
+        // the delivery moved to what the report proves when its state (read under the lock)
+        // may go there.
+        let to = DeliveryState::from_brd_state_code(report.brd_state_code);
+        let from: Vec<&str> = DeliveryState::ALL
+            .into_iter()
+            .filter(|f| report_target(*f, report.brd_state_code).is_some())
+            .map(DeliveryState::as_str)
+            .collect();
+        let reason = format!("BrdStateCode {}", report.brd_state_code);
         let insert = prepared(
             c,
             "WITH d AS (SELECT id, state FROM deliveries WHERE ebm_id = $1 FOR UPDATE),
                   r AS (INSERT INTO state_reports (delivery_id, ebm_id, reported_ms,
                             brd_state_code, description, coverage_rate, area_codes, terminals,
                             raw)
-                        VALUES ((SELECT id FROM d), $1, $2, $3, $4, $5, $6, $7, $8))
-             SELECT id, state FROM d",
+                        VALUES ((SELECT id FROM d), $1, $2, $3, $4, $5, $6, $7, $8)),
+                  u AS (UPDATE deliveries SET state = $9, reason = $10, updated_ms = $2 FROM d
+                        WHERE deliveries.id = d.id AND d.state = ANY($11::TEXT[]))
+             SELECT id FROM d",
         )?;
         let found = c.query_opt(
             &insert,
@@ -74,24 +79,15 @@ impl GroupConn for Client {
                     .terminals
                     .map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
                 &report.raw,
+                &to.map(DeliveryState::as_str),
+                &reason,
+                &from,
             ],
         )?;
-        let found = found.map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
-        let Some((id, state)) = found else {
+        let Some(id) = found.map(|r| r.get::<_, i64>(0)) else {
             tracing::warn!(ebm_id = %report.ebm_id, "state report for an unknown message");
             return Ok(None);
         };
-        if let Some(to) = report_target(parse_state(&state)?, report.brd_state_code) {
-            let reason = format!("BrdStateCode {}", report.brd_state_code);
-            let update = prepared(
-                c,
-                "UPDATE deliveries SET state = $1, reason = $2, updated_ms = $3 WHERE id = $4",
-            )?;
-            c.execute(
-                &update,
-                &[&to.as_str(), &reason, &ms(report.reported_at), &id],
-            )?;
-        }
         Ok(Some(DeliveryId(id)))
     }
 }

@@ -15,6 +15,7 @@ mod group;
 mod lease;
 mod pool;
 mod queries;
+mod record;
 pub mod schema;
 mod write;
 
@@ -202,7 +203,7 @@ impl Ledger for PgLedger {
     fn record_delivery(&self, new: &NewDelivery, now: DateTime<Utc>) -> Result<(Delivery, bool)> {
         let new = new.clone();
         self.pool
-            .call(move |c| write::record_delivery(c, &new, now))
+            .call(move |c| record::record_delivery(c, &new, now))
     }
 
     fn record_deliveries(
@@ -212,7 +213,7 @@ impl Ledger for PgLedger {
     ) -> Result<Vec<(Delivery, bool)>> {
         let news = news.to_vec();
         self.pool
-            .call(move |c| write::record_deliveries(c, &news, now))
+            .call(move |c| record::record_deliveries(c, &news, now))
     }
 
     fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>> {
@@ -256,8 +257,7 @@ impl Ledger for PgLedger {
 
     fn record_attempt(&self, a: &NewAttempt) -> Result<i64> {
         let a = a.clone();
-        self.pool
-            .call(move |c| Ok(write::insert_attempt(c, &a, false)?.0))
+        self.pool.call(move |c| write::insert_attempt(c, &a))
     }
 
     fn record_settled(&self, settled: &Settled) -> Result<i64> {

@@ -1,17 +1,19 @@
 //! The PostgreSQL ledger's writes shared by several methods — state transitions, attempts,
 //! endpoint health, counters and cancels — the SQLite ledger's statements in PostgreSQL's
-//! dialect (settled attempts and state reports, committed in groups: [`super::group`]). Each runs inside the caller's transaction (or alone); rows a write reads first are
-//! locked (`FOR UPDATE`), so two instances never both move one delivery.
+//! dialect (settled attempts and state reports, committed in groups: [`super::group`]; a
+//! settled attempt is one statement, [`settle`]). Each runs inside the caller's transaction
+//! (or alone); rows a write reads first are locked (`FOR UPDATE`), so two instances never both
+//! move one delivery.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use postgres::types::ToSql;
 use postgres::{Client, GenericClient, Row};
 
 use super::super::cancels::{Cancel, CancelState, NewCancel};
 use super::super::queries::ms;
 use super::super::sequences::day_key;
 use super::super::{
-    Delivery, DeliveryId, DeliveryState, EndpointHealth, LedgerError, NewAttempt, NewDelivery,
-    Result, RunId,
+    DeliveryId, DeliveryState, EndpointHealth, LedgerError, NewAttempt, Result, RunId, Settled,
 };
 use super::pool::prepared;
 use super::queries::{self, small, time};
@@ -50,55 +52,116 @@ pub(super) fn transition_from(
     Ok(true)
 }
 
-/// Insert one attempt; an unknown delivery is named as such. With `lock`, the same statement
-/// (one round trip) also reads its delivery's state and locks the delivery's row.
-pub(super) fn insert_attempt(
+const INSERT_ATTEMPT: &str = "INSERT INTO attempts (delivery_id, started_ms, finished_ms, outcome,
+         code, latency_ms, error, instance)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+
+/// Insert one attempt; an unknown delivery is named as such.
+pub(super) fn insert_attempt(c: &mut impl GenericClient, a: &NewAttempt) -> Result<i64> {
+    Ok(settle(
+        c,
+        &Settled {
+            attempt: a.clone(),
+            to: None,
+            health: None,
+        },
+    )?
+    .0)
+}
+
+/// A settled attempt in one statement (one round trip): the attempt inserted; with a state to
+/// move to, its delivery's row locked and moved there when its state (read under the lock) is
+/// one the attempt may move on — not past it, nor against the rules; with a health, the
+/// endpoint's health written (a `last_seen` of `None` keeping the recorded one). The attempt's
+/// id and, with a state to move to, the delivery's state before, for the caller to check.
+pub(super) fn settle(
     c: &mut impl GenericClient,
-    a: &NewAttempt,
-    lock: bool,
+    s: &Settled,
 ) -> Result<(i64, Option<DeliveryState>)> {
-    const INSERT: &str = "INSERT INTO attempts (delivery_id, started_ms, finished_ms, outcome,
-             code, latency_ms, error, instance)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
-    let insert = if lock {
-        prepared(
-            c,
-            &format!(
-                "WITH a AS ({INSERT}) SELECT a.id, d.state FROM a JOIN deliveries d ON d.id = $1
-                 FOR UPDATE OF d"
-            ),
-        )?
-    } else {
-        prepared(c, INSERT)?
+    let a = &s.attempt;
+    let (started, finished) = (ms(a.started_at), ms(a.finished_at));
+    let (kind, code) = (a.result.kind(), a.result.code());
+    let latency = i64::try_from(a.latency_ms).unwrap_or(i64::MAX);
+    let mut p: Vec<&(dyn ToSql + Sync)> = vec![
+        &a.delivery.0,
+        &started,
+        &finished,
+        &kind,
+        &code,
+        &latency,
+        &a.error,
+        &a.instance,
+    ];
+    let mut sql = format!("WITH a AS ({INSERT_ATTEMPT})");
+    let mut answer = "SELECT a.id, NULL::TEXT FROM a";
+    let to = s.to.as_ref().map(|(to, why)| {
+        let from: Vec<&str> = DeliveryState::ALL
+            .into_iter()
+            .filter(|f| !to.can_go_to(*f) && f.can_go_to(*to))
+            .map(DeliveryState::as_str)
+            .collect();
+        (to.as_str(), why, from)
+    });
+    if let Some((to, why, from)) = &to {
+        sql.push_str(
+            ", d AS (SELECT id, state FROM deliveries WHERE id = $1 FOR UPDATE),
+             u AS (UPDATE deliveries SET state = $9, reason = $10, updated_ms = $3 FROM d
+                   WHERE deliveries.id = d.id AND d.state = ANY($11::TEXT[]))",
+        );
+        answer = "SELECT a.id, d.state FROM a LEFT JOIN d ON TRUE";
+        p.extend([to as &(dyn ToSql + Sync), *why, from]);
+    }
+    let health = s.health.as_ref().map(health_params);
+    if let Some(h) = &health {
+        sql.push_str(&format!(", h AS ({})", health_sql(true, p.len())));
+        p.extend(h.iter().map(|v| v.as_ref()));
+    }
+    sql.push(' ');
+    sql.push_str(answer);
+    let statement = prepared(c, &sql)?;
+    let row = c.query_one(&statement, &p).map_err(|e| match e.code() {
+        Some(&postgres::error::SqlState::FOREIGN_KEY_VIOLATION) => {
+            LedgerError::UnknownDelivery(a.delivery)
+        }
+        _ => e.into(),
+    })?;
+    let from = match row.get::<_, Option<String>>(1) {
+        Some(st) if s.to.is_some() => Some(super::super::queries::parse_state(&st)?),
+        _ => None,
     };
-    let row = c
-        .query_one(
-            &insert,
-            &[
-                &a.delivery.0,
-                &ms(a.started_at),
-                &ms(a.finished_at),
-                &a.result.kind(),
-                &a.result.code(),
-                &i64::try_from(a.latency_ms).unwrap_or(i64::MAX),
-                &a.error,
-                &a.instance,
-            ],
-        )
-        .map_err(|e| match e.code() {
-            Some(&postgres::error::SqlState::FOREIGN_KEY_VIOLATION) => {
-                LedgerError::UnknownDelivery(a.delivery)
-            }
-            _ => e.into(),
-        })?;
-    let state = if lock {
-        Some(super::super::queries::parse_state(
-            &row.get::<_, String>(1),
-        )?)
+    Ok((row.get(0), from))
+}
+
+/// The endpoint health upsert, its six parameters numbered from `after + 1`; with `keep_seen`,
+/// a `last_seen` of `None` keeps the recorded one.
+fn health_sql(keep_seen: bool, after: usize) -> String {
+    let last_seen = if keep_seen {
+        "COALESCE(excluded.last_seen_ms, endpoint_health.last_seen_ms)"
     } else {
-        None
+        "excluded.last_seen_ms"
     };
-    Ok((row.get(0), state))
+    let [e, seen, fails, circuit, reason, at] = std::array::from_fn(|i| after + 1 + i);
+    format!(
+        "INSERT INTO endpoint_health (endpoint, last_seen_ms, consecutive_failures, circuit,
+             reason, updated_ms)
+         VALUES (${e}, ${seen}, ${fails}, ${circuit}, ${reason}, ${at})
+         ON CONFLICT (endpoint) DO UPDATE SET last_seen_ms = {last_seen},
+             consecutive_failures = excluded.consecutive_failures,
+             circuit = excluded.circuit, reason = excluded.reason,
+             updated_ms = excluded.updated_ms"
+    )
+}
+
+/// [`health_sql`]'s parameters for `h`.
+fn health_params(h: &EndpointHealth) -> [Box<dyn ToSql + Sync>; 6] {
+    [
+        Box::new(h.endpoint.clone()),
+        Box::new(h.last_seen.map(ms)),
+        Box::new(i64::from(h.consecutive_failures)),
+        Box::new(h.circuit.as_str()),
+        Box::new(h.reason.clone()),
+        Box::new(ms(h.updated_at)),
+    ]
 }
 
 /// Write an endpoint's health; with `keep_seen`, a `last_seen` of `None` keeps the recorded one.
@@ -107,34 +170,9 @@ pub(super) fn upsert_health(
     h: &EndpointHealth,
     keep_seen: bool,
 ) -> Result<()> {
-    let last_seen = if keep_seen {
-        "COALESCE(excluded.last_seen_ms, endpoint_health.last_seen_ms)"
-    } else {
-        "excluded.last_seen_ms"
-    };
-    let upsert = prepared(
-        c,
-        &format!(
-            "INSERT INTO endpoint_health (endpoint, last_seen_ms, consecutive_failures, circuit,
-                 reason, updated_ms)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (endpoint) DO UPDATE SET last_seen_ms = {last_seen},
-                 consecutive_failures = excluded.consecutive_failures,
-                 circuit = excluded.circuit, reason = excluded.reason,
-                 updated_ms = excluded.updated_ms"
-        ),
-    )?;
-    c.execute(
-        &upsert,
-        &[
-            &h.endpoint,
-            &h.last_seen.map(ms),
-            &i64::from(h.consecutive_failures),
-            &h.circuit.as_str(),
-            &h.reason,
-            &ms(h.updated_at),
-        ],
-    )?;
+    let upsert = prepared(c, &health_sql(keep_seen, 0))?;
+    let p = health_params(h);
+    c.execute(&upsert, &p.iter().map(|v| v.as_ref()).collect::<Vec<_>>())?;
     Ok(())
 }
 
@@ -295,87 +333,4 @@ pub(super) fn settle_cancel(
         transition_in(c, id, DeliveryState::Cancelled, Some(&reason), now)?;
     }
     Ok(true)
-}
-
-/// Write a delivery and its townships unless the run has one for its endpoint and segment;
-/// the recorded one and whether this call created it. One transaction.
-pub(super) fn record_delivery(
-    c: &mut postgres::Client,
-    new: &NewDelivery,
-    now: DateTime<Utc>,
-) -> Result<(Delivery, bool)> {
-    let mut tx = c.transaction()?;
-    let out = record_delivery_in(&mut tx, new, now)?;
-    tx.commit()?;
-    Ok(out)
-}
-
-/// [`record_delivery`] for each of `news`, all in one transaction (one commit for a batch, as
-/// the SQLite ledger does): all recorded or none.
-pub(super) fn record_deliveries(
-    c: &mut postgres::Client,
-    news: &[NewDelivery],
-    now: DateTime<Utc>,
-) -> Result<Vec<(Delivery, bool)>> {
-    let mut tx = c.transaction()?;
-    let out = news
-        .iter()
-        .map(|new| record_delivery_in(&mut tx, new, now))
-        .collect::<Result<Vec<_>>>()?;
-    tx.commit()?;
-    Ok(out)
-}
-
-fn record_delivery_in(
-    tx: &mut impl GenericClient,
-    new: &NewDelivery,
-    now: DateTime<Utc>,
-) -> Result<(Delivery, bool)> {
-    let insert = prepared(
-        tx,
-        "INSERT INTO deliveries (run_id, endpoint, lang, message, ebd_id, ebm_id,
-             related_ebm_id, window_start_ms, window_end_ms, air_by_ms, payload_digest,
-             created_ms, updated_ms, segment, repeat_index)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)
-         ON CONFLICT (run_id, endpoint, segment) DO NOTHING RETURNING id",
-    )?;
-    let inserted = tx.query_opt(
-        &insert,
-        &[
-            &new.run.0,
-            &new.endpoint,
-            &new.lang.code(),
-            &new.message,
-            &new.ebd_id,
-            &new.ebm_id,
-            &new.related_ebm_id,
-            &ms(new.window_start),
-            &ms(new.window_end),
-            &ms(new.air_by),
-            &new.payload_digest,
-            &ms(now),
-            &i64::from(new.segment),
-            &i64::from(new.repeat),
-        ],
-    )?;
-    let created = inserted.is_some();
-    if let Some(row) = inserted {
-        let id: i64 = row.get(0);
-        let township_row = prepared(
-            tx,
-            "INSERT INTO delivery_townships (delivery_id, township) VALUES ($1, $2)
-             ON CONFLICT DO NOTHING",
-        )?;
-        for township in &new.townships {
-            tx.execute(&township_row, &[&id, township])?;
-        }
-    }
-    let found = queries::deliveries_where(
-        tx,
-        "d.run_id = $1 AND d.endpoint = $2 AND d.segment = $3",
-        &[&new.run.0, &new.endpoint, &i64::from(new.segment)],
-    )?
-    .pop();
-    let delivery = found.ok_or(LedgerError::UnknownRun(new.run))?;
-    Ok((delivery, created))
 }

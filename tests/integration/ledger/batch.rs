@@ -1,15 +1,18 @@
-//! A run's deliveries recorded in one transaction per batch: all of a batch or none, a repeated
-//! delivery found with its first ids; per-delivery writes arriving together, each with its own
-//! answer; a group whose connection is cut mid-transaction losing and doubling nothing; a write
-//! that loses a deadlock written again.
+//! A run's deliveries recorded in one transaction per batch (on both stores): all of a batch or
+//! none, a repeated delivery found with its first ids, two instances recording one batch
+//! creating each delivery once; per-delivery writes arriving together, each with its own answer;
+//! a group whose connection is cut mid-transaction losing and doubling nothing; a write that
+//! loses a deadlock written again.
 
 use super::*;
 
-#[test]
-fn a_batch_is_recorded_whole_or_not_at_all() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("l.sqlite");
-    let l = open(&path);
+both_stores!(
+    a_batch_is_recorded_whole_or_not_at_all,
+    instances_recording_one_batch_at_once_create_each_delivery_once
+);
+
+fn a_batch_is_recorded_whole_or_not_at_all(store: &Store) {
+    let l = store.open();
     let (run, _) = l.open_run("c", t(10, 0), 2, t(9, 0)).unwrap();
     let (first, _) = l
         .record_delivery(
@@ -44,13 +47,68 @@ fn a_batch_is_recorded_whole_or_not_at_all() {
     assert_eq!(recorded[2].0.plan.townships, ["513431101"]);
     // Durable after reopening, in the order given.
     drop(l);
-    let again = open(&path).deliveries_of_run(run).unwrap();
+    let again = store.open().deliveries_of_run(run).unwrap();
     let ids: Vec<_> = again.iter().map(|d| d.plan.ebd_id.clone()).collect();
     let want: Vec<_> = recorded
         .iter()
         .map(|(d, _)| d.plan.ebd_id.clone())
         .collect();
     assert_eq!(ids, want);
+}
+
+/// Two instances record one run's batch at once (a key twice in it, several townships): every
+/// delivery is created once, by one of them, and both get its first ids back, in their order.
+fn instances_recording_one_batch_at_once_create_each_delivery_once(store: &Store) {
+    let (run, _) = store.open().open_run("c", t(10, 0), 40, t(9, 0)).unwrap();
+    let mut news: Vec<_> = (0..40)
+        .map(|i| {
+            new_delivery(
+                run,
+                &format!("e{i}"),
+                Lang::Ii,
+                &["513431101", "513431100"],
+                i + 1,
+            )
+        })
+        .collect();
+    // The same key again, under other ids: the first one's delivery answers for it.
+    news.push(new_delivery(run, "e3", Lang::Ii, &["513431102"], 99));
+    let answers = race(store, 2, 1, |l| {
+        l.record_deliveries(&news, t(9, 1)).unwrap()
+    });
+    for answer in &answers {
+        let eps: Vec<_> = answer
+            .iter()
+            .map(|(d, _)| d.plan.endpoint.as_str())
+            .collect();
+        let want: Vec<_> = news.iter().map(|n| n.endpoint.as_str()).collect();
+        assert_eq!(eps, want, "one answer per delivery, in the batch's order");
+        assert!(!answer[40].1, "a key twice in a batch is created once");
+        assert_eq!(
+            answer[40].0, answer[3].0,
+            "the repeat gets the first's delivery"
+        );
+        assert_eq!(answer[3].0.plan.townships, ["513431100", "513431101"]);
+    }
+    for i in 0..41 {
+        let created = answers.iter().filter(|a| a[i].1).count();
+        assert_eq!(
+            created,
+            usize::from(i < 40),
+            "delivery {i} created by exactly one"
+        );
+        assert_eq!(answers[0][i].0.id, answers[1][i].0.id);
+        let first = if i == 40 { 3 } else { i };
+        assert_eq!(
+            answers[0][i].0.plan.ebd_id, news[first].ebd_id,
+            "the first's ids"
+        );
+    }
+    let recorded = store.open().deliveries_of_run(run).unwrap();
+    assert_eq!(recorded.len(), 40);
+    let mut ids: Vec<_> = recorded.iter().map(|d| d.id).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 40);
 }
 
 both_stores!(writes_arriving_together_each_get_their_own_answer);
