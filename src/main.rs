@@ -19,16 +19,15 @@ const DECAY_MS: isize = 1_000;
 /// under another allocator), the defaults stay: the setting is about memory, not correctness.
 fn return_freed() {
     use tikv_jemalloc_ctl::{Access as _, AsName as _};
-    // New arenas take the `arenas.*` defaults; arena 0 exists already.
-    for key in [
-        "arenas.dirty_decay_ms\0",
-        "arenas.muzzy_decay_ms\0",
-        "arena.0.dirty_decay_ms\0",
-        "arena.0.muzzy_decay_ms\0",
+    // New arenas take the `arenas.*` defaults; arena 0 exists already. Muzzy pages (freed but
+    // not yet returned) go back at once.
+    for (key, ms) in [
+        ("arenas.dirty_decay_ms\0", DECAY_MS),
+        ("arenas.muzzy_decay_ms\0", 0),
+        ("arena.0.dirty_decay_ms\0", DECAY_MS),
+        ("arena.0.muzzy_decay_ms\0", 0),
     ] {
-        let muzzy = key.contains("muzzy");
-        let value = if muzzy { 0 } else { DECAY_MS };
-        let _ = key.as_bytes().name().write(value);
+        let _ = key.as_bytes().name().write(ms);
     }
 }
 

@@ -147,7 +147,7 @@ async fn http1(
 /// The connections that have sent nothing yet, oldest first: each holds the receiving end of
 /// its entry, dropped once it has sent a byte (or ended), so an entry whose receiver is gone is
 /// skipped, and swept when the list outgrows twice the cap.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Silent {
     waiting: Arc<std::sync::Mutex<std::collections::VecDeque<oneshot::Sender<()>>>>,
     sweep_at: usize,

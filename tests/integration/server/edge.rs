@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::Fixture;
-use super::socket::start;
+use super::socket::{Running, start};
 
 /// How many idle sockets this process can hold: both ends are ours, so two descriptors each,
 /// and some left over; at most 2,000.
@@ -82,16 +82,20 @@ async fn idle_sockets_are_closed_after_the_header_timeout_while_health_answers()
     server.shutdown().await;
 }
 
-#[tokio::test(start_paused = true)]
-async fn connections_beyond_the_cap_wait_for_a_slot() {
-    let f = Fixture::new();
-    let cap = 8;
+/// A server holding at most `cap` connections, none closed for silence within the test.
+async fn start_capped(f: &Fixture, cap: usize) -> Running {
     let state = f.state.clone().with_limits(Limits {
         max_connections: cap,
         header_timeout: Duration::from_secs(3600),
         ..Limits::default()
     });
-    let server = start(state).await;
+    start(state).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn connections_beyond_the_cap_wait_for_a_slot() {
+    let (cap, f) = (8, Fixture::new());
+    let server = start_capped(&f, cap).await;
     let mut held = Vec::new();
     for _ in 0..cap {
         // Each has begun a request, so none is silent and none gives way.
@@ -122,14 +126,8 @@ async fn connections_beyond_the_cap_wait_for_a_slot() {
 
 #[tokio::test(start_paused = true)]
 async fn at_the_cap_a_new_client_takes_the_place_of_the_longest_silent_connection() {
-    let f = Fixture::new();
-    let cap = 8;
-    let state = f.state.clone().with_limits(Limits {
-        max_connections: cap,
-        header_timeout: Duration::from_secs(3600),
-        ..Limits::default()
-    });
-    let server = start(state).await;
+    let (cap, f) = (8, Fixture::new());
+    let server = start_capped(&f, cap).await;
     let mut silent = Vec::new();
     for _ in 0..cap {
         silent.push(TcpStream::connect(server.addr).await.unwrap());
