@@ -38,6 +38,16 @@ pub struct StateWait {
     pub retry_for: Duration,
 }
 
+impl StateWait {
+    /// The deployment's: give up `[push] state_wait_s` after the window.
+    pub fn of(push: &crate::endpoint::PushSettings) -> StateWait {
+        StateWait {
+            max_after: push.state_wait,
+            ..StateWait::default()
+        }
+    }
+}
+
 impl Default for StateWait {
     fn default() -> Self {
         StateWait {

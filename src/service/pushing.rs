@@ -98,10 +98,7 @@ impl Pushing {
             resumed = sweep.resume.len(),
             "open runs looked at again"
         );
-        let wait = StateWait {
-            max_after: push.state_wait,
-            ..StateWait::default()
-        };
+        let wait = StateWait::of(&push);
         let runner = PushRunner {
             push: self.rx.clone(),
             clock,

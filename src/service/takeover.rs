@@ -56,10 +56,7 @@ pub async fn takeover<R: Runner>(
     loop {
         let pusher = push.borrow().pusher.clone();
         let lease = pusher.lease();
-        let wait = StateWait {
-            max_after: pusher.registry.push.state_wait,
-            ..StateWait::default()
-        };
+        let wait = StateWait::of(&pusher.registry.push);
         tokio::select! {
             () = tokio::time::sleep(lease.tick()) => {}
             _ = stop.wait_for(|s| *s) => break,
