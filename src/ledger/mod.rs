@@ -92,6 +92,15 @@ pub enum LedgerError {
     UnknownDelivery(DeliveryId),
     #[error("no run `{0}` in the ledger")]
     UnknownRun(RunId),
+    #[error(
+        "the delivery of run `{run}` to `{endpoint}` was not recorded: its ids `{ebd_id}` are \
+         already another delivery's"
+    )]
+    IdsInUse {
+        run: RunId,
+        endpoint: String,
+        ebd_id: String,
+    },
     #[error("ledger value `{value}` in column `{column}` is not valid")]
     BadValue { column: &'static str, value: String },
     #[error("ledger: {0}")]

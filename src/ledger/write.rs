@@ -164,7 +164,8 @@ pub(super) fn upsert_health(conn: &Connection, h: &EndpointHealth, keep_seen: bo
 }
 
 /// Write a delivery inside the caller's transaction, or find the one the run already has for
-/// its endpoint and segment (the flag is false).
+/// its endpoint and segment (the flag is false). A delivery whose ids another delivery holds
+/// is refused ([`LedgerError::IdsInUse`]), as on PostgreSQL.
 pub(super) fn record_delivery_in(
     tx: &Connection,
     new: &NewDelivery,
@@ -176,7 +177,7 @@ pub(super) fn record_delivery_in(
              related_ebm_id, window_start_ms, window_end_ms, air_by_ms, payload_digest,
              created_ms, updated_ms, segment, repeat_index)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)
-         ON CONFLICT (run_id, endpoint, segment) DO NOTHING",
+         ON CONFLICT DO NOTHING",
         )?
         .execute(params![
             new.run.0,
@@ -198,7 +199,13 @@ pub(super) fn record_delivery_in(
         .prepare_cached(
             "SELECT id FROM deliveries WHERE run_id = ?1 AND endpoint = ?2 AND segment = ?3",
         )?
-        .query_row(params![new.run.0, new.endpoint, new.segment], |r| r.get(0))?;
+        .query_row(params![new.run.0, new.endpoint, new.segment], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| LedgerError::IdsInUse {
+            run: new.run,
+            endpoint: new.endpoint.clone(),
+            ebd_id: new.ebd_id.clone(),
+        })?;
     if created {
         let mut stmt = tx.prepare_cached(
             "INSERT OR IGNORE INTO delivery_townships (delivery_id, township) VALUES (?1, ?2)",

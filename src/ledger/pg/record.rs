@@ -59,7 +59,11 @@ fn record_deliveries_in(
     let segments = col(|n| i64::from(n.segment));
     let endpoints: Vec<&str> = news.iter().map(|n| n.endpoint.as_str()).collect();
     // Rows go in the batch's order (ids rise as they do one by one); a key already recorded,
-    // or twice in the batch, is left to the row that has it.
+    // or twice in the batch, is left to the row that has it. Every unique index arbitrates
+    // (`ON CONFLICT DO NOTHING`, no target): an instance recording the same delivery at once
+    // waits for the other's row and then skips it, whichever index it meets it in first,
+    // where naming one index would fail on the other with a duplicate key. A row skipped for
+    // ids another key holds is not found below, and said so.
     let insert = prepared(
         tx,
         "INSERT INTO deliveries (run_id, endpoint, lang, message, ebd_id, ebm_id,
@@ -73,7 +77,7 @@ fn record_deliveries_in(
              ebm_id, related_ebm_id, window_start_ms, window_end_ms, air_by_ms, payload_digest,
              segment, repeat_index, ord)
          ORDER BY ord
-         ON CONFLICT (run_id, endpoint, segment) DO NOTHING
+         ON CONFLICT DO NOTHING
          RETURNING id, run_id, endpoint, segment",
     )?;
     let inserted = tx.query(
@@ -149,7 +153,12 @@ fn record_deliveries_in(
         .zip(firsts)
         .map(|(new, first)| {
             let delivery = found.get(&key_of(new)).cloned();
-            Ok((delivery.ok_or(LedgerError::UnknownRun(new.run))?, first))
+            let taken = || LedgerError::IdsInUse {
+                run: new.run,
+                endpoint: new.endpoint.clone(),
+                ebd_id: new.ebd_id.clone(),
+            };
+            Ok((delivery.ok_or_else(taken)?, first))
         })
         .collect()
 }

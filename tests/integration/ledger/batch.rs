@@ -8,7 +8,8 @@ use super::*;
 
 both_stores!(
     a_batch_is_recorded_whole_or_not_at_all,
-    instances_recording_one_batch_at_once_create_each_delivery_once
+    instances_recording_one_batch_at_once_create_each_delivery_once,
+    a_delivery_under_another_deliverys_ids_is_refused_naming_them
 );
 
 fn a_batch_is_recorded_whole_or_not_at_all(store: &Store) {
@@ -109,6 +110,34 @@ fn instances_recording_one_batch_at_once_create_each_delivery_once(store: &Store
     let mut ids: Vec<_> = recorded.iter().map(|d| d.id).collect();
     ids.dedup();
     assert_eq!(ids.len(), 40);
+}
+
+/// A new delivery carrying ids another delivery already holds is refused with an error naming
+/// its endpoint and ids, alone or in a batch, and nothing of that batch is recorded.
+fn a_delivery_under_another_deliverys_ids_is_refused_naming_them(store: &Store) {
+    let l = store.open();
+    let (run, _) = l.open_run("c", t(10, 0), 3, t(9, 0)).unwrap();
+    let (held, _) = l
+        .record_delivery(
+            &new_delivery(run, "a", Lang::Ii, &["513431100"], 1),
+            t(9, 0),
+        )
+        .unwrap();
+    let clash = new_delivery(run, "b", Lang::Ii, &["513431101"], 1);
+    let err = l.record_delivery(&clash, t(9, 1)).unwrap_err().to_string();
+    assert!(
+        err.contains("`b`") && err.contains(&held.plan.ebd_id) && err.contains("already"),
+        "{err}"
+    );
+    let batch = [new_delivery(run, "c", Lang::Ii, &["513431102"], 2), clash];
+    let err = l
+        .record_deliveries(&batch, t(9, 2))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(&held.plan.ebd_id), "{err}");
+    let kept = l.deliveries_of_run(run).unwrap();
+    assert_eq!(kept.len(), 1, "only the first delivery: {kept:?}");
+    assert_eq!(kept[0].plan.endpoint, "a");
 }
 
 both_stores!(writes_arriving_together_each_get_their_own_answer);
