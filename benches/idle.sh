@@ -10,6 +10,8 @@
 # SERVE_ARGS="--max-connections 25000" passes flags to `serve` (the default cap, 2048, leaves the
 # rest of the idle sockets, and any new client behind them, in the listen backlog).
 # SHENGBO_BIN=path benchmarks that binary instead of building the release one.
+# HOLDERS_NICE=19 runs the holders at that niceness, so that their reconnecting takes only the CPU
+# the server and wrk leave (as when the holders are on other machines); the default 0 shares it.
 #
 # Needs: a release build (built here), wrk (Debian: apt-get install wrk), curl, python3, and, for
 # the server to hold every socket, `ulimit -n` above idle + 1000 (raised here as far as the hard
@@ -119,7 +121,7 @@ holder_pid=""
 left=$idle
 while [ "$left" -gt 0 ]; do
     n=$((left > 10000 ? 10000 : left))
-    python3 "$work/holder.py" "$addr" "$n" >>"$work/holder.log" 2>&1 &
+    nice -n "${HOLDERS_NICE:-0}" python3 "$work/holder.py" "$addr" "$n" >>"$work/holder.log" 2>&1 &
     holder_pid="$holder_pid $!"
     left=$((left - n))
 done
@@ -143,7 +145,7 @@ kill "$sampler_pid" 2>/dev/null || true
 peak_rss=$(awk 'BEGIN{m=0} $1>m{m=$1} END{print m}' "$work/samples")
 peak_fds=$(awk 'BEGIN{m=0} $2>m{m=$2} END{print m}' "$work/samples")
 
-echo "playlist.m3u8 of $township; wrk -t$threads -c$conns -d${secs}s; $idle idle sockets; serve ${SERVE_ARGS:-(defaults)}; $(nproc) cores; $(date -u +%F)"
+echo "playlist.m3u8 of $township; wrk -t$threads -c$conns -d${secs}s; $idle idle sockets (holders at nice ${HOLDERS_NICE:-0}); serve ${SERVE_ARGS:-(defaults)}; $(nproc) cores; $(date -u +%F)"
 echo
 echo "| run | pulls/s | p99 | server RSS (MB) | open fds |"
 echo "| --- | ---: | ---: | ---: | ---: |"
