@@ -304,7 +304,8 @@ async fn failover_drill_two_serve_processes_one_killed_four_times() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
         // Taking over is holding the leases (seen within one look of 50 ms); the first
-        // attempt may then wait behind the other's own deliveries to the same endpoint.
+        // attempt may come later: a Mandarin half is not sent before its window's lead time,
+        // nor while the endpoint is busy with the other's own deliveries.
         match (first, taken_at) {
             (Some(at), Some(taken)) => eprintln!(
                 "takeover: {dead} killed, {other} held its {} pending deliveries after {} ms \
