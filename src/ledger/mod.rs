@@ -108,7 +108,7 @@ pub enum LedgerError {
     BadValue { column: &'static str, value: String },
     #[error("ledger: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("ledger database `{target}`: cannot connect: {source}")]
+    #[error("ledger database `{target}`: cannot connect: {}", pg::Said(source))]
     PgConnect {
         target: String,
         #[source]
@@ -138,7 +138,8 @@ pub enum LedgerError {
         "the copy of table `{table}` differs from the original ({detail}); nothing was written"
     )]
     PgCopyMismatch { table: &'static str, detail: String },
-    #[error("ledger database: {0}")]
+    /// Displayed with what the server said ([`pg::Said`]); the client's error is its source.
+    #[error("ledger database: {}", pg::Said(.0))]
     Postgres(#[from] postgres::Error),
 }
 

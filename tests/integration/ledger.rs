@@ -514,6 +514,7 @@ fn bench_a_prefecture_run(store: &Store) {
 
 mod batch;
 mod cancels;
+mod errors;
 mod holds;
 mod leases;
 mod migrate;

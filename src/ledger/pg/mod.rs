@@ -17,6 +17,7 @@ mod lease;
 mod pool;
 mod queries;
 mod record;
+mod said;
 pub mod schema;
 mod write;
 
@@ -33,6 +34,7 @@ use super::{
 };
 use group::Lanes;
 use pool::Pool;
+pub use said::Said;
 
 /// Connections each instance keeps open.
 pub const CONNECTIONS: usize = 4;
