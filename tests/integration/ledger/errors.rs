@@ -15,6 +15,17 @@ fn client_error(err: &LedgerError) -> &postgres::Error {
         .expect("the client's error is the source")
 }
 
+/// Why the ledger at `url` does not open, and how that reads.
+fn not_opened(url: &str) -> (LedgerError, String) {
+    let err = LedgerTarget::parse(url, |_| None)
+        .unwrap()
+        .open()
+        .err()
+        .expect("no ledger");
+    let text = err.to_string();
+    (err, text)
+}
+
 #[test]
 fn a_write_the_server_refuses_says_why() {
     let l = Store::postgres().open();
@@ -42,12 +53,7 @@ fn a_write_the_server_refuses_says_why() {
 #[test]
 fn a_database_that_is_not_there_is_named_with_the_servers_words() {
     let url = crate::util::pg::url("no_such_ledger");
-    let err = LedgerTarget::parse(&url, |_| None)
-        .unwrap()
-        .open()
-        .err()
-        .expect("no ledger");
-    let text = err.to_string();
+    let (err, text) = not_opened(&url);
     assert!(
         text.contains(
             "/no_such_ledger`: cannot connect: db error: FATAL: database \"no_such_ledger\" \
@@ -72,15 +78,12 @@ fn a_server_that_is_not_there_says_how_the_connection_failed() {
         .unwrap()
         .port();
     let url = format!("postgres://postgres@127.0.0.1:{port}/ledger?connect_timeout=5");
-    let err = LedgerTarget::parse(&url, |_| None)
-        .unwrap()
-        .open()
-        .err()
-        .expect("no ledger");
-    let text = err.to_string();
+    let (err, text) = not_opened(&url);
     assert!(
         text.contains("cannot connect: error connecting to server: "),
         "{text}"
     );
     assert!(text.to_lowercase().contains("refused"), "{text}");
+    let chain = shengbo::transport::error_chain(&err);
+    assert_eq!(chain, text, "every cause said once");
 }
