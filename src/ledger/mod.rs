@@ -104,6 +104,12 @@ pub enum LedgerError {
         endpoint: String,
         ebd_id: String,
     },
+    #[error("cannot hold a run with lock file `{path}`: {source}")]
+    Hold {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("ledger value `{value}` in column `{column}` is not valid")]
     BadValue { column: &'static str, value: String },
     #[error("ledger: {0}")]

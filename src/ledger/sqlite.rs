@@ -100,7 +100,7 @@ impl Ledger for SqliteLedger {
     }
 
     fn hold_run(&self, run: RunId, wait: std::time::Duration) -> Result<Option<RunHold>> {
-        Ok(super::hold::hold_sqlite(&self.path, run, wait))
+        super::hold::hold_sqlite(&self.path, run, wait)
     }
 
     fn put_instance(&self, instance: &InstanceVersion) -> Result<()> {
