@@ -104,8 +104,9 @@ fn recorded(url: &str) -> usize {
 fn two_instances_preparing_one_run_at_once_draw_its_ids_once() {
     let url = crate::util::pg::fresh_database();
     let dir = project(&drill_campaign("all = true"), None);
-    // The run is opened, and held a moment (by an instance that dies before recording), so
-    // both instances reach its deliveries at once: neither finds any recorded.
+    // The run is opened and held a moment by a third instance, so that both reach it together
+    // (unheld, each would find no delivery recorded and draw ids for all of them); once let
+    // go, one records the run and the other finds it recorded.
     let (project, _) = load(dir.path(), "county-0");
     let ledger = LedgerTarget::parse(&url, |_| None).unwrap().open().unwrap();
     let (run, _) = ledger
