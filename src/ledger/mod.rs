@@ -18,6 +18,7 @@
 //!   share one database.
 //! - [`cancels`] — cancels of a broken pair's delivered half, recorded before they are sent.
 //! - `instances` — each instance's content version, on both stores.
+//! - [`hold`] — one instance at a time records a run's deliveries (and draws their ids).
 //! - [`lease`] — which instance may send a delivery now; takeover after an instance dies.
 //! - [`sequences`] — daily id counters, bounded, one per sender code ([`sequence_counter`]),
 //!   reserved in blocks.
@@ -28,6 +29,7 @@
 //! (message × language × repeat), keyed by run × endpoint × segment (schema version 2).
 
 pub mod cancels;
+pub mod hold;
 mod instances;
 pub mod lease;
 pub mod pg;
@@ -47,6 +49,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub use cancels::{Cancel, CancelState, NewCancel};
+pub use hold::RunHold;
 pub use lease::{Claim, Lease};
 pub use pg::PgLedger;
 pub use sequences::sequence_counter;
@@ -101,11 +104,17 @@ pub enum LedgerError {
         endpoint: String,
         ebd_id: String,
     },
+    #[error("cannot hold a run with lock file `{path}`: {source}")]
+    Hold {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("ledger value `{value}` in column `{column}` is not valid")]
     BadValue { column: &'static str, value: String },
     #[error("ledger: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("ledger database `{target}`: cannot connect: {source}")]
+    #[error("ledger database `{target}`: cannot connect: {}", pg::Said(source))]
     PgConnect {
         target: String,
         #[source]
@@ -135,7 +144,8 @@ pub enum LedgerError {
         "the copy of table `{table}` differs from the original ({detail}); nothing was written"
     )]
     PgCopyMismatch { table: &'static str, detail: String },
-    #[error("ledger database: {0}")]
+    /// Displayed with what the server said ([`pg::Said`]); the client's error is its source.
+    #[error("ledger database: {}", pg::Said(.0))]
     Postgres(#[from] postgres::Error),
 }
 
@@ -167,6 +177,10 @@ pub trait Ledger: Send + Sync {
         content_hash: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(RunId, bool)>;
+    /// Hold `run` while this instance records its deliveries and draws their ids, waiting up
+    /// to `wait` for another instance holding it; `None` when that one still holds it after
+    /// `wait`. Let go when the hold is dropped, or when its holder dies. See [`hold`].
+    fn hold_run(&self, run: RunId, wait: std::time::Duration) -> Result<Option<RunHold>>;
     /// Mark a run closed (all its deliveries handed to the dispatcher and settled).
     fn close_run(&self, run: RunId) -> Result<()>;
     fn run(&self, run: RunId) -> Result<Option<Run>>;

@@ -12,6 +12,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::cancels::{self, Cancel, CancelState, NewCancel};
 use super::group::{self, Group};
+use super::hold::RunHold;
 use super::lease::{self, Claim};
 use super::queries::{self, ms};
 use super::sequences::{self, IdBlocks};
@@ -96,6 +97,10 @@ impl Ledger for SqliteLedger {
         tx.commit()?;
         tracing::info!(run = id, campaign, %occurrence, created, "run opened");
         Ok((RunId(id), created))
+    }
+
+    fn hold_run(&self, run: RunId, wait: std::time::Duration) -> Result<Option<RunHold>> {
+        super::hold::hold_sqlite(&self.path, run, wait)
     }
 
     fn put_instance(&self, instance: &InstanceVersion) -> Result<()> {

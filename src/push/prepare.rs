@@ -19,7 +19,7 @@ use super::content::Draft;
 use super::{PushError, Pusher};
 use crate::dispatch::DeliveryJob;
 use crate::ebd::{EbdId, EbmId, Ebrid, PackageBytes, SeqKind};
-use crate::ledger::{Delivery, DeliveryState, NewDelivery, Run, sequence_counter};
+use crate::ledger::{Delivery, DeliveryState, NewDelivery, Run, RunHold, sequence_counter};
 use crate::transport::ebd::Ids;
 use crate::transport::router::EndpointClient;
 use crate::transport::{Content, webhook};
@@ -42,6 +42,9 @@ impl Pusher {
     /// `by_endpoint` holds each endpoint's segments in airing order; a segment and its partner
     /// are recorded together so each names the other. The drafts are consumed as they are
     /// recorded, so a large run never holds all of its drafts and all of its payloads at once.
+    ///
+    /// The run is held meanwhile ([`crate::ledger::hold`]): an instance recording the same run
+    /// now is waited for, and its deliveries are then found, not drawn ids for again.
     pub fn record(
         &self,
         run: &Run,
@@ -49,6 +52,7 @@ impl Pusher {
         air_by: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<DeliveryJob>, PushError> {
+        let _held = self.hold_for_record(run);
         let existing: HashMap<(String, u32), Delivery> = self
             .ledger
             .deliveries_of_run(run.id)?
@@ -76,6 +80,26 @@ impl Pusher {
         // the run's jobs into a second vector).
         #[allow(clippy::filter_map_identity)]
         Ok(out.into_iter().filter_map(|job| job).collect())
+    }
+
+    /// Hold `run` for recording, waiting for an instance recording it now up to the lease time
+    /// (an instance silent that long is taken for dead). Unheld, the run is recorded anyway:
+    /// recording is idempotent, the hold only spares ids.
+    fn hold_for_record(&self, run: &Run) -> Option<RunHold> {
+        let wait = self.registry.push.lease;
+        match self.ledger.hold_run(run.id, wait) {
+            Ok(held) => {
+                if held.is_none() {
+                    tracing::warn!(run = %run.id, waited_s = wait.as_secs_f64(),
+                        "another instance is still recording the run; recording what it has not");
+                }
+                held
+            }
+            Err(e) => {
+                tracing::warn!(run = %run.id, error = %e, "run not held; recording it unheld");
+                None
+            }
+        }
     }
 
     /// Write the fresh deliveries of `batch` in one ledger transaction and put each, with its

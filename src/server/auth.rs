@@ -5,7 +5,8 @@
 //! sha256 is kept, in `<data-dir>/tokens.json` (mode 0600); a presented token is hashed and
 //! compared with every stored hash in constant time (`subtle`). The file is re-read when it
 //! changes (looked at no more than once a second), so `shengbo token add/revoke` takes effect
-//! on a running server within a second.
+//! on a running server within a second. Writers take turns under a lock on
+//! `tokens.json.lock` and replace the file whole ([`add`], [`revoke`]).
 
 use std::path::{Path, PathBuf};
 
@@ -163,22 +164,59 @@ pub fn load(path: &Path) -> Result<Vec<TokenRecord>, TokenError> {
         })
 }
 
-fn save(path: &Path, tokens: Vec<TokenRecord>) -> Result<(), TokenError> {
+/// Change the tokens of `path` and write them back, under an exclusive lock on
+/// `tokens.json.lock` beside it (an OS lock, let go when its process ends however it ends): two
+/// writers at once (two `shengbo token` commands, `demo` beside one) take turns, each reading
+/// what the other wrote, so no token added is lost and none revoked comes back. Nothing is
+/// written when `change` fails.
+fn update<T>(
+    path: &Path,
+    change: impl FnOnce(&mut Vec<TokenRecord>) -> Result<T, TokenError>,
+) -> Result<T, TokenError> {
     let io = |source| TokenError::Io {
         path: path.into(),
         source,
     };
-    if let Some(dir) = path.parent() {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path.with_extension("json.lock"))
+        .map_err(io)?;
+    lock.lock().map_err(io)?;
+    let mut tokens = load(path)?;
+    let out = change(&mut tokens)?;
+    save(path, tokens)?;
+    Ok(out)
+}
+
+/// Write `tokens` to a file beside `path` (mode 0600 from the start), on disk, then put it in
+/// place: a reader (the server) sees the old file or the new one, whole.
+fn save(path: &Path, tokens: Vec<TokenRecord>) -> Result<(), TokenError> {
+    use std::io::Write as _;
+    let io = |source| TokenError::Io {
+        path: path.into(),
+        source,
+    };
     let text = serde_json::to_string_pretty(&TokenFile { tokens }).expect("tokens serialize");
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text + "\n").map_err(io)?;
+    let mut open = std::fs::OpenOptions::new();
+    open.create(true).truncate(true).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    let mut file = open.open(&tmp).map_err(io)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        // A file left by an older writer keeps its mode when opened: set it.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(io)?;
     }
+    file.write_all((text + "\n").as_bytes()).map_err(io)?;
+    file.sync_all().map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }
 
@@ -190,30 +228,31 @@ pub fn add(
     now: DateTime<Utc>,
 ) -> Result<String, TokenError> {
     check_name(name)?;
-    let mut tokens = load(path)?;
-    if tokens.iter().any(|t| t.name == name) {
-        return Err(TokenError::Exists(name.to_string()));
-    }
-    let secret = generate();
-    tokens.push(TokenRecord {
-        name: name.to_string(),
-        scope,
-        sha256: hex::encode(hash(&secret)),
-        created_at: now,
-    });
-    save(path, tokens)?;
-    Ok(secret)
+    update(path, |tokens| {
+        if tokens.iter().any(|t| t.name == name) {
+            return Err(TokenError::Exists(name.to_string()));
+        }
+        let secret = generate();
+        tokens.push(TokenRecord {
+            name: name.to_string(),
+            scope,
+            sha256: hex::encode(hash(&secret)),
+            created_at: now,
+        });
+        Ok(secret)
+    })
 }
 
 /// Remove a token by name.
 pub fn revoke(path: &Path, name: &str) -> Result<(), TokenError> {
-    let mut tokens = load(path)?;
-    let before = tokens.len();
-    tokens.retain(|t| t.name != name);
-    if tokens.len() == before {
-        return Err(TokenError::Unknown(name.to_string()));
-    }
-    save(path, tokens)
+    update(path, |tokens| {
+        let before = tokens.len();
+        tokens.retain(|t| t.name != name);
+        if tokens.len() == before {
+            return Err(TokenError::Unknown(name.to_string()));
+        }
+        Ok(())
+    })
 }
 
 /// The token of a request: `Authorization: Bearer …`, else `?token=…`.
@@ -317,5 +356,45 @@ mod tests {
             revoke(&path, "zhaojue"),
             Err(TokenError::Unknown(_))
         ));
+    }
+
+    #[test]
+    fn writers_at_once_lose_no_token_and_bring_none_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.json");
+        for i in 0..8 {
+            add(&path, &format!("old-{i}"), Scope::Coordinator, Utc::now()).unwrap();
+        }
+        let at_once = std::sync::Barrier::new(8);
+        let secrets: Vec<(String, String)> = std::thread::scope(|s| {
+            let writers: Vec<_> = (0..8)
+                .map(|w| {
+                    let (path, at_once) = (&path, &at_once);
+                    s.spawn(move || {
+                        at_once.wait();
+                        revoke(path, &format!("old-{w}")).unwrap();
+                        (0..6)
+                            .map(|i| {
+                                let name = format!("w{w}-{i}");
+                                let secret =
+                                    add(path, &name, Scope::Coordinator, Utc::now()).unwrap();
+                                (name, secret)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            writers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap())
+                .collect()
+        });
+        let names: Vec<String> = load(&path).unwrap().into_iter().map(|t| t.name).collect();
+        assert_eq!(names.len(), 48, "{names:?}");
+        assert!(names.iter().all(|n| !n.starts_with("old-")), "{names:?}");
+        let store = TokenStore::open(&path).unwrap();
+        for (name, secret) in secrets {
+            assert_eq!(store.verify(&secret).map(|p| p.name), Some(name));
+        }
     }
 }

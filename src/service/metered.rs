@@ -11,7 +11,7 @@ use crate::directory::Directory;
 use crate::ledger::{
     Attempt, Cancel, CancelState, CircuitState, Delivery, DeliveryId, DeliveryState,
     EndpointHealth, Failure, InstanceVersion, Ledger, NewAttempt, NewCancel, NewDelivery, ReachRow,
-    Result, Run, RunId, RunSummary, Settled, StateReport, TownshipOutcome,
+    Result, Run, RunHold, RunId, RunSummary, Settled, StateReport, TownshipOutcome,
 };
 use crate::server::Metrics;
 
@@ -71,6 +71,9 @@ impl Ledger for MeteredLedger {
         }
         Ok(opened)
     }
+    fn hold_run(&self, run: RunId, wait: std::time::Duration) -> Result<Option<RunHold>> {
+        self.inner.hold_run(run, wait)
+    }
     fn put_instance(&self, instance: &InstanceVersion) -> Result<()> {
         self.inner.put_instance(instance)
     }
@@ -91,6 +94,13 @@ impl Ledger for MeteredLedger {
     }
     fn record_delivery(&self, new: &NewDelivery, now: DateTime<Utc>) -> Result<(Delivery, bool)> {
         self.inner.record_delivery(new, now)
+    }
+    fn record_deliveries(
+        &self,
+        news: &[NewDelivery],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Delivery, bool)>> {
+        self.inner.record_deliveries(news, now)
     }
     fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>> {
         self.inner.delivery(id)

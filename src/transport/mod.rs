@@ -27,7 +27,8 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut src = err.source();
     while let Some(e) = src {
         let next = e.to_string();
-        if !text.contains(&next) {
+        // Said already, line by line (a cause of several lines may be said on one).
+        if !next.lines().all(|line| text.contains(line)) {
             text.push_str(": ");
             text.push_str(&next);
         }

@@ -514,6 +514,8 @@ fn bench_a_prefecture_run(store: &Store) {
 
 mod batch;
 mod cancels;
+mod errors;
+mod holds;
 mod leases;
 mod migrate;
 mod segments;

@@ -408,6 +408,7 @@ mod followups;
 mod hostile;
 mod inbound;
 mod pairs;
+mod record;
 mod reload;
 mod resume;
 mod segments;

@@ -12,16 +12,19 @@
 
 pub mod copy;
 mod group;
+mod hold;
 mod lease;
 mod pool;
 mod queries;
 mod record;
+mod said;
 pub mod schema;
 mod write;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::cancels::{Cancel, CancelState, NewCancel};
+use super::hold::RunHold;
 use super::queries::ms;
 use super::sequences::{self, IdBlocks};
 use super::{
@@ -31,6 +34,7 @@ use super::{
 };
 use group::Lanes;
 use pool::Pool;
+pub use said::Said;
 
 /// Connections each instance keeps open.
 pub const CONNECTIONS: usize = 4;
@@ -38,6 +42,8 @@ pub const CONNECTIONS: usize = 4;
 /// The PostgreSQL ledger.
 pub struct PgLedger {
     pool: Pool,
+    /// How to connect: a run's hold takes a connection of its own ([`hold`]).
+    config: postgres::Config,
     target: String,
     ids: IdBlocks,
     /// Per-delivery writes waiting for a transaction, in lanes ([`group`]).
@@ -75,11 +81,12 @@ impl PgLedger {
     pub fn open(config: postgres::Config) -> Result<PgLedger> {
         let target = describe(&config);
         // Even the first connection is made by a worker: `open` may be called on any thread.
-        let pool = Pool::start(config, CONNECTIONS, target.clone());
+        let pool = Pool::start(config.clone(), CONNECTIONS, target.clone());
         let t = target.clone();
         pool.call(move |c| schema::migrate(c, &t))?;
         Ok(PgLedger {
             pool,
+            config,
             target,
             ids: IdBlocks::default(),
             lanes: Lanes::default(),
@@ -163,6 +170,10 @@ impl Ledger for PgLedger {
         })?;
         tracing::info!(run = id, %occurrence, created, "run opened");
         Ok((RunId(id), created))
+    }
+
+    fn hold_run(&self, run: RunId, wait: std::time::Duration) -> Result<Option<RunHold>> {
+        hold::hold(&self.config, &self.target, run, wait)
     }
 
     fn put_instance(&self, instance: &InstanceVersion) -> Result<()> {
