@@ -93,13 +93,12 @@ all = true
 label = "every minute"
 cron = "* * * * *"
 EOF
-# Sender codes: 9,999 messages a day each, N × 2 messages.
-# Two instances recording one run at once each draw ids for it (the loser's are never used), so
-# INSTANCES=2 gets codes for twice the messages.
-python3 - "$N" "$WORK/schedules/settings.toml" "$INSTANCES" <<'EOF'
+# Sender codes: 9,999 messages a day each, N × 2 messages. Two instances recording one run at
+# once take turns (the run's hold), so INSTANCES=2 draws the same ids and needs no more codes.
+python3 - "$N" "$WORK/schedules/settings.toml" <<'EOF'
 import sys
-n, out, instances = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-extra = -(-2 * n * instances // 9999) - 1
+n, out = int(sys.argv[1]), sys.argv[2]
+extra = -(-2 * n // 9999) - 1
 codes = ", ".join(f'"451343100000001020101{i + 2:02d}"' for i in range(extra))
 if extra > 0:  # (none below 5,000 endpoints: an older build without the key runs too)
     open(out, "w").write(f"[ebd]\nextra_sender_ebrids = [{codes}]\n")

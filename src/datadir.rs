@@ -36,3 +36,29 @@ impl DataDir {
         std::fs::create_dir_all(&self.path)
     }
 }
+
+/// A temporary file's name beside `path`, for writing it whole before a rename: unique to this
+/// process and call, so two threads (or processes) writing the same file at once never share
+/// one; the last rename wins, and each rename puts a whole file in place.
+pub fn temp_beside(path: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tmp{}-{n}", std::process::id()));
+    path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_names_beside_a_file_differ_per_call() {
+        let path = Path::new("/data/cache/adjusted/ii.wav");
+        let (a, b) = (temp_beside(path), temp_beside(path));
+        assert_ne!(a, b);
+        assert_eq!(a.parent(), path.parent());
+        let name = a.file_name().unwrap().to_str().unwrap();
+        assert!(name.starts_with("ii.wav.tmp"), "{name}");
+    }
+}

@@ -77,7 +77,7 @@ fn write_entry(path: &Path, record: &ProbeRecord) -> std::io::Result<()> {
         record: record.clone(),
     };
     let json = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let tmp = crate::datadir::temp_beside(path);
     std::fs::write(&tmp, json)?;
     std::fs::rename(&tmp, path)
 }

@@ -218,7 +218,7 @@ pub fn write_wav_atomic(pcm: &Pcm, path: &Path) -> Result<(), AdjustError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(write_err)?;
     }
-    let tmp = path.with_extension(format!("wav.tmp{}", std::process::id()));
+    let tmp = crate::datadir::temp_beside(path);
     let mut f = std::fs::File::create(&tmp).map_err(write_err)?;
     f.write_all(&bytes).map_err(write_err)?;
     f.sync_all().map_err(write_err)?;
