@@ -2,7 +2,7 @@
 //! breaks ([`super::breaks`]) and to the play-state follow-ups ([`super::state`]), so each
 //! delivery's state is asked from its window's end even while the rest of the run is still
 //! going out (a run to 10,000 endpoints would otherwise leave its 20,000 state requests until
-//! after its last push); deliveries already out before a restart are followed from the start.
+//! after its last push).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
@@ -18,14 +18,13 @@ use super::breaks::Partners;
 use super::state::{StateWait, log_follow};
 use super::{PlayClock, PreparedRun, Pusher};
 use crate::dispatch::{DispatchReport, Dispatcher, Ended, JobEnd, JobResult, delta};
-use crate::ledger::DeliveryState::{Delivered, Pending, Sent};
 use crate::ledger::{Delivery, DeliveryId, DeliveryState, LedgerError};
 use crate::transport::Router;
 
 impl Pusher {
     /// [`Pusher::drive`] once the leases are taken: send the pending deliveries of `runs` that
-    /// are in `held`, following each one's play state from the moment it is delivered (and
-    /// those already out at their platforms before a restart from the start); then close the
+    /// are in `held`, following each one's play state from the moment it is delivered, and
+    /// after the dispatch those the ledger holds as out at their platforms; then close the
     /// settled runs.
     pub(super) async fn drive_held(
         &self,
@@ -41,19 +40,13 @@ impl Pusher {
         let withheld: HashSet<_> = self.whole_pairs(runs, held, clock, None).await;
         let air_by = TimeDelta::from_std(self.registry.push.air_by).unwrap_or(TimeDelta::MAX);
         let partners = Partners::of(runs, air_by);
-        let (delivered, arriving) = unbounded_channel();
-        let mut jobs = Vec::new();
-        for p in runs
+        let jobs = runs
             .iter_mut()
             .flat_map(|r| std::mem::take(&mut r.deliveries))
-        {
-            match p.delivery.state {
-                _ if !held.contains(&p.delivery.id) => {}
-                Pending if !withheld.contains(&p.delivery.id) => jobs.push(p),
-                Sent | Delivered => drop(delivered.send(p.delivery)),
-                _ => {}
-            }
-        }
+            .filter(|p| p.delivery.state == DeliveryState::Pending)
+            .filter(|p| !withheld.contains(&p.delivery.id) && held.contains(&p.delivery.id))
+            .collect();
+        let (delivered, arriving) = unbounded_channel();
         let sending = async {
             let (ends, ended) = unbounded_channel();
             let (broke, broken) = unbounded_channel();
@@ -65,8 +58,9 @@ impl Pusher {
             self.router
                 .forget_recipes(report.jobs.iter().map(|j| j.delivery));
             self.whole_pairs(runs, held, clock, Some(&shutdown)).await;
-            // Whatever else the ledger holds as out at its platform (followed once however
-            // often it is passed on).
+            // Then whatever else the ledger holds as out at its platform: deliveries out before
+            // a restart (a service's start already follows those: `service::loops::follow_up`,
+            // whose requests would otherwise be doubled) and any whose end was not told.
             for r in runs.iter() {
                 match self.awaiting_of(r.run.id, held).await {
                     Ok(ds) => ds.into_iter().for_each(|d| drop(delivered.send(d))),
