@@ -21,23 +21,9 @@ use super::{fast_registry, ledger, project};
 /// Yi window's end (+ the state grace) is from the second pair's first window.
 const LEAD_S: i64 = 33;
 
-/// The run's deliveries once `done` holds (polling every virtual second, at most an hour).
-async fn until(root: &Path, what: &str, done: impl Fn(&[Delivery]) -> bool) -> Vec<Delivery> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(3600);
-    loop {
-        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
-        if root.join(".shengbo/ledger.sqlite").is_file() {
-            let l = ledger(root);
-            let runs = l.runs(t0(), t0() + TimeDelta::hours(1), Some("drill"));
-            if let Some(run) = runs.unwrap_or_default().first() {
-                let ds = l.deliveries_of_run(run.id).unwrap();
-                if !ds.is_empty() && done(&ds) {
-                    return ds;
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
+/// The 11:00 run's deliveries once `done` holds.
+async fn until(root: &Path, done: impl Fn(&[Delivery]) -> bool) -> Vec<Delivery> {
+    super::pairs::until(root, done).await.0
 }
 
 /// One county, one message in two pairs ten seconds apart, at 11:00 (Beijing).
@@ -73,10 +59,10 @@ async fn asked_before_the_last_push(restart: bool) {
     follow(&state, clock);
     let mut service = Running::start(root, &sim, clock, true, 3600).await;
 
-    let ds = until(root, "the run recorded", |ds| ds.len() == 4).await;
+    let ds = until(root, |ds| ds.len() == 4).await;
     if restart {
         let out = |d: &Delivery| d.plan.repeat > 0 || d.state == DeliveryState::Delivered;
-        let ds = until(root, "the first pair delivered", |ds| ds.iter().all(out)).await;
+        let ds = until(root, |ds| ds.iter().all(out)).await;
         let first_end = ds.iter().map(|d| d.plan.window_end).min().unwrap();
         assert!(clock.now() < first_end, "{ds:?}");
         service.task.abort();
@@ -95,7 +81,7 @@ async fn asked_before_the_last_push(restart: bool) {
 
     // Just before the last delivery may go out, the first message's play state is recorded.
     tokio::time::sleep_until(clock.instant_at(last_out - TimeDelta::seconds(1))).await;
-    let now = until(root, "a look at the run", |_| true).await;
+    let now = until(root, |_| true).await;
     let state_of = |id| now.iter().find(|d| d.id == id).unwrap().state;
     assert_eq!(
         state_of(last.id),
@@ -114,7 +100,7 @@ async fn asked_before_the_last_push(restart: bool) {
     assert_eq!(reports.len(), 1, "{reports:?}");
 
     // Then the rest: every message played, each asked about once.
-    let played = until(root, "every message played", |ds| {
+    let played = until(root, |ds| {
         ds.iter().all(|d| d.state == DeliveryState::Played)
     })
     .await;
@@ -138,7 +124,7 @@ async fn a_stop_ends_the_follow_ups_under_way_during_the_push() {
     follow(&state, clock);
     state.hold_states(true);
     let service = Running::start(root, &sim, clock, true, 3600).await;
-    let ds = until(root, "the run recorded", |ds| ds.len() == 4).await;
+    let ds = until(root, |ds| ds.len() == 4).await;
     let first = ds.iter().min_by_key(|d| d.plan.window_start).unwrap();
     let last = ds.iter().max_by_key(|d| d.plan.window_start).unwrap();
     let last_out = last.plan.window_start - TimeDelta::seconds(LEAD_S);
@@ -158,7 +144,7 @@ async fn a_stop_ends_the_follow_ups_under_way_during_the_push() {
     let asked = state.states_asked();
     tokio::time::sleep(Duration::from_secs(600)).await;
     assert_eq!(state.states_asked(), asked, "nothing asked after the stop");
-    let now = until(root, "a look at the run", |_| true).await;
+    let now = until(root, |_| true).await;
     let left = now.iter().find(|d| d.id == last.id).unwrap();
     assert_eq!(left.state, DeliveryState::Pending, "kept for a restart");
     let asked_first = now.iter().find(|d| d.id == first.id).unwrap();
