@@ -75,8 +75,18 @@ pull() { # key
     p99s[$1]=$(awk '$1=="99%"{print $2}' <<<"$out")
 }
 
+# CPU time (user + system, clock ticks) of the server and of the holders over each pull: on one
+# machine the holders' reconnecting shares the cores with the server and wrk.
+cpu() { # pids...
+    local t=0 p
+    for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+    echo "$t"
+}
+
 read -r rss0 fds0 < <(sample)
+alone_cpu0=$(cpu "$server_pid")
 pull alone
+alone_cpu=$(($(cpu "$server_pid") - alone_cpu0))
 
 # The holders: keep `idle` sockets open between them (at most 10,000 each, under a per-process
 # descriptor limit), reopening any the server closes.
@@ -116,7 +126,11 @@ done
 holders=$(wc -w <<<"$holder_pid")
 for _ in $(seq 100); do [ "$(grep -c holding "$work/holder.log")" -ge "$holders" ] && break; sleep 0.2; done
 read -r rss1 fds1 < <(sample)
+# shellcheck disable=SC2086
+server_cpu0=$(cpu "$server_pid"); holders_cpu0=$(cpu $holder_pid)
 pull held
+# shellcheck disable=SC2086
+server_cpu=$(($(cpu "$server_pid") - server_cpu0)); holders_cpu=$(($(cpu $holder_pid) - holders_cpu0))
 read -r rss2 fds2 < <(sample)
 health=$(curl -s -o /dev/null -m 15 -w '%{http_code} in %{time_total}s' "http://$addr/healthz")
 # shellcheck disable=SC2086
@@ -140,3 +154,9 @@ printf '| 5 s after they go | | | %d | %d |\n' $((rss3 / 1024)) "$fds3"
 echo
 echo "/healthz under the idle sockets: $health (before: $rss1 kB, $fds1 fds)"
 awk -v a="${rate[alone]}" -v h="${rate[held]}" 'BEGIN { printf "rate kept: %.0f%% (goal >= 80%%)\n", 100 * h / a }'
+awk -v s0="$alone_cpu" -v s="$server_cpu" -v h="$holders_cpu" -v hz="$(getconf CLK_TCK)" \
+    -v secs="$secs" -v n="$(nproc)" -v a="${rate[alone]}" -v r="${rate[held]}" 'BEGIN {
+    printf "CPU of the %d s on %d cores: alone, server %.1f s; held, server %.1f s and holders %.1f s\n",
+        secs * n, n, s0 / hz, s / hz, h / hz
+    printf "server CPU per pull: alone %.1f us, held %.1f us\n", 1e6 * s0 / hz / (a * secs), 1e6 * s / hz / (r * secs)
+}'

@@ -5,8 +5,9 @@
 //! `synchronous`, PostgreSQL's WAL flush and round trips).
 //!
 //! Crash safety is that of one transaction per write: a writer returns only after the
-//! transaction holding its write committed. Each write runs under its own savepoint, so one
-//! that fails (an unknown delivery) is rolled back alone and answers with its own error; if the
+//! transaction holding its write committed. A group runs first without savepoints; if a write
+//! fails, the group runs again with each write under its own savepoint, so one that fails (an
+//! unknown delivery) is rolled back alone and answers with its own error; if the
 //! whole transaction cannot commit, each write of it is tried again alone on the same
 //! connection — on PostgreSQL, one that broke answers each write with an error, never runs it
 //! on another connection (a commit whose answer was lost is not written twice).
@@ -180,10 +181,23 @@ impl Group {
     }
 }
 
-/// Commit `batch` in one transaction, each write under its own savepoint, and answer each.
-/// The group's error when it could not commit (each write was then tried alone): a store that
-/// shares connections learns from it whether the connection broke.
+/// Commit `batch` in one transaction and answer each write. Most groups have no failing write,
+/// so a group first runs without savepoints (one round trip a write on PostgreSQL); when a
+/// write fails, that transaction is rolled back and the group runs again with each write under
+/// its own savepoint, the failing one rolled back alone. The group's error when it could not
+/// commit (each write was then tried alone): a store that shares connections learns from it
+/// whether the connection broke.
 pub(super) fn commit<C: GroupConn>(conn: &mut C, mut batch: Vec<Waiting>) -> Result<()> {
+    if batch.len() > 1 {
+        match unguarded(conn, &mut batch) {
+            Ok(true) => {
+                batch.into_iter().for_each(Waiting::answer);
+                return Ok(());
+            }
+            Ok(false) => {} // a write failed; rolled back
+            Err(e) => return each_alone(conn, batch, e),
+        }
+    }
     let mut together = || -> Result<()> {
         // A write alone needs no savepoint: its transaction is its own.
         let one = batch.len() == 1;
@@ -214,13 +228,132 @@ pub(super) fn commit<C: GroupConn>(conn: &mut C, mut batch: Vec<Waiting>) -> Res
             }
             Ok(())
         }
-        Err(e) => {
-            let _ = conn.run("ROLLBACK");
-            tracing::warn!(error = %e, writes = batch.len(), "group commit failed; writing each alone");
-            for w in batch {
-                w.alone(conn);
-            }
-            Err(e)
+        Err(e) => each_alone(conn, batch, e),
+    }
+}
+
+/// Every write of `batch` in one transaction without savepoints: committed (true), or rolled
+/// back at the first write that failed (false); an error when the transaction itself failed.
+fn unguarded<C: GroupConn>(conn: &mut C, batch: &mut [Waiting]) -> Result<bool> {
+    conn.run(C::BEGIN)?;
+    if batch.iter_mut().all(|w| w.apply(conn)) {
+        conn.run("COMMIT")?;
+        Ok(true)
+    } else {
+        conn.run("ROLLBACK")?;
+        Ok(false)
+    }
+}
+
+/// The group could not commit (`e`): roll back and write each alone.
+fn each_alone<C: GroupConn>(conn: &mut C, batch: Vec<Waiting>, e: LedgerError) -> Result<()> {
+    let _ = conn.run("ROLLBACK");
+    tracing::warn!(error = %e, writes = batch.len(), "group commit failed; writing each alone");
+    for w in batch {
+        w.alone(conn);
+    }
+    Err(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::ledger::{AttemptResult, NewAttempt};
+
+    /// A connection that logs what it is asked, refusing the settles of `refused` deliveries.
+    #[derive(Default)]
+    struct Logged {
+        log: Vec<String>,
+        refused: Vec<i64>,
+    }
+
+    impl GroupConn for Logged {
+        const BEGIN: &'static str = "BEGIN";
+
+        fn run(&mut self, sql: &str) -> Result<()> {
+            self.log.push(sql.to_string());
+            Ok(())
         }
+
+        fn settled(&mut self, settled: &Settled) -> Result<i64> {
+            let id = settled.attempt.delivery;
+            self.log.push(format!("settle {id}"));
+            match self.refused.contains(&id.0) {
+                true => Err(LedgerError::UnknownDelivery(id)),
+                false => Ok(id.0 * 10),
+            }
+        }
+
+        fn report(&mut self, _: &StateReport) -> Result<Option<DeliveryId>> {
+            unreachable!("no reports here")
+        }
+    }
+
+    /// Settles of deliveries `ids` as a group, and where each one's answer arrives.
+    fn group(ids: &[i64]) -> (Vec<Waiting>, Vec<Receiver<Result<i64>>>) {
+        let at = Utc.with_ymd_and_hms(2026, 12, 4, 10, 0, 0).unwrap();
+        ids.iter()
+            .map(|&id| {
+                let (to, answer) = mpsc::sync_channel(1);
+                let settled = Settled {
+                    attempt: NewAttempt {
+                        delivery: DeliveryId(id),
+                        started_at: at,
+                        finished_at: at,
+                        result: AttemptResult::Delivered,
+                        latency_ms: 1,
+                        error: None,
+                        instance: None,
+                    },
+                    to: None,
+                    health: None,
+                };
+                (Waiting::Settled(settled, Reply { to, kept: None }), answer)
+            })
+            .unzip()
+    }
+
+    #[test]
+    fn a_group_without_failures_commits_without_savepoints() {
+        let mut conn = Logged::default();
+        let (batch, answers) = group(&[1, 2, 3]);
+        commit(&mut conn, batch).unwrap();
+        assert_eq!(
+            conn.log,
+            ["BEGIN", "settle 1", "settle 2", "settle 3", "COMMIT"]
+        );
+        let got: Vec<i64> = answers.iter().map(|a| a.recv().unwrap().unwrap()).collect();
+        assert_eq!(got, [10, 20, 30]);
+    }
+
+    #[test]
+    fn a_failing_write_sends_its_group_again_under_savepoints_and_fails_alone() {
+        let mut conn = Logged {
+            refused: vec![2],
+            ..Logged::default()
+        };
+        let (batch, answers) = group(&[1, 2, 3]);
+        commit(&mut conn, batch).unwrap();
+        assert_eq!(
+            conn.log,
+            [
+                "BEGIN",
+                "settle 1",
+                "settle 2",
+                "ROLLBACK",
+                "BEGIN; SAVEPOINT w",
+                "settle 1",
+                "RELEASE w; SAVEPOINT w",
+                "settle 2",
+                "ROLLBACK TO w; RELEASE w; SAVEPOINT w",
+                "settle 3",
+                "RELEASE w; SAVEPOINT w",
+                "RELEASE w; COMMIT",
+            ]
+        );
+        let got: Vec<_> = answers.iter().map(|a| a.recv().unwrap().ok()).collect();
+        assert_eq!(got, [Some(10), None, Some(30)]);
     }
 }

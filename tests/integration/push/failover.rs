@@ -192,11 +192,11 @@ fn all_of(l: &dyn Ledger) -> Vec<Delivery> {
 }
 
 /// The failover drill: PostgreSQL, the simulator and two `serve` processes on loopback; one of
-/// them SIGKILLed at a random moment of the runs, four times, and restarted once its leases
-/// ran out. Every delivery recorded ends final under the ids it was recorded with, no content
+/// them SIGKILLed at a random moment of the runs, four times, and restarted once the other took
+/// over what it held (the next kill waits until it is up again). Every delivery recorded ends final under the ids it was recorded with, no content
 /// reaches the platform under another id, and no delivery had attempts in flight from both
-/// instances at once. Prints each takeover (death → the other's first attempt of a delivery
-/// the dead one held) for `benches/failover.sh`.
+/// instances at once. Prints each takeover (death → the other holding the leases of what the
+/// dead one held, and → its first attempt of one) for `benches/failover.sh`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failover_drill_two_serve_processes_one_killed_four_times() {
     use rand::Rng as _;
@@ -268,27 +268,74 @@ async fn failover_drill_two_serve_processes_one_killed_four_times() {
                 assert_eq!(before, ids, "kill {kill}: delivery {} kept its ids", d.id);
             }
         }
-        // Restart the dead one once its leases ran out (the other takes them over first).
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        let l = Arc::clone(&ledger);
+        // Restart the dead one once the other took over what it held: each of its pending
+        // deliveries final or leased by the other, and the other's first attempt of one made.
+        // A wait on the ledger (the processes run on the wall clock), with a deadline.
         let other = names[1 - victim];
-        let first = tokio::task::spawn_blocking(move || {
-            held.iter()
-                .flat_map(|&id| l.attempts(id).unwrap())
-                .filter(|a| a.instance.as_deref() == Some(other) && a.started_at > died)
-                .map(|a| a.started_at)
-                .min()
-        })
-        .await
-        .unwrap();
-        match first {
-            Some(at) => eprintln!(
-                "takeover: {dead} killed, {other} sent its first leased delivery after {} ms",
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let mut taken_at = None;
+        let first = loop {
+            let (l, mine) = (Arc::clone(&ledger), held.clone());
+            let (taken, first) = tokio::task::spawn_blocking(move || {
+                let taken = mine.iter().all(|&id| {
+                    l.delivery(id).unwrap().is_some_and(|d| d.state.is_final())
+                        || l.lease_of(id).unwrap().is_some_and(|(h, _)| h == other)
+                });
+                let first = mine
+                    .iter()
+                    .flat_map(|&id| l.attempts(id).unwrap())
+                    .filter(|a| a.instance.as_deref() == Some(other) && a.started_at > died)
+                    .map(|a| a.started_at)
+                    .min();
+                (taken, first)
+            })
+            .await
+            .unwrap();
+            if taken && taken_at.is_none() {
+                taken_at = Some(chrono::Utc::now());
+            }
+            if taken && (held.is_empty() || first.is_some()) {
+                break first;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "kill {kill}: {other} did not take over {dead}'s deliveries"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        // Taking over is holding the leases (seen within one look of 50 ms); the first
+        // attempt may then wait behind the other's own deliveries to the same endpoint.
+        match (first, taken_at) {
+            (Some(at), Some(taken)) => eprintln!(
+                "takeover: {dead} killed, {other} held its {} pending deliveries after {} ms \
+                 and sent the first after {} ms",
+                held.len(),
+                (taken - died).num_milliseconds(),
                 (at - died).num_milliseconds()
             ),
-            None => eprintln!("takeover: {dead} killed holding no pending delivery"),
+            _ => eprintln!("takeover: {dead} killed holding no pending delivery"),
         }
         children[victim] = Some(serve_on(root, &sim.url, &url, dead));
+        // The next kill waits until the restarted one is up again (it wrote the version it
+        // loaded): one instance down at a time, so each takeover is the other's alone.
+        let restarted = chrono::Utc::now();
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            let l = Arc::clone(&ledger);
+            let up = tokio::task::spawn_blocking(move || l.instances().unwrap())
+                .await
+                .unwrap()
+                .iter()
+                .any(|i| i.name == dead && i.loaded_at >= restarted);
+            if up {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "kill {kill}: {dead} did not start again"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
     // Everything recorded up to the last kill ends final (new slots keep coming; not counted).
     let deadline = std::time::Instant::now() + Duration::from_secs(180);
