@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 
 use super::circuit::{Breaker, Change, Permit};
-use super::report::{DispatchReport, JobEnd, JobResult, Progress, as_run, collect};
+use super::report::{DispatchReport, Ended, JobEnd, JobResult, Progress, as_run, collect};
 
 use super::{AttemptOutcome, Clock, DeliveryJob, DispatchConfig, RetryKind, Transport};
 use crate::ledger::{
@@ -142,18 +142,24 @@ impl<T: Transport> Dispatcher<T> {
         self.dispatch_reporting(jobs, shutdown, None).await
     }
 
-    /// [`dispatch`](Self::dispatch), telling `ends` how each job ended as soon as it ends (so a
-    /// caller can act on one delivery while the others are still going out).
+    /// [`dispatch`](Self::dispatch), telling `ends` how each job ended, with its delivery, as
+    /// soon as it ends (so a caller can act on one delivery while the others are still going
+    /// out).
     pub async fn dispatch_reporting(
         &self,
         mut jobs: Vec<DeliveryJob>,
         mut shutdown: watch::Receiver<bool>,
-        ends: Option<mpsc::UnboundedSender<JobResult>>,
+        ends: Option<mpsc::UnboundedSender<Ended>>,
     ) -> DispatchReport {
-        let ended = |report: &mut DispatchReport, result: JobResult| {
-            if let Some(tx) = &ends {
+        let ended = |report: &mut DispatchReport,
+                     (result, job): (JobResult, Option<DeliveryJob>)| {
+            if let (Some(tx), Some(job)) = (&ends, job) {
                 // A caller that stopped listening loses nothing: the report has it all.
-                let _ = tx.send(result.clone());
+                let delivery = job.delivery;
+                let _ = tx.send(Ended {
+                    result: result.clone(),
+                    delivery,
+                });
             }
             report.jobs.push(result);
         };
@@ -197,7 +203,7 @@ impl<T: Transport> Dispatcher<T> {
         }
         set.abort_all();
         while let Some(joined) = set.join_next_with_id().await {
-            report.jobs.push(collect(joined, &mut by_task));
+            report.jobs.push(collect(joined, &mut by_task).0);
         }
         report
     }

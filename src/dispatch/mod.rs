@@ -33,7 +33,7 @@ pub use backoff::Backoff;
 pub use circuit::{Breaker, BreakerConfig};
 pub use clock::{Clock, delta};
 pub use engine::Dispatcher;
-pub use report::{DispatchReport, JobEnd, JobResult};
+pub use report::{DispatchReport, Ended, JobEnd, JobResult};
 
 /// One delivery as the transport sees it: the delivery as recorded (its ids identical on every
 /// retry) and the payload bytes built once before the first attempt.

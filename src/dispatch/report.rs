@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use tokio::task::JoinError;
 
 use super::DeliveryJob;
-use crate::ledger::DeliveryId;
+use crate::ledger::{Delivery, DeliveryId};
 
 /// How one delivery's dispatch ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +70,14 @@ impl JobResult {
     }
 }
 
+/// One job's end as told while its dispatch goes on: the result, and the delivery as it was
+/// handed in (its `state` from before this dispatch; the ledger has the one it ended in).
+#[derive(Debug, Clone)]
+pub struct Ended {
+    pub result: JobResult,
+    pub delivery: Delivery,
+}
+
 /// What one `dispatch` call did, one result per job.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DispatchReport {
@@ -95,15 +103,13 @@ pub(super) struct Progress {
     pub(super) last_detail: Option<String>,
 }
 
+/// A joined job's result, with its job (taken out of `by_task`).
 pub(super) fn collect(
     joined: Result<(tokio::task::Id, JobResult), JoinError>,
     by_task: &mut HashMap<tokio::task::Id, DeliveryJob>,
-) -> JobResult {
+) -> (JobResult, Option<DeliveryJob>) {
     let err = match joined {
-        Ok((id, result)) => {
-            by_task.remove(&id);
-            return result;
-        }
+        Ok((id, result)) => return (result, by_task.remove(&id)),
         Err(err) => err,
     };
     let job = by_task
@@ -114,7 +120,7 @@ pub(super) fn collect(
     }
     let result = JobResult::new(job.delivery.id, JobEnd::Abandoned, Progress::default());
     as_run(&job, &result);
-    result
+    (result, Some(job))
 }
 
 /// The as-run line: one per delivery, whatever happened.

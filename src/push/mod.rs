@@ -6,6 +6,7 @@
 //!   loudness-adjusted media.
 //! - [`prepare`] — ids and payloads written to the ledger, reused on restart.
 //! - [`state`] — `EBMStateRequest` after the play window; `ConnectionCheck` heartbeats.
+//! - [`follow`] — a run driven: each delivery's play state followed as soon as it is delivered.
 //! - [`clock`] — the play clock (real time, or accelerated for the demo and drills).
 //! - [`pairs`] — whole pairs: a broken pair's other half is withheld or cancelled.
 //! - [`breaks`] — cancels sent while the run is still going out, as each pair breaks.
@@ -29,6 +30,7 @@ use crate::transport::Router;
 pub mod breaks;
 pub mod clock;
 pub mod content;
+pub mod follow;
 pub mod leases;
 pub mod outcome;
 pub mod pairs;
@@ -347,67 +349,5 @@ impl Pusher {
             clock,
             rand::rngs::StdRng::from_os_rng(),
         )
-    }
-
-    /// [`Pusher::drive`] once the leases are taken: send the pending deliveries of `runs` that
-    /// are in `held`, then follow the runs' play states and close the settled ones.
-    async fn drive_held(
-        &self,
-        dispatcher: &crate::dispatch::Dispatcher<Router>,
-        runs: &mut [PreparedRun],
-        held: &std::collections::HashSet<crate::ledger::DeliveryId>,
-        play: PlayClock,
-        wait: state::StateWait,
-        shutdown: tokio::sync::watch::Receiver<bool>,
-    ) -> crate::dispatch::DispatchReport {
-        let clock = dispatcher.clock();
-        // A half whose partner already ended badly (before a restart) is never sent.
-        let withheld: std::collections::HashSet<_> =
-            self.whole_pairs(runs, held, clock, None).await;
-        let air_by = TimeDelta::from_std(self.registry.push.air_by).unwrap_or(TimeDelta::MAX);
-        let partners = breaks::Partners::of(runs, air_by);
-        let jobs = runs
-            .iter_mut()
-            .flat_map(|r| std::mem::take(&mut r.deliveries))
-            .filter(|p| p.delivery.state == crate::ledger::DeliveryState::Pending)
-            .filter(|p| !withheld.contains(&p.delivery.id) && held.contains(&p.delivery.id))
-            .collect();
-        let (ends, ended) = tokio::sync::mpsc::unbounded_channel();
-        let (report, ()) = tokio::join!(
-            dispatcher.dispatch_reporting(jobs, shutdown.clone(), Some(ends)),
-            self.cancel_as_pairs_break(partners, held, ended, clock, shutdown.clone()),
-        );
-        self.router
-            .forget_recipes(report.jobs.iter().map(|j| j.delivery));
-        self.whole_pairs(runs, held, clock, Some(&shutdown)).await;
-        let follow = runs
-            .iter()
-            .map(|r| self.await_states(r.run.id, held, play, wait, shutdown.clone()));
-        for r in futures_util::future::join_all(follow).await {
-            if let Err(e) = r {
-                tracing::error!(error = %e, "state follow-up failed");
-            }
-        }
-        // A half that failed to play stops its partner too, if it is not too late.
-        self.whole_pairs(runs, held, clock, Some(&shutdown)).await;
-        for r in runs {
-            let (ledger, id) = (Arc::clone(&self.ledger), r.run.id);
-            let closed = tokio::task::spawn_blocking(move || {
-                let all_final = ledger
-                    .run_summary(id)?
-                    .by_state
-                    .keys()
-                    .all(|s| s.is_final());
-                if all_final {
-                    ledger.close_run(id)?;
-                }
-                Ok::<_, LedgerError>(all_final)
-            })
-            .await;
-            if let Ok(Err(e)) = closed {
-                tracing::error!(run = %id, error = %e, "closing the run failed");
-            }
-        }
-        report
     }
 }

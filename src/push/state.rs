@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::{PlayClock, PushError, Pusher};
@@ -82,7 +82,7 @@ pub fn report_of(r: &EbmStateResponse, raw: String) -> StateReport {
     }
 }
 
-fn log_follow(r: Result<Result<(), PushError>, tokio::task::JoinError>) {
+pub(super) fn log_follow(r: Result<Result<(), PushError>, tokio::task::JoinError>) {
     if let Ok(Err(e)) = r {
         tracing::error!(error = %e, "state follow-up failed");
     }
@@ -103,56 +103,34 @@ impl Pusher {
         wait: StateWait,
         shutdown: watch::Receiver<bool>,
     ) -> Result<(), PushError> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        for d in self.awaiting_of(run, held).await? {
+            let _ = tx.send(d);
+        }
+        drop(tx);
+        self.follow_as_delivered(rx, clock, wait, shutdown).await;
+        Ok(())
+    }
+
+    /// The deliveries of `run` out at their platforms (sent or delivered) with no final play
+    /// state yet, among those held here.
+    pub(super) async fn awaiting_of(
+        &self,
+        run: RunId,
+        held: &HashSet<DeliveryId>,
+    ) -> Result<Vec<Delivery>, PushError> {
         let ledger = Arc::clone(&self.ledger);
         let all = tokio::task::spawn_blocking(move || ledger.deliveries_of_run(run))
             .await
             .expect("ledger task")?;
-        let mut due: Vec<Delivery> = all
+        Ok(all
             .into_iter()
             .filter(|d| awaiting(d) && held.contains(&d.id))
-            .filter(|d| self.router.ebd(&d.plan.endpoint).is_some())
-            .collect();
-        due.sort_by_key(|d| d.plan.window_end);
-        let gate = Arc::new(Semaphore::new(wait.concurrency.max(1)));
-        // Follow-ups start in window order when due, at most this many alive at once: one
-        // waiting is a ledger row here, not a task (a run to 10,000 endpoints has 20,000).
-        let live = Arc::new(Semaphore::new((wait.concurrency * 32).max(256)));
-        let mut set = JoinSet::new();
-        let mut stop = shutdown.clone();
-        for d in due {
-            let slot = tokio::select! {
-                biased;
-                _ = stop.wait_for(|s| *s) => break,
-                slot = async {
-                    let wait_real = clock.real_until(d.plan.window_end + delta(wait.grace));
-                    if !wait_real.is_zero() {
-                        tokio::time::sleep(wait_real).await;
-                    }
-                    Arc::clone(&live).acquire_owned().await.expect("semaphore open")
-                } => slot,
-            };
-            while let Some(r) = set.try_join_next() {
-                log_follow(r);
-            }
-            let this = self.clone();
-            let gate = Arc::clone(&gate);
-            let mut stop = shutdown.clone();
-            set.spawn(async move {
-                let _slot = slot;
-                tokio::select! {
-                    r = this.follow(d, clock, wait, gate) => r,
-                    _ = stop.wait_for(|s| *s) => Ok(()),
-                }
-            });
-        }
-        while let Some(r) = set.join_next().await {
-            log_follow(r);
-        }
-        Ok(())
+            .collect())
     }
 
     /// Ask one delivery's state until final or out of time.
-    async fn follow(
+    pub(super) async fn follow(
         &self,
         d: Delivery,
         clock: PlayClock,

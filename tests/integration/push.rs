@@ -416,6 +416,7 @@ mod senders;
 pub(crate) mod serve;
 mod service;
 mod signed;
+mod states_as_delivered;
 mod versions;
 mod webhook;
 mod wire;

@@ -150,3 +150,33 @@ async fn the_report_carries_the_as_run_values() {
     assert_eq!(r.last_detail.as_deref(), Some("Http(502)"));
     assert_eq!(report.count("delivered"), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn each_end_is_told_with_its_delivery_while_the_dispatch_goes_on() {
+    let s = Setup::new();
+    let fake = Arc::new(Fake::new(s.clock, AttemptOutcome::Delivered));
+    // The second job may go out only nine minutes on (its window, less the minute's lead).
+    let (early, late) = (s.job("ep1", 0, 600), s.job("ep2", 600, 1200));
+    let dispatcher = s.dispatcher(&fake, config());
+    let (tx, mut ends) = tokio::sync::mpsc::unbounded_channel();
+    let jobs = vec![late.clone(), early.clone()];
+    let dispatch = tokio::spawn(async move {
+        dispatcher
+            .dispatch_reporting(jobs, no_shutdown(), Some(tx))
+            .await
+    });
+    let first = ends.recv().await.unwrap();
+    assert_eq!(first.delivery, early.delivery, "the job as handed in");
+    assert_eq!(
+        (first.result.delivery, &first.result.end),
+        (early.delivery.id, &JobEnd::Delivered)
+    );
+    assert!(s.clock.now() < t0() + TimeDelta::seconds(540));
+    assert!(!dispatch.is_finished());
+    let second = ends.recv().await.unwrap();
+    assert_eq!(second.delivery.id, late.delivery.id);
+    assert!(ends.recv().await.is_none(), "each end told once");
+    let report = dispatch.await.unwrap();
+    assert_eq!(report.count("delivered"), 2);
+    assert_strict(&fake);
+}

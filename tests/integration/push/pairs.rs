@@ -53,7 +53,10 @@ async fn following_sim(clock: Clock, faults: Faults) -> (String, SimState) {
 
 /// The run's deliveries and cancels once `done` holds (polling every virtual second, for at
 /// most an hour).
-async fn until(root: &Path, done: impl Fn(&[Delivery]) -> bool) -> (Vec<Delivery>, Vec<Cancel>) {
+pub(super) async fn until(
+    root: &Path,
+    done: impl Fn(&[Delivery]) -> bool,
+) -> (Vec<Delivery>, Vec<Cancel>) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3600);
     loop {
         assert!(tokio::time::Instant::now() < deadline, "never came to pass");
