@@ -117,11 +117,15 @@ with open(out, "w") as f:
 EOF
 PORT=$(free_port)
 "$BIN" sim --listen "127.0.0.1:$PORT" --speed 600 >"$WORK/sim.log" 2>&1 &
+SIM=$!
+# The simulator's CPU time so far (user + system), in seconds.
+sim_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$SIM/stat"; }
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
 AT=$(date -u +%Y-%m-%dT%H:%M:00Z)
 echo "## push fan-out: $N endpoints, $((N * 2)) deliveries, $(nproc) cores, ledger $LEDGER"
 echo "load average before the run: $(load)"
 START=$(date +%s.%N)
+SIM0=$(sim_cpu)
 # INSTANCES=2: a second `run --once` of the same occurrence under another instance name, started
 # with the first, sharing the ledger (PostgreSQL): the run is recorded once, and each delivery is
 # sent by whichever instance holds its lease.
@@ -134,6 +138,7 @@ for i in $(seq "$INSTANCES"); do
 done
 for p in "${pushers[@]}"; do wait "$p" || true; done
 END=$(date +%s.%N)
+SIM1=$(sim_cpu)
 cp "$WORK/run1.out" "$WORK/run.out"
 cp "$WORK/run1.err" "$WORK/run.err"
 for i in $(seq "$INSTANCES"); do grep -E "^(Error|错误)|error" "$WORK/run$i.err" | head -3 | sed "s/^/instance $i: /" >&2 || true; done
@@ -200,7 +205,9 @@ request = function() i = i + 1; return reqs[i % 2 + 1] end
 EOF
 echo "packages posted by wrk, alternating: $(stat -c %s "$WORK/body0.bin") and $(stat -c %s "$WORK/body1.bin") bytes"
 echo "load average before wrk: $(load)"
+SIM2=$(sim_cpu)
 wrk -t2 -c64 -d10s -s "$WORK/post.lua" --latency "http://127.0.0.1:$PORT/ebd/0" >"$WORK/wrk.txt"
+SIM3=$(sim_cpu)
 grep -E "Requests/sec|50%|99%|Latency |Non-2xx" "$WORK/wrk.txt"
 echo "load average after wrk: $(load)"
 read -r WHOLE PUSH <"$WORK/rates.txt"
@@ -208,3 +215,7 @@ CEILING=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
 python3 -c 'import sys; w, p, c = map(float, sys.argv[1:])
 print(f"share of the ceiling: whole run {100 * w / c:.0f}%, push phase {100 * p / c:.0f}%")' \
   "$WHOLE" "$PUSH" "$CEILING"
+python3 -c 'import sys; a, b, c, d, n, r = map(float, sys.argv[1:])
+print(f"simulator CPU: {b - a:.1f} s over the run ({1e3 * (b - a) / n:.2f} ms a delivery, its state requests included); "
+      f"{d - c:.1f} s under wrk ({1e3 * (d - c) / (r * 10):.2f} ms a package)")' \
+  "$SIM0" "$SIM1" "$SIM2" "$SIM3" "$((N * 2))" "$CEILING"

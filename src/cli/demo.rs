@@ -185,7 +185,7 @@ async fn one_slot(
     let wait = StateWait {
         poll: Duration::from_secs(60),
         max_after: Duration::from_secs(6 * 3600),
-        ..StateWait::default()
+        ..StateWait::of(&pusher.registry.push)
     };
     let (_stop_tx, stop) = tokio::sync::watch::channel(false);
     let already: Vec<bool> = runs

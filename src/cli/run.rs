@@ -97,7 +97,7 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         max_after: args
             .wait
             .map_or(pusher.registry.push.state_wait, Duration::from_secs),
-        ..StateWait::default()
+        ..StateWait::of(&pusher.registry.push)
     };
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {

@@ -290,6 +290,15 @@ impl NanoZero for DateTime<Utc> {
     }
 }
 
+/// The retry backoff of `registry`'s `[push]` (pushes, state requests and cancels alike), without
+/// looking at its endpoints as [`dispatch_config`] does.
+pub fn backoff(registry: &Registry) -> crate::dispatch::Backoff {
+    crate::dispatch::Backoff {
+        base: registry.push.backoff_base,
+        cap: registry.push.backoff_cap,
+    }
+}
+
 /// The dispatcher's settings from the registry's `[push]` section and endpoints.
 pub fn dispatch_config(registry: &Registry) -> crate::dispatch::DispatchConfig {
     let p = &registry.push;
@@ -305,10 +314,7 @@ pub fn dispatch_config(registry: &Registry) -> crate::dispatch::DispatchConfig {
         per_endpoint,
         // Each request carries its endpoint's own timeout; this only bounds a stuck attempt.
         attempt_timeout: longest + std::time::Duration::from_secs(1),
-        backoff: crate::dispatch::Backoff {
-            base: p.backoff_base,
-            cap: p.backoff_cap,
-        },
+        backoff: backoff(registry),
         lead: p.lead_time,
         breaker: crate::dispatch::BreakerConfig {
             failure_threshold: p.breaker_threshold,

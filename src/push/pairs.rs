@@ -206,7 +206,7 @@ impl Pusher {
         clock: Clock,
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), PushError> {
-        let backoff = crate::push::dispatch_config(&self.registry).backoff;
+        let backoff = crate::push::backoff(&self.registry);
         let mut rng = rand::rngs::StdRng::from_os_rng();
         let mut failures = 0u32;
         let mut last = String::new();

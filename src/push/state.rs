@@ -143,7 +143,7 @@ impl Pusher {
         let first = d.plan.window_end + delta(wait.grace);
         let give_up = d.plan.window_end + delta(wait.max_after);
         clock.sleep_until(first).await;
-        let backoff = super::dispatch_config(&self.registry).backoff;
+        let backoff = super::backoff(&self.registry);
         let started = self.wire.now();
         let retry_for = delta(wait.retry_for);
         let (mut tries, mut failures, mut last) = (0, 0u32, String::new());

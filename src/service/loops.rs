@@ -78,7 +78,7 @@ pub async fn follow_up(
     }
     let wait = StateWait {
         max_after,
-        ..StateWait::default()
+        ..StateWait::of(&pusher.registry.push)
     };
     let play = PlayClock::starting_at(clock.now(), 1.0);
     for run in runs {
