@@ -194,9 +194,24 @@ pub fn open(path: &Path) -> Result<Connection> {
         source,
     };
     let mut conn = Connection::open(path).map_err(wrap)?;
-    configure(&conn).map_err(wrap)?;
+    // Turning a new file to WAL takes its lock without waiting in SQLite's busy handler: two
+    // processes opening a fresh ledger at once had one fail with "database is locked". Tried
+    // again for up to the busy timeout.
+    let started = std::time::Instant::now();
+    loop {
+        match configure(&conn) {
+            Err(e) if busy(&e) && started.elapsed() < BUSY_TIMEOUT => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            done => break done.map_err(wrap)?,
+        }
+    }
     migrate(&mut conn, path)?;
     Ok(conn)
+}
+
+fn busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy)
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {

@@ -33,10 +33,11 @@ impl Store {
     }
 
     pub fn open(&self) -> Arc<dyn Ledger> {
-        LedgerTarget::parse(&self.url(), |_| None)
-            .unwrap()
-            .open()
-            .unwrap()
+        self.try_open().unwrap()
+    }
+
+    pub fn try_open(&self) -> Result<Arc<dyn Ledger>, shengbo::ledger::LedgerError> {
+        LedgerTarget::parse(&self.url(), |_| None).unwrap().open()
     }
 }
 
@@ -53,8 +54,11 @@ pub fn race<T: Send>(
         let handles: Vec<_> = (0..n)
             .map(|_| {
                 s.spawn(|| {
-                    let l = store.open();
+                    // Opened at once too; one that fails still meets the others at the barrier,
+                    // so they are not left waiting for it.
+                    let l = store.try_open();
                     barrier.wait();
+                    let l = l.unwrap();
                     (0..times).map(|_| f(l.as_ref())).collect::<Vec<T>>()
                 })
             })
