@@ -188,36 +188,12 @@ impl Group {
 /// commit (each write was then tried alone): a store that shares connections learns from it
 /// whether the connection broke.
 pub(super) fn commit<C: GroupConn>(conn: &mut C, mut batch: Vec<Waiting>) -> Result<()> {
-    if batch.len() > 1 {
-        match unguarded(conn, &mut batch) {
-            Ok(true) => {
-                batch.into_iter().for_each(Waiting::answer);
-                return Ok(());
-            }
-            Ok(false) => {} // a write failed; rolled back
-            Err(e) => return each_alone(conn, batch, e),
-        }
-    }
-    let mut together = || -> Result<()> {
-        // A write alone needs no savepoint: its transaction is its own.
-        let one = batch.len() == 1;
-        // One round trip between writes: the last savepoint released, the next one taken.
-        conn.run(&if one {
-            C::BEGIN.to_string()
-        } else {
-            format!("{}; SAVEPOINT w", C::BEGIN)
-        })?;
-        for w in &mut batch {
-            match (one, w.apply(conn)) {
-                (true, true) => {}
-                (true, false) => return conn.run("ROLLBACK"),
-                (false, true) => conn.run("RELEASE w; SAVEPOINT w")?,
-                (false, false) => conn.run("ROLLBACK TO w; RELEASE w; SAVEPOINT w")?,
-            }
-        }
-        conn.run(if one { "COMMIT" } else { "RELEASE w; COMMIT" })
+    // A write alone needs no savepoint: its transaction is its own, its failure its answer.
+    let done = match unguarded(conn, &mut batch) {
+        Ok(false) if batch.len() > 1 => guarded(conn, &mut batch),
+        done => done.map(drop),
     };
-    match together() {
+    match done {
         Ok(()) => {
             for w in batch {
                 if w.lost_race::<C>() {
@@ -230,6 +206,21 @@ pub(super) fn commit<C: GroupConn>(conn: &mut C, mut batch: Vec<Waiting>) -> Res
         }
         Err(e) => each_alone(conn, batch, e),
     }
+}
+
+/// Every write of `batch` in one transaction, each under its own savepoint: one that fails is
+/// rolled back alone. One round trip between writes: the last savepoint released, the next one
+/// taken.
+fn guarded<C: GroupConn>(conn: &mut C, batch: &mut [Waiting]) -> Result<()> {
+    conn.run(&format!("{}; SAVEPOINT w", C::BEGIN))?;
+    for w in batch.iter_mut() {
+        if w.apply(conn) {
+            conn.run("RELEASE w; SAVEPOINT w")?;
+        } else {
+            conn.run("ROLLBACK TO w; RELEASE w; SAVEPOINT w")?;
+        }
+    }
+    conn.run("RELEASE w; COMMIT")
 }
 
 /// Every write of `batch` in one transaction without savepoints: committed (true), or rolled
