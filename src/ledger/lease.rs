@@ -5,9 +5,10 @@
 //! under its recorded ids, and so is a delivery still to follow up — sent or delivered with its
 //! play state still asked for, or with a cancel of its pair's half not yet settled — so the
 //! survivor asks its state or sends the cancel. A lease is free when never taken, run out, or
-//! already the taker's: an
-//! instance restarted under its name takes its own deliveries back at once. Instances sharing a
-//! ledger must have distinct names.
+//! already the taker's: an instance restarted under its name takes its own deliveries back at
+//! once. A delivery gives up its lease in the write that makes it final (nothing is left to hold
+//! it for), so renewals and releases leave final rows unwritten, and a dead instance's name does
+//! not stay on them. Instances sharing a ledger must have distinct names.
 //!
 //! The SQLite side of [`Ledger`](super::Ledger)'s lease methods lives here (one immediate
 //! transaction each); PostgreSQL's is `pg::lease` (`FOR UPDATE SKIP LOCKED`).
@@ -77,11 +78,39 @@ pub fn default_holder() -> String {
     host_name().unwrap_or_else(|| "shengbo".to_string())
 }
 
+/// The final states, quoted for SQL: `'rejected', 'expired', …`.
+fn finals() -> String {
+    let quoted: Vec<String> = super::DeliveryState::ALL
+        .into_iter()
+        .filter(|s| s.is_final())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    quoted.join(", ")
+}
+
+/// The assignments that leave a delivery's lease as its move to the state `to` (an SQL
+/// expression, either dialect) leaves it: cleared when that state is final — nothing is left to
+/// hold the delivery for, so renewals and releases need not write its row again, and a dead
+/// instance's name does not stay on it — and kept otherwise.
+pub(super) fn lease_after_move(to: &str) -> String {
+    let finals = finals();
+    format!(
+        "leased_by = CASE WHEN {to} IN ({finals}) THEN NULL ELSE leased_by END,
+         lease_until_ms = CASE WHEN {to} IN ({finals}) THEN NULL ELSE lease_until_ms END"
+    )
+}
+
+/// A delivery in a final state, as an SQL condition (either dialect).
+pub(super) fn is_final() -> String {
+    format!("state IN ({})", finals())
+}
+
 /// A lease is free to `?2` at `?3`: never taken, already `?2`'s, or run out.
 const FREE: &str = "(leased_by IS NULL OR leased_by = ?2 OR lease_until_ms <= ?3)";
 
-/// Take or renew `holder`'s lease on each of `ids` that is free, until `until`. Returns the ids
-/// `holder` holds now, in the order given.
+/// Take or renew `holder`'s lease on each of `ids` that is free and not final, until `until`.
+/// Returns the ids `holder` holds now, in the order given, with those already final (which need
+/// no lease, and are left unwritten).
 pub(super) fn take(
     conn: &mut Connection,
     ids: &[DeliveryId],
@@ -92,11 +121,18 @@ pub(super) fn take(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut held = Vec::new();
     {
+        let done = is_final();
         let mut stmt = tx.prepare_cached(&format!(
-            "UPDATE deliveries SET leased_by = ?2, lease_until_ms = ?4 WHERE id = ?1 AND {FREE}"
+            "UPDATE deliveries SET leased_by = ?2, lease_until_ms = ?4
+             WHERE id = ?1 AND {FREE} AND NOT {done}"
+        ))?;
+        let mut over = tx.prepare_cached(&format!(
+            "SELECT 1 FROM deliveries WHERE id = ?1 AND {done}"
         ))?;
         for id in ids {
-            if stmt.execute(params![id.0, holder, ms(now), ms(until)])? == 1 {
+            if stmt.execute(params![id.0, holder, ms(now), ms(until)])? == 1
+                || over.exists(params![id.0])?
+            {
                 held.push(*id);
             }
         }

@@ -290,8 +290,9 @@ pub trait Ledger: Send + Sync {
     /// Every instance's last written version, by name.
     fn instances(&self) -> Result<Vec<InstanceVersion>>;
     /// Take or renew `holder`'s lease on each of `ids` whose lease is free (never taken, run
-    /// out at `now`, or already `holder`'s), until `until`; returns the ids `holder` holds now,
-    /// in the order given. See [`lease`].
+    /// out at `now`, or already `holder`'s) and that is not final, until `until`; returns the
+    /// ids `holder` holds now, in the order given, with those already final (a delivery gives up
+    /// its lease as it turns final: it needs none). See [`lease`].
     fn lease(
         &self,
         ids: &[DeliveryId],

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::group::GroupConn;
+use super::lease::lease_after_move;
 use super::queries::{self, ms};
 use super::{
     Delivery, DeliveryId, DeliveryState, EndpointHealth, LedgerError, NewAttempt, NewDelivery,
@@ -24,10 +25,11 @@ pub(super) fn transition_in(
     if !from.check(to, id)? {
         return Ok(false);
     }
-    conn.prepare_cached(
-        "UPDATE deliveries SET state = ?1, reason = COALESCE(?2, reason), updated_ms = ?3
+    conn.prepare_cached(&format!(
+        "UPDATE deliveries SET state = ?1, reason = COALESCE(?2, reason), updated_ms = ?3, {}
          WHERE id = ?4",
-    )?
+        lease_after_move("?1")
+    ))?
     .execute(params![to.as_str(), reason, ms(now), id.0])?;
     tracing::debug!(delivery = id.0, %from, %to, reason, "delivery state");
     Ok(true)
@@ -99,9 +101,10 @@ impl GroupConn for Connection {
         let from = queries::parse_state(&state)?;
         if let Some(to) = report_target(from, report.brd_state_code) {
             let reason = format!("BrdStateCode {}", report.brd_state_code);
-            conn.prepare_cached(
-                "UPDATE deliveries SET state = ?1, reason = ?2, updated_ms = ?3 WHERE id = ?4",
-            )?
+            conn.prepare_cached(&format!(
+                "UPDATE deliveries SET state = ?1, reason = ?2, updated_ms = ?3, {} WHERE id = ?4",
+                lease_after_move("?1")
+            ))?
             .execute(params![to.as_str(), reason, ms(report.reported_at), id])?;
         }
         Ok(Some(DeliveryId(id)))

@@ -12,6 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 use postgres::Client;
 
 use super::super::group::{self, Group, GroupConn, Waiting};
+use super::super::lease::lease_after_move;
 use super::super::queries::ms;
 use super::super::write::report_target;
 use super::super::{DeliveryId, DeliveryState, LedgerError, Result, Settled, StateReport};
@@ -57,14 +58,18 @@ impl GroupConn for Client {
         let reason = format!("BrdStateCode {}", report.brd_state_code);
         let insert = prepared(
             c,
-            "WITH d AS (SELECT id, state FROM deliveries WHERE ebm_id = $1 FOR UPDATE),
-                  r AS (INSERT INTO state_reports (delivery_id, ebm_id, reported_ms,
-                            brd_state_code, description, coverage_rate, area_codes, terminals,
-                            raw)
-                        VALUES ((SELECT id FROM d), $1, $2, $3, $4, $5, $6, $7, $8)),
-                  u AS (UPDATE deliveries SET state = $9, reason = $10, updated_ms = $2 FROM d
-                        WHERE deliveries.id = d.id AND d.state = ANY($11::TEXT[]))
-             SELECT id FROM d",
+            &format!(
+                "WITH d AS (SELECT id, state FROM deliveries WHERE ebm_id = $1 FOR UPDATE),
+                      r AS (INSERT INTO state_reports (delivery_id, ebm_id, reported_ms,
+                                brd_state_code, description, coverage_rate, area_codes,
+                                terminals, raw)
+                            VALUES ((SELECT id FROM d), $1, $2, $3, $4, $5, $6, $7, $8)),
+                      u AS (UPDATE deliveries SET state = $9, reason = $10, updated_ms = $2, {}
+                            FROM d
+                            WHERE deliveries.id = d.id AND d.state = ANY($11::TEXT[]))
+                 SELECT id FROM d",
+                lease_after_move("$9")
+            ),
         )?;
         let found = c.query_opt(
             &insert,

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 use postgres::GenericClient;
 
+use super::super::lease::is_final;
 use super::super::queries::ms;
 use super::super::{Claim, Delivery, DeliveryId, Result};
 use super::queries;
@@ -14,8 +15,9 @@ use super::queries;
 /// A lease is free to `$2` at `$3`: never taken, already `$2`'s, or run out.
 const FREE: &str = "(leased_by IS NULL OR leased_by = $2 OR lease_until_ms <= $3)";
 
-/// Take or renew `holder`'s lease on each of `ids` that is free, until `until`; the ids held now,
-/// in the order given.
+/// Take or renew `holder`'s lease on each of `ids` that is free and not final, until `until`; the
+/// ids held now, in the order given, with those already final (which need no lease, and are left
+/// unwritten).
 pub(super) fn take(
     c: &mut impl GenericClient,
     ids: &[DeliveryId],
@@ -24,10 +26,12 @@ pub(super) fn take(
     now: DateTime<Utc>,
 ) -> Result<Vec<DeliveryId>> {
     let raw: Vec<i64> = ids.iter().map(|d| d.0).collect();
+    let done = is_final();
     let rows = c.query(
         &format!(
-            "UPDATE deliveries SET leased_by = $2, lease_until_ms = $4
-             WHERE id = ANY($1) AND {FREE} RETURNING id"
+            "WITH t AS (UPDATE deliveries SET leased_by = $2, lease_until_ms = $4
+                        WHERE id = ANY($1) AND {FREE} AND NOT {done} RETURNING id)
+             SELECT id FROM t UNION ALL SELECT id FROM deliveries WHERE id = ANY($1) AND {done}"
         ),
         &[&raw, &holder, &ms(now), &ms(until)],
     )?;

@@ -10,6 +10,7 @@ use postgres::types::ToSql;
 use postgres::{Client, GenericClient, Row};
 
 use super::super::cancels::{Cancel, CancelState, NewCancel};
+use super::super::lease::lease_after_move;
 use super::super::queries::ms;
 use super::super::sequences::day_key;
 use super::super::{
@@ -44,8 +45,11 @@ pub(super) fn transition_from(
     }
     let update = prepared(
         c,
-        "UPDATE deliveries SET state = $1, reason = COALESCE($2, reason), updated_ms = $3
-         WHERE id = $4",
+        &format!(
+            "UPDATE deliveries SET state = $1, reason = COALESCE($2, reason), updated_ms = $3, {}
+             WHERE id = $4",
+            lease_after_move("$1")
+        ),
     )?;
     c.execute(&update, &[&to.as_str(), &reason, &ms(now), &id.0])?;
     tracing::debug!(delivery = id.0, %from, %to, reason, "delivery state");
@@ -103,11 +107,12 @@ pub(super) fn settle(
         (to.as_str(), why, from)
     });
     if let Some((to, why, from)) = &to {
-        sql.push_str(
+        sql.push_str(&format!(
             ", d AS (SELECT id, state FROM deliveries WHERE id = $1 FOR UPDATE),
-             u AS (UPDATE deliveries SET state = $9, reason = $10, updated_ms = $3 FROM d
+             u AS (UPDATE deliveries SET state = $9, reason = $10, updated_ms = $3, {} FROM d
                    WHERE deliveries.id = d.id AND d.state = ANY($11::TEXT[]))",
-        );
+            lease_after_move("$9")
+        ));
         answer = "SELECT a.id, d.state FROM a LEFT JOIN d ON TRUE";
         p.extend([to as &(dyn ToSql + Sync), *why, from]);
     }

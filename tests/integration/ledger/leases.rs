@@ -15,6 +15,7 @@ both_stores!(
     a_lease_has_one_holder_until_it_runs_out,
     run_out_leases_are_claimed_once_by_racing_instances,
     a_dead_instances_follow_ups_are_claimed_once,
+    a_delivery_turning_final_gives_up_its_lease_and_is_not_leased_again,
 );
 
 /// A run with `n` deliveries (one per endpoint), written at 09:50.
@@ -88,6 +89,56 @@ fn a_lease_has_one_holder_until_it_runs_out(store: &Store) {
     .unwrap();
     let attempts = store.open().attempts(ids[0]).unwrap();
     assert_eq!(attempts[0].instance.as_deref(), Some("county-b"));
+}
+
+fn a_delivery_turning_final_gives_up_its_lease_and_is_not_leased_again(store: &Store) {
+    let l = store.open();
+    let ids = deliveries(l.as_ref(), 3);
+    let now = t(9, 50);
+    assert_eq!(l.lease(&ids, "county-a", t(9, 51), now).unwrap(), ids);
+    // Expired by a move, played by a state report: each gives up its lease as it turns final;
+    // one only delivered keeps it.
+    l.transition(ids[0], DeliveryState::Expired, Some("test"), now)
+        .unwrap();
+    l.transition(ids[1], DeliveryState::Delivered, None, now)
+        .unwrap();
+    l.transition(ids[2], DeliveryState::Delivered, None, now)
+        .unwrap();
+    let ebm = l.delivery(ids[2]).unwrap().unwrap().plan.ebm_id;
+    let played = shengbo::ledger::StateReport {
+        ebm_id: ebm,
+        reported_at: now,
+        brd_state_code: 3,
+        description: None,
+        coverage_rate: None,
+        area_codes: Vec::new(),
+        terminals: None,
+        raw: String::new(),
+    };
+    assert_eq!(l.record_state_report(&played).unwrap(), Some(ids[2]));
+    assert_eq!(
+        l.delivery(ids[2]).unwrap().unwrap().state,
+        DeliveryState::Played
+    );
+    assert_eq!(l.lease_of(ids[0]).unwrap(), None);
+    assert_eq!(l.lease_of(ids[2]).unwrap(), None);
+    assert_eq!(
+        l.lease_of(ids[1]).unwrap(),
+        Some(("county-a".to_string(), t(9, 51)))
+    );
+    // A renewal counts the final ones as held (nothing is lost) without leasing them again; the
+    // release then finds only the open one still leased.
+    assert_eq!(l.lease(&ids, "county-a", t(9, 52), now).unwrap(), ids);
+    assert_eq!(l.lease_of(ids[0]).unwrap(), None);
+    assert_eq!(l.lease_of(ids[2]).unwrap(), None);
+    assert_eq!(l.lease_of(ids[1]).unwrap().unwrap().1, t(9, 52));
+    // Another instance cannot take a final delivery either (but counts it as needing no lease).
+    assert_eq!(
+        l.lease(&ids, "county-b", t(9, 53), now).unwrap(),
+        [ids[0], ids[2]]
+    );
+    assert_eq!(l.lease_of(ids[0]).unwrap(), None);
+    assert_eq!(l.release_leases(&ids, "county-a").unwrap(), 1);
 }
 
 fn run_out_leases_are_claimed_once_by_racing_instances(store: &Store) {
