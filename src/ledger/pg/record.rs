@@ -1,7 +1,8 @@
-//! Recording a run's deliveries on PostgreSQL: a batch in one transaction of three statements,
-//! whatever its size — the rows inserted from arrays (`unnest`), the created deliveries'
-//! townships, and every delivery read back — so a run costs a few round trips per batch, not
-//! three per delivery. A delivery another instance recorded first is found, not doubled.
+//! Recording a run's deliveries on PostgreSQL: a batch in one transaction of at most three
+//! statements, whatever its size — the rows inserted from arrays (`unnest`), the created
+//! deliveries' townships, and the deliveries recorded before read back (a created one is
+//! answered as written) — so a run costs a few round trips per batch, not three per delivery. A
+//! delivery another instance recorded first is found, not doubled.
 
 use std::collections::HashMap;
 
@@ -9,7 +10,7 @@ use chrono::{DateTime, Utc};
 use postgres::GenericClient;
 
 use super::super::queries::ms;
-use super::super::{Delivery, LedgerError, NewDelivery, Result};
+use super::super::{Delivery, DeliveryId, DeliveryState, LedgerError, NewDelivery, Result};
 use super::pool::prepared;
 use super::queries;
 
@@ -27,7 +28,8 @@ pub(super) fn record_delivery(
 
 /// [`record_delivery`] for each of `news`, all in one transaction (one commit for a batch, as
 /// the SQLite ledger does): all recorded or none. Three statements for the whole batch, each
-/// taking its rows as arrays: the inserts, the created deliveries' townships, and the read back.
+/// taking its rows as arrays: the inserts, the created deliveries' townships, and the read back
+/// of those recorded before.
 pub(super) fn record_deliveries(
     c: &mut postgres::Client,
     news: &[NewDelivery],
@@ -114,7 +116,7 @@ fn record_deliveries_in(
     let mut firsts = Vec::with_capacity(news.len());
     for new in news {
         let id = created.remove(&key_of(new));
-        firsts.push(id.is_some());
+        firsts.push(id);
         for t in id
             .iter()
             .flat_map(|id| new.townships.iter().map(move |t| (*id, t)))
@@ -131,7 +133,25 @@ fn record_deliveries_in(
         )?;
         tx.execute(&township_rows, &[&ids, &townships])?;
     }
-    let found: HashMap<Key, Delivery> = queries::deliveries_where(
+    // Only the deliveries recorded before are read back: a created one is what was written.
+    let mut found: HashMap<Key, Delivery> = HashMap::with_capacity(news.len());
+    let (mut runs, mut endpoints, mut segments) = (Vec::new(), Vec::new(), Vec::new());
+    for (new, id) in news.iter().zip(&firsts) {
+        match id {
+            Some(id) => {
+                found.insert(key_of(new), as_written(*id, new, now)?);
+            }
+            None => {
+                runs.push(new.run.0);
+                endpoints.push(new.endpoint.as_str());
+                segments.push(i64::from(new.segment));
+            }
+        }
+    }
+    if runs.is_empty() {
+        return answer(news, &firsts, &found);
+    }
+    let before = queries::deliveries_where(
         tx,
         "(d.run_id, d.endpoint, d.segment) IN
              (SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::BIGINT[]))",
@@ -148,10 +168,22 @@ fn record_deliveries_in(
             d,
         )
     })
-    .collect();
+    .collect::<Vec<_>>();
+    found.extend(before);
+    answer(news, &firsts, &found)
+}
+
+/// Each of `news` as recorded, and whether this call created it (`firsts`); a delivery neither
+/// created nor found was skipped for ids another delivery holds.
+fn answer(
+    news: &[NewDelivery],
+    firsts: &[Option<i64>],
+    found: &HashMap<Key, Delivery>,
+) -> Result<Vec<(Delivery, bool)>> {
     news.iter()
         .zip(firsts)
         .map(|(new, first)| {
+            let first = first.is_some();
             let delivery = found.get(&key_of(new)).cloned();
             let taken = || LedgerError::IdsInUse {
                 run: new.run,
@@ -161,4 +193,24 @@ fn record_deliveries_in(
             Ok((delivery.ok_or_else(taken)?, first))
         })
         .collect()
+}
+
+/// The delivery `id` this call created from `new` at `now`, as reading it back gives it: times
+/// to the millisecond, each township once and in order, pending.
+fn as_written(id: i64, new: &NewDelivery, now: DateTime<Utc>) -> Result<Delivery> {
+    let stored = |t: DateTime<Utc>| queries::time(ms(t));
+    let mut plan = new.clone();
+    plan.townships.sort();
+    plan.townships.dedup();
+    plan.window_start = stored(new.window_start)?;
+    plan.window_end = stored(new.window_end)?;
+    plan.air_by = stored(new.air_by)?;
+    Ok(Delivery {
+        id: DeliveryId(id),
+        plan,
+        state: DeliveryState::Pending,
+        reason: None,
+        created_at: stored(now)?,
+        updated_at: stored(now)?,
+    })
 }

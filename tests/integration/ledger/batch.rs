@@ -9,8 +9,48 @@ use super::*;
 both_stores!(
     a_batch_is_recorded_whole_or_not_at_all,
     instances_recording_one_batch_at_once_create_each_delivery_once,
-    a_delivery_under_another_deliverys_ids_is_refused_naming_them
+    a_delivery_under_another_deliverys_ids_is_refused_naming_them,
+    a_recorded_batch_answers_what_reading_it_back_gives
 );
+
+/// Each delivery a batch answers — created by it or recorded before — is what reading it back
+/// gives: times to the millisecond, townships once each and in order, state and reason.
+fn a_recorded_batch_answers_what_reading_it_back_gives(store: &Store) {
+    let l = store.open();
+    let (run, _) = l.open_run("c", t(10, 0), 3, t(9, 0)).unwrap();
+    let (before, _) = l
+        .record_delivery(
+            &new_delivery(run, "a", Lang::Ii, &["513431100"], 1),
+            t(9, 0),
+        )
+        .unwrap();
+    l.transition(before.id, DeliveryState::Expired, Some("test"), t(9, 1))
+        .unwrap();
+    let odd = chrono::TimeDelta::nanoseconds(1_234_567);
+    let mut unsorted = new_delivery(
+        run,
+        "b",
+        Lang::Ii,
+        &["513431102", "513431100", "513431102"],
+        2,
+    );
+    unsorted.window_start += odd;
+    unsorted.window_end += odd;
+    unsorted.air_by += odd;
+    let batch = [
+        new_delivery(run, "a", Lang::Ii, &["513431100"], 3),
+        unsorted,
+        new_delivery(run, "b", Lang::Zh, &["513431101"], 4),
+    ];
+    let recorded = l.record_deliveries(&batch, t(9, 2) + odd).unwrap();
+    let created: Vec<bool> = recorded.iter().map(|(_, c)| *c).collect();
+    assert_eq!(created, [false, true, true]);
+    assert_eq!(recorded[1].0.plan.townships, ["513431100", "513431102"]);
+    for (d, _) in &recorded {
+        assert_eq!(Some(d), l.delivery(d.id).unwrap().as_ref());
+    }
+    assert_eq!(recorded[0].0.state, DeliveryState::Expired);
+}
 
 fn a_batch_is_recorded_whole_or_not_at_all(store: &Store) {
     let l = store.open();
