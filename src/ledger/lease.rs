@@ -45,10 +45,17 @@ impl Lease {
         now + crate::dispatch::delta(self.time)
     }
 
-    /// How often a holder renews its leases, and an instance looks for run-out ones: a third
-    /// of the lease time, at most 5 s (so a takeover comes within the lease time + 5 s).
+    /// How often an instance looks for run-out leases: a third of the lease time, at most 5 s
+    /// (so a takeover comes within the lease time + 5 s).
     pub fn tick(&self) -> Duration {
-        (self.time / 3).clamp(Duration::from_millis(100), Duration::from_secs(5))
+        self.renewal().min(Duration::from_secs(5))
+    }
+
+    /// How often a holder renews its leases: a third of the lease time (at least 100 ms), so a
+    /// renewal can fail and the next still comes before the lease runs out. Each renewal
+    /// rewrites the row of every delivery still open; with the default 30 s lease, every 10 s.
+    pub fn renewal(&self) -> Duration {
+        (self.time / 3).max(Duration::from_millis(100))
     }
 }
 
@@ -225,4 +232,19 @@ pub(super) fn holder_of(
         value: until.to_string(),
     })?;
     Ok(Some((holder, until)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leases_are_renewed_every_third_of_their_time_and_looked_for_at_most_every_5_s() {
+        let of = |s: u64| Lease::new("a", Duration::from_secs(s));
+        assert_eq!(of(30).renewal(), Duration::from_secs(10));
+        assert_eq!(of(30).tick(), Duration::from_secs(5));
+        assert_eq!(of(3).renewal(), Duration::from_secs(1));
+        assert_eq!(of(3).tick(), Duration::from_secs(1));
+        assert_eq!(of(60).renewal(), Duration::from_secs(20));
+    }
 }

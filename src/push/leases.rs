@@ -160,7 +160,7 @@ impl Pusher {
         .expect("ledger task")
     }
 
-    /// Renew the leases on `ids` every [`Lease::tick`] until the returned keeper is released
+    /// Renew the leases on `ids` every [`Lease::renewal`] until the returned keeper is released
     /// or dropped. A lease lost (this instance was cut off longer than the lease time, and
     /// another took the delivery over) is said loudly.
     pub fn keep_leases(&self, ids: Vec<DeliveryId>, clock: Clock) -> Keeper {
@@ -171,7 +171,7 @@ impl Pusher {
             if ids.is_empty() {
                 return;
             }
-            let tick = this.lease().tick();
+            let tick = this.lease().renewal();
             loop {
                 tokio::time::sleep(tick).await;
                 match this.take_leases(ids.clone(), clock).await {
