@@ -30,12 +30,26 @@ fn write_senders(root: &Path, extra: &[&str]) {
     std::fs::write(root.join("schedules/settings.toml"), text).unwrap();
 }
 
-/// Mark `used` message ids of `code` for `day` as handed out, through the ledger interface.
-fn seed(root: &Path, code: &str, day: NaiveDate, used: u32) {
+/// Mark `used` message ids of `code` as handed out, through the ledger interface, for today's
+/// Beijing day and the next: a run started now draws its ids for one of them (the day its run
+/// was created), even when the day turns while the test runs.
+fn seed(root: &Path, code: &str, used: u32) {
     std::fs::create_dir_all(root.join(".shengbo")).unwrap();
     let l = SqliteLedger::open(&root.join(".shengbo/ledger.sqlite")).unwrap();
     let counter = sequence_counter("ebm", code, code == FIRST);
-    assert_eq!(l.raise_sequence(&counter, day, used).unwrap(), used);
+    let today = beijing_day(Utc::now());
+    for day in [today, today.succ_opt().unwrap()] {
+        assert_eq!(l.raise_sequence(&counter, day, used).unwrap(), used);
+    }
+}
+
+/// The Beijing day the project's one run was created on: the day of its ids.
+fn run_day(ledger: &SqliteLedger) -> NaiveDate {
+    let runs = ledger
+        .runs(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC, None)
+        .unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    beijing_day(runs[0].created_at)
 }
 
 /// (sender code, sequence) of a delivery's EBMID, after checking its EBDID has the same code.
@@ -76,14 +90,11 @@ async fn a_full_first_sender_rolls_over_to_the_second_and_the_sim_takes_both() {
     let sim = start_sim(Faults::default(), 120.0).await;
     let proj = project(&drill_campaign(THREE_COUNTIES), None);
     write_senders(proj.path(), &[SECOND]);
-    let day = beijing_day(Utc::now());
-    seed(proj.path(), FIRST, day, 9_998);
+    seed(proj.path(), FIRST, 9_998);
     let out = run_once(proj.path(), &sim.url, this_minute(), &[]).await;
-    if beijing_day(Utc::now()) != day {
-        return; // the Beijing day turned during the run: the seeded counter is yesterday's
-    }
     ok(&out);
     let ledger = ledger(proj.path());
+    let day = run_day(&ledger);
     let deliveries = all_deliveries(&ledger);
     assert_eq!(deliveries.len(), 6);
     let senders = by_sender(&deliveries);
@@ -123,14 +134,11 @@ async fn a_full_first_sender_rolls_over_to_the_second_and_the_sim_takes_both() {
 async fn without_extra_senders_a_full_day_is_a_clear_error_and_keeps_what_was_recorded() {
     let sim = start_sim(Faults::default(), 120.0).await;
     let proj = project(&drill_campaign(THREE_COUNTIES), None);
-    let day = beijing_day(Utc::now());
     // Two numbers left: one endpoint's pair, then nothing.
-    seed(proj.path(), FIRST, day, 9_997);
+    seed(proj.path(), FIRST, 9_997);
     let at = this_minute();
     let out = run_once(proj.path(), &sim.url, at, &[]).await;
-    if beijing_day(Utc::now()) != day {
-        return;
-    }
+    let day = run_day(&ledger(proj.path()));
     assert!(!out.status.success(), "{}", util::stdout(&out));
     let err = util::stderr(&out);
     assert!(err.contains("used up"), "{err}");
@@ -180,15 +188,11 @@ async fn a_restart_with_one_more_code_reuses_the_second_codes_ids_byte_for_byte(
     let sim = start_sim(Faults::default(), 120.0).await;
     let proj = project(&drill_campaign(THREE_COUNTIES), None);
     write_senders(proj.path(), &[SECOND]);
-    let day = beijing_day(Utc::now());
     // One number left on the first code, three on the second: two of the three pairs.
-    seed(proj.path(), FIRST, day, 9_998);
-    seed(proj.path(), SECOND, day, 9_996);
+    seed(proj.path(), FIRST, 9_998);
+    seed(proj.path(), SECOND, 9_996);
     let at = this_minute();
     let out = run_once(proj.path(), &sim.url, at, &[]).await;
-    if beijing_day(Utc::now()) != day {
-        return;
-    }
     assert!(!out.status.success());
     let err = util::stderr(&out);
     assert!(
@@ -240,9 +244,8 @@ async fn sigkill_mid_run_then_restart_resends_the_second_codes_packages_unchange
     let sim = start_sim(faults, 120.0).await;
     let proj = project(&drill_campaign("all = true"), None);
     write_senders(proj.path(), &[SECOND]);
-    let day = beijing_day(Utc::now());
     // Four numbers left on the first code: 30 of the 34 deliveries are the second code's.
-    seed(proj.path(), FIRST, day, 9_995);
+    seed(proj.path(), FIRST, 9_995);
     let at = this_minute();
     let mut child = super::run_cmd(proj.path(), &sim.url, at, &[])
         .spawn()
@@ -269,9 +272,6 @@ async fn sigkill_mid_run_then_restart_resends_the_second_codes_packages_unchange
     assert!(unsettled > 0, "the kill came before the run finished");
 
     let out = run_once(proj.path(), &sim.url, at, &[]).await;
-    if beijing_day(Utc::now()) != day {
-        return;
-    }
     ok(&out);
     let ledger = ledger(proj.path());
     assert_eq!(ids(&ledger), before, "the same ids and payload digests");
