@@ -119,19 +119,28 @@ async fn serve_sigkilled_six_times_loses_nothing_and_reuses_ids() {
     let root = proj.path();
     let mut seen = BTreeMap::new();
     for kill in 1..=6u64 {
+        // Each start's log, for the message of a start that never sends.
+        let log = root.join(format!("serve-{kill}.log"));
         let mut child = super::serve::serve(root, &sim.url)
             .args(["--base-url", "http://shengbo.example:8470"])
-            .stderr(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
         // Kill once this start has got a message through (bounded), mid-way through the runs.
         let from = sim.state.stats().messages;
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         while sim.state.stats().messages < from + 1 + kill % 3 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "start {kill} never sent"
-            );
+            if std::time::Instant::now() >= deadline {
+                let said = std::fs::read_to_string(&log).unwrap_or_default();
+                let tail: Vec<&str> = said.lines().rev().take(40).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                panic!(
+                    "start {kill} never sent ({} messages before it, {} now); its log ends:\n{}",
+                    from,
+                    sim.state.stats().messages,
+                    tail.join("\n")
+                );
+            }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         child.start_kill().unwrap();
