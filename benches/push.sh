@@ -120,12 +120,24 @@ PORT=$(free_port)
 SIM=$!
 # The simulator's CPU time so far (user + system), in seconds.
 sim_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$SIM/stat"; }
+# The bench's own PostgreSQL cluster's CPU time so far, in seconds: the postmaster's, with its
+# ended children's (backends end with their connection), and its live children's.
+pg_cpu() {
+  [ -n "$PGDIR" ] || { echo 0; return; }
+  local pm
+  pm=$(head -1 "$PGDIR/data/postmaster.pid")
+  { awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+    for c in $(cat "/proc/$pm/task/$pm/children" 2>/dev/null); do
+      awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || true
+    done; } | awk -v hz="$(getconf CLK_TCK)" '{t += $1} END {printf "%.1f", t / hz}'
+}
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
 AT=$(date -u +%Y-%m-%dT%H:%M:00Z)
 echo "## push fan-out: $N endpoints, $((N * 2)) deliveries, $(nproc) cores, ledger $LEDGER"
 echo "load average before the run: $(load)"
 START=$(date +%s.%N)
 SIM0=$(sim_cpu)
+PG0=$(pg_cpu)
 # INSTANCES=2: a second `run --once` of the same occurrence under another instance name, started
 # with the first, sharing the ledger (PostgreSQL): the run is recorded once, and each delivery is
 # sent by whichever instance holds its lease.
@@ -139,6 +151,7 @@ done
 for p in "${pushers[@]}"; do wait "$p" || true; done
 END=$(date +%s.%N)
 SIM1=$(sim_cpu)
+PG1=$(pg_cpu)
 cp "$WORK/run1.out" "$WORK/run.out"
 cp "$WORK/run1.err" "$WORK/run.err"
 for i in $(seq "$INSTANCES"); do grep -E "^(Error|错误)|error" "$WORK/run$i.err" | head -3 | sed "s/^/instance $i: /" >&2 || true; done
@@ -219,3 +232,8 @@ python3 -c 'import sys; a, b, c, d, n, r = map(float, sys.argv[1:])
 print(f"simulator CPU: {b - a:.1f} s over the run ({1e3 * (b - a) / n:.2f} ms a delivery, its state requests included); "
       f"{d - c:.1f} s under wrk ({1e3 * (d - c) / (r * 10):.2f} ms a package)")' \
   "$SIM0" "$SIM1" "$SIM2" "$SIM3" "$((N * 2))" "$CEILING"
+if [ -n "$PGDIR" ]; then
+  python3 -c 'import sys; a, b, n = map(float, sys.argv[1:])
+print(f"PostgreSQL CPU: {b - a:.1f} s over the run ({1e3 * (b - a) / n:.2f} ms a delivery)")' \
+    "$PG0" "$PG1" "$((N * 2))"
+fi
