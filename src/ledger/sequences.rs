@@ -43,8 +43,8 @@ fn to_u32(value: i64) -> Result<u32> {
 
 /// The values of one counter and day reserved by this ledger and not yet handed out:
 /// `next..=end` (none when `next > end`); the next reservation takes `size` values. `full` is
-/// the bound at which the store last said the counter was used up: below it, nothing is asked
-/// again.
+/// the bound at which the store last said the counter was used up: for that bound or a lower
+/// one, nothing is asked again.
 #[derive(Debug, Clone, Copy)]
 struct Held {
     next: u32,
