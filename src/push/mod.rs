@@ -31,6 +31,7 @@ pub mod breaks;
 pub mod clock;
 pub mod content;
 pub mod follow;
+mod ids;
 pub mod leases;
 pub mod outcome;
 pub mod pairs;
