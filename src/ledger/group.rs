@@ -10,8 +10,7 @@
 //! unknown delivery) is rolled back alone and answers with its own error; if the
 //! whole transaction cannot commit, each write of it is tried again alone on the same
 //! connection — on PostgreSQL, one that broke answers each write with an error, never runs it
-//! on another connection (a commit whose answer was lost is not written twice). A state report
-//! alone in its group runs without a transaction where it is one statement (PostgreSQL).
+//! on another connection (a commit whose answer was lost is not written twice).
 
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::{Mutex, MutexGuard};
@@ -32,12 +31,6 @@ pub(super) trait GroupConn {
     /// Whether `e` only says the write lost a race with another transaction (a deadlock broken
     /// by the database): it is then tried again alone after its group.
     fn lost_race(_e: &LedgerError) -> bool {
-        false
-    }
-    /// Whether a state report is one statement here, all of it or nothing by itself: a group of
-    /// that report alone then runs without a transaction around it (two round trips fewer on
-    /// PostgreSQL).
-    fn one_statement_report() -> bool {
         false
     }
 }
@@ -96,15 +89,6 @@ impl Waiting {
         match self {
             Waiting::Settled(_, r) => r.send(),
             Waiting::Report(_, r) => r.send(),
-        }
-    }
-
-    /// Its group committed: answer, or, when it only lost a race, run it again alone.
-    fn answer_or_again<C: GroupConn>(self, conn: &mut C) {
-        if self.lost_race::<C>() {
-            self.alone(conn);
-        } else {
-            self.answer();
         }
     }
 
@@ -204,16 +188,6 @@ impl Group {
 /// commit (each write was then tried alone): a store that shares connections learns from it
 /// whether the connection broke.
 pub(super) fn commit<C: GroupConn>(conn: &mut C, mut batch: Vec<Waiting>) -> Result<()> {
-    // A lone one-statement report needs no transaction. One that fails wrote nothing (and a
-    // connection that broke under it fails the transaction below too, which the pool learns
-    // from), so it then goes the usual way.
-    if let [Waiting::Report(report, reply)] = batch.as_mut_slice()
-        && C::one_statement_report()
-        && reply.keep(conn.report(report))
-    {
-        batch.into_iter().for_each(Waiting::answer);
-        return Ok(());
-    }
     // A write alone needs no savepoint: its transaction is its own, its failure its answer.
     let done = match unguarded(conn, &mut batch) {
         Ok(false) if batch.len() > 1 => guarded(conn, &mut batch),
@@ -222,7 +196,11 @@ pub(super) fn commit<C: GroupConn>(conn: &mut C, mut batch: Vec<Waiting>) -> Res
     match done {
         Ok(()) => {
             for w in batch {
-                w.answer_or_again(conn);
+                if w.lost_race::<C>() {
+                    w.alone(conn);
+                } else {
+                    w.answer();
+                }
             }
             Ok(())
         }
@@ -299,70 +277,9 @@ mod tests {
             }
         }
 
-        fn report(&mut self, report: &StateReport) -> Result<Option<DeliveryId>> {
-            self.log.push(format!("report {}", report.ebm_id));
-            Ok(Some(DeliveryId(7)))
+        fn report(&mut self, _: &StateReport) -> Result<Option<DeliveryId>> {
+            unreachable!("no reports here")
         }
-    }
-
-    /// A store whose state report is one statement.
-    #[derive(Default)]
-    struct OneStatement(Logged);
-
-    impl GroupConn for OneStatement {
-        const BEGIN: &'static str = "BEGIN";
-
-        fn run(&mut self, sql: &str) -> Result<()> {
-            self.0.run(sql)
-        }
-
-        fn settled(&mut self, settled: &Settled) -> Result<i64> {
-            self.0.settled(settled)
-        }
-
-        fn report(&mut self, report: &StateReport) -> Result<Option<DeliveryId>> {
-            self.0.report(report)
-        }
-
-        fn one_statement_report() -> bool {
-            true
-        }
-    }
-
-    fn report(ebm: &str) -> (Waiting, Receiver<Result<Option<DeliveryId>>>) {
-        let (to, answer) = mpsc::sync_channel(1);
-        let report = StateReport {
-            ebm_id: ebm.to_string(),
-            reported_at: Utc.with_ymd_and_hms(2026, 12, 4, 10, 0, 0).unwrap(),
-            brd_state_code: 3,
-            description: None,
-            coverage_rate: None,
-            area_codes: Vec::new(),
-            terminals: None,
-            raw: String::new(),
-        };
-        (Waiting::Report(report, Reply { to, kept: None }), answer)
-    }
-
-    #[test]
-    fn a_lone_one_statement_report_runs_without_a_transaction_and_two_still_share_one() {
-        let mut conn = OneStatement::default();
-        let (w, answer) = report("m1");
-        commit(&mut conn, vec![w]).unwrap();
-        assert_eq!(conn.0.log, ["report m1"]);
-        assert_eq!(answer.recv().unwrap().unwrap(), Some(DeliveryId(7)));
-        let (a, _) = report("m2");
-        let (b, _) = report("m3");
-        commit(&mut conn, vec![a, b]).unwrap();
-        assert_eq!(
-            conn.0.log[1..],
-            ["BEGIN", "report m2", "report m3", "COMMIT"]
-        );
-        // Where a report is several statements, even a lone one has its transaction.
-        let mut several = Logged::default();
-        let (w, _) = report("m4");
-        commit(&mut several, vec![w]).unwrap();
-        assert_eq!(several.log, ["BEGIN", "report m4", "COMMIT"]);
     }
 
     /// Settles of deliveries `ids` as a group, and where each one's answer arrives.

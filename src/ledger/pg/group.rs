@@ -32,12 +32,6 @@ impl GroupConn for Client {
             if matches!(e.code(), Some(&SqlState::T_R_DEADLOCK_DETECTED | &SqlState::T_R_SERIALIZATION_FAILURE)))
     }
 
-    fn one_statement_report() -> bool {
-        // `report` below: the delivery read and locked, the report stored and the delivery
-        // moved, in one statement.
-        true
-    }
-
     fn settled(&mut self, settled: &Settled) -> Result<i64> {
         let (id, from) = write::settle(self, settled)?;
         if let (Some((to, why)), Some(from)) = (&settled.to, from) {
