@@ -1,5 +1,6 @@
 //! The accept loop: [`serve_http`] holds at most [`Limits::max_connections`] connections at once
-//! (a semaphore). At the cap, a new client takes the place of the connection that has been
+//! (a semaphore), fewer if the process's open-file limit, raised as far as it goes, holds fewer
+//! ([`fit_connections`]). At the cap, a new client takes the place of the connection that has been
 //! silent longest (opened, nothing sent yet: see [`Silent`]), as nginx reuses idle connections,
 //! so thousands of sockets that never send cannot keep a pull or a health probe out; when every
 //! held connection has sent something, the new one waits for a slot. It also closes any
@@ -36,10 +37,11 @@ pub async fn serve_http(
         tracing::warn!(%base, "listening on every address without `--base-url`: audio links name an unreachable host");
     }
     let limits = state.limits().clone();
+    let cap = fit_connections(limits.max_connections);
     let drain = limits.request_timeout + Duration::from_secs(1);
     let app = super::app(state);
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
-    let silent = Silent::new(limits.max_connections);
+    let slots = Arc::new(Semaphore::new(cap));
+    let silent = Silent::new(cap);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -79,7 +81,7 @@ pub async fn serve_http(
     }
     drop(listener);
     let _ = stop_tx.send(true);
-    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    let all = u32::try_from(cap).unwrap_or(u32::MAX);
     if tokio::time::timeout(drain, slots.acquire_many(all))
         .await
         .is_err()
@@ -90,6 +92,47 @@ pub async fn serve_http(
         );
     }
     Ok(())
+}
+
+/// Descriptors kept for everything but client connections: the listener, the ledger, audio
+/// files being sent, pushes and state requests going out.
+const FD_RESERVE: u64 = 256;
+
+/// The connection cap that fits this process's file descriptors. The soft `RLIMIT_NOFILE`
+/// (often 1,024) is first raised to the hard limit (at most 2^20), as servers do; `want` is then
+/// lowered, with a warning, to what the limit leaves after [`FD_RESERVE`]. A cap above the limit
+/// would never be reached: accepts would fail with "Too many open files" while silent
+/// connections held every descriptor, and no new client, health probe included, would get in.
+pub fn fit_connections(want: usize) -> usize {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let Some(mut soft) = limit.current else {
+        return want; // unlimited
+    };
+    let most = limit.maximum.unwrap_or(u64::MAX).min(1 << 20);
+    if most > soft {
+        let raised = Rlimit {
+            current: Some(most),
+            maximum: limit.maximum,
+        };
+        match setrlimit(Resource::Nofile, raised) {
+            Ok(()) => soft = most,
+            Err(err) => tracing::debug!(%err, soft, "open-file limit not raised"),
+        }
+    }
+    let fits = usize::try_from(soft.saturating_sub(FD_RESERVE))
+        .unwrap_or(usize::MAX)
+        .max(1);
+    if want > fits {
+        tracing::warn!(
+            max_connections = want,
+            open_file_limit = soft,
+            held = fits,
+            "the open-file limit holds fewer connections than asked; raise it (ulimit -n, systemd LimitNOFILE) to hold more"
+        );
+        return fits;
+    }
+    want
 }
 
 /// One HTTP/1.1 connection, holding its `slot` until it ends. Until the client sends its first
@@ -198,7 +241,9 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 /// The edge's limits as `serve` flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EdgeArgs {
-    /// Most connections held at once; more clients wait in the listen backlog.
+    /// Most connections held at once (fewer if the open-file limit, raised to the hard one at
+    /// start, leaves fewer after 256 for the server's own files); at the cap a new client takes
+    /// the place of the longest-silent connection, or waits in the listen backlog.
     #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,
     /// Seconds a connection may take to send a request head, from opening or from the last
@@ -214,6 +259,27 @@ impl EdgeArgs {
             max_connections: self.max_connections as usize,
             header_timeout: Duration::from_secs(self.header_timeout_s),
             ..Limits::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_fits_the_open_file_limit_raised_as_far_as_it_goes() {
+        use rustix::process::{Resource, getrlimit};
+        assert_eq!(fit_connections(10), 10, "a small cap is kept");
+        let fits = fit_connections(usize::MAX);
+        let limit = getrlimit(Resource::Nofile);
+        match limit.current {
+            // The soft limit now stands at the hard one (or 2^20), and the cap leaves the reserve.
+            Some(soft) => {
+                assert_eq!(soft, limit.maximum.unwrap_or(u64::MAX).min(1 << 20));
+                assert_eq!(fits as u64, soft.saturating_sub(FD_RESERVE).max(1));
+            }
+            None => assert_eq!(fits, usize::MAX, "unlimited"),
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use shengbo::server::Limits;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::Fixture;
@@ -197,4 +197,69 @@ async fn a_head_started_in_time_is_served_and_one_never_finished_is_closed() {
     later.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer:?}");
     server.shutdown().await;
+}
+
+/// `serve` started under a soft open-file limit of 200 (a shell's `ulimit -Sn`, as a service
+/// manager's default of 1,024 would be for more clients) raises it as far as the hard limit
+/// lets it, so 300 silent sockets keep no health probe out. Held at 200, its accepts failed with
+/// "Too many open files" and the probe waited in the listen backlog.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_raises_a_low_open_file_limit_so_silent_sockets_keep_no_probe_out() {
+    // This process holds the 300 client ends.
+    shengbo::server::fit_connections(1);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -Sn 200 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_shengbo"))
+        .args(["serve", "--no-schedule", "--listen", "127.0.0.1:0"])
+        .args(["--max-connections", "1000", "--header-timeout-s", "120"])
+        .env("SHENGBO_ROOT", env!("CARGO_MANIFEST_DIR"))
+        .env("SHENGBO_DATA_DIR", dir.path())
+        .env("LANG", "en_US.UTF-8")
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("serve says where it listens");
+        if let Some(url) = line.strip_prefix("listening on http://") {
+            break url.to_string();
+        }
+    };
+    let mut silent = Vec::new();
+    for _ in 0..300 {
+        silent.push(TcpStream::connect(&addr).await.unwrap());
+    }
+    let mut probe = TcpStream::connect(&addr).await.unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(5), healthz(&mut probe)).await;
+    assert_eq!(
+        answer.as_deref().ok(),
+        Some("HTTP/1.1 200 OK"),
+        "a health probe beside 300 silent sockets"
+    );
+    // And the server holds them all: none was closed to make room.
+    let mut byte = [0u8; 1];
+    let closed = silent
+        .iter()
+        .filter(|s| !matches!(s.try_read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock))
+        .count();
+    assert_eq!(closed, 0, "silent sockets closed to make room");
+    drop(silent);
+    let pid = child.id().unwrap().to_string();
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status();
+    assert!(term.unwrap().success());
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
+    assert!(
+        status.unwrap().unwrap().success(),
+        "graceful exit on SIGTERM"
+    );
 }
