@@ -33,6 +33,8 @@ esac
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 # SHENGBO_BIN=path runs another build (an older commit's, for a before/after in one session).
+# PG_STATS=1 (with LEDGER=postgres) loads pg_stat_statements in the bench's cluster and prints its
+# 20 statements of most server time at the end (Debian ships the extension with postgresql).
 if [ -z "${SHENGBO_BIN:-}" ]; then
   cargo build --release --quiet --manifest-path "$REPO/Cargo.toml"
 fi
@@ -43,6 +45,12 @@ as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$
 cleanup() {
   kill $(jobs -p) 2>/dev/null || true
   if [ -n "$PGDIR" ]; then
+    if [ -n "${PG_STATS:-}" ]; then
+      psql -X -q "$LEDGER_URL" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+        -c "SELECT calls, round(total_exec_time) AS ms, rows,
+              left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 100) AS statement
+            FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20" || true
+    fi
     as_postgres "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null 2>&1 || true
     rm -rf "$PGDIR"
   fi
@@ -61,7 +69,8 @@ if [ "$LEDGER" = postgres ]; then
   as_postgres "$PGBIN/initdb" -D "$PGDIR/data" -U postgres -A trust -E UTF8 >"$PGDIR/initdb.log" 2>&1 \
     || { cat "$PGDIR/initdb.log" >&2; exit 1; }
   as_postgres "$PGBIN/pg_ctl" -D "$PGDIR/data" -w -l "$PGDIR/log" start \
-    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR" >/dev/null || { cat "$PGDIR/log" >&2; exit 1; }
+    -o "${PG_STATS:+-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all }-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR" \
+    >/dev/null || { cat "$PGDIR/log" >&2; exit 1; }
   LEDGER_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
 elif [ "$LEDGER" != sqlite ]; then
   LEDGER_URL=$LEDGER
