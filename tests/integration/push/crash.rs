@@ -127,8 +127,8 @@ async fn serve_sigkilled_six_times_loses_nothing_and_reuses_ids() {
             .spawn()
             .unwrap();
         // Kill once this start has got a message through (bounded), mid-way through the runs.
-        // Bounded generously: under a full test suite on two cores, one
-        // start did not send within a minute once (its log is shown if one ever does not send).
+        // Bounded generously: under a full test suite on two cores, one start did not send
+        // within a minute once (its log is shown if one ever does not send).
         let from = sim.state.stats().messages;
         let deadline = std::time::Instant::now() + Duration::from_secs(150);
         while sim.state.stats().messages < from + 1 + kill % 3 {
