@@ -13,6 +13,9 @@ use super::{Endpoint, PushSettings, Registry};
 use crate::diag::{Diagnostic, display_path};
 use crate::directory::Directory;
 
+/// The shortest lease, in seconds (`lease_s`): see `Cx::lease_secs`.
+const MIN_LEASE_S: f64 = 1.0;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawFile {
@@ -163,6 +166,21 @@ impl Cx<'_> {
         Duration::from_secs_f64(x)
     }
 
+    /// `lease_s`: at least [`MIN_LEASE_S`], since a lease is renewed every third of its time
+    /// and no more often than every 100 ms; a shorter one would run out between renewals and
+    /// another instance would take deliveries still being sent.
+    fn lease_secs(&mut self, v: Option<Spanned<f64>>, default: Duration) -> Duration {
+        if let Some(v) = &v {
+            let x = *v.get_ref();
+            if x > 0.0 && x < MIN_LEASE_S {
+                let msg = crate::t!("endpoint-lease-min", min = MIN_LEASE_S, value = x);
+                self.err(v, msg);
+                return default;
+            }
+        }
+        self.secs(v, "lease_s", 3_600.0, default)
+    }
+
     fn count(&mut self, v: Option<Spanned<i64>>, name: &str, max: i64, default: u64) -> u64 {
         let Some(v) = v else { return default };
         let x = *v.get_ref();
@@ -213,7 +231,7 @@ impl Cx<'_> {
                 d.connection_check,
             ),
             state_wait: self.secs(p.state_wait_s, "state_wait_s", 86_400.0, d.state_wait),
-            lease: self.secs(p.lease_s, "lease_s", 3_600.0, d.lease),
+            lease: self.lease_secs(p.lease_s, d.lease),
         }
     }
 

@@ -59,10 +59,16 @@ fn the_shipped_demo_registry_serves_every_township() {
 fn the_lease_time_is_range_checked() {
     let endpoint = "[[endpoint]]\nid = \"a\"\nkind = \"webhook\"\nurl = \"http://x\"\nsecret_env = \"S\"\n\
                     counties = [\"昭觉县\"]\n";
-    for bad in ["0", "-5", "3601"] {
+    for bad in ["0", "-5", "3601", "0.5"] {
         let joined = errors(&format!("[push]\nlease_s = {bad}\n\n{endpoint}")).join("\n");
         assert!(joined.contains("`lease_s`"), "{bad}: {joined}");
     }
+    // Shorter than a second it would run out between renewals: the error says so.
+    let joined = errors(&format!("[push]\nlease_s = 0.2\n\n{endpoint}")).join("\n");
+    let says = joined.contains("at least 1") || joined.contains("至少为 1");
+    assert!(says && joined.contains("`0.2`"), "{joined}");
+    let (reg, _) = parse(&format!("[push]\nlease_s = 1\n\n{endpoint}")).unwrap();
+    assert_eq!(reg.push.lease, Duration::from_secs(1));
     let (reg, _) = parse(&format!("[push]\nlease_s = 7.5\n\n{endpoint}")).unwrap();
     assert_eq!(reg.push.lease, Duration::from_millis(7_500));
 }

@@ -283,6 +283,7 @@ ebrid-level = resource code `{ $code }` must start with a level 1–6
 endpoint-unreadable = cannot read the endpoint registry: { $reason }
 endpoint-id-twice = endpoint id `{ $id }` is used twice
 endpoint-secs-range = `{ $key }` must be above 0 and at most { $max }, not `{ $value }`
+endpoint-lease-min = `lease_s` must be at least { $min } (a lease is renewed every third of its time), not `{ $value }`
 endpoint-count-range = `{ $key }` must be between 1 and { $max }, not `{ $value }`
 endpoint-id-invalid = endpoint id `{ $id }` must be letters, digits, `-` or `_`
 endpoint-kind-expected = expected `ebd` or `webhook`

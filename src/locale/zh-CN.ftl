@@ -249,6 +249,7 @@ ebrid-level = 资源编码 `{ $code }` 必须以级别 1–6 开头
 endpoint-unreadable = 无法读取终端登记表：{ $reason }
 endpoint-id-twice = 终端 id `{ $id }` 用了两次
 endpoint-secs-range = `{ $key }` 必须大于 0 且不超过 { $max }，而不是 `{ $value }`
+endpoint-lease-min = `lease_s` 至少为 { $min } 秒（租约每过三分之一时长续一次），而不是 `{ $value }`
 endpoint-count-range = `{ $key }` 必须在 1 到 { $max } 之间，而不是 `{ $value }`
 endpoint-id-invalid = 终端 id `{ $id }` 只能用字母、数字、`-` 或 `_`
 endpoint-kind-expected = 应为 `ebd` 或 `webhook`
