@@ -155,7 +155,7 @@ async fn serve_sigkilled_six_times_loses_nothing_and_reuses_ids() {
     }
     assert!(!seen.is_empty());
 
-    let mut child = super::serve::serve(root, &sim.url).spawn().unwrap();
+    let child = super::serve::serve(root, &sim.url).spawn().unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     // What the kills left behind (new slots keep coming each minute; they are not counted).
     let pending = |root: &std::path::Path| {
@@ -176,13 +176,7 @@ async fn serve_sigkilled_six_times_loses_nothing_and_reuses_ids() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // SIGTERM: in-flight sends drain, so the ledger knows everything the simulator got.
-    let pid = child.id().unwrap().to_string();
-    let term = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status();
-    assert!(term.unwrap().success());
-    let status = tokio::time::timeout(Duration::from_secs(60), child.wait()).await;
-    assert_eq!(status.unwrap().unwrap().code(), Some(0));
+    super::serve::stop(child).await;
     let after = ids(root);
     for (key, ids) in &seen {
         assert_eq!(after.get(key), Some(ids), "{key:?} kept its ids");

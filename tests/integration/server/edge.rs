@@ -252,14 +252,5 @@ async fn serve_raises_a_low_open_file_limit_so_silent_sockets_keep_no_probe_out(
         .count();
     assert_eq!(closed, 0, "silent sockets closed to make room");
     drop(silent);
-    let pid = child.id().unwrap().to_string();
-    let term = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status();
-    assert!(term.unwrap().success());
-    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
-    assert!(
-        status.unwrap().unwrap().success(),
-        "graceful exit on SIGTERM"
-    );
+    crate::push::serve::stop(child).await;
 }
