@@ -85,14 +85,18 @@ pub fn default_holder() -> String {
     host_name().unwrap_or_else(|| "shengbo".to_string())
 }
 
-/// The final states, quoted for SQL: `'rejected', 'expired', …`.
-fn finals() -> String {
-    let quoted: Vec<String> = super::DeliveryState::ALL
-        .into_iter()
-        .filter(|s| s.is_final())
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect();
-    quoted.join(", ")
+/// The final states, quoted for SQL: `'rejected', 'expired', …` (built once: every state move
+/// writes them into its statement).
+fn finals() -> &'static str {
+    static FINALS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let quoted: Vec<String> = super::DeliveryState::ALL
+            .into_iter()
+            .filter(|s| s.is_final())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        quoted.join(", ")
+    });
+    &FINALS
 }
 
 /// The assignments that leave a delivery's lease as its move to the state `to` (an SQL
