@@ -155,8 +155,21 @@ async fn serve_sigkilled_six_times_loses_nothing_and_reuses_ids() {
     }
     assert!(!seen.is_empty());
 
-    let child = super::serve::serve(root, &sim.url).spawn().unwrap();
+    let log = root.join("serve-last.log");
+    let child = super::serve::serve(root, &sim.url)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    // Up before anything else: when the kills left nothing pending, the SIGTERM below would
+    // otherwise come before serve has installed its handler, and end it by the default action.
+    while !std::fs::read_to_string(&log).is_ok_and(|l| l.contains("http://127.0.0.1:")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve never said where it listens"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     // What the kills left behind (new slots keep coming each minute; they are not counted).
     let pending = |root: &std::path::Path| {
         super::all_deliveries(&ledger(root))
