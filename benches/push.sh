@@ -34,7 +34,10 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 # SHENGBO_BIN=path runs another build (an older commit's, for a before/after in one session).
 # PG_STATS=1 (with LEDGER=postgres) loads pg_stat_statements in the bench's cluster and prints its
-# 20 statements of most server time at the end (Debian ships the extension with postgresql).
+# 20 statements of most server time at the end (Debian ships the extension with postgresql), and
+# the rows inserted and updated (heap-only updates among them) in the busiest tables.
+# PG_OPTS="-c name=value …" (with LEDGER=postgres) adds settings to the bench's cluster, e.g.
+# `-c synchronous_commit=off` to see what the commits' flushes cost.
 if [ -z "${SHENGBO_BIN:-}" ]; then
   cargo build --release --quiet --manifest-path "$REPO/Cargo.toml"
 fi
@@ -49,7 +52,10 @@ cleanup() {
       psql -X -q "$LEDGER_URL" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
         -c "SELECT calls, round(total_exec_time) AS ms, rows,
               left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 100) AS statement
-            FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20" || true
+            FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20" \
+        -c "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, autovacuum_count
+            FROM pg_stat_user_tables WHERE relname IN ('deliveries', 'attempts', 'state_reports')" \
+        || true
     fi
     as_postgres "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast stop >/dev/null 2>&1 || true
     rm -rf "$PGDIR"
@@ -69,7 +75,7 @@ if [ "$LEDGER" = postgres ]; then
   as_postgres "$PGBIN/initdb" -D "$PGDIR/data" -U postgres -A trust -E UTF8 >"$PGDIR/initdb.log" 2>&1 \
     || { cat "$PGDIR/initdb.log" >&2; exit 1; }
   as_postgres "$PGBIN/pg_ctl" -D "$PGDIR/data" -w -l "$PGDIR/log" start \
-    -o "${PG_STATS:+-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all }-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR" \
+    -o "${PG_STATS:+-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all }-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR ${PG_OPTS:-}" \
     >/dev/null || { cat "$PGDIR/log" >&2; exit 1; }
   LEDGER_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
 elif [ "$LEDGER" != sqlite ]; then
