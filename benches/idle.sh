@@ -7,8 +7,9 @@
 #
 #   benches/idle.sh [idle=20000] [seconds=20] [connections=32] [threads=2]
 #
-# SERVE_ARGS="--max-connections 25000" passes flags to `serve` (the default cap, 2048, leaves the
-# rest of the idle sockets, and any new client behind them, in the listen backlog).
+# SERVE_ARGS="--max-connections 2048" passes flags to `serve` (by default it holds as many
+# connections as its open-file limit holds after 256; a smaller cap makes the holders' sockets
+# take each other's places, each closed one reopened at once).
 # SHENGBO_BIN=path benchmarks that binary instead of building the release one.
 # HOLDERS_NICE=19 runs the holders at that niceness, so that their reconnecting takes only the CPU
 # the server and wrk leave (as when the holders are on other machines); the default 0 shares it.

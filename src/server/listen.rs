@@ -1,16 +1,22 @@
-//! The accept loop: [`serve_http`] holds at most [`Limits::max_connections`] connections at once
-//! (a semaphore), fewer if the process's open-file limit, raised as far as it goes, holds fewer
-//! ([`fit_connections`]). At the cap, a new client takes the place of the connection that has been
-//! silent longest (opened, nothing sent yet: see [`Silent`]), as nginx reuses idle connections,
-//! so thousands of sockets that never send cannot keep a pull or a health probe out; when every
-//! held connection has sent something, the new one waits for a slot. It also closes any
-//! connection that has sent nothing within [`Limits::header_timeout`] of opening, or has not
-//! completed a request head within that time of its first byte — and again after each answer on
-//! a kept-alive connection, so the same bound is the idle keep-alive timeout. An idle client
-//! therefore holds a slot, a task and a file descriptor for at most that long, a slow one for at
-//! most twice that; until it sends, a connection holds no HTTP state (see [`connection`]). On
-//! shutdown the listener closes, idle connections are closed, and requests in flight finish
-//! within the drain time.
+//! The accept loop, in two tiers:
+//! - [`serve_http`] holds at most [`Limits::max_connections`] connections at once (a
+//!   semaphore): by default as many as the process's open-file limit, raised as far as it goes,
+//!   holds after a reserve, at most 65,536 ([`fit_connections`]). A connection that has sent
+//!   nothing yet is only its socket, a timer and a small task (~1.4 KB), so thousands of idle
+//!   sockets are held rather than closed, and no client is made to reconnect. At the cap, a new
+//!   client takes the place of the connection that has been silent longest (see [`Silent`]), as
+//!   nginx reuses idle connections, so sockets that never send cannot keep a pull or a health
+//!   probe out; when every held connection has sent something, the new one waits for a slot.
+//! - Of those, at most [`Limits::max_active`] hold HTTP state at once (hyper's connection and its
+//!   buffers, ~16 KiB): one whose first byte arrives while all are taken waits for one, within
+//!   its header timeout. So many clients that each send a byte and stall cost bounded memory.
+//!
+//! It also closes any connection that has sent nothing within [`Limits::header_timeout`] of
+//! opening, or has not completed a request head within that time of its first byte — and again
+//! after each answer on a kept-alive connection, so the same bound is the idle keep-alive
+//! timeout. An idle client therefore holds a slot, a task and a file descriptor for at most that
+//! long, a slow one for at most twice that. On shutdown the listener closes, idle connections
+//! are closed, and requests in flight finish within the drain time.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -41,6 +47,7 @@ pub async fn serve_http(
     let drain = limits.request_timeout + Duration::from_secs(1);
     let app = super::app(state);
     let slots = Arc::new(Semaphore::new(cap));
+    let active = Arc::new(Semaphore::new(limits.max_active.clamp(1, cap)));
     let silent = Silent::new(cap);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
@@ -76,7 +83,7 @@ pub async fn serve_http(
             app.clone(),
             limits.header_timeout,
             stop_rx.clone(),
-            (slot, silent.enter()),
+            (slot, silent.enter(), Arc::clone(&active)),
         ));
     }
     drop(listener);
@@ -98,16 +105,21 @@ pub async fn serve_http(
 /// files being sent, pushes and state requests going out.
 const FD_RESERVE: u64 = 256;
 
+/// The default connection cap where the open-file limit holds more.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 65_536;
+
 /// The connection cap that fits this process's file descriptors. The soft `RLIMIT_NOFILE`
-/// (often 1,024) is first raised to the hard limit (at most 2^20), as servers do; `want` is then
-/// lowered, with a warning, to what the limit leaves after [`FD_RESERVE`]. A cap above the limit
-/// would never be reached: accepts would fail with "Too many open files" while silent
-/// connections held every descriptor, and no new client, health probe included, would get in.
-pub fn fit_connections(want: usize) -> usize {
+/// (often 1,024) is first raised to the hard limit (at most 2^20), as servers do. The cap is then
+/// `want`, lowered with a warning to what the limit leaves after [`FD_RESERVE`]; or, without
+/// one, what the limit leaves, at most [`DEFAULT_MAX_CONNECTIONS`]. A cap above the limit would
+/// never be reached: accepts would fail with "Too many open files" while silent connections held
+/// every descriptor, and no new client, health probe included, would get in.
+pub fn fit_connections(want: Option<usize>) -> usize {
     use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
     let limit = getrlimit(Resource::Nofile);
     let Some(mut soft) = limit.current else {
-        return want; // unlimited
+        // Unlimited: at most 2^20, as when the limit is raised.
+        return want.unwrap_or(DEFAULT_MAX_CONNECTIONS).min(1 << 20);
     };
     let most = limit.maximum.unwrap_or(u64::MAX).min(1 << 20);
     if most > soft {
@@ -123,6 +135,9 @@ pub fn fit_connections(want: usize) -> usize {
     let fits = usize::try_from(soft.saturating_sub(FD_RESERVE))
         .unwrap_or(usize::MAX)
         .max(1);
+    let Some(want) = want else {
+        return fits.min(DEFAULT_MAX_CONNECTIONS);
+    };
     if want > fits {
         tracing::warn!(
             max_connections = want,
@@ -137,15 +152,15 @@ pub fn fit_connections(want: usize) -> usize {
 
 /// One HTTP/1.1 connection, holding its `slot` until it ends. Until the client sends its first
 /// byte the connection is only its socket, a timer and this small task: hyper's state and its
-/// read and write buffers (8 KiB each) are allocated, boxed, once a peek has seen a byte, so
-/// idle sockets that never send cost little memory and no parsing. (Not `readable()`: a socket
-/// just accepted is reported readable before anything has arrived.)
+/// read and write buffers (8 KiB each) are allocated, boxed, once a peek has seen a byte and an
+/// `active` permit is free, so idle sockets that never send cost little memory and no parsing.
+/// (Not `readable()`: a socket just accepted is reported readable before anything has arrived.)
 async fn connection(
     stream: TcpStream,
     app: axum::Router,
     header_timeout: Duration,
     mut stop: watch::Receiver<bool>,
-    (_slot, evicted): (OwnedSemaphorePermit, oneshot::Receiver<()>),
+    (_slot, evicted, active): (OwnedSemaphorePermit, oneshot::Receiver<()>, Arc<Semaphore>),
 ) {
     // A peek, not `readable()`: it waits for a byte (or the end) that is really there.
     let mut byte = [0u8; 1];
@@ -157,6 +172,14 @@ async fn connection(
     if !matches!(first, Ok(Ok(1))) {
         return; // silent for the whole header timeout, closed, or failed: close it
     }
+    // HTTP state only within the active cap; a head not started within its timeout is closed.
+    let _active = tokio::select! {
+        permit = tokio::time::timeout(header_timeout, active.acquire_owned()) => match permit {
+            Ok(Ok(permit)) => permit,
+            _ => return,
+        },
+        () = stopped(&mut stop) => return,
+    };
     Box::pin(http1(stream, app, header_timeout, stop)).await;
 }
 
@@ -241,11 +264,17 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 /// The edge's limits as `serve` flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EdgeArgs {
-    /// Most connections held at once (fewer if the open-file limit, raised to the hard one at
-    /// start, leaves fewer after 256 for the server's own files); at the cap a new client takes
+    /// Most connections held at once, idle ones included (default: as many as the open-file
+    /// limit, raised to the hard one at start, holds after 256 for the server's own files, at
+    /// most 65,536; a larger N is lowered to that, with a warning); at the cap a new client takes
     /// the place of the longest-silent connection, or waits in the listen backlog.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: Option<u32>,
+    /// Most connections with a request under way or kept alive between requests at once (each
+    /// holds ~16 KiB of HTTP buffers; a connection that has sent nothing holds none): one that
+    /// starts a request while all are taken waits for one, within its header timeout.
     #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    pub max_connections: u32,
+    pub max_active: u32,
     /// Seconds a connection may take to send a request head, from opening or from the last
     /// answer (so also the idle keep-alive timeout).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -256,7 +285,8 @@ impl EdgeArgs {
     /// The default limits with these flags in place.
     pub fn limits(&self) -> Limits {
         Limits {
-            max_connections: self.max_connections as usize,
+            max_connections: self.max_connections.map(|n| n as usize),
+            max_active: self.max_active as usize,
             header_timeout: Duration::from_secs(self.header_timeout_s),
             ..Limits::default()
         }
@@ -270,8 +300,13 @@ mod tests {
     #[test]
     fn the_cap_fits_the_open_file_limit_raised_as_far_as_it_goes() {
         use rustix::process::{Resource, getrlimit};
-        assert_eq!(fit_connections(10), 10, "a small cap is kept");
-        let fits = fit_connections(usize::MAX);
+        assert_eq!(fit_connections(Some(10)), 10, "a small cap is kept");
+        let fits = fit_connections(Some(usize::MAX));
+        assert_eq!(
+            fit_connections(None),
+            fits.min(DEFAULT_MAX_CONNECTIONS),
+            "by default, what the limit holds"
+        );
         let limit = getrlimit(Resource::Nofile);
         match limit.current {
             // The soft limit now stands at the hard one (or 2^20), and the cap leaves the reserve.
@@ -279,7 +314,7 @@ mod tests {
                 assert_eq!(soft, limit.maximum.unwrap_or(u64::MAX).min(1 << 20));
                 assert_eq!(fits as u64, soft.saturating_sub(FD_RESERVE).max(1));
             }
-            None => assert_eq!(fits, usize::MAX, "unlimited"),
+            None => assert_eq!(fits, 1 << 20, "unlimited"),
         }
     }
 }

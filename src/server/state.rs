@@ -24,8 +24,12 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Requests handled at once outside health and metrics.
     pub concurrency: usize,
-    /// Connections held at once.
-    pub max_connections: usize,
+    /// Connections held at once, silent ones included; `None`: as many as the open-file limit
+    /// holds (see [`fit_connections`](super::fit_connections)).
+    pub max_connections: Option<usize>,
+    /// Connections with a request under way or kept alive between requests at once: those that
+    /// hold HTTP state and buffers (~16 KiB each). A silent connection holds none.
+    pub max_active: usize,
     /// Time to send a request head, from opening or from the last answer.
     pub header_timeout: Duration,
 }
@@ -39,7 +43,8 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 4 * 1024 * 1024,
             concurrency: 256,
-            max_connections: 2048,
+            max_connections: None,
+            max_active: 2048,
             header_timeout: Duration::from_secs(10),
         }
     }

@@ -1,5 +1,6 @@
 //! The edge stays up: idle sockets are closed after the header timeout while health checks keep
-//! answering, and connections beyond the cap wait for a slot instead of being served.
+//! answering, connections beyond the cap wait for a slot instead of being served, and requests
+//! beyond the active cap wait while silent sockets stay held.
 
 use std::time::Duration;
 
@@ -48,7 +49,7 @@ async fn idle_sockets_are_closed_after_the_header_timeout_while_health_answers()
     let f = Fixture::new();
     let n = idle_budget();
     let state = f.state.clone().with_limits(Limits {
-        max_connections: n + 8,
+        max_connections: Some(n + 8),
         header_timeout: Duration::from_secs(2),
         ..Limits::default()
     });
@@ -85,7 +86,7 @@ async fn idle_sockets_are_closed_after_the_header_timeout_while_health_answers()
 /// A server holding at most `cap` connections, none closed for silence within the test.
 async fn start_capped(f: &Fixture, cap: usize) -> Running {
     let state = f.state.clone().with_limits(Limits {
-        max_connections: cap,
+        max_connections: Some(cap),
         header_timeout: Duration::from_secs(3600),
         ..Limits::default()
     });
@@ -121,6 +122,58 @@ async fn connections_beyond_the_cap_wait_for_a_slot() {
         .unwrap();
     assert!(answer.starts_with(b"HTTP/1.1 200 OK"), "{answer:?}");
     drop(held);
+    server.shutdown().await;
+}
+
+/// Two active slots, taken by two clients that began a request head and stalled: a third
+/// client's request waits until one of them goes, while the silent sockets beside them, which
+/// hold no HTTP state, are all held and none is closed.
+#[tokio::test(start_paused = true)]
+async fn beyond_the_active_cap_a_request_waits_while_silent_sockets_stay_held() {
+    let f = Fixture::new();
+    let state = f.state.clone().with_limits(Limits {
+        max_connections: Some(16),
+        max_active: 2,
+        header_timeout: Duration::from_secs(3600),
+        ..Limits::default()
+    });
+    let server = start(state).await;
+    let mut silent = Vec::new();
+    for _ in 0..8 {
+        silent.push(TcpStream::connect(server.addr).await.unwrap());
+    }
+    let mut stalled = Vec::new();
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(server.addr).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+        stalled.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut waiting = TcpStream::connect(server.addr).await.unwrap();
+    waiting
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let early =
+        tokio::time::timeout(Duration::from_secs(60), waiting.read_to_end(&mut answer)).await;
+    assert!(
+        early.is_err() && answer.is_empty(),
+        "served beyond the active cap"
+    );
+    drop(stalled.pop());
+    tokio::time::timeout(Duration::from_secs(60), waiting.read_to_end(&mut answer))
+        .await
+        .expect("served once an active slot is free")
+        .unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200 OK"), "{answer:?}");
+    let mut byte = [0u8; 1];
+    let closed = silent
+        .iter()
+        .filter(|s| !matches!(s.try_read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock))
+        .count();
+    assert_eq!(closed, 0, "silent sockets closed while requests waited");
+    drop((silent, stalled));
     server.shutdown().await;
 }
 
@@ -206,7 +259,7 @@ async fn a_head_started_in_time_is_served_and_one_never_finished_is_closed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_raises_a_low_open_file_limit_so_silent_sockets_keep_no_probe_out() {
     // This process holds the 300 client ends.
-    shengbo::server::fit_connections(1);
+    shengbo::server::fit_connections(Some(1));
     let dir = tempfile::tempdir().unwrap();
     let mut child = tokio::process::Command::new("sh")
         .arg("-c")

@@ -81,6 +81,27 @@ fn coverage_flags_out_of_range_exit_1_naming_the_flag() {
     }
 }
 
+/// `serve`'s edge limits out of range are refused before anything starts, naming the flag (a
+/// usage error: exit 2, as for every flag clap checks).
+#[test]
+fn serve_edge_flags_out_of_range_are_refused_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, value) in [
+        ("--max-connections", "0"),
+        ("--max-connections", "1000001"),
+        ("--max-active", "0"),
+        ("--max-active", "99999999999"),
+        ("--header-timeout-s", "0"),
+        ("--header-timeout-s", "3601"),
+    ] {
+        let out = util::run_in(dir.path(), &["serve", "--no-schedule", flag, value]);
+        let err = util::stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {err}");
+        assert!(err.contains(flag), "{flag} {value}: {err}");
+        assert!(!err.contains("panicked"), "{flag} {value}: {err}");
+    }
+}
+
 /// A query value: numbers with and without units at every magnitude, dates and times near the
 /// calendar's ends, and arbitrary text.
 fn value() -> impl Strategy<Value = String> {
