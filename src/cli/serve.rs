@@ -69,7 +69,7 @@ pub fn run(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
         shutdown_signal()
     };
     let listener = rt
-        .block_on(tokio::net::TcpListener::bind(args.listen))
+        .block_on(crate::server::bind(args.listen))
         .with_context(|| crate::t!("serve-cannot-listen", addr = args.listen.to_string()))?;
     eprintln!(
         "{}",

@@ -11,12 +11,13 @@
 //!   buffers, ~16 KiB): one whose first byte arrives while all are taken waits for one, within
 //!   its header timeout. So many clients that each send a byte and stall cost bounded memory.
 //!
-//! It also closes any connection that has sent nothing within [`Limits::header_timeout`] of
-//! opening, or has not completed a request head within that time of its first byte — and again
-//! after each answer on a kept-alive connection, so the same bound is the idle keep-alive
-//! timeout. An idle client therefore holds a slot, a task and a file descriptor for at most that
-//! long, a slow one for at most twice that. On shutdown the listener closes, idle connections
-//! are closed, and requests in flight finish within the drain time.
+//! It also closes any connection that has sent nothing within [`Limits::first_byte_timeout`] of
+//! opening (60 s by default, as nginx's `client_header_timeout`: a silent connection is cheap and
+//! gives way at the cap, and clients that reopen what is closed reconnect less often), or has not
+//! completed a request head within [`Limits::header_timeout`] of its first byte — and again after
+//! each answer on a kept-alive connection, so that bound is also the idle keep-alive timeout. On
+//! shutdown the listener closes, idle connections are closed, and requests in flight finish
+//! within the drain time.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -81,7 +82,7 @@ pub async fn serve_http(
         tokio::spawn(connection(
             stream,
             app.clone(),
-            limits.header_timeout,
+            (limits.first_byte_timeout, limits.header_timeout),
             stop_rx.clone(),
             (slot, silent.enter(), Arc::clone(&active)),
         ));
@@ -99,6 +100,25 @@ pub async fn serve_http(
         );
     }
     Ok(())
+}
+
+/// Connections the kernel queues for `accept` (it lowers this to `net.core.somaxconn`, 4,096 by
+/// default). tokio's `TcpListener::bind` asks for 1,024: a burst of clients beyond that (stations
+/// polling at the top of the hour, a reconnecting crowd) had their handshakes dropped and retried
+/// a second or more later.
+const BACKLOG: u32 = 4096;
+
+/// A listener on `addr` (address reuse on, as `TcpListener::bind` sets it) with a listen queue of
+/// [`BACKLOG`].
+pub async fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 /// Descriptors kept for everything but client connections: the listener, the ledger, audio
@@ -158,19 +178,19 @@ pub fn fit_connections(want: Option<usize>) -> usize {
 async fn connection(
     stream: TcpStream,
     app: axum::Router,
-    header_timeout: Duration,
+    (first_byte_timeout, header_timeout): (Duration, Duration),
     mut stop: watch::Receiver<bool>,
     (_slot, evicted, active): (OwnedSemaphorePermit, oneshot::Receiver<()>, Arc<Semaphore>),
 ) {
     // A peek, not `readable()`: it waits for a byte (or the end) that is really there.
     let mut byte = [0u8; 1];
     let first = tokio::select! {
-        first = tokio::time::timeout(header_timeout, stream.peek(&mut byte)) => first,
+        first = tokio::time::timeout(first_byte_timeout, stream.peek(&mut byte)) => first,
         () = stopped(&mut stop) => return,
         Ok(()) = evicted => return, // silent longest when a new client came at the cap
     };
     if !matches!(first, Ok(Ok(1))) {
-        return; // silent for the whole header timeout, closed, or failed: close it
+        return; // silent for the whole first-byte timeout, closed, or failed: close it
     }
     // HTTP state only within the active cap; a head not started within its timeout is closed.
     let _active = tokio::select! {
@@ -275,8 +295,12 @@ pub struct EdgeArgs {
     /// starts a request while all are taken waits for one, within its header timeout.
     #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_active: u32,
-    /// Seconds a connection may take to send a request head, from opening or from the last
-    /// answer (so also the idle keep-alive timeout).
+    /// Seconds a new connection may stay silent before its first byte (at the connection cap
+    /// the longest-silent one gives way to a new client sooner).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub first_byte_timeout_s: u64,
+    /// Seconds a connection may take to complete a request head from its first byte, or to
+    /// start the next one after an answer (so also the idle keep-alive timeout).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub header_timeout_s: u64,
 }
@@ -287,6 +311,7 @@ impl EdgeArgs {
         Limits {
             max_connections: self.max_connections.map(|n| n as usize),
             max_active: self.max_active as usize,
+            first_byte_timeout: Duration::from_secs(self.first_byte_timeout_s),
             header_timeout: Duration::from_secs(self.header_timeout_s),
             ..Limits::default()
         }

@@ -30,7 +30,11 @@ pub struct Limits {
     /// Connections with a request under way or kept alive between requests at once: those that
     /// hold HTTP state and buffers (~16 KiB each). A silent connection holds none.
     pub max_active: usize,
-    /// Time to send a request head, from opening or from the last answer.
+    /// Time a new connection may stay silent before its first byte (at the connection cap it
+    /// gives way to a new client sooner: see [`serve_http`](super::serve_http)).
+    pub first_byte_timeout: Duration,
+    /// Time to complete a request head from its first byte, and to start the next one after an
+    /// answer (the idle keep-alive timeout).
     pub header_timeout: Duration,
 }
 
@@ -45,6 +49,7 @@ impl Default for Limits {
             concurrency: 256,
             max_connections: None,
             max_active: 2048,
+            first_byte_timeout: Duration::from_secs(60),
             header_timeout: Duration::from_secs(10),
         }
     }

@@ -146,7 +146,7 @@ pub async fn serve(
 ) -> Result<(), ServiceError> {
     let unbound = Listen::Addr(SocketAddr::from(([127, 0, 0, 1], 0)));
     let listener = match std::mem::replace(&mut config.listen, unbound) {
-        Listen::Addr(addr) => tokio::net::TcpListener::bind(addr)
+        Listen::Addr(addr) => crate::server::bind(addr)
             .await
             .map_err(|source| ServiceError::Listen { addr, source })?,
         Listen::Bound(l) => l,

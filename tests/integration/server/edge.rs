@@ -45,11 +45,12 @@ async fn until_closed(stream: &mut TcpStream) -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn idle_sockets_are_closed_after_the_header_timeout_while_health_answers() {
+async fn idle_sockets_are_closed_after_their_timeout_while_health_answers() {
     let f = Fixture::new();
     let n = idle_budget();
     let state = f.state.clone().with_limits(Limits {
         max_connections: Some(n + 8),
+        first_byte_timeout: Duration::from_secs(2),
         header_timeout: Duration::from_secs(2),
         ..Limits::default()
     });
@@ -87,6 +88,7 @@ async fn idle_sockets_are_closed_after_the_header_timeout_while_health_answers()
 async fn start_capped(f: &Fixture, cap: usize) -> Running {
     let state = f.state.clone().with_limits(Limits {
         max_connections: Some(cap),
+        first_byte_timeout: Duration::from_secs(3600),
         header_timeout: Duration::from_secs(3600),
         ..Limits::default()
     });
@@ -125,6 +127,32 @@ async fn connections_beyond_the_cap_wait_for_a_slot() {
     server.shutdown().await;
 }
 
+/// A new connection may stay silent for the first-byte timeout, longer than the header
+/// timeout; silent beyond it, it is closed without an answer.
+#[tokio::test(start_paused = true)]
+async fn a_silent_connection_waits_for_its_first_byte_longer_than_for_its_head() {
+    let f = Fixture::new();
+    let state = f.state.clone().with_limits(Limits {
+        first_byte_timeout: Duration::from_secs(5),
+        header_timeout: Duration::from_secs(2),
+        ..Limits::default()
+    });
+    let server = start(state).await;
+    let mut patient = TcpStream::connect(server.addr).await.unwrap();
+    let mut gone = TcpStream::connect(server.addr).await.unwrap();
+    // Past the header timeout, within the first-byte one: still open, and answered.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(healthz(&mut patient).await, "HTTP/1.1 200 OK");
+    let opened = tokio::time::Instant::now() - Duration::from_secs(4);
+    assert!(until_closed(&mut gone).await.is_empty(), "no answer");
+    let closed_after = opened.elapsed();
+    assert!(
+        closed_after >= Duration::from_secs(5) && closed_after < Duration::from_secs(6),
+        "closed {closed_after:?} after opening"
+    );
+    server.shutdown().await;
+}
+
 /// Two active slots, taken by two clients that began a request head and stalled: a third
 /// client's request waits until one of them goes, while the silent sockets beside them, which
 /// hold no HTTP state, are all held and none is closed.
@@ -134,6 +162,7 @@ async fn beyond_the_active_cap_a_request_waits_while_silent_sockets_stay_held() 
     let state = f.state.clone().with_limits(Limits {
         max_connections: Some(16),
         max_active: 2,
+        first_byte_timeout: Duration::from_secs(3600),
         header_timeout: Duration::from_secs(3600),
         ..Limits::default()
     });
@@ -217,11 +246,12 @@ async fn at_the_cap_a_new_client_takes_the_place_of_the_longest_silent_connectio
 async fn a_head_started_in_time_is_served_and_one_never_finished_is_closed() {
     let f = Fixture::new();
     let state = f.state.clone().with_limits(Limits {
+        first_byte_timeout: Duration::from_secs(2),
         header_timeout: Duration::from_secs(2),
         ..Limits::default()
     });
     let server = start(state).await;
-    // Silent for most of the header timeout, then a whole request: answered.
+    // Silent for most of the first-byte timeout, then a whole request: answered.
     let mut late = TcpStream::connect(server.addr).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(healthz(&mut late).await, "HTTP/1.1 200 OK");
@@ -235,8 +265,8 @@ async fn a_head_started_in_time_is_served_and_one_never_finished_is_closed() {
         !String::from_utf8_lossy(&rest).contains("200 OK"),
         "{rest:?}"
     );
-    // The timeout counts from the first byte once there is one (a connection is only its
-    // socket until then): silent for most of it, then the head over another 1.5 s.
+    // The header timeout counts from the first byte (a connection is only its socket until
+    // then): silent for most of the first-byte timeout, then the head over another 1.5 s.
     let mut later = TcpStream::connect(server.addr).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     later.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();

@@ -264,7 +264,7 @@ fn serve_no_schedule_runs_alone_and_stops_on_sigterm() {
         .args(["serve", "--no-schedule", "--listen", "127.0.0.1:0"])
         .args(["--base-url", "https://sb.example.cn"])
         .args(["--max-connections", "64", "--max-active", "32"])
-        .args(["--header-timeout-s", "5"])
+        .args(["--first-byte-timeout-s", "30", "--header-timeout-s", "5"])
         .env("SHENGBO_ROOT", root)
         .env("SHENGBO_DATA_DIR", dir.path())
         .env_remove("RUST_LOG")
