@@ -7,6 +7,8 @@
 //!   client takes the place of the connection that has been silent longest (see [`Silent`]), as
 //!   nginx reuses idle connections, so sockets that never send cannot keep a pull or a health
 //!   probe out; when every held connection has sent something, the new one waits for a slot.
+//!   Evictions are paced ([`EVICTIONS_PER_S`]), so clients that reopen whatever is closed
+//!   cannot turn them into a churn that takes the CPU.
 //! - Of those, at most [`Limits::max_active`] hold HTTP state at once (hyper's connection and its
 //!   buffers, ~16 KiB): one whose first byte arrives while all are taken waits for one, within
 //!   its header timeout. So many clients that each send a byte and stall cost bounded memory.
@@ -51,6 +53,17 @@ pub async fn serve_http(
     let active = Arc::new(Semaphore::new(limits.max_active.clamp(1, cap)));
     let silent = Silent::new(cap);
     let (stop_tx, stop_rx) = watch::channel(false);
+    let spawn = |stream: TcpStream, slot| {
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(connection(
+            stream,
+            app.clone(),
+            (limits.first_byte_timeout, limits.header_timeout),
+            stop_rx.clone(),
+            (slot, silent.enter(), Arc::clone(&active)),
+        ));
+    };
+    let mut pace = Pace::new(tokio::time::Instant::now());
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let stream = tokio::select! {
@@ -68,7 +81,19 @@ pub async fn serve_http(
         let slot = match slots.clone().try_acquire_owned() {
             Ok(slot) => slot,
             Err(_) => {
-                // At the cap: the longest-silent connection makes room, if there is one.
+                // At the cap: the longest-silent connection makes room, if there is one, at most
+                // EVICTIONS_PER_S a second (a slot freed meanwhile is taken instead).
+                if let Some(until) = pace.wait() {
+                    tokio::select! {
+                        () = &mut shutdown => break,
+                        () = tokio::time::sleep_until(until) => pace.next(until),
+                        slot = slots.clone().acquire_owned() => {
+                            spawn(stream, slot.expect("the semaphore is never closed"));
+                            continue;
+                        }
+                    }
+                }
+                pace.used += 1;
                 if !silent.evict_oldest() {
                     tracing::debug!("at the connection cap with every connection busy: waiting");
                 }
@@ -78,14 +103,7 @@ pub async fn serve_http(
                 }
             }
         };
-        let _ = stream.set_nodelay(true);
-        tokio::spawn(connection(
-            stream,
-            app.clone(),
-            (limits.first_byte_timeout, limits.header_timeout),
-            stop_rx.clone(),
-            (slot, silent.enter(), Arc::clone(&active)),
-        ));
+        spawn(stream, slot);
     }
     drop(listener);
     let _ = stop_tx.send(true);
@@ -119,6 +137,48 @@ pub async fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(BACKLOG)
+}
+
+/// At the connection cap, the most connections a second that give way to new clients. Clients
+/// that reopen at once whatever is closed (tens of thousands of idle sockets beyond what the
+/// open-file limit holds) otherwise make every eviction a reconnect that evicts the next, a churn
+/// as fast as the CPU allows; paced, the rest wait in the listen queue, and a new client there
+/// is accepted within its place in the queue ÷ this many seconds.
+pub const EVICTIONS_PER_S: u32 = 4000;
+/// Evictions are counted in windows of this length (tokio's timers tick once a millisecond, so a
+/// gap of 250 µs between single evictions could not be kept).
+const PACE_WINDOW: Duration = Duration::from_millis(10);
+
+/// Evictions in the current [`PACE_WINDOW`].
+#[derive(Debug)]
+struct Pace {
+    window: tokio::time::Instant,
+    used: u32,
+}
+
+impl Pace {
+    const PER_WINDOW: u32 = EVICTIONS_PER_S / (1000 / PACE_WINDOW.as_millis() as u32);
+
+    fn new(now: tokio::time::Instant) -> Pace {
+        Pace {
+            window: now,
+            used: 0,
+        }
+    }
+
+    /// When the next eviction may come, if not now (a new window starts when the last has ended).
+    fn wait(&mut self) -> Option<tokio::time::Instant> {
+        let now = tokio::time::Instant::now();
+        if now >= self.window + PACE_WINDOW {
+            self.next(now);
+        }
+        (self.used >= Self::PER_WINDOW).then_some(self.window + PACE_WINDOW)
+    }
+
+    fn next(&mut self, at: tokio::time::Instant) {
+        self.window = at;
+        self.used = 0;
+    }
 }
 
 /// Descriptors kept for everything but client connections: the listener, the ledger, audio

@@ -52,7 +52,7 @@ pub mod signed;
 pub use auth::{Principal, Scope, TokenStore};
 pub use ebd_state::EbdInbound;
 pub use error::AppError;
-pub use listen::{EdgeArgs, bind, fit_connections, serve_http};
+pub use listen::{EVICTIONS_PER_S, EdgeArgs, bind, fit_connections, serve_http};
 pub use ops::Metrics;
 pub use state::{
     AppState, AudioFile, BaseUrlError, DEFAULT_BASE_URL, Limits, Records, RecordsError, Snapshot,

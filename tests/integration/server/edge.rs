@@ -242,6 +242,38 @@ async fn at_the_cap_a_new_client_takes_the_place_of_the_longest_silent_connectio
     server.shutdown().await;
 }
 
+/// At the cap, silent connections give way at a paced rate: 100 silent newcomers against a
+/// full cap of 8 silent connections close at most a window's worth (10 ms) of evictions at a
+/// time, and all have had their turn soon after.
+#[tokio::test(start_paused = true)]
+async fn at_the_cap_silent_connections_give_way_at_a_paced_rate() {
+    let (cap, f) = (8, Fixture::new());
+    let server = start_capped(&f, cap).await;
+    let start = tokio::time::Instant::now();
+    let mut all = Vec::new();
+    for _ in 0..cap + 100 {
+        all.push(TcpStream::connect(server.addr).await.unwrap());
+    }
+    let closed = |all: &[TcpStream]| {
+        let mut byte = [0u8; 1];
+        all.iter()
+            .filter(|s| matches!(s.try_read(&mut byte), Ok(0)))
+            .count()
+    };
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let windows = start.elapsed().as_millis() as usize / 10 + 1;
+    let per_window = shengbo::server::EVICTIONS_PER_S as usize / 100;
+    let early = closed(&all);
+    assert!(
+        (1..=per_window * windows).contains(&early),
+        "{early} closed within {windows} windows of {per_window}"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(closed(&all), 100, "every newcomer had its turn");
+    drop(all);
+    server.shutdown().await;
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_head_started_in_time_is_served_and_one_never_finished_is_closed() {
     let f = Fixture::new();
