@@ -199,7 +199,7 @@ pub fn fit_connections(want: Option<usize>) -> usize {
     let limit = getrlimit(Resource::Nofile);
     let Some(mut soft) = limit.current else {
         // Unlimited: at most 2^20, as when the limit is raised.
-        return want.unwrap_or(DEFAULT_MAX_CONNECTIONS).min(1 << 20);
+        return want.unwrap_or(DEFAULT_MAX_CONNECTIONS).clamp(1, 1 << 20);
     };
     let most = limit.maximum.unwrap_or(u64::MAX).min(1 << 20);
     if most > soft {
@@ -215,7 +215,7 @@ pub fn fit_connections(want: Option<usize>) -> usize {
     let fits = usize::try_from(soft.saturating_sub(FD_RESERVE))
         .unwrap_or(usize::MAX)
         .max(1);
-    let Some(want) = want else {
+    let Some(want) = want.map(|w| w.max(1)) else {
         return fits.min(DEFAULT_MAX_CONNECTIONS);
     };
     if want > fits {
@@ -252,7 +252,7 @@ async fn connection(
     if !matches!(first, Ok(Ok(1))) {
         return; // silent for the whole first-byte timeout, closed, or failed: close it
     }
-    // HTTP state only within the active cap; a head not started within its timeout is closed.
+    // HTTP state only within the active cap; closed if none frees within the header timeout.
     let _active = tokio::select! {
         permit = tokio::time::timeout(header_timeout, active.acquire_owned()) => match permit {
             Ok(Ok(permit)) => permit,
