@@ -247,7 +247,12 @@ async fn connection(
     let first = tokio::select! {
         first = tokio::time::timeout(first_byte_timeout, stream.peek(&mut byte)) => first,
         () = stopped(&mut stop) => return,
-        Ok(()) = evicted => return, // silent longest when a new client came at the cap
+        Ok(()) = evicted => {
+            // Silent longest when a new client came at the cap: reset, not closed, so neither
+            // end keeps it in TIME_WAIT (as nginx's `reset_timedout_connection`).
+            let _ = stream.set_zero_linger();
+            return;
+        }
     };
     if !matches!(first, Ok(Ok(1))) {
         return; // silent for the whole first-byte timeout, closed, or failed: close it
