@@ -29,7 +29,8 @@ pub(super) trait GroupConn {
     /// Record a state report; the delivery it names, if any.
     fn report(&mut self, report: &StateReport) -> Result<Option<DeliveryId>>;
     /// Whether `e` only says the write lost a race with another transaction (a deadlock broken
-    /// by the database): it is then tried again alone after its group.
+    /// by the database): it is then tried again alone after its group, up to [`ALONE_TRIES`]
+    /// times.
     fn lost_race(_e: &LedgerError) -> bool {
         false
     }
@@ -101,13 +102,27 @@ impl Waiting {
     }
 }
 
-fn alone<C: GroupConn, R>(conn: &mut C, f: impl FnOnce(&mut C) -> Result<R>) -> Result<R> {
-    conn.run(C::BEGIN)?;
-    let out = f(conn).and_then(|out| conn.run("COMMIT").map(|()| out));
-    if out.is_err() {
-        let _ = conn.run("ROLLBACK");
+/// Times a write alone is tried when it keeps losing races (each a deadlock the database broke
+/// by failing it): the transaction it lost to has usually ended by the second.
+const ALONE_TRIES: u32 = 3;
+
+fn alone<C: GroupConn, R>(conn: &mut C, f: impl Fn(&mut C) -> Result<R>) -> Result<R> {
+    let mut tries = 1;
+    loop {
+        conn.run(C::BEGIN)?;
+        let out = f(conn).and_then(|out| conn.run("COMMIT").map(|()| out));
+        match out {
+            Ok(out) => return Ok(out),
+            Err(e) => {
+                let _ = conn.run("ROLLBACK");
+                if !C::lost_race(&e) || tries >= ALONE_TRIES {
+                    return Err(e);
+                }
+                tracing::debug!(error = %e, tries, "a ledger write lost a race again; trying once more");
+                tries += 1;
+            }
+        }
     }
-    out
 }
 
 /// The writes waiting for a transaction.
@@ -253,15 +268,24 @@ mod tests {
     use super::*;
     use crate::ledger::{AttemptResult, NewAttempt};
 
-    /// A connection that logs what it is asked, refusing the settles of `refused` deliveries.
+    /// A connection that logs what it is asked, refusing the settles of `refused` deliveries,
+    /// and failing the next `races` settles as lost races.
     #[derive(Default)]
     struct Logged {
         log: Vec<String>,
         refused: Vec<i64>,
+        races: u32,
     }
+
+    /// What `Logged` answers for a lost race (a deadlock the database broke).
+    const RACE: DeliveryId = DeliveryId(i64::MIN);
 
     impl GroupConn for Logged {
         const BEGIN: &'static str = "BEGIN";
+
+        fn lost_race(e: &LedgerError) -> bool {
+            matches!(e, LedgerError::UnknownDelivery(RACE))
+        }
 
         fn run(&mut self, sql: &str) -> Result<()> {
             self.log.push(sql.to_string());
@@ -271,6 +295,10 @@ mod tests {
         fn settled(&mut self, settled: &Settled) -> Result<i64> {
             let id = settled.attempt.delivery;
             self.log.push(format!("settle {id}"));
+            if self.races > 0 {
+                self.races -= 1;
+                return Err(LedgerError::UnknownDelivery(RACE));
+            }
             match self.refused.contains(&id.0) {
                 true => Err(LedgerError::UnknownDelivery(id)),
                 false => Ok(id.0 * 10),
@@ -346,5 +374,30 @@ mod tests {
         );
         let got: Vec<_> = answers.iter().map(|a| a.recv().unwrap().ok()).collect();
         assert_eq!(got, [Some(10), None, Some(30)]);
+    }
+
+    #[test]
+    fn a_write_losing_races_is_tried_alone_until_it_wins_then_gives_up_after_three_tries() {
+        let mut conn = Logged {
+            races: 3,
+            ..Logged::default()
+        };
+        // Lost in its group, then twice alone: the third try alone wins.
+        let (batch, answers) = group(&[7]);
+        commit(&mut conn, batch).unwrap();
+        assert_eq!(answers[0].recv().unwrap().unwrap(), 70);
+        let settles = conn.log.iter().filter(|l| *l == "settle 7").count();
+        assert_eq!(settles, 4, "{:?}", conn.log);
+        // Lost in its group and in all three tries alone: the race is its answer.
+        let mut conn = Logged {
+            races: 4,
+            ..Logged::default()
+        };
+        let (batch, answers) = group(&[7]);
+        commit(&mut conn, batch).unwrap();
+        let lost = answers[0].recv().unwrap().unwrap_err();
+        assert!(Logged::lost_race(&lost), "{lost:?}");
+        assert_eq!(conn.log.iter().filter(|l| *l == "settle 7").count(), 4);
+        assert_eq!(conn.log.last().map(String::as_str), Some("ROLLBACK"));
     }
 }
