@@ -35,6 +35,39 @@ async fn healthz(stream: &mut TcpStream) -> String {
     answer.lines().next().unwrap_or_default().to_string()
 }
 
+/// How many of `sockets` the server has ended (a read would not wait): silent sockets get no
+/// data, so that is a close or a reset.
+fn ended(sockets: &[TcpStream]) -> usize {
+    let mut byte = [0u8; 1];
+    sockets
+        .iter()
+        .filter(|s| !matches!(s.try_read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock))
+        .count()
+}
+
+/// A whole request sent now is not answered within a minute (paused time: it passes as soon as
+/// nothing else can happen) while `blocker` holds the `cap`'s last slot, and is once it ends.
+async fn answered_only_once_it_ends(addr: std::net::SocketAddr, blocker: TcpStream, cap: &str) {
+    let mut waiting = TcpStream::connect(addr).await.unwrap();
+    waiting
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let early =
+        tokio::time::timeout(Duration::from_secs(60), waiting.read_to_end(&mut answer)).await;
+    assert!(
+        early.is_err() && answer.is_empty(),
+        "served beyond the {cap}"
+    );
+    drop(blocker);
+    tokio::time::timeout(Duration::from_secs(60), waiting.read_to_end(&mut answer))
+        .await
+        .unwrap_or_else(|_| panic!("not served once the {cap} had room"))
+        .unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200 OK"), "{answer:?}");
+}
+
 /// Read until the server closes; what it sent (nothing is expected).
 async fn until_closed(stream: &mut TcpStream) -> Vec<u8> {
     let mut got = Vec::new();
@@ -106,23 +139,9 @@ async fn connections_beyond_the_cap_wait_for_a_slot() {
         busy.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
         held.push(busy);
     }
-    let mut waiting = TcpStream::connect(server.addr).await.unwrap();
-    waiting
-        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = Vec::new();
-    // Paused time: this minute passes as soon as nothing else can happen.
-    let early =
-        tokio::time::timeout(Duration::from_secs(60), waiting.read_to_end(&mut answer)).await;
-    assert!(early.is_err() && answer.is_empty(), "served beyond the cap");
     // One held connection ends: its slot goes to the waiting client.
-    drop(held.pop());
-    tokio::time::timeout(Duration::from_secs(60), waiting.read_to_end(&mut answer))
-        .await
-        .expect("served once a slot is free")
-        .unwrap();
-    assert!(answer.starts_with(b"HTTP/1.1 200 OK"), "{answer:?}");
+    let last = held.pop().unwrap();
+    answered_only_once_it_ends(server.addr, last, "cap").await;
     drop(held);
     server.shutdown().await;
 }
@@ -178,30 +197,13 @@ async fn beyond_the_active_cap_a_request_waits_while_silent_sockets_stay_held() 
         stalled.push(s);
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let mut waiting = TcpStream::connect(server.addr).await.unwrap();
-    waiting
-        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = Vec::new();
-    let early =
-        tokio::time::timeout(Duration::from_secs(60), waiting.read_to_end(&mut answer)).await;
-    assert!(
-        early.is_err() && answer.is_empty(),
-        "served beyond the active cap"
+    let last = stalled.pop().unwrap();
+    answered_only_once_it_ends(server.addr, last, "active cap").await;
+    assert_eq!(
+        ended(&silent),
+        0,
+        "silent sockets closed while requests waited"
     );
-    drop(stalled.pop());
-    tokio::time::timeout(Duration::from_secs(60), waiting.read_to_end(&mut answer))
-        .await
-        .expect("served once an active slot is free")
-        .unwrap();
-    assert!(answer.starts_with(b"HTTP/1.1 200 OK"), "{answer:?}");
-    let mut byte = [0u8; 1];
-    let closed = silent
-        .iter()
-        .filter(|s| !matches!(s.try_read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock))
-        .count();
-    assert_eq!(closed, 0, "silent sockets closed while requests waited");
     drop((silent, stalled));
     server.shutdown().await;
 }
@@ -256,26 +258,16 @@ async fn at_the_cap_silent_connections_give_way_at_a_paced_rate() {
     for _ in 0..cap + 100 {
         all.push(TcpStream::connect(server.addr).await.unwrap());
     }
-    let closed = |all: &[TcpStream]| {
-        let mut byte = [0u8; 1];
-        all.iter()
-            .filter(|s| match s.try_read(&mut byte) {
-                Ok(0) => true,
-                Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
-                Ok(_) => false,
-            })
-            .count()
-    };
     tokio::time::sleep(Duration::from_millis(1)).await;
     let windows = start.elapsed().as_millis() as usize / 10 + 1;
     let per_window = shengbo::server::EVICTIONS_PER_S as usize / 100;
-    let early = closed(&all);
+    let early = ended(&all);
     assert!(
         (1..=per_window * windows).contains(&early),
         "{early} closed within {windows} windows of {per_window}"
     );
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(closed(&all), 100, "every newcomer had its turn");
+    assert_eq!(ended(&all), 100, "every newcomer had its turn");
     drop(all);
     server.shutdown().await;
 }
@@ -371,12 +363,7 @@ async fn serve_raises_a_low_open_file_limit_so_silent_sockets_keep_no_probe_out(
         "a health probe beside 300 silent sockets"
     );
     // And the server holds them all: none was closed to make room.
-    let mut byte = [0u8; 1];
-    let closed = silent
-        .iter()
-        .filter(|s| !matches!(s.try_read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock))
-        .count();
-    assert_eq!(closed, 0, "silent sockets closed to make room");
+    assert_eq!(ended(&silent), 0, "silent sockets closed to make room");
     drop(silent);
     crate::push::serve::stop(child).await;
 }
