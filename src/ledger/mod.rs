@@ -209,6 +209,9 @@ pub trait Ledger: Send + Sync {
     }
     fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>>;
     fn deliveries_of_run(&self, run: RunId) -> Result<Vec<Delivery>>;
+    /// The deliveries of `run` in one of `states` (a run's few broken or unanswered ones,
+    /// without reading its thousands of others).
+    fn deliveries_of_run_in(&self, run: RunId, states: &[DeliveryState]) -> Result<Vec<Delivery>>;
     /// Move a delivery to `to`, with a reason. Returns false if it already was in `to`.
     /// Illegal moves (backwards, out of a final state) are refused with
     /// [`LedgerError::IllegalTransition`].

@@ -153,6 +153,16 @@ pub fn deliveries_where(
     Ok(out)
 }
 
+/// `d.state IN ('sent', …)` for `states` (either dialect; `FALSE` for none). The names are the
+/// states' own, never input.
+pub(super) fn state_in(states: &[DeliveryState]) -> String {
+    if states.is_empty() {
+        return "FALSE".to_string();
+    }
+    let quoted: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+    format!("d.state IN ({})", quoted.join(", "))
+}
+
 pub fn ids_where(conn: &Connection, filter: &str, arg: i64) -> Result<Vec<DeliveryId>> {
     let sql = format!("SELECT id FROM deliveries WHERE {filter} ORDER BY id");
     let mut stmt = conn.prepare(&sql)?;

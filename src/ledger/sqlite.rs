@@ -166,6 +166,11 @@ impl Ledger for SqliteLedger {
         queries::deliveries_where(&self.conn(), "d.run_id = ?1", params![run.0])
     }
 
+    fn deliveries_of_run_in(&self, run: RunId, states: &[DeliveryState]) -> Result<Vec<Delivery>> {
+        let filter = format!("d.run_id = ?1 AND {}", queries::state_in(states));
+        queries::deliveries_where(&self.conn(), &filter, params![run.0])
+    }
+
     fn transition(
         &self,
         id: DeliveryId,

@@ -37,17 +37,18 @@ pub fn half_name(lang: Lang) -> &'static str {
     }
 }
 
+/// The ends of a half that stop its partner.
+const BAD: [DeliveryState; 3] = [
+    DeliveryState::Expired,
+    DeliveryState::Rejected,
+    DeliveryState::Failed,
+];
+
 /// Halves of `deliveries` (one run) whose partner ended `expired`, `rejected` or `failed` and
 /// which are not themselves final yet.
 pub fn broken_halves(deliveries: &[Delivery]) -> Vec<Broken> {
-    let bad = |s| {
-        matches!(
-            s,
-            DeliveryState::Expired | DeliveryState::Rejected | DeliveryState::Failed
-        )
-    };
     let mut out = Vec::new();
-    for d in deliveries.iter().filter(|d| bad(d.state)) {
+    for d in deliveries.iter().filter(|d| BAD.contains(&d.state)) {
         let Some(related) = &d.plan.related_ebm_id else {
             continue;
         };
@@ -105,6 +106,10 @@ impl Pusher {
         cancel_by: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<DeliveryId>, PushError> {
+        // Most runs have no half that ended badly: then nothing else of theirs is read.
+        if self.ledger.deliveries_of_run_in(run, &BAD)?.is_empty() {
+            return Ok(Vec::new());
+        }
         let deliveries = self.ledger.deliveries_of_run(run)?;
         let recorded: Vec<DeliveryId> = self
             .ledger

@@ -88,9 +88,8 @@ pub(super) fn log_follow(r: Result<Result<(), PushError>, tokio::task::JoinError
     }
 }
 
-fn awaiting(d: &Delivery) -> bool {
-    matches!(d.state, DeliveryState::Sent | DeliveryState::Delivered)
-}
+/// A delivery out at its platform, whose play state is still to be asked.
+const AWAITING: [DeliveryState; 2] = [DeliveryState::Sent, DeliveryState::Delivered];
 
 impl Pusher {
     /// Ask the play state of every received, unfinished EBD delivery of `run` this instance
@@ -120,13 +119,10 @@ impl Pusher {
         held: &HashSet<DeliveryId>,
     ) -> Result<Vec<Delivery>, PushError> {
         let ledger = Arc::clone(&self.ledger);
-        let all = tokio::task::spawn_blocking(move || ledger.deliveries_of_run(run))
+        let out = tokio::task::spawn_blocking(move || ledger.deliveries_of_run_in(run, &AWAITING))
             .await
             .expect("ledger task")?;
-        Ok(all
-            .into_iter()
-            .filter(|d| awaiting(d) && held.contains(&d.id))
-            .collect())
+        Ok(out.into_iter().filter(|d| held.contains(&d.id)).collect())
     }
 
     /// Ask one delivery's state until final or out of time.

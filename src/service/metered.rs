@@ -108,6 +108,9 @@ impl Ledger for MeteredLedger {
     fn deliveries_of_run(&self, run: RunId) -> Result<Vec<Delivery>> {
         self.inner.deliveries_of_run(run)
     }
+    fn deliveries_of_run_in(&self, run: RunId, states: &[DeliveryState]) -> Result<Vec<Delivery>> {
+        self.inner.deliveries_of_run_in(run, states)
+    }
     fn transition(
         &self,
         id: DeliveryId,

@@ -384,13 +384,32 @@ fn due_expired_and_awaiting_state(store: &Store) {
         DeliveryState::Expired
     );
     assert_eq!(ids(l.deliveries_awaiting_state().unwrap()), vec![acked.id]);
+    // One run's deliveries in given states, not another run's in the same states.
+    let (other, _) = l.open_run("d", t(10, 0), 3, t(9, 0)).unwrap();
+    let (theirs, _) = l
+        .record_delivery(&new_delivery(other, "d", Lang::Ii, &["4"], 4), t(9, 0))
+        .unwrap();
+    l.transition(theirs.id, DeliveryState::Sent, None, t(9, 1))
+        .unwrap();
+    let of = |run, states: &[DeliveryState]| ids(l.deliveries_of_run_in(run, states).unwrap());
+    let out = [DeliveryState::Sent, DeliveryState::Delivered];
+    assert_eq!(of(run, &out), vec![acked.id]);
+    assert_eq!(of(other, &out), vec![theirs.id]);
+    assert_eq!(of(run, &[DeliveryState::Expired]), vec![late.id]);
+    assert_eq!(
+        of(run, &[DeliveryState::Pending, DeliveryState::Expired]),
+        vec![late.id, due.id],
+        "earliest air-by first, as a run's deliveries are read"
+    );
+    assert!(of(run, &[]).is_empty());
     // A played report for an acknowledged delivery moves it straight to played.
     assert_eq!(
         l.record_state_report(&report(&acked.plan.ebm_id, 3, None, &[]))
             .unwrap(),
         Some(acked.id)
     );
-    assert!(l.deliveries_awaiting_state().unwrap().is_empty());
+    assert_eq!(ids(l.deliveries_awaiting_state().unwrap()), vec![theirs.id]);
+    assert!(of(run, &out).is_empty());
     // A report for nobody is kept, not lost.
     assert_eq!(
         l.record_state_report(&report("nobody", 3, None, &[]))

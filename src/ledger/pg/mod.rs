@@ -236,6 +236,12 @@ impl Ledger for PgLedger {
             .call(move |c| queries::deliveries_where(c, "d.run_id = $1", &[&run.0]))
     }
 
+    fn deliveries_of_run_in(&self, run: RunId, states: &[DeliveryState]) -> Result<Vec<Delivery>> {
+        let filter = format!("d.run_id = $1 AND {}", super::queries::state_in(states));
+        self.pool
+            .call(move |c| queries::deliveries_where(c, &filter, &[&run.0]))
+    }
+
     fn transition(
         &self,
         id: DeliveryId,
