@@ -1,7 +1,7 @@
 //! The ledger's reads: row mapping and the queries the dispatcher, `run`, `serve` and coverage
 //! need. Each function takes a connection; `sqlite` chooses the locking and transactions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::Type;
@@ -122,14 +122,6 @@ fn delivery_row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
     })
 }
 
-fn townships_of(conn: &Connection, id: DeliveryId) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT township FROM delivery_townships WHERE delivery_id = ?1 ORDER BY township",
-    )?;
-    let rows = stmt.query_map(params![id.0], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
 pub fn delivery(conn: &Connection, id: DeliveryId) -> Result<Option<Delivery>> {
     Ok(deliveries_where(conn, "d.id = ?1", params![id.0])?.pop())
 }
@@ -147,8 +139,21 @@ pub fn deliveries_where(
     let mut out: Vec<Delivery> = stmt
         .query_map(p, delivery_row)?
         .collect::<rusqlite::Result<_>>()?;
+    // Their townships in one more query, not one per delivery (a run's are read by the
+    // thousand).
+    let sql = format!(
+        "SELECT t.delivery_id, t.township FROM delivery_townships t
+         JOIN deliveries d ON d.id = t.delivery_id WHERE {filter}"
+    );
+    let mut towns: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(p)?;
+    while let Some(r) = rows.next()? {
+        towns.entry(r.get(0)?).or_default().push(r.get(1)?);
+    }
     for d in &mut out {
-        d.plan.townships = townships_of(conn, d.id)?;
+        d.plan.townships = towns.remove(&d.id.0).unwrap_or_default();
+        d.plan.townships.sort_unstable();
     }
     Ok(out)
 }
