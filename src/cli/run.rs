@@ -14,6 +14,7 @@ use chrono_tz::Asia::Shanghai;
 use super::Global;
 use crate::directory::Directory;
 use crate::dispatch::Clock;
+use crate::ledger::Delivery;
 use crate::push::outcome::{RunOutcome, run_outcome};
 use crate::push::state::StateWait;
 use crate::push::{PlayClock, PreparedRun, Pusher};
@@ -111,14 +112,14 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     for r in &runs {
         let outcome = run_outcome(&*pusher.ledger, r.run.id, &project.directory)?;
         print_run(r, &outcome, &project.directory, args.json)?;
+        let deliveries = pusher.ledger.deliveries_of_run(r.run.id)?;
         if !args.json {
             let cancels = pusher.ledger.cancels(Some(r.run.id))?;
-            let deliveries = pusher.ledger.deliveries_of_run(r.run.id)?;
             for line in crate::push::pairs::pair_lines(&cancels, &deliveries) {
                 println!("{line}");
             }
         }
-        let waiting = unsettled(&pusher, r)?;
+        let waiting = unsettled(&pusher, &deliveries);
         if waiting > 0 {
             eprintln!("{}", crate::t!("run-unsettled", count = waiting));
         }
@@ -131,9 +132,8 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
 
 /// Deliveries of a run not in a final state, except webhook deliveries that were delivered
 /// (a webhook has no play-state channel: delivered is all it can say).
-fn unsettled(pusher: &Pusher, r: &PreparedRun) -> anyhow::Result<usize> {
-    let deliveries = pusher.ledger.deliveries_of_run(r.run.id)?;
-    Ok(deliveries
+fn unsettled(pusher: &Pusher, deliveries: &[Delivery]) -> usize {
+    deliveries
         .iter()
         .filter(|d| !d.state.is_final())
         .filter(|d| {
@@ -143,7 +143,7 @@ fn unsettled(pusher: &Pusher, r: &PreparedRun) -> anyhow::Result<usize> {
             );
             !(webhook && d.state == crate::ledger::DeliveryState::Delivered)
         })
-        .count())
+        .count()
 }
 
 /// Which (campaign, occurrence) pairs to run.
