@@ -270,7 +270,8 @@ impl Ledger for SqliteLedger {
     }
 
     fn deliveries_awaiting_state(&self) -> Result<Vec<Delivery>> {
-        queries::deliveries_where(&self.conn(), "d.state IN ('sent', 'delivered')", params![])
+        let filter = queries::state_in(&DeliveryState::AWAITING_PLAY);
+        queries::deliveries_where(&self.conn(), &filter, params![])
     }
 
     fn run_summary(&self, run: RunId) -> Result<RunSummary> {

@@ -48,6 +48,9 @@ pub struct IllegalTransition {
 }
 
 impl DeliveryState {
+    /// Out at its platform (acknowledged or delivered), its play state still to be asked.
+    pub const AWAITING_PLAY: [DeliveryState; 2] = [DeliveryState::Sent, DeliveryState::Delivered];
+
     pub const ALL: [DeliveryState; 8] = [
         DeliveryState::Pending,
         DeliveryState::Sent,

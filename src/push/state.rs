@@ -88,9 +88,6 @@ pub(super) fn log_follow(r: Result<Result<(), PushError>, tokio::task::JoinError
     }
 }
 
-/// A delivery out at its platform, whose play state is still to be asked.
-const AWAITING: [DeliveryState; 2] = [DeliveryState::Sent, DeliveryState::Delivered];
-
 impl Pusher {
     /// Ask the play state of every received, unfinished EBD delivery of `run` this instance
     /// holds the lease of (`held`; another instance asks about its own) after its window.
@@ -119,9 +116,11 @@ impl Pusher {
         held: &HashSet<DeliveryId>,
     ) -> Result<Vec<Delivery>, PushError> {
         let ledger = Arc::clone(&self.ledger);
-        let out = tokio::task::spawn_blocking(move || ledger.deliveries_of_run_in(run, &AWAITING))
-            .await
-            .expect("ledger task")?;
+        let out = tokio::task::spawn_blocking(move || {
+            ledger.deliveries_of_run_in(run, &DeliveryState::AWAITING_PLAY)
+        })
+        .await
+        .expect("ledger task")?;
         Ok(out.into_iter().filter(|d| held.contains(&d.id)).collect())
     }
 

@@ -357,8 +357,9 @@ impl Ledger for PgLedger {
     }
 
     fn deliveries_awaiting_state(&self) -> Result<Vec<Delivery>> {
+        let filter = super::queries::state_in(&DeliveryState::AWAITING_PLAY);
         self.pool
-            .call(|c| queries::deliveries_where(c, "d.state IN ('sent', 'delivered')", &[]))
+            .call(move |c| queries::deliveries_where(c, &filter, &[]))
     }
 
     fn run_summary(&self, run: RunId) -> Result<RunSummary> {
