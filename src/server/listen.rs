@@ -46,6 +46,9 @@ pub async fn serve_http(
         tracing::warn!(%base, "listening on every address without `--base-url`: audio links name an unreachable host");
     }
     let limits = state.limits().clone();
+    if let Err(err) = defer_accept(&listener, limits.defer_accept) {
+        tracing::warn!(%err, "silent connections are accepted at once: the kernel would not defer them");
+    }
     let cap = fit_connections(limits.max_connections);
     let drain = limits.request_timeout + Duration::from_secs(1);
     let app = super::app(state);
@@ -121,9 +124,10 @@ pub async fn serve_http(
 }
 
 /// Connections the kernel queues for `accept` (it lowers this to `net.core.somaxconn`, 4,096 by
-/// default). tokio's `TcpListener::bind` asks for 1,024: a burst of clients beyond that (stations
-/// polling at the top of the hour, a reconnecting crowd) had their handshakes dropped and retried
-/// a second or more later.
+/// default). tokio's `TcpListener::bind` asks for 128, as std's: a burst of clients beyond that
+/// (stations polling at the top of the hour, a reconnecting crowd) had their handshakes dropped
+/// and retried a second or more later. It also bounds the silent connections the kernel holds
+/// back under [`Limits::defer_accept`].
 const BACKLOG: u32 = 4096;
 
 /// A listener on `addr` (address reuse on, as `TcpListener::bind` sets it) with a listen queue of
@@ -137,6 +141,45 @@ pub async fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(BACKLOG)
+}
+
+/// Have the kernel hold a new connection on `listener` until its first bytes arrive, for up to
+/// `wait` (Linux's `TCP_DEFER_ACCEPT`, rounded up by the kernel to its SYN-ACK retransmission
+/// steps; zero turns it off). Clients that open sockets and send nothing then cost the server no
+/// descriptor, no task and no place under the connection cap: tens of thousands of them beyond
+/// the open-file limit no longer take one another's places in an eviction churn. The kernel keeps
+/// them in the listen queue's handshake half (beyond [`BACKLOG`] of them, it answers with SYN
+/// cookies and they are accepted silent, as without the option). Not on other systems.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn defer_accept(listener: &TcpListener, wait: Duration) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let secs = libc::c_int::try_from(wait.as_secs()).unwrap_or(libc::c_int::MAX);
+    let len = libc::socklen_t::try_from(std::mem::size_of::<libc::c_int>())
+        .expect("an int's size fits socklen_t");
+    // SAFETY: the descriptor is the listener's, open for the whole call; the option's value is
+    // a live `c_int` on this stack of exactly `len` bytes, which `setsockopt` only reads. (No
+    // safe wrapper offers this option: std's `set_deferaccept` is unstable, and rustix, socket2
+    // and nix lack it.)
+    let rc = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_DEFER_ACCEPT,
+            std::ptr::from_ref(&secs).cast(),
+            len,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn defer_accept(_: &TcpListener, _: Duration) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// At the connection cap, the most connections a second that give way to new clients. Clients
@@ -360,8 +403,14 @@ pub struct EdgeArgs {
     /// starts a request while all are taken waits for one, within its header timeout.
     #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_active: u32,
-    /// Seconds a new connection may stay silent before its first byte (at the connection cap
-    /// the longest-silent one gives way to a new client sooner).
+    /// Seconds the kernel keeps a new connection that has sent nothing away from the server
+    /// (Linux's TCP_DEFER_ACCEPT, as nginx's `listen … deferred`): until its first bytes arrive
+    /// it takes no descriptor and no place under the cap; past this time it is accepted silent.
+    /// 0: off.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub defer_accept_s: u64,
+    /// Seconds an accepted connection may stay silent before its first byte (at the connection
+    /// cap the longest-silent one gives way to a new client sooner).
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub first_byte_timeout_s: u64,
     /// Seconds a connection may take to complete a request head from its first byte, or to
@@ -376,6 +425,7 @@ impl EdgeArgs {
         Limits {
             max_connections: self.max_connections.map(|n| n as usize),
             max_active: self.max_active as usize,
+            defer_accept: Duration::from_secs(self.defer_accept_s),
             first_byte_timeout: Duration::from_secs(self.first_byte_timeout_s),
             header_timeout: Duration::from_secs(self.header_timeout_s),
             ..Limits::default()

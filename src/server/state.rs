@@ -30,8 +30,14 @@ pub struct Limits {
     /// Connections with a request under way or kept alive between requests at once: those that
     /// hold HTTP state and buffers (~16 KiB each). A silent connection holds none.
     pub max_active: usize,
-    /// Time a new connection may stay silent before its first byte (at the connection cap it
-    /// gives way to a new client sooner: see [`serve_http`](super::serve_http)).
+    /// Time the kernel keeps a new connection that has sent nothing away from the server (Linux's
+    /// `TCP_DEFER_ACCEPT`, as nginx's `listen … deferred`): it is accepted once its first bytes
+    /// arrive, so until then it takes no descriptor and no place under the cap. Past this time
+    /// it is accepted silent and [`first_byte_timeout`](Self::first_byte_timeout) counts.
+    /// Zero: off (and on systems without the option).
+    pub defer_accept: Duration,
+    /// Time a new connection may stay silent before its first byte once accepted (at the
+    /// connection cap it gives way to a new client sooner: see [`serve_http`](super::serve_http)).
     pub first_byte_timeout: Duration,
     /// Time to complete a request head from its first byte, and to start the next one after an
     /// answer (the idle keep-alive timeout).
@@ -49,6 +55,7 @@ impl Default for Limits {
             concurrency: 256,
             max_connections: None,
             max_active: 2048,
+            defer_accept: Duration::from_secs(60),
             first_byte_timeout: Duration::from_secs(60),
             header_timeout: Duration::from_secs(10),
         }

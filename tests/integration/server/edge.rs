@@ -77,12 +77,47 @@ async fn until_closed(stream: &mut TcpStream) -> Vec<u8> {
     }
 }
 
+/// By default (the kernel's deferral on) sockets that send nothing are never handed to the
+/// server: 200 of them against a cap of 8 take no place, none is evicted or closed, and a probe
+/// is answered at once beside them. Each is accepted and answered as soon as it sends a request.
+#[tokio::test(start_paused = true)]
+async fn silent_sockets_wait_in_the_kernel_and_take_no_place_under_the_cap() {
+    let f = Fixture::new();
+    let state = f.state.clone().with_limits(Limits {
+        max_connections: Some(8),
+        ..Limits::default()
+    });
+    let server = start(state).await;
+    let mut silent = Vec::new();
+    for _ in 0..200 {
+        silent.push(TcpStream::connect(server.addr).await.unwrap());
+    }
+    for _ in 0..3 {
+        let mut probe = TcpStream::connect(server.addr).await.unwrap();
+        let answer = tokio::time::timeout(Duration::from_secs(1), healthz(&mut probe)).await;
+        assert_eq!(answer.as_deref().ok(), Some("HTTP/1.1 200 OK"));
+    }
+    assert_eq!(ended(&silent), 0, "silent sockets evicted or closed");
+    // Each one held by the kernel is handed over with its first request and answered.
+    for (i, s) in silent.iter_mut().enumerate().step_by(20) {
+        let answer = tokio::time::timeout(Duration::from_secs(1), healthz(s)).await;
+        assert_eq!(
+            answer.as_deref().ok(),
+            Some("HTTP/1.1 200 OK"),
+            "socket {i}"
+        );
+    }
+    drop(silent);
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn idle_sockets_are_closed_after_their_timeout_while_health_answers() {
     let f = Fixture::new();
     let n = idle_budget();
     let state = f.state.clone().with_limits(Limits {
         max_connections: Some(n + 8),
+        defer_accept: Duration::ZERO,
         first_byte_timeout: Duration::from_secs(2),
         header_timeout: Duration::from_secs(2),
         ..Limits::default()
@@ -117,10 +152,13 @@ async fn idle_sockets_are_closed_after_their_timeout_while_health_answers() {
     server.shutdown().await;
 }
 
-/// A server holding at most `cap` connections, none closed for silence within the test.
+/// A server holding at most `cap` connections, none closed for silence within the test, and
+/// silent ones accepted at once (the kernel's deferral off), so the server's own handling of
+/// them is what is tested.
 async fn start_capped(f: &Fixture, cap: usize) -> Running {
     let state = f.state.clone().with_limits(Limits {
         max_connections: Some(cap),
+        defer_accept: Duration::ZERO,
         first_byte_timeout: Duration::from_secs(3600),
         header_timeout: Duration::from_secs(3600),
         ..Limits::default()
@@ -153,6 +191,7 @@ async fn a_silent_connection_waits_for_its_first_byte_longer_than_for_its_head()
     let f = Fixture::new();
     let state = f.state.clone().with_limits(Limits {
         first_byte_timeout: Duration::from_secs(5),
+        defer_accept: Duration::ZERO,
         header_timeout: Duration::from_secs(2),
         ..Limits::default()
     });
@@ -181,6 +220,7 @@ async fn beyond_the_active_cap_a_request_waits_while_silent_sockets_stay_held() 
     let state = f.state.clone().with_limits(Limits {
         max_connections: Some(16),
         max_active: 2,
+        defer_accept: Duration::ZERO,
         first_byte_timeout: Duration::from_secs(3600),
         header_timeout: Duration::from_secs(3600),
         ..Limits::default()
@@ -327,6 +367,8 @@ async fn serve_raises_a_low_open_file_limit_so_silent_sockets_keep_no_probe_out(
         .arg(env!("CARGO_BIN_EXE_shengbo"))
         .args(["serve", "--no-schedule", "--listen", "127.0.0.1:0"])
         .args(["--max-connections", "1000", "--header-timeout-s", "120"])
+        // Silent sockets accepted at once, so they take the process's descriptors.
+        .args(["--defer-accept-s", "0"])
         .env("SHENGBO_ROOT", env!("CARGO_MANIFEST_DIR"))
         .env("SHENGBO_DATA_DIR", dir.path())
         .env("LANG", "en_US.UTF-8")

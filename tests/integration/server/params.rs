@@ -91,6 +91,7 @@ fn serve_edge_flags_out_of_range_are_refused_naming_the_flag() {
         ("--max-connections", "1000001"),
         ("--max-active", "0"),
         ("--max-active", "99999999999"),
+        ("--defer-accept-s", "3601"),
         ("--first-byte-timeout-s", "0"),
         ("--first-byte-timeout-s", "3601"),
         ("--header-timeout-s", "0"),

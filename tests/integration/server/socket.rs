@@ -13,6 +13,7 @@ use shengbo::ebd::{
 use shengbo::lang::Lang;
 use shengbo::ledger::{DeliveryState, Ledger, NewDelivery, SqliteLedger};
 use shengbo::server::{AppState, EbdInbound, records, serve_http};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::Fixture;
 
@@ -24,12 +25,25 @@ pub(super) struct Running {
 }
 
 pub(super) async fn start(state: AppState) -> Running {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // The listener `serve` binds (its listen queue holds the connections the kernel defers).
+    let listener = shengbo::server::bind(([127, 0, 0, 1], 0).into())
+        .await
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(serve_http(listener, state, async {
         let _ = stopped.await;
     }));
+    // Answering once, so the server has set up its listener (the kernel's deferral of silent
+    // connections included) before a test opens any.
+    let mut probe = tokio::net::TcpStream::connect(addr).await.unwrap();
+    probe
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    probe.read_to_end(&mut answer).await.unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "the server answers");
     Running { addr, stop, task }
 }
 
