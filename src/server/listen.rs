@@ -1,4 +1,6 @@
-//! The accept loop, in two tiers:
+//! The accept loop. Before it, on Linux, the kernel keeps connections that have sent nothing
+//! back from the server altogether ([`Limits::defer_accept`], see [`defer_accept`]): they take
+//! no descriptor until their first bytes arrive. What is accepted is held in two tiers:
 //! - [`serve_http`] holds at most [`Limits::max_connections`] connections at once (a
 //!   semaphore): by default as many as the process's open-file limit, raised as far as it goes,
 //!   holds after a reserve, at most 65,536 ([`fit_connections`]). A connection that has sent
