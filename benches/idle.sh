@@ -43,7 +43,7 @@ for tool in wrk curl python3; do
 done
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((idle + 1000)) ]; then
-    echo "benches/idle.sh: ulimit -n is $(ulimit -n): the server cannot hold all $idle sockets at once (up to 4,096 silent ones wait in the kernel, deferred; beyond that they take the places of the longest-silent)" >&2
+    echo "benches/idle.sh: ulimit -n is $(ulimit -n): the server cannot hold all $idle sockets at once (up to net.core.somaxconn silent ones wait in the kernel, deferred; beyond that they take the places of the longest-silent)" >&2
 fi
 
 if [ -n "${SHENGBO_BIN:-}" ]; then

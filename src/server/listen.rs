@@ -125,12 +125,13 @@ pub async fn serve_http(
     Ok(())
 }
 
-/// Connections the kernel queues for `accept` (it lowers this to `net.core.somaxconn`, 4,096 by
-/// default). tokio's `TcpListener::bind` asks for 128, as std's: a burst of clients beyond that
-/// (stations polling at the top of the hour, a reconnecting crowd) had their handshakes dropped
-/// and retried a second or more later. It also bounds the silent connections the kernel holds
-/// back under [`Limits::defer_accept`].
-const BACKLOG: u32 = 4096;
+/// Connections the kernel queues for `accept`, asked as high as it goes: the kernel lowers it to
+/// `net.core.somaxconn` (4,096 by default), so the host's setting decides. tokio's
+/// `TcpListener::bind` asks for 128, as std's: a burst of clients beyond that (stations polling
+/// at the top of the hour, a reconnecting crowd) had their handshakes dropped and retried a
+/// second or more later. It also bounds the silent connections the kernel holds back under
+/// [`Limits::defer_accept`]: a host that raises `somaxconn` keeps that many out of the process.
+const BACKLOG: u32 = 65_535;
 
 /// A listener on `addr` (address reuse on, as `TcpListener::bind` sets it) with a listen queue of
 /// [`BACKLOG`].
@@ -150,8 +151,9 @@ pub async fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
 /// steps; zero turns it off). Clients that open sockets and send nothing then cost the server no
 /// descriptor, no task and no place under the connection cap: tens of thousands of them beyond
 /// the open-file limit no longer take one another's places in an eviction churn. The kernel keeps
-/// them in the listen queue's handshake half (beyond [`BACKLOG`] of them, it answers with SYN
-/// cookies and they are accepted silent, as without the option). Not on other systems.
+/// them in the listen queue's handshake half; beyond its length ([`BACKLOG`] as `somaxconn`
+/// lowers it) it answers with SYN cookies, and those are accepted silent, as without the option.
+/// Not on other systems.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 fn defer_accept(listener: &TcpListener, wait: Duration) -> std::io::Result<()> {
