@@ -9,7 +9,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::Fixture;
-use super::socket::{Running, start};
+use super::socket::{Running, healthz, start};
 
 /// How many idle sockets this process can hold: both ends are ours, so two descriptors each,
 /// and some left over; at most 2,000.
@@ -22,17 +22,6 @@ fn idle_budget() -> usize {
         .and_then(|n| n.parse::<usize>().ok())
         .unwrap_or(1024);
     (soft.saturating_sub(300) / 2).clamp(100, 2000)
-}
-
-/// One request on its own connection; the status line and whether the server then closed.
-async fn healthz(stream: &mut TcpStream) -> String {
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.unwrap();
-    answer.lines().next().unwrap_or_default().to_string()
 }
 
 /// How many of `sockets` the server has ended (a read would not wait): silent sockets get no

@@ -37,14 +37,23 @@ pub(super) async fn start(state: AppState) -> Running {
     // Answering once, so the server has set up its listener (the kernel's deferral of silent
     // connections included) before a test opens any.
     let mut probe = tokio::net::TcpStream::connect(addr).await.unwrap();
-    probe
+    assert_eq!(
+        healthz(&mut probe).await,
+        "HTTP/1.1 200 OK",
+        "the server answers"
+    );
+    Running { addr, stop, task }
+}
+
+/// `GET /healthz` on `stream`, asking the server to close after it; the answer's status line.
+pub(super) async fn healthz(stream: &mut tokio::net::TcpStream) -> String {
+    stream
         .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
         .await
         .unwrap();
-    let mut answer = Vec::new();
-    probe.read_to_end(&mut answer).await.unwrap();
-    assert!(answer.starts_with(b"HTTP/1.1 200"), "the server answers");
-    Running { addr, stop, task }
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer.lines().next().unwrap_or_default().to_string()
 }
 
 impl Running {
