@@ -13,6 +13,11 @@
 # requests/s do not.
 # SHENGBO_BIN=path benchmarks that binary instead of building the release one (e.g. an older
 # build, to compare before and after under the same machine load).
+# CPU_QUOTA=P (1–200, percent of one core; root only) holds each server, `serve` and nginx's
+# worker, to that much CPU time in a cgroup of its own (v2 `cpu.max`, or v1 `cpu.cfs_quota_us`),
+# while wrk runs free: the servers, not the client, are then the bottleneck, and requests/s
+# compare the CPU each spends per request, as on a machine where the server runs slower than
+# its client.
 #
 # Needs: a release build (built here), wrk, nginx (Debian: apt-get install wrk nginx-light),
 # curl. Uses the repository's own schedules/ and audio/. Ports 18471 (shengbo), 18472 (nginx).
@@ -27,12 +32,51 @@ work=$(mktemp -d)
 chmod 755 "$work" # nginx workers read www/ as their own user
 server_pid=""
 nginx_pid=""
+quota=${CPU_QUOTA:-}
+cgroups=()
 cleanup() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
     [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null || true
+    wait 2>/dev/null || true
+    for g in "${cgroups[@]}"; do rmdir "$g" 2>/dev/null || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT
+
+# CPU_QUOTA: where the cgroups go, checked before anything starts.
+cg_root=""
+if [ -n "$quota" ]; then
+    if ! [[ $quota =~ ^[0-9]{1,3}$ ]] || ((10#$quota < 1 || 10#$quota > 200)); then
+        echo "benches/server.sh: CPU_QUOTA \`$quota\` is not a whole percent of one core from 1 to 200" >&2
+        exit 2
+    fi
+    quota=$((10#$quota))
+    if grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+        cg_root=/sys/fs/cgroup
+        grep -qw cpu "$cg_root/cgroup.subtree_control" || echo +cpu >"$cg_root/cgroup.subtree_control"
+    elif [ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]; then
+        cg_root=/sys/fs/cgroup/cpu
+    else
+        echo "benches/server.sh: CPU_QUOTA needs a cgroup cpu controller (v2 or v1) under /sys/fs/cgroup" >&2
+        exit 2
+    fi
+    [ -w "$cg_root" ] || { echo "benches/server.sh: CPU_QUOTA needs root (cannot write $cg_root)" >&2; exit 2; }
+fi
+# hold pid: put the process (all its threads) in a new cgroup of CPU_QUOTA percent of one core.
+hold() {
+    [ -n "$quota" ] || return 0
+    local g
+    g="$cg_root/shengbo-bench-$1"
+    mkdir "$g"
+    cgroups+=("$g")
+    if [ -f "$g/cpu.max" ]; then
+        echo "$((quota * 1000)) 100000" >"$g/cpu.max"
+    else
+        echo 100000 >"$g/cpu.cfs_period_us"
+        echo "$((quota * 1000))" >"$g/cpu.cfs_quota_us"
+    fi
+    echo "$1" >"$g/cgroup.procs"
+}
 
 for tool in wrk nginx curl; do
     command -v "$tool" >/dev/null || { echo "benches/server.sh: \`$tool\` is not installed" >&2; exit 2; }
@@ -95,6 +139,8 @@ cpu() { # pid: its user and system CPU time so far, in clock ticks (all threads,
 }
 # nginx's worker (one, `worker_processes 1`): its process serves every request.
 nginx_worker=$(pgrep -P "$nginx_pid" | head -n 1)
+hold "$server_pid"
+hold "$nginx_worker"
 hz=$(getconf CLK_TCK)
 declare -A rate p99s
 run() { # key name url [headers...]
@@ -126,7 +172,7 @@ run() { # key name url [headers...]
 }
 
 bytes=$(wc -c <"$work/www/playlist.m3u8")
-echo "playlist.m3u8 of $township: $bytes bytes; wrk -t$threads -c$conns -d${secs}s; $(nproc) cores; $(date -u +%F); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "playlist.m3u8 of $township: $bytes bytes; wrk -t$threads -c$conns -d${secs}s; $(nproc) cores; $(date -u +%F); load $(cut -d' ' -f1-3 /proc/loadavg)${quota:+; each server held to $quota% of one core}"
 echo
 echo "| target | requests/s | p50 | p99 | non-2xx/3xx | server switches/request | server CPU µs/request (user + sys) |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
