@@ -38,7 +38,10 @@ cleanup() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
     [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null || true
     wait 2>/dev/null || true
-    for g in "${cgroups[@]}"; do rmdir "$g" 2>/dev/null || true; done
+    # A cgroup goes once its processes have (nginx's worker ends a moment after its master).
+    for g in "${cgroups[@]}"; do
+        for _ in $(seq 50); do rmdir "$g" 2>/dev/null && break; sleep 0.1; done
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
