@@ -11,6 +11,10 @@
 //! whole transaction cannot commit, each write of it is tried again alone on the same
 //! connection — on PostgreSQL, one that broke answers each write with an error, never runs it
 //! on another connection (a commit whose answer was lost is not written twice).
+//!
+//! A store may first commit a group's writes of one kind in one statement of many rows
+//! ([`GroupConn::many`]; PostgreSQL does, as its server time is spent per statement); the
+//! writes such a statement could not hold, or whose statement failed, go on as above.
 
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::{Mutex, MutexGuard};
@@ -33,6 +37,12 @@ pub(super) trait GroupConn {
     /// times.
     fn lost_race(_e: &LedgerError) -> bool {
         false
+    }
+    /// Commit what it can of `batch` in statements of many writes, each statement committed on
+    /// its own, answering those writes; the writes left for the group's transaction (by
+    /// default, all of them).
+    fn many(&mut self, batch: Vec<Waiting>) -> Vec<Waiting> {
+        batch
     }
 }
 
@@ -59,6 +69,11 @@ impl<R> Reply<R> {
         if let Some(answer) = self.kept {
             let _ = self.to.send(answer);
         }
+    }
+
+    /// Answer a write committed outside the group's transaction (see [`GroupConn::many`]).
+    pub(super) fn committed(self, answer: R) {
+        let _ = self.to.send(Ok(answer));
     }
 }
 
@@ -196,13 +211,18 @@ impl Group {
     }
 }
 
-/// Commit `batch` in one transaction and answer each write. Most groups have no failing write,
-/// so a group first runs without savepoints (one round trip a write on PostgreSQL); when a
-/// write fails, that transaction is rolled back and the group runs again with each write under
-/// its own savepoint, the failing one rolled back alone. The group's error when it could not
-/// commit (each write was then tried alone): a store that shares connections learns from it
-/// whether the connection broke.
-pub(super) fn commit<C: GroupConn>(conn: &mut C, mut batch: Vec<Waiting>) -> Result<()> {
+/// Commit `batch` and answer each write: first what the store commits in statements of many
+/// ([`GroupConn::many`]: PostgreSQL), then the rest in one transaction. Most groups have no
+/// failing write, so that transaction first runs without savepoints (one round trip a write on
+/// PostgreSQL); when a write fails, it is rolled back and the group runs again with each write
+/// under its own savepoint, the failing one rolled back alone. The group's error when it could
+/// not commit (each write was then tried alone): a store that shares connections learns from
+/// it whether the connection broke.
+pub(super) fn commit<C: GroupConn>(conn: &mut C, batch: Vec<Waiting>) -> Result<()> {
+    let mut batch = conn.many(batch);
+    if batch.is_empty() {
+        return Ok(());
+    }
     // A write alone needs no savepoint: its transaction is its own, its failure its answer.
     let done = match unguarded(conn, &mut batch) {
         Ok(false) if batch.len() > 1 => guarded(conn, &mut batch),

@@ -1,6 +1,7 @@
 //! The PostgreSQL ledger's per-delivery writes — a settled attempt, a state report — committed
-//! in groups ([`crate::ledger::group`]): each one's statements, run inside the group's
-//! transaction on a pool connection, and the group sent to the pool as one job.
+//! in groups ([`crate::ledger::group`]): a group's writes of each kind first in one statement
+//! of many rows (`super::many`), and otherwise each one's statements, run inside the group's
+//! transaction on a pool connection; the group sent to the pool as one job.
 //!
 //! Groups of two lanes run at once, each on one connection, while the others serve reads and
 //! other writes. Their rows are locked as the single writes lock them (`FOR UPDATE`), so
@@ -94,6 +95,10 @@ impl GroupConn for Client {
             return Ok(None);
         };
         Ok(Some(DeliveryId(id)))
+    }
+
+    fn many(&mut self, batch: Vec<Waiting>) -> Vec<Waiting> {
+        super::many::commit(self, batch)
     }
 }
 

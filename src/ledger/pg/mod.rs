@@ -12,6 +12,7 @@
 
 pub mod copy;
 mod group;
+mod many;
 mod hold;
 mod lease;
 mod pool;

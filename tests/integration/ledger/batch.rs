@@ -468,3 +468,115 @@ fn a_write_losing_a_deadlock_is_written_again() {
     }
     panic!("PostgreSQL never failed the write to break the deadlock in {ROUNDS} rounds");
 }
+
+/// On PostgreSQL, settled attempts queued together are written in one statement of many rows
+/// (a statement-level trigger counts the attempts each statement inserts), each answered with
+/// its own attempt; the endpoint's health keeps the `last_seen` one write of the group gave
+/// when a later one gives none. A group holding a move the rules refuse goes write by write:
+/// that write alone fails and leaves no attempt, the others are recorded once.
+///
+/// How the group is made: a first write waits on a delivery row the test holds, so the next
+/// writes (one endpoint's, so one lane's) queue behind it. A round whose writers had not all
+/// queued yet still checks every answer; the test asks for one round with a statement of
+/// several attempts among its rounds.
+#[test]
+fn writes_queued_together_go_in_one_statement_and_a_refused_move_fails_alone() {
+    const ROUNDS: usize = 8;
+    let url = crate::util::pg::fresh_database();
+    let l = Store::Postgres(url.clone()).open();
+    let ids: Vec<_> = deliveries(l.as_ref(), 8 * ROUNDS as u32)
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    let (mut admin, mut watch) = (crate::util::pg::client(&url), crate::util::pg::client(&url));
+    admin
+        .batch_execute(
+            "CREATE TABLE inserted (n BIGINT NOT NULL);
+             CREATE FUNCTION count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+                 INSERT INTO inserted SELECT count(*) FROM new_rows;
+                 RETURN NULL;
+             END $$;
+             CREATE TRIGGER count_inserted AFTER INSERT ON attempts
+                 REFERENCING NEW TABLE AS new_rows
+                 FOR EACH STATEMENT EXECUTE FUNCTION count_inserted();",
+        )
+        .unwrap();
+    let mut grouped = 0;
+    for (k, round) in ids.chunks(8).enumerate() {
+        // Every other round holds a write whose move the rules refuse: its delivery expired.
+        let refused = (k % 2 == 1).then_some(round[4]);
+        if let Some(d) = refused {
+            l.transition(d, DeliveryState::Expired, Some("test"), t(9, 57))
+                .unwrap();
+        }
+        let endpoint = format!("e-group-{k}");
+        // Only the fourth write gives a `last_seen`; the others keep what is recorded.
+        let write = |d: shengbo::ledger::DeliveryId| Settled {
+            health: Some(EndpointHealth {
+                endpoint: endpoint.clone(),
+                last_seen: (d == round[3]).then_some(t(9, 58)),
+                consecutive_failures: 0,
+                circuit: CircuitState::Closed,
+                reason: None,
+                updated_at: t(9, 58),
+            }),
+            ..delivered(d)
+        };
+        admin.execute("DELETE FROM inserted", &[]).unwrap();
+        let mut hold = watch.transaction().unwrap();
+        hold.execute(
+            "SELECT 1 FROM deliveries WHERE id = $1 FOR UPDATE",
+            &[&round[0].0],
+        )
+        .unwrap();
+        let barrier = std::sync::Barrier::new(round.len());
+        let answers = std::thread::scope(|s| {
+            let first = s.spawn(|| l.record_settled(&write(round[0])));
+            let mut look = crate::util::pg::client(&url);
+            until_waiting(&mut look, false);
+            let writers: Vec<_> = round[1..]
+                .iter()
+                .map(|&d| {
+                    let (l, barrier, write) = (&l, &barrier, &write);
+                    s.spawn(move || {
+                        barrier.wait();
+                        (d, l.record_settled(&write(d)))
+                    })
+                })
+                .collect();
+            barrier.wait();
+            hold.commit().unwrap();
+            let mut answers = vec![(round[0], first.join().unwrap())];
+            answers.extend(writers.into_iter().map(|w| w.join().unwrap()));
+            answers
+        });
+        for (d, answer) in answers {
+            let recorded: Vec<i64> = l.attempts(d).unwrap().iter().map(|a| a.id).collect();
+            if Some(d) == refused {
+                assert!(
+                    matches!(answer, Err(LedgerError::IllegalTransition(ref e))
+                        if e.delivery == d && e.from == DeliveryState::Expired),
+                    "{answer:?}"
+                );
+                assert!(recorded.is_empty(), "{d}: {recorded:?}");
+                let kept = l.delivery(d).unwrap().unwrap().state;
+                assert_eq!(kept, DeliveryState::Expired);
+            } else {
+                assert_eq!(recorded, [answer.unwrap()], "{d}: its own attempt, once");
+                let state = l.delivery(d).unwrap().unwrap().state;
+                assert_eq!(state, DeliveryState::Delivered);
+            }
+        }
+        let health = l.endpoint_health(&endpoint).unwrap().unwrap();
+        assert_eq!(health.last_seen, Some(t(9, 58)), "round {k}");
+        let sizes: Vec<i64> = admin
+            .query("SELECT n FROM inserted", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(sizes.iter().sum::<i64>(), 8 - i64::from(refused.is_some()));
+        grouped += usize::from(refused.is_none() && sizes.iter().any(|&n| n > 1));
+    }
+    assert!(grouped > 0, "no round wrote its queued attempts in one statement");
+}
