@@ -112,8 +112,24 @@ fn settle_all(c: &mut Client, writes: &[&Settled]) -> Result<Option<HashMap<Deli
     let rows = c.query(
         &statement,
         &[
-            &delivery, &started, &finished, &outcome, &code, &latency, &error, &instance, &to,
-            &why, &go, &ok, &h_endpoint, &h_seen, &h_fails, &h_circuit, &h_reason, &h_at,
+            &delivery,
+            &started,
+            &finished,
+            &outcome,
+            &code,
+            &latency,
+            &error,
+            &instance,
+            &to,
+            &why,
+            &go,
+            &ok,
+            &h_endpoint,
+            &h_seen,
+            &h_fails,
+            &h_circuit,
+            &h_reason,
+            &h_at,
         ],
     )?;
     if rows.len() != n {
@@ -241,8 +257,7 @@ fn report_all(
         .iter()
         .map(|r| i64::from(r.brd_state_code))
         .collect();
-    let description: Vec<Option<&str>> =
-        reports.iter().map(|r| r.description.as_deref()).collect();
+    let description: Vec<Option<&str>> = reports.iter().map(|r| r.description.as_deref()).collect();
     let coverage: Vec<Option<f64>> = reports.iter().map(|r| r.coverage_rate).collect();
     let areas: Vec<String> = reports.iter().map(|r| r.area_codes.join(",")).collect();
     let terminals: Vec<Option<i64>> = reports
@@ -284,7 +299,10 @@ fn report_all(
     for r in &rows {
         let at = usize::try_from(r.get::<_, i64>(0) - 1).ok();
         if let Some(report) = at.and_then(|i| reports.get(i)) {
-            found.insert(report.ebm_id.clone(), r.get::<_, Option<i64>>(1).map(DeliveryId));
+            found.insert(
+                report.ebm_id.clone(),
+                r.get::<_, Option<i64>>(1).map(DeliveryId),
+            );
         }
     }
     Ok(found)
@@ -368,10 +386,7 @@ mod tests {
             .map(|h| (h.endpoint.as_str(), seen(h), h.consecutive_failures))
             .collect();
         // `a`: the last write's figures, with the last `last_seen` given before it.
-        assert_eq!(
-            got,
-            [("a", Some("03".to_string()), 6), ("b", None, 4)]
-        );
+        assert_eq!(got, [("a", Some("03".to_string()), 6), ("b", None, 4)]);
         let none: Vec<&Settled> = Vec::new();
         assert!(health_of(&none).is_empty());
     }

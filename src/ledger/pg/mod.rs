@@ -12,9 +12,9 @@
 
 pub mod copy;
 mod group;
-mod many;
 mod hold;
 mod lease;
+mod many;
 mod pool;
 mod queries;
 mod record;

@@ -578,5 +578,8 @@ fn writes_queued_together_go_in_one_statement_and_a_refused_move_fails_alone() {
         assert_eq!(sizes.iter().sum::<i64>(), 8 - i64::from(refused.is_some()));
         grouped += usize::from(refused.is_none() && sizes.iter().any(|&n| n > 1));
     }
-    assert!(grouped > 0, "no round wrote its queued attempts in one statement");
+    assert!(
+        grouped > 0,
+        "no round wrote its queued attempts in one statement"
+    );
 }
