@@ -5,14 +5,14 @@
 //! run goes on and released when it is done with; at shutdown they are made to run out instead
 //! (so another instance takes over at once whatever is left, follow-ups included).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::sync::watch;
 
 use super::{PlayClock, PreparedRun, Pusher, state::StateWait};
 use crate::dispatch::{Clock, DispatchReport, Dispatcher};
-use crate::ledger::{DeliveryId, Lease, LedgerError, RunId};
+use crate::ledger::{DeliveryId, DeliveryState, Lease, LedgerError, RunId};
 use crate::transport::Router;
 
 impl Pusher {
@@ -24,10 +24,11 @@ impl Pusher {
         }
     }
 
-    /// Send every pending delivery of `runs` this instance holds the lease of, then follow
-    /// their play states; runs whose deliveries all reached a final state are closed. The runs'
-    /// prepared deliveries are handed to the dispatcher (taken out of `runs`: the ledger has
-    /// their states from here on).
+    /// Send every delivery of `runs` this instance holds the lease of and the ledger still has
+    /// pending once the leases are taken (the runs were read before: see
+    /// [`Pusher::catch_up_states`]), then follow their play states; runs whose deliveries all
+    /// reached a final state are closed. The runs' prepared deliveries are handed to the
+    /// dispatcher (taken out of `runs`: the ledger has their states from here on).
     pub async fn drive(
         &self,
         dispatcher: &Dispatcher<Router>,
@@ -59,6 +60,11 @@ impl Pusher {
                     "run left to the instance holding its deliveries");
                 continue;
             }
+            if let Err(e) = self.catch_up_states(r).await {
+                tracing::error!(run = %r.run.id, error = %e,
+                    "the run's states not read again; nothing of it sent from here");
+                continue;
+            }
             mine.push(PreparedRun {
                 run: r.run.clone(),
                 deliveries: std::mem::take(&mut r.deliveries),
@@ -80,6 +86,37 @@ impl Pusher {
         let stopping = *shutdown.borrow();
         keeper.done(stopping, clock).await;
         report
+    }
+
+    /// Bring `run`'s deliveries that moved on since the run was read up to their states in the
+    /// ledger, read once its leases are taken (no other instance moves a delivery this one
+    /// holds). Another instance may have sent some of them in between: one played since, or one
+    /// delivered before its lease on it ran out. Their states, not the earlier `pending`, then
+    /// decide what is sent (nothing: a played one comes back with the final ones, which need no
+    /// lease) and what is followed up. One read of the run's deliveries that are not pending;
+    /// a run just recorded has none.
+    async fn catch_up_states(&self, run: &mut PreparedRun) -> Result<(), LedgerError> {
+        const MOVED: [DeliveryState; 7] = [
+            DeliveryState::Sent,
+            DeliveryState::Delivered,
+            DeliveryState::Rejected,
+            DeliveryState::Expired,
+            DeliveryState::Played,
+            DeliveryState::Failed,
+            DeliveryState::Cancelled,
+        ];
+        let (ledger, id) = (Arc::clone(&self.ledger), run.run.id);
+        let moved = tokio::task::spawn_blocking(move || ledger.deliveries_of_run_in(id, &MOVED))
+            .await
+            .expect("ledger task")?;
+        let now: HashMap<DeliveryId, DeliveryState> =
+            moved.iter().map(|d| (d.id, d.state)).collect();
+        for p in &mut run.deliveries {
+            if let Some(&state) = now.get(&p.delivery.id) {
+                p.delivery.state = state;
+            }
+        }
+        Ok(())
     }
 
     /// Hold the leases of `run`'s deliveries not final yet, for a follow-up (cancels, play

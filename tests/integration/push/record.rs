@@ -14,8 +14,10 @@ use shengbo::datadir::DataDir;
 use shengbo::dispatch::Clock;
 use shengbo::ebd::EbdProfile;
 use shengbo::endpoint::Registry;
+use shengbo::ledger::DeliveryState;
 use shengbo::ledger::{Ledger, LedgerTarget};
-use shengbo::push::{PreparedRun, Project, Pusher};
+use shengbo::push::state::StateWait;
+use shengbo::push::{PlayClock, PreparedRun, Project, Pusher};
 use shengbo::transport::Router;
 
 use super::service::t0;
@@ -27,16 +29,17 @@ fn occurrence() -> DateTime<Utc> {
 }
 
 /// The project and registry as instance `name` loads them (with its own data directory, as on
-/// its own machine).
+/// its own machine), its endpoints on a port nothing listens on.
 fn load(root: &Path, name: &str) -> (Project, Registry) {
+    load_on(root, name, "http://127.0.0.1:9")
+}
+
+/// [`load`], the endpoints on the simulator at `sim`.
+fn load_on(root: &Path, name: &str, sim: &str) -> (Project, Registry) {
     let data = DataDir::resolve(root, Some(&root.join(format!(".shengbo-{name}"))));
     let (project, _) = Project::load(root, &data, t0()).unwrap();
-    let (registry, _) = shengbo::scheduler::endpoints::load_registry(
-        root,
-        &project.directory,
-        Some("http://127.0.0.1:9"),
-    )
-    .unwrap();
+    let (registry, _) =
+        shengbo::scheduler::endpoints::load_registry(root, &project.directory, Some(sim)).unwrap();
     (project, registry)
 }
 
@@ -232,4 +235,110 @@ fn end_holders(url: &str) -> i64 {
     );
     let mut c = crate::util::pg::client(url);
     c.query_one(&end, &[]).unwrap().get(0)
+}
+
+/// An instance reads a run (recorded by another) before it takes the run's leases. Deliveries
+/// the other instance sent in between are not sent again: one that has played since (final: it
+/// needs no lease, and the take counts it as held), and one delivered whose lease on it then ran
+/// out (free to take). The reading instance sends the rest, each once, on tokio's paused time
+/// against the simulator.
+#[tokio::test(start_paused = true)]
+async fn deliveries_sent_after_an_instance_read_the_run_are_not_sent_again_by_it() {
+    let url = crate::util::pg::fresh_database();
+    let dir = project(&drill_campaign("all = true"), None);
+    let root = dir.path().to_path_buf();
+    let clock = Clock::starting_at(t0());
+    let (sim, state) = super::service::sim_with(t0(), shengbo::sim::Faults::default()).await;
+    super::service::follow(&state, clock);
+    let (a, b, run) = {
+        let (url, sim) = (url.clone(), sim.clone());
+        tokio::task::spawn_blocking(move || {
+            let (project, registry) = load_on(&root, "county-a", &sim);
+            let a = pusher(&url, "county-a", registry);
+            prepare(&a, &project);
+            let (project, registry) = load_on(&root, "county-b", &sim);
+            let b = pusher(&url, "county-b", registry);
+            let run = prepare(&b, &project);
+            (a, b, run)
+        })
+        .await
+        .unwrap()
+    };
+    let n = run.deliveries.len();
+    assert!(n >= 4, "{n} deliveries");
+    assert!(
+        run.deliveries
+            .iter()
+            .all(|j| j.delivery.state == DeliveryState::Pending)
+    );
+    // Meanwhile A sent two of them: one has played, the other was delivered and A's lease on it
+    // has run out (A went away).
+    let (played, delivered) = (run.deliveries[0].delivery.id, run.deliveries[1].delivery.id);
+    let ledger = Arc::clone(&a.ledger);
+    tokio::task::spawn_blocking(move || {
+        let now = t0();
+        for (d, to) in [
+            (played, DeliveryState::Delivered),
+            (played, DeliveryState::Played),
+            (delivered, DeliveryState::Delivered),
+        ] {
+            assert!(ledger.transition(d, to, Some("sent by A"), now).unwrap());
+        }
+        assert_eq!(
+            ledger.lease(&[delivered], "county-a", now, now).unwrap(),
+            [delivered]
+        );
+    })
+    .await
+    .unwrap();
+
+    let dispatcher = b.dispatcher(clock);
+    let play = PlayClock::starting_at(clock.now(), 1.0);
+    let wait = StateWait::of(&b.registry.push);
+    let (_stop, stop) = tokio::sync::watch::channel(false);
+    let mut runs = vec![run];
+    let drive = b.drive(&dispatcher, &mut runs, play, wait, stop);
+    tokio::time::timeout(Duration::from_secs(6 * 3600), drive)
+        .await
+        .expect("B's drive ends");
+
+    let ledger = Arc::clone(&b.ledger);
+    let id = runs[0].run.id;
+    let (sent, states) = tokio::task::spawn_blocking(move || {
+        let ds = ledger.deliveries_of_run(id).unwrap();
+        let sent: Vec<_> = ds
+            .iter()
+            .map(|d| {
+                let by: Vec<_> = ledger
+                    .attempts(d.id)
+                    .unwrap()
+                    .into_iter()
+                    .map(|a| a.instance)
+                    .collect();
+                (d.id, by)
+            })
+            .collect();
+        let states: BTreeMap<_, _> = ds.iter().map(|d| (d.id, d.state)).collect();
+        (sent, states)
+    })
+    .await
+    .unwrap();
+    assert_eq!(sent.len(), n);
+    for (d, by) in &sent {
+        if *d == played || *d == delivered {
+            assert!(
+                by.is_empty(),
+                "{d}, sent by A before B took the run, sent again: {by:?}"
+            );
+        } else {
+            assert_eq!(by, &[Some("county-b".to_string())], "{d}: sent by B once");
+            assert_eq!(states[d], DeliveryState::Played, "{d}");
+        }
+    }
+    assert_eq!(states[&played], DeliveryState::Played);
+    assert_eq!(
+        state.stats().messages,
+        n as u64 - 2,
+        "B's packages at the platform"
+    );
 }
