@@ -25,10 +25,10 @@ impl Pusher {
     }
 
     /// Send every delivery of `runs` this instance holds the lease of and the ledger still has
-    /// pending once the leases are taken (the runs were read before: see
-    /// [`Pusher::catch_up_states`]), then follow their play states; runs whose deliveries all
-    /// reached a final state are closed. The runs' prepared deliveries are handed to the
-    /// dispatcher (taken out of `runs`: the ledger has their states from here on).
+    /// pending once the leases are taken (the runs were read before: see `catch_up_states`),
+    /// then follow their play states; runs whose deliveries all reached a final state are
+    /// closed. The runs' prepared deliveries are handed to the dispatcher (taken out of `runs`:
+    /// the ledger has their states from here on).
     pub async fn drive(
         &self,
         dispatcher: &Dispatcher<Router>,
