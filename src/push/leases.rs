@@ -96,17 +96,12 @@ impl Pusher {
     /// lease) and what is followed up. One read of the run's deliveries that are not pending;
     /// a run just recorded has none.
     async fn catch_up_states(&self, run: &mut PreparedRun) -> Result<(), LedgerError> {
-        const MOVED: [DeliveryState; 7] = [
-            DeliveryState::Sent,
-            DeliveryState::Delivered,
-            DeliveryState::Rejected,
-            DeliveryState::Expired,
-            DeliveryState::Played,
-            DeliveryState::Failed,
-            DeliveryState::Cancelled,
-        ];
+        let past: Vec<DeliveryState> = DeliveryState::ALL
+            .into_iter()
+            .filter(|s| *s != DeliveryState::Pending)
+            .collect();
         let (ledger, id) = (Arc::clone(&self.ledger), run.run.id);
-        let moved = tokio::task::spawn_blocking(move || ledger.deliveries_of_run_in(id, &MOVED))
+        let moved = tokio::task::spawn_blocking(move || ledger.deliveries_of_run_in(id, &past))
             .await
             .expect("ledger task")?;
         let now: HashMap<DeliveryId, DeliveryState> =

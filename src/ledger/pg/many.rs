@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 
 use postgres::Client;
 
-use super::super::group::Waiting;
+use super::super::group::{Reply, Waiting};
 use super::super::lease::lease_after_move;
 use super::super::queries::ms;
 use super::super::write::report_target;
@@ -34,23 +34,23 @@ fn states(keep: impl Fn(DeliveryState) -> bool) -> String {
 /// Commit the settled attempts and the state reports of `batch`, a statement each; the writes
 /// left (see the module's note).
 pub(super) fn commit(c: &mut Client, batch: Vec<Waiting>) -> Vec<Waiting> {
-    let (settles, reports): (Vec<Waiting>, Vec<Waiting>) = batch
-        .into_iter()
-        .partition(|w| matches!(w, Waiting::Settled(..)));
-    let mut left = settled(c, settles);
-    left.extend(reported(c, reports));
+    let (mut settles, mut reports) = (Vec::new(), Vec::new());
+    for w in batch {
+        match w {
+            Waiting::Settled(s, reply) => settles.push((s, reply)),
+            Waiting::Report(r, reply) => reports.push((r, reply)),
+        }
+    }
+    let left = settled(c, settles).into_iter();
+    let mut left: Vec<Waiting> = left.map(|(s, reply)| Waiting::Settled(s, reply)).collect();
+    let reports = reported(c, reports).into_iter();
+    left.extend(reports.map(|(r, reply)| Waiting::Report(r, reply)));
     left
 }
 
 /// The settled attempts of `batch`, or all of `batch` back when they could not be written.
-fn settled(c: &mut Client, batch: Vec<Waiting>) -> Vec<Waiting> {
-    let writes: Vec<&Settled> = batch
-        .iter()
-        .filter_map(|w| match w {
-            Waiting::Settled(s, _) => Some(s),
-            Waiting::Report(..) => None,
-        })
-        .collect();
+fn settled(c: &mut Client, batch: Vec<(Settled, Reply<i64>)>) -> Vec<(Settled, Reply<i64>)> {
+    let writes: Vec<&Settled> = batch.iter().map(|(s, _)| s).collect();
     let mut seen = HashSet::new();
     if writes.is_empty() || !writes.iter().all(|s| seen.insert(s.attempt.delivery)) {
         return batch;
@@ -63,11 +63,9 @@ fn settled(c: &mut Client, batch: Vec<Waiting>) -> Vec<Waiting> {
             return batch;
         }
     };
-    for w in batch {
-        if let Waiting::Settled(s, reply) = w {
-            // Every delivery of the batch has its attempt: checked by `settle_all`.
-            reply.committed(ids[&s.attempt.delivery]);
-        }
+    for (s, reply) in batch {
+        // Every delivery of the batch has its attempt: checked by `settle_all`.
+        reply.committed(ids[&s.attempt.delivery]);
     }
     Vec::new()
 }
@@ -213,14 +211,11 @@ static SETTLE_ALL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 });
 
 /// The state reports of `batch`, or all of `batch` back when they could not be written.
-fn reported(c: &mut Client, batch: Vec<Waiting>) -> Vec<Waiting> {
-    let writes: Vec<&StateReport> = batch
-        .iter()
-        .filter_map(|w| match w {
-            Waiting::Report(r, _) => Some(r),
-            Waiting::Settled(..) => None,
-        })
-        .collect();
+fn reported(
+    c: &mut Client,
+    batch: Vec<(StateReport, Reply<Option<DeliveryId>>)>,
+) -> Vec<(StateReport, Reply<Option<DeliveryId>>)> {
+    let writes: Vec<&StateReport> = batch.iter().map(|(r, _)| r).collect();
     let mut seen = HashSet::new();
     if writes.is_empty() || !writes.iter().all(|r| seen.insert(r.ebm_id.as_str())) {
         return batch;
@@ -232,15 +227,13 @@ fn reported(c: &mut Client, batch: Vec<Waiting>) -> Vec<Waiting> {
             return batch;
         }
     };
-    for w in batch {
-        if let Waiting::Report(r, reply) = w {
-            // The statement stored every report of the batch and answered each.
-            let delivery = found.get(&r.ebm_id).copied().flatten();
-            if delivery.is_none() {
-                tracing::warn!(ebm_id = %r.ebm_id, "state report for an unknown message");
-            }
-            reply.committed(delivery);
+    for (r, reply) in batch {
+        // The statement stored every report of the batch and answered each.
+        let delivery = found.get(&r.ebm_id).copied().flatten();
+        if delivery.is_none() {
+            tracing::warn!(ebm_id = %r.ebm_id, "state report for an unknown message");
         }
+        reply.committed(delivery);
     }
     Vec::new()
 }
