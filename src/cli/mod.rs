@@ -138,9 +138,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Logs go to stderr; `RUST_LOG` overrides the verbosity flag.
-/// Threads for blocking work. That work is ledger writes (one SQLite connection, taken in turn)
-/// and building packages (CPU-bound, on two cores here): beyond this many threads, waiting
-/// writes only add stacks and allocator arenas (tokio's default allows 512).
+/// Threads for blocking work. That work is ledger reads and writes (one SQLite connection,
+/// taken in turn; the dispatcher's and state follow-ups' writes wait in a queue, not on a
+/// thread each, with one committer per queue) and building packages (CPU-bound, on two cores
+/// here): beyond this many threads, waiting work only adds stacks and allocator arenas (tokio's
+/// default allows 512).
 const BLOCKING_THREADS: usize = 16;
 
 /// The async runtime every long-running command uses.

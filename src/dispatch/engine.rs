@@ -331,14 +331,13 @@ impl<T: Transport> Inner<T> {
                     .failure(Instant::now(), &detail);
                 let opened = change.is_some();
                 let health = self.health(&job.delivery.plan.endpoint, change, None);
-                self.ledger(move |l| {
-                    l.record_settled(&Settled {
+                self.ledger
+                    .queue_settled(Settled {
                         attempt,
                         to: None,
                         health,
                     })
-                })
-                .await?;
+                    .await?;
                 if opened {
                     tracing::warn!(endpoint = %job.delivery.plan.endpoint, detail = %detail, "circuit opened");
                 }
@@ -350,14 +349,13 @@ impl<T: Transport> Inner<T> {
             .get_mut(&job.delivery.plan.endpoint)
             .and_then(Breaker::success);
         let health = self.health(&job.delivery.plan.endpoint, change, Some(self.clock.now()));
-        self.ledger(move |l| {
-            l.record_settled(&Settled {
+        self.ledger
+            .queue_settled(Settled {
                 attempt,
                 to: Some((state, reason)),
                 health,
             })
-        })
-        .await?;
+            .await?;
         Ok(Some(end))
     }
 

@@ -15,11 +15,21 @@
 //! A store may first commit a group's writes of one kind in one statement of many rows
 //! ([`GroupConn::many`]; PostgreSQL does, as its server time is spent per statement); the
 //! writes such a statement could not hold, or whose statement failed, go on as above.
+//!
+//! A write is queued in one of two ways. A blocking writer ([`Group::settled`]) waits on its
+//! thread and, when no one else is committing, commits the group itself. A queued write
+//! ([`Group::queue`], for async callers: [`super::Ledger::queue_settled`]) holds no thread while
+//! it waits: the first one queued while no committer runs starts one ([`Group::drain`], on a
+//! blocking thread), which commits group after group until the queue is empty. A run's writes
+//! then wait in the queue, not each on a thread of its own, and groups grow with the writes in
+//! flight rather than with the threads there are to wait on them.
 
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::{Mutex, MutexGuard};
 
-use super::{DeliveryId, LedgerError, Result, Settled, StateReport};
+use tokio::sync::oneshot;
+
+use super::{DeliveryId, LedgerError, Queued, Result, Settled, StateReport};
 
 /// A connection that can hold a group's transaction: each store's statements for the two
 /// writes, run inside the transaction the group opened.
@@ -46,10 +56,27 @@ pub(super) trait GroupConn {
     }
 }
 
+/// Where a write's answer goes: a blocking writer's thread, or a queued write's future.
+#[derive(Debug)]
+enum To<R> {
+    Thread(SyncSender<Result<R>>),
+    Future(oneshot::Sender<Result<R>>),
+}
+
+impl<R> To<R> {
+    fn send(self, answer: Result<R>) {
+        // A writer that stopped waiting (a dropped future) needs no answer.
+        match self {
+            To::Thread(to) => drop(to.send(answer)),
+            To::Future(to) => drop(to.send(answer)),
+        }
+    }
+}
+
 /// Where a queued write's answer goes, and the answer kept until its transaction commits.
 #[derive(Debug)]
 pub(super) struct Reply<R> {
-    to: SyncSender<Result<R>>,
+    to: To<R>,
     kept: Option<Result<R>>,
 }
 
@@ -67,14 +94,43 @@ impl<R> Reply<R> {
 
     fn send(self) {
         if let Some(answer) = self.kept {
-            let _ = self.to.send(answer);
+            self.to.send(answer);
         }
     }
 
     /// Answer a write committed outside the group's transaction (see [`GroupConn::many`]).
     pub(super) fn committed(self, answer: R) {
-        let _ = self.to.send(Ok(answer));
+        self.to.send(Ok(answer));
     }
+
+    /// A reply to a blocking writer, and where it waits for it.
+    fn thread() -> (Reply<R>, Receiver<Result<R>>) {
+        let (to, answer) = mpsc::sync_channel(1);
+        let reply = Reply {
+            to: To::Thread(to),
+            kept: None,
+        };
+        (reply, answer)
+    }
+
+    /// A reply to a queued write, and its future.
+    fn future() -> (Reply<R>, Queued<R>)
+    where
+        R: Send + 'static,
+    {
+        let (to, answer) = oneshot::channel();
+        let reply = Reply {
+            to: To::Future(to),
+            kept: None,
+        };
+        (reply, Box::pin(answered(answer)))
+    }
+}
+
+/// A queued write's answer; [`LedgerError::Unanswered`] if its committer ended without one (it
+/// panicked: its transaction was rolled back, so the write may be tried again).
+async fn answered<R>(answer: oneshot::Receiver<Result<R>>) -> Result<R> {
+    answer.await.unwrap_or(Err(LedgerError::Unanswered))
 }
 
 /// A write waiting for its group's transaction.
@@ -111,8 +167,8 @@ impl Waiting {
     /// Its group could not commit: run it in a transaction of its own and answer.
     fn alone<C: GroupConn>(self, conn: &mut C) {
         match self {
-            Waiting::Settled(s, r) => drop(r.to.send(alone(conn, |c| c.settled(&s)))),
-            Waiting::Report(s, r) => drop(r.to.send(alone(conn, |c| c.report(&s)))),
+            Waiting::Settled(s, r) => r.to.send(alone(conn, |c| c.settled(&s))),
+            Waiting::Report(s, r) => r.to.send(alone(conn, |c| c.report(&s))),
         }
     }
 }
@@ -143,7 +199,23 @@ fn alone<C: GroupConn, R>(conn: &mut C, f: impl Fn(&mut C) -> Result<R>) -> Resu
 /// The writes waiting for a transaction.
 #[derive(Debug, Default)]
 pub(super) struct Group {
-    queue: Mutex<Vec<Waiting>>,
+    queue: Mutex<Queue>,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    writes: Vec<Waiting>,
+    /// A committer ([`Group::drain`]) runs, and will take whatever is queued.
+    draining: bool,
+}
+
+/// What a queued write tells its store: start a committer ([`Group::drain`]) for it, or one
+/// already runs that will take it.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Drain {
+    Start,
+    Running,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -159,8 +231,7 @@ impl Group {
         settled: &Settled,
         commit: impl FnOnce(&mut S, Vec<Waiting>),
     ) -> Result<i64> {
-        let (to, answer) = mpsc::sync_channel(1);
-        let reply = Reply { to, kept: None };
+        let (reply, answer) = Reply::thread();
         self.write(
             slot,
             Waiting::Settled(settled.clone(), reply),
@@ -176,9 +247,49 @@ impl Group {
         report: &StateReport,
         commit: impl FnOnce(&mut S, Vec<Waiting>),
     ) -> Result<Option<DeliveryId>> {
-        let (to, answer) = mpsc::sync_channel(1);
-        let reply = Reply { to, kept: None };
+        let (reply, answer) = Reply::thread();
         self.write(slot, Waiting::Report(report.clone(), reply), answer, commit)
+    }
+
+    /// Queue `settled` for a group without a thread waiting for it: its answer, once its
+    /// transaction committed, and whether the store must start a committer.
+    pub(super) fn queue_settled(&self, settled: Settled) -> (Queued<i64>, Drain) {
+        let (reply, answer) = Reply::future();
+        (answer, self.queue(Waiting::Settled(settled, reply)))
+    }
+
+    /// Queue `report` as [`Group::queue_settled`] queues a settle.
+    pub(super) fn queue_report(&self, report: StateReport) -> (Queued<Option<DeliveryId>>, Drain) {
+        let (reply, answer) = Reply::future();
+        (answer, self.queue(Waiting::Report(report, reply)))
+    }
+
+    fn queue(&self, waiting: Waiting) -> Drain {
+        let mut queue = lock(&self.queue);
+        queue.writes.push(waiting);
+        match std::mem::replace(&mut queue.draining, true) {
+            true => Drain::Running,
+            false => Drain::Start,
+        }
+    }
+
+    /// The committer of queued writes: take `slot` and commit what is queued, group after
+    /// group, letting go of `slot` between groups (blocking writers and, on SQLite, reads take
+    /// turns with it), until the queue is empty.
+    pub(super) fn drain<S>(&self, slot: &Mutex<S>, mut commit: impl FnMut(&mut S, Vec<Waiting>)) {
+        let _unwinding = Unwinding(self);
+        loop {
+            let mut slot = lock(slot);
+            let batch = {
+                let mut queue = lock(&self.queue);
+                if queue.writes.is_empty() {
+                    queue.draining = false;
+                    return;
+                }
+                std::mem::take(&mut queue.writes)
+            };
+            commit(&mut slot, batch);
+        }
     }
 
     /// Queue `waiting` (whose reply goes to `answer`) and wait until a transaction holding it
@@ -193,7 +304,7 @@ impl Group {
         answer: Receiver<Result<R>>,
         commit: impl FnOnce(&mut S, Vec<Waiting>),
     ) -> Result<R> {
-        lock(&self.queue).push(waiting);
+        lock(&self.queue).writes.push(waiting);
         let mut slot = lock(slot);
         // A writer answers every write it took before it lets go of the slot: holding the
         // slot, this write is either answered or still queued.
@@ -202,12 +313,36 @@ impl Group {
             Err(TryRecvError::Disconnected) => panic!("the ledger writer holding a write panicked"),
             Err(TryRecvError::Empty) => {}
         }
-        let batch = std::mem::take(&mut *lock(&self.queue));
+        let batch = std::mem::take(&mut lock(&self.queue).writes);
         commit(&mut slot, batch);
         match answer.try_recv() {
             Ok(done) => done,
             Err(_) => panic!("the ledger writer holding a write panicked"),
         }
+    }
+}
+
+/// A committer that panics ends the writes queued behind it too (their futures answer
+/// [`LedgerError::Unanswered`], as do those of the group it held), rather than leaving them
+/// waiting for a committer that no write would start.
+struct Unwinding<'g>(&'g Group);
+
+impl Drop for Unwinding<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut queue = lock(&self.0.queue);
+            queue.writes.clear();
+            queue.draining = false;
+        }
+    }
+}
+
+/// Run a committer ([`Group::drain`]) on a blocking thread of the runtime this is called in,
+/// or here and now outside one.
+pub(super) fn start_drain(drain: impl FnOnce() + Send + 'static) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => drop(runtime.spawn_blocking(drain)),
+        Err(_) => drain(),
     }
 }
 
@@ -330,28 +465,93 @@ mod tests {
         }
     }
 
+    fn settle(id: i64) -> Settled {
+        let at = Utc.with_ymd_and_hms(2026, 12, 4, 10, 0, 0).unwrap();
+        Settled {
+            attempt: NewAttempt {
+                delivery: DeliveryId(id),
+                started_at: at,
+                finished_at: at,
+                result: AttemptResult::Delivered,
+                latency_ms: 1,
+                error: None,
+                instance: None,
+            },
+            to: None,
+            health: None,
+        }
+    }
+
     /// Settles of deliveries `ids` as a group, and where each one's answer arrives.
     fn group(ids: &[i64]) -> (Vec<Waiting>, Vec<Receiver<Result<i64>>>) {
-        let at = Utc.with_ymd_and_hms(2026, 12, 4, 10, 0, 0).unwrap();
         ids.iter()
             .map(|&id| {
-                let (to, answer) = mpsc::sync_channel(1);
-                let settled = Settled {
-                    attempt: NewAttempt {
-                        delivery: DeliveryId(id),
-                        started_at: at,
-                        finished_at: at,
-                        result: AttemptResult::Delivered,
-                        latency_ms: 1,
-                        error: None,
-                        instance: None,
-                    },
-                    to: None,
-                    health: None,
-                };
-                (Waiting::Settled(settled, Reply { to, kept: None }), answer)
+                let (reply, answer) = Reply::thread();
+                (Waiting::Settled(settle(id), reply), answer)
             })
             .unzip()
+    }
+
+    #[test]
+    fn queued_writes_wait_without_a_thread_and_one_committer_takes_them_all() {
+        use futures_util::FutureExt as _;
+        let (group, slot) = (Group::default(), Mutex::new(Logged::default()));
+        let (mut first, start) = group.queue_settled(settle(1));
+        assert_eq!(start, Drain::Start);
+        let (second, running) = group.queue_settled(settle(2));
+        let (third, _) = group.queue_settled(settle(3));
+        assert_eq!(running, Drain::Running, "one committer for the queue");
+        assert!(
+            (&mut first).now_or_never().is_none(),
+            "answered before its commit"
+        );
+        // A blocking writer arriving meanwhile joins the same group.
+        let (reply, blocking) = Reply::thread();
+        lock(&group.queue)
+            .writes
+            .push(Waiting::Settled(settle(4), reply));
+        group.drain(&slot, |c, batch| commit(c, batch).unwrap());
+        let log = std::mem::take(&mut lock(&slot).log);
+        assert_eq!(
+            log,
+            [
+                "BEGIN", "settle 1", "settle 2", "settle 3", "settle 4", "COMMIT"
+            ]
+        );
+        let got: Vec<i64> = [first, second, third]
+            .into_iter()
+            .map(|f| f.now_or_never().expect("answered").unwrap())
+            .collect();
+        assert_eq!(got, [10, 20, 30]);
+        assert_eq!(blocking.recv().unwrap().unwrap(), 40);
+        // The queue empty, the committer ended: the next write starts another.
+        let (next, start) = group.queue_settled(settle(5));
+        assert_eq!(start, Drain::Start);
+        group.drain(&slot, |c, batch| commit(c, batch).unwrap());
+        assert_eq!(next.now_or_never().unwrap().unwrap(), 50);
+    }
+
+    #[test]
+    fn a_committer_that_panics_ends_the_writes_queued_behind_it_and_the_next_write_starts_one() {
+        use futures_util::FutureExt as _;
+        let (group, slot) = (Group::default(), Mutex::new(Logged::default()));
+        let (held, _) = group.queue_settled(settle(1));
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            group.drain(&slot, |_, batch| {
+                // A write queued while the group commits, then the commit panics.
+                let _behind = group.queue_settled(settle(2));
+                drop(batch);
+                panic!("the committer's store panicked");
+            });
+        }));
+        assert!(panicked.is_err());
+        let answer = held.now_or_never().expect("answered");
+        assert!(matches!(answer, Err(LedgerError::Unanswered)), "{answer:?}");
+        let (next, start) = group.queue_settled(settle(3));
+        assert_eq!(start, Drain::Start, "a committer left marked as running");
+        group.drain(&slot, |c, batch| commit(c, batch).unwrap());
+        assert_eq!(next.now_or_never().unwrap().unwrap(), 30);
+        assert_eq!(lock(&slot).log, ["BEGIN", "settle 3", "COMMIT"]);
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //!
 //! The API is **blocking**: every method may wait on the disk or on another writer (up to the
 //! busy timeout). Async callers use `tokio::task::spawn_blocking` or one owner task; they never
-//! call it directly on the runtime.
+//! call it directly on the runtime. The exceptions are the two per-delivery writes a run makes
+//! by the thousand, queued for the group commit without waiting (`Ledger::queue_settled`,
+//! `Ledger::queue_state_report`): their futures wait in the store's queue, not on a thread.
 //!
 //! # Files
 //! - [`types`] — ids, runs, deliveries, attempts, state reports, endpoint health, query rows.
@@ -23,7 +25,7 @@
 //! - [`sequences`] — daily id counters, bounded, one per sender code ([`sequence_counter`]),
 //!   reserved in blocks.
 //! - `group` — group commit of the per-delivery writes (settled attempts, state reports), on
-//!   both stores.
+//!   both stores, from blocking writers and from the queue of async ones.
 //!
 //! A delivery is one segment of a run's programme at one endpoint: one airing of one clip
 //! (message × language × repeat), keyed by run × endpoint × segment (schema version 2).
@@ -147,11 +149,17 @@ pub enum LedgerError {
     /// Displayed with what the server said ([`pg::Said`]); the client's error is its source.
     #[error("ledger database: {}", pg::Said(.0))]
     Postgres(#[from] postgres::Error),
+    #[error("ledger: a queued write got no answer: the writer committing its group stopped")]
+    Unanswered,
 }
 
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
 
-/// The durable record. Blocking; see the module docs.
+/// A write queued for its store's group commit ([`Ledger::queue_settled`]): ready once the
+/// transaction holding it committed, with what the blocking form of the write returns.
+pub type Queued<R> = futures_util::future::BoxFuture<'static, Result<R>>;
+
+/// The durable record. Blocking but for the queued writes; see the module docs.
 ///
 /// Every write is its own transaction; methods that create rows are idempotent where a restart
 /// or a second process may repeat them (`open_run`, `record_delivery`).
@@ -229,11 +237,16 @@ pub trait Ledger: Send + Sync {
     /// Record an attempt with the state it moved its delivery to and its endpoint's health, in
     /// one transaction (so they are never seen apart). Returns the attempt's id.
     fn record_settled(&self, settled: &Settled) -> Result<i64>;
+    /// [`Ledger::record_settled`] for async callers: the write joins the store's group commit
+    /// without a thread waiting on it, and the future is ready once it committed.
+    fn queue_settled(&self, settled: Settled) -> Queued<i64>;
     fn attempts(&self, delivery: DeliveryId) -> Result<Vec<Attempt>>;
 
     /// Store a state report; if its EBMID names a delivery, move that delivery forward when
     /// the report proves progress. Returns the delivery it belonged to, if any.
     fn record_state_report(&self, report: &StateReport) -> Result<Option<DeliveryId>>;
+    /// [`Ledger::record_state_report`] for async callers, as [`Ledger::queue_settled`].
+    fn queue_state_report(&self, report: StateReport) -> Queued<Option<DeliveryId>>;
     fn state_reports(&self, delivery: DeliveryId) -> Result<Vec<StateReport>>;
 
     fn put_endpoint_health(&self, health: &EndpointHealth) -> Result<()>;

@@ -5,13 +5,13 @@
 //! processes) may share a file: every write that reads first runs in an immediate transaction.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::cancels::{self, Cancel, CancelState, NewCancel};
-use super::group::{self, Group};
+use super::group::{self, Drain, Group};
 use super::hold::RunHold;
 use super::lease::{self, Claim};
 use super::queries::{self, ms};
@@ -19,17 +19,19 @@ use super::sequences::{self, IdBlocks};
 use super::write::{self, transition_in};
 use super::{
     Attempt, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, InstanceVersion, Ledger,
-    LedgerError, NewAttempt, NewDelivery, ReachRow, Result, Run, RunId, RunSummary, Settled,
-    StateReport, TownshipOutcome, schema,
+    LedgerError, NewAttempt, NewDelivery, Queued, ReachRow, Result, Run, RunId, RunSummary,
+    Settled, StateReport, TownshipOutcome, schema,
 };
 
-/// The SQLite ledger. Blocking: call it from `spawn_blocking` or one owner task.
+/// The SQLite ledger. Blocking, but for the queued writes (`queue_settled`,
+/// `queue_state_report`): call it from `spawn_blocking` or one owner task.
 #[derive(Debug)]
 pub struct SqliteLedger {
     path: PathBuf,
-    conn: Mutex<Connection>,
+    /// Shared with the committer of queued writes ([`group::start_drain`]).
+    conn: Arc<Mutex<Connection>>,
     ids: IdBlocks,
-    group: Group,
+    group: Arc<Group>,
 }
 
 impl SqliteLedger {
@@ -44,9 +46,9 @@ impl SqliteLedger {
         let conn = schema::open(path)?;
         Ok(SqliteLedger {
             path: path.to_path_buf(),
-            conn: Mutex::new(conn),
+            conn: Arc::new(Mutex::new(conn)),
             ids: IdBlocks::default(),
-            group: Group::default(),
+            group: Arc::default(),
         })
     }
 
@@ -57,6 +59,16 @@ impl SqliteLedger {
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (transactions roll back).
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Start the committer of queued writes when `drain` says none runs.
+    fn drain(&self, drain: Drain) {
+        if drain == Drain::Start {
+            let (group, conn) = (Arc::clone(&self.group), Arc::clone(&self.conn));
+            group::start_drain(move || {
+                group.drain(&conn, |c, batch| drop(group::commit(c, batch)));
+            });
+        }
     }
 }
 
@@ -206,6 +218,12 @@ impl Ledger for SqliteLedger {
         })
     }
 
+    fn queue_settled(&self, settled: Settled) -> Queued<i64> {
+        let (answer, drain) = self.group.queue_settled(settled);
+        self.drain(drain);
+        answer
+    }
+
     fn attempts(&self, delivery: DeliveryId) -> Result<Vec<Attempt>> {
         queries::attempts(&self.conn(), delivery)
     }
@@ -213,6 +231,12 @@ impl Ledger for SqliteLedger {
     fn record_state_report(&self, report: &StateReport) -> Result<Option<DeliveryId>> {
         self.group
             .report(&self.conn, report, |c, batch| drop(group::commit(c, batch)))
+    }
+
+    fn queue_state_report(&self, report: StateReport) -> Queued<Option<DeliveryId>> {
+        let (answer, drain) = self.group.queue_report(report);
+        self.drain(drain);
+        answer
     }
 
     fn state_reports(&self, delivery: DeliveryId) -> Result<Vec<StateReport>> {

@@ -160,11 +160,9 @@ impl Pusher {
             };
             match asked {
                 Ok((resp, raw)) => {
-                    let report = report_of(&resp, raw);
-                    let ledger = Arc::clone(&self.ledger);
-                    tokio::task::spawn_blocking(move || ledger.record_state_report(&report))
-                        .await
-                        .expect("ledger task")?;
+                    self.ledger
+                        .queue_state_report(report_of(&resp, raw))
+                        .await?;
                     tracing::info!(delivery = %d.id, ebm = %d.plan.ebm_id, state = resp.brd_state_code, "state reported");
                     if matches!(resp.brd_state_code, 3..=5) {
                         return Ok(());

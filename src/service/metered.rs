@@ -10,8 +10,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::directory::Directory;
 use crate::ledger::{
     Attempt, Cancel, CancelState, CircuitState, Delivery, DeliveryId, DeliveryState,
-    EndpointHealth, Failure, InstanceVersion, Ledger, NewAttempt, NewCancel, NewDelivery, ReachRow,
-    Result, Run, RunHold, RunId, RunSummary, Settled, StateReport, TownshipOutcome,
+    EndpointHealth, Failure, InstanceVersion, Ledger, NewAttempt, NewCancel, NewDelivery, Queued,
+    ReachRow, Result, Run, RunHold, RunId, RunSummary, Settled, StateReport, TownshipOutcome,
 };
 use crate::server::Metrics;
 
@@ -29,15 +29,29 @@ impl std::fmt::Debug for MeteredLedger {
     }
 }
 
-impl MeteredLedger {
-    fn health(&self, h: &EndpointHealth) {
-        self.metrics
-            .endpoint_health(&h.endpoint, h.circuit == CircuitState::Closed);
-        if let Some(seen) = h.last_seen {
-            self.metrics.endpoint_seen(&h.endpoint, seen);
-        }
+/// The metrics of a settled attempt, once it is written: its outcome and latency, a retry or
+/// an expiry, its endpoint's health.
+fn settled(metrics: &Metrics, s: &Settled) {
+    let latency = std::time::Duration::from_millis(s.attempt.latency_ms);
+    metrics.push(s.attempt.result.kind(), latency);
+    match &s.to {
+        None => metrics.retry(),
+        Some((DeliveryState::Expired, _)) => metrics.expired(1),
+        Some(_) => {}
     }
+    if let Some(h) = &s.health {
+        health(metrics, h);
+    }
+}
 
+fn health(metrics: &Metrics, h: &EndpointHealth) {
+    metrics.endpoint_health(&h.endpoint, h.circuit == CircuitState::Closed);
+    if let Some(seen) = h.last_seen {
+        metrics.endpoint_seen(&h.endpoint, seen);
+    }
+}
+
+impl MeteredLedger {
     fn reach_of(&self, run: RunId) {
         match crate::reach::of_run(self.inner.as_ref(), run, &self.directory) {
             Ok(f) => {
@@ -132,17 +146,19 @@ impl Ledger for MeteredLedger {
     }
     fn record_settled(&self, s: &Settled) -> Result<i64> {
         let id = self.inner.record_settled(s)?;
-        let latency = std::time::Duration::from_millis(s.attempt.latency_ms);
-        self.metrics.push(s.attempt.result.kind(), latency);
-        match &s.to {
-            None => self.metrics.retry(),
-            Some((DeliveryState::Expired, _)) => self.metrics.expired(1),
-            Some(_) => {}
-        }
-        if let Some(h) = &s.health {
-            self.health(h);
-        }
+        settled(&self.metrics, s);
         Ok(id)
+    }
+    fn queue_settled(&self, s: Settled) -> Queued<i64> {
+        let (written, metrics) = (
+            self.inner.queue_settled(s.clone()),
+            Arc::clone(&self.metrics),
+        );
+        Box::pin(async move {
+            let id = written.await?;
+            settled(&metrics, &s);
+            Ok(id)
+        })
     }
     fn attempts(&self, delivery: DeliveryId) -> Result<Vec<Attempt>> {
         self.inner.attempts(delivery)
@@ -150,12 +166,15 @@ impl Ledger for MeteredLedger {
     fn record_state_report(&self, report: &StateReport) -> Result<Option<DeliveryId>> {
         self.inner.record_state_report(report)
     }
+    fn queue_state_report(&self, report: StateReport) -> Queued<Option<DeliveryId>> {
+        self.inner.queue_state_report(report)
+    }
     fn state_reports(&self, delivery: DeliveryId) -> Result<Vec<StateReport>> {
         self.inner.state_reports(delivery)
     }
-    fn put_endpoint_health(&self, health: &EndpointHealth) -> Result<()> {
-        self.inner.put_endpoint_health(health)?;
-        self.health(health);
+    fn put_endpoint_health(&self, h: &EndpointHealth) -> Result<()> {
+        self.inner.put_endpoint_health(h)?;
+        health(&self.metrics, h);
         Ok(())
     }
     fn endpoint_health(&self, endpoint: &str) -> Result<Option<EndpointHealth>> {

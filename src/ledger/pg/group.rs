@@ -8,15 +8,15 @@
 //! instances sharing the database still take turns on each delivery.
 
 use std::hash::{Hash, Hasher};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use postgres::Client;
 
-use super::super::group::{self, Group, GroupConn, Waiting};
+use super::super::group::{self, Drain, Group, GroupConn, Waiting};
 use super::super::lease::lease_after_move;
 use super::super::queries::ms;
 use super::super::write::report_target;
-use super::super::{DeliveryId, DeliveryState, LedgerError, Result, Settled, StateReport};
+use super::super::{DeliveryId, DeliveryState, LedgerError, Queued, Result, Settled, StateReport};
 use super::pool::{Pool, prepared};
 use super::write;
 
@@ -112,34 +112,79 @@ const LANES: usize = 2;
 /// other; when they deadlock, the write PostgreSQL picks is tried again alone.
 #[derive(Debug, Default)]
 pub(super) struct Lanes {
-    lanes: [(Group, Mutex<()>); LANES],
+    lanes: [Arc<Lane>; LANES],
+}
+
+/// One lane: its queue, and the right to send its next group.
+#[derive(Debug, Default)]
+struct Lane {
+    group: Group,
+    slot: Mutex<()>,
+}
+
+impl Lane {
+    /// Start the lane's committer of queued writes when `drain` says none runs.
+    fn drain(self: &Arc<Self>, pool: &Arc<Pool>, drain: Drain) {
+        if drain == Drain::Start {
+            let (lane, pool) = (Arc::clone(self), Arc::clone(pool));
+            group::start_drain(move || {
+                lane.group
+                    .drain(&lane.slot, |_, batch| commit(&pool, batch));
+            });
+        }
+    }
 }
 
 impl Lanes {
-    fn lane(&self, key: impl Hash) -> &(Group, Mutex<()>) {
+    fn lane(&self, key: impl Hash) -> &Arc<Lane> {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         key.hash(&mut h);
         &self.lanes[(h.finish() % LANES as u64) as usize]
     }
 
-    pub(super) fn settled(&self, pool: &Pool, settled: &Settled) -> Result<i64> {
-        let (group, slot) = match &settled.health {
+    /// The lane of a settle: its endpoint's, or its delivery's.
+    fn of_settled(&self, settled: &Settled) -> &Arc<Lane> {
+        match &settled.health {
             Some(h) => self.lane(&h.endpoint),
             None => self.lane(settled.attempt.delivery.0),
-        };
-        group.settled(slot, settled, |_, batch| commit(pool, batch))
+        }
+    }
+
+    pub(super) fn settled(&self, pool: &Pool, settled: &Settled) -> Result<i64> {
+        let lane = self.of_settled(settled);
+        lane.group
+            .settled(&lane.slot, settled, |_, batch| commit(pool, batch))
     }
 
     pub(super) fn report(&self, pool: &Pool, report: &StateReport) -> Result<Option<DeliveryId>> {
-        let (group, slot) = self.lane(&report.ebm_id);
-        group.report(slot, report, |_, batch| commit(pool, batch))
+        let lane = self.lane(&report.ebm_id);
+        lane.group
+            .report(&lane.slot, report, |_, batch| commit(pool, batch))
+    }
+
+    pub(super) fn queue_settled(&self, pool: &Arc<Pool>, settled: Settled) -> Queued<i64> {
+        let lane = self.of_settled(&settled);
+        let (answer, drain) = lane.group.queue_settled(settled);
+        lane.drain(pool, drain);
+        answer
+    }
+
+    pub(super) fn queue_report(
+        &self,
+        pool: &Arc<Pool>,
+        report: StateReport,
+    ) -> Queued<Option<DeliveryId>> {
+        let lane = self.lane(&report.ebm_id);
+        let (answer, drain) = lane.group.queue_report(report);
+        lane.drain(pool, drain);
+        answer
     }
 
     /// Every lane, held: no group runs until they are dropped.
     pub(super) fn hold(&self) -> Vec<MutexGuard<'_, ()>> {
         self.lanes
             .iter()
-            .map(|(_, slot)| slot.lock().unwrap_or_else(|e| e.into_inner()))
+            .map(|lane| lane.slot.lock().unwrap_or_else(|e| e.into_inner()))
             .collect()
     }
 }

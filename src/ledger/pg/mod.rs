@@ -22,6 +22,8 @@ mod said;
 pub mod schema;
 mod write;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::cancels::{Cancel, CancelState, NewCancel};
@@ -30,7 +32,7 @@ use super::queries::ms;
 use super::sequences::{self, IdBlocks};
 use super::{
     Attempt, Claim, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, InstanceVersion,
-    Ledger, LedgerError, NewAttempt, NewDelivery, ReachRow, Result, Run, RunId, RunSummary,
+    Ledger, LedgerError, NewAttempt, NewDelivery, Queued, ReachRow, Result, Run, RunId, RunSummary,
     Settled, StateReport, TownshipOutcome,
 };
 use group::Lanes;
@@ -42,7 +44,8 @@ pub const CONNECTIONS: usize = 4;
 
 /// The PostgreSQL ledger.
 pub struct PgLedger {
-    pool: Pool,
+    /// Shared with the committers of queued writes ([`group`]).
+    pool: Arc<Pool>,
     /// How to connect: a run's hold takes a connection of its own ([`hold`]).
     config: postgres::Config,
     target: String,
@@ -86,7 +89,7 @@ impl PgLedger {
         let t = target.clone();
         pool.call(move |c| schema::migrate(c, &t))?;
         Ok(PgLedger {
-            pool,
+            pool: Arc::new(pool),
             config,
             target,
             ids: IdBlocks::default(),
@@ -282,12 +285,20 @@ impl Ledger for PgLedger {
         self.lanes.settled(&self.pool, settled)
     }
 
+    fn queue_settled(&self, settled: Settled) -> Queued<i64> {
+        self.lanes.queue_settled(&self.pool, settled)
+    }
+
     fn attempts(&self, delivery: DeliveryId) -> Result<Vec<Attempt>> {
         self.pool.call(move |c| queries::attempts(c, delivery))
     }
 
     fn record_state_report(&self, report: &StateReport) -> Result<Option<DeliveryId>> {
         self.lanes.report(&self.pool, report)
+    }
+
+    fn queue_state_report(&self, report: StateReport) -> Queued<Option<DeliveryId>> {
+        self.lanes.queue_report(&self.pool, report)
     }
 
     fn state_reports(&self, delivery: DeliveryId) -> Result<Vec<StateReport>> {

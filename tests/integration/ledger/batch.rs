@@ -247,6 +247,69 @@ fn writes_arriving_together_each_get_their_own_answer(store: &Store) {
     }
 }
 
+both_stores!(queued_writes_wait_for_the_committer_and_each_gets_its_own_answer);
+
+/// Writes queued from async code (`queue_settled`, `queue_state_report`: what the dispatcher
+/// and the state follow-ups use) are not written on the caller's thread but by a committer on a
+/// blocking thread: on a runtime with one, kept busy until every write is queued, none is
+/// answered; once it is free, the committer writes them all, each with its own answer (an
+/// unknown delivery's its own error), and everything that worked is there after reopening.
+fn queued_writes_wait_for_the_committer_and_each_gets_its_own_answer(store: &Store) {
+    use futures_util::FutureExt as _;
+    let l = store.open();
+    let ids = deliveries(l.as_ref(), 40);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .max_blocking_threads(1)
+        .build()
+        .unwrap();
+    let (free, busy) = std::sync::mpsc::channel::<()>();
+    runtime.block_on(async {
+        let blocker = tokio::task::spawn_blocking(move || busy.recv());
+        let mut settles: Vec<_> = ids
+            .iter()
+            .map(|d| l.queue_settled(delivered(d.id)))
+            .collect();
+        let unknown = shengbo::ledger::DeliveryId(999_999);
+        let mut bad = l.queue_settled(delivered(unknown));
+        tokio::task::yield_now().await;
+        assert!(
+            settles.iter_mut().all(|s| s.now_or_never().is_none()),
+            "a queued write answered while the only blocking thread was busy"
+        );
+        assert!((&mut bad).now_or_never().is_none());
+        free.send(()).unwrap();
+        blocker.await.unwrap().unwrap();
+        let settled = futures_util::future::join_all(settles).await;
+        let bad = bad.await;
+        assert!(
+            matches!(bad, Err(LedgerError::UnknownDelivery(d)) if d == unknown),
+            "{bad:?}"
+        );
+        let reports = ids
+            .iter()
+            .map(|d| l.queue_state_report(report(&d.plan.ebm_id, 3, None, &[])));
+        let reported = futures_util::future::join_all(reports).await;
+        let mut attempt_ids = std::collections::HashSet::new();
+        for ((d, id), found) in ids.iter().zip(settled).zip(reported) {
+            let id = id.unwrap();
+            assert_eq!(found.unwrap(), Some(d.id), "the report's own delivery");
+            assert_eq!(l.attempts(d.id).unwrap()[0].id, id, "the attempt's own id");
+            assert!(attempt_ids.insert(id));
+        }
+    });
+    drop(runtime);
+    drop(l);
+    let l = store.open();
+    for d in &ids {
+        assert_eq!(l.attempts(d.id).unwrap().len(), 1);
+        assert_eq!(l.state_reports(d.id).unwrap().len(), 1);
+        assert_eq!(
+            l.delivery(d.id).unwrap().unwrap().state,
+            DeliveryState::Played
+        );
+    }
+}
+
 /// A run with `n` deliveries, one per endpoint `e0`, `e1`, …
 fn deliveries(l: &dyn Ledger, n: u32) -> Vec<shengbo::ledger::Delivery> {
     let (run, _) = l.open_run("c", t(10, 0), n, t(9, 0)).unwrap();
