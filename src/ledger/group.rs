@@ -128,7 +128,7 @@ impl<R> Reply<R> {
 }
 
 /// A queued write's answer; [`LedgerError::Unanswered`] if its committer ended without one (it
-/// panicked: its transaction was rolled back, so the write may be tried again).
+/// panicked).
 async fn answered<R>(answer: oneshot::Receiver<Result<R>>) -> Result<R> {
     answer.await.unwrap_or(Err(LedgerError::Unanswered))
 }
