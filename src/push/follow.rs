@@ -98,8 +98,8 @@ impl Pusher {
     /// Ask the play state of each EBD delivery arriving on `delivered` (once, however often it
     /// arrives) from its window's end + grace, until `delivered` is closed and every follow-up
     /// has ended, or `shutdown`. Deliveries waiting for their window are entries in a queue
-    /// ordered by window end, not tasks: at most `32 × concurrency` (256 or more) follow-ups are
-    /// alive at once, and at most `concurrency` requests in flight.
+    /// ordered by window end, not tasks: at most `32 × concurrency` (1,024 by default)
+    /// follow-ups are alive at once, and at most `concurrency` requests in flight.
     pub(super) async fn follow_as_delivered(
         &self,
         mut delivered: mpsc::UnboundedReceiver<Delivery>,
