@@ -337,12 +337,15 @@ impl Drop for Unwinding<'_> {
     }
 }
 
-/// Run a committer ([`Group::drain`]) on a blocking thread of the runtime this is called in,
-/// or here and now outside one.
-pub(super) fn start_drain(drain: impl FnOnce() + Send + 'static) {
+/// When a queued write says so (`drain`), run a committer ([`Group::drain`]) on a blocking
+/// thread of the runtime this is called in, or here and now outside one.
+pub(super) fn start_drain(drain: Drain, committer: impl FnOnce() + Send + 'static) {
+    if drain == Drain::Running {
+        return;
+    }
     match tokio::runtime::Handle::try_current() {
-        Ok(runtime) => drop(runtime.spawn_blocking(drain)),
-        Err(_) => drain(),
+        Ok(runtime) => drop(runtime.spawn_blocking(committer)),
+        Err(_) => committer(),
     }
 }
 

@@ -63,12 +63,10 @@ impl SqliteLedger {
 
     /// Start the committer of queued writes when `drain` says none runs.
     fn drain(&self, drain: Drain) {
-        if drain == Drain::Start {
-            let (group, conn) = (Arc::clone(&self.group), Arc::clone(&self.conn));
-            group::start_drain(move || {
-                group.drain(&conn, |c, batch| drop(group::commit(c, batch)));
-            });
-        }
+        let (group, conn) = (Arc::clone(&self.group), Arc::clone(&self.conn));
+        group::start_drain(drain, move || {
+            group.drain(&conn, |c, batch| drop(group::commit(c, batch)));
+        });
     }
 }
 

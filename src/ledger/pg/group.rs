@@ -125,13 +125,11 @@ struct Lane {
 impl Lane {
     /// Start the lane's committer of queued writes when `drain` says none runs.
     fn drain(self: &Arc<Self>, pool: &Arc<Pool>, drain: Drain) {
-        if drain == Drain::Start {
-            let (lane, pool) = (Arc::clone(self), Arc::clone(pool));
-            group::start_drain(move || {
-                lane.group
-                    .drain(&lane.slot, |_, batch| commit(&pool, batch));
-            });
-        }
+        let (lane, pool) = (Arc::clone(self), Arc::clone(pool));
+        group::start_drain(drain, move || {
+            lane.group
+                .drain(&lane.slot, |_, batch| commit(&pool, batch));
+        });
     }
 }
 
