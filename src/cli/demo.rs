@@ -175,9 +175,11 @@ async fn one_slot(
         // The run (its SendTime and the dates in its ids) is dated by the real clock.
         let now = pusher.wire.now();
         let (p, project, c) = (pusher.clone(), Arc::clone(project), c.clone());
-        let prepared =
-            tokio::task::spawn_blocking(move || p.prepare_occurrence(&project, &c, at, now))
-                .await??;
+        let prepared = tokio::task::spawn_blocking(move || {
+            // Leased on the dispatcher's clock, which starts at `virtual_now` below.
+            p.prepare_occurrence(&project, &c, at, now, Some(virtual_now))
+        })
+        .await??;
         runs.extend(prepared);
     }
     let dispatcher = pusher.dispatcher(Clock::starting_at(virtual_now));

@@ -82,7 +82,9 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     )?;
     let mut runs = Vec::new();
     for (campaign, occurrence) in &picks {
-        match pusher.prepare_occurrence(&project, campaign, *occurrence, Utc::now())? {
+        // Recorded leased to this instance: the system clock below drives the run.
+        let now = Utc::now();
+        match pusher.prepare_occurrence(&project, campaign, *occurrence, now, Some(now))? {
             Some(r) => runs.push(r),
             None => eprintln!(
                 "{}",

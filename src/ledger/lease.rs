@@ -59,6 +59,16 @@ impl Lease {
     }
 }
 
+/// A lease written with the deliveries a call records (see
+/// [`Ledger::record_deliveries`](super::Ledger::record_deliveries)): the rows it creates are
+/// `holder`'s until `until`, so the instance that records a run need not take their leases in
+/// a second write of every row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseTerm<'a> {
+    pub holder: &'a str,
+    pub until: DateTime<Utc>,
+}
+
 /// What a claim looks for at `now`: deliveries still to work on whose lease ran out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Claim {

@@ -52,7 +52,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 pub use cancels::{Cancel, CancelState, NewCancel};
 pub use hold::RunHold;
-pub use lease::{Claim, Lease};
+pub use lease::{Claim, Lease, LeaseTerm};
 pub use pg::PgLedger;
 pub use sequences::sequence_counter;
 pub use sqlite::SqliteLedger;
@@ -205,15 +205,25 @@ pub trait Ledger: Send + Sync {
     /// ones to send) and the flag is false.
     fn record_delivery(&self, new: &NewDelivery, now: DateTime<Utc>) -> Result<(Delivery, bool)>;
     /// [`Ledger::record_delivery`] for each of `news` (a run's deliveries, recorded before any
-    /// is sent), in one transaction where the store has them: all recorded, or none.
+    /// is sent), in one transaction where the store has them: all recorded, or none. With a
+    /// `lease`, the deliveries this call creates are written leased to its holder (as
+    /// [`Ledger::lease`] would lease them); those recorded before are left as they are.
     fn record_deliveries(
         &self,
         news: &[NewDelivery],
         now: DateTime<Utc>,
+        lease: Option<LeaseTerm<'_>>,
     ) -> Result<Vec<(Delivery, bool)>> {
-        news.iter()
+        let out = news
+            .iter()
             .map(|new| self.record_delivery(new, now))
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(l) = lease {
+            let created: Vec<DeliveryId> =
+                out.iter().filter(|(_, c)| *c).map(|(d, _)| d.id).collect();
+            self.lease(&created, l.holder, l.until, now)?;
+        }
+        Ok(out)
     }
     fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>>;
     fn deliveries_of_run(&self, run: RunId) -> Result<Vec<Delivery>>;

@@ -18,9 +18,9 @@ use super::queries::{self, ms};
 use super::sequences::{self, IdBlocks};
 use super::write::{self, transition_in};
 use super::{
-    Attempt, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, InstanceVersion, Ledger,
-    LedgerError, NewAttempt, NewDelivery, Queued, ReachRow, Result, Run, RunId, RunSummary,
-    Settled, StateReport, TownshipOutcome, schema,
+    Attempt, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, InstanceVersion,
+    LeaseTerm, Ledger, LedgerError, NewAttempt, NewDelivery, Queued, ReachRow, Result, Run, RunId,
+    RunSummary, Settled, StateReport, TownshipOutcome, schema,
 };
 
 /// The SQLite ledger. Blocking, but for the queued writes (`queue_settled`,
@@ -148,7 +148,7 @@ impl Ledger for SqliteLedger {
     fn record_delivery(&self, new: &NewDelivery, now: DateTime<Utc>) -> Result<(Delivery, bool)> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = write::record_delivery_in(&tx, new, now)?;
+        let out = write::record_delivery_in(&tx, new, now, None)?;
         tx.commit()?;
         Ok(out)
     }
@@ -157,12 +157,13 @@ impl Ledger for SqliteLedger {
         &self,
         news: &[NewDelivery],
         now: DateTime<Utc>,
+        lease: Option<LeaseTerm<'_>>,
     ) -> Result<Vec<(Delivery, bool)>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = news
             .iter()
-            .map(|new| write::record_delivery_in(&tx, new, now))
+            .map(|new| write::record_delivery_in(&tx, new, now, lease))
             .collect::<Result<Vec<_>>>()?;
         tx.commit()?;
         Ok(out)

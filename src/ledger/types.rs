@@ -111,6 +111,39 @@ pub struct Delivery {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Delivery {
+    /// The delivery `id` a ledger created from `new` at `now`, as reading it back gives it:
+    /// times to the millisecond, each township once and in order, pending. A store answers a
+    /// delivery it has just written with this rather than reading the row again.
+    pub(super) fn as_written(
+        id: DeliveryId,
+        new: &NewDelivery,
+        now: DateTime<Utc>,
+    ) -> super::Result<Delivery> {
+        let stored = |t: DateTime<Utc>| {
+            let v = t.timestamp_millis();
+            DateTime::from_timestamp_millis(v).ok_or_else(|| super::LedgerError::BadValue {
+                column: "instant",
+                value: v.to_string(),
+            })
+        };
+        let mut plan = new.clone();
+        plan.townships.sort();
+        plan.townships.dedup();
+        plan.window_start = stored(new.window_start)?;
+        plan.window_end = stored(new.window_end)?;
+        plan.air_by = stored(new.air_by)?;
+        Ok(Delivery {
+            id,
+            plan,
+            state: DeliveryState::Pending,
+            reason: None,
+            created_at: stored(now)?,
+            updated_at: stored(now)?,
+        })
+    }
+}
+
 /// How one attempt ended, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

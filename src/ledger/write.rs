@@ -9,8 +9,8 @@ use super::group::GroupConn;
 use super::lease::lease_after_move;
 use super::queries::{self, ms};
 use super::{
-    Delivery, DeliveryId, DeliveryState, EndpointHealth, LedgerError, NewAttempt, NewDelivery,
-    Result, Settled, StateReport,
+    Delivery, DeliveryId, DeliveryState, EndpointHealth, LeaseTerm, LedgerError, NewAttempt,
+    NewDelivery, Result, Settled, StateReport,
 };
 
 /// Move a delivery to `to` inside the caller's transaction; false if it already was there.
@@ -168,36 +168,55 @@ pub(super) fn upsert_health(conn: &Connection, h: &EndpointHealth, keep_seen: bo
 
 /// Write a delivery inside the caller's transaction, or find the one the run already has for
 /// its endpoint and segment (the flag is false). A delivery whose ids another delivery holds
-/// is refused ([`LedgerError::IdsInUse`]), as on PostgreSQL.
+/// is refused ([`LedgerError::IdsInUse`]), as on PostgreSQL. With a `lease`, a delivery this
+/// call creates is written leased to its holder. A created delivery is answered as written, not
+/// read back (a run writes them by the ten thousand).
 pub(super) fn record_delivery_in(
     tx: &Connection,
     new: &NewDelivery,
     now: DateTime<Utc>,
+    lease: Option<LeaseTerm<'_>>,
 ) -> Result<(Delivery, bool)> {
-    let created =
-        tx.prepare_cached(
+    let created: Option<i64> = tx
+        .prepare_cached(
             "INSERT INTO deliveries (run_id, endpoint, lang, message, ebd_id, ebm_id,
              related_ebm_id, window_start_ms, window_end_ms, air_by_ms, payload_digest,
-             created_ms, updated_ms, segment, repeat_index)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14)
-         ON CONFLICT DO NOTHING",
+             created_ms, updated_ms, segment, repeat_index, leased_by, lease_until_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14, ?15, ?16)
+         ON CONFLICT DO NOTHING
+         RETURNING id",
         )?
-        .execute(params![
-            new.run.0,
-            new.endpoint,
-            new.lang.code(),
-            new.message,
-            new.ebd_id,
-            new.ebm_id,
-            new.related_ebm_id,
-            ms(new.window_start),
-            ms(new.window_end),
-            ms(new.air_by),
-            new.payload_digest,
-            ms(now),
-            new.segment,
-            new.repeat,
-        ])? == 1;
+        .query_row(
+            params![
+                new.run.0,
+                new.endpoint,
+                new.lang.code(),
+                new.message,
+                new.ebd_id,
+                new.ebm_id,
+                new.related_ebm_id,
+                ms(new.window_start),
+                ms(new.window_end),
+                ms(new.air_by),
+                new.payload_digest,
+                ms(now),
+                new.segment,
+                new.repeat,
+                lease.map(|l| l.holder),
+                lease.map(|l| ms(l.until)),
+            ],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = created {
+        let mut stmt = tx.prepare_cached(
+            "INSERT OR IGNORE INTO delivery_townships (delivery_id, township) VALUES (?1, ?2)",
+        )?;
+        for township in &new.townships {
+            stmt.execute(params![id, township])?;
+        }
+        return Ok((Delivery::as_written(DeliveryId(id), new, now)?, true));
+    }
     let id: i64 = tx
         .prepare_cached(
             "SELECT id FROM deliveries WHERE run_id = ?1 AND endpoint = ?2 AND segment = ?3",
@@ -209,15 +228,7 @@ pub(super) fn record_delivery_in(
             endpoint: new.endpoint.clone(),
             ebd_id: new.ebd_id.clone(),
         })?;
-    if created {
-        let mut stmt = tx.prepare_cached(
-            "INSERT OR IGNORE INTO delivery_townships (delivery_id, township) VALUES (?1, ?2)",
-        )?;
-        for township in &new.townships {
-            stmt.execute(params![id, township])?;
-        }
-    }
     let delivery = queries::delivery(tx, DeliveryId(id))?
         .ok_or(LedgerError::UnknownDelivery(DeliveryId(id)))?;
-    Ok((delivery, created))
+    Ok((delivery, false))
 }

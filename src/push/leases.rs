@@ -44,8 +44,19 @@ impl Pusher {
             .filter(|p| !p.delivery.state.is_final())
             .map(|p| p.delivery.id)
             .collect();
-        let held: HashSet<DeliveryId> = match self.take_leases(open.clone(), clock).await {
-            Ok(held) => held.into_iter().collect(),
+        // Leases written with the rows are held as they are while they last beyond two
+        // renewals (so the keeper's first renewal may fail and the next still comes in time).
+        let margin = crate::dispatch::delta(self.lease().renewal() * 2);
+        let fresh: HashSet<DeliveryId> = runs
+            .iter()
+            .filter_map(|r| r.leased.as_ref())
+            .filter(|l| clock.now() + margin < l.until)
+            .flat_map(|l| l.ids.iter().copied())
+            .collect();
+        let (kept, to_take): (Vec<DeliveryId>, Vec<DeliveryId>) =
+            open.iter().partition(|id| fresh.contains(id));
+        let held: HashSet<DeliveryId> = match self.take_leases(to_take, clock).await {
+            Ok(taken) => taken.into_iter().chain(kept).collect(),
             Err(e) => {
                 tracing::error!(error = %e, "delivery leases not taken; nothing sent from here");
                 HashSet::new()
@@ -70,6 +81,7 @@ impl Pusher {
                 deliveries: std::mem::take(&mut r.deliveries),
                 targeted: r.targeted.clone(),
                 unserved: r.unserved.clone(),
+                leased: r.leased.take(),
             });
         }
         if held.len() < open.len() {

@@ -153,17 +153,22 @@ pub struct PreparedRun {
     pub targeted: Vec<String>,
     /// Targeted townships no enabled endpoint serves.
     pub unserved: Vec<String>,
+    /// The deliveries this instance leased as it recorded them (see [`Pusher::record`]).
+    pub leased: Option<prepare::Leased>,
 }
 
 impl Pusher {
     /// Plan one occurrence of `campaign` and write it to the ledger (blocking: disk and SQLite).
-    /// `None` when nothing airs at that occurrence (quiet hours, no airable message).
+    /// `None` when nothing airs at that occurrence (quiet hours, no airable message). With
+    /// `lease_at`, the lease clock's now for a caller that drives the run next, the deliveries
+    /// it creates are written leased to this instance.
     pub fn prepare_occurrence(
         &self,
         project: &Project,
         campaign: &str,
         occurrence: DateTime<Utc>,
         now: DateTime<Utc>,
+        lease_at: Option<DateTime<Utc>>,
     ) -> Result<Option<PreparedRun>, PushError> {
         if !project.campaigns.iter().any(|c| c.id == campaign) {
             return Err(PushError::UnknownCampaign(campaign.to_string()));
@@ -233,14 +238,15 @@ impl Pusher {
         if permit == version::Permit::Adopted {
             self.adopted(&run, ours);
         }
-        let deliveries = self.record(&run, by_endpoint, air_by, now)?;
-        tracing::info!(run = %run.id, campaign, %occurrence, deliveries = deliveries.len(),
+        let recorded = self.record(&run, by_endpoint, air_by, now, lease_at)?;
+        tracing::info!(run = %run.id, campaign, %occurrence, deliveries = recorded.jobs.len(),
             unserved = drafts.unserved.len(), "run recorded");
         Ok(Some(PreparedRun {
             run,
-            deliveries,
+            deliveries: recorded.jobs,
             targeted,
             unserved: drafts.unserved,
+            leased: recorded.leased,
         }))
     }
 }

@@ -8,7 +8,7 @@
 //! EBMID's code. When every code is used up the run stops with [`PushError::Exhausted`] and what
 //! was recorded stays in the ledger, to be resumed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -19,7 +19,7 @@ use super::content::Draft;
 use super::{PushError, Pusher};
 use crate::dispatch::DeliveryJob;
 use crate::ebd::PackageBytes;
-use crate::ledger::{Delivery, DeliveryState, NewDelivery, Run, RunHold};
+use crate::ledger::{Delivery, DeliveryId, DeliveryState, LeaseTerm, NewDelivery, Run, RunHold};
 use crate::transport::ebd::Ids;
 use crate::transport::router::EndpointClient;
 use crate::transport::{Content, webhook};
@@ -27,6 +27,23 @@ use crate::transport::{Content, webhook};
 /// Fresh deliveries written to the ledger in one transaction (a run of 10,000 endpoints is 40
 /// transactions, not 20,000); their payloads are held meanwhile, so the batch stays small.
 const RECORD_BATCH: usize = 512;
+
+/// A run's deliveries as recorded, with their payloads.
+#[derive(Debug)]
+pub struct Recorded {
+    pub jobs: Vec<DeliveryJob>,
+    /// The deliveries written leased to this instance, when recorded with a lease.
+    pub leased: Option<Leased>,
+}
+
+/// Deliveries an instance leased as it recorded them: their lease needs no second write before
+/// they are sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leased {
+    pub ids: HashSet<DeliveryId>,
+    /// When those leases run out unless renewed.
+    pub until: DateTime<Utc>,
+}
 
 /// A delivery drafted with fresh ids, waiting for its batch to be written.
 struct Fresh {
@@ -45,13 +62,27 @@ impl Pusher {
     ///
     /// The run is held meanwhile ([`crate::ledger::hold`]): an instance recording the same run
     /// now is waited for, and its deliveries are then found, not drawn ids for again.
+    ///
+    /// With `lease_at` (the lease clock's now, for an instance that drives the run itself), the
+    /// deliveries this call creates are written leased to this instance
+    /// ([`Recorded::leased`]).
     pub fn record(
         &self,
         run: &Run,
         by_endpoint: Vec<Vec<Draft>>,
         air_by: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<DeliveryJob>, PushError> {
+        lease_at: Option<DateTime<Utc>>,
+    ) -> Result<Recorded, PushError> {
+        let lease = self.lease();
+        let term = lease_at.map(|at| LeaseTerm {
+            holder: &lease.holder,
+            until: lease.until(at),
+        });
+        let mut leased = term.map(|t| Leased {
+            ids: HashSet::new(),
+            until: t.until,
+        });
         let _held = self.hold_for_record(run);
         let existing: HashMap<(String, u32), Delivery> = self
             .ledger
@@ -67,19 +98,20 @@ impl Pusher {
                     self.record_pair(run, pair, &existing, air_by, now, &mut out, &mut batch);
                 if let Err(e) = queued {
                     // Ids ran out (or a payload failed): what was drafted so far is kept.
-                    self.flush(&mut batch, &mut out, now)?;
+                    self.flush(&mut batch, &mut out, now, term, &mut leased)?;
                     return Err(e);
                 }
                 if batch.len() >= RECORD_BATCH {
-                    self.flush(&mut batch, &mut out, now)?;
+                    self.flush(&mut batch, &mut out, now, term, &mut leased)?;
                 }
             }
         }
-        self.flush(&mut batch, &mut out, now)?;
+        self.flush(&mut batch, &mut out, now, term, &mut leased)?;
         // Every place is filled by now. `filter_map` collects in place (`flatten` would copy
         // the run's jobs into a second vector).
         #[allow(clippy::filter_map_identity)]
-        Ok(out.into_iter().filter_map(|job| job).collect())
+        let jobs = out.into_iter().filter_map(|job| job).collect();
+        Ok(Recorded { jobs, leased })
     }
 
     /// Hold `run` for recording, waiting for an instance recording it now up to the lease time
@@ -109,13 +141,18 @@ impl Pusher {
         batch: &mut Vec<Fresh>,
         out: &mut [Option<DeliveryJob>],
         now: DateTime<Utc>,
+        term: Option<LeaseTerm<'_>>,
+        leased: &mut Option<Leased>,
     ) -> Result<(), PushError> {
         if batch.is_empty() {
             return Ok(());
         }
         let news: Vec<NewDelivery> = batch.iter().map(|f| f.new.clone()).collect();
-        let recorded = self.ledger.record_deliveries(&news, now)?;
+        let recorded = self.ledger.record_deliveries(&news, now, term)?;
         for (fresh, (delivery, created)) in batch.drain(..).zip(recorded) {
+            if let (true, Some(l)) = (created, leased.as_mut()) {
+                l.ids.insert(delivery.id);
+            }
             out[fresh.index] = Some(if created {
                 let payload = self.hold(
                     &delivery,

@@ -41,7 +41,7 @@ impl Runner for PushRunner {
         let pusher = set.pusher.clone();
         let c = campaign.clone();
         let prepared = tokio::task::spawn_blocking(move || {
-            pusher.prepare_occurrence(&project, &c, occurrence, now)
+            pusher.prepare_occurrence(&project, &c, occurrence, now, Some(now))
         })
         .await;
         drop(permit);
@@ -107,7 +107,7 @@ fn record_missed(
     occurrence: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<usize, PushError> {
-    let Some(run) = pusher.prepare_occurrence(project, campaign, occurrence, now)? else {
+    let Some(run) = pusher.prepare_occurrence(project, campaign, occurrence, now, None)? else {
         return Ok(0);
     };
     let expired = pusher.ledger.expire_overdue(now)?;

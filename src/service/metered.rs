@@ -10,8 +10,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::directory::Directory;
 use crate::ledger::{
     Attempt, Cancel, CancelState, CircuitState, Delivery, DeliveryId, DeliveryState,
-    EndpointHealth, Failure, InstanceVersion, Ledger, NewAttempt, NewCancel, NewDelivery, Queued,
-    ReachRow, Result, Run, RunHold, RunId, RunSummary, Settled, StateReport, TownshipOutcome,
+    EndpointHealth, Failure, InstanceVersion, LeaseTerm, Ledger, NewAttempt, NewCancel,
+    NewDelivery, Queued, ReachRow, Result, Run, RunHold, RunId, RunSummary, Settled, StateReport,
+    TownshipOutcome,
 };
 use crate::server::Metrics;
 
@@ -113,8 +114,9 @@ impl Ledger for MeteredLedger {
         &self,
         news: &[NewDelivery],
         now: DateTime<Utc>,
+        lease: Option<LeaseTerm<'_>>,
     ) -> Result<Vec<(Delivery, bool)>> {
-        self.inner.record_deliveries(news, now)
+        self.inner.record_deliveries(news, now, lease)
     }
     fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>> {
         self.inner.delivery(id)

@@ -6,8 +6,9 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use shengbo::lang::Lang;
 use shengbo::ledger::{
-    AttemptResult, CircuitState, DeliveryState, EndpointHealth, Ledger, LedgerError, LedgerTarget,
-    NewAttempt, NewDelivery, RunId, RunState, Settled, SqliteLedger, StateReport,
+    AttemptResult, CircuitState, DeliveryId, DeliveryState, EndpointHealth, LeaseTerm, Ledger,
+    LedgerError, LedgerTarget, NewAttempt, NewDelivery, RunId, RunState, Settled, SqliteLedger,
+    StateReport,
 };
 use shengbo::reach::Confirmed;
 

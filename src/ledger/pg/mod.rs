@@ -32,8 +32,8 @@ use super::queries::ms;
 use super::sequences::{self, IdBlocks};
 use super::{
     Attempt, Claim, Delivery, DeliveryId, DeliveryState, EndpointHealth, Failure, InstanceVersion,
-    Ledger, LedgerError, NewAttempt, NewDelivery, Queued, ReachRow, Result, Run, RunId, RunSummary,
-    Settled, StateReport, TownshipOutcome,
+    LeaseTerm, Ledger, LedgerError, NewAttempt, NewDelivery, Queued, ReachRow, Result, Run, RunId,
+    RunSummary, Settled, StateReport, TownshipOutcome,
 };
 use group::Lanes;
 use pool::Pool;
@@ -225,10 +225,17 @@ impl Ledger for PgLedger {
         &self,
         news: &[NewDelivery],
         now: DateTime<Utc>,
+        lease: Option<LeaseTerm<'_>>,
     ) -> Result<Vec<(Delivery, bool)>> {
         let news = news.to_vec();
-        self.pool
-            .call(move |c| record::record_deliveries(c, &news, now))
+        let lease = lease.map(|l| (l.holder.to_string(), l.until));
+        self.pool.call(move |c| {
+            let lease = lease.as_ref().map(|(holder, until)| LeaseTerm {
+                holder,
+                until: *until,
+            });
+            record::record_deliveries(c, &news, now, lease)
+        })
     }
 
     fn delivery(&self, id: DeliveryId) -> Result<Option<Delivery>> {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use postgres::GenericClient;
 
 use super::super::queries::ms;
-use super::super::{Delivery, DeliveryId, DeliveryState, LedgerError, NewDelivery, Result};
+use super::super::{Delivery, DeliveryId, LeaseTerm, LedgerError, NewDelivery, Result};
 use super::pool::prepared;
 use super::queries;
 
@@ -21,7 +21,7 @@ pub(super) fn record_delivery(
     new: &NewDelivery,
     now: DateTime<Utc>,
 ) -> Result<(Delivery, bool)> {
-    record_deliveries(c, std::slice::from_ref(new), now)?
+    record_deliveries(c, std::slice::from_ref(new), now, None)?
         .pop()
         .ok_or(LedgerError::UnknownRun(new.run))
 }
@@ -34,9 +34,10 @@ pub(super) fn record_deliveries(
     c: &mut postgres::Client,
     news: &[NewDelivery],
     now: DateTime<Utc>,
+    lease: Option<LeaseTerm<'_>>,
 ) -> Result<Vec<(Delivery, bool)>> {
     let mut tx = c.transaction()?;
-    let out = record_deliveries_in(&mut tx, news, now)?;
+    let out = record_deliveries_in(&mut tx, news, now, lease)?;
     tx.commit()?;
     Ok(out)
 }
@@ -52,6 +53,7 @@ fn record_deliveries_in(
     tx: &mut impl GenericClient,
     news: &[NewDelivery],
     now: DateTime<Utc>,
+    lease: Option<LeaseTerm<'_>>,
 ) -> Result<Vec<(Delivery, bool)>> {
     if news.is_empty() {
         return Ok(Vec::new());
@@ -70,9 +72,10 @@ fn record_deliveries_in(
         tx,
         "INSERT INTO deliveries (run_id, endpoint, lang, message, ebd_id, ebm_id,
              related_ebm_id, window_start_ms, window_end_ms, air_by_ms, payload_digest,
-             created_ms, updated_ms, segment, repeat_index)
+             created_ms, updated_ms, segment, repeat_index, leased_by, lease_until_ms)
          SELECT run_id, endpoint, lang, message, ebd_id, ebm_id, related_ebm_id, window_start_ms,
-             window_end_ms, air_by_ms, payload_digest, $12, $12, segment, repeat_index
+             window_end_ms, air_by_ms, payload_digest, $12, $12, segment, repeat_index, $15::TEXT,
+             $16::BIGINT
          FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[],
              $7::TEXT[], $8::BIGINT[], $9::BIGINT[], $10::BIGINT[], $11::TEXT[], $13::BIGINT[],
              $14::BIGINT[]) WITH ORDINALITY AS n (run_id, endpoint, lang, message, ebd_id,
@@ -105,6 +108,8 @@ fn record_deliveries_in(
             &ms(now),
             &segments,
             &col(|n| i64::from(n.repeat)),
+            &lease.map(|l| l.holder),
+            &lease.map(|l| ms(l.until)),
         ],
     )?;
     let mut created: HashMap<Key, i64> = inserted
@@ -139,7 +144,10 @@ fn record_deliveries_in(
     for (new, id) in news.iter().zip(&firsts) {
         match id {
             Some(id) => {
-                found.insert(key_of(new), as_written(*id, new, now)?);
+                found.insert(
+                    key_of(new),
+                    Delivery::as_written(DeliveryId(*id), new, now)?,
+                );
             }
             None => {
                 runs.push(new.run.0);
@@ -193,24 +201,4 @@ fn answer(
             Ok((delivery.ok_or_else(taken)?, first))
         })
         .collect()
-}
-
-/// The delivery `id` this call created from `new` at `now`, as reading it back gives it: times
-/// to the millisecond, each township once and in order, pending.
-fn as_written(id: i64, new: &NewDelivery, now: DateTime<Utc>) -> Result<Delivery> {
-    let stored = |t: DateTime<Utc>| queries::time(ms(t));
-    let mut plan = new.clone();
-    plan.townships.sort();
-    plan.townships.dedup();
-    plan.window_start = stored(new.window_start)?;
-    plan.window_end = stored(new.window_end)?;
-    plan.air_by = stored(new.air_by)?;
-    Ok(Delivery {
-        id: DeliveryId(id),
-        plan,
-        state: DeliveryState::Pending,
-        reason: None,
-        created_at: stored(now)?,
-        updated_at: stored(now)?,
-    })
 }

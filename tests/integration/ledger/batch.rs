@@ -14,7 +14,8 @@ both_stores!(
 );
 
 /// Each delivery a batch answers — created by it or recorded before — is what reading it back
-/// gives: times to the millisecond, townships once each and in order, state and reason.
+/// gives: times to the millisecond, townships once each and in order, state and reason. A
+/// batch recorded with a lease writes the deliveries it creates leased to its holder.
 fn a_recorded_batch_answers_what_reading_it_back_gives(store: &Store) {
     let l = store.open();
     let (run, _) = l.open_run("c", t(10, 0), 3, t(9, 0)).unwrap();
@@ -42,7 +43,13 @@ fn a_recorded_batch_answers_what_reading_it_back_gives(store: &Store) {
         unsorted,
         new_delivery(run, "b", Lang::Zh, &["513431101"], 4),
     ];
-    let recorded = l.record_deliveries(&batch, t(9, 2) + odd).unwrap();
+    let lease = LeaseTerm {
+        holder: "county-a",
+        until: t(9, 30),
+    };
+    let recorded = l
+        .record_deliveries(&batch, t(9, 2) + odd, Some(lease))
+        .unwrap();
     let created: Vec<bool> = recorded.iter().map(|(_, c)| *c).collect();
     assert_eq!(created, [false, true, true]);
     assert_eq!(recorded[1].0.plan.townships, ["513431100", "513431102"]);
@@ -50,6 +57,20 @@ fn a_recorded_batch_answers_what_reading_it_back_gives(store: &Store) {
         assert_eq!(Some(d), l.delivery(d.id).unwrap().as_ref());
     }
     assert_eq!(recorded[0].0.state, DeliveryState::Expired);
+    // The two it created were written leased to `county-a` until 9:30; the one found is final
+    // and holds no lease.
+    let ids: Vec<DeliveryId> = recorded.iter().map(|(d, _)| d.id).collect();
+    assert_eq!(
+        l.lease(&ids, "county-b", t(9, 40), t(9, 29)).unwrap(),
+        [ids[0]],
+        "county-a holds the created deliveries until its lease runs out"
+    );
+    assert_eq!(l.lease(&ids, "county-a", t(9, 40), t(9, 29)).unwrap(), ids);
+    assert_eq!(
+        l.lease(&ids, "county-b", t(9, 50), t(9, 40)).unwrap(),
+        ids,
+        "taken over once the renewed lease ran out"
+    );
 }
 
 fn a_batch_is_recorded_whole_or_not_at_all(store: &Store) {
@@ -68,7 +89,7 @@ fn a_batch_is_recorded_whole_or_not_at_all(store: &Store) {
         new_delivery(run, "b", Lang::Zh, &["513431101"], 3),
         new_delivery(RunId(999), "c", Lang::Ii, &["513431102"], 4),
     ];
-    assert!(l.record_deliveries(&bad, t(9, 1)).is_err());
+    assert!(l.record_deliveries(&bad, t(9, 1), None).is_err());
     let kept = l.deliveries_of_run(run).unwrap();
     assert_eq!(kept.len(), 1, "only the delivery recorded before: {kept:?}");
 
@@ -77,7 +98,7 @@ fn a_batch_is_recorded_whole_or_not_at_all(store: &Store) {
         new_delivery(run, "b", Lang::Ii, &["513431101"], 2),
         new_delivery(run, "b", Lang::Zh, &["513431101"], 3),
     ];
-    let recorded = l.record_deliveries(&good, t(9, 2)).unwrap();
+    let recorded = l.record_deliveries(&good, t(9, 2), None).unwrap();
     let created: Vec<bool> = recorded.iter().map(|(_, c)| *c).collect();
     assert_eq!(created, [false, true, true]);
     assert_eq!(
@@ -115,7 +136,7 @@ fn instances_recording_one_batch_at_once_create_each_delivery_once(store: &Store
     // The same key again, under other ids: the first one's delivery answers for it.
     news.push(new_delivery(run, "e3", Lang::Ii, &["513431102"], 99));
     let answers = race(store, 2, 1, |l| {
-        l.record_deliveries(&news, t(9, 1)).unwrap()
+        l.record_deliveries(&news, t(9, 1), None).unwrap()
     });
     for answer in &answers {
         let eps: Vec<_> = answer
@@ -171,7 +192,7 @@ fn a_delivery_under_another_deliverys_ids_is_refused_naming_them(store: &Store) 
     );
     let batch = [new_delivery(run, "c", Lang::Ii, &["513431102"], 2), clash];
     let err = l
-        .record_deliveries(&batch, t(9, 2))
+        .record_deliveries(&batch, t(9, 2), None)
         .unwrap_err()
         .to_string();
     assert!(err.contains(&held.plan.ebd_id), "{err}");
@@ -316,7 +337,7 @@ fn deliveries(l: &dyn Ledger, n: u32) -> Vec<shengbo::ledger::Delivery> {
     let news: Vec<_> = (0..n)
         .map(|i| new_delivery(run, &format!("e{i}"), Lang::Ii, &["513431100"], i + 1))
         .collect();
-    let recorded = l.record_deliveries(&news, t(9, 0)).unwrap();
+    let recorded = l.record_deliveries(&news, t(9, 0), None).unwrap();
     recorded.into_iter().map(|(d, _)| d).collect()
 }
 

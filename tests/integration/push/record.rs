@@ -14,7 +14,7 @@ use shengbo::datadir::DataDir;
 use shengbo::dispatch::Clock;
 use shengbo::ebd::EbdProfile;
 use shengbo::endpoint::Registry;
-use shengbo::ledger::DeliveryState;
+use shengbo::ledger::{DeliveryId, DeliveryState};
 use shengbo::ledger::{Ledger, LedgerTarget};
 use shengbo::push::state::StateWait;
 use shengbo::push::{PlayClock, PreparedRun, Project, Pusher};
@@ -59,9 +59,11 @@ fn pusher(url: &str, name: &str, registry: Registry) -> Pusher {
     }
 }
 
+/// Prepare the drill's occurrence as an instance about to drive it does: the deliveries it
+/// creates are leased to it from `t0`.
 fn prepare(pusher: &Pusher, project: &Project) -> PreparedRun {
     pusher
-        .prepare_occurrence(project, "drill", occurrence(), t0())
+        .prepare_occurrence(project, "drill", occurrence(), t0(), Some(t0()))
         .unwrap()
         .expect("the drill airs at its occurrence")
 }
@@ -271,11 +273,19 @@ async fn deliveries_sent_after_an_instance_read_the_run_are_not_sent_again_by_it
             .iter()
             .all(|j| j.delivery.state == DeliveryState::Pending)
     );
-    // Meanwhile A sent two of them: one has played, the other was delivered and A's lease on it
-    // has run out (A went away).
+    // A recorded them leased to itself. Meanwhile A sent two of them: one has played, the other
+    // was delivered; then A went away and its leases ran out.
     let (played, delivered) = (run.deliveries[0].delivery.id, run.deliveries[1].delivery.id);
+    let all: Vec<DeliveryId> = run.deliveries.iter().map(|j| j.delivery.id).collect();
     let ledger = Arc::clone(&a.ledger);
     tokio::task::spawn_blocking(move || {
+        assert!(
+            ledger
+                .lease(&all, "county-b", t0(), t0())
+                .unwrap()
+                .is_empty(),
+            "A holds what it recorded"
+        );
         let now = t0();
         for (d, to) in [
             (played, DeliveryState::Delivered),
@@ -284,10 +294,8 @@ async fn deliveries_sent_after_an_instance_read_the_run_are_not_sent_again_by_it
         ] {
             assert!(ledger.transition(d, to, Some("sent by A"), now).unwrap());
         }
-        assert_eq!(
-            ledger.lease(&[delivered], "county-a", now, now).unwrap(),
-            [delivered]
-        );
+        let open: Vec<DeliveryId> = all.iter().copied().filter(|d| *d != played).collect();
+        assert_eq!(ledger.lease(&open, "county-a", now, now).unwrap(), open);
     })
     .await
     .unwrap();
