@@ -196,6 +196,11 @@ fn alone<C: GroupConn, R>(conn: &mut C, f: impl Fn(&mut C) -> Result<R>) -> Resu
     }
 }
 
+/// A committer finding fewer writes queued than this waits [`LINGER`] for more to join.
+const LINGER_BELOW: usize = 16;
+/// How long a committer waits for a group to grow.
+const LINGER: std::time::Duration = std::time::Duration::from_micros(500);
+
 /// The writes waiting for a transaction.
 #[derive(Debug, Default)]
 pub(super) struct Group {
@@ -279,6 +284,11 @@ impl Group {
     pub(super) fn drain<S>(&self, slot: &Mutex<S>, mut commit: impl FnMut(&mut S, Vec<Waiting>)) {
         let _unwinding = Unwinding(self);
         loop {
+            // A few writes queued: let more join the group before committing it (each commit
+            // costs a flush to disk, whatever it holds).
+            if lock(&self.queue).writes.len() < LINGER_BELOW {
+                std::thread::sleep(LINGER);
+            }
             let mut slot = lock(slot);
             let batch = {
                 let mut queue = lock(&self.queue);

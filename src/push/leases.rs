@@ -1,6 +1,7 @@
 //! Driving runs under delivery leases ([`crate::ledger::lease`]): before a run's deliveries are
-//! sent, this instance takes the lease of every one not final yet; only those it holds are
-//! sent, and a run none of whose open deliveries it holds is left whole to the instance that
+//! sent, this instance takes the lease of every one not final yet (those it created as it
+//! recorded the run were written leased to it, and are not written again); only those it holds
+//! are sent, and a run none of whose open deliveries it holds is left whole to the instance that
 //! does (no sends, no state follow-ups, no cancels from here). The leases are renewed while the
 //! run goes on and released when it is done with; at shutdown they are made to run out instead
 //! (so another instance takes over at once whatever is left, follow-ups included).
