@@ -121,7 +121,7 @@ impl Delivery {
         now: DateTime<Utc>,
     ) -> super::Result<Delivery> {
         let stored = |t: DateTime<Utc>| {
-            let v = t.timestamp_millis();
+            let v = super::queries::ms(t);
             DateTime::from_timestamp_millis(v).ok_or_else(|| super::LedgerError::BadValue {
                 column: "instant",
                 value: v.to_string(),
