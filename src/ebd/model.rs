@@ -1,6 +1,6 @@
 //! The typed EBD: envelope, bodies, and the wire time format (Beijing local time, no zone).
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Asia::Shanghai;
 
 use super::ids::{EbdId, EbmId, Ebrid};
@@ -10,17 +10,61 @@ pub const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
 /// A UTC instant as wire text in Beijing time (`YYYY-MM-DD hh:mm:ss`).
 pub fn format_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Shanghai).format(TIME_FORMAT).to_string()
+    let l = t.with_timezone(&Shanghai).naive_local();
+    // Every package carries a few of these: written directly, not through a format string
+    // parsed each time. A year outside four digits is left to chrono's rendering of the format.
+    if !(0..=9999).contains(&l.year()) {
+        return l.format(TIME_FORMAT).to_string();
+    }
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        l.year(),
+        l.month(),
+        l.day(),
+        l.hour(),
+        l.minute(),
+        l.second()
+    )
 }
 
 /// Wire text in Beijing time to a UTC instant.
 pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    let naive = NaiveDateTime::parse_from_str(text.trim(), TIME_FORMAT).ok()?;
+    let text = text.trim();
+    let naive = match plain_time(text) {
+        Some(n) => n,
+        None => NaiveDateTime::parse_from_str(text, TIME_FORMAT).ok()?,
+    };
     // Asia/Shanghai has had no DST since 1991: the mapping is single
     Shanghai
         .from_local_datetime(&naive)
         .single()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// `YYYY-MM-DD hh:mm:ss` exactly as every reply writes it, read without a format string; `None`
+/// for anything else (a leap second included), which the format string then reads or refuses.
+fn plain_time(text: &str) -> Option<NaiveDateTime> {
+    let b = text.as_bytes();
+    if b.len() != 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |from: usize, to: usize| {
+        b[from..to].iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let (second, year) = (num(17, 19)?, num(0, 4)?);
+    if second > 59 {
+        return None;
+    }
+    let date = chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, num(5, 7)?, num(8, 10)?)?;
+    date.and_hms_opt(num(11, 13)?, num(14, 16)?, second)
 }
 
 /// One EBD (the EBDB file's content).
@@ -284,5 +328,44 @@ mod tests {
         assert_eq!(format_time(t), "2026-01-01 01:00:00");
         assert!(parse_time("2025-11-27T19:30:00").is_none());
         assert!(parse_time("2025-02-30 19:30:00").is_none());
+        // The same text as the format string gives, to the second, in and out of four digits.
+        for t in [
+            Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2026, 12, 5, 15, 59, 59).unwrap()
+                + chrono::TimeDelta::milliseconds(999),
+            Utc.with_ymd_and_hms(9999, 12, 31, 15, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 16, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(-5, 3, 1, 0, 0, 0).unwrap(),
+        ] {
+            let by_format = t.with_timezone(&Shanghai).format(TIME_FORMAT).to_string();
+            assert_eq!(format_time(t), by_format, "{t}");
+        }
+        // Read without the format string where the text is plain, with it otherwise: the same
+        // instants, the same refusals.
+        for text in [
+            "2026-12-05 23:59:59",
+            "0001-01-01 08:00:00",
+            "2024-02-29 12:00:00",
+            "2025-02-29 12:00:00",
+            "2026-13-01 00:00:00",
+            "2026-12-05 24:00:00",
+            "2026-12-05 23:60:00",
+            "2026-12-05 23:59:60",
+            "2026-12-05 23:59:5x",
+            "2026-12-05T23:59:59",
+            "2026-12-5 23:59:59",
+            "+2026-12-05 23:59:59",
+        ] {
+            let by_format = NaiveDateTime::parse_from_str(text, TIME_FORMAT)
+                .ok()
+                .and_then(|n| Shanghai.from_local_datetime(&n).single())
+                .map(|t| t.with_timezone(&Utc));
+            assert_eq!(parse_time(text), by_format, "{text}");
+            assert_eq!(
+                parse_time(&format!(" {text}\n")),
+                by_format,
+                "{text}, trimmed"
+            );
+        }
     }
 }

@@ -16,26 +16,44 @@ pub struct XmlWriter {
 /// Escape text for element content or attribute values.
 pub fn escape(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
+    escape_into(&mut s, text);
+    s
+}
+
+/// [`escape`], appended to `out`.
+fn escape_into(out: &mut String, text: &str) {
+    // Most text (ids, codes, times, Han and Yi titles) has nothing to escape: copied whole. A
+    // byte 0xEF may start U+FFFE or U+FFFF, so text holding one is looked at char by char.
+    let plain = |b: &u8| {
+        !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0xEF)
+            && (*b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r'))
+    };
+    if text.as_bytes().iter().all(plain) {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
-            '&' => s.push_str("&amp;"),
-            '<' => s.push_str("&lt;"),
-            '>' => s.push_str("&gt;"),
-            '"' => s.push_str("&quot;"),
-            '\'' => s.push_str("&apos;"),
-            '\t' | '\n' | '\r' => s.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => s.push('\u{FFFD}'),
-            c => s.push(c),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
         }
     }
-    s
 }
 
 impl XmlWriter {
     /// A writer that starts with the XML declaration.
     pub fn new() -> XmlWriter {
+        // A package's EBDB is a few kilobytes: one allocation, not a dozen regrowths.
+        let mut out = String::with_capacity(4096);
+        out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
         XmlWriter {
-            out: "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n".into(),
+            out,
             stack: Vec::new(),
         }
     }
@@ -71,8 +89,13 @@ impl XmlWriter {
     /// `<name>text</name>`.
     pub fn leaf(&mut self, name: &str, text: &str) {
         self.indent();
-        self.out
-            .push_str(&format!("<{name}>{}</{name}>\n", escape(text)));
+        self.out.push('<');
+        self.out.push_str(name);
+        self.out.push('>');
+        escape_into(&mut self.out, text);
+        self.out.push_str("</");
+        self.out.push_str(name);
+        self.out.push_str(">\n");
     }
 
     pub fn leaf_opt(&mut self, name: &str, text: Option<&str>) {
@@ -325,6 +348,14 @@ mod tests {
             "ꆈꌠ &lt;诈骗&gt; &amp; &quot;x&quot; &apos;y&apos;"
         );
         assert_eq!(escape("a\u{1}b"), "a\u{FFFD}b");
+        // Text with nothing to escape is copied whole, full-width punctuation (a byte 0xEF,
+        // as U+FFFE starts) and tabs and newlines included.
+        assert_eq!(escape("ꆈꌠ 诈骗，勿信！\t1\n"), "ꆈꌠ 诈骗，勿信！\t1\n");
+        assert_eq!(escape("x\u{FFFE}y\u{FFFF}"), "x\u{FFFD}y\u{FFFD}");
+        assert_eq!(escape("\r\u{7F}é"), "\r\u{7F}é");
+        let mut w = XmlWriter::new();
+        w.leaf("T", "a<b\u{0}");
+        assert!(w.finish().ends_with("<T>a&lt;b\u{FFFD}</T>\n"));
     }
 
     #[test]
