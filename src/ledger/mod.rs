@@ -268,6 +268,11 @@ pub trait Ledger: Send + Sync {
     /// The next value of counter `kind` for `day` if it is at most `max` (an id layout's
     /// largest); `None` once `max` was handed out — the counter is then left where it is.
     fn next_sequence_within(&self, kind: &str, day: NaiveDate, max: u32) -> Result<Option<u32>>;
+    /// [`Ledger::next_sequence_within`] from a block of values this ledger already holds in
+    /// memory: `None` when the store would have to be asked (or the counter is used up). It never
+    /// waits on the store, so an async caller may call it on its worker and go to a blocking
+    /// thread only for `None`.
+    fn held_sequence_within(&self, kind: &str, day: NaiveDate, max: u32) -> Option<u32>;
     /// Mark values up to `used` of counter `kind` for `day` as handed out (numbers used outside
     /// this ledger, or a drill); never lowers a counter. Returns the counter's value.
     fn raise_sequence(&self, kind: &str, day: NaiveDate, used: u32) -> Result<u32>;

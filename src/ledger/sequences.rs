@@ -111,6 +111,17 @@ impl IdBlocks {
         Ok(Some(first))
     }
 
+    /// The next value of `kind` for `day` from the block held, if it has one at most `max`;
+    /// `None` otherwise (nothing is reserved: that is [`IdBlocks::take`]'s).
+    pub(super) fn take_held(&self, kind: &str, day: NaiveDate, max: u32) -> Option<u32> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let h = held.get_mut(&(kind.to_string(), day))?;
+        (h.next <= h.end && h.next <= max).then(|| {
+            h.next += 1;
+            h.next - 1
+        })
+    }
+
     /// Values up to `used` of `kind` for `day` were marked handed out: none of them is handed
     /// out from a held block either.
     pub(super) fn raised(&self, kind: &str, day: NaiveDate, used: u32) {
@@ -269,6 +280,35 @@ mod tests {
             [2, 2, 2, 4],
             "one reservation found the counter full"
         );
+    }
+
+    #[test]
+    fn a_held_value_is_handed_out_without_the_store_and_only_from_a_block() {
+        let mut c = conn();
+        let blocks = IdBlocks::default();
+        assert_eq!(
+            blocks.take_held("ebd", day(), 9_999),
+            None,
+            "nothing held yet"
+        );
+        // 1, then the block 2–3: 2 is handed out, 3 is held.
+        assert_eq!(draw(&blocks, &mut c, "ebd", 9_999, 2), [Some(1), Some(2)]);
+        assert_eq!(
+            blocks.take_held("ebd", day(), 2),
+            None,
+            "3 is over the bound"
+        );
+        assert_eq!(blocks.take_held("ebd", day(), 9_999), Some(3));
+        assert_eq!(
+            blocks.take_held("ebd", day(), 9_999),
+            None,
+            "the block is used up"
+        );
+        assert_eq!(stored(&c, "ebd"), 3, "the store was not asked");
+        // The next draw goes on after the held values, never repeating one.
+        assert_eq!(draw(&blocks, &mut c, "ebd", 9_999, 1), [Some(4)]);
+        let other = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        assert_eq!(blocks.take_held("ebd", other, 9_999), None, "another day");
     }
 
     #[test]

@@ -266,6 +266,10 @@ impl Ledger for SqliteLedger {
         })
     }
 
+    fn held_sequence_within(&self, kind: &str, day: NaiveDate, max: u32) -> Option<u32> {
+        self.ids.take_held(kind, day, max)
+    }
+
     fn raise_sequence(&self, kind: &str, day: NaiveDate, used: u32) -> Result<u32> {
         let value = sequences::raise(&self.conn(), kind, day, used)?;
         self.ids.raised(kind, day, used);

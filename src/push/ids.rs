@@ -39,6 +39,25 @@ impl Pusher {
         self.package_id(&sender, beijing_day(now))
     }
 
+    /// [`Pusher::control_ebd_id_for`] from a block of ids the ledger already holds in memory:
+    /// `None` when the ledger's store must be asked (then call that one, off the async workers).
+    pub fn held_control_ebd_id_for(
+        &self,
+        ebm_id: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Result<EbdId, PushError>> {
+        let sender = match self.sender_of(ebm_id) {
+            Ok(s) => s,
+            Err(e) => return Some(Err(e)),
+        };
+        let day = beijing_day(now);
+        let counter = self.counter("ebd", &sender);
+        let n = self
+            .ledger
+            .held_sequence_within(&counter, day, SeqKind::Ebd.max())?;
+        Some(EbdId::package(&sender, day, n).map_err(PushError::from))
+    }
+
     fn package_id(&self, sender: &Ebrid, day: NaiveDate) -> Result<EbdId, PushError> {
         let max = SeqKind::Ebd.max();
         let counter = self.counter("ebd", sender);

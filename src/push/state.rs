@@ -150,12 +150,17 @@ impl Pusher {
             let now = self.wire.now();
             let asked = {
                 let _permit = gate.acquire().await.expect("semaphore open");
-                let id = self
-                    .blocking({
-                        let (this, ebm) = (self.clone(), d.plan.ebm_id.clone());
-                        move || this.control_ebd_id_for(&ebm, now)
-                    })
-                    .await?;
+                // An id from the block the ledger holds, else from its store (blocking).
+                let id = match self.held_control_ebd_id_for(&d.plan.ebm_id, now) {
+                    Some(id) => id?,
+                    None => {
+                        self.blocking({
+                            let (this, ebm) = (self.clone(), d.plan.ebm_id.clone());
+                            move || this.control_ebd_id_for(&ebm, now)
+                        })
+                        .await?
+                    }
+                };
                 // Boxed: a follow-up waiting for its window stays small; only one asking holds
                 // the request's state.
                 Box::pin(client.state_request(id, &d.plan.ebm_id, now)).await

@@ -191,6 +191,9 @@ impl Ledger for MeteredLedger {
     fn next_sequence_within(&self, kind: &str, day: NaiveDate, max: u32) -> Result<Option<u32>> {
         self.inner.next_sequence_within(kind, day, max)
     }
+    fn held_sequence_within(&self, kind: &str, day: NaiveDate, max: u32) -> Option<u32> {
+        self.inner.held_sequence_within(kind, day, max)
+    }
     fn raise_sequence(&self, kind: &str, day: NaiveDate, used: u32) -> Result<u32> {
         self.inner.raise_sequence(kind, day, used)
     }

@@ -333,6 +333,10 @@ impl Ledger for PgLedger {
         sequences::unbounded(self.next_sequence_within(kind, day, u32::MAX)?)
     }
 
+    fn held_sequence_within(&self, kind: &str, day: NaiveDate, max: u32) -> Option<u32> {
+        self.ids.take_held(kind, day, max)
+    }
+
     fn next_sequence_within(&self, kind: &str, day: NaiveDate, max: u32) -> Result<Option<u32>> {
         self.ids.take(kind, day, max, &mut |kind, day, n, max| {
             let kind = kind.to_string();
