@@ -123,6 +123,12 @@ impl EbdClient {
         self.signer.as_deref()
     }
 
+    /// Whether its packages are signed (an SM2 signature each: building one is then more than
+    /// the tens of microseconds an unsigned one takes).
+    pub fn signs(&self) -> bool {
+        self.signer.is_some()
+    }
+
     /// The broadcast package of one delivery: the same bytes for the same ids and content.
     pub fn build_broadcast(
         &self,
@@ -328,7 +334,18 @@ impl EbdClient {
     /// whose digest the ledger recorded.
     pub fn rebuild(&self, recipe: &Recipe, digest: &str) -> Result<PackageBytes, ExchangeError> {
         let media = media_files(&recipe.content).map_err(ExchangeError::Media)?;
-        let built = self.build_broadcast(&recipe.ids, &recipe.content, &media)?;
+        self.rebuild_with(recipe, digest, &media)
+    }
+
+    /// [`EbdClient::rebuild`] with its clips at hand (CPU only, unless it signs: see
+    /// [`EbdClient::signs`]).
+    pub fn rebuild_with(
+        &self,
+        recipe: &Recipe,
+        digest: &str,
+        media: &[MediaFile],
+    ) -> Result<PackageBytes, ExchangeError> {
+        let built = self.build_broadcast(&recipe.ids, &recipe.content, media)?;
         if !built.bytes.matches(digest) {
             return Err(ExchangeError::Rebuilt {
                 ebd_id: recipe.ids.ebd_id.clone(),
