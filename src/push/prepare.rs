@@ -45,6 +45,9 @@ pub struct Leased {
     pub until: DateTime<Utc>,
 }
 
+/// A run's prepared deliveries in airing order, each place filled once its batch is written.
+type Places = Vec<Option<DeliveryJob>>;
+
 /// A delivery drafted with fresh ids, waiting for its batch to be written.
 struct Fresh {
     /// Its place among the run's prepared deliveries.
@@ -90,28 +93,97 @@ impl Pusher {
             .into_iter()
             .map(|d| ((d.plan.endpoint.clone(), d.plan.segment), d))
             .collect();
-        let mut out: Vec<Option<DeliveryJob>> = Vec::new();
-        let mut batch: Vec<Fresh> = Vec::new();
-        for segments in by_endpoint {
-            for pair in pairs(segments) {
-                let queued =
-                    self.record_pair(run, pair, &existing, air_by, now, &mut out, &mut batch);
-                if let Err(e) = queued {
-                    // Ids ran out (or a payload failed): what was drafted so far is kept.
-                    self.flush(&mut batch, &mut out, now, term, &mut leased)?;
-                    return Err(e);
+        let mut out: Places = Vec::new();
+        // Each full batch is written on a thread of its own while the next is drafted here: a
+        // batch's write waits on the store (on PostgreSQL, a round trip per statement) while
+        // drafting is CPU only. At most one batch is written while another is drafted.
+        let (leased_ids, drafted) = std::thread::scope(|scope| {
+            let (to_writer, batches) = std::sync::mpsc::sync_channel::<Vec<Fresh>>(0);
+            let (to_drafter, jobs) = std::sync::mpsc::channel::<Vec<(usize, DeliveryJob)>>();
+            let writer = scope.spawn(move || {
+                let mut leased = HashSet::new();
+                for batch in batches {
+                    let placed = self.write_batch(batch, now, term, &mut leased)?;
+                    let _ = to_drafter.send(placed);
                 }
-                if batch.len() >= RECORD_BATCH {
-                    self.flush(&mut batch, &mut out, now, term, &mut leased)?;
+                Ok::<_, PushError>(leased)
+            });
+            let place = |out: &mut Places, placed: Vec<(usize, DeliveryJob)>| {
+                for (index, job) in placed {
+                    out[index] = Some(job);
                 }
+            };
+            let drafted = self.draft_all(
+                run,
+                by_endpoint,
+                &existing,
+                air_by,
+                now,
+                &mut out,
+                &mut |batch, out| {
+                    // Jobs of batches written meanwhile go to their places as the run is drafted.
+                    while let Ok(placed) = jobs.try_recv() {
+                        place(out, placed);
+                    }
+                    // A writer that stopped has its error: it is returned below.
+                    to_writer.send(batch).is_ok()
+                },
+            );
+            drop(to_writer);
+            for placed in jobs {
+                place(&mut out, placed);
             }
+            let leased = writer
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (leased, drafted)
+        });
+        let leased_ids = leased_ids?;
+        drafted?;
+        if let Some(l) = leased.as_mut() {
+            l.ids = leased_ids;
         }
-        self.flush(&mut batch, &mut out, now, term, &mut leased)?;
         // Every place is filled by now. `filter_map` collects in place (`flatten` would copy
         // the run's jobs into a second vector).
         #[allow(clippy::filter_map_identity)]
         let jobs = out.into_iter().filter_map(|job| job).collect();
         Ok(Recorded { jobs, leased })
+    }
+
+    /// Draft every pair of `by_endpoint`: recorded halves are reused into `out`, fresh ones
+    /// handed to `write` in batches of [`RECORD_BATCH`] (the last one shorter), each leaving a
+    /// place in `out`. Stops when `write` says the writer has stopped. When ids run out (or a
+    /// payload fails), what was drafted so far is handed on, then the error returned.
+    #[allow(clippy::too_many_arguments)]
+    fn draft_all(
+        &self,
+        run: &Run,
+        by_endpoint: Vec<Vec<Draft>>,
+        existing: &HashMap<(String, u32), Delivery>,
+        air_by: DateTime<Utc>,
+        now: DateTime<Utc>,
+        out: &mut Places,
+        write: &mut dyn FnMut(Vec<Fresh>, &mut Places) -> bool,
+    ) -> Result<(), PushError> {
+        let mut batch: Vec<Fresh> = Vec::new();
+        for segments in by_endpoint {
+            for pair in pairs(segments) {
+                let queued = self.record_pair(run, pair, existing, air_by, now, out, &mut batch);
+                if let Err(e) = queued {
+                    if !batch.is_empty() {
+                        write(batch, out);
+                    }
+                    return Err(e);
+                }
+                if batch.len() >= RECORD_BATCH && !write(std::mem::take(&mut batch), out) {
+                    return Ok(());
+                }
+            }
+        }
+        if !batch.is_empty() {
+            write(batch, out);
+        }
+        Ok(())
     }
 
     /// Hold `run` for recording, waiting for an instance recording it now up to the lease time
@@ -134,26 +206,24 @@ impl Pusher {
         }
     }
 
-    /// Write the fresh deliveries of `batch` in one ledger transaction and put each, with its
-    /// payload, in its place in `out`.
-    fn flush(
+    /// Write the fresh deliveries of `batch` in one ledger transaction; each one's job, with its
+    /// payload, and its place among the run's deliveries. Those created with a lease `term` are
+    /// added to `leased`.
+    fn write_batch(
         &self,
-        batch: &mut Vec<Fresh>,
-        out: &mut [Option<DeliveryJob>],
+        batch: Vec<Fresh>,
         now: DateTime<Utc>,
         term: Option<LeaseTerm<'_>>,
-        leased: &mut Option<Leased>,
-    ) -> Result<(), PushError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
+        leased: &mut HashSet<DeliveryId>,
+    ) -> Result<Vec<(usize, DeliveryJob)>, PushError> {
         let news: Vec<NewDelivery> = batch.iter().map(|f| f.new.clone()).collect();
         let recorded = self.ledger.record_deliveries(&news, now, term)?;
-        for (fresh, (delivery, created)) in batch.drain(..).zip(recorded) {
-            if let (true, Some(l)) = (created, leased.as_mut()) {
-                l.ids.insert(delivery.id);
+        let mut placed = Vec::with_capacity(recorded.len());
+        for (fresh, (delivery, created)) in batch.into_iter().zip(recorded) {
+            if created && term.is_some() {
+                leased.insert(delivery.id);
             }
-            out[fresh.index] = Some(if created {
+            let job = if created {
                 let payload = self.hold(
                     &delivery,
                     ids_of(&delivery),
@@ -164,9 +234,10 @@ impl Pusher {
             } else {
                 // Another process recorded it first: send its ids, not ours.
                 self.reuse(&delivery, &fresh.draft, now)?
-            });
+            };
+            placed.push((fresh.index, job));
         }
-        Ok(())
+        Ok(placed)
     }
 
     /// Reuse the recorded halves of `pair` into `out`; queue the fresh ones in `batch`.
@@ -178,7 +249,7 @@ impl Pusher {
         existing: &HashMap<(String, u32), Delivery>,
         air_by: DateTime<Utc>,
         now: DateTime<Utc>,
-        out: &mut Vec<Option<DeliveryJob>>,
+        out: &mut Places,
         batch: &mut Vec<Fresh>,
     ) -> Result<(), PushError> {
         let day = beijing_day(run.created_at);
