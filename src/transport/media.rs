@@ -28,28 +28,30 @@ static CACHE: Mutex<Cache> = Mutex::new(Cache {
 
 /// The media files of a delivery, each once, in first-play order, named as in the package.
 pub fn media_files(content: &Content) -> std::io::Result<Vec<MediaFile>> {
-    let mut out: Vec<MediaFile> = Vec::new();
-    for m in &content.media {
-        if out.iter().any(|f| f.name == m.name) {
-            continue;
-        }
-        out.push(clip(&m.path, &m.sha256)?.named(m.name.clone()));
-    }
-    Ok(out)
+    each_clip(content, clip)
 }
 
 /// [`media_files`] from the clips held in memory only: `None` when one of them would have to be
 /// read from disk. Never blocks, so a package whose clips are held can be built on an async
 /// worker (CPU only: tens of microseconds).
 pub fn held_media_files(content: &Content) -> Option<Vec<MediaFile>> {
+    each_clip(content, |path, sha256| lookup(path, sha256).ok_or(())).ok()
+}
+
+/// Each clip of `content` once, in first-play order, from `get` (path, planned SHA-256), named
+/// as in the package; the first failure of `get` ends it.
+fn each_clip<E>(
+    content: &Content,
+    mut get: impl FnMut(&Path, &str) -> Result<MediaFile, E>,
+) -> Result<Vec<MediaFile>, E> {
     let mut out: Vec<MediaFile> = Vec::new();
     for m in &content.media {
         if out.iter().any(|f| f.name == m.name) {
             continue;
         }
-        out.push(lookup(&m.path, &m.sha256)?.named(m.name.clone()));
+        out.push(get(&m.path, &m.sha256)?.named(m.name.clone()));
     }
-    Some(out)
+    Ok(out)
 }
 
 /// The clip at `path`, whose SHA-256 must be `sha256` (hex; the adjusted clip as planned).
