@@ -196,10 +196,20 @@ fn alone<C: GroupConn, R>(conn: &mut C, f: impl Fn(&mut C) -> Result<R>) -> Resu
     }
 }
 
-/// A committer finding fewer writes queued than this waits [`LINGER`] for more to join.
-const LINGER_BELOW: usize = 16;
-/// How long a committer waits for a group to grow.
-const LINGER: std::time::Duration = std::time::Duration::from_micros(500);
+/// When a committer waits for its group to grow: finding fewer than `below` writes queued
+/// (none, after a group), it waits `wait` for more to join before it commits (or, with none
+/// come, ends). Each store has its own, as a commit costs each its own.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Linger {
+    pub below: usize,
+    pub wait: std::time::Duration,
+}
+
+/// SQLite's: a commit there is one flush to disk in this process.
+pub(super) const LINGER: Linger = Linger {
+    below: 16,
+    wait: std::time::Duration::from_micros(500),
+};
 
 /// The writes waiting for a transaction.
 #[derive(Debug, Default)]
@@ -281,13 +291,18 @@ impl Group {
     /// The committer of queued writes: take `slot` and commit what is queued, group after
     /// group, letting go of `slot` between groups (blocking writers and, on SQLite, reads take
     /// turns with it), until the queue is empty.
-    pub(super) fn drain<S>(&self, slot: &Mutex<S>, mut commit: impl FnMut(&mut S, Vec<Waiting>)) {
+    pub(super) fn drain<S>(
+        &self,
+        slot: &Mutex<S>,
+        linger: Linger,
+        mut commit: impl FnMut(&mut S, Vec<Waiting>),
+    ) {
         let _unwinding = Unwinding(self);
         loop {
             // A few writes queued: let more join the group before committing it (each commit
             // costs a flush to disk, whatever it holds).
-            if lock(&self.queue).writes.len() < LINGER_BELOW {
-                std::thread::sleep(LINGER);
+            if lock(&self.queue).writes.len() < linger.below {
+                std::thread::sleep(linger.wait);
             }
             let mut slot = lock(slot);
             let batch = {
@@ -435,6 +450,7 @@ mod tests {
 
     use super::*;
     use crate::ledger::{AttemptResult, NewAttempt};
+    use std::sync::Arc;
 
     /// A connection that logs what it is asked, refusing the settles of `refused` deliveries,
     /// and failing the next `races` settles as lost races.
@@ -506,6 +522,38 @@ mod tests {
     }
 
     #[test]
+    fn a_committer_lingers_only_below_its_threshold() {
+        use futures_util::FutureExt as _;
+        let group = Arc::new(Group::default());
+        let answers: Vec<_> = (1..=3)
+            .map(|id| group.queue_settled(settle(id)).0)
+            .collect();
+        // Three writes queued, a threshold of three: committed at once, not after an hour.
+        let linger = Linger {
+            below: 3,
+            wait: std::time::Duration::from_secs(3_600),
+        };
+        let (done, committed) = mpsc::channel();
+        let committer = Arc::clone(&group);
+        // (Its queue empty, the committer lingers once more for writes to come, then ends: the
+        // thread is left to that.)
+        std::thread::spawn(move || {
+            let slot = Mutex::new(Logged::default());
+            committer.drain(&slot, linger, |c, batch| {
+                commit(c, batch).unwrap();
+                drop(done.send(std::mem::take(&mut c.log)));
+            });
+        });
+        let log = committed
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the committer waited with its group full");
+        assert_eq!(log, ["BEGIN", "settle 1", "settle 2", "settle 3", "COMMIT"]);
+        for (a, id) in answers.into_iter().zip(1..) {
+            assert_eq!(a.now_or_never().unwrap().unwrap(), id * 10);
+        }
+    }
+
+    #[test]
     fn queued_writes_wait_without_a_thread_and_one_committer_takes_them_all() {
         use futures_util::FutureExt as _;
         let (group, slot) = (Group::default(), Mutex::new(Logged::default()));
@@ -523,7 +571,7 @@ mod tests {
         lock(&group.queue)
             .writes
             .push(Waiting::Settled(settle(4), reply));
-        group.drain(&slot, |c, batch| commit(c, batch).unwrap());
+        group.drain(&slot, LINGER, |c, batch| commit(c, batch).unwrap());
         let log = std::mem::take(&mut lock(&slot).log);
         assert_eq!(
             log,
@@ -540,7 +588,7 @@ mod tests {
         // The queue empty, the committer ended: the next write starts another.
         let (next, start) = group.queue_settled(settle(5));
         assert_eq!(start, Drain::Start);
-        group.drain(&slot, |c, batch| commit(c, batch).unwrap());
+        group.drain(&slot, LINGER, |c, batch| commit(c, batch).unwrap());
         assert_eq!(next.now_or_never().unwrap().unwrap(), 50);
     }
 
@@ -550,7 +598,7 @@ mod tests {
         let (group, slot) = (Group::default(), Mutex::new(Logged::default()));
         let (held, _) = group.queue_settled(settle(1));
         let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            group.drain(&slot, |_, batch| {
+            group.drain(&slot, LINGER, |_, batch| {
                 // A write queued while the group commits, then the commit panics.
                 let _behind = group.queue_settled(settle(2));
                 drop(batch);
@@ -562,7 +610,7 @@ mod tests {
         assert!(matches!(answer, Err(LedgerError::Unanswered)), "{answer:?}");
         let (next, start) = group.queue_settled(settle(3));
         assert_eq!(start, Drain::Start, "a committer left marked as running");
-        group.drain(&slot, |c, batch| commit(c, batch).unwrap());
+        group.drain(&slot, LINGER, |c, batch| commit(c, batch).unwrap());
         assert_eq!(next.now_or_never().unwrap().unwrap(), 30);
         assert_eq!(lock(&slot).log, ["BEGIN", "settle 3", "COMMIT"]);
     }

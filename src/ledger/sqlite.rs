@@ -65,7 +65,9 @@ impl SqliteLedger {
     fn drain(&self, drain: Drain) {
         let (group, conn) = (Arc::clone(&self.group), Arc::clone(&self.conn));
         group::start_drain(drain, move || {
-            group.drain(&conn, |c, batch| drop(group::commit(c, batch)));
+            group.drain(&conn, group::LINGER, |c, batch| {
+                drop(group::commit(c, batch))
+            });
         });
     }
 }
