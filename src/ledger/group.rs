@@ -196,9 +196,9 @@ fn alone<C: GroupConn, R>(conn: &mut C, f: impl Fn(&mut C) -> Result<R>) -> Resu
     }
 }
 
-/// When a committer waits for its group to grow: finding fewer than `below` writes queued
-/// (none, after a group), it waits `wait` for more to join before it commits (or, with none
-/// come, ends). Each store has its own, as a commit costs each its own.
+/// When a committer waits for its group to grow: finding fewer than `below` writes queued (but
+/// some), it waits `wait` for more to join before it commits; finding none, it ends. Each store
+/// has its own, as a commit costs each its own.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Linger {
     pub below: usize,
@@ -300,8 +300,9 @@ impl Group {
         let _unwinding = Unwinding(self);
         loop {
             // A few writes queued: let more join the group before committing it (each commit
-            // costs a flush to disk, whatever it holds).
-            if lock(&self.queue).writes.len() < linger.below {
+            // costs a flush to disk, whatever it holds). None: end, below.
+            let queued = lock(&self.queue).writes.len();
+            if (1..linger.below).contains(&queued) {
                 std::thread::sleep(linger.wait);
             }
             let mut slot = lock(slot);
@@ -533,20 +534,17 @@ mod tests {
             below: 3,
             wait: std::time::Duration::from_secs(3_600),
         };
-        let (done, committed) = mpsc::channel();
+        let (done, ended) = mpsc::channel();
         let committer = Arc::clone(&group);
-        // (Its queue empty, the committer lingers once more for writes to come, then ends: the
-        // thread is left to that.)
         std::thread::spawn(move || {
             let slot = Mutex::new(Logged::default());
-            committer.drain(&slot, linger, |c, batch| {
-                commit(c, batch).unwrap();
-                drop(done.send(std::mem::take(&mut c.log)));
-            });
+            committer.drain(&slot, linger, |c, batch| commit(c, batch).unwrap());
+            drop(done.send(std::mem::take(&mut lock(&slot).log)));
         });
-        let log = committed
+        // Committed at once, and, its queue then empty, ended without waiting either.
+        let log = ended
             .recv_timeout(std::time::Duration::from_secs(60))
-            .expect("the committer waited with its group full");
+            .expect("the committer waited with its group full, or with nothing queued");
         assert_eq!(log, ["BEGIN", "settle 1", "settle 2", "settle 3", "COMMIT"]);
         for (a, id) in answers.into_iter().zip(1..) {
             assert_eq!(a.now_or_never().unwrap().unwrap(), id * 10);
