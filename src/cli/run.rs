@@ -14,7 +14,7 @@ use chrono_tz::Asia::Shanghai;
 use super::Global;
 use crate::directory::Directory;
 use crate::dispatch::Clock;
-use crate::ledger::Delivery;
+use crate::ledger::{Delivery, DeliveryState};
 use crate::push::outcome::{RunOutcome, run_outcome};
 use crate::push::state::StateWait;
 use crate::push::{PlayClock, PreparedRun, Pusher};
@@ -114,14 +114,20 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     for r in &runs {
         let outcome = run_outcome(&*pusher.ledger, r.run.id, &project.directory)?;
         print_run(r, &outcome, &project.directory, args.json)?;
-        let deliveries = pusher.ledger.deliveries_of_run(r.run.id)?;
         if !args.json {
+            // The whole run is read only for the pairs a cancel names (usually none).
             let cancels = pusher.ledger.cancels(Some(r.run.id))?;
-            for line in crate::push::pairs::pair_lines(&cancels, &deliveries) {
-                println!("{line}");
+            if !cancels.is_empty() {
+                let deliveries = pusher.ledger.deliveries_of_run(r.run.id)?;
+                for line in crate::push::pairs::pair_lines(&cancels, &deliveries) {
+                    println!("{line}");
+                }
             }
         }
-        let waiting = unsettled(&pusher, &deliveries);
+        let open = pusher
+            .ledger
+            .deliveries_of_run_in(r.run.id, &DeliveryState::NOT_FINAL)?;
+        let waiting = unsettled(&pusher, &open);
         if waiting > 0 {
             eprintln!("{}", crate::t!("run-unsettled", count = waiting));
         }
@@ -132,11 +138,10 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-/// Deliveries of a run not in a final state, except webhook deliveries that were delivered
-/// (a webhook has no play-state channel: delivered is all it can say).
-fn unsettled(pusher: &Pusher, deliveries: &[Delivery]) -> usize {
-    deliveries
-        .iter()
+/// Of a run's deliveries not in a final state, those still unsettled: all but webhook deliveries
+/// that were delivered (a webhook has no play-state channel: delivered is all it can say).
+fn unsettled(pusher: &Pusher, open: &[Delivery]) -> usize {
+    open.iter()
         .filter(|d| !d.state.is_final())
         .filter(|d| {
             let webhook = matches!(

@@ -51,6 +51,13 @@ impl DeliveryState {
     /// Out at its platform (acknowledged or delivered), its play state still to be asked.
     pub const AWAITING_PLAY: [DeliveryState; 2] = [DeliveryState::Sent, DeliveryState::Delivered];
 
+    /// The states a delivery can still move on from (not [`DeliveryState::is_final`]).
+    pub const NOT_FINAL: [DeliveryState; 3] = [
+        DeliveryState::Pending,
+        DeliveryState::Sent,
+        DeliveryState::Delivered,
+    ];
+
     pub const ALL: [DeliveryState; 8] = [
         DeliveryState::Pending,
         DeliveryState::Sent,
@@ -149,6 +156,15 @@ mod tests {
             assert_eq!(DeliveryState::parse(st.as_str()), Some(st));
         }
         assert_eq!(DeliveryState::parse("done"), None);
+    }
+
+    #[test]
+    fn not_final_is_every_state_but_the_final_ones() {
+        let not_final: Vec<_> = DeliveryState::ALL
+            .into_iter()
+            .filter(|s| !s.is_final())
+            .collect();
+        assert_eq!(not_final, DeliveryState::NOT_FINAL);
     }
 
     #[test]

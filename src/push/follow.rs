@@ -78,10 +78,8 @@ impl Pusher {
             let (ledger, id) = (Arc::clone(&self.ledger), r.run.id);
             let closed = tokio::task::spawn_blocking(move || {
                 let all_final = ledger
-                    .run_summary(id)?
-                    .by_state
-                    .keys()
-                    .all(|s| s.is_final());
+                    .deliveries_of_run_in(id, &DeliveryState::NOT_FINAL)?
+                    .is_empty();
                 if all_final {
                     ledger.close_run(id)?;
                 }

@@ -403,6 +403,9 @@ fn due_expired_and_awaiting_state(store: &Store) {
         "earliest air-by first, as a run's deliveries are read"
     );
     assert!(of(run, &[]).is_empty());
+    // What a run still has open (`run --once` counts them, and closes a run with none).
+    assert_eq!(of(run, &DeliveryState::NOT_FINAL), vec![due.id, acked.id]);
+    assert_eq!(of(other, &DeliveryState::NOT_FINAL), vec![theirs.id]);
     // A played report for an acknowledged delivery moves it straight to played.
     assert_eq!(
         l.record_state_report(&report(&acked.plan.ebm_id, 3, None, &[]))
