@@ -195,18 +195,16 @@ async fn one_slot(
         .map(|r| r.deliveries.iter().all(|p| p.delivery.state.is_final()))
         .collect();
     pusher.drive(&dispatcher, &mut runs, play, wait, stop).await;
-    runs.iter()
-        .zip(already)
-        .map(|(r, already)| {
-            let outcome = run_outcome(&*pusher.ledger, r.run.id, &project.directory)?;
-            Ok(SlotResult {
-                campaign: r.run.campaign.clone(),
-                run: r.run.id,
-                outcome,
-                already,
-            })
-        })
-        .collect()
+    let mut out = Vec::with_capacity(runs.len());
+    for (r, already) in runs.iter().zip(already) {
+        out.push(SlotResult {
+            campaign: r.run.campaign.clone(),
+            run: r.run.id,
+            outcome: run_outcome(&pusher.ledger, r.run.id, &project.directory).await?,
+            already,
+        });
+    }
+    Ok(out)
 }
 
 /// One campaign's run at one slot.

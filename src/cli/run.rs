@@ -112,7 +112,7 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
     pusher.drive(&dispatcher, &mut runs, play, wait, stop).await;
     let mut code = ExitCode::SUCCESS;
     for r in &runs {
-        let outcome = run_outcome(&*pusher.ledger, r.run.id, &project.directory)?;
+        let outcome = run_outcome(&pusher.ledger, r.run.id, &project.directory).await?;
         print_run(r, &outcome, &project.directory, args.json)?;
         if !args.json {
             // The whole run is read only for the pairs a cancel names (usually none).

@@ -3,6 +3,7 @@
 //! [`crate::reach`]). Pure over the ledger's rows and the directory.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -50,16 +51,26 @@ impl RunOutcome {
     }
 }
 
-/// Read a run's outcome from the ledger.
-pub fn run_outcome(
-    ledger: &dyn Ledger,
+/// Read a run's outcome from the ledger: its three reads at once, each on a blocking thread (on
+/// PostgreSQL each on a connection of its own), since they stand between a run's end and its
+/// printout.
+pub async fn run_outcome(
+    ledger: &Arc<dyn Ledger>,
     run: RunId,
     directory: &Directory,
 ) -> Result<RunOutcome, LedgerError> {
-    let rows = ledger.township_outcomes(run)?;
-    let areas = reach::run_areas(ledger, run, directory)?;
-    let summary = ledger.run_summary(run)?;
-    Ok(build(&rows, &areas, directory, summary.by_state))
+    let (a, b, c) = (Arc::clone(ledger), Arc::clone(ledger), Arc::clone(ledger));
+    let (rows, reach, summary) = tokio::join!(
+        tokio::task::spawn_blocking(move || a.township_outcomes(run)),
+        tokio::task::spawn_blocking(move || b.run_reach_rows(run)),
+        tokio::task::spawn_blocking(move || c.run_summary(run)),
+    );
+    let rows = rows.expect("ledger task")?;
+    let areas = reach::runs(&reach.expect("ledger task")?, directory)
+        .remove(&run)
+        .unwrap_or_default();
+    let by_state = summary.expect("ledger task")?.by_state;
+    Ok(build(&rows, &areas, directory, by_state))
 }
 
 /// The pure part of [`run_outcome`].
