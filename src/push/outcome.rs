@@ -66,9 +66,7 @@ pub async fn run_outcome(
         tokio::task::spawn_blocking(move || c.run_summary(run)),
     );
     let rows = rows.expect("ledger task")?;
-    let areas = reach::runs(&reach.expect("ledger task")?, directory)
-        .remove(&run)
-        .unwrap_or_default();
+    let areas = reach::areas_of_run(&reach.expect("ledger task")?, run, directory);
     let by_state = summary.expect("ledger task")?.by_state;
     Ok(build(&rows, &areas, directory, by_state))
 }

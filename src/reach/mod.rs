@@ -98,8 +98,12 @@ pub fn run_areas(
     run: RunId,
     directory: &Directory,
 ) -> Result<Areas, LedgerError> {
-    let rows = ledger.run_reach_rows(run)?;
-    Ok(runs(&rows, directory).remove(&run).unwrap_or_default())
+    Ok(areas_of_run(&ledger.run_reach_rows(run)?, run, directory))
+}
+
+/// One run's areas from its reach rows ([`Ledger::run_reach_rows`]).
+pub fn areas_of_run(rows: &[ReachRow], run: RunId, directory: &Directory) -> Areas {
+    runs(rows, directory).remove(&run).unwrap_or_default()
 }
 
 /// The reach of one run (for example the last finished one, for the metrics).
