@@ -167,7 +167,7 @@ pub fn table(r: &Report) -> String {
             run = f.row.run.to_string(),
             at = f.row.occurrence.to_rfc3339(),
             places = f.township_names.join(","),
-            half = crate::push::pairs::half_name(f.row.lang),
+            half = crate::push::pairs::half_shown(f.row.lang),
             endpoint = f.row.endpoint.as_str(),
             reason = f.row.reason.clone().unwrap_or_else(|| none.clone())
         ));

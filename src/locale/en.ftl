@@ -471,6 +471,14 @@ run-no-slot-week = no slot within the next week
 run-not-a-time = `{ $at }` is not a time: use RFC 3339 or `YYYY-MM-DD HH:MM` (Beijing time)
 run-not-beijing-time = `{ $at }` is not a valid Beijing time
 run-nothing-airs = { $campaign } at { $at }: nothing airs (quiet hours, valid dates or no airable message)
+pair-half = { $lang ->
+        [ii] Yi
+       *[zh] Mandarin
+    } half
+run-pair-cancelled = cancelled pair: { $half } at `{ $endpoint }` (townships { $townships }) cancelled — { $reason }
+run-pair-cancel-pending = cancel pending: { $half } at `{ $endpoint }` (townships { $townships }) — { $reason }; the cancel is still being sent
+run-pair-aired-alone = HALF A PAIR AIRED: { $half } at `{ $endpoint }` (townships { $townships }) played alone — { $reason }; { $detail }
+run-pair-may-air = HALF A PAIR MAY AIR: { $half } at `{ $endpoint }` (townships { $townships }) could not be cancelled — { $reason }; { $detail }
 run-unsettled = { $count ->
         [one] 1 delivery has
        *[other] { $count } deliveries have
@@ -596,7 +604,7 @@ coverage-col-failures = fail
 coverage-total = 凉山州 total
 coverage-legend = %tgt: of the population targeted ({ $targeted }); %area: of each area's population (total: the prefecture's { $area }); reached: people × the coverage the platforms reported; no-report: reached people not confirmed by a coverage report (counted whole); { $townships } targeted townships and { $villages } villages have estimated populations
 coverage-failed = failed: run { $run } { $at } { $places } { $what }: { $reason }
-coverage-cancelled = cancelled pair: run { $run } { $at } { $places } { $half } half at `{ $endpoint }` — { $reason }
+coverage-cancelled = cancelled pair: run { $run } { $at } { $places } { $half } at `{ $endpoint }` — { $reason }
 coverage-no-reason = no reason recorded
 demo-foreign-endpoint = `shengbo demo` pushes only to its own loopback simulator, but endpoint `{ $endpoint }` in `schedules/endpoints.toml` goes to `{ $url }`; use `{"{"}sim{"}"}/…` URLs for a demo, or `shengbo run --once` to push to real platforms
 

@@ -398,6 +398,14 @@ run-no-slot-week = 今后一周内没有播出时段
 run-not-a-time = `{ $at }` 不是时间：请用 RFC 3339 或 `YYYY-MM-DD HH:MM`（北京时间）
 run-not-beijing-time = `{ $at }` 不是有效的北京时间
 run-nothing-airs = { $campaign } 在 { $at }：没有可播出的内容（静默时段、有效日期或没有可播出的消息）
+pair-half = { $lang ->
+        [ii] 彝语
+       *[zh] 普通话
+    }半段
+run-pair-cancelled = 已取消的配对：`{ $endpoint }`（乡镇 { $townships }）的{ $half }已取消 — { $reason }
+run-pair-cancel-pending = 取消待发：`{ $endpoint }`（乡镇 { $townships }）的{ $half } — { $reason }；取消指令仍在发送
+run-pair-aired-alone = 配对只播出了一半：`{ $endpoint }`（乡镇 { $townships }）的{ $half }单独播出 — { $reason }；{ $detail }
+run-pair-may-air = 配对可能只播出一半：`{ $endpoint }`（乡镇 { $townships }）的{ $half }没能取消 — { $reason }；{ $detail }
 run-unsettled = { $count } 次投递还没有最终状态（台账会保留，交给 `serve`）
 run-heading = 运行 { $run } — { $campaign }，{ $at }（北京时间）
 run-col-township = 乡镇
@@ -489,7 +497,7 @@ coverage-col-failures = 失败
 coverage-total = 凉山州 合计
 coverage-legend = %目标：占目标人口（{ $targeted }）的比例；%地区：占各地区人口的比例（合计：全州 { $area }）；覆盖人数：人口 × 平台报告的覆盖率；无报告：没有覆盖报告确认的覆盖人数（按全部人口计）；{ $townships } 个目标乡镇和 { $villages } 个村的人口为估计值
 coverage-failed = 失败：运行 { $run } { $at } { $places } { $what }：{ $reason }
-coverage-cancelled = 取消的配对：运行 { $run } { $at } { $places } { $half }在 `{ $endpoint }` — { $reason }
+coverage-cancelled = 取消的配对：运行 { $run } { $at } { $places } `{ $endpoint }` 的{ $half } — { $reason }
 coverage-no-reason = 没有记录原因
 demo-foreign-endpoint = `shengbo demo` 只向自己的本机模拟器推送，但 `schedules/endpoints.toml` 里的终端 `{ $endpoint }` 指向 `{ $url }`；演示请用 `{"{"}sim{"}"}/…` 形式的地址，向真实平台推送请用 `shengbo run --once`
 

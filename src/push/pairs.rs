@@ -29,12 +29,17 @@ pub struct Broken {
     pub reason: String,
 }
 
-/// The English name of a language's half, as reasons say it.
+/// The English name of a language's half, as reasons say it (the ledger keeps them in English).
 pub fn half_name(lang: Lang) -> &'static str {
     match lang {
         Lang::Ii => "Yi",
         Lang::Zh => "Mandarin",
     }
+}
+
+/// A language's half as staff read it, in their language: "Yi half", "彝语半段".
+pub fn half_shown(lang: Lang) -> String {
+    crate::t!("pair-half", lang = lang.code())
 }
 
 /// The ends of a half that stop its partner.
@@ -274,34 +279,20 @@ pub fn pair_lines(cancels: &[Cancel], deliveries: &[Delivery]) -> Vec<String> {
         let Some(d) = deliveries.iter().find(|d| d.id == c.delivery) else {
             continue;
         };
-        let at = format!(
-            "{} half at `{}` (townships {})",
-            half_name(d.plan.lang),
-            d.plan.endpoint,
-            d.plan.townships.join(", ")
-        );
-        let detail = c.detail.as_deref().unwrap_or("");
-        out.push(match (c.state, d.state) {
-            (CancelState::Done, _) | (_, DeliveryState::Cancelled) => {
-                format!("cancelled pair: {at} cancelled — {}", c.reason)
-            }
-            (CancelState::Pending, _) => {
-                format!(
-                    "cancel pending: {at} — {}; the cancel is still being sent",
-                    c.reason
-                )
-            }
-            (_, DeliveryState::Played) => {
-                format!(
-                    "HALF A PAIR AIRED: {at} played alone — {}; {detail}",
-                    c.reason
-                )
-            }
-            _ => format!(
-                "HALF A PAIR MAY AIR: {at} could not be cancelled — {}; {detail}",
-                c.reason
-            ),
-        });
+        let key = match (c.state, d.state) {
+            (CancelState::Done, _) | (_, DeliveryState::Cancelled) => "run-pair-cancelled",
+            (CancelState::Pending, _) => "run-pair-cancel-pending",
+            (_, DeliveryState::Played) => "run-pair-aired-alone",
+            _ => "run-pair-may-air",
+        };
+        out.push(crate::t!(
+            key,
+            half = half_shown(d.plan.lang),
+            endpoint = d.plan.endpoint.as_str(),
+            townships = d.plan.townships.join(", "),
+            reason = c.reason.as_str(),
+            detail = c.detail.as_deref().unwrap_or("")
+        ));
     }
     out
 }
@@ -385,6 +376,7 @@ mod tests {
 
     #[test]
     fn lines_say_where_and_why() {
+        crate::locale::set_thread(crate::locale::Locale::En);
         let mut yi = half(1, Lang::Ii, DeliveryState::Played, 2);
         let mut c = Cancel {
             delivery: yi.id,
@@ -403,8 +395,33 @@ mod tests {
             "HALF A PAIR AIRED: Yi half at `zhaojue` (townships 513431100) played alone — \
              Mandarin half expired; cancel refused: ResultCode 5: gone"
         );
+        // Staff read them in Chinese unless they chose English.
+        let zh = crate::locale::scoped(crate::locale::Locale::Zh, || {
+            pair_lines(std::slice::from_ref(&c), std::slice::from_ref(&yi))
+        });
+        assert_eq!(
+            zh[0],
+            "配对只播出了一半：`zhaojue`（乡镇 513431100）的彝语半段单独播出 — \
+             Mandarin half expired；cancel refused: ResultCode 5: gone"
+        );
+        c.state = CancelState::Pending;
+        let line = &pair_lines(std::slice::from_ref(&c), std::slice::from_ref(&yi))[0];
+        assert!(
+            line.starts_with("cancel pending: Yi half at `zhaojue`"),
+            "{line}"
+        );
+        (c.state, yi.state) = (CancelState::Refused, DeliveryState::Delivered);
+        let line = &pair_lines(std::slice::from_ref(&c), std::slice::from_ref(&yi))[0];
+        assert!(
+            line.starts_with("HALF A PAIR MAY AIR: Yi half at"),
+            "{line}"
+        );
         (c.state, yi.state) = (CancelState::Done, DeliveryState::Cancelled);
         let line = &pair_lines(&[c], &[yi])[0];
-        assert!(line.starts_with("cancelled pair: Yi half"), "{line}");
+        assert_eq!(
+            line,
+            "cancelled pair: Yi half at `zhaojue` (townships 513431100) cancelled — \
+             Mandarin half expired"
+        );
     }
 }

@@ -13,6 +13,7 @@ use shengbo::dispatch::Clock;
 use shengbo::ebd::BrdState;
 use shengbo::lang::Lang;
 use shengbo::ledger::{Cancel, CancelState, Delivery, DeliveryState, Ledger};
+use shengbo::locale::{Locale, scoped};
 use shengbo::push::pairs::pair_lines;
 use shengbo::sim::{Faults, SimState};
 
@@ -130,7 +131,7 @@ async fn one_language_refused_until_the_deadline_cancels_the_other_which_never_p
     let stats = state.stats();
     assert_eq!(stats.cancels, 1);
     assert!(stats.refused_lang >= 2, "{stats:?}");
-    let lines = pair_lines(&cancels, &ds);
+    let lines = scoped(Locale::En, || pair_lines(&cancels, &ds));
     assert_eq!(lines.len(), 1, "{lines:?}");
     // `coverage` shows the pair on a line of its own, with the reason.
     let out = crate::util::shengbo()
@@ -241,7 +242,7 @@ async fn a_refused_cancel_is_reported_as_half_a_pair_aired() {
         "{cancels:?}"
     );
     assert_eq!(state.stats().cancels_refused, 1);
-    let lines = pair_lines(&cancels, &ds);
+    let lines = scoped(Locale::En, || pair_lines(&cancels, &ds));
     assert!(
         lines[0].starts_with("HALF A PAIR AIRED: Yi half at `zhaojue`")
             && lines[0].contains("played alone — Mandarin half expired; cancel refused"),
