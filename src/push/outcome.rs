@@ -1,6 +1,7 @@
 //! A run's outcome as staff read it: per township (both languages), per county, and the reach
 //! (population reached of population targeted, the denominator always stated; the rule is
-//! [`crate::reach`]). Pure over the ledger's rows and the directory.
+//! [`crate::reach`]). Built purely from the ledger's rows and the directory ([`build`]);
+//! [`run_outcome`] reads the rows.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
