@@ -142,13 +142,12 @@ async fn run_once(global: &Global, args: Args) -> anyhow::Result<ExitCode> {
 /// that were delivered (a webhook has no play-state channel: delivered is all it can say).
 fn unsettled(pusher: &Pusher, open: &[Delivery]) -> usize {
     open.iter()
-        .filter(|d| !d.state.is_final())
         .filter(|d| {
             let webhook = matches!(
                 pusher.router.clients.get(&d.plan.endpoint),
                 Some(crate::transport::EndpointClient::Webhook(_))
             );
-            !(webhook && d.state == crate::ledger::DeliveryState::Delivered)
+            !(webhook && d.state == DeliveryState::Delivered)
         })
         .count()
 }

@@ -104,10 +104,10 @@ impl GroupConn for Client {
 
 /// A lane's committer finding 1–63 writes queued waits 5 ms for more (none: it ends).
 /// PostgreSQL spends its time per statement and per commit (planning, starting the executor, the
-/// WAL flush), so fewer, larger groups cost its server less: over a 10,000-endpoint run, 5 ms made 3,800–4,500
-/// statements where 0.5 ms below 16 made 6,600–6,900, and PostgreSQL's CPU went from 7.2–7.7 s
-/// to 5.1–5.9 s; the run itself was no shorter (BENCHMARKS.md). Each write waits up to that much
-/// longer for its commit.
+/// WAL flush), so fewer, larger groups cost its server less: over a 10,000-endpoint run, 5 ms
+/// made 3,800–4,500 statements where 0.5 ms below 16 made 6,600–6,900, and PostgreSQL's CPU went
+/// from 7.2–7.7 s to 5.1–5.9 s; the run itself was no shorter (BENCHMARKS.md). Each write waits
+/// up to that much longer for its commit.
 const LINGER: Linger = Linger {
     below: 64,
     wait: std::time::Duration::from_millis(5),
