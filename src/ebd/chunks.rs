@@ -1,7 +1,8 @@
 //! A package's tar bytes as a list of chunks: its own (entry headers, the EBDB and EBDS files,
 //! padding, the end blocks) and media data shared with every other package that carries the
 //! same clip. Written, fingerprinted and sent chunk by chunk, so fanning one clip out to many
-//! endpoints copies none of its audio and hashes it once, not once per package.
+//! endpoints copies none of its audio and hashes it once, not once per package. A package
+//! received over HTTP is kept the same way, in the pieces it arrived in, and read in place.
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
@@ -54,6 +55,28 @@ impl PackageBytes {
         self.chunks.iter().map(Chunk::bytes)
     }
 
+    /// A received package, from the pieces it arrived in (kept as they are: not copied into one
+    /// buffer before its entries are read).
+    pub fn received(pieces: impl IntoIterator<Item = Bytes>) -> PackageBytes {
+        let mut out = PackageBytes::default();
+        for b in pieces.into_iter().filter(|b| !b.is_empty()) {
+            out.len += b.len();
+            out.chunks.push(Chunk::Own(b));
+        }
+        out
+    }
+
+    /// The bytes in order, read in place across the chunks (for [`read_package`] and
+    /// [`validate_package`](super::validate_package)).
+    ///
+    /// [`read_package`]: super::package::read_package
+    pub fn reader(&self) -> Reader<'_> {
+        Reader {
+            rest: &self.chunks,
+            at: 0,
+        }
+    }
+
     /// The whole tar in one buffer (for tests, captures and small replies).
     pub fn to_vec(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.len);
@@ -102,6 +125,30 @@ impl PackageBytes {
         } else {
             self.sha256_hex() == recorded
         }
+    }
+}
+
+/// [`PackageBytes::reader`]: what is left of the chunks, and how far into the first of them.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    rest: &'a [Chunk],
+    at: usize,
+}
+
+impl std::io::Read for Reader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while let Some((first, more)) = self.rest.split_first() {
+            let left = &first.bytes()[self.at..];
+            if left.is_empty() {
+                (self.rest, self.at) = (more, 0);
+                continue;
+            }
+            let n = left.len().min(buf.len());
+            buf[..n].copy_from_slice(&left[..n]);
+            self.at += n;
+            return Ok(n);
+        }
+        Ok(0)
     }
 }
 
@@ -244,6 +291,50 @@ mod tests {
             .collect();
         assert_eq!(shared.len(), 2, "both clips go out as their own buffers");
         assert_eq!(p.sha256_hex(), hex::encode(Sha256::digest(&whole)));
+    }
+
+    #[test]
+    fn a_received_package_reads_in_place_as_one_tar_across_its_pieces() {
+        use std::io::Read;
+        let whole = reference(&clips(), 9);
+        // cut at odd places, some inside a header, with an empty piece that is dropped
+        let cuts = [
+            0,
+            1,
+            511,
+            512,
+            513,
+            4_000,
+            70_000,
+            whole.len() - 1,
+            whole.len(),
+        ];
+        let pieces: Vec<Bytes> = cuts
+            .windows(2)
+            .map(|w| Bytes::copy_from_slice(&whole[w[0]..w[1]]))
+            .chain([Bytes::new()])
+            .collect();
+        let p = PackageBytes::received(pieces);
+        assert_eq!(p.len(), whole.len());
+        assert_eq!(p.chunks().count(), cuts.len() - 1);
+        assert_eq!(p.to_vec(), whole);
+        let (mut read, mut buf) = (Vec::new(), [0u8; 300]);
+        let mut r = p.reader();
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            read.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(read, whole, "small reads across every cut");
+        let raw = crate::ebd::package::read_package(p.reader(), &Default::default()).unwrap();
+        assert_eq!(raw.ebdid, ID);
+        assert_eq!(raw.media["b.wav"], vec![2u8; 70_001]);
+        assert_eq!(
+            PackageBytes::received([]).reader().read(&mut buf).unwrap(),
+            0
+        );
     }
 
     #[test]

@@ -76,7 +76,7 @@ fn tar_code(e: &PackageError) -> ResultCode {
 }
 
 /// Check one package from untrusted bytes. Never panics on bad input.
-pub fn validate_package(bytes: &[u8], cfg: &InboundConfig) -> Verdict {
+pub fn validate_package(bytes: impl std::io::Read, cfg: &InboundConfig) -> Verdict {
     let raw = match read_package(bytes, &cfg.limits) {
         Ok(r) => r,
         Err(e) => return Verdict::fail(tar_code(&e), None, format!("package: {e}")),
@@ -285,7 +285,7 @@ mod tests {
             peer_key: Some(signer.verifying_key()),
             ..InboundConfig::default()
         };
-        let v = validate_package(&package(Some(&signer), &m, &m), &cfg);
+        let v = validate_package(package(Some(&signer), &m, &m).as_slice(), &cfg);
         assert!(v.is_ok(), "{}", v.desc);
         assert_eq!(
             v.ebdid.as_deref(),
@@ -297,11 +297,11 @@ mod tests {
     #[test]
     fn media_problems_are_named() {
         let cfg = InboundConfig::default();
-        let v = validate_package(&package(None, &[], &[clip("a.mp3", 1)]), &cfg);
+        let v = validate_package(package(None, &[], &[clip("a.mp3", 1)]).as_slice(), &cfg);
         assert_eq!(v.code, ResultCode::ContentMissing);
         assert!(v.desc.contains("`a.mp3`"), "{}", v.desc);
         let v = validate_package(
-            &package(None, &[clip("a.mp3", 2)], &[clip("a.mp3", 1)]),
+            package(None, &[clip("a.mp3", 2)], &[clip("a.mp3", 1)]).as_slice(),
             &cfg,
         );
         assert_eq!(v.code, ResultCode::Other);
@@ -312,8 +312,8 @@ mod tests {
     #[test]
     fn play_window_must_not_be_empty() {
         let cfg = InboundConfig::default();
-        assert!(validate_package(&package_window(None, &[], &[], 1), &cfg).is_ok());
-        let v = validate_package(&package_window(None, &[], &[], 0), &cfg);
+        assert!(validate_package(package_window(None, &[], &[], 1).as_slice(), &cfg).is_ok());
+        let v = validate_package(package_window(None, &[], &[], 0).as_slice(), &cfg);
         assert_eq!(v.code, ResultCode::Other);
         assert!(v.desc.contains("EndTime"), "{}", v.desc);
     }

@@ -17,8 +17,8 @@ use super::error::AppError;
 use super::state::AppState;
 use crate::ebd::assemble::reply_package;
 use crate::ebd::{
-    Body, Ebd, EbdId, EbdProfile, EbdResponse, InboundConfig, ResultCode, SequenceStore, Signer,
-    validate_package,
+    Body, Ebd, EbdId, EbdProfile, EbdResponse, InboundConfig, PackageBytes, ResultCode,
+    SequenceStore, Signer, validate_package,
 };
 
 /// How inbound packages are checked and answered.
@@ -56,13 +56,19 @@ pub enum TarPartError {
 }
 
 /// The first `.tar` file part of a multipart body, as the EBD profile sends packages.
-pub async fn tar_part(mut multipart: Multipart) -> Result<Vec<u8>, TarPartError> {
-    while let Some(field) = multipart.next_field().await? {
+/// Kept in the pieces it arrived in: a package of a megabyte is read in place, not gathered
+/// into one buffer first.
+pub async fn tar_part(mut multipart: Multipart) -> Result<PackageBytes, TarPartError> {
+    while let Some(mut field) = multipart.next_field().await? {
         if field
             .file_name()
             .is_some_and(|n| n.to_ascii_lowercase().ends_with(".tar"))
         {
-            return Ok(field.bytes().await?.to_vec());
+            let mut pieces = Vec::new();
+            while let Some(piece) = field.chunk().await? {
+                pieces.push(piece);
+            }
+            return Ok(PackageBytes::received(pieces));
         }
     }
     Err(TarPartError::Missing)
@@ -111,7 +117,7 @@ pub async fn receive(
         return Err(AppError::Unavailable(crate::t!("http-no-state-reports")));
     };
     let bytes = tar_part(multipart).await.map_err(AppError::bad_request)?;
-    let verdict = validate_package(&bytes, &inbound.config);
+    let verdict = validate_package(bytes.reader(), &inbound.config);
     let Some(package) = verdict.package.filter(|_| verdict.code == ResultCode::Ok) else {
         return reply(
             &inbound,

@@ -14,8 +14,8 @@ use super::{SimState, lock};
 use crate::ebd::assemble::{BuiltPackage, ReplyError, reply_package};
 use crate::ebd::package::{Limits, read_package};
 use crate::ebd::{
-    Body, Ebd, EbdId, EbdResponse, EbmBrdLog, EbmStateResponse, MsgType, ResultCode, Verdict,
-    validate_package,
+    Body, Ebd, EbdId, EbdResponse, EbmBrdLog, EbmStateResponse, MsgType, PackageBytes, ResultCode,
+    Verdict, validate_package,
 };
 use crate::server::ebd_state::tar_part;
 
@@ -130,13 +130,13 @@ pub(super) fn check_senders(ebd: &Ebd) -> Result<(), SenderMismatch> {
 
 impl SimState {
     /// Validate one package and build the reply tar (blocking work).
-    fn answer(&self, bytes: &[u8]) -> Result<BuiltPackage, Unanswered> {
+    fn answer(&self, bytes: &PackageBytes) -> Result<BuiltPackage, Unanswered> {
         let faults = &self.inner.config.faults;
         if let Some(code) = faults.force_result_code
             && self.roll(faults.force_result_rate)
         {
             let code = ResultCode::from_code(code).unwrap_or(ResultCode::Other);
-            let ebdid = read_package(bytes, &Limits::default())
+            let ebdid = read_package(bytes.reader(), &Limits::default())
                 .ok()
                 .map(|r| r.ebdid);
             let verdict = Verdict {
@@ -147,7 +147,7 @@ impl SimState {
             };
             return Ok(self.reply_verdict(&verdict, None)?);
         }
-        let verdict = validate_package(bytes, &self.inner.inbound);
+        let verdict = validate_package(bytes.reader(), &self.inner.inbound);
         let Some(pkg) = &verdict.package else {
             return Ok(self.reply_verdict(&verdict, None)?);
         };

@@ -82,7 +82,7 @@ async fn the_sim_command_generates_keys_and_serves_on_loopback() {
             peer_key: Some(sim_key.clone()),
             ..InboundConfig::default()
         };
-        let v = validate_package(&bytes, &cfg);
+        let v = validate_package(&bytes[..], &cfg);
         assert!(v.is_ok(), "{}", v.desc);
         assert_eq!(result_code(&v.package.unwrap().ebd), code);
     }

@@ -44,7 +44,7 @@ fn signed_packages_of_both_shapes_verify_and_a_changed_byte_fails() {
             "retry is byte-identical"
         );
         let cfg = inbound(&signer, &profile);
-        let v = validate_package(&pkg.bytes.to_vec(), &cfg);
+        let v = validate_package(pkg.bytes.reader(), &cfg);
         assert_eq!(v.code, ResultCode::Ok, "{shape:?}: {}", v.desc);
         assert!(matches!(v.package.unwrap().ebd.body, Body::Ebm(_)));
 
@@ -54,7 +54,7 @@ fn signed_packages_of_both_shapes_verify_and_a_changed_byte_fails() {
         ebdb[pos] ^= 1;
         let media: Vec<(String, Vec<u8>)> = raw.media.into_iter().collect();
         let tampered = write_package(&raw.ebdid, &ebdb, &raw.ebds, &media, 0).unwrap();
-        let v = validate_package(&tampered, &cfg);
+        let v = validate_package(tampered.as_slice(), &cfg);
         assert_eq!(v.code, ResultCode::SignatureFailed, "{shape:?}: {}", v.desc);
     }
 }
@@ -72,12 +72,12 @@ fn unsigned_package_passes_without_a_key_and_fails_with_one() {
     )
     .unwrap();
     assert_eq!(
-        validate_package(&pkg.bytes.to_vec(), &InboundConfig::default()).code,
+        validate_package(pkg.bytes.reader(), &InboundConfig::default()).code,
         ResultCode::Ok
     );
     let pair = generate_key_pair();
     let signer = KeySigner::from_text(&pair.private_pem, "1234567812345678").unwrap();
-    let v = validate_package(&pkg.bytes.to_vec(), &inbound(&signer, &profile));
+    let v = validate_package(pkg.bytes.reader(), &inbound(&signer, &profile));
     assert_eq!(v.code, ResultCode::SignatureFailed);
     assert!(v.desc.contains("unsigned"), "{}", v.desc);
 }
@@ -137,7 +137,7 @@ fn hostile_tars_get_the_right_code_and_no_panic() {
         ("garbage", vec![0x55; 3000], ResultCode::ParseFailure),
     ];
     for (what, bytes, code) in cases {
-        let v = validate_package(&bytes, &cfg);
+        let v = validate_package(bytes.as_slice(), &cfg);
         assert_eq!(v.code, code, "{what}: {}", v.desc);
         assert!(v.package.is_none());
     }
@@ -159,23 +159,32 @@ fn content_problems_map_to_codes() {
     let sample = data(SAMPLES[0]);
     let clip = ("fraud_tel_iii_001.mp3".to_owned(), vec![1u8; 482_113]);
     // the sample's digest is illustrative: the clip does not match it
-    let v = validate_package(&package_with(&sample, std::slice::from_ref(&clip)), &cfg);
+    let v = validate_package(
+        package_with(&sample, std::slice::from_ref(&clip)).as_slice(),
+        &cfg,
+    );
     assert_eq!(v.code, ResultCode::Other, "{}", v.desc);
     assert!(v.desc.contains("SHA-1"), "{}", v.desc);
     let short = ("fraud_tel_iii_001.mp3".to_owned(), vec![1u8; 10]);
-    let v = validate_package(&package_with(&sample, &[short]), &cfg);
+    let v = validate_package(package_with(&sample, &[short]).as_slice(), &cfg);
     assert_eq!(v.code, ResultCode::Other, "{}", v.desc);
-    let v = validate_package(&package_with(&sample, &[]), &cfg);
+    let v = validate_package(package_with(&sample, &[]).as_slice(), &cfg);
     assert_eq!(v.code, ResultCode::ContentMissing, "{}", v.desc);
     let no_title = sample.replace("<MsgTitle>防范电信网络诈骗提示</MsgTitle>", "");
-    let v = validate_package(&package_with(&no_title, std::slice::from_ref(&clip)), &cfg);
+    let v = validate_package(
+        package_with(&no_title, std::slice::from_ref(&clip)).as_slice(),
+        &cfg,
+    );
     assert_eq!(v.code, ResultCode::ContentMissing);
     assert!(v.desc.contains("MsgTitle"), "{}", v.desc);
     let broken = sample.replace("</MsgContent>", "");
-    let v = validate_package(&package_with(&broken, std::slice::from_ref(&clip)), &cfg);
+    let v = validate_package(
+        package_with(&broken, std::slice::from_ref(&clip)).as_slice(),
+        &cfg,
+    );
     assert_eq!(v.code, ResultCode::ParseFailure);
     let other_id = sample.replace("2025112700000001</EBDID>", "2025112700000002</EBDID>");
-    let v = validate_package(&package_with(&other_id, &[clip]), &cfg);
+    let v = validate_package(package_with(&other_id, &[clip]).as_slice(), &cfg);
     assert_eq!(v.code, ResultCode::ParseFailure, "{}", v.desc);
     assert!(v.desc.contains("file name"), "{}", v.desc);
 }
@@ -214,7 +223,7 @@ mod properties {
             if let Some(c) = cut {
                 bytes.truncate(c % bytes.len());
             }
-            let v = validate_package(&bytes, &InboundConfig::default());
+            let v = validate_package(bytes.as_slice(), &InboundConfig::default());
             if v.is_ok() {
                 prop_assert_eq!(v.ebdid.as_deref(), Some("10451343100000001020101012025112700000001"));
             } else {

@@ -349,7 +349,7 @@ async fn a_deployed_2017_heartbeat_is_taken_and_its_reply_names_it() {
         id_format: IdFormat::V2017,
         ..InboundConfig::default()
     };
-    let v = validate_package(&bytes, &cfg);
+    let v = validate_package(bytes.as_slice(), &cfg);
     assert!(v.is_ok(), "{}", v.desc);
     let reply = v.package.unwrap().ebd;
     assert_eq!(reply.related.as_ref(), Some(&id));
