@@ -230,6 +230,13 @@ pub trait Ledger: Send + Sync {
     /// The deliveries of `run` in one of `states` (a run's few broken or unanswered ones,
     /// without reading its thousands of others).
     fn deliveries_of_run_in(&self, run: RunId, states: &[DeliveryState]) -> Result<Vec<Delivery>>;
+    /// The ids of `run`'s deliveries in one of `states`, in id order: what is still to do,
+    /// without reading every row whole.
+    fn delivery_ids_of_run_in(
+        &self,
+        run: RunId,
+        states: &[DeliveryState],
+    ) -> Result<Vec<DeliveryId>>;
     /// Move a delivery to `to`, with a reason. Returns false if it already was in `to`.
     /// Illegal moves (backwards, out of a final state) are refused with
     /// [`LedgerError::IllegalTransition`].

@@ -169,7 +169,7 @@ pub(super) fn state_in(states: &[DeliveryState]) -> String {
 }
 
 pub fn ids_where(conn: &Connection, filter: &str, arg: i64) -> Result<Vec<DeliveryId>> {
-    let sql = format!("SELECT id FROM deliveries WHERE {filter} ORDER BY id");
+    let sql = format!("SELECT d.id FROM deliveries d WHERE {filter} ORDER BY d.id");
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params![arg], |r| Ok(DeliveryId(r.get(0)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -184,6 +184,15 @@ impl Ledger for SqliteLedger {
         queries::deliveries_where(&self.conn(), &filter, params![run.0])
     }
 
+    fn delivery_ids_of_run_in(
+        &self,
+        run: RunId,
+        states: &[DeliveryState],
+    ) -> Result<Vec<DeliveryId>> {
+        let filter = format!("d.run_id = ?1 AND {}", queries::state_in(states));
+        queries::ids_where(&self.conn(), &filter, run.0)
+    }
+
     fn transition(
         &self,
         id: DeliveryId,

@@ -50,7 +50,7 @@ impl Pusher {
         let sending = async {
             let (ends, ended) = unbounded_channel();
             let (broke, broken) = unbounded_channel();
-            let (report, (), ()) = tokio::join!(
+            let (report, told, ()) = tokio::join!(
                 dispatcher.dispatch_reporting(jobs, shutdown.clone(), Some(ends)),
                 tee_ends(ended, broke, delivered.clone()),
                 self.cancel_as_pairs_break(partners, held, broken, clock, shutdown.clone()),
@@ -62,7 +62,7 @@ impl Pusher {
             // a restart (a service's start already follows those: `service::loops::follow_up`,
             // whose requests would otherwise be doubled) and any whose end was not told.
             for r in runs.iter() {
-                match self.awaiting_of(r.run.id, held).await {
+                match self.awaiting_untold(r.run.id, held, &told).await {
                     Ok(ds) => ds.into_iter().for_each(|d| drop(delivered.send(d))),
                     Err(e) => tracing::error!(error = %e, "state follow-up failed"),
                 }
@@ -181,12 +181,14 @@ async fn after(d: Duration) {
 }
 
 /// Pass each end of a dispatch on to `breaks`, and each delivery it left out at its platform
-/// (delivered, or sent: acknowledged or answered unverified) to `delivered`, as it ends.
+/// (delivered, or sent: acknowledged or answered unverified) to `delivered`, as it ends; the
+/// ids passed to `delivered`.
 pub(super) async fn tee_ends(
     mut ends: mpsc::UnboundedReceiver<Ended>,
     breaks: mpsc::UnboundedSender<JobResult>,
     delivered: mpsc::UnboundedSender<Delivery>,
-) {
+) -> HashSet<DeliveryId> {
+    let mut told = HashSet::new();
     while let Some(Ended {
         result,
         mut delivery,
@@ -199,8 +201,10 @@ pub(super) async fn tee_ends(
         };
         if let Some(state) = state {
             delivery.state = state;
+            told.insert(delivery.id);
             let _ = delivered.send(delivery);
         }
         let _ = breaks.send(result);
     }
+    told
 }

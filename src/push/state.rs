@@ -126,6 +126,33 @@ impl Pusher {
         Ok(out.into_iter().filter(|d| held.contains(&d.id)).collect())
     }
 
+    /// [`awaiting_of`](Self::awaiting_of) but for those in `told` (already handed to the
+    /// follow-ups): their ids are read, and the deliveries read whole only when some are left.
+    /// After a run's own pushes every delivery out was told, and nothing more is read; after a
+    /// restart, those out before it are not.
+    pub(super) async fn awaiting_untold(
+        &self,
+        run: RunId,
+        held: &HashSet<DeliveryId>,
+        told: &HashSet<DeliveryId>,
+    ) -> Result<Vec<Delivery>, PushError> {
+        let ledger = Arc::clone(&self.ledger);
+        let ids = tokio::task::spawn_blocking(move || {
+            ledger.delivery_ids_of_run_in(run, &DeliveryState::AWAITING_PLAY)
+        })
+        .await
+        .expect("ledger task")?;
+        let untold: HashSet<DeliveryId> = ids
+            .into_iter()
+            .filter(|id| held.contains(id) && !told.contains(id))
+            .collect();
+        if untold.is_empty() {
+            return Ok(Vec::new());
+        }
+        let out = self.awaiting_of(run, held).await?;
+        Ok(out.into_iter().filter(|d| untold.contains(&d.id)).collect())
+    }
+
     /// Ask one delivery's state until final or out of time.
     pub(super) async fn follow(
         &self,

@@ -127,6 +127,13 @@ impl Ledger for MeteredLedger {
     fn deliveries_of_run_in(&self, run: RunId, states: &[DeliveryState]) -> Result<Vec<Delivery>> {
         self.inner.deliveries_of_run_in(run, states)
     }
+    fn delivery_ids_of_run_in(
+        &self,
+        run: RunId,
+        states: &[DeliveryState],
+    ) -> Result<Vec<DeliveryId>> {
+        self.inner.delivery_ids_of_run_in(run, states)
+    }
     fn transition(
         &self,
         id: DeliveryId,

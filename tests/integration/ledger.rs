@@ -406,6 +406,29 @@ fn due_expired_and_awaiting_state(store: &Store) {
     // What a run still has open (`run --once` counts them, and closes a run with none).
     assert_eq!(of(run, &DeliveryState::NOT_FINAL), vec![due.id, acked.id]);
     assert_eq!(of(other, &DeliveryState::NOT_FINAL), vec![theirs.id]);
+    // Their ids alone (what a run's follow-ups read after its pushes): the same deliveries, in
+    // id order.
+    let sets: [&[DeliveryState]; 5] = [
+        &out,
+        &[DeliveryState::Expired],
+        &[DeliveryState::Pending, DeliveryState::Expired],
+        &[],
+        &DeliveryState::NOT_FINAL,
+    ];
+    for (r, states) in [run, other].into_iter().flat_map(|r| sets.map(|s| (r, s))) {
+        let mut whole = of(r, states);
+        whole.sort();
+        assert_eq!(
+            l.delivery_ids_of_run_in(r, states).unwrap(),
+            whole,
+            "{states:?}"
+        );
+    }
+    assert_eq!(
+        l.delivery_ids_of_run_in(run, &[DeliveryState::Pending, DeliveryState::Expired])
+            .unwrap(),
+        vec![late.id, due.id]
+    );
     // A played report for an acknowledged delivery moves it straight to played.
     assert_eq!(
         l.record_state_report(&report(&acked.plan.ebm_id, 3, None, &[]))

@@ -253,6 +253,16 @@ impl Ledger for PgLedger {
             .call(move |c| queries::deliveries_where(c, &filter, &[&run.0]))
     }
 
+    fn delivery_ids_of_run_in(
+        &self,
+        run: RunId,
+        states: &[DeliveryState],
+    ) -> Result<Vec<DeliveryId>> {
+        let filter = format!("d.run_id = $1 AND {}", super::queries::state_in(states));
+        self.pool
+            .call(move |c| queries::ids_where(c, &filter, &[&run.0]))
+    }
+
     fn transition(
         &self,
         id: DeliveryId,

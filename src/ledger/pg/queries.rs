@@ -138,6 +138,20 @@ pub(super) fn deliveries_where(
     c.query(&select, p)?.iter().map(delivery_row).collect()
 }
 
+/// The ids of the deliveries `filter` (on `deliveries d`) keeps, in id order.
+pub(super) fn ids_where(
+    c: &mut impl GenericClient,
+    filter: &str,
+    p: Params<'_>,
+) -> Result<Vec<DeliveryId>> {
+    let sql = format!("SELECT d.id FROM deliveries d WHERE {filter} ORDER BY d.id");
+    let select = prepared(c, &sql)?;
+    Ok(c.query(&select, p)?
+        .iter()
+        .map(|r| DeliveryId(r.get(0)))
+        .collect())
+}
+
 pub(super) fn attempts(c: &mut impl GenericClient, delivery: DeliveryId) -> Result<Vec<Attempt>> {
     let rows = c.query(
         "SELECT id, started_ms, finished_ms, outcome, code, latency_ms, error, instance
