@@ -118,11 +118,9 @@ impl Pusher {
         held: &HashSet<DeliveryId>,
     ) -> Result<Vec<Delivery>, PushError> {
         let ledger = Arc::clone(&self.ledger);
-        let out = tokio::task::spawn_blocking(move || {
-            ledger.deliveries_of_run_in(run, &DeliveryState::AWAITING_PLAY)
-        })
-        .await
-        .expect("ledger task")?;
+        let out = self
+            .blocking(move || Ok(ledger.deliveries_of_run_in(run, &DeliveryState::AWAITING_PLAY)?))
+            .await?;
         Ok(out.into_iter().filter(|d| held.contains(&d.id)).collect())
     }
 
@@ -137,11 +135,11 @@ impl Pusher {
         told: &HashSet<DeliveryId>,
     ) -> Result<Vec<Delivery>, PushError> {
         let ledger = Arc::clone(&self.ledger);
-        let ids = tokio::task::spawn_blocking(move || {
-            ledger.delivery_ids_of_run_in(run, &DeliveryState::AWAITING_PLAY)
-        })
-        .await
-        .expect("ledger task")?;
+        let ids = self
+            .blocking(
+                move || Ok(ledger.delivery_ids_of_run_in(run, &DeliveryState::AWAITING_PLAY)?),
+            )
+            .await?;
         let untold: HashSet<DeliveryId> = ids
             .into_iter()
             .filter(|id| held.contains(id) && !told.contains(id))
